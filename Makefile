@@ -1,0 +1,55 @@
+# vtrix — developer commands. Only python3 and make are needed; everything else is installed here.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PYTHONDONTWRITEBYTECODE :=
+
+.PHONY: help install demo test lint typecheck check-generated specs generate seed-specs bench clean
+
+help:
+	@echo "make demo             run the README example end to end on a local sandbox"
+	@echo "make test             lint, type checks, generated-code freshness and the test suite"
+	@echo "make specs            fetch catalogs and specs from the gateways into specs/ (report changes)"
+	@echo "make generate         regenerate generated/ from specs/"
+	@echo "make check-generated  fail if generated/ is stale"
+	@echo "make bench            run the benchmark suite (bench/RESULTS.md)"
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m vtrix.demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src codegen tests bench
+	$(VENV)/bin/ruff format --check src codegen tests bench
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+check-generated: $(STAMP)
+	$(PY) -m codegen check
+
+test: lint typecheck check-generated
+	$(PY) -m pytest
+
+specs: $(STAMP)
+	$(PY) -m codegen fetch
+
+generate: $(STAMP)
+	$(PY) -m codegen generate
+
+seed-specs: $(STAMP)
+	$(PY) -m codegen seed ../shared/catalogs
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

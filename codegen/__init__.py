@@ -1,0 +1,1 @@
+"""Build-time tools: fetch specs from the gateways, generate typed code, check freshness."""

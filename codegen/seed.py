@@ -1,0 +1,146 @@
+"""Seed ``specs/`` from the hand-collected catalogs in ``../shared/catalogs``.
+
+Only facts are copied: a spec file is written for a model whose parameters are known (the
+three vtrix models of the seed page, and Modellix models with verified or example-sourced
+parameters); every other model is a catalog entry only. Provenance goes to
+``specs/provenance.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from codegen.specfiles import replace_tree
+from vtrix.spec.snapshot import dumps
+
+VTRIX_GATEWAY = "https://vtrix.ai/model/v1/generation"
+SEED_PAGE = "vtrix run page (shared/seeds/000) and shared/catalogs/README.md"
+
+# The seed page's own `vtrix models spec` output names the model so.
+VTRIX_NAMES = {"kirin_v3_i2v": "Kirin V3 I2V"}
+
+# The three vtrix models whose parameters the seed page shows, exactly as shown there.
+VTRIX_PARAMETERS: dict[str, list[dict[str, Any]]] = {
+    "kirin_v3_i2v": [
+        {"name": "image_url", "path": "image_url", "type": "string", "required": True,
+         "description": "Input image URL"},
+        {"name": "prompt", "path": "prompt", "type": "string", "required": False,
+         "description": "Motion description prompt", "constraints": {"default": ""}},
+        {"name": "negative_prompt", "path": "negative_prompt", "type": "string",
+         "required": False, "description": "Negative prompt", "constraints": {"default": ""}},
+        {"name": "resolution", "path": "resolution", "type": "string", "required": False,
+         "description": "Output resolution",
+         "constraints": {"enum": ["480p", "720p", "1080p"], "default": "720p"}},
+        {"name": "duration", "path": "duration", "type": "integer", "required": False,
+         "description": "Video duration in seconds",
+         "constraints": {"min": 3, "max": 10, "default": 5}},
+        {"name": "seed", "path": "seed", "type": "integer", "required": False,
+         "description": "Random seed, -1 for random", "constraints": {"default": -1}},
+    ],
+    "spark_dance_v2_0": [
+        {"name": "prompt", "path": "prompt", "type": "string", "required": False,
+         "description": "Text prompt"},
+        {"name": "duration", "path": "duration", "type": "integer", "required": False,
+         "description": "Video duration in seconds"},
+        {"name": "content", "path": "content", "type": "array", "required": False,
+         "description": "Multimodal content items",
+         "children": [
+             {"name": "type", "path": "content.type", "type": "string", "required": True,
+              "description": "Content item type"},
+             {"name": "text", "path": "content.text", "type": "string", "required": False,
+              "description": "Text of a text item"},
+         ]},
+    ],
+    "kirin_v2_6_i2v": [
+        {"name": "image", "path": "image", "type": "string", "required": False,
+         "description": "Input image URL"},
+        {"name": "camera_control", "path": "camera_control", "type": "object", "required": False,
+         "description": "Camera movement",
+         "children": [
+             {"name": "type", "path": "camera_control.type", "type": "string", "required": True,
+              "description": "Camera movement type"},
+             {"name": "config", "path": "camera_control.config", "type": "object",
+              "required": False, "description": "Camera movement amounts",
+              "children": [
+                  {"name": "horizontal", "path": "camera_control.config.horizontal",
+                   "type": "number", "required": False, "description": "Horizontal movement"},
+              ]},
+         ]},
+    ],
+}
+
+
+def _has_real_parameters(model: dict[str, Any]) -> bool:
+    props = model["parameters"].get("properties") or {}
+    if not props:
+        return False
+    return not any("minimal assumption" in str(p.get("description", "")) for p in props.values())
+
+
+def modellix_path_object(model: dict[str, Any]) -> dict[str, Any]:
+    """The api_schema path object Modellix serves for ``model``."""
+    schema = dict(model["parameters"])
+    if not model["parameters_verified"]:
+        # A partial list: other parameters may exist, so unknown keys stay allowed.
+        schema["additionalProperties"] = True
+    return {
+        "servers": [{"url": f"https://api.modellix.ai/api/v1/{model['slug']}/async"}],
+        "post": {
+            "summary": model["name"],
+            "description": model["description"],
+            "operationId": model["slug"].replace("/", "_"),
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": schema}},
+            },
+        },
+    }
+
+
+def build(catalogs: Path) -> dict[str, str]:
+    """Map of relative path -> file text for the whole seeded ``specs/`` tree."""
+    files: dict[str, str] = {}
+    provenance: dict[str, Any] = {}
+    vtrix = json.loads((catalogs / "vtrix_models.json").read_text())
+    entries = []
+    for m in sorted(vtrix, key=lambda m: m["id"]):
+        entries.append({
+            "id": m["id"], "name": m["name"], "type": m["type"], "description": m["title"],
+            "input_modalities": m["input_modalities"],
+            "output_modalities": m["output_modalities"],
+        })
+        if m["id"] in VTRIX_PARAMETERS:
+            files[f"vtrix/{m['id']}.json"] = dumps({
+                "model_id": m["id"], "name": VTRIX_NAMES.get(m["id"], m["name"]), "vendor": m["vendor"],
+                "type": m["type"],
+                "api": {"endpoint": VTRIX_GATEWAY, "method": "POST", "headers": {}},
+                "parameters": VTRIX_PARAMETERS[m["id"]],
+            })
+            provenance[f"vtrix/{m['id']}"] = {"parameters": SEED_PAGE, "verified": True}
+    files["vtrix.catalog.json"] = dumps({"models": entries})
+
+    modellix = json.loads((catalogs / "modellix_specs.json").read_text())
+    mentries = []
+    for m in sorted(modellix, key=lambda m: m["slug"]):
+        mentries.append({"slug": m["slug"], "type": m["type"], "description": m["description"],
+                         "docs_url": m["docs_url"]})
+        if _has_real_parameters(m):
+            files[f"modellix/{m['slug']}.json"] = dumps(modellix_path_object(m))
+            provenance[f"modellix/{m['slug']}"] = {
+                "parameters": m["source"].get("parameters"),
+                "verified": m["parameters_verified"],
+                "notes": m.get("notes", ""),
+            }
+    files["modellix.catalog.json"] = dumps({"models": mentries})
+    files["provenance.json"] = dumps(provenance)
+    return files
+
+
+def main(catalogs: Path, specs: Path) -> int:
+    files = build(catalogs)
+    replace_tree(specs, files)
+    n = sum(1 for p in files if p.startswith(("vtrix/", "modellix/")))
+    print(f"seeded {specs}: {n} spec files, catalogs and provenance")
+    return 0

@@ -1,0 +1,1 @@
+"""Model specs: the normalised form both gateways' specs are turned into."""

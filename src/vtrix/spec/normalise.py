@@ -1,0 +1,382 @@
+"""Turn either gateway's spec into one intermediate form: a JSON Schema plus model metadata.
+
+The vtrix spec lists parameters with dotted ``path``s and ``children``; Modellix publishes an
+OpenAPI path object whose request body carries a JSON Schema. Both become a :class:`ModelSpec`
+whose ``schema`` uses a small, checked subset of JSON Schema. Anything outside that subset, or
+a key that could steer a code generator, stops with a :class:`SpecError` naming the spec, the
+JSON path and the reason.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+PROVIDERS = ("vtrix", "modellix")
+SCALAR_TYPES = ("string", "integer", "number", "boolean")
+ALL_TYPES = (*SCALAR_TYPES, "array", "object")
+_VTRIX_TYPES = {
+    "string": "string", "str": "string", "integer": "integer", "int": "integer",
+    "number": "number", "float": "number", "boolean": "boolean", "bool": "boolean",
+    "array": "array", "object": "object",
+}
+_VTRIX_CONSTRAINTS = {
+    "enum": "enum", "default": "default", "min": "minimum", "max": "maximum",
+    "min_length": "minLength", "max_length": "maxLength", "max_items": "maxItems",
+    "min_items": "minItems", "pattern": "pattern",
+}
+# JSON Schema keywords kept in the normalised form.
+_KEPT = {
+    "type", "description", "title", "default", "enum", "examples", "minimum", "maximum",
+    "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "pattern", "minItems",
+    "maxItems", "items", "properties", "required", "additionalProperties",
+}
+# Annotations that are accepted and dropped (they do not change what is valid for us).
+_DROPPED = {"format", "readOnly", "writeOnly", "deprecated", "example", "$comment", "nullable",
+            "contentMediaType", "contentEncoding", "uniqueItems", "multipleOf", "const"}
+# Keys that would let a spec steer the code generator: refused outright.
+_FORBIDDEN = {"customTypePath", "customBasePath", "customTemplateDir", "javaType", "$ref",
+              "$id", "$schema", "$defs", "definitions"}
+_FORBIDDEN_PREFIXES = ("x-python", "x-enum", "x-datamodel", "x-pydantic")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
+
+
+class SpecError(ValueError):
+    """A spec that cannot be used: says which spec, where in it, and why."""
+
+    def __init__(self, source: str, json_path: str, reason: str) -> None:
+        self.source = source
+        self.json_path = json_path
+        self.reason = reason
+        super().__init__(f"{source}: {json_path}: {reason}")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model in the normalised form shared by codegen, the runtime and the sandbox."""
+
+    id: str
+    provider: str
+    name: str
+    type: str
+    endpoint: str
+    summary: str
+    schema: dict[str, Any] = field(default_factory=dict)
+    method: str = "POST"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "provider": self.provider, "name": self.name, "type": self.type,
+            "endpoint": self.endpoint, "method": self.method, "summary": self.summary,
+            "schema": self.schema,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelSpec:
+        return cls(
+            id=data["id"], provider=data["provider"], name=data["name"], type=data["type"],
+            endpoint=data["endpoint"], method=data.get("method", "POST"),
+            summary=data.get("summary", ""), schema=data["schema"],
+        )
+
+
+def check_model_id(model_id: object, source: str, json_path: str = "$.id") -> str:
+    """A vtrix id or one half of a Modellix slug: safe as a file name and URL segment."""
+    if not isinstance(model_id, str) or not _SAFE_ID.match(model_id) or ".." in model_id:
+        raise SpecError(source, json_path, f"model id {model_id!r} is not a safe identifier "
+                        "(letters, digits, '.', '_', '-'; at most 128 characters)")
+    return model_id
+
+
+def check_slug(slug: object, source: str, json_path: str = "$.slug") -> str:
+    """A Modellix slug ``provider/model``."""
+    if not isinstance(slug, str) or slug.count("/") != 1:
+        raise SpecError(source, json_path, f"slug {slug!r} is not of the form provider/model")
+    vendor, model = slug.split("/")
+    check_model_id(vendor, source, json_path)
+    check_model_id(model, source, json_path)
+    return slug
+
+
+def summary_line(text: str, limit: int = 100) -> str:
+    """First sentence or line of ``text``, whitespace folded, at most ``limit`` characters."""
+    line = " ".join(str(text).split())
+    for stop in (". ", "; "):
+        if stop in line:
+            line = line.split(stop, 1)[0] + stop.strip()
+            break
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+# --------------------------------------------------------------------------- vtrix dialect
+
+
+def normalise_vtrix(spec: Any, source: str = "vtrix spec") -> ModelSpec:
+    """Normalise the ``data`` object of ``GET /api/v1/skill/models/{id}/spec``."""
+    if not isinstance(spec, dict):
+        raise SpecError(source, "$", "the spec is not a JSON object")
+    model_id = check_model_id(spec.get("model_id"), source, "$.model_id")
+    api = spec.get("api")
+    if not isinstance(api, dict) or not isinstance(api.get("endpoint"), str):
+        raise SpecError(source, "$.api.endpoint", "missing the generation endpoint URL")
+    params = spec.get("parameters", [])
+    if not isinstance(params, list):
+        raise SpecError(source, "$.parameters", "must be a list of parameters")
+    schema = _vtrix_object(params, "", "$.parameters", source)
+    name = spec.get("name") or model_id
+    kind = spec.get("type") or "unknown"
+    if not isinstance(name, str) or not isinstance(kind, str):
+        raise SpecError(source, "$.name", "name and type must be strings")
+    summary = spec.get("description") or spec.get("title") or name
+    return ModelSpec(
+        id=model_id, provider="vtrix", name=name, type=kind, endpoint=api["endpoint"],
+        method=str(api.get("method") or "POST").upper(), summary=summary_line(str(summary)),
+        schema=schema,
+    )
+
+
+def _vtrix_object(params: list[Any], parent: str, jpath: str, source: str) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for i, param in enumerate(params):
+        where = f"{jpath}[{i}]"
+        if not isinstance(param, dict):
+            raise SpecError(source, where, "a parameter must be an object")
+        name = param.get("name")
+        if not isinstance(name, str) or not name or "." in name:
+            raise SpecError(source, f"{where}.name", f"invalid parameter name {name!r}")
+        expected = f"{parent}.{name}" if parent else name
+        path = param.get("path", expected)
+        if path != expected:
+            raise SpecError(source, f"{where}.path",
+                            f"broken children tree: path {path!r} should be {expected!r}")
+        if name in properties:
+            raise SpecError(source, f"{where}.name", f"parameter {expected!r} is listed twice")
+        properties[name] = _vtrix_param(param, expected, where, source)
+        if param.get("required") is True:
+            required.append(name)
+    out: dict[str, Any] = {"type": "object", "properties": properties,
+                           "additionalProperties": False}
+    if required:
+        out["required"] = required
+    return out
+
+
+def _vtrix_param(param: dict[str, Any], path: str, where: str, source: str) -> dict[str, Any]:
+    raw_type = param.get("type")
+    kind = _VTRIX_TYPES.get(raw_type) if isinstance(raw_type, str) else None
+    if kind is None:
+        raise SpecError(source, f"{where}.type", f"unknown type {raw_type!r} "
+                        f"(expected one of {', '.join(sorted(_VTRIX_TYPES))})")
+    out: dict[str, Any] = {"type": kind}
+    if isinstance(param.get("description"), str) and param["description"]:
+        out["description"] = param["description"]
+    constraints = param.get("constraints") or {}
+    if not isinstance(constraints, dict):
+        raise SpecError(source, f"{where}.constraints", "must be an object")
+    for key, value in constraints.items():
+        if key not in _VTRIX_CONSTRAINTS:
+            raise SpecError(source, f"{where}.constraints.{key}", "unknown constraint")
+        out[_VTRIX_CONSTRAINTS[key]] = value
+    if "example" in param:
+        out["examples"] = [param["example"]]
+    children = param.get("children")
+    if children is not None:
+        if not isinstance(children, list):
+            raise SpecError(source, f"{where}.children", "broken children tree: not a list")
+        if kind == "object":
+            out.update(_vtrix_object(children, path, f"{where}.children", source))
+        elif kind == "array":
+            out["items"] = _vtrix_object(children, path, f"{where}.children", source)
+        elif children:
+            raise SpecError(source, f"{where}.children",
+                            f"broken children tree: a {kind} parameter cannot have children")
+    return clean_schema(out, source, where)
+
+
+# ------------------------------------------------------------------------ Modellix dialect
+
+
+def normalise_modellix(
+    slug: str, path_object: Any, catalog_entry: dict[str, Any] | None = None,
+    source: str = "modellix spec",
+) -> ModelSpec:
+    """Normalise a Modellix ``api_schema`` (an OpenAPI path object) for ``slug``."""
+    check_slug(slug, source, "$")
+    if not isinstance(path_object, dict):
+        raise SpecError(source, "$", "the api_schema is not a JSON object")
+    post = path_object.get("post")
+    if not isinstance(post, dict):
+        raise SpecError(source, "$.post", "missing the POST operation")
+    try:
+        schema = post["requestBody"]["content"]["application/json"]["schema"]
+    except (KeyError, TypeError):
+        raise SpecError(source, "$.post.requestBody.content.application/json.schema",
+                        "missing the request body schema") from None
+    jpath = "$.post.requestBody.content.application/json.schema"
+    if not isinstance(schema, dict) or schema.get("type", "object") != "object":
+        raise SpecError(source, jpath, "the request body schema must be an object schema")
+    schema = {"type": "object", **schema}
+    clean = clean_schema(schema, source, jpath)
+    servers = path_object.get("servers")
+    endpoint = f"https://api.modellix.ai/api/v1/{slug}/async"
+    if isinstance(servers, list) and servers and isinstance(servers[0], dict):
+        url = servers[0].get("url")
+        if isinstance(url, str) and url:
+            endpoint = url
+    entry = catalog_entry or {}
+    name = post.get("summary") or entry.get("name") or slug
+    description = post.get("description") or entry.get("description") or name
+    kind = entry.get("type") or post.get("x-model-type") or "unknown"
+    return ModelSpec(
+        id=slug, provider="modellix", name=str(name), type=str(kind), endpoint=endpoint,
+        summary=summary_line(str(description)), schema=clean,
+    )
+
+
+# ------------------------------------------------------------------------- the checked subset
+
+
+def clean_schema(schema: Any, source: str, jpath: str) -> dict[str, Any]:
+    """Check a JSON Schema against the subset vtrix supports; return a cleaned copy.
+
+    Objects get an explicit ``additionalProperties``: closed when properties are listed and
+    the spec does not say otherwise, open for a free-form object with no properties.
+    """
+    if not isinstance(schema, dict):
+        raise SpecError(source, jpath, "a schema must be a JSON object")
+    for key in schema:
+        if not isinstance(key, str):
+            raise SpecError(source, jpath, "schema keys must be strings")
+        if key in _FORBIDDEN or key.startswith(_FORBIDDEN_PREFIXES):
+            raise SpecError(source, f"{jpath}.{key}", "refused: this key could steer code "
+                            "generation and is never accepted from a spec")
+        if key not in _KEPT and key not in _DROPPED and not key.startswith("x-"):
+            raise SpecError(source, f"{jpath}.{key}", "unsupported schema keyword")
+    kind = schema.get("type")
+    if kind is None:
+        kind = "object" if "properties" in schema else None
+    if kind not in ALL_TYPES:
+        raise SpecError(source, f"{jpath}.type", f"unknown type {kind!r} "
+                        f"(expected one of {', '.join(ALL_TYPES)})")
+    out: dict[str, Any] = {"type": kind}
+    for key in ("description", "title"):
+        if key in schema:
+            if not isinstance(schema[key], str):
+                raise SpecError(source, f"{jpath}.{key}", "must be a string")
+            if schema[key]:
+                out[key] = schema[key]
+    if "enum" in schema:
+        enum = schema["enum"]
+        if not isinstance(enum, list) or not enum:
+            raise SpecError(source, f"{jpath}.enum", "must be a non-empty list")
+        for i, value in enumerate(enum):
+            if not _fits(kind, value):
+                raise SpecError(source, f"{jpath}.enum[{i}]", f"{value!r} is not a {kind}")
+        if len({repr(v) for v in enum}) != len(enum):
+            raise SpecError(source, f"{jpath}.enum", "values are not unique")
+        out["enum"] = list(enum)
+    for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        if key in schema:
+            value = schema[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                isinstance(value, float) and not math.isfinite(value)
+            ):
+                raise SpecError(source, f"{jpath}.{key}", "must be a finite number")
+            if kind not in ("integer", "number"):
+                raise SpecError(source, f"{jpath}.{key}", f"does not apply to a {kind}")
+            out[key] = value
+    for key in ("minLength", "maxLength", "minItems", "maxItems"):
+        if key in schema:
+            value = schema[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise SpecError(source, f"{jpath}.{key}", "must be a whole number >= 0")
+            applies = "string" if key.endswith("Length") else "array"
+            if kind != applies:
+                raise SpecError(source, f"{jpath}.{key}", f"does not apply to a {kind}")
+            out[key] = value
+    for lo, hi in (("minimum", "maximum"), ("minLength", "maxLength"), ("minItems", "maxItems")):
+        if lo in out and hi in out and out[lo] > out[hi]:
+            raise SpecError(source, f"{jpath}.{lo}", f"{lo} {out[lo]} is above {hi} {out[hi]}")
+    if "pattern" in schema:
+        pattern = schema["pattern"]
+        if not isinstance(pattern, str) or kind != "string":
+            raise SpecError(source, f"{jpath}.pattern", "must be a string, on a string")
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise SpecError(source, f"{jpath}.pattern", f"not a valid regular expression: {exc}")
+        if re.search(r"\(\?[=!<]|\\[1-9]", pattern):
+            raise SpecError(source, f"{jpath}.pattern",
+                            "look-around and back-references are not supported")
+        out["pattern"] = pattern
+    if kind == "array":
+        items = schema.get("items")
+        if items is not None:
+            out["items"] = clean_schema(items, source, f"{jpath}.items")
+    elif "items" in schema:
+        raise SpecError(source, f"{jpath}.items", f"'items' on a {kind}")
+    if kind == "object":
+        props = schema.get("properties", {})
+        if not isinstance(props, dict):
+            raise SpecError(source, f"{jpath}.properties", "must be an object")
+        out["properties"] = {}
+        for name, sub in props.items():
+            if not name or len(name) > 200:
+                raise SpecError(source, f"{jpath}.properties", f"bad property name {name!r}")
+            out["properties"][name] = clean_schema(sub, source, f"{jpath}.properties.{name}")
+        required = schema.get("required", [])
+        if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+            raise SpecError(source, f"{jpath}.required", "must be a list of names")
+        missing = [r for r in required if r not in out["properties"]]
+        if missing and out["properties"]:
+            raise SpecError(source, f"{jpath}.required", f"names unknown properties {missing}")
+        if required and out["properties"]:
+            out["required"] = list(dict.fromkeys(required))
+        extra = schema.get("additionalProperties")
+        if extra is None:
+            extra = not out["properties"]
+        if not isinstance(extra, bool):
+            raise SpecError(source, f"{jpath}.additionalProperties",
+                            "only true or false is supported")
+        out["additionalProperties"] = extra
+    elif "properties" in schema:
+        raise SpecError(source, f"{jpath}.properties", f"'properties' on a {kind}")
+    if "default" in schema:
+        if not _fits(kind, schema["default"]):
+            raise SpecError(source, f"{jpath}.default",
+                            f"default {schema['default']!r} is not a {kind}")
+        out["default"] = schema["default"]
+    if "examples" in schema:
+        if not isinstance(schema["examples"], list):
+            raise SpecError(source, f"{jpath}.examples", "must be a list")
+        out["examples"] = schema["examples"]
+    return out
+
+
+def _fits(kind: str, value: Any) -> bool:
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "array":
+        return isinstance(value, list)
+    return isinstance(value, dict)
+
+
+def iter_fields(schema: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], dict[str, Any], bool]]:
+    """Every property of an object schema, depth first: (wire path, schema, required)."""
+    out: list[tuple[tuple[str, ...], dict[str, Any], bool]] = []
+    required = set(schema.get("required", []))
+    for name, sub in schema.get("properties", {}).items():
+        path = (*prefix, name)
+        out.append((path, sub, name in required))
+        if sub.get("type") == "object" and sub.get("properties"):
+            out.extend(iter_fields(sub, path))
+    return out

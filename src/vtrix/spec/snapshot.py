@@ -1,0 +1,93 @@
+"""The committed spec snapshot (``specs/``): each gateway's own wire format, one file a model.
+
+Layout::
+
+    specs/vtrix.catalog.json          {"models": [...]}  the vtrix catalog, all pages
+    specs/modellix.catalog.json       {"models": [...]}  the Modellix catalog
+    specs/vtrix/<id>.json             data of GET /api/v1/skill/models/<id>/spec
+    specs/modellix/<vendor>/<m>.json  the api_schema path object of <vendor>/<m>
+    specs/provenance.json             where each hand-seeded fact came from (not on the wire)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vtrix.spec.normalise import (
+    ModelSpec,
+    SpecError,
+    normalise_modellix,
+    normalise_vtrix,
+    summary_line,
+)
+
+
+@dataclass
+class Snapshot:
+    """The raw snapshot, as the gateways serve it."""
+
+    vtrix_catalog: list[dict[str, Any]] = field(default_factory=list)
+    modellix_catalog: list[dict[str, Any]] = field(default_factory=list)
+    vtrix_specs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    modellix_specs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def modellix_entry(self, slug: str) -> dict[str, Any] | None:
+        return next((m for m in self.modellix_catalog if m.get("slug") == slug), None)
+
+    def vtrix_entry(self, model_id: str) -> dict[str, Any] | None:
+        return next((m for m in self.vtrix_catalog if m.get("id") == model_id), None)
+
+
+def dumps(obj: Any) -> str:
+    """Canonical JSON for the snapshot: sorted keys, 2-space indent, newline at the end."""
+    return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _read(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise SpecError(str(path), f"line {exc.lineno} column {exc.colno}",
+                        f"not valid JSON: {exc.msg}") from None
+
+
+def load_snapshot(root: Path) -> Snapshot:
+    """Read ``specs/`` (files in sorted order, so the result never depends on the file system)."""
+    snap = Snapshot()
+    for provider in ("vtrix", "modellix"):
+        catalog = root / f"{provider}.catalog.json"
+        if catalog.exists():
+            data = _read(catalog)
+            if not isinstance(data, dict) or not isinstance(data.get("models"), list):
+                raise SpecError(str(catalog), "$.models", "expected {\"models\": [...]}")
+            setattr(snap, f"{provider}_catalog", data["models"])
+    vdir = root / "vtrix"
+    if vdir.is_dir():
+        for path in sorted(vdir.glob("*.json")):
+            snap.vtrix_specs[path.stem] = _read(path)
+    mdir = root / "modellix"
+    if mdir.is_dir():
+        for path in sorted(mdir.glob("*/*.json")):
+            snap.modellix_specs[f"{path.parent.name}/{path.stem}"] = _read(path)
+    return snap
+
+
+def normalise_snapshot(snap: Snapshot, root: Path | None = None) -> list[ModelSpec]:
+    """Every spec of the snapshot in normalised form, sorted by (provider, id)."""
+    out: list[ModelSpec] = []
+    for model_id, raw in sorted(snap.vtrix_specs.items()):
+        src = str(root / "vtrix" / f"{model_id}.json") if root else f"vtrix/{model_id}"
+        spec = normalise_vtrix(raw, source=src)
+        if spec.id != model_id:
+            raise SpecError(src, "$.model_id", f"model_id {spec.id!r} does not match the file")
+        entry = snap.vtrix_entry(model_id)
+        if entry and entry.get("description"):
+            spec = ModelSpec(**{**spec.__dict__, "summary": summary_line(entry["description"])})
+        out.append(spec)
+    for slug, raw in sorted(snap.modellix_specs.items()):
+        src = str(root / "modellix" / f"{slug}.json") if root else f"modellix/{slug}"
+        out.append(normalise_modellix(slug, raw, snap.modellix_entry(slug), source=src))
+    return out
