@@ -1,0 +1,53 @@
+"""``python -m codegen {seed,fetch,generate,check}``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m codegen")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("generate", help="specs/ -> generated/")
+    p.add_argument("--specs", type=Path, default=ROOT / "specs")
+    p.add_argument("--out", type=Path, default=ROOT / "generated")
+    p = sub.add_parser("check", help="fail if generated/ is stale")
+    p.add_argument("--specs", type=Path, default=ROOT / "specs")
+    p.add_argument("--out", type=Path, default=ROOT / "generated")
+    p = sub.add_parser("fetch", help="gateways -> specs/, with a change report")
+    p.add_argument("--specs", type=Path, default=ROOT / "specs")
+    p = sub.add_parser("seed", help="../shared/catalogs -> specs/")
+    p.add_argument("catalogs", type=Path)
+    p.add_argument("--specs", type=Path, default=ROOT / "specs")
+    args = parser.parse_args(argv)
+
+    from vtrix.spec.normalise import SpecError
+
+    try:
+        if args.cmd == "generate":
+            from codegen.main import generate_command
+
+            return generate_command(args.specs, args.out)
+        if args.cmd == "check":
+            from codegen.main import check_command
+
+            return check_command(args.specs, args.out)
+        if args.cmd == "fetch":
+            from codegen.fetch import fetch_command
+
+            return fetch_command(args.specs)
+        from codegen.seed import main as seed_main
+
+        return seed_main(args.catalogs, args.specs)
+    except SpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("generated/ and specs/ were left as they were.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""vtrix: one CLI and typed SDK for hosted image, video and audio generation gateways.
+
+``from vtrix import Client`` for the Python client; ``from vtrix.models import kirin_v3_i2v``
+for typed per-model functions. Attributes load lazily so ``vtrix --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from vtrix.client import Client, Result, Task
+    from vtrix.errors import VtrixError
+
+__all__ = ["Client", "Result", "Task", "VtrixError", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Client", "Result", "Task"):
+        from vtrix import client
+
+        return getattr(client, name)
+    if name == "VtrixError":
+        from vtrix.errors import VtrixError
+
+        return VtrixError
+    raise AttributeError(f"module 'vtrix' has no attribute {name!r}")

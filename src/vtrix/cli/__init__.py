@@ -1,0 +1,1 @@
+"""The ``vtrix`` command line: a thin layer over :class:`vtrix.Client`."""

@@ -1,0 +1,76 @@
+"""Modellix-compatible ``vtrix model invoke --model-slug … (--body|--body-file)``."""
+
+from __future__ import annotations
+
+import click
+
+from vtrix.cli.context import client_for
+from vtrix.output import Reporter, emit, to_json
+
+
+@click.group()
+def model() -> None:
+    """Modellix-compatible commands (as modellix-cli)."""
+
+
+@model.command(name="invoke")
+@click.option("--model-slug", required=True, metavar="PROVIDER/MODEL",
+              help="Model slug, e.g. bytedance/seedream-4.5-t2i.")
+@click.option("--body", metavar="JSON", help="Request JSON string.")
+@click.option("--body-file", metavar="PATH|-", help="Path to a request JSON file, or -.")
+@click.option("--api-key", metavar="KEY", help="API key (overrides env var).")
+@click.option("--wait", "wait_", is_flag=True, help="Wait for the result instead of returning "
+              "the task id.")
+@click.option("--output", "-o", type=click.Choice(["id", "json", "url"]), default="id",
+              show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=0), default=600, show_default=True)
+@click.pass_context
+def invoke(ctx: click.Context, model_slug: str, body: str | None, body_file: str | None,
+           api_key: str | None, wait_: bool, output: str, timeout: float) -> None:
+    """Submit a task and print its task id (then: vtrix task get <task_id>)."""
+    import sys
+
+    from vtrix import registry
+    from vtrix.cli.context import Globals
+    from vtrix.client import unchecked_spec
+    from vtrix.errors import Problem, ValidationFailed
+    from vtrix.params import load_body
+    from vtrix.validate import validate
+
+    g = ctx.find_object(Globals) or Globals()
+    if body is None and body_file is None:
+        raise ValidationFailed(model_slug, [Problem("--body", "give --body JSON or --body-file "
+                                                              "PATH")])
+    stdin = sys.stdin.read() if body_file == "-" else None
+    params, problems = load_body(body, body_file, stdin)
+    if problems:
+        raise ValidationFailed(model_slug, problems)
+    client = client_for(ctx, require_key=not g.dry_run, provider=registry.provider_of(model_slug),
+                        api_key=api_key)
+    spec, model_cls = client.resolve(model_slug)
+    reporter = Reporter(quiet=g.quiet)
+    if spec is None:
+        reporter.warn(f"{model_slug}: no parameter spec is published; the body is sent as given")
+        spec = unchecked_spec(model_slug, registry.provider_of(model_slug))
+    else:
+        found = validate(params, spec.schema, model_cls)
+        if found:
+            raise ValidationFailed(model_slug, found)
+    request = client.provider(spec.provider).prepare_submit(spec, params)
+    if g.dry_run:
+        emit(f"[dry-run] {request.method} {request.path}")
+        emit(request.body_json())
+        return
+    t = client.submit_prepared(request, spec)
+    if not wait_:
+        emit(to_json(t.state.raw) if output == "json" else t.id)
+        return
+    reporter.ok(f"Task created: {t.id}")
+    result = t.wait(timeout=timeout)
+    if output == "json":
+        emit(to_json(result.raw))
+    elif output == "url":
+        for url in result.urls:
+            emit(url)
+    else:
+        emit(result.task_id)

@@ -1,0 +1,136 @@
+"""Typed errors, each carrying the exit code the CLI uses (see :data:`EXIT_CODES`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+OK = 0
+FAILED = 1
+USAGE = 2
+OUTCOME_UNKNOWN = 3
+TEMPORARY = 75
+WAIT_TIMEOUT = 124
+INTERRUPTED = 130
+
+EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (OK, "success"),
+    (FAILED, "failed: the remote task failed, 401/402/403/404, or another error"),
+    (USAGE, "usage or validation error; nothing was sent"),
+    (OUTCOME_UNKNOWN, "submit outcome unknown (timeout or 5xx after sending): do not resubmit, "
+                      "check `vtrix task list`"),
+    (TEMPORARY, "temporary failure after retries (429, 5xx, network): safe to retry later"),
+    (WAIT_TIMEOUT, "wait timed out; the task may still run: `vtrix task wait <id>`"),
+    (INTERRUPTED, "interrupted (Ctrl-C); the task is not cancelled: `vtrix task wait <id>`"),
+)
+
+
+def exit_code_table() -> str:
+    """The exit code table as shown in help."""
+    return "\n".join(f"  {code:>3}  {text}" for code, text in EXIT_CODES)
+
+
+class VtrixError(Exception):
+    """Base of every error vtrix raises on purpose. ``exit_code`` is what the CLI exits with."""
+
+    exit_code = FAILED
+
+    def __init__(self, message: str, *, hint: str = "", task_id: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.task_id = task_id
+
+    def __str__(self) -> str:
+        return f"{self.message}\n{self.hint}" if self.hint else self.message
+
+
+class UsageError(VtrixError):
+    """Bad arguments or configuration; nothing was sent."""
+
+    exit_code = USAGE
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem: where, what was expected, what was given."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class ValidationFailed(UsageError):
+    """Parameters that do not fit the model's spec. Lists every problem at once."""
+
+    def __init__(self, model_id: str, problems: list[Problem]) -> None:
+        self.model_id = model_id
+        self.problems = problems
+        lines = [f"Invalid parameters for {model_id} ({len(problems)} "
+                 f"problem{'s' if len(problems) != 1 else ''}); nothing was sent:"]
+        lines += [f"  - {p}" for p in problems]
+        super().__init__("\n".join(lines),
+                         hint=f"See the parameters with: vtrix models spec {model_id}")
+
+
+class ApiError(VtrixError):
+    """The gateway answered with an error status."""
+
+    def __init__(self, message: str, *, status: int = 0, hint: str = "",
+                 task_id: str | None = None) -> None:
+        super().__init__(message, hint=hint, task_id=task_id)
+        self.status = status
+
+
+class AuthError(ApiError):
+    """401: key missing, invalid or expired."""
+
+
+class PaymentRequired(ApiError):
+    """402: the balance is insufficient."""
+
+
+class NotFound(ApiError):
+    """404: unknown model or task."""
+
+
+class RequestRejected(ApiError):
+    """400/422 (or another 4xx): the gateway refused the request."""
+
+
+class TemporaryFailure(ApiError):
+    """429, 5xx or network trouble that outlasted the retries: safe to retry later."""
+
+    exit_code = TEMPORARY
+
+    def __init__(self, message: str, *, status: int = 0, hint: str = "",
+                 retry_after: float | None = None) -> None:
+        super().__init__(message, status=status, hint=hint)
+        self.retry_after = retry_after
+
+
+class SubmitOutcomeUnknown(ApiError):
+    """The submit was sent but no clear answer came back: do not resubmit blindly."""
+
+    exit_code = OUTCOME_UNKNOWN
+
+
+class TaskFailed(VtrixError):
+    """The remote task ended in failure."""
+
+
+class WaitTimeout(VtrixError):
+    """Waiting exceeded the timeout; the task may still finish."""
+
+    exit_code = WAIT_TIMEOUT
+
+
+class Interrupted(VtrixError):
+    """Ctrl-C while waiting; the task keeps running remotely."""
+
+    exit_code = INTERRUPTED
+
+
+class SpecUnavailable(VtrixError):
+    """A model's spec could not be had (unknown id, or the models service unreachable)."""

@@ -1,0 +1,112 @@
+"""What the CLI prints: results on stdout, status and progress on stderr.
+
+On a terminal, waiting shows the seed page's lines and a progress bar with percent and time
+remaining; when stderr is not a terminal, only the status lines; ``--quiet`` silences stderr.
+``NO_COLOR`` turns colour off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any, TextIO
+
+from vtrix.secrets import redact
+
+BAR_WIDTH = 25
+
+
+def use_color(stream: TextIO) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def progress_bar(percent: float, remaining: float | None) -> str:
+    """``████████████████████████░  96%  ~3s remaining``"""
+    pct = max(0.0, min(100.0, percent))
+    filled = int(round(pct / 100 * BAR_WIDTH))
+    bar = "█" * filled + "░" * (BAR_WIDTH - filled)
+    text = f"{bar} {pct:3.0f}%"
+    if remaining is not None and pct < 100:
+        text += f"  ~{_duration(remaining)} remaining"
+    return text
+
+
+def _duration(seconds: float) -> str:
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s}s"
+    return f"{s // 60}m{s % 60:02d}s"
+
+
+class Reporter:
+    """Status lines and the progress bar, on stderr."""
+
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False) -> None:
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.tty = self.stream.isatty()
+        self.color = use_color(self.stream)
+        self._bar_shown = False
+        self._started = time.monotonic()
+
+    def _paint(self, text: str, code: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.color else text
+
+    def line(self, text: str = "") -> None:
+        if self.quiet:
+            return
+        self._end_bar()
+        print(redact(text), file=self.stream, flush=True)
+
+    def ok(self, text: str) -> None:
+        self.line(f"{self._paint('✓', '32')} {text}")
+
+    def warn(self, text: str) -> None:
+        self.line(f"{self._paint('!', '33')} {text}")
+
+    def error(self, text: str) -> None:
+        self._end_bar()
+        print(redact(f"{self._paint('✗', '31')} {text}" if self.color else f"Error: {text}"),
+              file=self.stream, flush=True)
+
+    def progress(self, percent: float | None, remaining: float | None, status: str) -> None:
+        if self.quiet or not self.tty:
+            return
+        if percent is None:
+            text = f"{status}…  {_duration(time.monotonic() - self._started)} elapsed"
+        else:
+            text = progress_bar(percent, remaining)
+        self.stream.write("\r\033[K" + text)
+        self.stream.flush()
+        self._bar_shown = True
+
+    def _end_bar(self) -> None:
+        if self._bar_shown:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._bar_shown = False
+
+
+def emit(text: str, stream: TextIO | None = None) -> None:
+    """Write a result to stdout (redacted)."""
+    print(redact(text), file=stream or sys.stdout, flush=True)
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(obj, indent=2, ensure_ascii=False)
+
+
+def human_result(*, status: str, task_id: str, model: str, urls: list[str],
+                 cost: str | None, saved: list[str] | None = None) -> str:
+    lines = [f"Status:  {status}", f"Task:    {task_id}", f"Model:   {model}"]
+    if cost:
+        lines.append(f"Cost:    {cost}")
+    if urls:
+        lines.append("Output:")
+        lines += [f"  {u}" for u in urls]
+    if saved:
+        lines.append("Saved:")
+        lines += [f"  {p}" for p in saved]
+    return "\n".join(lines)

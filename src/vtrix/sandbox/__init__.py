@@ -1,0 +1,1 @@
+"""The local sandbox gateway: both protocols, real media, fault injection."""

@@ -1,0 +1,128 @@
+"""The sandbox's state: its configuration, faults, counters, tasks and uploaded files."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections import Counter, deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Faults:
+    """Injected faults. Rates are shares of requests (0..1)."""
+
+    error_rate: float = 0.0
+    unavailable_rate: float = 0.0
+    drop_rate: float = 0.0
+    slow: float = 0.0
+    submit_500: bool = False
+    seed: int = 0
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Faults:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass
+class SandboxConfig:
+    host: str = "127.0.0.1"
+    port: int = 0
+    specs_dir: str | None = None
+    task_seconds: float = 3.0
+    accepted_keys: set[str] = field(default_factory=set)
+    broke_keys: set[str] = field(default_factory=set)
+    rate_limit: int = 0
+    url_ttl: float = 24 * 3600
+    faults: Faults = field(default_factory=Faults)
+
+
+@dataclass
+class SandboxTask:
+    id: str
+    provider: str
+    model: str
+    kind: str
+    params: dict[str, Any]
+    created: float
+    seconds: float
+    fail: str | None = None
+
+    def progress(self, now: float) -> float:
+        if self.seconds <= 0:
+            return 100.0
+        return min((now - self.created) / self.seconds * 100.0, 100.0)
+
+
+class State:
+    """Everything the routes share, guarded by one lock."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.lock = threading.Lock()
+        self.stats: Counter[str] = Counter()
+        self.tasks: dict[str, SandboxTask] = {}
+        self.files: dict[str, tuple[bytes, str, str]] = {}
+        self.route_faults: dict[str, Faults] = {"*": config.faults}
+        self.rng = random.Random(config.faults.seed)
+        self.hits: dict[str, deque[float]] = {}
+        self.media_jobs: dict[str, Future[tuple[bytes, str, str]]] = {}
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="media")
+
+    def faults_for(self, route: str) -> Faults:
+        return self.route_faults.get(route) or self.route_faults["*"]
+
+    def roll(self, rate: float) -> bool:
+        with self.lock:
+            return rate > 0 and self.rng.random() < rate
+
+    def count(self, route: str) -> None:
+        with self.lock:
+            self.stats[route] += 1
+
+    def rate_check(self, key: str) -> tuple[bool, int, float]:
+        """(allowed, remaining, seconds until a slot frees) for ``key``'s last minute."""
+        limit = self.config.rate_limit
+        if limit <= 0:
+            return True, 0, 0.0
+        now = time.time()
+        with self.lock:
+            q = self.hits.setdefault(key, deque())
+            while q and q[0] <= now - 60:
+                q.popleft()
+            if len(q) >= limit:
+                return False, 0, 60 - (now - q[0])
+            q.append(now)
+            return True, limit - len(q), 60 - (now - q[0])
+
+    def new_task(self, provider: str, model: str, kind: str, params: dict[str, Any],
+                 fail: str | None) -> SandboxTask:
+        prefix = "task_" if provider == "vtrix" else "task-"
+        task = SandboxTask(id=prefix + uuid.uuid4().hex[:12], provider=provider, model=model,
+                           kind=kind, params=params, created=time.monotonic(),
+                           seconds=self.config.task_seconds, fail=fail)
+        with self.lock:
+            self.tasks[task.id] = task
+            self.stats["tasks_created"] += 1
+        return task
+
+    def specs_root(self) -> Path:
+        if self.config.specs_dir:
+            return Path(self.config.specs_dir)
+        return default_specs_dir()
+
+
+def default_specs_dir() -> Path:
+    """The snapshot this vtrix was built from (the repository's ``specs/``)."""
+    import os
+
+    env = os.environ.get("VTRIX_SANDBOX_SPECS")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[3] / "specs"
