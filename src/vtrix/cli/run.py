@@ -65,7 +65,7 @@ def _live_command(ctx: click.Context, model_id: str) -> click.Command | None:
     """A command for a model that is not generated: built from its live spec."""
     from vtrix import registry
     from vtrix.cli.modelcmd import build_command
-    from vtrix.errors import ApiError, NotFound, VtrixError
+    from vtrix.errors import ApiError, NotFound
 
     if not model_id or model_id.startswith("-"):
         return None
@@ -75,8 +75,8 @@ def _live_command(ctx: click.Context, model_id: str) -> click.Command | None:
     except NotFound:
         return None
     except ApiError as exc:
-        raise VtrixError(f"cannot load the spec of {model_id!r}: {exc.message}",
-                         hint=exc.hint) from None
+        exc.message = f"cannot load the spec of {model_id!r}: {exc.message}"
+        raise
     note = "(spec fetched live: this model is not in the generated index)"
     return build_command(model_id, spec.to_dict() if spec else None, note)
 

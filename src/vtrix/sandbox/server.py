@@ -440,3 +440,47 @@ def serve(config: SandboxConfig) -> None:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
+
+
+class RunningSandbox:
+    """A sandbox on a real socket in a background thread (for tests and scripts)::
+
+        with RunningSandbox(SandboxConfig(task_seconds=0.5)) as sb:
+            os.environ["VTRIX_BASE_URL"] = sb.url
+    """
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        self.config = config or SandboxConfig()
+        self.app, self.state = build(self.config)
+        self.sock = socket.socket(socket.AF_INET)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((self.config.host, self.config.port))
+        self.url = f"http://{self.config.host}:{self.sock.getsockname()[1]}"
+        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="error",
+                                                    lifespan="off"))
+        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self.thread = threading.Thread(target=self.server.run,
+                                       kwargs={"sockets": [self.sock]}, daemon=True)
+
+    def start(self) -> RunningSandbox:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+        self.state.pool.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self) -> RunningSandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

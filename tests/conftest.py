@@ -1,0 +1,124 @@
+"""Shared fixtures: a real sandbox on 127.0.0.1, an isolated home, and a CLI runner that
+starts `python -m vtrix` as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vtrix.sandbox.server import RunningSandbox
+from vtrix.sandbox.state import Faults, SandboxConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT.parent / "shared" / "seeds"
+CANARY = "sk-canary-7f3e9d2c1b0a4e5f"
+
+
+@dataclass
+class Sandbox:
+    running: RunningSandbox
+
+    @property
+    def url(self) -> str:
+        return self.running.url
+
+    def stats(self) -> dict[str, Any]:
+        with urllib.request.urlopen(f"{self.url}/__sandbox/stats") as resp:
+            data: dict[str, Any] = json.load(resp)
+            return data
+
+    def faults(self, **routes: dict[str, Any]) -> None:
+        req = urllib.request.Request(
+            f"{self.url}/__sandbox/faults", data=json.dumps(
+                {k.replace("_", "."): v for k, v in routes.items()}).encode(),
+            headers={"Content-Type": "application/json"}, method="POST")
+        urllib.request.urlopen(req).close()
+
+    def reset(self) -> None:
+        req = urllib.request.Request(f"{self.url}/__sandbox/reset", data=b"", method="POST")
+        urllib.request.urlopen(req).close()
+
+
+def start_sandbox(**kwargs: Any) -> RunningSandbox:
+    faults = kwargs.pop("faults", None) or Faults()
+    cfg = SandboxConfig(task_seconds=kwargs.pop("task_seconds", 0.6), faults=faults, **kwargs)
+    return RunningSandbox(cfg).start()
+
+
+@pytest.fixture(scope="session")
+def shared_sandbox() -> Iterator[Sandbox]:
+    sb = start_sandbox()
+    yield Sandbox(sb)
+    sb.stop()
+
+
+@pytest.fixture
+def sandbox(shared_sandbox: Sandbox) -> Sandbox:
+    shared_sandbox.reset()
+    return shared_sandbox
+
+
+@pytest.fixture
+def make_sandbox() -> Iterator[Any]:
+    started: list[RunningSandbox] = []
+
+    def make(**kwargs: Any) -> Sandbox:
+        sb = start_sandbox(**kwargs)
+        started.append(sb)
+        return Sandbox(sb)
+
+    yield make
+    for sb in started:
+        sb.stop()
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Isolated config/data/cache dirs and no inherited keys or URLs."""
+    for var in ("VTRIX_API_KEY", "MODELLIX_API_KEY", "VTRIX_BASE_URL", "VTRIX_MODELS_URL",
+                "VTRIX_GENERATION_URL", "MODELLIX_BASE_URL", "VTRIX_PROFILE", "NO_COLOR"):
+        monkeypatch.delenv(var, raising=False)
+    for name in ("CONFIG", "DATA", "CACHE"):
+        monkeypatch.setenv(f"VTRIX_{name}_DIR", str(tmp_path / name.lower()))
+    import vtrix.registry
+
+    monkeypatch.setattr(vtrix.registry, "_INDEX", None)
+    return tmp_path
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(home: Path) -> Any:
+    """Run `python -m vtrix ARGS` as a real process in the isolated home."""
+
+    def run(*args: str, env: dict[str, str] | None = None, input: str | None = None,
+            timeout: float = 60) -> Result:
+        full = {k: v for k, v in os.environ.items()}
+        full.update(env or {})
+        proc = subprocess.run([sys.executable, "-m", "vtrix", *args], capture_output=True,
+                              text=True, env=full, input=input, timeout=timeout)
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
+
+
+def env_for(sb: Sandbox, key: str | None = CANARY) -> dict[str, str]:
+    env = {"VTRIX_BASE_URL": sb.url, "MODELLIX_BASE_URL": sb.url}
+    if key:
+        env["VTRIX_API_KEY"] = key
+    return env
