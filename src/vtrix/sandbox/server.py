@@ -82,6 +82,13 @@ def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
     app = FastAPI(title="vtrix sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.sandbox = state
 
+    @app.middleware("http")
+    async def rate_headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        for k, v in getattr(request.state, "rate_headers", {}).items():
+            response.headers[k] = v
+        return response
+
     # ------------------------------------------------------------------ helpers
 
     def auth(request: Request, provider: str) -> tuple[str | None, Response | None]:
@@ -101,6 +108,8 @@ def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
         if not allowed:
             headers["Retry-After"] = str(max(int(reset + 0.999), 1))
             return None, err(429, "Too Many Requests: rate limit exceeded", headers)
+        if config.rate_limit:
+            request.state.rate_headers = headers
         return key, None
 
     def result_url(request: Request, task: SandboxTask, ext: str) -> str:
@@ -426,6 +435,7 @@ def serve(config: SandboxConfig) -> None:
     sock = socket.socket(socket.AF_INET6 if ":" in config.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((config.host, config.port))
+    sock.listen(128)  # connections made as soon as the URL is printed wait in the backlog
     port = sock.getsockname()[1]
     host = f"[{config.host}]" if ":" in config.host else config.host
     base = f"http://{host}:{port}"

@@ -1,0 +1,93 @@
+"""The key never appears anywhere: output of every command and mode, files, reprs."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from conftest import CANARY, env_for
+from vtrix.client import Client
+from vtrix.config import Settings
+from vtrix.secrets import Secret, redact
+
+RUN = ["run", "kirin_v3_i2v", "--param", "image_url=https://example.com/a.jpg"]
+
+
+def test_canary_key_never_printed_by_any_command(cli, sandbox, home, tmp_path):
+    env = {**env_for(sandbox), "MODELLIX_API_KEY": CANARY}
+    runs = [
+        cli(*RUN, env=env), cli(*RUN, "--output", "json", env=env),
+        cli(*RUN, "--output", "url", "--debug", env=env),
+        cli("--debug", "--dry-run", "run", "kirin_v3_i2v", "--param", "image_url=x", env=env),
+        cli("--api-key", CANARY, "--debug", *RUN, env=env_for(sandbox, key=None)),
+        cli(*RUN, "--param", "prompt=[fail]", "--debug", env=env),
+        cli("run", "kirin_v3_i2v", "--param", f"image_url={CANARY}", "--param", "duration=99",
+            env=env),
+        cli("models", "list", "--output", "json", env=env),
+        cli("models", "spec", "kirin_v3_i2v", "--output", "json", env=env),
+        cli("task", "list", env=env), cli("task", "get", "task_nope", "--debug", env=env),
+        cli("model", "invoke", "--model-slug", "bytedance/seedream-4.5-t2i", "--body",
+            '{"prompt": "p"}', "--wait", "--output", "json", env=env),
+        cli("auth", "login", "--with-token", input=CANARY + "\n", env={}),
+        cli("auth", "status", env={}), cli("auth", "status", env=env),
+    ]
+    sandbox.faults(vtrix_submit={"submit_500": True})
+    runs.append(cli(*RUN, "--debug", env=env))
+    for r in runs:
+        assert CANARY not in r.out and CANARY not in r.err, (r.out, r.err)
+    assert any("Bearer ***" in r.err for r in runs)
+    for path in home.rglob("*"):
+        if path.is_file() and "config" not in path.parts:
+            assert CANARY not in path.read_text(errors="ignore"), path
+
+
+def test_config_file_is_private(cli, home):
+    cli("auth", "login", "--with-token", input="sk-abcdefghijklmnop\n")
+    cfg = home / "config" / "config.json"
+    assert stat.S_IMODE(cfg.stat().st_mode) == 0o600
+    assert stat.S_IMODE(cfg.parent.stat().st_mode) == 0o700
+    os.chmod(cfg, 0o644)
+    cli("auth", "login", "--with-token", "--profile", "work", input="sk-zyxwvutsrqponmlk\n")
+    assert stat.S_IMODE(cfg.stat().st_mode) == 0o600
+    status = cli("auth", "status", "--profile", "work").out
+    assert "sk-…nmlk" in status and "zyxwvutsrq" not in status
+
+
+def test_key_precedence(home, monkeypatch):
+    from vtrix.config import read_config, write_config
+
+    data = read_config()
+    data["profiles"]["default"] = {"api_key": "sk-profile-key-0001"}
+    write_config(data)
+    assert Settings.resolve().api_key == Secret("sk-profile-key-0001")
+    monkeypatch.setenv("VTRIX_API_KEY", "sk-env-key-000002")
+    assert Settings.resolve().api_key == Secret("sk-env-key-000002")
+    assert Settings.resolve(api_key="sk-flag-key-0003").api_key == Secret("sk-flag-key-0003")
+
+
+def test_reprs_and_redaction():
+    s = Secret(CANARY)
+    assert CANARY not in repr(s) and CANARY not in str(s)
+    assert CANARY not in repr(Client(api_key=CANARY).settings)
+    assert redact(f"oops {CANARY} leaked") == "oops [redacted] leaked"
+
+
+def test_plain_http_refused_for_remote_hosts(cli):
+    r = cli("--dry-run", "run", "kirin_v3_i2v", "--param", "image_url=x",
+            env={"VTRIX_BASE_URL": "http://gateway.example.com"})
+    assert r.code == 2 and "plain http://" in r.err
+
+
+def test_history_holds_no_key(cli, sandbox, home):
+    assert cli(*RUN, env=env_for(sandbox)).code == 0
+    text = (home / "data" / "history.jsonl").read_text()
+    assert "kirin_v3_i2v" in text and CANARY not in text
+    assert stat.S_IMODE((home / "data" / "history.jsonl").stat().st_mode) == 0o600
+
+
+def test_no_traceback_on_user_errors(cli, tmp_path: Path):
+    for args in (["run", "kirin_v3_i2v", "--body-file", str(tmp_path / "missing.json")],
+                 ["run", "kirin_v3_i2v", "--body", "{"], ["task", "get"]):
+        r = cli(*args)
+        assert r.code == 2 and "Traceback" not in r.err, r.err
