@@ -61,10 +61,10 @@ def submit(
         text: Text to synthesize in the cloned voice (a string)
         url: Reference audio URL for cloning (a string)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -85,9 +85,9 @@ def run(
         text: Text to synthesize in the cloned voice (a string)
         url: Reference audio URL for cloning (a string)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

@@ -55,10 +55,10 @@ def submit(
         text: Text to synthesize (a string)
         voice: Flash-compatible voice id (e.g. longanhuan_v3.6); verify against live model doc (a string)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -77,9 +77,9 @@ def run(
         text: Text to synthesize (a string)
         voice: Flash-compatible voice id (e.g. longanhuan_v3.6); verify against live model doc (a string)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

@@ -83,10 +83,10 @@ def submit(
         seed: Random seed (an integer in range 0–2147483647)
         size: Image size width*height (one of 2688*1536 | 2368*1728 | 2048*2048 | 1728*2368 | 1536*2688; server default "2048*2048")
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -113,9 +113,9 @@ def run(
         seed: Random seed (an integer in range 0–2147483647)
         size: Image size width*height (one of 2688*1536 | 2368*1728 | 2048*2048 | 1728*2368 | 1536*2688; server default "2048*2048")
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

@@ -93,10 +93,10 @@ def submit(
         prompt: Optional text prompt (a string of at most 5000 characters)
         resolution: Output resolution (one of 720P | 1080P; server default "1080P")
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -125,9 +125,9 @@ def run(
         prompt: Optional text prompt (a string of at most 5000 characters)
         resolution: Output resolution (one of 720P | 1080P; server default "1080P")
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

@@ -81,10 +81,10 @@ def submit(
         size: Preset 1K/2K or custom width*height in [768*768, 2048*2048]; no 4K (a string; server default "2K")
         thinking_mode: Thinking mode (only when enable_sequential=false) (a boolean; server default true)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -111,9 +111,9 @@ def run(
         size: Preset 1K/2K or custom width*height in [768*768, 2048*2048]; no 4K (a string; server default "2K")
         thinking_mode: Thinking mode (only when enable_sequential=false) (a boolean; server default true)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

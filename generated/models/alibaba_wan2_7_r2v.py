@@ -75,10 +75,10 @@ def submit(
         reference_images: Reference image URLs (with reference_videos max 5 total) (an array)
         reference_videos: Reference video URLs (with reference_images max 5 total) (an array)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -103,9 +103,9 @@ def run(
         reference_images: Reference image URLs (with reference_videos max 5 total) (an array)
         reference_videos: Reference video URLs (with reference_images max 5 total) (an array)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

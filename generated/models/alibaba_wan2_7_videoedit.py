@@ -100,10 +100,10 @@ def submit(
         resolution: Resolution tier (one of 720P | 1080P; server default "1080P")
         video_url: Input video URL (HTTP/HTTPS/OSS) or Base64 (a string)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -134,9 +134,9 @@ def run(
         resolution: Resolution tier (one of 720P | 1080P; server default "1080P")
         video_url: Input video URL (HTTP/HTTPS/OSS) or Base64 (a string)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

@@ -114,10 +114,10 @@ def submit(
         seed: Random seed; -1 random (an integer in range -1–2147483647; server default -1)
         service_tier: default: low latency; flex: offline, 50% price (one of default | flex; server default "default")
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -152,9 +152,9 @@ def run(
         seed: Random seed; -1 random (an integer in range -1–2147483647; server default -1)
         service_tier: default: low latency; flex: offline, 50% price (one of default | flex; server default "default")
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

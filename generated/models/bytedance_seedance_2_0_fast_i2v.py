@@ -121,10 +121,10 @@ def submit(
         reference_images: Optional up to 9 reference images (URL/Base64); not with first/last frame (an array of 1–9 items)
         resolution: Output resolution (one of 480p | 720p)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -161,9 +161,9 @@ def run(
         reference_images: Optional up to 9 reference images (URL/Base64); not with first/last frame (an array of 1–9 items)
         resolution: Output resolution (one of 480p | 720p)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

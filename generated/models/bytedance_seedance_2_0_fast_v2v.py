@@ -128,10 +128,10 @@ def submit(
         resolution: Output resolution (one of 480p | 720p)
         video_urls: 1-3 reference video URLs (an array of 1–3 items)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -170,9 +170,9 @@ def run(
         resolution: Output resolution (one of 480p | 720p)
         video_urls: 1-3 reference video URLs (an array of 1–3 items)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

@@ -79,10 +79,10 @@ def submit(
         sequential_image_generation_max_images: Max images for batch generation (an integer in range 1–15; server default 5)
         size: Image size 'widthxheight'; total pixels 3,686,400-16,777,216, aspect ratio 1/16-16 (a string; server default "2048x2048")
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -107,9 +107,9 @@ def run(
         sequential_image_generation_max_images: Max images for batch generation (an integer in range 1–15; server default 5)
         size: Image size 'widthxheight'; total pixels 3,686,400-16,777,216, aspect ratio 1/16-16 (a string; server default "2048x2048")
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

@@ -93,10 +93,10 @@ def submit(
         sequential_image_generation_max_images: Upper limit for batch generation (an integer in range 1–15; server default 15)
         size: Image size 'widthxheight'; custom 2K/3K resolutions supported (a string; server default "2048x2048")
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -125,9 +125,9 @@ def run(
         sequential_image_generation_max_images: Upper limit for batch generation (an integer in range 1–15; server default 15)
         size: Image size 'widthxheight'; custom 2K/3K resolutions supported (a string; server default "2048x2048")
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

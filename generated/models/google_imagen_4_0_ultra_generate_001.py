@@ -73,10 +73,10 @@ def submit(
         prompt: Image description (a string of at least 1 characters)
         sample_count: Number of images per request (an integer in range 1–4; server default 1)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -99,9 +99,9 @@ def run(
         prompt: Image description (a string of at least 1 characters)
         sample_count: Number of images per request (an integer in range 1–4; server default 1)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

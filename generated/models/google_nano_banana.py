@@ -60,10 +60,10 @@ def submit(
         aspect_ratio: Image aspect ratio (one of 1:1 | 2:3 | 3:2 | 3:4 | 4:3 | 4:5 | 5:4 | 9:16 | 16:9 | 21:9; server default "1:1")
         prompt: Image description (a string of at least 1 characters)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -82,9 +82,9 @@ def run(
         aspect_ratio: Image aspect ratio (one of 1:1 | 2:3 | 3:2 | 3:4 | 4:3 | 4:5 | 5:4 | 9:16 | 16:9 | 21:9; server default "1:1")
         prompt: Image description (a string of at least 1 characters)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

@@ -57,10 +57,10 @@ def submit(
         image: Input image URLs (an array of at least 1 items)
         prompt: Editing instruction (a string of at least 1 characters)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -79,9 +79,9 @@ def run(
         image: Input image URLs (an array of at least 1 items)
         prompt: Editing instruction (a string of at least 1 characters)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

@@ -66,10 +66,10 @@ def submit(
         image: Input image URLs (1-3), used together as reference context (an array of 1–3 items)
         prompt: Editing instruction (a string of at least 1 characters)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -90,9 +90,9 @@ def run(
         image: Input image URLs (1-3), used together as reference context (an array of 1–3 items)
         prompt: Editing instruction (a string of at least 1 characters)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

@@ -72,10 +72,10 @@ def submit(
         image_size: Output resolution (one of 1K | 2K | 4K)
         prompt: Editing instruction (a string of at least 1 characters)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -98,9 +98,9 @@ def run(
         image_size: Output resolution (one of 1K | 2K | 4K)
         prompt: Editing instruction (a string of at least 1 characters)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

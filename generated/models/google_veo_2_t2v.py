@@ -79,10 +79,10 @@ def submit(
         person_generation: Person generation policy (one of allow_all | allow_adult | dont_allow)
         prompt: Video description text (a string of at least 1 characters)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -107,9 +107,9 @@ def run(
         person_generation: Person generation policy (one of allow_all | allow_adult | dont_allow)
         prompt: Video description text (a string of at least 1 characters)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

@@ -85,10 +85,10 @@ def submit(
         prompt: Video description text (a string of at least 1 characters)
         resolution: Video resolution (one of 720p | 1080p)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -115,9 +115,9 @@ def run(
         prompt: Video description text (a string of at least 1 characters)
         resolution: Video resolution (one of 720p | 1080p)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

@@ -99,10 +99,10 @@ def submit(
         reference_images: Optional style/character reference images (base64 data URIs), up to 3 (an array of at most 3 items)
         resolution: Resolution; 1080p and 4k only for 8-second duration (one of 720p | 1080p | 4k)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -131,9 +131,9 @@ def run(
         reference_images: Optional style/character reference images (base64 data URIs), up to 3 (an array of at most 3 items)
         resolution: Resolution; 1080p and 4k only for 8-second duration (one of 720p | 1080p | 4k)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

@@ -79,10 +79,10 @@ def submit(
         image: Input image URL (a string)
         camera_control: Camera movement (an object)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -101,9 +101,9 @@ def run(
         image: Input image URL (a string)
         camera_control: Camera movement (an object)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

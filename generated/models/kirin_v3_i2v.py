@@ -81,10 +81,10 @@ def submit(
         duration: Video duration in seconds (an integer in range 3–10; server default 5)
         seed: Random seed, -1 for random (an integer; server default -1)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -111,9 +111,9 @@ def run(
         duration: Video duration in seconds (an integer in range 3–10; server default 5)
         seed: Random seed, -1 for random (an integer; server default -1)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

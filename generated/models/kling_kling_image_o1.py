@@ -77,10 +77,10 @@ def submit(
         prompt: Image description; reference images via <<<image_1>>> etc. (a string of 1–2500 characters)
         resolution: Image resolution (one of 1k | 2k; server default "2k")
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -105,9 +105,9 @@ def run(
         prompt: Image description; reference images via <<<image_1>>> etc. (a string of 1–2500 characters)
         resolution: Image resolution (one of 1k | 2k; server default "2k")
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

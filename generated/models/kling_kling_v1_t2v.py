@@ -87,10 +87,10 @@ def submit(
         negative_prompt: Negative prompt (a string of 1–2500 characters)
         prompt: Video description (Chinese/English) (a string of 1–2500 characters)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -119,9 +119,9 @@ def run(
         negative_prompt: Negative prompt (a string of 1–2500 characters)
         prompt: Video description (Chinese/English) (a string of 1–2500 characters)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

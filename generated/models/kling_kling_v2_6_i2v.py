@@ -107,10 +107,10 @@ def submit(
         static_mask: Static mask image for motion brush (exclusive with image_tail) (a string)
         voice_list: Voice ID list for audio (V2.6), 1-10 (an array of 1–10 items)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -143,9 +143,9 @@ def run(
         static_mask: Static mask image for motion brush (exclusive with image_tail) (a string)
         voice_list: Voice ID list for audio (V2.6), 1-10 (an array of 1–10 items)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

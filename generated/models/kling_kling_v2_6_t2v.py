@@ -81,10 +81,10 @@ def submit(
         prompt: Video description (Chinese/English) (a string of 1–2500 characters)
         sound: Audio generation switch (V2.6+) (one of on | off; server default "on")
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -111,9 +111,9 @@ def run(
         prompt: Video description (Chinese/English) (a string of 1–2500 characters)
         sound: Audio generation switch (V2.6+) (one of on | off; server default "on")
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

@@ -75,10 +75,10 @@ def submit(
         prompt: Image description (Chinese/English) (a string of 1–2500 characters)
         resolution: Image resolution (V2 supports 1k and 2k) (one of 1k | 2k; server default "1k")
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -103,9 +103,9 @@ def run(
         prompt: Image description (Chinese/English) (a string of 1–2500 characters)
         resolution: Image resolution (V2 supports 1k and 2k) (one of 1k | 2k; server default "1k")
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

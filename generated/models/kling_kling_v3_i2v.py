@@ -93,10 +93,10 @@ def submit(
         prompt: Video generation prompt (a string of 1–2500 characters)
         sound: Audio generation switch (one of on | off; server default "off")
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -127,9 +127,9 @@ def run(
         prompt: Video generation prompt (a string of 1–2500 characters)
         sound: Audio generation switch (one of on | off; server default "off")
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

@@ -107,10 +107,10 @@ def submit(
         sound: Audio generation switch; must be off with videos (one of on | off; server default "off")
         videos: Optional reference video (exactly 1); when provided sound must be off and duration omitted (an array of 1–1 items)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -143,9 +143,9 @@ def run(
         sound: Audio generation switch; must be off with videos (one of on | off; server default "off")
         videos: Optional reference video (exactly 1); when provided sound must be off and duration omitted (an array of 1–1 items)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

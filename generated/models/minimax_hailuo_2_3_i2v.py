@@ -86,10 +86,10 @@ def submit(
         prompt_optimizer: Automatic prompt optimization (a boolean; server default true)
         resolution: Resolution; 10s only 768P (one of 768P | 1080P; server default "768P")
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -116,9 +116,9 @@ def run(
         prompt_optimizer: Automatic prompt optimization (a boolean; server default true)
         resolution: Resolution; 10s only 768P (one of 768P | 1080P; server default "768P")
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

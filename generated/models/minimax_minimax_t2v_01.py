@@ -69,10 +69,10 @@ def submit(
         prompt_optimizer: Automatic prompt optimization (a boolean; server default true)
         resolution: Fixed 720P (one of 720P; server default "720P")
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -95,9 +95,9 @@ def run(
         prompt_optimizer: Automatic prompt optimization (a boolean; server default true)
         resolution: Fixed 720P (one of 720P; server default "720P")
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

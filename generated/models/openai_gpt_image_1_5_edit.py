@@ -87,10 +87,10 @@ def submit(
         quality: Quality: low (default), medium, high (one of low | medium | high; server default "low")
         size: Preset resolutions only (one of 1024x1024 | 1536x1024 | 1024x1536; server default "1024x1024")
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -119,9 +119,9 @@ def run(
         quality: Quality: low (default), medium, high (one of low | medium | high; server default "low")
         size: Preset resolutions only (one of 1024x1024 | 1536x1024 | 1024x1536; server default "1024x1024")
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

@@ -80,10 +80,10 @@ def submit(
         quality: Quality: low (default), medium, high (one of low | medium | high; server default "low")
         size: Output size incl. 2K/4K presets (one of 1024x1024 | 1536x1024 | 1024x1536 | 2048x2048 | 2048x1152 | 3840x2160 | 2160x3840; server default "1024x1024")
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -106,9 +106,9 @@ def run(
         quality: Quality: low (default), medium, high (one of low | medium | high; server default "low")
         size: Output size incl. 2K/4K presets (one of 1024x1024 | 1536x1024 | 1024x1536 | 2048x2048 | 2048x1152 | 3840x2160 | 2160x3840; server default "1024x1024")
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

@@ -49,10 +49,10 @@ def submit(
     Args:
         url: Public audio URL to transcribe (a string)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -69,9 +69,9 @@ def run(
     Args:
         url: Public audio URL to transcribe (a string)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

@@ -75,10 +75,10 @@ def submit(
         duration: Video duration in seconds (an integer)
         content: Multimodal content items (an array)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -99,9 +99,9 @@ def run(
         duration: Video duration in seconds (an integer)
         content: Multimodal content items (an array)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

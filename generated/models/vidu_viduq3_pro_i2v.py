@@ -75,10 +75,10 @@ def submit(
         resolution: Video resolution (one of 540p | 720p | 1080p; server default "720p")
         seed: Random seed (an integer)
     """
-    from vtrix.generated_support import submit_model
-
     values = dict(locals())
     values.pop("client")
+    from vtrix.generated_support import submit_model
+
     return submit_model(MODEL_ID, Params, _collect(values), client)
 
 
@@ -103,9 +103,9 @@ def run(
         resolution: Video resolution (one of 540p | 720p | 1080p; server default "720p")
         seed: Random seed (an integer)
     """
-    from vtrix.generated_support import run_model
-
     values = dict(locals())
     values.pop("client")
     values.pop("timeout")
+    from vtrix.generated_support import run_model
+
     return run_model(MODEL_ID, Params, _collect(values), client, timeout)

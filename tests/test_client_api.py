@@ -1,0 +1,86 @@
+"""The Python client and the generated typed functions, over real HTTP."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from conftest import CANARY
+from vtrix import Client
+from vtrix.errors import TaskFailed, ValidationFailed, WaitTimeout
+
+
+@pytest.fixture
+def client(sandbox, home):
+    return Client(api_key=CANARY, base_url=sandbox.url)
+
+
+def test_client_run_and_result(client, sandbox, tmp_path):
+    seen = []
+    result = client.run("kirin_v3_i2v", image_url="https://e.com/a.jpg", duration=3,
+                        on_progress=lambda s, eta: seen.append(s.progress))
+    assert result.urls and result.urls[0].endswith(".mp4" + result.urls[0][
+        result.urls[0].index("?"):])
+    assert result.raw["status"] == "completed" and result.cost == "0.30"
+    assert seen and seen[-1] == 100
+    saved = result.save(tmp_path / "out", client)
+    assert open(saved[0], "rb").read()[4:8] == b"ftyp"
+
+
+def test_client_submit_get_task_and_modellix(client):
+    task = client.submit("bytedance/seedream-4.5-t2i", prompt="a cat")
+    assert task.id.startswith("task-") and task.provider == "modellix"
+    again = client.get_task(task.id)
+    assert again.provider == "modellix"
+    result = again.wait(timeout=10)
+    assert result.urls[0].split("?")[0].endswith(".png")
+
+
+def test_client_errors_are_typed_with_exit_codes(client, make_sandbox):
+    with pytest.raises(ValidationFailed) as exc:
+        client.submit("kirin_v3_i2v", duration=2)
+    assert exc.value.exit_code == 2 and len(exc.value.problems) == 2
+    with pytest.raises(TaskFailed) as failed:
+        client.run("kirin_v3_i2v", image_url="u", prompt="[fail]")
+    assert failed.value.exit_code == 1
+    slow = make_sandbox(task_seconds=30)
+    with pytest.raises(WaitTimeout) as timeout:
+        Client(api_key=CANARY, base_url=slow.url).run("kirin_v3_i2v", image_url="u",
+                                                      timeout=0.5)
+    assert timeout.value.exit_code == 124 and timeout.value.task_id
+
+
+def test_generated_typed_functions(client, sandbox):
+    from vtrix.models import kirin_v3_i2v
+
+    hints = kirin_v3_i2v.run.__annotations__
+    assert hints["resolution"] == "Literal['480p', '720p', '1080p'] | None"
+    assert hints["image_url"] == "str" and hints["duration"] == "int | None"
+    sig = inspect.signature(kirin_v3_i2v.run)
+    assert all(p.kind is p.KEYWORD_ONLY for p in sig.parameters.values())
+    assert "Video duration in seconds (an integer in range 3–10" in kirin_v3_i2v.run.__doc__
+    result = kirin_v3_i2v.run(image_url="https://e.com/a.jpg", resolution="1080p",
+                              client=client, timeout=10)
+    assert result.urls
+    with pytest.raises(ValidationFailed):
+        kirin_v3_i2v.submit(image_url="u", resolution="4k", client=client)  # type: ignore[arg-type]
+
+
+def test_only_given_values_are_sent(client):
+    from vtrix.models import kirin_v3_i2v
+
+    task = kirin_v3_i2v.submit(image_url="u", client=client)
+    assert task.state.raw["model"] == "kirin_v3_i2v"
+    request, _ = client.prepare("kirin_v3_i2v", {"image_url": "u"})
+    assert request.body == {"model": "kirin_v3_i2v", "params": {"image_url": "u"}}
+
+
+def test_not_generated_model_uses_live_spec(client, sandbox, monkeypatch):
+    import vtrix.registry as reg
+
+    monkeypatch.setattr(reg, "_INDEX", {})
+    with pytest.raises(ValidationFailed) as exc:
+        client.submit("kirin_v3_i2v", duration=99)
+    assert {p.path for p in exc.value.problems} == {"duration", "image_url"}
+    assert client.submit("kirin_v3_i2v", image_url="u").id.startswith("task_")
