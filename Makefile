@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: help install demo test lint typecheck check-generated specs generate seed-specs bench clean
 
@@ -37,7 +36,7 @@ check-generated: $(STAMP)
 	$(PY) -m codegen check
 
 test: lint typecheck check-generated
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 specs: $(STAMP)
 	$(PY) -m codegen fetch

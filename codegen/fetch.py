@@ -41,8 +41,9 @@ def fetch_snapshot(settings: Settings) -> tuple[Snapshot, dict[str, str]]:
     modellix = ModellixProvider(settings)
     snap = Snapshot()
     vurl = f"{settings.models_url}/api/v1/skill/models"
-    snap.vtrix_catalog = sorted(_fetch("vtrix catalog", vurl, vtrix.raw_catalog_pages) or [],
-                                key=lambda m: str(m.get("id")))
+    snap.vtrix_catalog = sorted(
+        _fetch("vtrix catalog", vurl, vtrix.raw_catalog_pages) or [], key=lambda m: str(m.get("id"))
+    )
     for i, entry in enumerate(snap.vtrix_catalog):
         mid = check_model_id(entry.get("id"), vurl, f"$.data.models[{i}].id")
         url = f"{vurl}/{mid}/spec"
@@ -50,16 +51,20 @@ def fetch_snapshot(settings: Settings) -> tuple[Snapshot, dict[str, str]]:
         if raw is not None:
             snap.vtrix_specs[mid] = raw
     murl = f"{settings.modellix_url}/api/v1/models"
-    snap.modellix_catalog = sorted(_fetch("Modellix catalog", murl, modellix.raw_catalog) or [],
-                                   key=lambda m: str(m.get("slug")))
+    snap.modellix_catalog = sorted(
+        _fetch("Modellix catalog", murl, modellix.raw_catalog) or [],
+        key=lambda m: str(m.get("slug")),
+    )
     for i, entry in enumerate(snap.modellix_catalog):
         slug = check_slug(entry.get("slug"), murl, f"$.models[{i}].slug")
         url = f"{settings.modellix_schema_url}/models/{slug}/api_schema"
         raw = _fetch(f"spec of {slug}", url, lambda slug=slug: modellix.raw_spec(slug))
         if raw is not None:
             snap.modellix_specs[slug] = raw
-    files = {"vtrix.catalog.json": dumps({"models": snap.vtrix_catalog}),
-             "modellix.catalog.json": dumps({"models": snap.modellix_catalog})}
+    files = {
+        "vtrix.catalog.json": dumps({"models": snap.vtrix_catalog}),
+        "modellix.catalog.json": dumps({"models": snap.modellix_catalog}),
+    }
     files.update({f"vtrix/{k}.json": dumps(v) for k, v in snap.vtrix_specs.items()})
     files.update({f"modellix/{k}.json": dumps(v) for k, v in snap.modellix_specs.items()})
     return snap, files
@@ -71,8 +76,10 @@ def _by_id(specs: list[ModelSpec]) -> dict[str, ModelSpec]:
 
 def fetch_command(specs_dir: Path) -> int:
     settings = Settings.resolve()
-    print(f"fetching from {settings.models_url} (vtrix models), {settings.modellix_url} "
-          "(Modellix)", file=sys.stderr)
+    print(
+        f"fetching from {settings.models_url} (vtrix models), {settings.modellix_url} (Modellix)",
+        file=sys.stderr,
+    )
     try:
         snap, files = fetch_snapshot(settings)
         new_specs = normalise_snapshot(snap)
@@ -82,11 +89,12 @@ def fetch_command(specs_dir: Path) -> int:
     old = load_snapshot(specs_dir) if specs_dir.exists() else Snapshot()
     old_specs = normalise_snapshot(old) if specs_dir.exists() else []
     changes = compare(
-        _by_id(old_specs), _by_id(new_specs),
-        {str(m.get("id")) for m in old.vtrix_catalog} | {str(m.get("slug"))
-                                                         for m in old.modellix_catalog},
-        {str(m.get("id")) for m in snap.vtrix_catalog} | {str(m.get("slug"))
-                                                          for m in snap.modellix_catalog},
+        _by_id(old_specs),
+        _by_id(new_specs),
+        {str(m.get("id")) for m in old.vtrix_catalog}
+        | {str(m.get("slug")) for m in old.modellix_catalog},
+        {str(m.get("id")) for m in snap.vtrix_catalog}
+        | {str(m.get("slug")) for m in snap.modellix_catalog},
     )
     replace_tree(specs_dir, files, keep=("provenance.json",))
     print(f"wrote {len(files)} files to {specs_dir}")

@@ -57,8 +57,13 @@ def py_type(schema: dict[str, Any]) -> str:
     if kind == "array":
         items = schema.get("items")
         return f"list[{py_type(items)}]" if items else "list[Any]"
-    return {"string": "str", "integer": "int", "number": "float", "boolean": "bool",
-            "object": "dict[str, Any]"}[kind]
+    return {
+        "string": "str",
+        "integer": "int",
+        "number": "float",
+        "boolean": "bool",
+        "object": "dict[str, Any]",
+    }[kind]
 
 
 def arg_doc(schema: dict[str, Any]) -> str:
@@ -76,8 +81,10 @@ def build_args(schema: dict[str, Any]) -> list[Arg]:
     props = schema.get("properties", {})
     names = dedupe(python_name(w) for w in props)
     required = set(schema.get("required", []))
-    return [Arg(name=n, wire=w, annotation=py_type(s), required=w in required, doc=arg_doc(s))
-            for (w, s), n in zip(props.items(), names, strict=True)]
+    return [
+        Arg(name=n, wire=w, annotation=py_type(s), required=w in required, doc=arg_doc(s))
+        for (w, s), n in zip(props.items(), names, strict=True)
+    ]
 
 
 def type_expr(opt: OptionSpec) -> str:
@@ -131,15 +138,24 @@ def params_modules(models: list[Model]) -> dict[str, str]:
         root.mkdir()
         for m in models:
             (root / f"{m.module}.json").write_text(
-                json.dumps(generator_schema(m.spec.schema)), encoding="utf-8")
+                json.dumps(generator_schema(m.spec.schema)), encoding="utf-8"
+            )
         out = generate(
-            root, input_file_type=InputFileType.JsonSchema,
+            root,
+            input_file_type=InputFileType.JsonSchema,
             output_model_type=DataModelType.PydanticV2BaseModel,
             target_python_version=PythonVersion.PY_310,
-            enum_field_as_literal=LiteralType.All, use_annotated=True, field_constraints=True,
-            snake_case_field=True, formatters=[Formatter.BUILTIN], disable_timestamp=True,
-            use_double_quotes=True, use_field_description=True, class_name="Params",
-            custom_file_header=HEADER_MARK, use_standard_collections=True,
+            enum_field_as_literal=LiteralType.All,
+            use_annotated=True,
+            field_constraints=True,
+            snake_case_field=True,
+            formatters=[Formatter.BUILTIN],
+            disable_timestamp=True,
+            use_double_quotes=True,
+            use_field_description=True,
+            class_name="Params",
+            custom_file_header=HEADER_MARK,
+            use_standard_collections=True,
             use_union_operator=True,
         )
     if isinstance(out, str):  # a single model comes back as one string
@@ -165,8 +181,13 @@ def _params_body(code: str) -> str:
 
 def build_models(specs: list[ModelSpec]) -> list[Model]:
     return [
-        Model(spec=s, module=mod, source=source_path(s), args=build_args(s.schema),
-              options=option_specs(s.schema))
+        Model(
+            spec=s,
+            module=mod,
+            source=source_path(s),
+            args=build_args(s.schema),
+            options=option_specs(s.schema),
+        )
         for s, mod in zip(specs, module_names(specs), strict=True)
     ]
 
@@ -180,11 +201,16 @@ def render(snap: Snapshot, specs: list[ModelSpec]) -> dict[str, str]:
     for m in models:
         if m.module not in params:
             raise SpecError(m.source, "$", "datamodel-code-generator produced no module")
-        ctx = {"m": m, "spec": m.spec, "generator": GENERATOR,
-               "params_code": _params_body(params[m.module])}
+        ctx = {
+            "m": m,
+            "spec": m.spec,
+            "generator": GENERATOR,
+            "params_code": _params_body(params[m.module]),
+        }
         files[f"models/{m.module}.py"] = env.get_template("model_module.py.j2").render(ctx)
         files[f"models/_cli/{m.module}.py"] = env.get_template("cli_module.py.j2").render(
-            {**ctx, "type_expr": type_expr, "spec_dict": m.spec.to_dict()})
+            {**ctx, "type_expr": type_expr, "spec_dict": m.spec.to_dict()}
+        )
         files[f"docs/{m.module}.md"] = env.get_template("model_doc.md.j2").render(ctx)
     index = index_rows(snap, models)
     common = {"models": models, "index": index, "generator": GENERATOR}
@@ -198,8 +224,9 @@ def render(snap: Snapshot, specs: list[ModelSpec]) -> dict[str, str]:
             try:
                 compile(ast.parse(text, filename=path), path, "exec")
             except SyntaxError as exc:
-                raise SpecError(path, f"line {exc.lineno}", f"generated code does not "
-                                f"compile: {exc.msg}") from None
+                raise SpecError(
+                    path, f"line {exc.lineno}", f"generated code does not compile: {exc.msg}"
+                ) from None
     return files
 
 
@@ -209,11 +236,21 @@ def index_rows(snap: Snapshot, models: list[Model]) -> list[tuple[str, tuple[str
 
     rows: dict[str, tuple[str, ...]] = {}
     for e in snap.vtrix_catalog:
-        rows[str(e["id"])] = ("", "vtrix", str(e.get("type", "")), str(e.get("name", "")),
-                              summary_line(str(e.get("description") or e.get("name") or "")))
+        rows[str(e["id"])] = (
+            "",
+            "vtrix",
+            str(e.get("type", "")),
+            str(e.get("name", "")),
+            summary_line(str(e.get("description") or e.get("name") or "")),
+        )
     for e in snap.modellix_catalog:
-        rows[str(e["slug"])] = ("", "modellix", str(e.get("type", "")), str(e["slug"]),
-                                summary_line(str(e.get("description") or "")))
+        rows[str(e["slug"])] = (
+            "",
+            "modellix",
+            str(e.get("type", "")),
+            str(e["slug"]),
+            summary_line(str(e.get("description") or "")),
+        )
     for m in models:
         s = m.spec
         rows[s.id] = (m.module, s.provider, s.type, s.name, s.summary)

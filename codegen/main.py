@@ -18,10 +18,13 @@ def generate_command(specs: Path, out: Path) -> int:
     replace_tree(out, files)
     changed = sorted(p for p in files if before.get(p) != files[p])
     removed = sorted(set(before) - set(files))
-    n_models = sum(1 for p in files if p.startswith("models/_cli/") and
-                   not p.endswith("__init__.py"))
-    print(f"generated {n_models} models into {out} in {time.perf_counter() - start:.1f}s: "
-          f"{len(changed)} files written, {len(removed)} removed")
+    n_models = sum(
+        1 for p in files if p.startswith("models/_cli/") and not p.endswith("__init__.py")
+    )
+    print(
+        f"generated {n_models} models into {out} in {time.perf_counter() - start:.1f}s: "
+        f"{len(changed)} files written, {len(removed)} removed"
+    )
     return 0
 
 

@@ -4,6 +4,7 @@ required parameter, a tighter range)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,12 +21,33 @@ class Change:
         return f"{'BREAKING ' if self.breaking else ''}{self.model}: {self.what}"
 
 
+def _raised(old: float, new: float) -> bool:
+    return new > old
+
+
+def _lowered(old: float, new: float) -> bool:
+    return new < old
+
+
+# For each bound: is the new value tighter (so that inputs valid before may now fail)?
+_TIGHTER: dict[str, Callable[[float, float], bool]] = {
+    "minimum": _raised,
+    "maximum": _lowered,
+    "maxLength": _lowered,
+    "maxItems": _lowered,
+}
+
+
 def _fields(spec: ModelSpec) -> dict[str, tuple[dict[str, Any], bool]]:
     return {".".join(p): (s, r) for p, s, r in iter_fields(spec.schema)}
 
 
-def compare(old: dict[str, ModelSpec], new: dict[str, ModelSpec],
-            old_catalog: set[str], new_catalog: set[str]) -> list[Change]:
+def compare(
+    old: dict[str, ModelSpec],
+    new: dict[str, ModelSpec],
+    old_catalog: set[str],
+    new_catalog: set[str],
+) -> list[Change]:
     changes: list[Change] = []
     for mid in sorted(new_catalog - old_catalog):
         changes.append(Change(mid, "model added to the catalog", False))
@@ -39,15 +61,17 @@ def compare(old: dict[str, ModelSpec], new: dict[str, ModelSpec],
         a, b = _fields(old[mid]), _fields(new[mid])
         for name in sorted(set(b) - set(a)):
             req = b[name][1]
-            changes.append(Change(mid, f"parameter {name} added"
-                                  + (" (required)" if req else ""), req))
+            changes.append(
+                Change(mid, f"parameter {name} added" + (" (required)" if req else ""), req)
+            )
         for name in sorted(set(a) - set(b)):
             changes.append(Change(mid, f"parameter {name} removed", True))
         for name in sorted(set(a) & set(b)):
             (sa, ra), (sb, rb) = a[name], b[name]
             if sa["type"] != sb["type"]:
-                changes.append(Change(mid, f"parameter {name} retyped {sa['type']} -> "
-                                           f"{sb['type']}", True))
+                changes.append(
+                    Change(mid, f"parameter {name} retyped {sa['type']} -> {sb['type']}", True)
+                )
             ea, eb = sa.get("enum"), sb.get("enum")
             if ea is not None and eb is not None:
                 gone = [v for v in ea if v not in eb]
@@ -62,16 +86,19 @@ def compare(old: dict[str, ModelSpec], new: dict[str, ModelSpec],
                 changes.append(Change(mid, f"parameter {name} is now required", True))
             elif ra and not rb:
                 changes.append(Change(mid, f"parameter {name} is no longer required", False))
-            for key, tighter in (("minimum", lambda x, y: y > x), ("maximum", lambda x, y: y < x),
-                                 ("maxLength", lambda x, y: y < x),
-                                 ("maxItems", lambda x, y: y < x)):
+            for key, tighter in _TIGHTER.items():
                 va, vb = sa.get(key), sb.get(key)
                 if va != vb:
                     breaking = vb is not None and (va is None or tighter(va, vb))
                     changes.append(Change(mid, f"{key} of {name}: {va} -> {vb}", breaking))
             if sa.get("default") != sb.get("default"):
-                changes.append(Change(mid, f"default of {name}: {sa.get('default')!r} -> "
-                                           f"{sb.get('default')!r}", False))
+                changes.append(
+                    Change(
+                        mid,
+                        f"default of {name}: {sa.get('default')!r} -> {sb.get('default')!r}",
+                        False,
+                    )
+                )
     return changes
 
 

@@ -24,50 +24,133 @@ VTRIX_NAMES = {"kirin_v3_i2v": "Kirin V3 I2V"}
 # The three vtrix models whose parameters the seed page shows, exactly as shown there.
 VTRIX_PARAMETERS: dict[str, list[dict[str, Any]]] = {
     "kirin_v3_i2v": [
-        {"name": "image_url", "path": "image_url", "type": "string", "required": True,
-         "description": "Input image URL"},
-        {"name": "prompt", "path": "prompt", "type": "string", "required": False,
-         "description": "Motion description prompt", "constraints": {"default": ""}},
-        {"name": "negative_prompt", "path": "negative_prompt", "type": "string",
-         "required": False, "description": "Negative prompt", "constraints": {"default": ""}},
-        {"name": "resolution", "path": "resolution", "type": "string", "required": False,
-         "description": "Output resolution",
-         "constraints": {"enum": ["480p", "720p", "1080p"], "default": "720p"}},
-        {"name": "duration", "path": "duration", "type": "integer", "required": False,
-         "description": "Video duration in seconds",
-         "constraints": {"min": 3, "max": 10, "default": 5}},
-        {"name": "seed", "path": "seed", "type": "integer", "required": False,
-         "description": "Random seed, -1 for random", "constraints": {"default": -1}},
+        {
+            "name": "image_url",
+            "path": "image_url",
+            "type": "string",
+            "required": True,
+            "description": "Input image URL",
+        },
+        {
+            "name": "prompt",
+            "path": "prompt",
+            "type": "string",
+            "required": False,
+            "description": "Motion description prompt",
+            "constraints": {"default": ""},
+        },
+        {
+            "name": "negative_prompt",
+            "path": "negative_prompt",
+            "type": "string",
+            "required": False,
+            "description": "Negative prompt",
+            "constraints": {"default": ""},
+        },
+        {
+            "name": "resolution",
+            "path": "resolution",
+            "type": "string",
+            "required": False,
+            "description": "Output resolution",
+            "constraints": {"enum": ["480p", "720p", "1080p"], "default": "720p"},
+        },
+        {
+            "name": "duration",
+            "path": "duration",
+            "type": "integer",
+            "required": False,
+            "description": "Video duration in seconds",
+            "constraints": {"min": 3, "max": 10, "default": 5},
+        },
+        {
+            "name": "seed",
+            "path": "seed",
+            "type": "integer",
+            "required": False,
+            "description": "Random seed, -1 for random",
+            "constraints": {"default": -1},
+        },
     ],
     "spark_dance_v2_0": [
-        {"name": "prompt", "path": "prompt", "type": "string", "required": False,
-         "description": "Text prompt"},
-        {"name": "duration", "path": "duration", "type": "integer", "required": False,
-         "description": "Video duration in seconds"},
-        {"name": "content", "path": "content", "type": "array", "required": False,
-         "description": "Multimodal content items",
-         "children": [
-             {"name": "type", "path": "content.type", "type": "string", "required": True,
-              "description": "Content item type"},
-             {"name": "text", "path": "content.text", "type": "string", "required": False,
-              "description": "Text of a text item"},
-         ]},
+        {
+            "name": "prompt",
+            "path": "prompt",
+            "type": "string",
+            "required": False,
+            "description": "Text prompt",
+        },
+        {
+            "name": "duration",
+            "path": "duration",
+            "type": "integer",
+            "required": False,
+            "description": "Video duration in seconds",
+        },
+        {
+            "name": "content",
+            "path": "content",
+            "type": "array",
+            "required": False,
+            "description": "Multimodal content items",
+            "children": [
+                {
+                    "name": "type",
+                    "path": "content.type",
+                    "type": "string",
+                    "required": True,
+                    "description": "Content item type",
+                },
+                {
+                    "name": "text",
+                    "path": "content.text",
+                    "type": "string",
+                    "required": False,
+                    "description": "Text of a text item",
+                },
+            ],
+        },
     ],
     "kirin_v2_6_i2v": [
-        {"name": "image", "path": "image", "type": "string", "required": False,
-         "description": "Input image URL"},
-        {"name": "camera_control", "path": "camera_control", "type": "object", "required": False,
-         "description": "Camera movement",
-         "children": [
-             {"name": "type", "path": "camera_control.type", "type": "string", "required": True,
-              "description": "Camera movement type"},
-             {"name": "config", "path": "camera_control.config", "type": "object",
-              "required": False, "description": "Camera movement amounts",
-              "children": [
-                  {"name": "horizontal", "path": "camera_control.config.horizontal",
-                   "type": "number", "required": False, "description": "Horizontal movement"},
-              ]},
-         ]},
+        {
+            "name": "image",
+            "path": "image",
+            "type": "string",
+            "required": False,
+            "description": "Input image URL",
+        },
+        {
+            "name": "camera_control",
+            "path": "camera_control",
+            "type": "object",
+            "required": False,
+            "description": "Camera movement",
+            "children": [
+                {
+                    "name": "type",
+                    "path": "camera_control.type",
+                    "type": "string",
+                    "required": True,
+                    "description": "Camera movement type",
+                },
+                {
+                    "name": "config",
+                    "path": "camera_control.config",
+                    "type": "object",
+                    "required": False,
+                    "description": "Camera movement amounts",
+                    "children": [
+                        {
+                            "name": "horizontal",
+                            "path": "camera_control.config.horizontal",
+                            "type": "number",
+                            "required": False,
+                            "description": "Horizontal movement",
+                        },
+                    ],
+                },
+            ],
+        },
     ],
 }
 
@@ -106,26 +189,41 @@ def build(catalogs: Path) -> dict[str, str]:
     vtrix = json.loads((catalogs / "vtrix_models.json").read_text())
     entries = []
     for m in sorted(vtrix, key=lambda m: m["id"]):
-        entries.append({
-            "id": m["id"], "name": m["name"], "type": m["type"], "description": m["title"],
-            "input_modalities": m["input_modalities"],
-            "output_modalities": m["output_modalities"],
-        })
-        if m["id"] in VTRIX_PARAMETERS:
-            files[f"vtrix/{m['id']}.json"] = dumps({
-                "model_id": m["id"], "name": VTRIX_NAMES.get(m["id"], m["name"]), "vendor": m["vendor"],
+        entries.append(
+            {
+                "id": m["id"],
+                "name": m["name"],
                 "type": m["type"],
-                "api": {"endpoint": VTRIX_GATEWAY, "method": "POST", "headers": {}},
-                "parameters": VTRIX_PARAMETERS[m["id"]],
-            })
+                "description": m["title"],
+                "input_modalities": m["input_modalities"],
+                "output_modalities": m["output_modalities"],
+            }
+        )
+        if m["id"] in VTRIX_PARAMETERS:
+            files[f"vtrix/{m['id']}.json"] = dumps(
+                {
+                    "model_id": m["id"],
+                    "name": VTRIX_NAMES.get(m["id"], m["name"]),
+                    "vendor": m["vendor"],
+                    "type": m["type"],
+                    "api": {"endpoint": VTRIX_GATEWAY, "method": "POST", "headers": {}},
+                    "parameters": VTRIX_PARAMETERS[m["id"]],
+                }
+            )
             provenance[f"vtrix/{m['id']}"] = {"parameters": SEED_PAGE, "verified": True}
     files["vtrix.catalog.json"] = dumps({"models": entries})
 
     modellix = json.loads((catalogs / "modellix_specs.json").read_text())
     mentries = []
     for m in sorted(modellix, key=lambda m: m["slug"]):
-        mentries.append({"slug": m["slug"], "type": m["type"], "description": m["description"],
-                         "docs_url": m["docs_url"]})
+        mentries.append(
+            {
+                "slug": m["slug"],
+                "type": m["type"],
+                "description": m["description"],
+                "docs_url": m["docs_url"],
+            }
+        )
         if _has_real_parameters(m):
             files[f"modellix/{m['slug']}.json"] = dumps(modellix_path_object(m))
             provenance[f"modellix/{m['slug']}"] = {

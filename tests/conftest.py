@@ -38,9 +38,11 @@ class Sandbox:
 
     def faults(self, **routes: dict[str, Any]) -> None:
         req = urllib.request.Request(
-            f"{self.url}/__sandbox/faults", data=json.dumps(
-                {k.replace("_", "."): v for k, v in routes.items()}).encode(),
-            headers={"Content-Type": "application/json"}, method="POST")
+            f"{self.url}/__sandbox/faults",
+            data=json.dumps({k.replace("_", "."): v for k, v in routes.items()}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
         urllib.request.urlopen(req).close()
 
     def reset(self) -> None:
@@ -84,8 +86,16 @@ def make_sandbox() -> Iterator[Any]:
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Isolated config/data/cache dirs and no inherited keys or URLs."""
-    for var in ("VTRIX_API_KEY", "MODELLIX_API_KEY", "VTRIX_BASE_URL", "VTRIX_MODELS_URL",
-                "VTRIX_GENERATION_URL", "MODELLIX_BASE_URL", "VTRIX_PROFILE", "NO_COLOR"):
+    for var in (
+        "VTRIX_API_KEY",
+        "MODELLIX_API_KEY",
+        "VTRIX_BASE_URL",
+        "VTRIX_MODELS_URL",
+        "VTRIX_GENERATION_URL",
+        "MODELLIX_BASE_URL",
+        "VTRIX_PROFILE",
+        "NO_COLOR",
+    ):
         monkeypatch.delenv(var, raising=False)
     for name in ("CONFIG", "DATA", "CACHE"):
         monkeypatch.setenv(f"VTRIX_{name}_DIR", str(tmp_path / name.lower()))
@@ -106,12 +116,19 @@ class Result:
 def cli(home: Path) -> Any:
     """Run `python -m vtrix ARGS` as a real process in the isolated home."""
 
-    def run(*args: str, env: dict[str, str] | None = None, input: str | None = None,
-            timeout: float = 60) -> Result:
+    def run(
+        *args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 60
+    ) -> Result:
         full = {k: v for k, v in os.environ.items()}
         full.update(env or {})
-        proc = subprocess.run([sys.executable, "-m", "vtrix", *args], capture_output=True,
-                              text=True, env=full, input=input, timeout=timeout)
+        proc = subprocess.run(
+            [sys.executable, "-m", "vtrix", *args],
+            capture_output=True,
+            text=True,
+            env=full,
+            input=input,
+            timeout=timeout,
+        )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     return run

@@ -5,8 +5,8 @@ from __future__ import annotations
 import inspect
 
 import pytest
-
 from conftest import CANARY
+
 from vtrix import Client
 from vtrix.errors import TaskFailed, ValidationFailed, WaitTimeout
 
@@ -18,14 +18,20 @@ def client(sandbox, home):
 
 def test_client_run_and_result(client, sandbox, tmp_path):
     seen = []
-    result = client.run("kirin_v3_i2v", image_url="https://e.com/a.jpg", duration=3,
-                        on_progress=lambda s, eta: seen.append(s.progress))
-    assert result.urls and result.urls[0].endswith(".mp4" + result.urls[0][
-        result.urls[0].index("?"):])
+    result = client.run(
+        "kirin_v3_i2v",
+        image_url="https://e.com/a.jpg",
+        duration=3,
+        on_progress=lambda s, eta: seen.append(s.progress),
+    )
+    assert result.urls and result.urls[0].endswith(
+        ".mp4" + result.urls[0][result.urls[0].index("?") :]
+    )
     assert result.raw["status"] == "completed" and result.cost == "0.30"
     assert seen and seen[-1] == 100
     saved = result.save(tmp_path / "out", client)
-    assert open(saved[0], "rb").read()[4:8] == b"ftyp"
+    with open(saved[0], "rb") as fh:
+        assert fh.read()[4:8] == b"ftyp"
 
 
 def test_client_submit_get_task_and_modellix(client):
@@ -46,8 +52,7 @@ def test_client_errors_are_typed_with_exit_codes(client, make_sandbox):
     assert failed.value.exit_code == 1
     slow = make_sandbox(task_seconds=30)
     with pytest.raises(WaitTimeout) as timeout:
-        Client(api_key=CANARY, base_url=slow.url).run("kirin_v3_i2v", image_url="u",
-                                                      timeout=0.5)
+        Client(api_key=CANARY, base_url=slow.url).run("kirin_v3_i2v", image_url="u", timeout=0.5)
     assert timeout.value.exit_code == 124 and timeout.value.task_id
 
 
@@ -60,8 +65,9 @@ def test_generated_typed_functions(client, sandbox):
     sig = inspect.signature(kirin_v3_i2v.run)
     assert all(p.kind is p.KEYWORD_ONLY for p in sig.parameters.values())
     assert "Video duration in seconds (an integer in range 3–10" in kirin_v3_i2v.run.__doc__
-    result = kirin_v3_i2v.run(image_url="https://e.com/a.jpg", resolution="1080p",
-                              client=client, timeout=10)
+    result = kirin_v3_i2v.run(
+        image_url="https://e.com/a.jpg", resolution="1080p", client=client, timeout=10
+    )
     assert result.urls
     with pytest.raises(ValidationFailed):
         kirin_v3_i2v.submit(image_url="u", resolution="4k", client=client)  # type: ignore[arg-type]

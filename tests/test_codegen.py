@@ -26,11 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 def snapshot_with(specs: dict[str, dict[str, Any]]) -> Snapshot:
     snap = Snapshot()
     for slug, schema in specs.items():
-        snap.modellix_specs[slug] = {"servers": [{"url": f"https://api.modellix.ai/api/v1/{slug}"
-                                                         "/async"}],
-                                     "post": {"summary": slug, "description": "d",
-                                              "requestBody": {"content": {"application/json": {
-                                                  "schema": schema}}}}}
+        snap.modellix_specs[slug] = {
+            "servers": [{"url": f"https://api.modellix.ai/api/v1/{slug}/async"}],
+            "post": {
+                "summary": slug,
+                "description": "d",
+                "requestBody": {"content": {"application/json": {"schema": schema}}},
+            },
+        }
         snap.modellix_catalog.append({"slug": slug, "type": "image", "description": "d"})
     return snap
 
@@ -49,9 +52,10 @@ def import_generated(files: dict[str, str], tmp: Path, module: str) -> dict[str,
     code = f"""
 import json, sys, types, importlib.util
 from pathlib import Path
-root = Path({str(out / 'models')!r})
+root = Path({str(out / "models")!r})
 import vtrix
-pkg = types.ModuleType('vtrix.models'); pkg.__path__ = [str(root)]; sys.modules['vtrix.models'] = pkg
+pkg = types.ModuleType('vtrix.models'); pkg.__path__ = [str(root)]
+sys.modules['vtrix.models'] = pkg
 cli = types.ModuleType('vtrix.models._cli'); cli.__path__ = [str(root / '_cli')]
 sys.modules['vtrix.models._cli'] = cli
 import importlib
@@ -78,9 +82,13 @@ def test_output_is_byte_identical_across_hash_seeds(tmp_path):
     outs = []
     for seed in ("1", "12345"):
         out = tmp_path / f"g{seed}"
-        subprocess.run([sys.executable, "-m", "codegen", "generate", "--out", str(out)],
-                       check=True, cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": seed},
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "codegen", "generate", "--out", str(out)],
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+        )
         outs.append(read_tree(out))
     assert outs[0] == outs[1]
 
@@ -93,39 +101,87 @@ def test_every_generated_file_has_a_do_not_edit_header():
 
 def test_check_lists_stale_files(tmp_path):
     out = tmp_path / "generated"
-    subprocess.run([sys.executable, "-m", "codegen", "generate", "--out", str(out)], check=True,
-                   cwd=ROOT, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "codegen", "generate", "--out", str(out)],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
     victim = out / "models" / "kirin_v3_i2v.py"
     victim.write_text(victim.read_text() + "\n# hand edit\n")
     (out / "models" / "stray.py").write_text("x = 1\n")
-    r = subprocess.run([sys.executable, "-m", "codegen", "check", "--out", str(out)], cwd=ROOT,
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "codegen", "check", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 1
     assert "stale:   generated/models/kirin_v3_i2v.py" in r.stderr
     assert "extra:   generated/models/stray.py" in r.stderr
 
 
-HOSTILE_DESCRIPTIONS = ['"""; import os; os.system("echo pwned") #', "back\\slash\\",
-                        "ends with quote\"", "{{ config }} {% if 1 %}x{% endif %}",
-                        "line\nbreak\r\n# comment", "\x00\x07 control", "ünïcødé ✓ 日本",
-                        "'''", "\\N{BULLET}", "__import__('sys').pwned = 1"]
+HOSTILE_DESCRIPTIONS = [
+    '"""; import os; os.system("echo pwned") #',
+    "back\\slash\\",
+    'ends with quote"',
+    "{{ config }} {% if 1 %}x{% endif %}",
+    "line\nbreak\r\n# comment",
+    "\x00\x07 control",
+    "ünïcødé ✓ 日本",
+    "'''",
+    "\\N{BULLET}",
+    "__import__('sys').pwned = 1",
+]
 
 
 def test_hostile_spec_compiles_imports_and_runs_help(tmp_path):
     props: dict[str, Any] = {}
-    names = ["class", "def", "import", "__init__", "model_config", "Params", "Field",
-             "aspectRatio", "aspect_ratio", "aspect-ratio", "123start", "ünïcode", "self",
-             "print", "match", "type", "output", "timeout", "param", "body", "client",
-             "'; x='", "a.b", "{{x}}", "model_dump", "json", "__class__"]
+    names = [
+        "class",
+        "def",
+        "import",
+        "__init__",
+        "model_config",
+        "Params",
+        "Field",
+        "aspectRatio",
+        "aspect_ratio",
+        "aspect-ratio",
+        "123start",
+        "ünïcode",
+        "self",
+        "print",
+        "match",
+        "type",
+        "output",
+        "timeout",
+        "param",
+        "body",
+        "client",
+        "'; x='",
+        "a.b",
+        "{{x}}",
+        "model_dump",
+        "json",
+        "__class__",
+    ]
     for i, name in enumerate(names):
-        props[name] = {"type": "string",
-                       "description": HOSTILE_DESCRIPTIONS[i % len(HOSTILE_DESCRIPTIONS)]}
-    props["nested"] = {"type": "object", "description": '"""', "properties": {
-        "params": {"type": "integer", "minimum": 0}, "x": {"type": "boolean"}}}
+        props[name] = {
+            "type": "string",
+            "description": HOSTILE_DESCRIPTIONS[i % len(HOSTILE_DESCRIPTIONS)],
+        }
+    props["nested"] = {
+        "type": "object",
+        "description": '"""',
+        "properties": {"params": {"type": "integer", "minimum": 0}, "x": {"type": "boolean"}},
+    }
     props["choice"] = {"type": "string", "enum": ['"', "'", "\\", "a b", '"""']}
-    files = render_snapshot(snapshot_with({"evil/model": {"type": "object",
-                                                          "properties": props,
-                                                          "required": ["class"]}}))
+    files = render_snapshot(
+        snapshot_with(
+            {"evil/model": {"type": "object", "properties": props, "required": ["class"]}}
+        )
+    )
     for rel, text in files.items():
         if rel.endswith(".py"):
             tree = ast.parse(text)
@@ -144,32 +200,59 @@ def test_hostile_spec_compiles_imports_and_runs_help(tmp_path):
 
 @pytest.mark.parametrize("count", [0, 300])
 def test_zero_and_three_hundred_parameters(tmp_path, count):
-    props = {f"p{i}": {"type": ["string", "integer", "number", "boolean"][i % 4]}
-             for i in range(count)}
-    files = render_snapshot(snapshot_with({"big/model": {"type": "object",
-                                                         "properties": props}}))
+    props = {
+        f"p{i}": {"type": ["string", "integer", "number", "boolean"][i % 4]} for i in range(count)
+    }
+    files = render_snapshot(snapshot_with({"big/model": {"type": "object", "properties": props}}))
     result = import_generated(files, tmp_path, "big_model")
     assert result["help_code"] == 0 and len(result["fields"]) == count
 
 
-@pytest.mark.parametrize("schema,where,why", [
-    ({"type": "object", "properties": {"a": {"type": "uuid"}}}, "properties.a.type",
-     "unknown type"),
-    ({"type": "object", "properties": {"a": {"type": "string", "customTypePath": "os.system"}}},
-     "properties.a.customTypePath", "refused"),
-    ({"type": "object", "properties": {"a": {"type": "string", "x-python-type": "int"}}},
-     "properties.a.x-python-type", "refused"),
-    ({"type": "object", "properties": {"a": {"$ref": "#/x"}}}, "properties.a.$ref", "refused"),
-    ({"type": "object", "properties": {"a": {"type": "integer", "minimum": 5, "maximum": 1}}},
-     "properties.a.minimum", "above"),
-    ({"type": "object", "properties": {"a": {"type": "string", "pattern": "("}}},
-     "properties.a.pattern", "regular expression"),
-    ({"type": "array"}, "schema", "object schema"),
-])
+@pytest.mark.parametrize(
+    "schema,where,why",
+    [
+        (
+            {"type": "object", "properties": {"a": {"type": "uuid"}}},
+            "properties.a.type",
+            "unknown type",
+        ),
+        (
+            {
+                "type": "object",
+                "properties": {"a": {"type": "string", "customTypePath": "os.system"}},
+            },
+            "properties.a.customTypePath",
+            "refused",
+        ),
+        (
+            {"type": "object", "properties": {"a": {"type": "string", "x-python-type": "int"}}},
+            "properties.a.x-python-type",
+            "refused",
+        ),
+        ({"type": "object", "properties": {"a": {"$ref": "#/x"}}}, "properties.a.$ref", "refused"),
+        (
+            {
+                "type": "object",
+                "properties": {"a": {"type": "integer", "minimum": 5, "maximum": 1}},
+            },
+            "properties.a.minimum",
+            "above",
+        ),
+        (
+            {"type": "object", "properties": {"a": {"type": "string", "pattern": "("}}},
+            "properties.a.pattern",
+            "regular expression",
+        ),
+        ({"type": "array"}, "schema", "object schema"),
+    ],
+)
 def test_invalid_specs_name_file_path_and_reason(schema, where, why):
     with pytest.raises(SpecError) as exc:
-        normalise_modellix("x/y", {"post": {"requestBody": {"content": {
-            "application/json": {"schema": schema}}}}}, source="specs/modellix/x/y.json")
+        normalise_modellix(
+            "x/y",
+            {"post": {"requestBody": {"content": {"application/json": {"schema": schema}}}}},
+            source="specs/modellix/x/y.json",
+        )
     assert exc.value.source == "specs/modellix/x/y.json"
     assert where in exc.value.json_path
     assert why in exc.value.reason
@@ -178,16 +261,33 @@ def test_invalid_specs_name_file_path_and_reason(schema, where, why):
 def test_broken_children_tree_stops_generation_and_leaves_generated_untouched(tmp_path):
     specs = tmp_path / "specs"
     (specs / "vtrix").mkdir(parents=True)
-    (specs / "vtrix" / "bad.json").write_text(dumps({
-        "model_id": "bad", "name": "Bad", "type": "video",
-        "api": {"endpoint": "https://vtrix.ai/model/v1/generation"},
-        "parameters": [{"name": "cc", "path": "cc", "type": "object", "children": [
-            {"name": "t", "path": "other.t", "type": "string"}]}]}))
+    (specs / "vtrix" / "bad.json").write_text(
+        dumps(
+            {
+                "model_id": "bad",
+                "name": "Bad",
+                "type": "video",
+                "api": {"endpoint": "https://vtrix.ai/model/v1/generation"},
+                "parameters": [
+                    {
+                        "name": "cc",
+                        "path": "cc",
+                        "type": "object",
+                        "children": [{"name": "t", "path": "other.t", "type": "string"}],
+                    }
+                ],
+            }
+        )
+    )
     out = tmp_path / "generated"
     out.mkdir()
     (out / "keep.txt").write_text("untouched")
-    r = subprocess.run([sys.executable, "-m", "codegen", "generate", "--specs", str(specs),
-                        "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "codegen", "generate", "--specs", str(specs), "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 1
     assert "bad.json: $.parameters[0].children[0].path: broken children tree" in r.stderr
     assert read_tree(out) == {"keep.txt": "untouched"}
@@ -219,10 +319,21 @@ def test_generated_and_dynamic_commands_have_the_same_options():
         gen, dyn = mod.command, build_command(entry.id, mod.SPEC)
 
         def shape(cmd: Any) -> list[tuple[Any, ...]]:
-            return [(tuple(p.opts), tuple(p.secondary_opts), p.name, type(p.type).__name__,
-                     getattr(p.type, "choices", None), getattr(p.type, "min", None),
-                     getattr(p.type, "max", None), p.multiple, getattr(p, "help", None),
-                     p.metavar) for p in cmd.params]
+            return [
+                (
+                    tuple(p.opts),
+                    tuple(p.secondary_opts),
+                    p.name,
+                    type(p.type).__name__,
+                    getattr(p.type, "choices", None),
+                    getattr(p.type, "min", None),
+                    getattr(p.type, "max", None),
+                    p.multiple,
+                    getattr(p, "help", None),
+                    p.metavar,
+                )
+                for p in cmd.params
+            ]
 
         assert shape(gen) == shape(dyn), entry.id
 
@@ -253,8 +364,14 @@ def test_every_snapshot_spec_is_generated():
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.dictionaries(st.text(min_size=1, max_size=12), st.sampled_from(
-    ["string", "integer", "number", "boolean"]), min_size=1, max_size=8))
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=12),
+        st.sampled_from(["string", "integer", "number", "boolean"]),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_random_property_names_always_render(names):
     props = {n: {"type": t, "description": n} for n, t in names.items()}
     files = render_snapshot(snapshot_with({"r/m": {"type": "object", "properties": props}}))

@@ -9,6 +9,7 @@ import sys
 import time
 
 from conftest import CANARY, env_for
+
 from vtrix.sandbox.state import Faults
 
 RUN = ["run", "kirin_v3_i2v", "--param", "image_url=https://example.com/a.jpg"]
@@ -50,15 +51,28 @@ def test_1_unknown_task(cli, sandbox):
 
 
 def test_2_validation_nothing_sent(cli, sandbox):
-    r = cli("run", "kirin_v3_i2v", "--param", "duration=12", "--param", "resolution=4k",
-            "--param", "seed=abc", "--param", "negative_promt=x", env=env_for(sandbox))
+    r = cli(
+        "run",
+        "kirin_v3_i2v",
+        "--param",
+        "duration=12",
+        "--param",
+        "resolution=4k",
+        "--param",
+        "seed=abc",
+        "--param",
+        "negative_promt=x",
+        env=env_for(sandbox),
+    )
     assert r.code == 2
-    for line in ("duration: expected an integer in range 3–10, got 12",
-                 "resolution: expected one of 480p | 720p | 1080p, got \"4k\"",
-                 "seed: expected an integer, got 'abc'",
-                 "negative_promt: unknown parameter; did you mean 'negative_prompt'?",
-                 "image_url: required, but not given",
-                 "vtrix models spec kirin_v3_i2v"):
+    for line in (
+        "duration: expected an integer in range 3–10, got 12",
+        'resolution: expected one of 480p | 720p | 1080p, got "4k"',
+        "seed: expected an integer, got 'abc'",
+        "negative_promt: unknown parameter; did you mean 'negative_prompt'?",
+        "image_url: required, but not given",
+        "vtrix models spec kirin_v3_i2v",
+    ):
         assert line in r.err, (line, r.err)
     assert "5 problems" in r.err
     assert sandbox.stats()["routes"].get("vtrix.submit", 0) == 0
@@ -72,8 +86,9 @@ def test_2_missing_key(cli, sandbox):
 
 def test_2_bad_usage(cli):
     assert cli("run", "kirin_v3_i2v", "--output", "xml").code == 2
-    assert cli("run", "no_such_model_anywhere", env={"VTRIX_MODELS_URL": "http://127.0.0.1:9"}
-               ).code in (2, 75)
+    assert cli(
+        "run", "no_such_model_anywhere", env={"VTRIX_MODELS_URL": "http://127.0.0.1:9"}
+    ).code in (2, 75)
 
 
 def test_3_submit_accepted_but_500_is_never_resubmitted(cli, sandbox):
@@ -126,14 +141,19 @@ def test_130_ctrl_c_names_the_task_and_does_not_cancel(home, make_sandbox):
 
     sb = make_sandbox(task_seconds=30)
     env = {**os.environ, **env_for(sb)}
-    proc = subprocess.Popen([sys.executable, "-m", "vtrix", *RUN], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vtrix", *RUN],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 20
     while not sb.stats()["tasks"] and time.monotonic() < deadline:
         time.sleep(0.1)
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=20)
+    _out, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err
     task_id = sb.stats()["tasks"][0]
     assert f"vtrix task wait {task_id}" in err

@@ -16,8 +16,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "codegen", *args], cwd=ROOT, text=True,
-                          capture_output=True, env={**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "-m", "codegen", *args],
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        env={**os.environ, **env},
+    )
 
 
 def test_fetch_then_generate_round_trips(sandbox, tmp_path):
@@ -37,8 +42,10 @@ def test_failed_fetch_leaves_specs_alone(sandbox, tmp_path):
     specs = tmp_path / "specs"
     shutil.copytree(ROOT / "specs", specs)
     sandbox.faults(modellix_schema={"error_rate": 1.0})
-    r = run(["fetch", "--specs", str(specs)], {"VTRIX_BASE_URL": sandbox.url,
-                                               "MODELLIX_BASE_URL": sandbox.url})
+    r = run(
+        ["fetch", "--specs", str(specs)],
+        {"VTRIX_BASE_URL": sandbox.url, "MODELLIX_BASE_URL": sandbox.url},
+    )
     assert r.returncode == 1
     assert "spec of alibaba/ai-try-on: http://127.0.0.1:" in r.stderr
     assert "/models/alibaba/ai-try-on/api_schema" in r.stderr
@@ -46,22 +53,45 @@ def test_failed_fetch_leaves_specs_alone(sandbox, tmp_path):
 
 
 def _spec(schema: dict) -> ModelSpec:
-    return ModelSpec(id="m", provider="vtrix", name="m", type="video", endpoint="e",
-                     summary="", schema={"type": "object", **schema})
+    return ModelSpec(
+        id="m",
+        provider="vtrix",
+        name="m",
+        type="video",
+        endpoint="e",
+        summary="",
+        schema={"type": "object", **schema},
+    )
 
 
 def test_change_report_marks_breaking_changes():
-    old = _spec({"properties": {"a": {"type": "string", "enum": ["x", "y"]},
-                                "b": {"type": "integer", "maximum": 10},
-                                "gone": {"type": "string"}}})
-    new = _spec({"properties": {"a": {"type": "string", "enum": ["x"]},
-                                "b": {"type": "number", "maximum": 5},
-                                "c": {"type": "string"}}, "required": ["c"]})
+    old = _spec(
+        {
+            "properties": {
+                "a": {"type": "string", "enum": ["x", "y"]},
+                "b": {"type": "integer", "maximum": 10},
+                "gone": {"type": "string"},
+            }
+        }
+    )
+    new = _spec(
+        {
+            "properties": {
+                "a": {"type": "string", "enum": ["x"]},
+                "b": {"type": "number", "maximum": 5},
+                "c": {"type": "string"},
+            },
+            "required": ["c"],
+        }
+    )
     text = format_report(compare({"m": old}, {"m": new}, {"m", "old"}, {"m", "new"}))
-    for line in ("BREAKING m: enum of a narrowed: removed ['y']",
-                 "BREAKING m: parameter b retyped integer -> number",
-                 "BREAKING m: maximum of b: 10 -> 5", "BREAKING m: parameter gone removed",
-                 "BREAKING m: parameter c added (required)",
-                 "BREAKING old: model removed from the catalog",
-                 "new: model added to the catalog"):
+    for line in (
+        "BREAKING m: enum of a narrowed: removed ['y']",
+        "BREAKING m: parameter b retyped integer -> number",
+        "BREAKING m: maximum of b: 10 -> 5",
+        "BREAKING m: parameter gone removed",
+        "BREAKING m: parameter c added (required)",
+        "BREAKING old: model removed from the catalog",
+        "new: model added to the catalog",
+    ):
         assert line in text, text

@@ -8,8 +8,8 @@ import sys
 import time
 
 import requests
-
 from conftest import CANARY
+
 from vtrix.sandbox.media import ffmpeg_exe
 
 AUTH = {"Authorization": f"Bearer {CANARY}"}
@@ -22,10 +22,17 @@ def test_vtrix_catalog_pages_and_filters(sandbox):
     data = body["data"]
     assert (data["total"], data["page"], data["page_size"], data["total_pages"]) == (60, 2, 20, 3)
     assert len(data["models"]) == 20
-    assert set(data["models"][0]) >= {"id", "name", "type", "description", "input_modalities",
-                                      "output_modalities"}
-    img = requests.get(f"{sandbox.url}/api/v1/skill/models",
-                       params={"type": "image", "keywords": "seedream"}).json()["data"]
+    assert set(data["models"][0]) >= {
+        "id",
+        "name",
+        "type",
+        "description",
+        "input_modalities",
+        "output_modalities",
+    }
+    img = requests.get(
+        f"{sandbox.url}/api/v1/skill/models", params={"type": "image", "keywords": "seedream"}
+    ).json()["data"]
     assert img["models"] and all(m["type"] == "image" for m in img["models"])
 
 
@@ -39,10 +46,12 @@ def test_vtrix_spec_and_unknown(sandbox):
 
 def test_vtrix_submit_both_body_forms_and_task_lifecycle(sandbox):
     url = f"{sandbox.url}/model/v1/generation"
-    a = requests.post(url, json={"model": "kirin_v3_i2v", "params": {"image_url": "u"}},
-                      headers=AUTH).json()
-    b = requests.post(url, json={"model": "kirin_v3_i2v", "input": [{"params": {
-        "image_url": "u"}}]}, headers=AUTH).json()
+    a = requests.post(
+        url, json={"model": "kirin_v3_i2v", "params": {"image_url": "u"}}, headers=AUTH
+    ).json()
+    b = requests.post(
+        url, json={"model": "kirin_v3_i2v", "input": [{"params": {"image_url": "u"}}]}, headers=AUTH
+    ).json()
     for task in (a, b):
         assert task["id"].startswith("task_") and task["status"] == "in_progress"
         assert 0 <= task["progress"] < 100
@@ -59,8 +68,9 @@ def test_vtrix_errors_carry_message(sandbox):
     url = f"{sandbox.url}/model/v1/generation"
     no_key = requests.post(url, json={"model": "kirin_v3_i2v", "params": {}})
     assert no_key.status_code == 401 and "message" in no_key.json()
-    bad = requests.post(url, json={"model": "kirin_v3_i2v", "params": {"duration": 99}},
-                        headers=AUTH)
+    bad = requests.post(
+        url, json={"model": "kirin_v3_i2v", "params": {"duration": 99}}, headers=AUTH
+    )
     assert bad.status_code == 400
     assert "duration" in bad.json()["message"] and "image_url" in bad.json()["message"]
 
@@ -68,38 +78,48 @@ def test_vtrix_errors_carry_message(sandbox):
 def test_modellix_routes(sandbox):
     base = sandbox.url
     cat = requests.get(f"{base}/api/v1/models").json()
-    assert len(cat["models"]) == 245 and set(cat["models"][0]) == {"slug", "type",
-                                                                    "description", "docs_url"}
+    assert len(cat["models"]) == 245 and set(cat["models"][0]) == {
+        "slug",
+        "type",
+        "description",
+        "docs_url",
+    }
     schema = requests.get(f"{base}/models/bytedance/seedream-4.5-t2i/api_schema").json()
-    assert schema["post"]["requestBody"]["content"]["application/json"]["schema"]["required"] \
-        == ["prompt"]
+    assert schema["post"]["requestBody"]["content"]["application/json"]["schema"]["required"] == [
+        "prompt"
+    ]
     assert requests.get(f"{base}/models/alibaba/qwen-image-edit/api_schema").status_code == 404
     for path in ("/api/v1/bytedance/seedream-4.5-t2i/async", "/api/v1/bytedance/seedream-4.5-t2i"):
         r = requests.post(base + path, json={"prompt": "cat"}, headers=AUTH).json()
         assert r["code"] == 0 and r["message"] == "success"
         assert r["data"]["status"] == "pending" and r["data"]["task_id"].startswith("task-")
         assert r["data"]["get_result"]["url"].endswith(r["data"]["task_id"])
-    bad = requests.post(f"{base}/api/v1/bytedance/seedream-4.5-t2i/async", json={},
-                        headers=AUTH)
+    bad = requests.post(f"{base}/api/v1/bytedance/seedream-4.5-t2i/async", json={}, headers=AUTH)
     assert bad.status_code == 400 and bad.json()["code"] == 400
     assert bad.json()["message"].startswith("Invalid Parameter:")
     unauth = requests.get(f"{base}/api/v1/tasks/x")
     assert unauth.status_code == 401 and unauth.json() == {
-        "code": 401, "message": "Unauthorized: API key is missing"}
+        "code": 401,
+        "message": "Unauthorized: API key is missing",
+    }
     assert requests.get(f"{base}/api/v1/apikey/validate", headers=AUTH).json()["data"] == {
-        "is_valid": True}
+        "is_valid": True
+    }
     assert "balance" in requests.get(f"{base}/api/v1/team/balance", headers=AUTH).json()["data"]
-    up = requests.post(f"{base}/api/v1/media/files", files={"file": ("a.png", b"\x89PNG")},
-                       headers=AUTH).json()["data"]
+    up = requests.post(
+        f"{base}/api/v1/media/files", files={"file": ("a.png", b"\x89PNG")}, headers=AUTH
+    ).json()["data"]
     assert up["size"] == 4 and up["filename"] == "a.png"
     assert requests.get(up["url"]).content == b"\x89PNG"
 
 
 def test_modellix_task_lifecycle_and_media(sandbox):
     base = sandbox.url
-    tid = requests.post(f"{base}/api/v1/bytedance/seedream-4.5-t2i/async",
-                        json={"prompt": "cat", "size": "2048x1024"},
-                        headers=AUTH).json()["data"]["task_id"]
+    tid = requests.post(
+        f"{base}/api/v1/bytedance/seedream-4.5-t2i/async",
+        json={"prompt": "cat", "size": "2048x1024"},
+        headers=AUTH,
+    ).json()["data"]["task_id"]
     first = requests.get(f"{base}/api/v1/tasks/{tid}", headers=AUTH).json()["data"]
     assert first["status"] in ("pending", "processing")
     time.sleep(0.8)
@@ -113,23 +133,33 @@ def test_modellix_task_lifecycle_and_media(sandbox):
 
 def test_video_is_a_real_mp4_and_deterministic(sandbox):
     url = f"{sandbox.url}/model/v1/generation"
-    ids = [requests.post(url, json={"model": "kirin_v3_i2v", "params": {
-        "image_url": "u", "duration": 3}}, headers=AUTH).json()["id"] for _ in range(2)]
+    ids = [
+        requests.post(
+            url,
+            json={"model": "kirin_v3_i2v", "params": {"image_url": "u", "duration": 3}},
+            headers=AUTH,
+        ).json()["id"]
+        for _ in range(2)
+    ]
     time.sleep(1.0)
     blobs = []
     for tid in ids:
         task = requests.get(f"{url}/task/{tid}", headers=AUTH).json()
         blobs.append(requests.get(task["output"][0]["content"][0]["url"]).content)
     assert blobs[0] == blobs[1] and blobs[0][4:8] == b"ftyp"
-    probe = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", "-", "-f", "null", "-"],
-                           input=blobs[0], capture_output=True)
+    probe = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-i", "-", "-f", "null", "-"],
+        input=blobs[0],
+        capture_output=True,
+    )
     assert probe.returncode == 0 and b"h264" in probe.stderr
 
 
 def test_expired_result_url(sandbox):
     url = f"{sandbox.url}/model/v1/generation"
-    tid = requests.post(url, json={"model": "spark_dance_v2_0", "params": {}},
-                        headers=AUTH).json()["id"]
+    tid = requests.post(url, json={"model": "spark_dance_v2_0", "params": {}}, headers=AUTH).json()[
+        "id"
+    ]
     time.sleep(0.8)
     assert requests.get(f"{sandbox.url}/files/{tid}/output.mp4?expires=1").status_code == 410
 
@@ -161,8 +191,12 @@ def test_fault_injection_and_stats(sandbox):
 def test_sandbox_process_prints_url_first_and_stops_on_sigterm(home):
     import signal
 
-    proc = subprocess.Popen([sys.executable, "-m", "vtrix", "sandbox", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vtrix", "sandbox", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = proc.stdout.readline().strip()
     assert line.startswith("http://127.0.0.1:") and line.count(":") == 2
     assert requests.get(f"{line}/api/v1/models").status_code == 200

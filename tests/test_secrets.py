@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 from conftest import CANARY, env_for
+
 from vtrix.client import Client
 from vtrix.config import Settings
 from vtrix.secrets import Secret, redact
@@ -17,20 +18,40 @@ RUN = ["run", "kirin_v3_i2v", "--param", "image_url=https://example.com/a.jpg"]
 def test_canary_key_never_printed_by_any_command(cli, sandbox, home, tmp_path):
     env = {**env_for(sandbox), "MODELLIX_API_KEY": CANARY}
     runs = [
-        cli(*RUN, env=env), cli(*RUN, "--output", "json", env=env),
+        cli(*RUN, env=env),
+        cli(*RUN, "--output", "json", env=env),
         cli(*RUN, "--output", "url", "--debug", env=env),
         cli("--debug", "--dry-run", "run", "kirin_v3_i2v", "--param", "image_url=x", env=env),
         cli("--api-key", CANARY, "--debug", *RUN, env=env_for(sandbox, key=None)),
         cli(*RUN, "--param", "prompt=[fail]", "--debug", env=env),
-        cli("run", "kirin_v3_i2v", "--param", f"image_url={CANARY}", "--param", "duration=99",
-            env=env),
+        cli(
+            "run",
+            "kirin_v3_i2v",
+            "--param",
+            f"image_url={CANARY}",
+            "--param",
+            "duration=99",
+            env=env,
+        ),
         cli("models", "list", "--output", "json", env=env),
         cli("models", "spec", "kirin_v3_i2v", "--output", "json", env=env),
-        cli("task", "list", env=env), cli("task", "get", "task_nope", "--debug", env=env),
-        cli("model", "invoke", "--model-slug", "bytedance/seedream-4.5-t2i", "--body",
-            '{"prompt": "p"}', "--wait", "--output", "json", env=env),
+        cli("task", "list", env=env),
+        cli("task", "get", "task_nope", "--debug", env=env),
+        cli(
+            "model",
+            "invoke",
+            "--model-slug",
+            "bytedance/seedream-4.5-t2i",
+            "--body",
+            '{"prompt": "p"}',
+            "--wait",
+            "--output",
+            "json",
+            env=env,
+        ),
         cli("auth", "login", "--with-token", input=CANARY + "\n", env={}),
-        cli("auth", "status", env={}), cli("auth", "status", env=env),
+        cli("auth", "status", env={}),
+        cli("auth", "status", env=env),
     ]
     sandbox.faults(vtrix_submit={"submit_500": True})
     runs.append(cli(*RUN, "--debug", env=env))
@@ -74,8 +95,14 @@ def test_reprs_and_redaction():
 
 
 def test_plain_http_refused_for_remote_hosts(cli):
-    r = cli("--dry-run", "run", "kirin_v3_i2v", "--param", "image_url=x",
-            env={"VTRIX_BASE_URL": "http://gateway.example.com"})
+    r = cli(
+        "--dry-run",
+        "run",
+        "kirin_v3_i2v",
+        "--param",
+        "image_url=x",
+        env={"VTRIX_BASE_URL": "http://gateway.example.com"},
+    )
     assert r.code == 2 and "plain http://" in r.err
 
 
@@ -87,7 +114,10 @@ def test_history_holds_no_key(cli, sandbox, home):
 
 
 def test_no_traceback_on_user_errors(cli, tmp_path: Path):
-    for args in (["run", "kirin_v3_i2v", "--body-file", str(tmp_path / "missing.json")],
-                 ["run", "kirin_v3_i2v", "--body", "{"], ["task", "get"]):
+    for args in (
+        ["run", "kirin_v3_i2v", "--body-file", str(tmp_path / "missing.json")],
+        ["run", "kirin_v3_i2v", "--body", "{"],
+        ["task", "get"],
+    ):
         r = cli(*args)
         assert r.code == 2 and "Traceback" not in r.err, r.err

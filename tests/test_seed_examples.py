@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import CANARY, SEEDS, env_for
 
 VTRIX_PAGE = next(SEEDS.glob("000_*.txt")).read_text(encoding="utf-8")
@@ -37,23 +36,40 @@ def test_models_spec_offline_falls_back_to_generated_and_says_so(cli):
 
 def test_dry_run_body_is_byte_for_byte_the_seed(cli, sandbox):
     expected = seed_block("[dry-run] POST /model/v1/generation", "}\n}")
-    r = cli("--dry-run", "run", "kirin_v3_i2v",
-            "--param", "image_url=https://example.com/landscape.jpg",
-            "--param", "prompt=gentle wind, grass swaying slowly",
-            "--param", "duration=6", "--param", "resolution=1080p",
-            env={"VTRIX_BASE_URL": sandbox.url})
+    r = cli(
+        "--dry-run",
+        "run",
+        "kirin_v3_i2v",
+        "--param",
+        "image_url=https://example.com/landscape.jpg",
+        "--param",
+        "prompt=gentle wind, grass swaying slowly",
+        "--param",
+        "duration=6",
+        "--param",
+        "resolution=1080p",
+        env={"VTRIX_BASE_URL": sandbox.url},
+    )
     assert r.code == 0, r.err
     assert r.out == expected + "\n"
     assert sandbox.stats()["tasks_created"] == 0
 
 
 def test_dry_run_needs_no_key_and_sends_nothing(cli, sandbox):
-    r = cli("--dry-run", "run", "spark_dance_v2_0", "--param", "prompt=neon city",
-            env={"VTRIX_BASE_URL": sandbox.url})
+    r = cli(
+        "--dry-run",
+        "run",
+        "spark_dance_v2_0",
+        "--param",
+        "prompt=neon city",
+        env={"VTRIX_BASE_URL": sandbox.url},
+    )
     assert r.code == 0, r.err
     assert r.out.startswith("[dry-run] POST /model/v1/generation\n")
     assert json.loads(r.out.split("\n", 1)[1]) == {
-        "model": "spark_dance_v2_0", "params": {"prompt": "neon city"}}
+        "model": "spark_dance_v2_0",
+        "params": {"prompt": "neon city"},
+    }
     assert sandbox.stats()["routes"].get("vtrix.submit", 0) == 0
 
 
@@ -64,18 +80,50 @@ def test_dry_run_is_also_accepted_after_run(cli, sandbox):
     assert a.out == b.out
 
 
-@pytest.mark.parametrize("args", [
-    ["spark_dance_v2_0", "--param", "prompt=neon cityscape timelapse",
-     "--param", "duration=5", "--output", "url"],
-    ["kirin_v2_6_i2v", "--param", "image=https://example.com/cat.jpg", "--output", "url"],
-    ["kirin_v2_6_i2v", "--param", "camera_control.type=simple",
-     "--param", "camera_control.config.horizontal=5", "--output", "url"],
-    ["spark_dance_v2_0", "--param", 'content=[{"type":"text","text":"a cat running in rain"}]',
-     "--output", "url"],
-    ["kirin_v3_i2v", "--param", "image_url=https://example.com/landscape.jpg",
-     "--param", "prompt=gentle wind, grass swaying slowly", "--param", "duration=6",
-     "--param", "resolution=1080p", "--output", "url"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [
+            "spark_dance_v2_0",
+            "--param",
+            "prompt=neon cityscape timelapse",
+            "--param",
+            "duration=5",
+            "--output",
+            "url",
+        ],
+        ["kirin_v2_6_i2v", "--param", "image=https://example.com/cat.jpg", "--output", "url"],
+        [
+            "kirin_v2_6_i2v",
+            "--param",
+            "camera_control.type=simple",
+            "--param",
+            "camera_control.config.horizontal=5",
+            "--output",
+            "url",
+        ],
+        [
+            "spark_dance_v2_0",
+            "--param",
+            'content=[{"type":"text","text":"a cat running in rain"}]',
+            "--output",
+            "url",
+        ],
+        [
+            "kirin_v3_i2v",
+            "--param",
+            "image_url=https://example.com/landscape.jpg",
+            "--param",
+            "prompt=gentle wind, grass swaying slowly",
+            "--param",
+            "duration=6",
+            "--param",
+            "resolution=1080p",
+            "--output",
+            "url",
+        ],
+    ],
+)
 def test_seed_run_examples_print_the_result_url(cli, sandbox, args):
     r = cli("run", *args, env=env_for(sandbox))
     assert r.code == 0, r.err
@@ -86,8 +134,15 @@ def test_seed_run_examples_print_the_result_url(cli, sandbox, args):
 
 
 def test_nested_dot_notation_reaches_the_wire(cli, sandbox):
-    r = cli("--dry-run", "run", "kirin_v2_6_i2v", "--param", "camera_control.type=simple",
-            "--param", "camera_control.config.horizontal=5")
+    r = cli(
+        "--dry-run",
+        "run",
+        "kirin_v2_6_i2v",
+        "--param",
+        "camera_control.type=simple",
+        "--param",
+        "camera_control.config.horizontal=5",
+    )
     body = json.loads(r.out.split("\n", 1)[1])
     assert body["params"] == {"camera_control": {"type": "simple", "config": {"horizontal": 5}}}
 
@@ -103,12 +158,13 @@ def test_url_capture_in_a_script(sandbox, home, tmp_path):
         '  --param image_url="https://example.com/landscape.jpg" \\\n'
         '  --param prompt="gentle wind, grass swaying slowly" \\\n'
         "  --output url)\n"
-        'echo "Result: $VIDEO_URL"\n')
+        'echo "Result: $VIDEO_URL"\n'
+    )
     env = {**os.environ, **env_for(sandbox), "PY": sys.executable}
     proc = subprocess.run(["bash", str(script)], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
     line = proc.stdout.strip()
-    assert line.startswith("Result: ") and URL.match(line[len("Result: "):])
+    assert line.startswith("Result: ") and URL.match(line[len("Result: ") :])
 
 
 # ------------------------------------------------------------------ modellix-cli README
@@ -116,8 +172,15 @@ def test_url_capture_in_a_script(sandbox, home, tmp_path):
 
 def test_modellix_invoke_inline_body_then_task_get(cli, sandbox):
     env = {"MODELLIX_BASE_URL": sandbox.url, "MODELLIX_API_KEY": CANARY}
-    r = cli("model", "invoke", "--model-slug", "bytedance/seedream-4.5-t2i", "--body",
-            '{"prompt":"A cute cat playing in a garden on a sunny day"}', env=env)
+    r = cli(
+        "model",
+        "invoke",
+        "--model-slug",
+        "bytedance/seedream-4.5-t2i",
+        "--body",
+        '{"prompt":"A cute cat playing in a garden on a sunny day"}',
+        env=env,
+    )
     assert r.code == 0, r.err
     task_id = r.out.strip()
     assert re.fullmatch(r"task-[0-9a-f]+", task_id)
@@ -134,8 +197,17 @@ def test_modellix_invoke_inline_body_then_task_get(cli, sandbox):
 def test_modellix_invoke_body_file_for_a_catalog_only_model(cli, sandbox, tmp_path: Path):
     payload = tmp_path / "payload.json"
     payload.write_text('{"prompt": "make the sky purple", "image": "https://example.com/a.png"}')
-    r = cli("model", "invoke", "--model-slug", "alibaba/qwen-image-edit", "--body-file",
-            str(payload), "--api-key", CANARY, env={"MODELLIX_BASE_URL": sandbox.url})
+    r = cli(
+        "model",
+        "invoke",
+        "--model-slug",
+        "alibaba/qwen-image-edit",
+        "--body-file",
+        str(payload),
+        "--api-key",
+        CANARY,
+        env={"MODELLIX_BASE_URL": sandbox.url},
+    )
     assert r.code == 0, r.err
     assert r.out.strip().startswith("task-")
     assert "no parameter spec" in r.err
@@ -143,9 +215,15 @@ def test_modellix_invoke_body_file_for_a_catalog_only_model(cli, sandbox, tmp_pa
 
 
 def test_modellix_invoke_validates_before_sending(cli, sandbox):
-    r = cli("model", "invoke", "--model-slug", "bytedance/seedream-4.5-t2i", "--body",
-            '{"promt": "typo", "sequential_image_generation": "maybe"}',
-            env={"MODELLIX_BASE_URL": sandbox.url, "MODELLIX_API_KEY": CANARY})
+    r = cli(
+        "model",
+        "invoke",
+        "--model-slug",
+        "bytedance/seedream-4.5-t2i",
+        "--body",
+        '{"promt": "typo", "sequential_image_generation": "maybe"}',
+        env={"MODELLIX_BASE_URL": sandbox.url, "MODELLIX_API_KEY": CANARY},
+    )
     assert r.code == 2
     assert "promt: unknown parameter; did you mean 'prompt'?" in r.err
     assert "prompt: required, but not given" in r.err

@@ -22,15 +22,21 @@ sys.stderr.write('\\n@@' + json.dumps(mods))
 """
 
 
-@pytest.mark.parametrize("args,allowed", [
-    (["--help"], set()),
-    (["run", "--help"], set()),
-    (["run", "kirin_v3_i2v", "--help"], {"vtrix.models._cli", "vtrix.models._cli.kirin_v3_i2v",
-                                         "vtrix.models._index"}),
-])
+@pytest.mark.parametrize(
+    "args,allowed",
+    [
+        (["--help"], set()),
+        (["run", "--help"], set()),
+        (
+            ["run", "kirin_v3_i2v", "--help"],
+            {"vtrix.models._cli", "vtrix.models._cli.kirin_v3_i2v", "vtrix.models._index"},
+        ),
+    ],
+)
 def test_help_imports_nothing_heavy(args, allowed, home):
-    proc = subprocess.run([sys.executable, "-c", PROBE.format(args=args)], capture_output=True,
-                          text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE.format(args=args)], capture_output=True, text=True
+    )
     mods = set(json.loads(proc.stderr.rsplit("@@", 1)[1]))
     assert mods <= allowed | {"vtrix.models._index"}, mods
     assert "Usage:" in proc.stdout

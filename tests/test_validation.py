@@ -17,8 +17,10 @@ KIRIN = registry.generated_spec("kirin_v3_i2v")
 assert KIRIN is not None
 
 
-@given(st.text(min_size=1).filter(lambda k: "=" not in k and "." not in k and k.strip() == k
-                                  and k), st.text())
+@given(
+    st.text(min_size=1).filter(lambda k: "=" not in k and "." not in k and k.strip() == k and k),
+    st.text(),
+)
 def test_param_splits_at_the_first_equals(key, value):
     path, text, problem = parse_assignment(f"{key}={value}")
     assert problem is None and path == (key,) and text == value
@@ -34,8 +36,16 @@ def test_string_stays_a_string_even_when_it_looks_like_a_number():
 def test_duplicates_and_conflicts_are_problems():
     spec = registry.generated_spec("kirin_v2_6_i2v")
     b = BodyBuilder(spec.schema)
-    b.add_params(["image=a", "image=b", 'camera_control={"type":"x"}',
-                  "camera_control.type=simple", "novalue", ".bad=1"])
+    b.add_params(
+        [
+            "image=a",
+            "image=b",
+            'camera_control={"type":"x"}',
+            "camera_control.type=simple",
+            "novalue",
+            ".bad=1",
+        ]
+    )
     text = "\n".join(map(str, b.problems))
     assert "image: given twice" in text
     assert "camera_control.type: conflicts with camera_control" in text
@@ -53,26 +63,40 @@ def test_body_base_is_extended_by_params():
 
 
 def test_coercion_errors_name_the_path():
-    assert coerce("abc", {"type": "integer"}, "duration")[1].message == \
-        "expected an integer, got 'abc'"
+    assert (
+        coerce("abc", {"type": "integer"}, "duration")[1].message
+        == "expected an integer, got 'abc'"
+    )
     assert coerce("nan", {"type": "number"}, "x")[1] is not None
     assert coerce("yes", {"type": "boolean"}, "x") == (True, None)
     assert "JSON array" in coerce("[1", {"type": "array"}, "content")[1].message
 
 
 def test_every_validation_error_kind():
-    schema = {"type": "object", "additionalProperties": False, "required": ["p"],
-              "properties": {
-                  "p": {"type": "string", "minLength": 2, "maxLength": 4},
-                  "n": {"type": "integer", "minimum": 1, "maximum": 3},
-                  "e": {"type": "string", "enum": ["a", "b"]},
-                  "l": {"type": "array", "maxItems": 1, "items": {"type": "string"}},
-                  "o": {"type": "object", "additionalProperties": False,
-                        "properties": {"k": {"type": "boolean"}}, "required": ["k"]},
-                  "r": {"type": "string", "pattern": "^https://"}}}
-    problems = {p.path: p.message for p in validate(
-        {"n": 9, "e": "c", "l": ["x", "y"], "o": {"kk": True}, "r": "ftp://", "pp": 1},
-        schema)}
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["p"],
+        "properties": {
+            "p": {"type": "string", "minLength": 2, "maxLength": 4},
+            "n": {"type": "integer", "minimum": 1, "maximum": 3},
+            "e": {"type": "string", "enum": ["a", "b"]},
+            "l": {"type": "array", "maxItems": 1, "items": {"type": "string"}},
+            "o": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"k": {"type": "boolean"}},
+                "required": ["k"],
+            },
+            "r": {"type": "string", "pattern": "^https://"},
+        },
+    }
+    problems = {
+        p.path: p.message
+        for p in validate(
+            {"n": 9, "e": "c", "l": ["x", "y"], "o": {"kk": True}, "r": "ftp://", "pp": 1}, schema
+        )
+    }
     assert problems["p"] == "required, but not given"
     assert problems["n"] == "expected an integer in range 1–3, got 9"
     assert problems["e"] == 'expected one of a | b, got "c"'
@@ -81,8 +105,7 @@ def test_every_validation_error_kind():
     assert problems["o.kk"] == "unknown parameter; did you mean 'k'?"
     assert problems["r"].startswith("expected a string matching ^https://")
     assert problems["pp"] == "unknown parameter; did you mean 'p'?"
-    assert validate({"p": "x"}, schema)[0].message == \
-        'expected a string of 2–4 characters, got "x"'
+    assert validate({"p": "x"}, schema)[0].message == 'expected a string of 2–4 characters, got "x"'
 
 
 # --------------------------------------------------------------- names (hypothesis)
@@ -105,8 +128,13 @@ def test_dedupe_is_unique_and_deterministic(names):
 
 
 def _value_strategy(schema: dict[str, Any], depth: int = 0) -> st.SearchStrategy[Any]:
-    scalars = st.one_of(st.none(), st.booleans(), st.integers(-20, 20),
-                        st.floats(-20, 20, allow_nan=False), st.text(max_size=5))
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-20, 20),
+        st.floats(-20, 20, allow_nan=False),
+        st.text(max_size=5),
+    )
     kind = schema.get("type")
     options = [scalars]
     if "enum" in schema:
@@ -117,8 +145,12 @@ def _value_strategy(schema: dict[str, Any], depth: int = 0) -> st.SearchStrategy
     if kind == "string":
         options.append(st.text(max_size=schema.get("maxLength", 8) + 2))
     if kind == "array" and depth < 2:
-        options.append(st.lists(_value_strategy(schema.get("items") or {}, depth + 1),
-                                max_size=schema.get("maxItems", 3) + 1))
+        options.append(
+            st.lists(
+                _value_strategy(schema.get("items") or {}, depth + 1),
+                max_size=schema.get("maxItems", 3) + 1,
+            )
+        )
     if kind == "object" and depth < 2:
         options.append(_object_strategy(schema, depth + 1))
     return st.one_of(options)
@@ -126,16 +158,20 @@ def _value_strategy(schema: dict[str, Any], depth: int = 0) -> st.SearchStrategy
 
 def _object_strategy(schema: dict[str, Any], depth: int = 0) -> st.SearchStrategy[Any]:
     props = schema.get("properties", {})
-    keys = list(props) + ["zz_unknown"]
+    keys = [*list(props), "zz_unknown"]
     return st.fixed_dictionaries(
-        {}, optional={k: _value_strategy(props.get(k, {}), depth) for k in keys})
+        {}, optional={k: _value_strategy(props.get(k, {}), depth) for k in keys}
+    )
 
 
 GENERATED = [e for e in registry.index().values() if e.module]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.data_too_large])
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(st.data())
 def test_generated_params_and_dynamic_model_agree(data):
     entry = data.draw(st.sampled_from(GENERATED))

@@ -1,9 +1,9 @@
 """The Python client: everything the CLI does, as typed calls.
 
-    from vtrix import Client
-    client = Client()                      # key from VTRIX_API_KEY / MODELLIX_API_KEY / profile
-    result = client.run("kirin_v3_i2v", image_url="https://…", duration=6)
-    print(result.urls)
+from vtrix import Client
+client = Client()                      # key from VTRIX_API_KEY / MODELLIX_API_KEY / profile
+result = client.run("kirin_v3_i2v", image_url="https://…", duration=6)
+print(result.urls)
 """
 
 from __future__ import annotations
@@ -45,9 +45,11 @@ class Result:
         paths = []
         for i, url in enumerate(self.urls):
             name = os.path.basename(urlsplit(url).path) or f"output-{i}"
-            stem, ext = os.path.splitext(name)
-            path = os.path.join(directory, f"{self.task_id}-{i}{ext}" if len(self.urls) > 1
-                                else f"{self.task_id}{ext}")
+            _stem, ext = os.path.splitext(name)
+            path = os.path.join(
+                directory,
+                f"{self.task_id}-{i}{ext}" if len(self.urls) > 1 else f"{self.task_id}{ext}",
+            )
             http.download(url, path)
             paths.append(path)
         return paths
@@ -79,12 +81,17 @@ class Task:
         self.state.model = self.state.model or model
         return self.state
 
-    def wait(self, timeout: float = 600, on_progress: ProgressCallback | None = None,
-             poll_interval: float | None = None) -> Result:
+    def wait(
+        self,
+        timeout: float = 600,
+        on_progress: ProgressCallback | None = None,
+        poll_interval: float | None = None,
+    ) -> Result:
         """Wait until the task ends; raise TaskFailed, WaitTimeout or Interrupted otherwise."""
         plan = PollPlan(first=poll_interval) if poll_interval else PollPlan()
-        state = wait_for(self.refresh, task_id=self.id, timeout=timeout,
-                         on_progress=on_progress, plan=plan)
+        state = wait_for(
+            self.refresh, task_id=self.id, timeout=timeout, on_progress=on_progress, plan=plan
+        )
         if self.client.keep_history:
             history.record(self.id, state.model, self.provider, state.status, self.endpoint)
         return self.client.result_of(state)
@@ -93,11 +100,19 @@ class Task:
 class Client:
     """Talks to both gateways. Keys and URLs resolve as the CLI's do (see :mod:`vtrix.config`)."""
 
-    def __init__(self, api_key: str | None = None, profile: str | None = None,
-                 base_url: str | None = None, *, settings: Settings | None = None,
-                 debug: bool = False, keep_history: bool = True) -> None:
-        self.settings = settings or Settings.resolve(api_key=api_key, profile=profile,
-                                                     base_url=base_url)
+    def __init__(
+        self,
+        api_key: str | None = None,
+        profile: str | None = None,
+        base_url: str | None = None,
+        *,
+        settings: Settings | None = None,
+        debug: bool = False,
+        keep_history: bool = True,
+    ) -> None:
+        self.settings = settings or Settings.resolve(
+            api_key=api_key, profile=profile, base_url=base_url
+        )
         self.debug = debug
         self.keep_history = keep_history
         self._providers: dict[str, Provider] = {}
@@ -130,8 +145,9 @@ class Client:
                 if generated is None:
                     raise
         if generated is None:
-            raise SpecUnavailable(f"no spec known for {model_id!r}",
-                                  hint="List models with `vtrix models list`.")
+            raise SpecUnavailable(
+                f"no spec known for {model_id!r}", hint="List models with `vtrix models list`."
+            )
         return generated, "generated"
 
     def resolve(self, model_id: str) -> tuple[ModelSpec | None, Any]:
@@ -150,11 +166,14 @@ class Client:
             entry = registry.lookup(model_id)
             if entry is not None:
                 return None, None
-            raise NotFound(f"unknown model {model_id!r}: the gateway has no such model",
-                           hint="List models with `vtrix models list`.") from None
+            raise NotFound(
+                f"unknown model {model_id!r}: the gateway has no such model",
+                hint="List models with `vtrix models list`.",
+            ) from None
 
-    def models(self, *, type: str | None = None, search: str | None = None,
-               provider: str | None = None) -> list[CatalogEntry]:
+    def models(
+        self, *, type: str | None = None, search: str | None = None, provider: str | None = None
+    ) -> list[CatalogEntry]:
         """Catalog entries of one provider or both."""
         out: list[CatalogEntry] = []
         for name in [provider] if provider else list(PROVIDER_NAMES):
@@ -184,15 +203,21 @@ class Client:
             history.record(state.id, spec.id, spec.provider, state.status, endpoint)
         return Task(self, state, endpoint=endpoint)
 
-    def submit(self, model_id: str, params: dict[str, Any] | None = None, /,
-               **kwargs: Any) -> Task:
+    def submit(self, model_id: str, params: dict[str, Any] | None = None, /, **kwargs: Any) -> Task:
         """Validate and submit; returns at once with a :class:`Task`."""
         request, spec = self.prepare(model_id, {**(params or {}), **kwargs})
         return self.submit_prepared(request, spec)
 
-    def run(self, model_id: str, params: dict[str, Any] | None = None, /, *,
-            timeout: float = 600, on_progress: ProgressCallback | None = None,
-            **kwargs: Any) -> Result:
+    def run(
+        self,
+        model_id: str,
+        params: dict[str, Any] | None = None,
+        /,
+        *,
+        timeout: float = 600,
+        on_progress: ProgressCallback | None = None,
+        **kwargs: Any,
+    ) -> Result:
         """Submit and wait; returns the :class:`Result` or raises (TaskFailed, WaitTimeout…)."""
         task = self.submit(model_id, params, **kwargs)
         result = task.wait(timeout=timeout, on_progress=on_progress)
@@ -204,9 +229,13 @@ class Client:
         """Look a task up; its provider comes from the history, else ``provider``."""
         entry = history.find(task_id)
         name = provider or (entry.provider if entry else None) or "vtrix"
-        task = Task(self, TaskState(id=task_id, provider=name, status="queued",
-                                    model=entry.model if entry else ""),
-                    endpoint=entry.endpoint if entry else "")
+        task = Task(
+            self,
+            TaskState(
+                id=task_id, provider=name, status="queued", model=entry.model if entry else ""
+            ),
+            endpoint=entry.endpoint if entry else "",
+        )
         task.refresh()
         if self.keep_history and entry is not None:
             history.record(task_id, task.state.model, name, task.state.status, task.endpoint)
@@ -215,11 +244,19 @@ class Client:
     def result_of(self, state: TaskState) -> Result:
         """A Result for a final state; raises TaskFailed for a failed or canceled task."""
         if state.status in ("failed", "canceled"):
-            raise TaskFailed(f"Task {state.id} {state.status}: {state.error or 'no reason given'}",
-                             task_id=state.id)
-        return Result(task_id=state.id, model=state.model, provider=state.provider,
-                      status=state.remote_status or state.status, urls=list(state.urls),
-                      cost=state.cost, raw=state.raw)
+            raise TaskFailed(
+                f"Task {state.id} {state.status}: {state.error or 'no reason given'}",
+                task_id=state.id,
+            )
+        return Result(
+            task_id=state.id,
+            model=state.model,
+            provider=state.provider,
+            status=state.remote_status or state.status,
+            urls=list(state.urls),
+            cost=state.cost,
+            raw=state.raw,
+        )
 
 
 def unchecked_spec(model_id: str, provider: str) -> ModelSpec:
@@ -228,9 +265,15 @@ def unchecked_spec(model_id: str, provider: str) -> ModelSpec:
         endpoint = f"https://api.modellix.ai/api/v1/{model_id}/async"
     else:
         endpoint = "https://vtrix.ai/model/v1/generation"
-    return ModelSpec(id=model_id, provider=provider, name=model_id, type="unknown",
-                     endpoint=endpoint, summary="",
-                     schema={"type": "object", "properties": {}, "additionalProperties": True})
+    return ModelSpec(
+        id=model_id,
+        provider=provider,
+        name=model_id,
+        type="unknown",
+        endpoint=endpoint,
+        summary="",
+        schema={"type": "object", "properties": {}, "additionalProperties": True},
+    )
 
 
 def _now() -> float:

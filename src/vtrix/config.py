@@ -25,8 +25,14 @@ DEFAULT_MODELS_URL = "https://seacloud-cloud-model-spec.api.seaart.ai"
 DEFAULT_GENERATION_URL = "https://vtrix.ai"
 DEFAULT_MODELLIX_URL = "https://api.modellix.ai"
 DEFAULT_MODELLIX_SCHEMA_URL = "https://www.modellix.ai"
-PROFILE_KEYS = ("api_key", "modellix_api_key", "base_url", "models_url", "generation_url",
-                "modellix_base_url")
+PROFILE_KEYS = (
+    "api_key",
+    "modellix_api_key",
+    "base_url",
+    "models_url",
+    "generation_url",
+    "modellix_base_url",
+)
 
 
 def config_dir() -> Path:
@@ -67,11 +73,15 @@ def read_config() -> dict[str, Any]:
     except FileNotFoundError:
         return {"profiles": {}}
     except (OSError, json.JSONDecodeError) as exc:
-        raise UsageError(f"cannot read the config file {path}: {exc.__class__.__name__}",
-                         hint="Fix or delete it, then run `vtrix auth login` again.") from None
+        raise UsageError(
+            f"cannot read the config file {path}: {exc.__class__.__name__}",
+            hint="Fix or delete it, then run `vtrix auth login` again.",
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("profiles", {}), dict):
-        raise UsageError(f"the config file {path} is not in the expected form",
-                         hint="Delete it and run `vtrix auth login` again.")
+        raise UsageError(
+            f"the config file {path} is not in the expected form",
+            hint="Delete it and run `vtrix auth login` again.",
+        )
     data.setdefault("profiles", {})
     return data
 
@@ -99,11 +109,14 @@ def check_base_url(url: str, what: str) -> str:
     """Refuse malformed URLs and plain http:// to anything but loopback."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"{what} {url!r} is not an http(s) URL",
-                         hint="Give it as https://host[:port].")
+        raise UsageError(
+            f"{what} {url!r} is not an http(s) URL", hint="Give it as https://host[:port]."
+        )
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise UsageError(f"{what} {url!r} uses plain http:// to a non-loopback host",
-                         hint="Use https://, or http:// only for localhost/127.0.0.1.")
+        raise UsageError(
+            f"{what} {url!r} uses plain http:// to a non-loopback host",
+            hint="Use https://, or http:// only for localhost/127.0.0.1.",
+        )
     return url.rstrip("/")
 
 
@@ -134,8 +147,12 @@ class Settings:
 
     @classmethod
     def resolve(
-        cls, *, api_key: str | None = None, profile: str | None = None,
-        base_url: str | None = None, env: dict[str, str] | None = None,
+        cls,
+        *,
+        api_key: str | None = None,
+        profile: str | None = None,
+        base_url: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> Settings:
         """Resolve settings from flags, environment and the config file."""
         env = dict(os.environ) if env is None else env
@@ -145,9 +162,11 @@ class Settings:
         if path.exists() or profile:
             profiles = read_config()["profiles"]
             if profile and profile not in profiles and path.exists():
-                raise UsageError(f"no profile named {profile!r} in {path}",
-                                 hint="List them with `vtrix auth status`, "
-                                      "or create it with `vtrix auth login --profile NAME`.")
+                raise UsageError(
+                    f"no profile named {profile!r} in {path}",
+                    hint="List them with `vtrix auth status`, "
+                    "or create it with `vtrix auth login --profile NAME`.",
+                )
             stored = profiles.get(name, {})
         s = cls(profile=name)
 

@@ -16,8 +16,11 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (OK, "success"),
     (FAILED, "failed: the remote task failed, 401/402/403/404, or another error"),
     (USAGE, "usage or validation error; nothing was sent"),
-    (OUTCOME_UNKNOWN, "submit outcome unknown (timeout or 5xx after sending): do not resubmit, "
-                      "check `vtrix task list`"),
+    (
+        OUTCOME_UNKNOWN,
+        "submit outcome unknown (timeout or 5xx after sending): do not resubmit, "
+        "check `vtrix task list`",
+    ),
     (TEMPORARY, "temporary failure after retries (429, 5xx, network): safe to retry later"),
     (WAIT_TIMEOUT, "wait timed out; the task may still run: `vtrix task wait <id>`"),
     (INTERRUPTED, "interrupted (Ctrl-C); the task is not cancelled: `vtrix task wait <id>`"),
@@ -67,18 +70,22 @@ class ValidationFailed(UsageError):
     def __init__(self, model_id: str, problems: list[Problem]) -> None:
         self.model_id = model_id
         self.problems = problems
-        lines = [f"Invalid parameters for {model_id} ({len(problems)} "
-                 f"problem{'s' if len(problems) != 1 else ''}); nothing was sent:"]
+        lines = [
+            f"Invalid parameters for {model_id} ({len(problems)} "
+            f"problem{'s' if len(problems) != 1 else ''}); nothing was sent:"
+        ]
         lines += [f"  - {p}" for p in problems]
-        super().__init__("\n".join(lines),
-                         hint=f"See the parameters with: vtrix models spec {model_id}")
+        super().__init__(
+            "\n".join(lines), hint=f"See the parameters with: vtrix models spec {model_id}"
+        )
 
 
 class ApiError(VtrixError):
     """The gateway answered with an error status."""
 
-    def __init__(self, message: str, *, status: int = 0, hint: str = "",
-                 task_id: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int = 0, hint: str = "", task_id: str | None = None
+    ) -> None:
         super().__init__(message, hint=hint, task_id=task_id)
         self.status = status
 
@@ -104,8 +111,9 @@ class TemporaryFailure(ApiError):
 
     exit_code = TEMPORARY
 
-    def __init__(self, message: str, *, status: int = 0, hint: str = "",
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int = 0, hint: str = "", retry_after: float | None = None
+    ) -> None:
         super().__init__(message, status=status, hint=hint)
         self.retry_after = retry_after
 

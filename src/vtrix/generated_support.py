@@ -11,8 +11,9 @@ if TYPE_CHECKING:
     from vtrix.client import Client, Result, Task
 
 
-def submit_model(model_id: str, params_model: type[BaseModel], values: dict[str, Any],
-                 client: Client | None) -> Task:
+def submit_model(
+    model_id: str, params_model: type[BaseModel], values: dict[str, Any], client: Client | None
+) -> Task:
     from vtrix import registry
     from vtrix.client import Client
     from vtrix.errors import ValidationFailed
@@ -28,7 +29,12 @@ def submit_model(model_id: str, params_model: type[BaseModel], values: dict[str,
     return client.submit_prepared(request, spec)
 
 
-def run_model(model_id: str, params_model: type[BaseModel], values: dict[str, Any],
-              client: Client | None, timeout: float) -> Result:
+def run_model(
+    model_id: str,
+    params_model: type[BaseModel],
+    values: dict[str, Any],
+    client: Client | None,
+    timeout: float,
+) -> Result:
     task = submit_model(model_id, params_model, values, client)
     return task.wait(timeout=timeout)

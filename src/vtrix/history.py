@@ -49,8 +49,9 @@ def _save(entries: list[HistoryEntry]) -> None:
     path = history_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text("".join(json.dumps(asdict(e)) + "\n" for e in entries[-MAX_ENTRIES:]),
-                   encoding="utf-8")
+    tmp.write_text(
+        "".join(json.dumps(asdict(e)) + "\n" for e in entries[-MAX_ENTRIES:]), encoding="utf-8"
+    )
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
 
@@ -61,10 +62,17 @@ def record(task_id: str, model: str, provider: str, status: str, endpoint: str =
         entries = [e for e in load() if not (e.id == task_id and e.provider == provider)]
         old = next((e for e in load() if e.id == task_id and e.provider == provider), None)
         now = time.time()
-        entries.append(HistoryEntry(
-            id=task_id, model=model or (old.model if old else ""), provider=provider,
-            created_at=old.created_at if old else now, status=status,
-            endpoint=endpoint or (old.endpoint if old else ""), updated_at=now))
+        entries.append(
+            HistoryEntry(
+                id=task_id,
+                model=model or (old.model if old else ""),
+                provider=provider,
+                created_at=old.created_at if old else now,
+                status=status,
+                endpoint=endpoint or (old.endpoint if old else ""),
+                updated_at=now,
+            )
+        )
         entries.sort(key=lambda e: e.created_at)
         _save(entries)
     except OSError:

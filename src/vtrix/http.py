@@ -52,7 +52,7 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.cap * 4)
-        d = min(self.cap, self.base * (2**attempt))
+        d: float = min(self.cap, self.base * (2**attempt))
         return d * (0.75 + random.random() * 0.5)
 
 
@@ -80,8 +80,12 @@ class Http:
         return self._session
 
     def headers(self, *, auth: bool) -> dict[str, str]:
-        h = {"User-Agent": USER_AGENT, "X-Source": "cli", "Accept": "application/json",
-             **self.extra_headers}
+        h = {
+            "User-Agent": USER_AGENT,
+            "X-Source": "cli",
+            "Accept": "application/json",
+            **self.extra_headers,
+        }
         if auth and self.api_key is not None:
             h["Authorization"] = f"Bearer {self.api_key.reveal()}"
         return h
@@ -99,8 +103,14 @@ class Http:
 
     # ------------------------------------------------------------------ reads
 
-    def get_json(self, url: str, *, auth: bool = True, params: dict[str, Any] | None = None,
-                 what: str = "request") -> Any:
+    def get_json(
+        self,
+        url: str,
+        *,
+        auth: bool = True,
+        params: dict[str, Any] | None = None,
+        what: str = "request",
+    ) -> Any:
         """GET with retries; returns the decoded JSON body."""
         import requests
 
@@ -111,8 +121,12 @@ class Http:
             self._log_request("GET", url, headers)
             status, retry_after, cause = 0, None, ""
             try:
-                resp = self.session.get(url, params=params, headers=headers,
-                                        timeout=(self.connect_timeout, self.read_timeout))
+                resp = self.session.get(
+                    url,
+                    params=params,
+                    headers=headers,
+                    timeout=(self.connect_timeout, self.read_timeout),
+                )
             except requests.RequestException as exc:
                 cause = _describe_exc(exc)
             else:
@@ -133,20 +147,28 @@ class Http:
 
     # ---------------------------------------------------------------- submits
 
-    def post_json(self, url: str, body: Any, *, idempotency_key: str | None = None,
-                  what: str = "submit") -> Any:
+    def post_json(
+        self, url: str, body: Any, *, idempotency_key: str | None = None, what: str = "submit"
+    ) -> Any:
         """POST once. Retried only if the connection was refused before sending."""
         import requests
 
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        headers = {**self.headers(auth=True), "Content-Type": "application/json",
-                   "Idempotency-Key": idempotency_key or str(uuid.uuid4())}
+        headers = {
+            **self.headers(auth=True),
+            "Content-Type": "application/json",
+            "Idempotency-Key": idempotency_key or str(uuid.uuid4()),
+        }
         attempt = 0
         while True:
             self._log_request("POST", url, headers)
             try:
-                resp = self.session.post(url, data=data, headers=headers,
-                                         timeout=(self.connect_timeout, self.read_timeout))
+                resp = self.session.post(
+                    url,
+                    data=data,
+                    headers=headers,
+                    timeout=(self.connect_timeout, self.read_timeout),
+                )
                 break
             except requests.RequestException as exc:
                 if not _not_sent(exc):
@@ -154,7 +176,8 @@ class Http:
                         f"{what} to {url} was sent but no answer came back "
                         f"({_describe_exc(exc)}); the task may or may not have been created",
                         hint="Do not resubmit blindly: check `vtrix task list` and "
-                             "`vtrix task get <id>` first.") from None
+                        "`vtrix task get <id>` first.",
+                    ) from None
                 attempt += 1
                 if attempt >= self.retry.attempts:
                     raise self._temporary(what, url, 0, _describe_exc(exc), None) from None
@@ -168,7 +191,8 @@ class Http:
                 f"{_server_message(resp)}; the task may or may not have been created",
                 status=resp.status_code,
                 hint="Do not resubmit blindly: check `vtrix task list` and the gateway's "
-                     "console first.")
+                "console first.",
+            )
         if resp.status_code >= 400:
             raise self._error_for(resp, what)
         try:
@@ -184,9 +208,12 @@ class Http:
         self._log_request("POST", url, headers)
         try:
             with open(path, "rb") as fh:
-                resp = self.session.post(url, files={"file": (path.rsplit("/", 1)[-1], fh)},
-                                         headers=headers,
-                                         timeout=(self.connect_timeout, self.read_timeout * 4))
+                resp = self.session.post(
+                    url,
+                    files={"file": (path.rsplit("/", 1)[-1], fh)},
+                    headers=headers,
+                    timeout=(self.connect_timeout, self.read_timeout * 4),
+                )
         except requests.RequestException as exc:
             raise TemporaryFailure(f"{what} to {url} failed: {_describe_exc(exc)}") from None
         if resp.status_code >= 400:
@@ -198,8 +225,12 @@ class Http:
         import requests
 
         try:
-            with self.session.get(url, stream=True, headers={"User-Agent": USER_AGENT},
-                                  timeout=(self.connect_timeout, self.read_timeout)) as resp:
+            with self.session.get(
+                url,
+                stream=True,
+                headers={"User-Agent": USER_AGENT},
+                timeout=(self.connect_timeout, self.read_timeout),
+            ) as resp:
                 if resp.status_code >= 400:
                     raise self._error_for(resp, "download")
                 size = 0
@@ -213,18 +244,32 @@ class Http:
 
     # ----------------------------------------------------------------- errors
 
-    def _temporary(self, what: str, url: str, status: int, cause: str,
-                   retry_after: float | None, resp: requests.Response | None = None,
-                   ) -> TemporaryFailure:
+    def _temporary(
+        self,
+        what: str,
+        url: str,
+        status: int,
+        cause: str,
+        retry_after: float | None,
+        resp: requests.Response | None = None,
+    ) -> TemporaryFailure:
         if status == 429:
-            when = (f"retry in {retry_after:.0f}s" if retry_after is not None
-                    else "retry with backoff (1s, 2s, 4s…)")
+            when = (
+                f"retry in {retry_after:.0f}s"
+                if retry_after is not None
+                else "retry with backoff (1s, 2s, 4s…)"
+            )
             return TemporaryFailure(
                 f"{what}: rate or concurrency limit reached (HTTP 429) at {url}",
-                status=429, retry_after=retry_after,
-                hint=f"Too many requests: {when}. Nothing was created by this request.")
-        return TemporaryFailure(f"{what} to {url} failed after retries: {cause}",
-                                status=status, hint="A temporary problem; safe to retry later.")
+                status=429,
+                retry_after=retry_after,
+                hint=f"Too many requests: {when}. Nothing was created by this request.",
+            )
+        return TemporaryFailure(
+            f"{what} to {url} failed after retries: {cause}",
+            status=status,
+            hint="A temporary problem; safe to retry later.",
+        )
 
     def _error_for(self, resp: requests.Response, what: str) -> ApiError:
         status = resp.status_code
@@ -233,31 +278,40 @@ class Http:
             return AuthError(
                 f"{what}: the API key is missing, invalid or expired (HTTP 401): {msg}",
                 status=status,
-                hint=f"Set {self.key_env}, pass --api-key, or run `vtrix auth login`.")
+                hint=f"Set {self.key_env}, pass --api-key, or run `vtrix auth login`.",
+            )
         if status == 402:
             return PaymentRequired(
                 f"{what}: the account balance is insufficient (HTTP 402): {msg}",
                 status=status,
-                hint=f"Recharge your {self.provider_label} account in its console, then retry.")
+                hint=f"Recharge your {self.provider_label} account in its console, then retry.",
+            )
         if status == 403:
-            return ApiError(f"{what}: forbidden (HTTP 403): {msg}", status=status,
-                            hint="This key may not use that model or resource.")
+            return ApiError(
+                f"{what}: forbidden (HTTP 403): {msg}",
+                status=status,
+                hint="This key may not use that model or resource.",
+            )
         if status == 404:
-            return NotFound(f"{what}: not found (HTTP 404): {msg}", status=status,
-                            hint="Check the model id (`vtrix models list`) or the task id "
-                                 "(`vtrix task list`).")
-        return RequestRejected(f"{what}: the gateway rejected the request (HTTP {status}): "
-                               f"{msg}", status=status,
-                               hint="Fix the parameter it names; `vtrix models spec <id>` "
-                                    "lists them.")
+            return NotFound(
+                f"{what}: not found (HTTP 404): {msg}",
+                status=status,
+                hint="Check the model id (`vtrix models list`) or the task id (`vtrix task list`).",
+            )
+        return RequestRejected(
+            f"{what}: the gateway rejected the request (HTTP {status}): {msg}",
+            status=status,
+            hint="Fix the parameter it names; `vtrix models spec <id>` lists them.",
+        )
 
 
 def _decode(resp: requests.Response, url: str) -> Any:
     try:
         return resp.json()
     except ValueError:
-        raise ApiError(f"the answer from {url} is not JSON (HTTP {resp.status_code})",
-                       status=resp.status_code) from None
+        raise ApiError(
+            f"the answer from {url} is not JSON (HTTP {resp.status_code})", status=resp.status_code
+        ) from None
 
 
 def _server_message(resp: requests.Response) -> str:

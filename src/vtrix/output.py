@@ -25,7 +25,7 @@ def use_color(stream: TextIO) -> bool:
 def progress_bar(percent: float, remaining: float | None) -> str:
     """``████████████████████████░  96%  ~3s remaining``"""
     pct = max(0.0, min(100.0, percent))
-    filled = int(round(pct / 100 * BAR_WIDTH))
+    filled = round(pct / 100 * BAR_WIDTH)
     bar = "█" * filled + "░" * (BAR_WIDTH - filled)
     text = f"{bar} {pct:3.0f}%"
     if remaining is not None and pct < 100:
@@ -34,7 +34,7 @@ def progress_bar(percent: float, remaining: float | None) -> str:
 
 
 def _duration(seconds: float) -> str:
-    s = int(round(seconds))
+    s = round(seconds)
     if s < 60:
         return f"{s}s"
     return f"{s // 60}m{s % 60:02d}s"
@@ -68,8 +68,11 @@ class Reporter:
 
     def error(self, text: str) -> None:
         self._end_bar()
-        print(redact(f"{self._paint('✗', '31')} {text}" if self.color else f"Error: {text}"),
-              file=self.stream, flush=True)
+        print(
+            redact(f"{self._paint('✗', '31')} {text}" if self.color else f"Error: {text}"),
+            file=self.stream,
+            flush=True,
+        )
 
     def progress(self, percent: float | None, remaining: float | None, status: str) -> None:
         if self.quiet or not self.tty:
@@ -98,8 +101,15 @@ def to_json(obj: Any) -> str:
     return json.dumps(obj, indent=2, ensure_ascii=False)
 
 
-def human_result(*, status: str, task_id: str, model: str, urls: list[str],
-                 cost: str | None, saved: list[str] | None = None) -> str:
+def human_result(
+    *,
+    status: str,
+    task_id: str,
+    model: str,
+    urls: list[str],
+    cost: str | None,
+    saved: list[str] | None = None,
+) -> str:
     lines = [f"Status:  {status}", f"Task:    {task_id}", f"Model:   {model}"]
     if cost:
         lines.append(f"Cost:    {cost}")

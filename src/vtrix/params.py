@@ -80,8 +80,11 @@ def coerce(text: str, schema: dict[str, Any] | None, where: str) -> tuple[Any, P
             value = json.loads(text)
         except json.JSONDecodeError as exc:
             example = '\'[{"type":"text","text":"hi"}]\'' if kind == "array" else "'{\"k\":1}'"
-            return text, Problem(where, f"expected a JSON {kind} (e.g. {example}), got {text!r}: "
-                                        f"{exc.msg} at column {exc.colno}")
+            return text, Problem(
+                where,
+                f"expected a JSON {kind} (e.g. {example}), got {text!r}: "
+                f"{exc.msg} at column {exc.colno}",
+            )
         want = list if kind == "array" else dict
         if not isinstance(value, want):
             return text, Problem(where, f"expected a JSON {kind}, got {text!r}")
@@ -97,8 +100,11 @@ def coerce(text: str, schema: dict[str, Any] | None, where: str) -> tuple[Any, P
 class BodyBuilder:
     """Accumulates one request body from a base object plus path/value assignments."""
 
-    def __init__(self, schema: dict[str, Any] | None, base: dict[str, Any] | None = None,
-                 ) -> None:
+    def __init__(
+        self,
+        schema: dict[str, Any] | None,
+        base: dict[str, Any] | None = None,
+    ) -> None:
         self.schema = schema
         self.body: dict[str, Any] = copy.deepcopy(base) if base else {}
         self.problems: list[Problem] = []
@@ -116,15 +122,20 @@ class BodyBuilder:
         """Add an already typed value."""
         where = dotted(path)
         if path in self._given:
-            self.problems.append(Problem(where, f"given twice ({self._given[path]} and "
-                                                f"{origin}); give it once"))
+            self.problems.append(
+                Problem(where, f"given twice ({self._given[path]} and {origin}); give it once")
+            )
             return
         for other, other_origin in self._given.items():
             shorter, longer = (other, path) if len(other) < len(path) else (path, other)
             if longer[: len(shorter)] == shorter:
-                self.problems.append(Problem(
-                    where, f"conflicts with {dotted(other)} ({other_origin} and {origin}): "
-                           f"set either {dotted(shorter)} as a whole or its fields"))
+                self.problems.append(
+                    Problem(
+                        where,
+                        f"conflicts with {dotted(other)} ({other_origin} and {origin}): "
+                        f"set either {dotted(shorter)} as a whole or its fields",
+                    )
+                )
                 return
         self._given[path] = origin
         node = self.body
@@ -133,9 +144,13 @@ class BodyBuilder:
             if child is None:
                 child = node[part] = {}
             elif not isinstance(child, dict):
-                self.problems.append(Problem(
-                    where, f"{dotted(path[: i + 1])} is already {json.dumps(child)} "
-                           f"(from --body), not an object"))
+                self.problems.append(
+                    Problem(
+                        where,
+                        f"{dotted(path[: i + 1])} is already {json.dumps(child)} "
+                        f"(from --body), not an object",
+                    )
+                )
                 return
             node = child
         node[path[-1]] = value
@@ -149,8 +164,11 @@ class BodyBuilder:
                 self.add_text(path, text, f"--param {item.split('=', 1)[0]}=…")
 
 
-def load_body(body: str | None, body_file: str | None, stdin_text: str | None = None,
-              ) -> tuple[dict[str, Any], list[Problem]]:
+def load_body(
+    body: str | None,
+    body_file: str | None,
+    stdin_text: str | None = None,
+) -> tuple[dict[str, Any], list[Problem]]:
     """Parse ``--body`` / ``--body-file`` (``-`` is stdin) into the base object."""
     if body is not None and body_file is not None:
         return {}, [Problem("--body", "give --body or --body-file, not both")]
@@ -171,8 +189,9 @@ def load_body(body: str | None, body_file: str | None, stdin_text: str | None = 
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        return {}, [Problem(where, f"not valid JSON: {exc.msg} at line {exc.lineno} "
-                                   f"column {exc.colno}")]
+        return {}, [
+            Problem(where, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+        ]
     if not isinstance(value, dict):
-        return {}, [Problem(where, "must be a JSON object, e.g. '{\"prompt\": \"a cat\"}'")]
+        return {}, [Problem(where, 'must be a JSON object, e.g. \'{"prompt": "a cat"}\'')]
     return value, []

@@ -89,7 +89,9 @@ def wait_for(
                 raise WaitTimeout(
                     f"Timed out after {timeout:g}s waiting for task {task_id} "
                     f"(last status: {state.remote_status or state.status}); it may still finish.",
-                    hint=resume, task_id=task_id)
+                    hint=resume,
+                    task_id=task_id,
+                )
             nxt = delay
             if left is not None:
                 nxt = min(nxt, max(left + 0.15, 0.5 if left <= 0.05 else plan.floor))
@@ -97,5 +99,9 @@ def wait_for(
             sleep(max(min(nxt, remaining_time), 0.0))
             delay = min(delay * plan.factor, plan.cap)
     except KeyboardInterrupt:
-        raise Interrupted(f"Interrupted while waiting for task {task_id}; the task was not "
-                          "cancelled and keeps running.", hint=resume, task_id=task_id) from None
+        raise Interrupted(
+            f"Interrupted while waiting for task {task_id}; the task was not "
+            "cancelled and keeps running.",
+            hint=resume,
+            task_id=task_id,
+        ) from None

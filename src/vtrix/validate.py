@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from vtrix.errors import Problem
 
@@ -42,14 +42,15 @@ def _model_for(schema: dict[str, Any], name: str) -> type[BaseModel]:
             fields[f"f{i}"] = (typ, Field(alias=wire))
         else:
             fields[f"f{i}"] = (typ | None, Field(default=None, alias=wire))  # type: ignore[operator]
-    extra = "allow" if schema.get("additionalProperties") else "forbid"
+    extra: Literal["allow", "forbid"] = "allow" if schema.get("additionalProperties") else "forbid"
     model: type[BaseModel] = create_model(  # type: ignore[call-overload]
-        name, __config__=ConfigDict(extra=extra, populate_by_name=False), **fields)
+        name, __config__=ConfigDict(extra=extra, populate_by_name=False), **fields
+    )
     return model
 
 
 def _type_for(schema: dict[str, Any], name: str) -> Any:
-    from typing import Annotated, Literal
+    from typing import Annotated
 
     from pydantic import Field
 
@@ -59,14 +60,21 @@ def _type_for(schema: dict[str, Any], name: str) -> Any:
         base: Any = Literal[tuple(schema["enum"])]
     elif kind == "string":
         base = str
-        for k, p in (("minLength", "min_length"), ("maxLength", "max_length"),
-                     ("pattern", "pattern")):
+        for k, p in (
+            ("minLength", "min_length"),
+            ("maxLength", "max_length"),
+            ("pattern", "pattern"),
+        ):
             if k in schema:
                 constraints[p] = schema[k]
     elif kind in ("integer", "number"):
         base = int if kind == "integer" else float
-        for k, p in (("minimum", "ge"), ("maximum", "le"), ("exclusiveMinimum", "gt"),
-                     ("exclusiveMaximum", "lt")):
+        for k, p in (
+            ("minimum", "ge"),
+            ("maximum", "le"),
+            ("exclusiveMinimum", "gt"),
+            ("exclusiveMaximum", "lt"),
+        ):
             if k in schema:
                 constraints[p] = schema[k]
     elif kind == "boolean":
@@ -86,8 +94,9 @@ def _type_for(schema: dict[str, Any], name: str) -> Any:
     return Annotated[base, Field(**constraints)] if constraints else base
 
 
-def validate(params: dict[str, Any], schema: dict[str, Any],
-             model: type[BaseModel] | None = None) -> list[Problem]:
+def validate(
+    params: dict[str, Any], schema: dict[str, Any], model: type[BaseModel] | None = None
+) -> list[Problem]:
     """Every problem of ``params`` against ``schema`` (empty when valid)."""
     from pydantic import ValidationError
 

@@ -25,8 +25,13 @@ def _profile(ctx: click.Context, profile: str | None) -> str:
 
 @auth.command()
 @click.option("--with-token", is_flag=True, help="Read the key from stdin (for scripts).")
-@click.option("--provider", type=click.Choice(["vtrix", "modellix", "both"]), default="both",
-              show_default=True, help="Which gateway the key is for.")
+@click.option(
+    "--provider",
+    type=click.Choice(["vtrix", "modellix", "both"]),
+    default="both",
+    show_default=True,
+    help="Which gateway the key is for.",
+)
 @click.option("--profile", metavar="NAME")
 @click.pass_context
 def login(ctx: click.Context, with_token: bool, provider: str, profile: str | None) -> None:
@@ -40,8 +45,10 @@ def login(ctx: click.Context, with_token: bool, provider: str, profile: str | No
     else:
         key = click.prompt("API key", hide_input=True).strip()
     if not key or any(c.isspace() for c in key):
-        raise UsageError("no usable API key was given", hint="Pass it on stdin: "
-                         "echo \"$KEY\" | vtrix auth login --with-token")
+        raise UsageError(
+            "no usable API key was given",
+            hint='Pass it on stdin: echo "$KEY" | vtrix auth login --with-token',
+        )
     secret = Secret(key)
     name = _profile(ctx, profile)
     data = read_config()
@@ -59,9 +66,8 @@ def login(ctx: click.Context, with_token: bool, provider: str, profile: str | No
 @click.pass_context
 def status(ctx: click.Context, profile: str | None) -> None:
     """Which key each gateway would use, masked, and where it comes from."""
-    from vtrix.config import Settings, config_path
-
     from vtrix.cli.context import Globals
+    from vtrix.config import Settings, config_path
 
     g = ctx.find_object(Globals) or Globals()
     s = Settings.resolve(api_key=g.api_key, profile=profile or g.profile)

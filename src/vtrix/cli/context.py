@@ -21,8 +21,13 @@ class Globals:
     base_url: str | None = None
 
 
-def client_for(ctx: click.Context, *, require_key: bool = False,
-               provider: str | None = None, api_key: str | None = None) -> Client:
+def client_for(
+    ctx: click.Context,
+    *,
+    require_key: bool = False,
+    provider: str | None = None,
+    api_key: str | None = None,
+) -> Client:
     """The shared Client (built on first use); optionally insist on a key for ``provider``."""
     from vtrix.client import Client
     from vtrix.errors import UsageError
@@ -31,13 +36,14 @@ def client_for(ctx: click.Context, *, require_key: bool = False,
     g = ctx.find_object(Globals) or Globals()
     client: Client | None = root.meta.get("vtrix.client")
     if client is None or api_key:
-        client = Client(api_key=api_key or g.api_key, profile=g.profile, base_url=g.base_url,
-                        debug=g.debug)
+        client = Client(
+            api_key=api_key or g.api_key, profile=g.profile, base_url=g.base_url, debug=g.debug
+        )
         root.meta["vtrix.client"] = client
     if require_key and provider and client.settings.key_for(provider) is None:
         env = "MODELLIX_API_KEY" if provider == "modellix" else "VTRIX_API_KEY"
         raise UsageError(
             f"no API key for {provider}: nothing was sent",
-            hint=f"Set {env}, pass --api-key, or run `vtrix auth login`. "
-                 "(--dry-run needs no key.)")
+            hint=f"Set {env}, pass --api-key, or run `vtrix auth login`. (--dry-run needs no key.)",
+        )
     return client

@@ -14,19 +14,33 @@ def model() -> None:
 
 
 @model.command(name="invoke")
-@click.option("--model-slug", required=True, metavar="PROVIDER/MODEL",
-              help="Model slug, e.g. bytedance/seedream-4.5-t2i.")
+@click.option(
+    "--model-slug",
+    required=True,
+    metavar="PROVIDER/MODEL",
+    help="Model slug, e.g. bytedance/seedream-4.5-t2i.",
+)
 @click.option("--body", metavar="JSON", help="Request JSON string.")
 @click.option("--body-file", metavar="PATH|-", help="Path to a request JSON file, or -.")
 @click.option("--api-key", metavar="KEY", help="API key (overrides env var).")
-@click.option("--wait", "wait_", is_flag=True, help="Wait for the result instead of returning "
-              "the task id.")
-@click.option("--output", "-o", type=click.Choice(["id", "json", "url"]), default="id",
-              show_default=True)
+@click.option(
+    "--wait", "wait_", is_flag=True, help="Wait for the result instead of returning the task id."
+)
+@click.option(
+    "--output", "-o", type=click.Choice(["id", "json", "url"]), default="id", show_default=True
+)
 @click.option("--timeout", type=click.FloatRange(min=0), default=600, show_default=True)
 @click.pass_context
-def invoke(ctx: click.Context, model_slug: str, body: str | None, body_file: str | None,
-           api_key: str | None, wait_: bool, output: str, timeout: float) -> None:
+def invoke(
+    ctx: click.Context,
+    model_slug: str,
+    body: str | None,
+    body_file: str | None,
+    api_key: str | None,
+    wait_: bool,
+    output: str,
+    timeout: float,
+) -> None:
     """Submit a task and print its task id (then: vtrix task get <task_id>)."""
     import sys
 
@@ -39,14 +53,16 @@ def invoke(ctx: click.Context, model_slug: str, body: str | None, body_file: str
 
     g = ctx.find_object(Globals) or Globals()
     if body is None and body_file is None:
-        raise ValidationFailed(model_slug, [Problem("--body", "give --body JSON or --body-file "
-                                                              "PATH")])
+        raise ValidationFailed(
+            model_slug, [Problem("--body", "give --body JSON or --body-file PATH")]
+        )
     stdin = sys.stdin.read() if body_file == "-" else None
     params, problems = load_body(body, body_file, stdin)
     if problems:
         raise ValidationFailed(model_slug, problems)
-    client = client_for(ctx, require_key=not g.dry_run, provider=registry.provider_of(model_slug),
-                        api_key=api_key)
+    client = client_for(
+        ctx, require_key=not g.dry_run, provider=registry.provider_of(model_slug), api_key=api_key
+    )
     spec, model_cls = client.resolve(model_slug)
     reporter = Reporter(quiet=g.quiet)
     if spec is None:

@@ -8,8 +8,7 @@ import click
 
 
 class LazyGroup(click.Group):
-    def __init__(self, *args: object, lazy: dict[str, str] | None = None,
-                 **kwargs: object) -> None:
+    def __init__(self, *args: object, lazy: dict[str, str] | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.lazy = lazy or {}
 

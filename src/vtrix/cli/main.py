@@ -12,9 +12,14 @@ from vtrix.cli.context import Globals
 from vtrix.cli.lazy import LazyGroup
 from vtrix.errors import EXIT_CODES, INTERRUPTED, USAGE, VtrixError
 
-EPILOG = "\b\nExit codes:\n" + "\n".join(f"  {c:>3}  {t}" for c, t in EXIT_CODES) + (
-    "\n\nKeys: --api-key > VTRIX_API_KEY / MODELLIX_API_KEY > `vtrix auth login` profile.\n"
-    "URLs: VTRIX_BASE_URL, VTRIX_MODELS_URL, VTRIX_GENERATION_URL, MODELLIX_BASE_URL.")
+EPILOG = (
+    "\b\nExit codes:\n"
+    + "\n".join(f"  {c:>3}  {t}" for c, t in EXIT_CODES)
+    + (
+        "\n\nKeys: --api-key > VTRIX_API_KEY / MODELLIX_API_KEY > `vtrix auth login` profile.\n"
+        "URLs: VTRIX_BASE_URL, VTRIX_MODELS_URL, VTRIX_GENERATION_URL, MODELLIX_BASE_URL."
+    )
+)
 
 COMMANDS = {
     "run": "vtrix.cli.run_cmd:run",
@@ -28,28 +33,52 @@ COMMANDS = {
 }
 
 
-@click.group(cls=LazyGroup, lazy=COMMANDS, epilog=EPILOG,
-             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--dry-run", is_flag=True, help="Print requests that would be sent; send nothing "
-              "(no key needed).")
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    epilog=EPILOG,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print requests that would be sent; send nothing (no key needed).",
+)
 @click.option("--debug", is_flag=True, help="Show HTTP requests on stderr (key redacted).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or status on stderr.")
 @click.option("--api-key", metavar="KEY", help="API key (overrides env and profile).")
-@click.option("--profile", metavar="NAME", envvar="VTRIX_PROFILE",
-              help="Config profile [env VTRIX_PROFILE].")
-@click.option("--base-url", metavar="URL", help="Send every request to this gateway "
-              "(e.g. a local `vtrix sandbox`).")
+@click.option(
+    "--profile", metavar="NAME", envvar="VTRIX_PROFILE", help="Config profile [env VTRIX_PROFILE]."
+)
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="Send every request to this gateway (e.g. a local `vtrix sandbox`).",
+)
 @click.version_option(__version__, "--version", prog_name="vtrix")
 @click.pass_context
-def cli(ctx: click.Context, dry_run: bool, debug: bool, quiet: bool, api_key: str | None,
-        profile: str | None, base_url: str | None) -> None:
+def cli(
+    ctx: click.Context,
+    dry_run: bool,
+    debug: bool,
+    quiet: bool,
+    api_key: str | None,
+    profile: str | None,
+    base_url: str | None,
+) -> None:
     """vtrix: run image, video and audio models on the vtrix and Modellix gateways."""
     if api_key:
         from vtrix.secrets import Secret
 
         Secret(api_key)  # registers it for redaction
-    ctx.obj = Globals(dry_run=dry_run, debug=debug, quiet=quiet, api_key=api_key,
-                      profile=profile, base_url=base_url)
+    ctx.obj = Globals(
+        dry_run=dry_run,
+        debug=debug,
+        quiet=quiet,
+        api_key=api_key,
+        profile=profile,
+        base_url=base_url,
+    )
 
 
 def main(argv: list[str] | None = None) -> Any:
@@ -70,7 +99,7 @@ def main(argv: list[str] | None = None) -> Any:
     except click.ClickException as exc:
         from vtrix.secrets import redact
 
-        exc.message = redact(exc.message)
+        exc.message = redact(exc.message)  # type: ignore[misc]
         exc.show()
         sys.exit(USAGE if exc.exit_code == 2 else exc.exit_code)
     except BrokenPipeError:

@@ -20,11 +20,13 @@ def models() -> None:
 @click.option("--type", "kind", metavar="TYPE", help="image, video, audio…")
 @click.option("--search", metavar="TEXT", help="Keep models whose id or summary has TEXT.")
 @click.option("--provider", type=click.Choice(["vtrix", "modellix"]))
-@click.option("--output", "-o", type=click.Choice(["table", "json", "id"]), default="table",
-              show_default=True)
+@click.option(
+    "--output", "-o", type=click.Choice(["table", "json", "id"]), default="table", show_default=True
+)
 @click.pass_context
-def list_models(ctx: click.Context, kind: str | None, search: str | None,
-                provider: str | None, output: str) -> None:
+def list_models(
+    ctx: click.Context, kind: str | None, search: str | None, provider: str | None, output: str
+) -> None:
     """Models of the catalog: live when reachable, else the generated index."""
     from vtrix import registry
     from vtrix.errors import ApiError
@@ -36,10 +38,13 @@ def list_models(ctx: click.Context, kind: str | None, search: str | None,
         source = "live"
     except ApiError as exc:
         Reporter().warn(f"catalog not reachable ({exc.message}); showing the generated index")
-        entries = [CatalogEntry(e.id, e.provider, e.type, e.name, e.summary)
-                   for e in registry.index().values()
-                   if (not provider or e.provider == provider) and (not kind or e.type == kind)
-                   and (not search or search.lower() in f"{e.id} {e.summary}".lower())]
+        entries = [
+            CatalogEntry(e.id, e.provider, e.type, e.name, e.summary)
+            for e in registry.index().values()
+            if (not provider or e.provider == provider)
+            and (not kind or e.type == kind)
+            and (not search or search.lower() in f"{e.id} {e.summary}".lower())
+        ]
         source = "generated index"
     entries.sort(key=lambda e: (e.provider, e.id))
     if output == "id":
@@ -56,8 +61,9 @@ def list_models(ctx: click.Context, kind: str | None, search: str | None,
 
 @models.command(name="spec")
 @click.argument("model_id")
-@click.option("--output", "-o", type=click.Choice(["human", "json"]), default="human",
-              show_default=True)
+@click.option(
+    "--output", "-o", type=click.Choice(["human", "json"]), default="human", show_default=True
+)
 @click.pass_context
 def spec_cmd(ctx: click.Context, model_id: str, output: str) -> None:
     """The parameter spec of MODEL_ID: live when reachable, else the generated snapshot."""
@@ -77,11 +83,14 @@ def spec_cmd(ctx: click.Context, model_id: str, output: str) -> None:
             if registry.lookup(model_id) is not None:
                 raise SpecUnavailable(
                     f"{model_id} is in the catalog, but no parameter spec is known for it "
-                    f"({exc.message})") from None
+                    f"({exc.message})"
+                ) from None
             raise
         spec, source = generated, "generated"
-        Reporter().warn(f"the live spec is not reachable ({exc.message}); showing the spec "
-                        "generated into this vtrix version")
+        Reporter().warn(
+            f"the live spec is not reachable ({exc.message}); showing the spec "
+            "generated into this vtrix version"
+        )
     if output == "json":
         emit(to_json(raw if raw is not None and source == "live" else spec.to_dict()))
         return
@@ -98,8 +107,13 @@ def render_spec(spec: dict[str, Any]) -> str:
     """The seed page's ``Model:/Name:/Type:/Parameters:`` layout."""
     from vtrix.spec.normalise import iter_fields
 
-    lines = [f"Model: {spec['id']}", f"Name:  {spec['name']}", f"Type:  {spec['type']}", "",
-             "Parameters:"]
+    lines = [
+        f"Model: {spec['id']}",
+        f"Name:  {spec['name']}",
+        f"Type:  {spec['type']}",
+        "",
+        "Parameters:",
+    ]
     fields = iter_fields(spec["schema"])
     if not fields:
         lines.append("  (none published)")
@@ -118,8 +132,10 @@ def render_spec(spec: dict[str, Any]) -> str:
         kind = sub["type"]
         if kind == "array" and (sub.get("items") or {}).get("type"):
             kind = f"{sub['items']['type']}[]"
-        block = [f"  {'.'.join(path):<{width}}{kind:<10}"
-                 f"{'required' if required else 'optional':<11}{desc}".rstrip()]
+        block = [
+            f"  {'.'.join(path):<{width}}{kind:<10}"
+            f"{'required' if required else 'optional':<11}{desc}".rstrip()
+        ]
         if "enum" in sub:
             block.append(indent + "Values: " + " | ".join(str(v) for v in sub["enum"]))
         if "default" in sub:

@@ -17,11 +17,28 @@ from typing import Any
 from vtrix.spec.names import dedupe, flag_for, python_name
 
 # Options every model command has; a parameter must not take these flags.
-RUN_OPTION_FLAGS = frozenset({
-    "--param", "--body", "--body-file", "--output", "--timeout", "--no-wait", "--wait",
-    "--poll-interval", "--dry-run", "--debug", "--quiet", "--save", "--help", "--api-key",
-    "--profile", "--base-url", "--provider", "--version",
-})
+RUN_OPTION_FLAGS = frozenset(
+    {
+        "--param",
+        "--body",
+        "--body-file",
+        "--output",
+        "--timeout",
+        "--no-wait",
+        "--wait",
+        "--poll-interval",
+        "--dry-run",
+        "--debug",
+        "--quiet",
+        "--save",
+        "--help",
+        "--api-key",
+        "--profile",
+        "--base-url",
+        "--provider",
+        "--version",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -69,8 +86,10 @@ def _help(schema: dict[str, Any], wire: str, required: bool, renamed: str | None
     if "minLength" in schema or "maxLength" in schema:
         parts.append(f"[{schema.get('minLength', 0)}–{schema.get('maxLength', '∞')} chars]")
     if renamed:
-        parts.append(f"(model parameter '{wire}', renamed because {renamed} is a vtrix "
-                     f"option; --param {wire}=… works too)")
+        parts.append(
+            f"(model parameter '{wire}', renamed because {renamed} is a vtrix "
+            f"option; --param {wire}=… works too)"
+        )
     if required:
         parts.append("[required]")
     default = _default_text(schema)
@@ -84,12 +103,19 @@ def option_specs(schema: dict[str, Any]) -> list[OptionSpec]:
     out: list[OptionSpec] = []
     _collect(schema, (), (), True, out)
     flags = dedupe(o.flag for o in out)
-    return [o if o.flag == f else OptionSpec(**{**o.__dict__, "flag": f})
-            for o, f in zip(out, flags, strict=True)]
+    return [
+        o if o.flag == f else OptionSpec(**{**o.__dict__, "flag": f})
+        for o, f in zip(out, flags, strict=True)
+    ]
 
 
-def _collect(schema: dict[str, Any], wire_prefix: tuple[str, ...], py_prefix: tuple[str, ...],
-             parent_required: bool, out: list[OptionSpec]) -> None:
+def _collect(
+    schema: dict[str, Any],
+    wire_prefix: tuple[str, ...],
+    py_prefix: tuple[str, ...],
+    parent_required: bool,
+    out: list[OptionSpec],
+) -> None:
     props = schema.get("properties", {})
     names = dedupe(python_name(w) for w in props)
     required = set(schema.get("required", []))
@@ -101,8 +127,12 @@ def _collect(schema: dict[str, Any], wire_prefix: tuple[str, ...], py_prefix: tu
             renamed, flag = flag, f"{flag}-param"
         kind = sub["type"]
         items = sub.get("items") or {}
-        multiple = kind == "array" and items.get("type") in ("string", "integer", "number",
-                                                             "boolean")
+        multiple = kind == "array" and items.get("type") in (
+            "string",
+            "integer",
+            "number",
+            "boolean",
+        )
         enum = sub.get("enum") or (items.get("enum") if multiple else None)
         is_required = wire in required and parent_required and not wire_prefix
         rng = sub if kind in ("integer", "number") else items if multiple else {}
@@ -111,13 +141,23 @@ def _collect(schema: dict[str, Any], wire_prefix: tuple[str, ...], py_prefix: tu
             metavar = "JSON"
         elif not enum:
             metavar = {"string": "TEXT", "integer": "INTEGER", "number": "NUMBER"}.get(
-                items.get("type") if multiple else kind)
-        out.append(OptionSpec(
-            flag=flag, dest="p_" + "__".join(pypath), path=path, kind=kind, multiple=multiple,
-            choices=tuple(enum) if enum else None,
-            minimum=rng.get("minimum"), maximum=rng.get("maximum"),
-            required=is_required, default_text=_default_text(sub),
-            help=_help(sub, ".".join(path), is_required, renamed), metavar=metavar,
-        ))
+                str(items.get("type")) if multiple else kind
+            )
+        out.append(
+            OptionSpec(
+                flag=flag,
+                dest="p_" + "__".join(pypath),
+                path=path,
+                kind=kind,
+                multiple=multiple,
+                choices=tuple(enum) if enum else None,
+                minimum=rng.get("minimum"),
+                maximum=rng.get("maximum"),
+                required=is_required,
+                default_text=_default_text(sub),
+                help=_help(sub, ".".join(path), is_required, renamed),
+                metavar=metavar,
+            )
+        )
         if kind == "object" and sub.get("properties"):
             _collect(sub, path, pypath, wire in required, out)

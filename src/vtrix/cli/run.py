@@ -44,26 +44,33 @@ class RunGroup(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         from vtrix import registry
 
-        rows = [(e.id, f"{e.type:<6} {e.summary}") for e in
-                sorted(registry.index().values(), key=lambda e: (e.provider, e.id)) if e.module]
+        rows = [
+            (e.id, f"{e.type:<6} {e.summary}")
+            for e in sorted(registry.index().values(), key=lambda e: (e.provider, e.id))
+            if e.module
+        ]
         if rows:
-            with formatter.section(f"Models ({len(rows)} generated; `vtrix models list` "
-                                   "shows the whole catalog)"):
+            with formatter.section(
+                f"Models ({len(rows)} generated; `vtrix models list` shows the whole catalog)"
+            ):
                 formatter.write_dl(rows, col_max=36)
 
-    def resolve_command(self, ctx: click.Context, args: list[str],
-                        ) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(
+        self,
+        ctx: click.Context,
+        args: list[str],
+    ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0] if args else ""
         cmd = self.get_command(ctx, name)
         if cmd is None:
-            raise click.UsageError(f"unknown model {name!r}. List models with "
-                                   "`vtrix models list`.", ctx)
+            raise click.UsageError(
+                f"unknown model {name!r}. List models with `vtrix models list`.", ctx
+            )
         return name, cmd, args[1:]
 
 
 def _live_command(ctx: click.Context, model_id: str) -> click.Command | None:
     """A command for a model that is not generated: built from its live spec."""
-    from vtrix import registry
     from vtrix.cli.modelcmd import build_command
     from vtrix.errors import ApiError, NotFound
 
@@ -81,8 +88,13 @@ def _live_command(ctx: click.Context, model_id: str) -> click.Command | None:
     return build_command(model_id, spec.to_dict() if spec else None, note)
 
 
-def execute(ctx: click.Context, model_id: str, spec: dict[str, Any] | None,
-            options: list[OptionSpec], values: dict[str, Any]) -> None:
+def execute(
+    ctx: click.Context,
+    model_id: str,
+    spec: dict[str, Any] | None,
+    options: list[OptionSpec],
+    values: dict[str, Any],
+) -> None:
     """Build the body, validate, then dry-run or submit and wait."""
     from vtrix import registry
     from vtrix.client import unchecked_spec
@@ -128,16 +140,17 @@ def execute(ctx: click.Context, model_id: str, spec: dict[str, Any] | None,
 
         seen = {p.path for p in problems}
         model = registry.params_model(model_id)
-        problems += [p for p in validate(builder.body, spec["schema"], model)
-                     if p.path not in seen]
+        problems += [p for p in validate(builder.body, spec["schema"], model) if p.path not in seen]
         extra = _extra_keys(builder.body, spec["schema"])
         if extra:
-            reporter.warn(f"not in the published spec of {model_id} (sent as given): "
-                          + ", ".join(extra))
+            reporter.warn(
+                f"not in the published spec of {model_id} (sent as given): " + ", ".join(extra)
+            )
         mspec = ModelSpec.from_dict(spec)
     else:
-        reporter.warn(f"{model_id}: the gateway publishes no parameter spec; parameters are "
-                      "sent unchecked.")
+        reporter.warn(
+            f"{model_id}: the gateway publishes no parameter spec; parameters are sent unchecked."
+        )
         mspec = unchecked_spec(model_id, registry.provider_of(model_id))
     if problems:
         raise ValidationFailed(model_id, problems)
@@ -162,8 +175,14 @@ def _extra_keys(body: dict[str, Any], schema: dict[str, Any]) -> list[str]:
     return [k for k in body if k not in known]
 
 
-def run_request(ctx: click.Context, client: Any, request: Any, spec: Any,
-                values: dict[str, Any], reporter: Reporter) -> None:
+def run_request(
+    ctx: click.Context,
+    client: Any,
+    request: Any,
+    spec: Any,
+    values: dict[str, Any],
+    reporter: Reporter,
+) -> None:
     from vtrix.errors import VtrixError
 
     output = values["run_output"]
@@ -181,8 +200,11 @@ def run_request(ctx: click.Context, client: Any, request: Any, spec: Any,
         reporter.progress(state.progress, remaining, state.remote_status or state.status)
 
     try:
-        result = task.wait(timeout=values["run_timeout"], on_progress=on_progress,
-                           poll_interval=values["run_poll_interval"])
+        result = task.wait(
+            timeout=values["run_timeout"],
+            on_progress=on_progress,
+            poll_interval=values["run_poll_interval"],
+        )
     except VtrixError:
         reporter.line()
         raise
@@ -201,5 +223,13 @@ def run_request(ctx: click.Context, client: Any, request: Any, spec: Any,
     elif output == "json":
         emit(to_json(result.raw))
     else:
-        emit(human_result(status=result.status, task_id=result.task_id, model=result.model,
-                          urls=result.urls, cost=result.cost, saved=saved))
+        emit(
+            human_result(
+                status=result.status,
+                task_id=result.task_id,
+                model=result.model,
+                urls=result.urls,
+                cost=result.cost,
+                saved=saved,
+            )
+        )

@@ -8,28 +8,57 @@ import click
 @click.command(context_settings={"max_content_width": 100})
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=0, show_default=True, help="0 picks a free port.")
-@click.option("--specs", "specs_dir", metavar="DIR", help="Spec snapshot to serve "
-              "(default: the one this vtrix was built from).")
-@click.option("--task-seconds", type=float, default=3.0, show_default=True,
-              help="How long a task runs in simulated time.")
-@click.option("--api-key", "keys", multiple=True, metavar="KEY",
-              help="Accept only these keys (repeatable; default: any key).")
+@click.option(
+    "--specs",
+    "specs_dir",
+    metavar="DIR",
+    help="Spec snapshot to serve (default: the one this vtrix was built from).",
+)
+@click.option(
+    "--task-seconds",
+    type=float,
+    default=3.0,
+    show_default=True,
+    help="How long a task runs in simulated time.",
+)
+@click.option(
+    "--api-key",
+    "keys",
+    multiple=True,
+    metavar="KEY",
+    help="Accept only these keys (repeatable; default: any key).",
+)
 @click.option("--broke-key", multiple=True, metavar="KEY", help="Answer 402 for this key.")
-@click.option("--rate-limit", type=int, default=0, metavar="N",
-              help="Requests per minute per key before 429 (0: no limit).")
+@click.option(
+    "--rate-limit",
+    type=int,
+    default=0,
+    metavar="N",
+    help="Requests per minute per key before 429 (0: no limit).",
+)
 @click.option("--fail-rate", type=float, default=0.0, help="Share of requests answered 500.")
-@click.option("--unavailable-rate", type=float, default=0.0,
-              help="Share of requests answered 503.")
+@click.option("--unavailable-rate", type=float, default=0.0, help="Share of requests answered 503.")
 @click.option("--drop-rate", type=float, default=0.0, help="Share of connections dropped.")
-@click.option("--slow", type=float, default=0.0, metavar="SECONDS",
-              help="Delay every answer by SECONDS.")
-@click.option("--submit-500", is_flag=True,
-              help="Create the task but answer the submit with 500.")
+@click.option(
+    "--slow", type=float, default=0.0, metavar="SECONDS", help="Delay every answer by SECONDS."
+)
+@click.option("--submit-500", is_flag=True, help="Create the task but answer the submit with 500.")
 @click.option("--seed", type=int, default=0, help="Seed for injected faults.")
-def sandbox(host: str, port: int, specs_dir: str | None, task_seconds: float,
-            keys: tuple[str, ...], broke_key: tuple[str, ...], rate_limit: int, fail_rate: float,
-            unavailable_rate: float, drop_rate: float, slow: float, submit_500: bool,
-            seed: int) -> None:
+def sandbox(
+    host: str,
+    port: int,
+    specs_dir: str | None,
+    task_seconds: float,
+    keys: tuple[str, ...],
+    broke_key: tuple[str, ...],
+    rate_limit: int,
+    fail_rate: float,
+    unavailable_rate: float,
+    drop_rate: float,
+    slow: float,
+    submit_500: bool,
+    seed: int,
+) -> None:
     """Start a local gateway that speaks both the vtrix and the Modellix protocol.
 
     The first line on stdout is its base URL; point vtrix at it with
@@ -40,13 +69,28 @@ def sandbox(host: str, port: int, specs_dir: str | None, task_seconds: float,
     except ImportError as exc:
         from vtrix.errors import UsageError
 
-        raise UsageError(f"the sandbox needs its extra: {exc.name} is not installed",
-                         hint="pip install 'vtrix[sandbox]'") from None
+        raise UsageError(
+            f"the sandbox needs its extra: {exc.name} is not installed",
+            hint="pip install 'vtrix[sandbox]'",
+        ) from None
     from vtrix.sandbox.state import Faults, SandboxConfig
 
-    serve(SandboxConfig(
-        host=host, port=port, specs_dir=specs_dir, task_seconds=task_seconds,
-        accepted_keys=set(keys), broke_keys=set(broke_key), rate_limit=rate_limit,
-        faults=Faults(error_rate=fail_rate, unavailable_rate=unavailable_rate,
-                      drop_rate=drop_rate, slow=slow, submit_500=submit_500, seed=seed),
-    ))
+    serve(
+        SandboxConfig(
+            host=host,
+            port=port,
+            specs_dir=specs_dir,
+            task_seconds=task_seconds,
+            accepted_keys=set(keys),
+            broke_keys=set(broke_key),
+            rate_limit=rate_limit,
+            faults=Faults(
+                error_rate=fail_rate,
+                unavailable_rate=unavailable_rate,
+                drop_rate=drop_rate,
+                slow=slow,
+                submit_500=submit_500,
+                seed=seed,
+            ),
+        )
+    )

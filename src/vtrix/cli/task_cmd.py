@@ -9,11 +9,18 @@ import click
 from vtrix.cli.context import client_for
 from vtrix.output import Reporter, emit, human_result, to_json
 
-PROVIDER = click.option("--provider", type=click.Choice(["vtrix", "modellix"]),
-                        help="Which gateway the task is on (default: from the history, else "
-                             "vtrix).")
-OUTPUT = click.option("--output", "-o", type=click.Choice(["human", "url", "json"]),
-                      default="human", show_default=True)
+PROVIDER = click.option(
+    "--provider",
+    type=click.Choice(["vtrix", "modellix"]),
+    help="Which gateway the task is on (default: from the history, else vtrix).",
+)
+OUTPUT = click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["human", "url", "json"]),
+    default="human",
+    show_default=True,
+)
 
 
 @click.group()
@@ -31,8 +38,13 @@ def _show(state: object, output: str) -> None:
         for url in state.urls:
             emit(url)
     else:
-        text = human_result(status=state.remote_status or state.status, task_id=state.id,
-                            model=state.model, urls=state.urls, cost=state.cost)
+        text = human_result(
+            status=state.remote_status or state.status,
+            task_id=state.id,
+            model=state.model,
+            urls=state.urls,
+            cost=state.cost,
+        )
         if state.progress is not None and not state.done:
             text += f"\nProgress: {state.progress:.0f}%"
         if state.error:
@@ -46,8 +58,9 @@ def _show(state: object, output: str) -> None:
 @OUTPUT
 @click.option("--api-key", metavar="KEY", help="API key (overrides env and profile).")
 @click.pass_context
-def get(ctx: click.Context, task_id: str, provider: str | None, output: str,
-        api_key: str | None) -> None:
+def get(
+    ctx: click.Context, task_id: str, provider: str | None, output: str, api_key: str | None
+) -> None:
     """Status and result of TASK_ID, once."""
     from vtrix import history
 
@@ -57,8 +70,9 @@ def get(ctx: click.Context, task_id: str, provider: str | None, output: str,
     _show(t.state, output)
 
 
-status = click.Command(name="status", callback=get.callback, params=get.params,
-                       help="Alias of `vtrix task get`.")
+status = click.Command(
+    name="status", callback=get.callback, params=get.params, help="Alias of `vtrix task get`."
+)
 
 
 @task.command(name="wait")
@@ -68,8 +82,9 @@ status = click.Command(name="status", callback=get.callback, params=get.params,
 @click.option("--timeout", type=click.FloatRange(min=0), default=600, show_default=True)
 @click.option("--quiet", "-q", is_flag=True)
 @click.pass_context
-def wait(ctx: click.Context, task_id: str, provider: str | None, output: str,
-         timeout: float, quiet: bool) -> None:
+def wait(
+    ctx: click.Context, task_id: str, provider: str | None, output: str, timeout: float, quiet: bool
+) -> None:
     """Wait for TASK_ID to finish and print its result."""
     from vtrix import history
     from vtrix.cli.context import Globals
@@ -80,8 +95,10 @@ def wait(ctx: click.Context, task_id: str, provider: str | None, output: str,
     reporter = Reporter(quiet=quiet or g.quiet)
     t = client.get_task(task_id, provider=name)
     reporter.line(f"Waiting for {task_id}...")
-    result = t.wait(timeout=timeout, on_progress=lambda s, r: reporter.progress(
-        s.progress, r, s.remote_status or s.status))
+    result = t.wait(
+        timeout=timeout,
+        on_progress=lambda s, r: reporter.progress(s.progress, r, s.remote_status or s.status),
+    )
     reporter.line()
     reporter.ok("Done")
     if output == "json":
@@ -90,13 +107,21 @@ def wait(ctx: click.Context, task_id: str, provider: str | None, output: str,
         for url in result.urls:
             emit(url)
     else:
-        emit(human_result(status=result.status, task_id=result.task_id, model=result.model,
-                          urls=result.urls, cost=result.cost))
+        emit(
+            human_result(
+                status=result.status,
+                task_id=result.task_id,
+                model=result.model,
+                urls=result.urls,
+                cost=result.cost,
+            )
+        )
 
 
 @task.command(name="list")
-@click.option("--output", "-o", type=click.Choice(["table", "json", "id"]), default="table",
-              show_default=True)
+@click.option(
+    "--output", "-o", type=click.Choice(["table", "json", "id"]), default="table", show_default=True
+)
 @click.option("--limit", type=int, default=50, show_default=True)
 def list_tasks(output: str, limit: int) -> None:
     """Tasks submitted from this machine (local history; newest last)."""

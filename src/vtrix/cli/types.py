@@ -15,22 +15,19 @@ class Choice(click.Choice):  # type: ignore[type-arg]
     def __init__(self, choices: tuple[Any, ...]) -> None:
         super().__init__([str(c) for c in choices])
 
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> Any:
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         return value
 
 
 class IntRange(click.IntRange):
     """An integer, with its range shown in help; checked later."""
 
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> Any:
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         return value
 
 
 class FloatRange(click.FloatRange):
     """A number, with its range shown in help; checked later."""
 
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> Any:
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         return value

@@ -12,7 +12,13 @@ from vtrix.config import Settings
 from vtrix.http import Http, debug_stream
 from vtrix.spec.normalise import ModelSpec
 
-QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELED = "queued", "running", "succeeded", "failed", "canceled"
+QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELED = (
+    "queued",
+    "running",
+    "succeeded",
+    "failed",
+    "canceled",
+)
 FINAL = frozenset({SUCCEEDED, FAILED, CANCELED})
 
 
@@ -79,12 +85,20 @@ class Provider(abc.ABC):
 
     def __init__(self, settings: Settings, *, debug: bool = False) -> None:
         self.settings = settings
-        self.http = Http(api_key=settings.key_for(self.name), provider_label=self.name,
-                         key_env=self.key_env, debug=debug_stream(debug))
+        self.http = Http(
+            api_key=settings.key_for(self.name),
+            provider_label=self.name,
+            key_env=self.key_env,
+            debug=debug_stream(debug),
+        )
 
     @abc.abstractmethod
-    def catalog(self, *, type: str | None = None, search: str | None = None,
-                ) -> list[CatalogEntry]: ...
+    def catalog(
+        self,
+        *,
+        type: str | None = None,
+        search: str | None = None,
+    ) -> list[CatalogEntry]: ...
 
     @abc.abstractmethod
     def raw_spec(self, model_id: str) -> dict[str, Any]: ...

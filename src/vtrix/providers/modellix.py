@@ -21,10 +21,20 @@ from vtrix.providers.base import (
 from vtrix.spec.normalise import ModelSpec, check_slug, normalise_modellix, summary_line
 
 _STATUS = {
-    "pending": QUEUED, "queued": QUEUED, "created": QUEUED,
-    "processing": RUNNING, "running": RUNNING, "in_progress": RUNNING,
-    "success": SUCCEEDED, "succeeded": SUCCEEDED, "done": SUCCEEDED, "completed": SUCCEEDED,
-    "failed": FAILED, "error": FAILED, "canceled": CANCELED, "cancelled": CANCELED,
+    "pending": QUEUED,
+    "queued": QUEUED,
+    "created": QUEUED,
+    "processing": RUNNING,
+    "running": RUNNING,
+    "in_progress": RUNNING,
+    "success": SUCCEEDED,
+    "succeeded": SUCCEEDED,
+    "done": SUCCEEDED,
+    "completed": SUCCEEDED,
+    "failed": FAILED,
+    "error": FAILED,
+    "canceled": CANCELED,
+    "cancelled": CANCELED,
 }
 
 
@@ -41,13 +51,21 @@ class ModellixProvider(Provider):
     name = "modellix"
     key_env = "MODELLIX_API_KEY"
 
-    def catalog(self, *, type: str | None = None, search: str | None = None,
-                ) -> list[CatalogEntry]:
+    def catalog(
+        self,
+        *,
+        type: str | None = None,
+        search: str | None = None,
+    ) -> list[CatalogEntry]:
         out = []
         for m in self.raw_catalog():
-            entry = CatalogEntry(id=str(m.get("slug")), provider="modellix",
-                                 type=str(m.get("type", "")), name=str(m.get("slug")),
-                                 summary=summary_line(str(m.get("description") or "")))
+            entry = CatalogEntry(
+                id=str(m.get("slug")),
+                provider="modellix",
+                type=str(m.get("type", "")),
+                name=str(m.get("slug")),
+                summary=summary_line(str(m.get("description") or "")),
+            )
             if type and entry.type != type:
                 continue
             if search and search.lower() not in f"{entry.id} {entry.summary}".lower():
@@ -59,7 +77,7 @@ class ModellixProvider(Provider):
         url = f"{self.settings.modellix_url}/api/v1/models"
         data = unwrap(self.http.get_json(url, what="model catalog"), url)
         if not isinstance(data, dict) or not isinstance(data.get("models"), list):
-            raise ApiError(f"{url}: expected {{\"models\": [...]}}")
+            raise ApiError(f'{url}: expected {{"models": [...]}}')
         return list(data["models"])
 
     def raw_spec(self, model_id: str) -> dict[str, Any]:
@@ -71,13 +89,15 @@ class ModellixProvider(Provider):
         return data
 
     def spec(self, model_id: str) -> ModelSpec:
-        return normalise_modellix(model_id, self.raw_spec(model_id),
-                                  source=f"Modellix api_schema of {model_id}")
+        return normalise_modellix(
+            model_id, self.raw_spec(model_id), source=f"Modellix api_schema of {model_id}"
+        )
 
     def prepare_submit(self, spec: ModelSpec, params: dict[str, Any]) -> PreparedRequest:
         url = rebase(spec.endpoint, self.settings.modellix_url)
-        return PreparedRequest(method="POST", url=url, body=params,
-                               headers=self.http.headers(auth=True))
+        return PreparedRequest(
+            method="POST", url=url, body=params, headers=self.http.headers(auth=True)
+        )
 
     def submit(self, request: PreparedRequest, model_id: str) -> TaskState:
         raw = self.http.post_json(request.url, request.body, what=f"submit of {model_id}")
@@ -88,7 +108,8 @@ class ModellixProvider(Provider):
         if not isinstance(data, dict) or not data.get("task_id"):
             raise SubmitOutcomeUnknown(
                 f"submit of {model_id}: the gateway answered without a task id",
-                hint="The task may or may not exist; check the console before resubmitting.")
+                hint="The task may or may not exist; check the console before resubmitting.",
+            )
         state = self.parse_task(data)
         state.model = state.model or model_id
         state.raw = raw if isinstance(raw, dict) else data
@@ -110,11 +131,14 @@ class ModellixProvider(Provider):
             err = err.get("message") or str(err)
         progress = data.get("progress")
         return TaskState(
-            id=str(data.get("task_id", "")), provider="modellix",
-            status=_STATUS.get(remote.lower(), RUNNING), remote_status=remote,
+            id=str(data.get("task_id", "")),
+            provider="modellix",
+            status=_STATUS.get(remote.lower(), RUNNING),
+            remote_status=remote,
             model=str(data.get("model_id", "")),
             progress=float(progress) if isinstance(progress, (int, float)) else None,
-            urls=urls, error=str(err) if err else None,
+            urls=urls,
+            error=str(err) if err else None,
             raw=raw if isinstance(raw, dict) else data,
         )
 

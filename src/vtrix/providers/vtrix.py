@@ -20,10 +20,20 @@ from vtrix.providers.base import (
 from vtrix.spec.normalise import ModelSpec, normalise_vtrix, summary_line
 
 _STATUS = {
-    "in_progress": RUNNING, "processing": RUNNING, "running": RUNNING,
-    "pending": QUEUED, "queued": QUEUED, "created": QUEUED, "submitted": QUEUED,
-    "completed": SUCCEEDED, "succeeded": SUCCEEDED, "success": SUCCEEDED,
-    "failed": FAILED, "error": FAILED, "canceled": "canceled", "cancelled": "canceled",
+    "in_progress": RUNNING,
+    "processing": RUNNING,
+    "running": RUNNING,
+    "pending": QUEUED,
+    "queued": QUEUED,
+    "created": QUEUED,
+    "submitted": QUEUED,
+    "completed": SUCCEEDED,
+    "succeeded": SUCCEEDED,
+    "success": SUCCEEDED,
+    "failed": FAILED,
+    "error": FAILED,
+    "canceled": "canceled",
+    "cancelled": "canceled",
 }
 GENERATION_PATH = "/model/v1/generation"
 
@@ -40,13 +50,18 @@ class VtrixProvider(Provider):
         if code not in (0, 200):
             msg = status.get("message", "error") if isinstance(status, dict) else "error"
             if code == 404 or "not found" in str(msg).lower():
-                raise NotFound(f"{url}: {msg}", status=404,
-                               hint="Check the model id with `vtrix models list`.")
+                raise NotFound(
+                    f"{url}: {msg}", status=404, hint="Check the model id with `vtrix models list`."
+                )
             raise ApiError(f"{url}: status {code}: {msg}")
         return body["data"]
 
-    def catalog(self, *, type: str | None = None, search: str | None = None,
-                ) -> list[CatalogEntry]:
+    def catalog(
+        self,
+        *,
+        type: str | None = None,
+        search: str | None = None,
+    ) -> list[CatalogEntry]:
         url = f"{self.settings.models_url}/api/v1/skill/models"
         out: list[CatalogEntry] = []
         page = 1
@@ -56,13 +71,19 @@ class VtrixProvider(Provider):
                 params["type"] = type
             if search:
                 params["keywords"] = search
-            data = self._unwrap(self.http.get_json(url, params=params, auth=False,
-                                                   what="model catalog"), url)
+            data = self._unwrap(
+                self.http.get_json(url, params=params, auth=False, what="model catalog"), url
+            )
             for m in data.get("models", []):
-                out.append(CatalogEntry(
-                    id=str(m.get("id")), provider="vtrix", type=str(m.get("type", "")),
-                    name=str(m.get("name", "")),
-                    summary=summary_line(str(m.get("description") or m.get("name") or ""))))
+                out.append(
+                    CatalogEntry(
+                        id=str(m.get("id")),
+                        provider="vtrix",
+                        type=str(m.get("type", "")),
+                        name=str(m.get("name", "")),
+                        summary=summary_line(str(m.get("description") or m.get("name") or "")),
+                    )
+                )
             if page >= int(data.get("total_pages") or 1) or not data.get("models"):
                 return out
             page += 1
@@ -73,8 +94,12 @@ class VtrixProvider(Provider):
         out: list[dict[str, Any]] = []
         page = 1
         while True:
-            data = self._unwrap(self.http.get_json(url, params={"page": page, "page_size": 100},
-                                                   auth=False, what="model catalog"), url)
+            data = self._unwrap(
+                self.http.get_json(
+                    url, params={"page": page, "page_size": 100}, auth=False, what="model catalog"
+                ),
+                url,
+            )
             out.extend(data.get("models", []))
             if page >= int(data.get("total_pages") or 1) or not data.get("models"):
                 return out
@@ -94,16 +119,20 @@ class VtrixProvider(Provider):
         return rebase(spec_endpoint, self.settings.generation_url)
 
     def prepare_submit(self, spec: ModelSpec, params: dict[str, Any]) -> PreparedRequest:
-        return PreparedRequest(method=spec.method, url=self.endpoint(spec.endpoint),
-                               body={"model": spec.id, "params": params},
-                               headers=self.http.headers(auth=True))
+        return PreparedRequest(
+            method=spec.method,
+            url=self.endpoint(spec.endpoint),
+            body={"model": spec.id, "params": params},
+            headers=self.http.headers(auth=True),
+        )
 
     def submit(self, request: PreparedRequest, model_id: str) -> TaskState:
         raw = self.http.post_json(request.url, request.body, what=f"submit of {model_id}")
         if not isinstance(raw, dict) or not raw.get("id"):
             raise SubmitOutcomeUnknown(
                 f"submit of {model_id}: the gateway answered without a task id",
-                hint="The task may or may not exist; check the console before resubmitting.")
+                hint="The task may or may not exist; check the console before resubmitting.",
+            )
         state = self.parse_task(raw)
         state.model = state.model or model_id
         return state
@@ -123,19 +152,27 @@ class VtrixProvider(Provider):
         if "data" in raw and isinstance(raw["data"], dict) and "id" not in raw:
             raw = raw["data"]
         remote = str(raw.get("status", ""))
-        urls = [c["url"] for group in raw.get("output") or [] if isinstance(group, dict)
-                for c in group.get("content") or [] if isinstance(c, dict) and c.get("url")]
+        urls = [
+            c["url"]
+            for group in raw.get("output") or []
+            if isinstance(group, dict)
+            for c in group.get("content") or []
+            if isinstance(c, dict) and c.get("url")
+        ]
         err = raw.get("error")
         if isinstance(err, dict):
             err = err.get("error_message") or err.get("message") or str(err)
         progress = raw.get("progress")
         usage = raw.get("usage") or {}
         return TaskState(
-            id=str(raw.get("id", "")), provider="vtrix",
-            status=_STATUS.get(remote.lower(), RUNNING), remote_status=remote,
+            id=str(raw.get("id", "")),
+            provider="vtrix",
+            status=_STATUS.get(remote.lower(), RUNNING),
+            remote_status=remote,
             model=str(raw.get("model", "")),
             progress=float(progress) if isinstance(progress, (int, float)) else None,
-            urls=urls, error=str(err) if err else None,
+            urls=urls,
+            error=str(err) if err else None,
             cost=str(usage["cost"]) if isinstance(usage, dict) and usage.get("cost") else None,
             raw=raw,
         )

@@ -17,8 +17,12 @@ import wave
 import zlib
 from typing import Any
 
-MEDIA = {"image": ("png", "image/png"), "video": ("mp4", "video/mp4"),
-         "audio": ("wav", "audio/wav"), "text": ("json", "application/json")}
+MEDIA = {
+    "image": ("png", "image/png"),
+    "video": ("mp4", "video/mp4"),
+    "audio": ("wav", "audio/wav"),
+    "text": ("json", "application/json"),
+}
 
 
 def digest(model: str, params: dict[str, Any]) -> bytes:
@@ -46,8 +50,9 @@ def frame(width: int, height: int, seed: bytes, t: float = 0.0) -> bytes:
                 row += bytes((cr, cg, cb))
             else:
                 f = (fx + fy) / 2
-                row += bytes((int(r0 + (r1 - r0) * f), int(g0 + (g1 - g0) * f),
-                              int(b0 + (b1 - b0) * f)))
+                row += bytes(
+                    (int(r0 + (r1 - r0) * f), int(g0 + (g1 - g0) * f), int(b0 + (b1 - b0) * f))
+                )
         rows.append(bytes(row))
     return b"".join(rows)
 
@@ -55,24 +60,41 @@ def frame(width: int, height: int, seed: bytes, t: float = 0.0) -> bytes:
 def png(width: int, height: int, seed: bytes) -> bytes:
     raw = frame(width, height, seed)
     stride = width * 3
-    scan = b"".join(b"\x00" + raw[y * stride:(y + 1) * stride] for y in range(height))
+    scan = b"".join(b"\x00" + raw[y * stride : (y + 1) * stride] for y in range(height))
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(scan, 9)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(scan, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def wav(seconds: float, seed: bytes, rate: int = 16000) -> bytes:
     f1, f2 = 220 + seed[0] * 2, 330 + seed[1] * 2
     n = int(rate * seconds)
     samples = b"".join(
-        struct.pack("<h", int(9000 * (math.sin(2 * math.pi * f1 * i / rate)
-                                      + 0.5 * math.sin(2 * math.pi * f2 * i / rate))))
-        for i in range(n))
+        struct.pack(
+            "<h",
+            int(
+                9000
+                * (
+                    math.sin(2 * math.pi * f1 * i / rate)
+                    + 0.5 * math.sin(2 * math.pi * f2 * i / rate)
+                )
+            ),
+        )
+        for i in range(n)
+    )
     with tempfile.SpooledTemporaryFile() as fh:
         with wave.open(fh, "wb") as w:  # type: ignore[call-overload]
             w.setnchannels(1)
@@ -97,11 +119,39 @@ def mp4(width: int, height: int, seconds: float, seed: bytes, fps: int = 8) -> b
     raw = b"".join(frame(width, height, seed, t=i / frames) for i in range(frames))
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "out.mp4")
-        cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "rawvideo",
-               "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps), "-i", "-",
-               "-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "ultrafast",
-               "-threads", "1", "-fflags", "+bitexact", "-flags", "+bitexact",
-               "-map_metadata", "-1", "-movflags", "+faststart", out]
+        cmd = [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            f"{width}x{height}",
+            "-r",
+            str(fps),
+            "-i",
+            "-",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-preset",
+            "ultrafast",
+            "-threads",
+            "1",
+            "-fflags",
+            "+bitexact",
+            "-flags",
+            "+bitexact",
+            "-map_metadata",
+            "-1",
+            "-movflags",
+            "+faststart",
+            out,
+        ]
         subprocess.run(cmd, input=raw, check=True, capture_output=True, timeout=120)
         with open(out, "rb") as fh:
             return fh.read()

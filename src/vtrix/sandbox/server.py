@@ -5,6 +5,7 @@ the Modellix API, with their envelopes, status values and error bodies (see prot
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import signal
 import sys
@@ -70,10 +71,12 @@ def vtrix_error(status: int, message: str, headers: dict[str, str] | None = None
     return JSONResponse({"message": message}, status_code=status, headers=headers)
 
 
-def modellix_error(status: int, message: str, headers: dict[str, str] | None = None,
-                   ) -> Response:
-    return JSONResponse({"code": status, "message": message}, status_code=status,
-                        headers=headers)
+def modellix_error(
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return JSONResponse({"code": status, "message": message}, status_code=status, headers=headers)
 
 
 def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
@@ -102,9 +105,11 @@ def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
         if key in config.broke_keys:
             return None, err(402, "Payment Required: balance insufficient")
         allowed, remaining, reset = state.rate_check(key)
-        headers = {"X-RateLimit-Limit": str(config.rate_limit),
-                   "X-RateLimit-Remaining": str(remaining),
-                   "X-RateLimit-Reset": str(int(time.time() + reset))}
+        headers = {
+            "X-RateLimit-Limit": str(config.rate_limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": str(int(time.time() + reset)),
+        }
         if not allowed:
             headers["Retry-After"] = str(max(int(reset + 0.999), 1))
             return None, err(429, "Too Many Requests: rate limit exceeded", headers)
@@ -123,7 +128,8 @@ def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
             job = state.media_jobs.get(task.id)
             if job is None:
                 job = state.media_jobs[task.id] = state.pool.submit(
-                    media.make, task.kind, task.model, task.params)
+                    media.make, task.kind, task.model, task.params
+                )
         return job.result()
 
     def start(provider: str, model: str, kind: str, params: dict[str, Any]) -> SandboxTask:
@@ -131,7 +137,8 @@ def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
         if not task.fail:
             with state.lock:
                 state.media_jobs[task.id] = state.pool.submit(
-                    media.make, task.kind, task.model, task.params)
+                    media.make, task.kind, task.model, task.params
+                )
         return task
 
     def check_params(model: str, params: Any) -> list[str]:
@@ -152,29 +159,41 @@ def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
         return {"status": {"code": 0, "message": "ok"}, "data": data}
 
     @app.get("/api/v1/skill/models")
-    def vtrix_catalog(page: int = 1, page_size: int = 20, type: str | None = None,
-                      keywords: str | None = None) -> Any:
+    def vtrix_catalog(
+        page: int = 1, page_size: int = 20, type: str | None = None, keywords: str | None = None
+    ) -> Any:
         models = catalog.snap.vtrix_catalog
         if type:
             models = [m for m in models if m.get("type") == type]
         if keywords:
             k = keywords.lower()
-            models = [m for m in models if k in f"{m.get('id')} {m.get('name')} "
-                                                  f"{m.get('description')}".lower()]
+            models = [
+                m
+                for m in models
+                if k in f"{m.get('id')} {m.get('name')} {m.get('description')}".lower()
+            ]
         page_size = min(max(page_size, 1), 100)
         total = len(models)
         pages = max((total + page_size - 1) // page_size, 1)
-        chunk = models[(page - 1) * page_size: page * page_size]
-        return envelope({"models": chunk, "total": total, "page": page,
-                         "page_size": page_size, "total_pages": pages})
+        chunk = models[(page - 1) * page_size : page * page_size]
+        return envelope(
+            {
+                "models": chunk,
+                "total": total,
+                "page": page,
+                "page_size": page_size,
+                "total_pages": pages,
+            }
+        )
 
     @app.get("/api/v1/skill/models/{model_id}/spec")
     def vtrix_spec(model_id: str) -> Any:
         raw = catalog.snap.vtrix_specs.get(model_id)
         if raw is None:
-            return JSONResponse({"status": {"code": 404, "message":
-                                            f"model {model_id} not found"}, "data": None},
-                                status_code=404)
+            return JSONResponse(
+                {"status": {"code": 404, "message": f"model {model_id} not found"}, "data": None},
+                status_code=404,
+            )
         return envelope(raw)
 
     # ----------------------------------------------------------- vtrix gateway
@@ -183,8 +202,13 @@ def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
         now = time.monotonic()
         progress = task.progress(now)
         body: dict[str, Any] = {
-            "id": task.id, "model": task.model, "created_at": int(time.time()),
-            "status": "in_progress", "progress": int(progress), "output": [], "error": None,
+            "id": task.id,
+            "model": task.model,
+            "created_at": int(time.time()),
+            "status": "in_progress",
+            "progress": int(progress),
+            "output": [],
+            "error": None,
             "usage": {"cost": "0.30", "quantity": 1, "unit_price": "0.30"},
         }
         if progress >= 100:
@@ -192,8 +216,7 @@ def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
                 body.update(status="failed", error={"code": 1001, "error_message": task.fail})
             else:
                 _, ext, _ = produce(task)
-                content: dict[str, Any] = {"type": task.kind, "url": result_url(request, task,
-                                                                                  ext)}
+                content: dict[str, Any] = {"type": task.kind, "url": result_url(request, task, ext)}
                 if task.kind == "video":
                     content["duration"] = str(task.params.get("duration", 2))
                 body.update(status="completed", output=[{"content": [content]}])
@@ -255,24 +278,40 @@ def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
     def modellix_task_body(request: Request, task: SandboxTask) -> dict[str, Any]:
         progress = task.progress(time.monotonic())
         status = "pending" if progress < 10 else "processing"
-        data: dict[str, Any] = {"status": status, "task_id": task.id, "model_id": task.model,
-                                "duration": None, "result": None}
+        data: dict[str, Any] = {
+            "status": status,
+            "task_id": task.id,
+            "model_id": task.model,
+            "duration": None,
+            "result": None,
+        }
         if progress >= 100:
             data["duration"] = task.seconds
             if task.fail:
                 data.update(status="failed", error=task.fail)
             else:
-                content, ext, ctype = produce(task)
-                resource: dict[str, Any] = {"url": result_url(request, task, ext),
-                                            "type": task.kind, "format": ext, "role": "output"}
+                content, ext, _ctype = produce(task)
+                resource: dict[str, Any] = {
+                    "url": result_url(request, task, ext),
+                    "type": task.kind,
+                    "format": ext,
+                    "role": "output",
+                }
                 if task.kind == "image":
-                    w, h = int.from_bytes(content[16:20], "big"), int.from_bytes(content[20:24],
-                                                                                 "big")
+                    w, h = (
+                        int.from_bytes(content[16:20], "big"),
+                        int.from_bytes(content[20:24], "big"),
+                    )
                     resource.update(width=w, height=h)
-                data.update(status="success",
-                            result={"resources": [resource], "metadata": {"sandbox": True},
-                                    "extensions": {}},
-                            result_expires_at=int((time.time() + config.url_ttl) * 1000))
+                data.update(
+                    status="success",
+                    result={
+                        "resources": [resource],
+                        "metadata": {"sandbox": True},
+                        "extensions": {},
+                    },
+                    result_expires_at=int((time.time() + config.url_ttl) * 1000),
+                )
         return wrap(data)
 
     @app.get("/api/v1/tasks/{task_id}")
@@ -297,9 +336,16 @@ def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
         with state.lock:
             state.files[file_id] = (content, name, ctype)
         base = str(request.base_url).rstrip("/")
-        return wrap({"file_id": file_id, "type": ctype.split("/")[0], "filename": name,
-                     "url": f"{base}/uploads/{file_id}/{name}", "size": len(content),
-                     "created_at": int(time.time())})
+        return wrap(
+            {
+                "file_id": file_id,
+                "type": ctype.split("/")[0],
+                "filename": name,
+                "url": f"{base}/uploads/{file_id}/{name}",
+                "size": len(content),
+                "created_at": int(time.time()),
+            }
+        )
 
     @app.get("/api/v1/apikey/validate")
     def modellix_validate(request: Request) -> Any:
@@ -330,8 +376,14 @@ def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
         if state.faults_for("modellix.submit").submit_500:
             return modellix_error(500, "Internal Error: please retry later")
         base = str(request.base_url).rstrip("/")
-        return wrap({"status": "pending", "task_id": task.id, "model_id": slug,
-                     "get_result": {"method": "GET", "url": f"{base}/api/v1/tasks/{task.id}"}})
+        return wrap(
+            {
+                "status": "pending",
+                "task_id": task.id,
+                "model_id": slug,
+                "get_result": {"method": "GET", "url": f"{base}/api/v1/tasks/{task.id}"},
+            }
+        )
 
     app.add_api_route("/api/v1/{vendor}/{model}/async", modellix_submit, methods=["POST"])
     app.add_api_route("/api/v1/{vendor}/{model}", modellix_submit, methods=["POST"])
@@ -345,7 +397,7 @@ def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
             return Response("not found", status_code=404)
         if expires and expires < time.time():
             return Response("this result URL has expired", status_code=410)
-        content, ext, ctype = produce(task)
+        content, _ext, ctype = produce(task)
         return Response(content, media_type=ctype)
 
     @app.get("/uploads/{file_id}/{name}")
@@ -361,9 +413,11 @@ def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
     def stats() -> Any:
         with state.lock:
             counts = dict(state.stats)
-        return {"routes": {k: v for k, v in counts.items() if k != "tasks_created"},
-                "tasks_created": counts.get("tasks_created", 0),
-                "tasks": sorted(state.tasks)}
+        return {
+            "routes": {k: v for k, v in counts.items() if k != "tasks_created"},
+            "tasks_created": counts.get("tasks_created", 0),
+            "tasks": sorted(state.tasks),
+        }
 
     @app.post("/__sandbox/faults")
     async def set_faults(request: Request) -> Any:
@@ -379,6 +433,8 @@ def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
     def reset() -> Any:
         with state.lock:
             state.stats.clear()
+            state.tasks.clear()
+            state.media_jobs.clear()
             state.route_faults = {"*": Faults()}
             state.hits.clear()
         return {"ok": True}
@@ -410,11 +466,18 @@ class FaultMiddleware:
                     return
             for rate, status in ((faults.error_rate, 500), (faults.unavailable_rate, 503)):
                 if self.state.roll(rate):
-                    body = (b'{"message": "injected fault"}' if route.startswith("vtrix")
-                            else b'{"code": %d, "message": "Internal Error: injected fault"}'
-                            % status)
-                    await send({"type": "http.response.start", "status": status,
-                                "headers": [(b"content-type", b"application/json")]})
+                    body = (
+                        b'{"message": "injected fault"}'
+                        if route.startswith("vtrix")
+                        else b'{"code": %d, "message": "Internal Error: injected fault"}' % status
+                    )
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": status,
+                            "headers": [(b"content-type", b"application/json")],
+                        }
+                    )
                     await send({"type": "http.response.body", "body": body})
                     return
         await self.app(scope, receive, send)
@@ -440,23 +503,24 @@ def serve(config: SandboxConfig) -> None:
     host = f"[{config.host}]" if ":" in config.host else config.host
     base = f"http://{host}:{port}"
     print(base, flush=True)
-    print(f"vtrix sandbox: both protocols at {base}\n"
-          f"  export VTRIX_BASE_URL={base}\n  export MODELLIX_BASE_URL={base}\n"
-          "  (any API key works unless --api-key limits them; Ctrl-C stops)",
-          file=sys.stderr, flush=True)
+    print(
+        f"vtrix sandbox: both protocols at {base}\n"
+        f"  export VTRIX_BASE_URL={base}\n  export MODELLIX_BASE_URL={base}\n"
+        "  (any API key works unless --api-key limits them; Ctrl-C stops)",
+        file=sys.stderr,
+        flush=True,
+    )
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     signal.signal(signal.SIGTERM, lambda *_: setattr(server, "should_exit", True))
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass
 
 
 class RunningSandbox:
     """A sandbox on a real socket in a background thread (for tests and scripts)::
 
-        with RunningSandbox(SandboxConfig(task_seconds=0.5)) as sb:
-            os.environ["VTRIX_BASE_URL"] = sb.url
+    with RunningSandbox(SandboxConfig(task_seconds=0.5)) as sb:
+        os.environ["VTRIX_BASE_URL"] = sb.url
     """
 
     def __init__(self, config: SandboxConfig | None = None) -> None:
@@ -471,11 +535,11 @@ class RunningSandbox:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((self.config.host, self.config.port))
         self.url = f"http://{self.config.host}:{self.sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="error",
-                                                    lifespan="off"))
+        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="error", lifespan="off"))
         self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-        self.thread = threading.Thread(target=self.server.run,
-                                       kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
 
     def start(self) -> RunningSandbox:
         self.thread.start()

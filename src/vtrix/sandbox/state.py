@@ -101,12 +101,20 @@ class State:
             q.append(now)
             return True, limit - len(q), 60 - (now - q[0])
 
-    def new_task(self, provider: str, model: str, kind: str, params: dict[str, Any],
-                 fail: str | None) -> SandboxTask:
+    def new_task(
+        self, provider: str, model: str, kind: str, params: dict[str, Any], fail: str | None
+    ) -> SandboxTask:
         prefix = "task_" if provider == "vtrix" else "task-"
-        task = SandboxTask(id=prefix + uuid.uuid4().hex[:12], provider=provider, model=model,
-                           kind=kind, params=params, created=time.monotonic(),
-                           seconds=self.config.task_seconds, fail=fail)
+        task = SandboxTask(
+            id=prefix + uuid.uuid4().hex[:12],
+            provider=provider,
+            model=model,
+            kind=kind,
+            params=params,
+            created=time.monotonic(),
+            seconds=self.config.task_seconds,
+            fail=fail,
+        )
         with self.lock:
             self.tasks[task.id] = task
             self.stats["tasks_created"] += 1

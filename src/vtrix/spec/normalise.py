@@ -18,27 +18,77 @@ PROVIDERS = ("vtrix", "modellix")
 SCALAR_TYPES = ("string", "integer", "number", "boolean")
 ALL_TYPES = (*SCALAR_TYPES, "array", "object")
 _VTRIX_TYPES = {
-    "string": "string", "str": "string", "integer": "integer", "int": "integer",
-    "number": "number", "float": "number", "boolean": "boolean", "bool": "boolean",
-    "array": "array", "object": "object",
+    "string": "string",
+    "str": "string",
+    "integer": "integer",
+    "int": "integer",
+    "number": "number",
+    "float": "number",
+    "boolean": "boolean",
+    "bool": "boolean",
+    "array": "array",
+    "object": "object",
 }
 _VTRIX_CONSTRAINTS = {
-    "enum": "enum", "default": "default", "min": "minimum", "max": "maximum",
-    "min_length": "minLength", "max_length": "maxLength", "max_items": "maxItems",
-    "min_items": "minItems", "pattern": "pattern",
+    "enum": "enum",
+    "default": "default",
+    "min": "minimum",
+    "max": "maximum",
+    "min_length": "minLength",
+    "max_length": "maxLength",
+    "max_items": "maxItems",
+    "min_items": "minItems",
+    "pattern": "pattern",
 }
 # JSON Schema keywords kept in the normalised form.
 _KEPT = {
-    "type", "description", "title", "default", "enum", "examples", "minimum", "maximum",
-    "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "pattern", "minItems",
-    "maxItems", "items", "properties", "required", "additionalProperties",
+    "type",
+    "description",
+    "title",
+    "default",
+    "enum",
+    "examples",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "items",
+    "properties",
+    "required",
+    "additionalProperties",
 }
 # Annotations that are accepted and dropped (they do not change what is valid for us).
-_DROPPED = {"format", "readOnly", "writeOnly", "deprecated", "example", "$comment", "nullable",
-            "contentMediaType", "contentEncoding", "uniqueItems", "multipleOf", "const"}
+_DROPPED = {
+    "format",
+    "readOnly",
+    "writeOnly",
+    "deprecated",
+    "example",
+    "$comment",
+    "nullable",
+    "contentMediaType",
+    "contentEncoding",
+    "uniqueItems",
+    "multipleOf",
+    "const",
+}
 # Keys that would let a spec steer the code generator: refused outright.
-_FORBIDDEN = {"customTypePath", "customBasePath", "customTemplateDir", "javaType", "$ref",
-              "$id", "$schema", "$defs", "definitions"}
+_FORBIDDEN = {
+    "customTypePath",
+    "customBasePath",
+    "customTemplateDir",
+    "javaType",
+    "$ref",
+    "$id",
+    "$schema",
+    "$defs",
+    "definitions",
+}
 _FORBIDDEN_PREFIXES = ("x-python", "x-enum", "x-datamodel", "x-pydantic")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
 
@@ -68,25 +118,39 @@ class ModelSpec:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "provider": self.provider, "name": self.name, "type": self.type,
-            "endpoint": self.endpoint, "method": self.method, "summary": self.summary,
+            "id": self.id,
+            "provider": self.provider,
+            "name": self.name,
+            "type": self.type,
+            "endpoint": self.endpoint,
+            "method": self.method,
+            "summary": self.summary,
             "schema": self.schema,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelSpec:
         return cls(
-            id=data["id"], provider=data["provider"], name=data["name"], type=data["type"],
-            endpoint=data["endpoint"], method=data.get("method", "POST"),
-            summary=data.get("summary", ""), schema=data["schema"],
+            id=data["id"],
+            provider=data["provider"],
+            name=data["name"],
+            type=data["type"],
+            endpoint=data["endpoint"],
+            method=data.get("method", "POST"),
+            summary=data.get("summary", ""),
+            schema=data["schema"],
         )
 
 
 def check_model_id(model_id: object, source: str, json_path: str = "$.id") -> str:
     """A vtrix id or one half of a Modellix slug: safe as a file name and URL segment."""
     if not isinstance(model_id, str) or not _SAFE_ID.match(model_id) or ".." in model_id:
-        raise SpecError(source, json_path, f"model id {model_id!r} is not a safe identifier "
-                        "(letters, digits, '.', '_', '-'; at most 128 characters)")
+        raise SpecError(
+            source,
+            json_path,
+            f"model id {model_id!r} is not a safe identifier "
+            "(letters, digits, '.', '_', '-'; at most 128 characters)",
+        )
     return model_id
 
 
@@ -131,8 +195,13 @@ def normalise_vtrix(spec: Any, source: str = "vtrix spec") -> ModelSpec:
         raise SpecError(source, "$.name", "name and type must be strings")
     summary = spec.get("description") or spec.get("title") or name
     return ModelSpec(
-        id=model_id, provider="vtrix", name=name, type=kind, endpoint=api["endpoint"],
-        method=str(api.get("method") or "POST").upper(), summary=summary_line(str(summary)),
+        id=model_id,
+        provider="vtrix",
+        name=name,
+        type=kind,
+        endpoint=api["endpoint"],
+        method=str(api.get("method") or "POST").upper(),
+        summary=summary_line(str(summary)),
         schema=schema,
     )
 
@@ -150,15 +219,21 @@ def _vtrix_object(params: list[Any], parent: str, jpath: str, source: str) -> di
         expected = f"{parent}.{name}" if parent else name
         path = param.get("path", expected)
         if path != expected:
-            raise SpecError(source, f"{where}.path",
-                            f"broken children tree: path {path!r} should be {expected!r}")
+            raise SpecError(
+                source,
+                f"{where}.path",
+                f"broken children tree: path {path!r} should be {expected!r}",
+            )
         if name in properties:
             raise SpecError(source, f"{where}.name", f"parameter {expected!r} is listed twice")
         properties[name] = _vtrix_param(param, expected, where, source)
         if param.get("required") is True:
             required.append(name)
-    out: dict[str, Any] = {"type": "object", "properties": properties,
-                           "additionalProperties": False}
+    out: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
     if required:
         out["required"] = required
     return out
@@ -168,8 +243,11 @@ def _vtrix_param(param: dict[str, Any], path: str, where: str, source: str) -> d
     raw_type = param.get("type")
     kind = _VTRIX_TYPES.get(raw_type) if isinstance(raw_type, str) else None
     if kind is None:
-        raise SpecError(source, f"{where}.type", f"unknown type {raw_type!r} "
-                        f"(expected one of {', '.join(sorted(_VTRIX_TYPES))})")
+        raise SpecError(
+            source,
+            f"{where}.type",
+            f"unknown type {raw_type!r} (expected one of {', '.join(sorted(_VTRIX_TYPES))})",
+        )
     out: dict[str, Any] = {"type": kind}
     if isinstance(param.get("description"), str) and param["description"]:
         out["description"] = param["description"]
@@ -191,8 +269,11 @@ def _vtrix_param(param: dict[str, Any], path: str, where: str, source: str) -> d
         elif kind == "array":
             out["items"] = _vtrix_object(children, path, f"{where}.children", source)
         elif children:
-            raise SpecError(source, f"{where}.children",
-                            f"broken children tree: a {kind} parameter cannot have children")
+            raise SpecError(
+                source,
+                f"{where}.children",
+                f"broken children tree: a {kind} parameter cannot have children",
+            )
     return clean_schema(out, source, where)
 
 
@@ -200,7 +281,9 @@ def _vtrix_param(param: dict[str, Any], path: str, where: str, source: str) -> d
 
 
 def normalise_modellix(
-    slug: str, path_object: Any, catalog_entry: dict[str, Any] | None = None,
+    slug: str,
+    path_object: Any,
+    catalog_entry: dict[str, Any] | None = None,
     source: str = "modellix spec",
 ) -> ModelSpec:
     """Normalise a Modellix ``api_schema`` (an OpenAPI path object) for ``slug``."""
@@ -213,8 +296,11 @@ def normalise_modellix(
     try:
         schema = post["requestBody"]["content"]["application/json"]["schema"]
     except (KeyError, TypeError):
-        raise SpecError(source, "$.post.requestBody.content.application/json.schema",
-                        "missing the request body schema") from None
+        raise SpecError(
+            source,
+            "$.post.requestBody.content.application/json.schema",
+            "missing the request body schema",
+        ) from None
     jpath = "$.post.requestBody.content.application/json.schema"
     if not isinstance(schema, dict) or schema.get("type", "object") != "object":
         raise SpecError(source, jpath, "the request body schema must be an object schema")
@@ -231,8 +317,13 @@ def normalise_modellix(
     description = post.get("description") or entry.get("description") or name
     kind = entry.get("type") or post.get("x-model-type") or "unknown"
     return ModelSpec(
-        id=slug, provider="modellix", name=str(name), type=str(kind), endpoint=endpoint,
-        summary=summary_line(str(description)), schema=clean,
+        id=slug,
+        provider="modellix",
+        name=str(name),
+        type=str(kind),
+        endpoint=endpoint,
+        summary=summary_line(str(description)),
+        schema=clean,
     )
 
 
@@ -251,16 +342,22 @@ def clean_schema(schema: Any, source: str, jpath: str) -> dict[str, Any]:
         if not isinstance(key, str):
             raise SpecError(source, jpath, "schema keys must be strings")
         if key in _FORBIDDEN or key.startswith(_FORBIDDEN_PREFIXES):
-            raise SpecError(source, f"{jpath}.{key}", "refused: this key could steer code "
-                            "generation and is never accepted from a spec")
+            raise SpecError(
+                source,
+                f"{jpath}.{key}",
+                "refused: this key could steer code generation and is never accepted from a spec",
+            )
         if key not in _KEPT and key not in _DROPPED and not key.startswith("x-"):
             raise SpecError(source, f"{jpath}.{key}", "unsupported schema keyword")
     kind = schema.get("type")
     if kind is None:
         kind = "object" if "properties" in schema else None
     if kind not in ALL_TYPES:
-        raise SpecError(source, f"{jpath}.type", f"unknown type {kind!r} "
-                        f"(expected one of {', '.join(ALL_TYPES)})")
+        raise SpecError(
+            source,
+            f"{jpath}.type",
+            f"unknown type {kind!r} (expected one of {', '.join(ALL_TYPES)})",
+        )
     out: dict[str, Any] = {"type": kind}
     for key in ("description", "title"):
         if key in schema:
@@ -281,8 +378,10 @@ def clean_schema(schema: Any, source: str, jpath: str) -> dict[str, Any]:
     for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         if key in schema:
             value = schema[key]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-                isinstance(value, float) and not math.isfinite(value)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or (isinstance(value, float) and not math.isfinite(value))
             ):
                 raise SpecError(source, f"{jpath}.{key}", "must be a finite number")
             if kind not in ("integer", "number"):
@@ -307,10 +406,13 @@ def clean_schema(schema: Any, source: str, jpath: str) -> dict[str, Any]:
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise SpecError(source, f"{jpath}.pattern", f"not a valid regular expression: {exc}")
+            raise SpecError(
+                source, f"{jpath}.pattern", f"not a valid regular expression: {exc}"
+            ) from None
         if re.search(r"\(\?[=!<]|\\[1-9]", pattern):
-            raise SpecError(source, f"{jpath}.pattern",
-                            "look-around and back-references are not supported")
+            raise SpecError(
+                source, f"{jpath}.pattern", "look-around and back-references are not supported"
+            )
         out["pattern"] = pattern
     if kind == "array":
         items = schema.get("items")
@@ -339,15 +441,17 @@ def clean_schema(schema: Any, source: str, jpath: str) -> dict[str, Any]:
         if extra is None:
             extra = not out["properties"]
         if not isinstance(extra, bool):
-            raise SpecError(source, f"{jpath}.additionalProperties",
-                            "only true or false is supported")
+            raise SpecError(
+                source, f"{jpath}.additionalProperties", "only true or false is supported"
+            )
         out["additionalProperties"] = extra
     elif "properties" in schema:
         raise SpecError(source, f"{jpath}.properties", f"'properties' on a {kind}")
     if "default" in schema:
         if not _fits(kind, schema["default"]):
-            raise SpecError(source, f"{jpath}.default",
-                            f"default {schema['default']!r} is not a {kind}")
+            raise SpecError(
+                source, f"{jpath}.default", f"default {schema['default']!r} is not a {kind}"
+            )
         out["default"] = schema["default"]
     if "examples" in schema:
         if not isinstance(schema["examples"], list):
@@ -370,7 +474,9 @@ def _fits(kind: str, value: Any) -> bool:
     return isinstance(value, dict)
 
 
-def iter_fields(schema: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], dict[str, Any], bool]]:
+def iter_fields(
+    schema: dict[str, Any], prefix: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], dict[str, Any], bool]]:
     """Every property of an object schema, depth first: (wire path, schema, required)."""
     out: list[tuple[tuple[str, ...], dict[str, Any], bool]] = []
     required = set(schema.get("required", []))

@@ -50,8 +50,9 @@ def _read(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise SpecError(str(path), f"line {exc.lineno} column {exc.colno}",
-                        f"not valid JSON: {exc.msg}") from None
+        raise SpecError(
+            str(path), f"line {exc.lineno} column {exc.colno}", f"not valid JSON: {exc.msg}"
+        ) from None
 
 
 def load_snapshot(root: Path) -> Snapshot:
@@ -62,7 +63,7 @@ def load_snapshot(root: Path) -> Snapshot:
         if catalog.exists():
             data = _read(catalog)
             if not isinstance(data, dict) or not isinstance(data.get("models"), list):
-                raise SpecError(str(catalog), "$.models", "expected {\"models\": [...]}")
+                raise SpecError(str(catalog), "$.models", 'expected {"models": [...]}')
             setattr(snap, f"{provider}_catalog", data["models"])
     vdir = root / "vtrix"
     if vdir.is_dir():
