@@ -182,3 +182,38 @@ def test_generated_params_and_dynamic_model_agree(data):
     a = not validate(value, spec.schema, generated)
     b = not validate(value, spec.schema, dynamic)
     assert a == b, (entry.id, value)
+
+
+def test_progress_bar_matches_the_seed_line():
+    from vtrix.output import progress_bar
+
+    assert progress_bar(96, 3.2) == "████████████████████████░  96%  ~3s remaining"
+    assert progress_bar(100, None) == "█" * 25 + " 100%"
+
+
+def test_eta_drives_the_next_poll():
+    from vtrix.providers.base import TaskState
+    from vtrix.tasks import PollPlan, wait_for
+
+    now = [0.0]
+    polls: list[float] = []
+
+    def fetch() -> TaskState:
+        polls.append(now[0])
+        progress = min(now[0] / 10 * 100, 100)
+        return TaskState(
+            id="t",
+            provider="vtrix",
+            status="succeeded" if progress >= 100 else "running",
+            progress=progress,
+        )
+
+    def sleep(d: float) -> None:
+        now[0] += d
+
+    state = wait_for(
+        fetch, task_id="t", timeout=60, plan=PollPlan(jitter=0), clock=lambda: now[0], sleep=sleep
+    )
+    assert state.done
+    assert len(polls) <= 10 + 2
+    assert polls[-1] - 10 < 0.5
