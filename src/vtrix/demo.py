@@ -13,10 +13,14 @@ import tempfile
 from pathlib import Path
 
 PARAMS = [
-    "--param", "image_url=https://example.com/landscape.jpg",
-    "--param", "prompt=gentle wind, grass swaying slowly",
-    "--param", "duration=6",
-    "--param", "resolution=1080p",
+    "--param",
+    "image_url=https://example.com/landscape.jpg",
+    "--param",
+    "prompt=gentle wind, grass swaying slowly",
+    "--param",
+    "duration=6",
+    "--param",
+    "resolution=1080p",
 ]
 
 
@@ -29,19 +33,30 @@ def vtrix(*args: str, env: dict[str, str]) -> int:
 def main() -> int:
     out_dir = Path("demo-output").resolve()
     home = tempfile.mkdtemp(prefix="vtrix-demo-")
-    base_env = {**os.environ, "VTRIX_CONFIG_DIR": f"{home}/config",
-                "VTRIX_DATA_DIR": f"{home}/data", "VTRIX_CACHE_DIR": f"{home}/cache"}
+    base_env = {
+        **os.environ,
+        "VTRIX_CONFIG_DIR": f"{home}/config",
+        "VTRIX_DATA_DIR": f"{home}/data",
+        "VTRIX_CACHE_DIR": f"{home}/cache",
+    }
     sandbox = subprocess.Popen(
         [sys.executable, "-m", "vtrix", "sandbox", "--port", "0", "--task-seconds", "5"],
-        stdout=subprocess.PIPE, text=True, env=base_env)
+        stdout=subprocess.PIPE,
+        text=True,
+        env=base_env,
+    )
     try:
         assert sandbox.stdout is not None
         url = sandbox.stdout.readline().strip()
         if not url.startswith("http"):
             print("the sandbox did not start", file=sys.stderr)
             return 1
-        env = {**base_env, "VTRIX_BASE_URL": url, "MODELLIX_BASE_URL": url,
-               "VTRIX_API_KEY": "sk-demo-sandbox-key"}
+        env = {
+            **base_env,
+            "VTRIX_BASE_URL": url,
+            "MODELLIX_BASE_URL": url,
+            "VTRIX_API_KEY": "sk-demo-sandbox-key",
+        }
         print(f"Sandbox gateway running at {url} (both protocols).")
         steps = [
             ("models", "spec", "kirin_v3_i2v"),

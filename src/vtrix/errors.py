@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 OK = 0
 FAILED = 1
@@ -53,8 +53,7 @@ class UsageError(VtrixError):
     exit_code = USAGE
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One validation problem: where, what was expected, what was given."""
 
     path: str

@@ -12,22 +12,20 @@ import importlib
 import json
 import os
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vtrix.providers import provider_for_id
-from vtrix.spec.normalise import ModelSpec
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from vtrix.providers.base import Provider
+    from vtrix.spec.normalise import ModelSpec
 
 CACHE_TTL = 24 * 3600
 
 
-@dataclass(frozen=True)
-class IndexEntry:
+class IndexEntry(NamedTuple):
     id: str
     module: str  # "" for a catalog entry without a generated module
     provider: str
@@ -69,6 +67,8 @@ def generated_spec(model_id: str) -> ModelSpec | None:
     entry = lookup(model_id)
     if entry is None or not entry.module:
         return None
+    from vtrix.spec.normalise import ModelSpec
+
     return ModelSpec.from_dict(command_module(entry).SPEC)
 
 
@@ -89,6 +89,8 @@ def _cache_file(provider: str, model_id: str) -> str:
 
 def cached_live_spec(provider: Provider, model_id: str, *, refresh: bool = False) -> ModelSpec:
     """A live spec, fetched from the provider and cached on disk for a day."""
+    from vtrix.spec.normalise import ModelSpec
+
     path = _cache_file(provider.name, model_id)
     if not refresh:
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import click
@@ -11,14 +10,25 @@ if TYPE_CHECKING:
     from vtrix.client import Client
 
 
-@dataclass
 class Globals:
-    dry_run: bool = False
-    debug: bool = False
-    quiet: bool = False
-    api_key: str | None = None
-    profile: str | None = None
-    base_url: str | None = None
+    """The root command's options, shared with every subcommand (ctx.obj)."""
+
+    def __init__(
+        self,
+        *,
+        dry_run: bool = False,
+        debug: bool = False,
+        quiet: bool = False,
+        api_key: str | None = None,
+        profile: str | None = None,
+        base_url: str | None = None,
+    ) -> None:
+        self.dry_run = dry_run
+        self.debug = debug
+        self.quiet = quiet
+        self.api_key = api_key
+        self.profile = profile
+        self.base_url = base_url
 
 
 def client_for(

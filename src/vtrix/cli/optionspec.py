@@ -11,8 +11,7 @@ own options is renamed ``--<name>-param`` and says so in its help.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from vtrix.spec.names import dedupe, flag_for, python_name
 
@@ -41,8 +40,7 @@ RUN_OPTION_FLAGS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class OptionSpec:
+class OptionSpec(NamedTuple):
     """One typed option of a model command."""
 
     flag: str
@@ -103,10 +101,7 @@ def option_specs(schema: dict[str, Any]) -> list[OptionSpec]:
     out: list[OptionSpec] = []
     _collect(schema, (), (), True, out)
     flags = dedupe(o.flag for o in out)
-    return [
-        o if o.flag == f else OptionSpec(**{**o.__dict__, "flag": f})
-        for o, f in zip(out, flags, strict=True)
-    ]
+    return [o._replace(flag=f) for o, f in zip(out, flags, strict=True)]
 
 
 def _collect(

@@ -10,7 +10,6 @@ import click
 from vtrix.cli.context import Globals, client_for
 from vtrix.cli.optionspec import OptionSpec
 from vtrix.errors import Problem, ValidationFailed
-from vtrix.output import Reporter, emit, human_result, to_json
 
 RUN_HELP = """Submit a generation task and wait for the result.
 
@@ -44,16 +43,21 @@ class RunGroup(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         from vtrix import registry
 
-        rows = [
-            (e.id, f"{e.type:<6} {e.summary}")
-            for e in sorted(registry.index().values(), key=lambda e: (e.provider, e.id))
-            if e.module
-        ]
-        if rows:
-            with formatter.section(
-                f"Models ({len(rows)} generated; `vtrix models list` shows the whole catalog)"
-            ):
-                formatter.write_dl(rows, col_max=36)
+        entries = sorted(
+            (e for e in registry.index().values() if e.module), key=lambda e: (e.provider, e.id)
+        )
+        if not entries:
+            return
+        # One line per model, cut to the width (click's write_dl wraps, and is slow for
+        # a catalog of thousands).
+        width = min(max(len(e.id) for e in entries), 40)
+        limit = max((formatter.width or 80) - 2, 40)
+        lines = [f"  {e.id:<{width}}  {e.type:<6} {e.summary}"[:limit] for e in entries]
+        formatter.write_paragraph()
+        formatter.write(
+            f"Models ({len(entries)} generated; `vtrix models list` shows the whole catalog):\n"
+        )
+        formatter.write("\n".join(lines) + "\n")
 
     def resolve_command(
         self,
@@ -98,6 +102,7 @@ def execute(
     """Build the body, validate, then dry-run or submit and wait."""
     from vtrix import registry
     from vtrix.client import unchecked_spec
+    from vtrix.output import Reporter, emit
     from vtrix.params import BodyBuilder, load_body
     from vtrix.spec.normalise import ModelSpec
 
@@ -181,9 +186,10 @@ def run_request(
     request: Any,
     spec: Any,
     values: dict[str, Any],
-    reporter: Reporter,
+    reporter: Any,
 ) -> None:
     from vtrix.errors import VtrixError
+    from vtrix.output import emit, human_result, to_json
 
     output = values["run_output"]
     reporter.line("Submitting task...")

@@ -413,10 +413,21 @@ def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
     def stats() -> Any:
         with state.lock:
             counts = dict(state.stats)
+            now_mono, now_wall = time.monotonic(), time.time()
+            times = {
+                t.id: {
+                    "model": t.model,
+                    "provider": t.provider,
+                    "created": now_wall - (now_mono - t.created),
+                    "completes": now_wall - (now_mono - t.created) + t.seconds,
+                }
+                for t in state.tasks.values()
+            }
         return {
             "routes": {k: v for k, v in counts.items() if k != "tasks_created"},
             "tasks_created": counts.get("tasks_created", 0),
-            "tasks": sorted(state.tasks),
+            "tasks": sorted(times),
+            "task_times": times,
         }
 
     @app.post("/__sandbox/faults")
