@@ -1,0 +1,145 @@
+"""More of the CLI: catalog listing, completion, profiles, retries under faults, debug."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import CANARY, env_for
+
+RUN = ["run", "kirin_v3_i2v", "--param", "image_url=https://example.com/a.jpg"]
+
+
+def test_models_list_live_with_filters(cli, sandbox):
+    env = env_for(sandbox, key=None)
+    ids = cli("models", "list", "--output", "id", env=env).out.split()
+    assert len(ids) == 60 + 245 and "kirin_v3_i2v" in ids and "alibaba/qwen-image-edit" in ids
+    video = json.loads(
+        cli(
+            "models", "list", "--type", "video", "--provider", "vtrix", "--output", "json", env=env
+        ).out
+    )
+    assert len(video) == 45 and {m["type"] for m in video} == {"video"}
+    assert all(m["source"] == "live" for m in video)
+    table = cli("models", "list", "--search", "seedream", env=env).out
+    assert table.startswith("MODEL") and "bytedance/seedream-4.5-t2i" in table
+
+
+def test_models_list_offline_uses_the_generated_index(cli):
+    r = cli(
+        "models",
+        "list",
+        "--output",
+        "id",
+        "--provider",
+        "modellix",
+        env={"MODELLIX_BASE_URL": "http://127.0.0.1:9"},
+    )
+    assert r.code == 0 and "generated index" in r.err
+    assert len(r.out.split()) == 245
+
+
+def test_shell_completion_offers_model_ids_and_enum_values(cli):
+    env = {"_VTRIX_COMPLETE": "bash_complete", "COMP_WORDS": "vtrix run kirin_v", "COMP_CWORD": "2"}
+    out = cli(env=env).out
+    assert "kirin_v3_i2v" in out and "kirin_v2_6_i2v" in out
+    env = {
+        "_VTRIX_COMPLETE": "bash_complete",
+        "COMP_WORDS": "vtrix run kirin_v3_i2v --resolution ",
+        "COMP_CWORD": "4",
+    }
+    out = cli(env=env).out
+    assert "480p" in out and "1080p" in out
+
+
+def test_typed_options_and_param_agree(cli):
+    a = cli(
+        "--dry-run",
+        "run",
+        "kirin_v3_i2v",
+        "--image-url",
+        "u",
+        "--duration",
+        "6",
+        "--resolution",
+        "720p",
+    )
+    b = cli(
+        "--dry-run",
+        "run",
+        "kirin_v3_i2v",
+        "--param",
+        "image_url=u",
+        "--param",
+        "duration=6",
+        "--param",
+        "resolution=720p",
+    )
+    assert a.code == b.code == 0
+    assert json.loads(a.out.split("\n", 1)[1]) == json.loads(b.out.split("\n", 1)[1])
+    both = cli("--dry-run", "run", "kirin_v3_i2v", "--image-url", "u", "--param", "image_url=v")
+    assert both.code == 2 and "image_url: given twice" in both.err
+
+
+def test_body_file_from_stdin_extended_by_options(cli):
+    r = cli(
+        "--dry-run",
+        "run",
+        "kirin_v3_i2v",
+        "--body-file",
+        "-",
+        "--duration",
+        "4",
+        input='{"image_url": "u", "duration": 9}',
+    )
+    assert r.code == 0, r.err
+    assert json.loads(r.out.split("\n", 1)[1])["params"] == {"image_url": "u", "duration": 4}
+
+
+def test_debug_shows_redacted_headers(cli, sandbox):
+    r = cli("--debug", "--dry-run", *RUN, env=env_for(sandbox))
+    assert "Authorization: Bearer ***" in r.out and CANARY not in r.out
+    assert "X-Source: cli" in r.out and "User-Agent: vtrix/0.1.0" in r.out
+
+
+def test_reads_survive_injected_5xx(cli, sandbox):
+    sandbox.faults(vtrix_task={"unavailable_rate": 0.5, "seed": 3})
+    r = cli(*RUN, "--output", "url", env=env_for(sandbox))
+    assert r.code == 0, r.err
+    assert sandbox.stats()["tasks_created"] == 1
+
+
+def test_profiles_select_keys(cli, sandbox):
+    cli("auth", "login", "--with-token", "--profile", "work", input="sk-work-key-123456789\n")
+    status = cli("--profile", "work", "auth", "status").out
+    assert "Profile: work" in status and "from profile 'work'" in status
+    r = cli("--profile", "work", *RUN, "--no-wait", env=env_for(sandbox, key=None))
+    assert r.code == 0, r.err
+    env_profile = cli("auth", "status", env={"VTRIX_PROFILE": "work"}).out
+    assert "Profile: work" in env_profile
+    assert cli("--profile", "nope", *RUN, env=env_for(sandbox, key=None)).code == 2
+    assert "Removed profile 'work'" in cli("auth", "logout", "--profile", "work").out
+
+
+def test_not_generated_model_gets_a_live_command(cli, sandbox, tmp_path):
+    """A model the index does not know: its spec is fetched, checked the same way."""
+    import shutil
+    from pathlib import Path
+
+    specs = tmp_path / "specs"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "specs", specs)
+    spec = json.loads((specs / "vtrix" / "kirin_v3_i2v.json").read_text())
+    spec["model_id"] = "brand_new_model"
+    (specs / "vtrix" / "brand_new_model.json").write_text(json.dumps(spec))
+    from conftest import Sandbox, start_sandbox
+
+    sb = Sandbox(start_sandbox(specs_dir=str(specs)))
+    try:
+        env = env_for(sb)
+        bad = cli("run", "brand_new_model", "--param", "duration=1", env=env)
+        assert bad.code == 2 and "duration: expected an integer in range 3–10" in bad.err
+        help_text = cli("run", "brand_new_model", "--help", env=env).out
+        assert "--resolution [480p|720p|1080p]" in help_text and "fetched live" in help_text
+        unknown = cli("run", "no_such_model", env=env)
+        assert unknown.code == 2 and "unknown model 'no_such_model'" in unknown.err
+    finally:
+        sb.running.stop()
