@@ -143,3 +143,12 @@ def test_not_generated_model_gets_a_live_command(cli, sandbox, tmp_path):
         assert unknown.code == 2 and "unknown model 'no_such_model'" in unknown.err
     finally:
         sb.running.stop()
+
+
+def test_submits_carry_a_fresh_idempotency_key_and_only_given_values(cli, sandbox):
+    for _ in range(2):
+        assert cli(*RUN, "--no-wait", env=env_for(sandbox)).code == 0
+    times = sandbox.stats()["task_times"]
+    keys = {t["idempotency_key"] for t in times.values()}
+    assert len(keys) == 2 and all(len(k) >= 32 for k in keys)
+    assert [t["params"] for t in times.values()] == [{"image_url": "https://example.com/a.jpg"}] * 2

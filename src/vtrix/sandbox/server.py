@@ -132,8 +132,11 @@ def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
                 )
         return job.result()
 
-    def start(provider: str, model: str, kind: str, params: dict[str, Any]) -> SandboxTask:
+    def start(
+        request: Request, provider: str, model: str, kind: str, params: dict[str, Any]
+    ) -> SandboxTask:
         task = state.new_task(provider, model, kind, params, fail_reason(params))
+        task.idempotency_key = request.headers.get("idempotency-key", "")
         if not task.fail:
             with state.lock:
                 state.media_jobs[task.id] = state.pool.submit(
@@ -244,7 +247,7 @@ def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
         problems = check_params(model, params)
         if problems:
             return vtrix_error(400, "invalid parameters: " + "; ".join(problems))
-        task = start("vtrix", model, kind, params)
+        task = start(request, "vtrix", model, kind, params)
         if state.faults_for("vtrix.submit").submit_500:
             return vtrix_error(500, "internal error")
         return vtrix_task_body(request, task)
@@ -372,7 +375,7 @@ def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
         problems = check_params(slug, params)
         if problems:
             return modellix_error(400, "Invalid Parameter: " + "; ".join(problems))
-        task = start("modellix", slug, kind, params)
+        task = start(request, "modellix", slug, kind, params)
         if state.faults_for("modellix.submit").submit_500:
             return modellix_error(500, "Internal Error: please retry later")
         base = str(request.base_url).rstrip("/")
@@ -420,6 +423,8 @@ def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
                     "provider": t.provider,
                     "created": now_wall - (now_mono - t.created),
                     "completes": now_wall - (now_mono - t.created) + t.seconds,
+                    "params": t.params,
+                    "idempotency_key": t.idempotency_key,
                 }
                 for t in state.tasks.values()
             }

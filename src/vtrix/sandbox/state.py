@@ -53,6 +53,7 @@ class SandboxTask:
     created: float
     seconds: float
     fail: str | None = None
+    idempotency_key: str = ""
 
     def progress(self, now: float) -> float:
         if self.seconds <= 0:
