@@ -9,9 +9,6 @@ module (``vtrix.models.<module>``) holds the pydantic ``Params`` and the typed f
 from __future__ import annotations
 
 import importlib
-import json
-import os
-import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vtrix.providers import provider_for_id
@@ -82,6 +79,7 @@ def params_model(model_id: str) -> type[BaseModel] | None:
 
 
 def _cache_file(provider: str, model_id: str) -> str:
+
     from vtrix.config import cache_dir
 
     return str(cache_dir() / "specs" / provider / (model_id.replace("/", "__") + ".json"))
@@ -89,6 +87,10 @@ def _cache_file(provider: str, model_id: str) -> str:
 
 def cached_live_spec(provider: Provider, model_id: str, *, refresh: bool = False) -> ModelSpec:
     """A live spec, fetched from the provider and cached on disk for a day."""
+    import json
+    import os
+    import time
+
     from vtrix.spec.normalise import ModelSpec
 
     path = _cache_file(provider.name, model_id)

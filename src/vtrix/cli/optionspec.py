@@ -10,7 +10,6 @@ own options is renamed ``--<name>-param`` and says so in its help.
 
 from __future__ import annotations
 
-import json
 from typing import Any, NamedTuple
 
 from vtrix.spec.names import dedupe, flag_for, python_name
@@ -67,6 +66,8 @@ def _default_text(schema: dict[str, Any]) -> str | None:
     value = schema["default"]
     if isinstance(value, str):
         return value if value else '""'
+    import json
+
     return json.dumps(value)
 
 
