@@ -214,7 +214,7 @@ def run_request(
     except VtrixError:
         reporter.line()
         raise
-    if task.state.progress is not None:
+    if task.state.progress is not None and task.state.progress < 100:
         reporter.progress(100.0, None, "done")
     reporter.line()
     reporter.ok("Done")
