@@ -101,6 +101,26 @@ def to_json(obj: Any) -> str:
     return json.dumps(obj, indent=2, ensure_ascii=False)
 
 
+def print_result(result: Any, output: str, saved: list[str] | None = None) -> None:
+    """A finished :class:`vtrix.client.Result` on stdout: ``url``, ``json`` or ``human``."""
+    if output == "url":
+        for url in result.urls:
+            emit(url)
+    elif output == "json":
+        emit(to_json(result.raw))
+    else:
+        emit(
+            human_result(
+                status=result.status,
+                task_id=result.task_id,
+                model=result.model,
+                urls=result.urls,
+                cost=result.cost,
+                saved=saved,
+            )
+        )
+
+
 def human_result(
     *,
     status: str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from vtrix.cli.context import client_for
-from vtrix.output import Reporter, emit, to_json
+from vtrix.output import Reporter, emit, print_result, to_json
 
 
 @click.group()
@@ -83,10 +83,7 @@ def invoke(
         return
     reporter.ok(f"Task created: {t.id}")
     result = t.wait(timeout=timeout)
-    if output == "json":
-        emit(to_json(result.raw))
-    elif output == "url":
-        for url in result.urls:
-            emit(url)
-    else:
+    if output == "id":
         emit(result.task_id)
+    else:
+        print_result(result, output)

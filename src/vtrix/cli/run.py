@@ -189,7 +189,7 @@ def run_request(
     reporter: Any,
 ) -> None:
     from vtrix.errors import VtrixError
-    from vtrix.output import emit, human_result, to_json
+    from vtrix.output import emit, print_result, to_json
 
     output = values["run_output"]
     reporter.line("Submitting task...")
@@ -223,19 +223,4 @@ def run_request(
         saved = result.save(values["run_save"], client)
         for path in saved:
             reporter.line(f"  saved {path}")
-    if output == "url":
-        for url in result.urls:
-            emit(url)
-    elif output == "json":
-        emit(to_json(result.raw))
-    else:
-        emit(
-            human_result(
-                status=result.status,
-                task_id=result.task_id,
-                model=result.model,
-                urls=result.urls,
-                cost=result.cost,
-                saved=saved,
-            )
-        )
+    print_result(result, output, saved)

@@ -7,7 +7,7 @@ import time
 import click
 
 from vtrix.cli.context import client_for
-from vtrix.output import Reporter, emit, human_result, to_json
+from vtrix.output import Reporter, emit, human_result, print_result, to_json
 
 PROVIDER = click.option(
     "--provider",
@@ -101,21 +101,7 @@ def wait(
     )
     reporter.line()
     reporter.ok("Done")
-    if output == "json":
-        emit(to_json(result.raw))
-    elif output == "url":
-        for url in result.urls:
-            emit(url)
-    else:
-        emit(
-            human_result(
-                status=result.status,
-                task_id=result.task_id,
-                model=result.model,
-                urls=result.urls,
-                cost=result.cost,
-            )
-        )
+    print_result(result, output)
 
 
 @task.command(name="list")

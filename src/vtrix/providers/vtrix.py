@@ -56,14 +56,24 @@ class VtrixProvider(Provider):
             raise ApiError(f"{url}: status {code}: {msg}")
         return body["data"]
 
-    def catalog(
-        self,
-        *,
-        type: str | None = None,
-        search: str | None = None,
-    ) -> list[CatalogEntry]:
+    def catalog(self, *, type: str | None = None, search: str | None = None) -> list[CatalogEntry]:
+        return [
+            CatalogEntry(
+                id=str(m.get("id")),
+                provider="vtrix",
+                type=str(m.get("type", "")),
+                name=str(m.get("name", "")),
+                summary=summary_line(str(m.get("description") or m.get("name") or "")),
+            )
+            for m in self.raw_catalog_pages(type=type, search=search)
+        ]
+
+    def raw_catalog_pages(
+        self, *, type: str | None = None, search: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every model entry of the catalog, all pages, exactly as served."""
         url = f"{self.settings.models_url}/api/v1/skill/models"
-        out: list[CatalogEntry] = []
+        out: list[dict[str, Any]] = []
         page = 1
         while True:
             params: dict[str, Any] = {"page": page, "page_size": 100}
@@ -71,35 +81,8 @@ class VtrixProvider(Provider):
                 params["type"] = type
             if search:
                 params["keywords"] = search
-            data = self._unwrap(
-                self.http.get_json(url, params=params, auth=False, what="model catalog"), url
-            )
-            for m in data.get("models", []):
-                out.append(
-                    CatalogEntry(
-                        id=str(m.get("id")),
-                        provider="vtrix",
-                        type=str(m.get("type", "")),
-                        name=str(m.get("name", "")),
-                        summary=summary_line(str(m.get("description") or m.get("name") or "")),
-                    )
-                )
-            if page >= int(data.get("total_pages") or 1) or not data.get("models"):
-                return out
-            page += 1
-
-    def raw_catalog_pages(self) -> list[dict[str, Any]]:
-        """Every model entry of the catalog exactly as served (for ``codegen fetch``)."""
-        url = f"{self.settings.models_url}/api/v1/skill/models"
-        out: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            data = self._unwrap(
-                self.http.get_json(
-                    url, params={"page": page, "page_size": 100}, auth=False, what="model catalog"
-                ),
-                url,
-            )
+            body = self.http.get_json(url, params=params, auth=False, what="model catalog")
+            data = self._unwrap(body, url)
             out.extend(data.get("models", []))
             if page >= int(data.get("total_pages") or 1) or not data.get("models"):
                 return out
