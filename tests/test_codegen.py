@@ -378,3 +378,19 @@ def test_random_property_names_always_render(names):
     for rel, text in files.items():
         if rel.endswith(".py"):
             compile(ast.parse(text), rel, "exec")
+
+
+def test_unparsable_spec_file_names_the_file_and_position(tmp_path):
+    specs = tmp_path / "specs"
+    (specs / "modellix" / "x").mkdir(parents=True)
+    (specs / "modellix" / "x" / "y.json").write_text('{"post": {,}}')
+    out = tmp_path / "generated"
+    r = subprocess.run(
+        [sys.executable, "-m", "codegen", "generate", "--specs", str(specs), "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 1
+    assert "y.json: line 1 column 11: not valid JSON" in r.stderr
+    assert not out.exists()

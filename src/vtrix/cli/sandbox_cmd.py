@@ -44,6 +44,14 @@ import click
 )
 @click.option("--submit-500", is_flag=True, help="Create the task but answer the submit with 500.")
 @click.option("--seed", type=int, default=0, help="Seed for injected faults.")
+@click.option(
+    "--url-ttl",
+    type=float,
+    default=24 * 3600,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long result URLs stay valid.",
+)
 def sandbox(
     host: str,
     port: int,
@@ -58,6 +66,7 @@ def sandbox(
     slow: float,
     submit_500: bool,
     seed: int,
+    url_ttl: float,
 ) -> None:
     """Start a local gateway that speaks both the vtrix and the Modellix protocol.
 
@@ -84,6 +93,7 @@ def sandbox(
             accepted_keys=set(keys),
             broke_keys=set(broke_key),
             rate_limit=rate_limit,
+            url_ttl=url_ttl,
             faults=Faults(
                 error_rate=fail_rate,
                 unavailable_rate=unavailable_rate,
