@@ -9,7 +9,6 @@ print(result.urls)
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -274,7 +273,3 @@ def unchecked_spec(model_id: str, provider: str) -> ModelSpec:
         summary="",
         schema={"type": "object", "properties": {}, "additionalProperties": True},
     )
-
-
-def _now() -> float:
-    return time.time()

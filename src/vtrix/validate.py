@@ -89,8 +89,6 @@ def _type_for(schema: dict[str, Any], name: str) -> Any:
         base = _model_for(schema, name)
     else:
         base = dict[str, Any]
-    if "enum" in schema and kind == "array":
-        pass
     return Annotated[base, Field(**constraints)] if constraints else base
 
 
