@@ -203,3 +203,22 @@ def test_sandbox_process_prints_url_first_and_stops_on_sigterm(home):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0
     assert "VTRIX_BASE_URL" in proc.stderr.read()
+
+
+def test_audio_is_a_real_wav_and_slow_fault_delays(sandbox):
+    import io
+    import wave
+
+    sandbox.faults(modellix_submit={"slow": 0.4})
+    t0 = time.monotonic()
+    tid = requests.post(
+        f"{sandbox.url}/api/v1/alibaba/qwen-audio-3.0-tts-flash/async",
+        json={"text": "hello", "voice": "Cherry"},
+        headers=AUTH,
+    ).json()["data"]["task_id"]
+    assert time.monotonic() - t0 >= 0.4
+    time.sleep(0.8)
+    data = requests.get(f"{sandbox.url}/api/v1/tasks/{tid}", headers=AUTH).json()["data"]
+    blob = requests.get(data["result"]["resources"][0]["url"]).content
+    with wave.open(io.BytesIO(blob)) as w:
+        assert w.getnchannels() == 1 and w.getframerate() == 16000 and w.getnframes() > 0
