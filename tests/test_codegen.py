@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from codegen.generate import render
 from codegen.specfiles import read_tree
+from vtrix.cli.optionspec import option_specs
 from vtrix.spec.normalise import SpecError, normalise_modellix
 from vtrix.spec.snapshot import Snapshot, dumps, load_snapshot, normalise_snapshot
 
@@ -304,7 +305,7 @@ def test_generated_help_for_every_model_shows_typed_options():
         r = runner.invoke(mod.command, ["--help"])
         assert r.exit_code == 0, (entry.id, r.output)
         assert "--param KEY=VALUE" in r.output
-        for opt in mod.OPTIONS:
+        for opt in option_specs(mod.SPEC["schema"]):
             assert opt.flag in r.output, (entry.id, opt.flag)
 
 

@@ -186,5 +186,5 @@ def test_no_wait_prints_task_id(cli, sandbox):
     assert r.out.strip() == sandbox.stats()["tasks"][0]
 
 
-def test_faults_are_counted(sandbox):
+def test_fault_settings_ignore_unknown_keys():
     assert Faults.from_dict({"error_rate": 0.5, "bogus": 1}).error_rate == 0.5

@@ -81,7 +81,7 @@ def submit(
     values.pop("client")
     from vtrix.generated_support import submit_model
 
-    return submit_model(MODEL_ID, Params, _collect(values), client)
+    return submit_model(MODEL_ID, _collect(values), client)
 
 
 def run(
@@ -110,4 +110,4 @@ def run(
     values.pop("timeout")
     from vtrix.generated_support import run_model
 
-    return run_model(MODEL_ID, Params, _collect(values), client, timeout)
+    return run_model(MODEL_ID, _collect(values), client, timeout)

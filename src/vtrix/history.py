@@ -59,8 +59,9 @@ def _save(entries: list[HistoryEntry]) -> None:
 def record(task_id: str, model: str, provider: str, status: str, endpoint: str = "") -> None:
     """Add or update a task."""
     try:
-        entries = [e for e in load() if not (e.id == task_id and e.provider == provider)]
-        old = next((e for e in load() if e.id == task_id and e.provider == provider), None)
+        loaded = load()
+        entries = [e for e in loaded if not (e.id == task_id and e.provider == provider)]
+        old = next((e for e in loaded if e.id == task_id and e.provider == provider), None)
         now = time.time()
         entries.append(
             HistoryEntry(

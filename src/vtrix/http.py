@@ -184,7 +184,7 @@ class Http:
                 self.retry.sleep(self.retry.delay(attempt - 1, None))
         self._log(f"< {resp.status_code}")
         if resp.status_code == 429:
-            raise self._temporary(what, url, 429, "HTTP 429", _retry_after(resp), resp)
+            raise self._temporary(what, url, 429, "HTTP 429", _retry_after(resp))
         if resp.status_code >= 500:
             raise SubmitOutcomeUnknown(
                 f"{what} to {url} got HTTP {resp.status_code} after it was sent: "
@@ -251,7 +251,6 @@ class Http:
         status: int,
         cause: str,
         retry_after: float | None,
-        resp: requests.Response | None = None,
     ) -> TemporaryFailure:
         if status == 429:
             when = (

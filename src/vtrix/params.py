@@ -118,6 +118,20 @@ class BodyBuilder:
             return
         self.add_value(path, value, origin)
 
+    def add_texts(self, path: Path, texts: list[str], origin: str) -> None:
+        """Add a repeated option's strings as one array, each coerced by the item schema."""
+        items_schema = (schema_at(self.schema, path) or {}).get("items")
+        items, problems = [], []
+        for text in texts:
+            item, problem = coerce(text, items_schema, dotted(path))
+            items.append(item)
+            if problem:
+                problems.append(problem)
+        if problems:
+            self.problems.extend(problems)
+        else:
+            self.add_value(path, items, origin)
+
     def add_value(self, path: Path, value: Any, origin: str) -> None:
         """Add an already typed value."""
         where = dotted(path)

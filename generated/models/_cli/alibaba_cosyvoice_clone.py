@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'alibaba/cosyvoice-clone',
  'provider': 'modellix',
@@ -27,29 +26,7 @@ SPEC = {'id': 'alibaba/cosyvoice-clone',
             'required': ['model', 'url', 'text'],
             'additionalProperties': True}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--model', dest='p_model', path=('model',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Target CosyVoice model (e.g. cosyvoice-v3.5-plus) [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--text', dest='p_text', path=('text',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Text to synthesize in the cloned voice [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--url', dest='p_url', path=('url',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Reference audio URL for cloning [required]', metavar='TEXT',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--model', 'p_model', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Target CosyVoice model (e.g. cosyvoice-v3.5-plus) [required]')
 @click.option('--text', 'p_text', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Text to synthesize in the cloned voice [required]')
 @click.option('--url', 'p_url', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Reference audio URL for cloning [required]')

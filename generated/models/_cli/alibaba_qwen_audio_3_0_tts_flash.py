@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'alibaba/qwen-audio-3.0-tts-flash',
  'provider': 'modellix',
@@ -25,23 +24,7 @@ SPEC = {'id': 'alibaba/qwen-audio-3.0-tts-flash',
             'required': ['text', 'voice'],
             'additionalProperties': True}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--text', dest='p_text', path=('text',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Text to synthesize [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--voice', dest='p_voice', path=('voice',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Flash-compatible voice id (e.g. longanhuan_v3.6); verify against live model doc [required]', metavar='TEXT',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--text', 'p_text', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Text to synthesize [required]')
 @click.option('--voice', 'p_voice', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Flash-compatible voice id (e.g. longanhuan_v3.6); verify against live model doc [required]')
 def command() -> None:

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'alibaba/qwen-image',
  'provider': 'modellix',
@@ -46,47 +45,7 @@ SPEC = {'id': 'alibaba/qwen-image',
             'required': ['prompt'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--n', dest='p_n', path=('n',),
-        kind='integer', multiple=False, choices=(1,),
-        minimum=None, maximum=None, required=False,
-        default_text='1', help='Number of images [default: 1]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--negative-prompt', dest='p_negative_prompt', path=('negative_prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Negative prompt [0–500 chars]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Image description (Chinese/English) [1–800 chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt-extend', dest='p_prompt_extend', path=('prompt_extend',),
-        kind='boolean', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='true', help='Prompt rewriting (adds 3-4s) [default: true]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--seed', dest='p_seed', path=('seed',),
-        kind='integer', multiple=False, choices=None,
-        minimum=0, maximum=2147483647, required=False,
-        default_text=None, help='Random seed', metavar='INTEGER',
-    ),
-    OptionSpec(
-        flag='--size', dest='p_size', path=('size',),
-        kind='string', multiple=False, choices=('1664*928', '1472*1140', '1328*1328', '1140*1472', '928*1664'),
-        minimum=None, maximum=None, required=False,
-        default_text='1328*1328', help='Image size width*height [default: 1328*1328]', metavar=None,
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--n', 'p_n', type=vt.Choice((1,)), multiple=False, default=None, metavar=None, help='Number of images [default: 1]')
 @click.option('--negative-prompt', 'p_negative_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Negative prompt [0–500 chars]')
 @click.option('--prompt', 'p_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Image description (Chinese/English) [1–800 chars] [required]')

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'alibaba/qwen-image-2.0',
  'provider': 'modellix',
@@ -47,47 +46,7 @@ SPEC = {'id': 'alibaba/qwen-image-2.0',
             'required': ['prompt'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--n', dest='p_n', path=('n',),
-        kind='integer', multiple=False, choices=None,
-        minimum=1, maximum=6, required=False,
-        default_text='1', help='Number of images [default: 1]', metavar='INTEGER',
-    ),
-    OptionSpec(
-        flag='--negative-prompt', dest='p_negative_prompt', path=('negative_prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Negative prompt [0–500 chars]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Image description (Chinese/English) [1–800 chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt-extend', dest='p_prompt_extend', path=('prompt_extend',),
-        kind='boolean', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='true', help='Prompt rewriting [default: true]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--seed', dest='p_seed', path=('seed',),
-        kind='integer', multiple=False, choices=None,
-        minimum=0, maximum=2147483647, required=False,
-        default_text=None, help='Random seed', metavar='INTEGER',
-    ),
-    OptionSpec(
-        flag='--size', dest='p_size', path=('size',),
-        kind='string', multiple=False, choices=('2688*1536', '2368*1728', '2048*2048', '1728*2368', '1536*2688'),
-        minimum=None, maximum=None, required=False,
-        default_text='2048*2048', help='Image size width*height [default: 2048*2048]', metavar=None,
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--n', 'p_n', type=vt.IntRange(1, 6), multiple=False, default=None, metavar='INTEGER', help='Number of images [default: 1]')
 @click.option('--negative-prompt', 'p_negative_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Negative prompt [0–500 chars]')
 @click.option('--prompt', 'p_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Image description (Chinese/English) [1–800 chars] [required]')

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'alibaba/wan2.6-t2v',
  'provider': 'modellix',
@@ -57,68 +56,7 @@ SPEC = {'id': 'alibaba/wan2.6-t2v',
             'required': ['prompt'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--audio-url', dest='p_audio_url', path=('audio_url',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Custom audio URL (wav/mp3, 3-30s, <=15MB)', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--duration', dest='p_duration', path=('duration',),
-        kind='integer', multiple=False, choices=None,
-        minimum=2, maximum=15, required=False,
-        default_text=None, help='Duration seconds', metavar='INTEGER',
-    ),
-    OptionSpec(
-        flag='--negative-prompt', dest='p_negative_prompt', path=('negative_prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Negative prompt [0–500 chars]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Video description [1–1500 chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt-extend', dest='p_prompt_extend', path=('prompt_extend',),
-        kind='boolean', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='false', help='Prompt rewriting [default: false]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--seed', dest='p_seed', path=('seed',),
-        kind='integer', multiple=False, choices=None,
-        minimum=0, maximum=2147483647, required=False,
-        default_text=None, help='Random seed', metavar='INTEGER',
-    ),
-    OptionSpec(
-        flag='--shot-type', dest='p_shot_type', path=('shot_type',),
-        kind='string', multiple=False, choices=('single', 'multi'),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Shot type', metavar=None,
-    ),
-    OptionSpec(
-        flag='--size', dest='p_size', path=('size',),
-        kind='string', multiple=False, choices=('1280*720',
- '720*1280',
- '960*960',
- '1088*832',
- '832*1088',
- '1920*1080',
- '1080*1920',
- '1440*1440',
- '1632*1248',
- '1248*1632'),
-        minimum=None, maximum=None, required=False,
-        default_text='1920*1080', help="Resolution 'width*height' [default: 1920*1080]", metavar=None,
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--audio-url', 'p_audio_url', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Custom audio URL (wav/mp3, 3-30s, <=15MB)')
 @click.option('--duration', 'p_duration', type=vt.IntRange(2, 15), multiple=False, default=None, metavar='INTEGER', help='Duration seconds')
 @click.option('--negative-prompt', 'p_negative_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Negative prompt [0–500 chars]')

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'alibaba/wan2.7-i2v',
  'provider': 'modellix',
@@ -45,53 +44,7 @@ SPEC = {'id': 'alibaba/wan2.7-i2v',
             'required': ['first_frame'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--driving-audio', dest='p_driving_audio', path=('driving_audio',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Optional driving audio URL (HTTP/HTTPS/OSS)', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--first-clip', dest='p_first_clip', path=('first_clip',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Optional first clip URL for continuation mode', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--first-frame', dest='p_first_frame', path=('first_frame',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='First frame image (HTTP/HTTPS/OSS URL or data URI) [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--last-frame', dest='p_last_frame', path=('last_frame',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Optional last frame image', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--negative-prompt', dest='p_negative_prompt', path=('negative_prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Negative prompt [0–500 chars]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Optional text prompt [0–5000 chars]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--resolution', dest='p_resolution', path=('resolution',),
-        kind='string', multiple=False, choices=('720P', '1080P'),
-        minimum=None, maximum=None, required=False,
-        default_text='1080P', help='Output resolution [default: 1080P]', metavar=None,
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--driving-audio', 'p_driving_audio', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Optional driving audio URL (HTTP/HTTPS/OSS)')
 @click.option('--first-clip', 'p_first_clip', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Optional first clip URL for continuation mode')
 @click.option('--first-frame', 'p_first_frame', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='First frame image (HTTP/HTTPS/OSS URL or data URI) [required]')

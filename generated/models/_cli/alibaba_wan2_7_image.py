@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'alibaba/wan2.7-image',
  'provider': 'modellix',
@@ -45,47 +44,7 @@ SPEC = {'id': 'alibaba/wan2.7-image',
             'required': ['prompt'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--enable-sequential', dest='p_enable_sequential', path=('enable_sequential',),
-        kind='boolean', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='false', help='Sequential mode for coherent multi-image sets [default: false]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--n', dest='p_n', path=('n',),
-        kind='integer', multiple=False, choices=None,
-        minimum=1, maximum=12, required=False,
-        default_text=None, help='Number of images (default mode 1-4 default 4; sequential 1-12 default 12)', metavar='INTEGER',
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Image description (Chinese/English) [1–5000 chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--seed', dest='p_seed', path=('seed',),
-        kind='integer', multiple=False, choices=None,
-        minimum=0, maximum=2147483647, required=False,
-        default_text=None, help='Random seed', metavar='INTEGER',
-    ),
-    OptionSpec(
-        flag='--size', dest='p_size', path=('size',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='2K', help='Preset 1K/2K or custom width*height in [768*768, 2048*2048]; no 4K [default: 2K]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--thinking-mode', dest='p_thinking_mode', path=('thinking_mode',),
-        kind='boolean', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='true', help='Thinking mode (only when enable_sequential=false) [default: true]', metavar=None,
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--enable-sequential/--no-enable-sequential', 'p_enable_sequential', default=None, help='Sequential mode for coherent multi-image sets [default: false]')
 @click.option('--n', 'p_n', type=vt.IntRange(1, 12), multiple=False, default=None, metavar='INTEGER', help='Number of images (default mode 1-4 default 4; sequential 1-12 default 12)')
 @click.option('--prompt', 'p_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Image description (Chinese/English) [1–5000 chars] [required]')

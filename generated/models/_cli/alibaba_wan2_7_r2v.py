@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'alibaba/wan2.7-r2v',
  'provider': 'modellix',
@@ -40,41 +39,7 @@ SPEC = {'id': 'alibaba/wan2.7-r2v',
             'required': ['prompt'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--first-frame-image', dest='p_first_frame_image', path=('first_frame_image',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='First frame image URL (max 1)', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--negative-prompt', dest='p_negative_prompt', path=('negative_prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Negative prompt [0–500 chars]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Video description; reference media as Image1/Video1 [1–5000 chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--reference-images', dest='p_reference_images', path=('reference_images',),
-        kind='array', multiple=True, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Reference image URLs (with reference_videos max 5 total) (repeat for several values)', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--reference-videos', dest='p_reference_videos', path=('reference_videos',),
-        kind='array', multiple=True, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Reference video URLs (with reference_images max 5 total) (repeat for several values)', metavar='TEXT',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--first-frame-image', 'p_first_frame_image', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='First frame image URL (max 1)')
 @click.option('--negative-prompt', 'p_negative_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Negative prompt [0–500 chars]')
 @click.option('--prompt', 'p_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Video description; reference media as Image1/Video1 [1–5000 chars] [required]')

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'alibaba/wan2.7-t2v',
  'provider': 'modellix',
@@ -62,59 +61,7 @@ SPEC = {'id': 'alibaba/wan2.7-t2v',
             'required': ['prompt'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--audio-url', dest='p_audio_url', path=('audio_url',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Custom audio URL (wav/mp3, 2-30s, <=15MB)', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--duration', dest='p_duration', path=('duration',),
-        kind='integer', multiple=False, choices=(2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-        minimum=None, maximum=None, required=False,
-        default_text='5', help='Duration seconds [default: 5]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--negative-prompt', dest='p_negative_prompt', path=('negative_prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Negative prompt [0–500 chars]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Video description (Chinese/English) [1–5000 chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt-extend', dest='p_prompt_extend', path=('prompt_extend',),
-        kind='boolean', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='true', help='Prompt intelligent rewriting [default: true]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--ratio', dest='p_ratio', path=('ratio',),
-        kind='string', multiple=False, choices=('16:9', '9:16', '1:1', '4:3', '3:4'),
-        minimum=None, maximum=None, required=False,
-        default_text='16:9', help='Aspect ratio [default: 16:9]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--resolution', dest='p_resolution', path=('resolution',),
-        kind='string', multiple=False, choices=('720P', '1080P'),
-        minimum=None, maximum=None, required=False,
-        default_text='1080P', help='Resolution tier [default: 1080P]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--seed', dest='p_seed', path=('seed',),
-        kind='integer', multiple=False, choices=None,
-        minimum=0, maximum=2147483647, required=False,
-        default_text=None, help='Random seed', metavar='INTEGER',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--audio-url', 'p_audio_url', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Custom audio URL (wav/mp3, 2-30s, <=15MB)')
 @click.option('--duration', 'p_duration', type=vt.Choice((2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)), multiple=False, default=None, metavar=None, help='Duration seconds [default: 5]')
 @click.option('--negative-prompt', 'p_negative_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Negative prompt [0–500 chars]')

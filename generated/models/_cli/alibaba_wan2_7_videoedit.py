@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'alibaba/wan2.7-videoedit',
  'provider': 'modellix',
@@ -51,59 +50,7 @@ SPEC = {'id': 'alibaba/wan2.7-videoedit',
             'required': ['video_url'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--audio-setting', dest='p_audio_setting', path=('audio_setting',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='auto', help='Audio handling mode (auto: intelligent decision; other values truncated) [default: auto]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--duration', dest='p_duration', path=('duration',),
-        kind='integer', multiple=False, choices=(0, 2, 3, 4, 5, 6, 7, 8, 9, 10),
-        minimum=None, maximum=None, required=False,
-        default_text='0', help='0 = input duration; 2-10 = truncate [default: 0]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--negative-prompt', dest='p_negative_prompt', path=('negative_prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Negative prompt [0–500 chars]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Desired modifications [1–5000 chars]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--ratio', dest='p_ratio', path=('ratio',),
-        kind='string', multiple=False, choices=('16:9', '9:16', '1:1', '4:3', '3:4'),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Aspect ratio (default: input video ratio)', metavar=None,
-    ),
-    OptionSpec(
-        flag='--reference-images', dest='p_reference_images', path=('reference_images',),
-        kind='array', multiple=True, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Style reference images (max 4; with video total <=5) (repeat for several values) [0–4 items]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--resolution', dest='p_resolution', path=('resolution',),
-        kind='string', multiple=False, choices=('720P', '1080P'),
-        minimum=None, maximum=None, required=False,
-        default_text='1080P', help='Resolution tier [default: 1080P]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--video-url', dest='p_video_url', path=('video_url',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Input video URL (HTTP/HTTPS/OSS) or Base64 [required]', metavar='TEXT',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--audio-setting', 'p_audio_setting', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Audio handling mode (auto: intelligent decision; other values truncated) [default: auto]')
 @click.option('--duration', 'p_duration', type=vt.Choice((0, 2, 3, 4, 5, 6, 7, 8, 9, 10)), multiple=False, default=None, metavar=None, help='0 = input duration; 2-10 = truncate [default: 0]')
 @click.option('--negative-prompt', 'p_negative_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Negative prompt [0–500 chars]')

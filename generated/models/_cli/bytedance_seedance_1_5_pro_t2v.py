@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'bytedance/seedance-1.5-pro-t2v',
  'provider': 'modellix',
@@ -68,65 +67,7 @@ SPEC = {'id': 'bytedance/seedance-1.5-pro-t2v',
             'required': ['prompt'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--camera-fixed', dest='p_camera_fixed', path=('camera_fixed',),
-        kind='boolean', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='false', help='Keep the camera fixed during generation [default: false]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--duration', dest='p_duration', path=('duration',),
-        kind='integer', multiple=False, choices=(4, 5, 6, 7, 8, 9, 10, 11, 12),
-        minimum=None, maximum=None, required=False,
-        default_text='5', help='Duration seconds (4-12) [default: 5]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--execution-expires-after', dest='p_execution_expires_after', path=('execution_expires_after',),
-        kind='integer', multiple=False, choices=None,
-        minimum=3600, maximum=259200, required=False,
-        default_text='172800', help='Task expiration time in seconds (assumed same as other Seedance pages) [default: 172800]', metavar='INTEGER',
-    ),
-    OptionSpec(
-        flag='--generate-audio', dest='p_generate_audio', path=('generate_audio',),
-        kind='boolean', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='true', help='Generate speech/SFX/BGM (1.5 Pro feature) [default: true]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Video description; dialogue in double quotes [1–10000 chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--ratio', dest='p_ratio', path=('ratio',),
-        kind='string', multiple=False, choices=('16:9', '4:3', '1:1', '3:4', '9:16', '21:9', 'adaptive'),
-        minimum=None, maximum=None, required=False,
-        default_text='adaptive', help='Aspect ratio [default: adaptive]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--resolution', dest='p_resolution', path=('resolution',),
-        kind='string', multiple=False, choices=('480p', '720p', '1080p'),
-        minimum=None, maximum=None, required=False,
-        default_text='720p', help='Output resolution [default: 720p]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--seed', dest='p_seed', path=('seed',),
-        kind='integer', multiple=False, choices=None,
-        minimum=-1, maximum=2147483647, required=False,
-        default_text='-1', help='Random seed; -1 random [default: -1]', metavar='INTEGER',
-    ),
-    OptionSpec(
-        flag='--service-tier', dest='p_service_tier', path=('service_tier',),
-        kind='string', multiple=False, choices=('default', 'flex'),
-        minimum=None, maximum=None, required=False,
-        default_text='default', help='Service tier [default: default]', metavar=None,
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--camera-fixed/--no-camera-fixed', 'p_camera_fixed', default=None, help='Keep the camera fixed during generation [default: false]')
 @click.option('--duration', 'p_duration', type=vt.Choice((4, 5, 6, 7, 8, 9, 10, 11, 12)), multiple=False, default=None, metavar=None, help='Duration seconds (4-12) [default: 5]')
 @click.option('--execution-expires-after', 'p_execution_expires_after', type=vt.IntRange(3600, 259200), multiple=False, default=None, metavar='INTEGER', help='Task expiration time in seconds (assumed same as other Seedance pages) [default: 172800]')

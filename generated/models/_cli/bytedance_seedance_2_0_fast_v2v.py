@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'bytedance/seedance-2.0-fast-v2v',
  'provider': 'modellix',
@@ -76,84 +75,7 @@ SPEC = {'id': 'bytedance/seedance-2.0-fast-v2v',
             'required': ['prompt', 'video_urls'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--audio-urls', dest='p_audio_urls', path=('audio_urls',),
-        kind='array', multiple=True, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Optional up to 3 reference audio URLs (repeat for several values) [1–3 items]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--camera-fixed', dest='p_camera_fixed', path=('camera_fixed',),
-        kind='boolean', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='false', help='Keep the camera fixed during generation [default: false]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--duration', dest='p_duration', path=('duration',),
-        kind='integer', multiple=False, choices=(4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-        minimum=None, maximum=None, required=False,
-        default_text='5', help='Video duration in seconds (4-15) [default: 5]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--execution-expires-after', dest='p_execution_expires_after', path=('execution_expires_after',),
-        kind='integer', multiple=False, choices=None,
-        minimum=3600, maximum=259200, required=False,
-        default_text='172800', help='Task expiration time in seconds [default: 172800]', metavar='INTEGER',
-    ),
-    OptionSpec(
-        flag='--first-frame-image', dest='p_first_frame_image', path=('first_frame_image',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Optional URL/Base64 of starting frame; not with reference_images [1–∞ chars]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--generate-audio', dest='p_generate_audio', path=('generate_audio',),
-        kind='boolean', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='true', help='Generate audio for the video [default: true]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--last-frame-image', dest='p_last_frame_image', path=('last_frame_image',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Optional URL/Base64 of ending frame; not with reference_images [1–∞ chars]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='How to transform/extend the reference video(s) [1–2000 chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--ratio', dest='p_ratio', path=('ratio',),
-        kind='string', multiple=False, choices=('21:9', '16:9', '4:3', '1:1', '3:4', '9:16'),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Aspect ratio of the generated video', metavar=None,
-    ),
-    OptionSpec(
-        flag='--reference-images', dest='p_reference_images', path=('reference_images',),
-        kind='array', multiple=True, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help=('Optional up to 9 reference images (URL/Base64); not with first/last frame (repeat for '
- 'several values) [1–9 items]'), metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--resolution', dest='p_resolution', path=('resolution',),
-        kind='string', multiple=False, choices=('480p', '720p'),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Output resolution', metavar=None,
-    ),
-    OptionSpec(
-        flag='--video-urls', dest='p_video_urls', path=('video_urls',),
-        kind='array', multiple=True, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='1-3 reference video URLs (repeat for several values) [1–3 items] [required]', metavar='TEXT',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--audio-urls', 'p_audio_urls', type=click.STRING, multiple=True, default=None, metavar='TEXT', help='Optional up to 3 reference audio URLs (repeat for several values) [1–3 items]')
 @click.option('--camera-fixed/--no-camera-fixed', 'p_camera_fixed', default=None, help='Keep the camera fixed during generation [default: false]')
 @click.option('--duration', 'p_duration', type=vt.Choice((4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)), multiple=False, default=None, metavar=None, help='Video duration in seconds (4-15) [default: 5]')

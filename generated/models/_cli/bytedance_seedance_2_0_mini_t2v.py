@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'bytedance/seedance-2.0-mini-t2v',
  'provider': 'modellix',
@@ -23,17 +22,7 @@ SPEC = {'id': 'bytedance/seedance-2.0-mini-t2v',
             'required': ['prompt'],
             'additionalProperties': True}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Video description [1–∞ chars] [required]', metavar='TEXT',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--prompt', 'p_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Video description [1–∞ chars] [required]')
 def command() -> None:
     """Seedance 2.0 Mini T2V (video, modellix).

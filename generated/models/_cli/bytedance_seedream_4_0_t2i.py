@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'bytedance/seedream-4.0-t2i',
  'provider': 'modellix',
@@ -51,42 +50,7 @@ SPEC = {'id': 'bytedance/seedream-4.0-t2i',
             'required': ['prompt'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--optimize-prompt-mode', dest='p_optimize_prompt_mode', path=('optimize_prompt_mode',),
-        kind='string', multiple=False, choices=('standard', 'fast'),
-        minimum=None, maximum=None, required=False,
-        default_text='standard', help='Prompt optimization: standard (quality) or fast [default: standard]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Image description (Chinese/English); <600 words recommended [1–10000 chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--sequential-image-generation', dest='p_sequential_image_generation', path=('sequential_image_generation',),
-        kind='string', multiple=False, choices=('auto', 'disabled'),
-        minimum=None, maximum=None, required=False,
-        default_text='disabled', help='Batch mode: auto (up to 15 images) or disabled [default: disabled]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--sequential-image-generation-max-images', dest='p_sequential_image_generation_max_images', path=('sequential_image_generation_max_images',),
-        kind='integer', multiple=False, choices=None,
-        minimum=1, maximum=15, required=False,
-        default_text='5', help='Max images for batch generation (input+generated <= 15) [default: 5]', metavar='INTEGER',
-    ),
-    OptionSpec(
-        flag='--size', dest='p_size', path=('size',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='2048x2048', help=("Image size 'widthxheight'; total pixels 921,600-16,777,216, aspect ratio 1/16-16 [default: "
- '2048x2048]'), metavar='TEXT',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--optimize-prompt-mode', 'p_optimize_prompt_mode', type=vt.Choice(('standard', 'fast')), multiple=False, default=None, metavar=None, help='Prompt optimization: standard (quality) or fast [default: standard]')
 @click.option('--prompt', 'p_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Image description (Chinese/English); <600 words recommended [1–10000 chars] [required]')
 @click.option('--sequential-image-generation', 'p_sequential_image_generation', type=vt.Choice(('auto', 'disabled')), multiple=False, default=None, metavar=None, help='Batch mode: auto (up to 15 images) or disabled [default: disabled]')

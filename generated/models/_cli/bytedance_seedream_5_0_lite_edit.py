@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'bytedance/seedream-5.0-lite-edit',
  'provider': 'modellix',
@@ -58,54 +57,7 @@ SPEC = {'id': 'bytedance/seedream-5.0-lite-edit',
             'required': ['prompt', 'image'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--image', dest='p_image', path=('image',),
-        kind='array', multiple=True, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help=('Input images (URL or Base64), each <=10MB; JPEG/PNG/WEBP/BMP/TIFF/GIF (repeat for several '
- 'values) [1–14 items] [required]'), metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--optimize-prompt-mode', dest='p_optimize_prompt_mode', path=('optimize_prompt_mode',),
-        kind='string', multiple=False, choices=('standard',),
-        minimum=None, maximum=None, required=False,
-        default_text='standard', help='Prompt optimization mode [default: standard]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--output-format', dest='p_output_format', path=('output_format',),
-        kind='string', multiple=False, choices=('jpeg', 'png'),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Output image format (assumed same as 5.0 Lite; excerpt truncated)', metavar=None,
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Image editing instruction (Chinese/English) [1–600 chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--sequential-image-generation', dest='p_sequential_image_generation', path=('sequential_image_generation',),
-        kind='string', multiple=False, choices=('auto', 'disabled'),
-        minimum=None, maximum=None, required=False,
-        default_text='disabled', help='Batch mode: auto or disabled [default: disabled]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--sequential-image-generation-max-images', dest='p_sequential_image_generation_max_images', path=('sequential_image_generation_max_images',),
-        kind='integer', multiple=False, choices=None,
-        minimum=1, maximum=15, required=False,
-        default_text='15', help='Upper limit for batch generation [default: 15]', metavar='INTEGER',
-    ),
-    OptionSpec(
-        flag='--size', dest='p_size', path=('size',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='2048x2048', help="Image size 'widthxheight'; custom 2K/3K resolutions supported [default: 2048x2048]", metavar='TEXT',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--image', 'p_image', type=click.STRING, multiple=True, default=None, metavar='TEXT', help=('Input images (URL or Base64), each <=10MB; JPEG/PNG/WEBP/BMP/TIFF/GIF (repeat for several '
  'values) [1–14 items] [required]'))
 @click.option('--optimize-prompt-mode', 'p_optimize_prompt_mode', type=vt.Choice(('standard',)), multiple=False, default=None, metavar=None, help='Prompt optimization mode [default: standard]')

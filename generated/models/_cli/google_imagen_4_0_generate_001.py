@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'google/imagen-4.0-generate-001',
  'provider': 'modellix',
@@ -37,35 +36,7 @@ SPEC = {'id': 'google/imagen-4.0-generate-001',
             'required': ['prompt'],
             'additionalProperties': True}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--aspect-ratio', dest='p_aspect_ratio', path=('aspectRatio',),
-        kind='string', multiple=False, choices=('1:1', '3:4', '4:3', '9:16', '16:9'),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Image aspect ratio', metavar=None,
-    ),
-    OptionSpec(
-        flag='--person-generation', dest='p_person_generation', path=('personGeneration',),
-        kind='string', multiple=False, choices=('dont_allow', 'allow_adult', 'allow_all'),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Person generation policy', metavar=None,
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Image description [1–∞ chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--sample-count', dest='p_sample_count', path=('sampleCount',),
-        kind='integer', multiple=False, choices=None,
-        minimum=1, maximum=4, required=False,
-        default_text='1', help='Number of images per request [default: 1]', metavar='INTEGER',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--aspect-ratio', 'p_aspect_ratio', type=vt.Choice(('1:1', '3:4', '4:3', '9:16', '16:9')), multiple=False, default=None, metavar=None, help='Image aspect ratio')
 @click.option('--person-generation', 'p_person_generation', type=vt.Choice(('dont_allow', 'allow_adult', 'allow_all')), multiple=False, default=None, metavar=None, help='Person generation policy')
 @click.option('--prompt', 'p_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Image description [1–∞ chars] [required]')

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'google/nano-banana-2',
  'provider': 'modellix',
@@ -43,42 +42,7 @@ SPEC = {'id': 'google/nano-banana-2',
             'required': ['prompt'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--aspect-ratio', dest='p_aspect_ratio', path=('aspectRatio',),
-        kind='string', multiple=False, choices=('1:1',
- '1:4',
- '1:8',
- '2:3',
- '3:2',
- '3:4',
- '4:1',
- '4:3',
- '4:5',
- '5:4',
- '8:1',
- '9:16',
- '16:9',
- '21:9'),
-        minimum=None, maximum=None, required=False,
-        default_text='1:1', help='Image aspect ratio (14 options) [default: 1:1]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--image-size', dest='p_image_size', path=('imageSize',),
-        kind='string', multiple=False, choices=('512', '1K', '2K', '4K'),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Output resolution', metavar=None,
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Image description [1–∞ chars] [required]', metavar='TEXT',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--aspect-ratio', 'p_aspect_ratio', type=vt.Choice(('1:1', '1:4', '1:8', '2:3', '3:2', '3:4', '4:1', '4:3', '4:5', '5:4', '8:1', '9:16', '16:9', '21:9')), multiple=False, default=None, metavar=None, help='Image aspect ratio (14 options) [default: 1:1]')
 @click.option('--image-size', 'p_image_size', type=vt.Choice(('512', '1K', '2K', '4K')), multiple=False, default=None, metavar=None, help='Output resolution')
 @click.option('--prompt', 'p_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Image description [1–∞ chars] [required]')

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'google/nano-banana-2-lite',
  'provider': 'modellix',
@@ -24,17 +23,7 @@ SPEC = {'id': 'google/nano-banana-2-lite',
             'required': ['prompt'],
             'additionalProperties': True}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Image description [1–∞ chars] [required]', metavar='TEXT',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--prompt', 'p_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Image description [1–∞ chars] [required]')
 def command() -> None:
     """Nano Banana 2 Lite (image, modellix).

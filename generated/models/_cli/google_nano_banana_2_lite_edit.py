@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'google/nano-banana-2-lite-edit',
  'provider': 'modellix',
@@ -28,23 +27,7 @@ SPEC = {'id': 'google/nano-banana-2-lite-edit',
             'required': ['prompt', 'image'],
             'additionalProperties': True}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--image', dest='p_image', path=('image',),
-        kind='array', multiple=True, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Input image URLs (repeat for several values) [1–∞ items] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Editing instruction [1–∞ chars] [required]', metavar='TEXT',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--image', 'p_image', type=click.STRING, multiple=True, default=None, metavar='TEXT', help='Input image URLs (repeat for several values) [1–∞ items] [required]')
 @click.option('--prompt', 'p_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Editing instruction [1–∞ chars] [required]')
 def command() -> None:

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'google/nano-banana-pro-edit',
  'provider': 'modellix',
@@ -45,36 +44,7 @@ SPEC = {'id': 'google/nano-banana-pro-edit',
             'required': ['prompt', 'image'],
             'additionalProperties': True}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--aspect-ratio', dest='p_aspect_ratio', path=('aspectRatio',),
-        kind='string', multiple=False, choices=('1:1', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', '16:9', '21:9'),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Aspect ratio (agent-canvas uses 1:1,3:2,2:3,4:3,3:4,16:9,9:16)', metavar=None,
-    ),
-    OptionSpec(
-        flag='--image', dest='p_image', path=('image',),
-        kind='array', multiple=True, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help=('Ordered HTTPS image URLs (agent-canvas requires 2-10) (repeat for several values) [1–10 '
- 'items] [required]'), metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--image-size', dest='p_image_size', path=('imageSize',),
-        kind='string', multiple=False, choices=('1K', '2K', '4K'),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Output resolution', metavar=None,
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Editing instruction [1–∞ chars] [required]', metavar='TEXT',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--aspect-ratio', 'p_aspect_ratio', type=vt.Choice(('1:1', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', '16:9', '21:9')), multiple=False, default=None, metavar=None, help='Aspect ratio (agent-canvas uses 1:1,3:2,2:3,4:3,3:4,16:9,9:16)')
 @click.option('--image', 'p_image', type=click.STRING, multiple=True, default=None, metavar='TEXT', help=('Ordered HTTPS image URLs (agent-canvas requires 2-10) (repeat for several values) [1–10 '
  'items] [required]'))

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'google/veo-3.1-fast-i2v',
  'provider': 'modellix',
@@ -41,47 +40,7 @@ SPEC = {'id': 'google/veo-3.1-fast-i2v',
             'required': ['prompt', 'image'],
             'additionalProperties': True}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--aspect-ratio', dest='p_aspect_ratio', path=('aspectRatio',),
-        kind='string', multiple=False, choices=('16:9', '9:16'),
-        minimum=None, maximum=None, required=False,
-        default_text='16:9', help='Video aspect ratio [default: 16:9]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--duration-seconds', dest='p_duration_seconds', path=('durationSeconds',),
-        kind='string', multiple=False, choices=('4', '6', '8'),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Duration in seconds (string type)', metavar=None,
-    ),
-    OptionSpec(
-        flag='--image', dest='p_image', path=('image',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Starting frame as data URI (data:image/jpeg;base64,...) [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--person-generation', dest='p_person_generation', path=('personGeneration',),
-        kind='string', multiple=False, choices=('allow_adult',),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Person generation policy', metavar=None,
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Video description guiding the animation [1–∞ chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--resolution', dest='p_resolution', path=('resolution',),
-        kind='string', multiple=False, choices=('720p', '1080p', '4k'),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Resolution; 1080p and 4k only for 8-second duration', metavar=None,
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--aspect-ratio', 'p_aspect_ratio', type=vt.Choice(('16:9', '9:16')), multiple=False, default=None, metavar=None, help='Video aspect ratio [default: 16:9]')
 @click.option('--duration-seconds', 'p_duration_seconds', type=vt.Choice(('4', '6', '8')), multiple=False, default=None, metavar=None, help='Duration in seconds (string type)')
 @click.option('--image', 'p_image', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Starting frame as data URI (data:image/jpeg;base64,...) [required]')

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'google/veo-3.1-lite-t2v',
  'provider': 'modellix',
@@ -40,47 +39,7 @@ SPEC = {'id': 'google/veo-3.1-lite-t2v',
             'required': ['prompt'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--aspect-ratio', dest='p_aspect_ratio', path=('aspectRatio',),
-        kind='string', multiple=False, choices=('16:9', '9:16'),
-        minimum=None, maximum=None, required=False,
-        default_text='16:9', help='Video aspect ratio [default: 16:9]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--duration-seconds', dest='p_duration_seconds', path=('durationSeconds',),
-        kind='string', multiple=False, choices=('4', '6', '8'),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Duration in seconds (string type)', metavar=None,
-    ),
-    OptionSpec(
-        flag='--negative-prompt', dest='p_negative_prompt', path=('negativePrompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='What to avoid in the generated video', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--person-generation', dest='p_person_generation', path=('personGeneration',),
-        kind='string', multiple=False, choices=('allow_all',),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Person generation policy', metavar=None,
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Video description text [1–∞ chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--resolution', dest='p_resolution', path=('resolution',),
-        kind='string', multiple=False, choices=('720p', '1080p'),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Video resolution', metavar=None,
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--aspect-ratio', 'p_aspect_ratio', type=vt.Choice(('16:9', '9:16')), multiple=False, default=None, metavar=None, help='Video aspect ratio [default: 16:9]')
 @click.option('--duration-seconds', 'p_duration_seconds', type=vt.Choice(('4', '6', '8')), multiple=False, default=None, metavar=None, help='Duration in seconds (string type)')
 @click.option('--negative-prompt', 'p_negative_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='What to avoid in the generated video')

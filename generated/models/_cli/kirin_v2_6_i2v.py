@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'kirin_v2_6_i2v',
  'provider': 'vtrix',
@@ -36,41 +35,7 @@ SPEC = {'id': 'kirin_v2_6_i2v',
                                               'additionalProperties': False}},
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--image', dest='p_image', path=('image',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Input image URL', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--camera-control', dest='p_camera_control', path=('camera_control',),
-        kind='object', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Camera movement (JSON object)', metavar='JSON',
-    ),
-    OptionSpec(
-        flag='--camera-control.type', dest='p_camera_control__type_', path=('camera_control', 'type'),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Camera movement type', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--camera-control.config', dest='p_camera_control__config', path=('camera_control', 'config'),
-        kind='object', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Camera movement amounts (JSON object)', metavar='JSON',
-    ),
-    OptionSpec(
-        flag='--camera-control.config.horizontal', dest='p_camera_control__config__horizontal', path=('camera_control', 'config', 'horizontal'),
-        kind='number', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Horizontal movement', metavar='NUMBER',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--image', 'p_image', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Input image URL')
 @click.option('--camera-control', 'p_camera_control', type=click.STRING, multiple=False, default=None, metavar='JSON', help='Camera movement (JSON object)')
 @click.option('--camera-control.type', 'p_camera_control__type_', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Camera movement type')

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'kirin_v3_i2v',
  'provider': 'vtrix',
@@ -39,47 +38,7 @@ SPEC = {'id': 'kirin_v3_i2v',
             'additionalProperties': False,
             'required': ['image_url']}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--image-url', dest='p_image_url', path=('image_url',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Input image URL [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='""', help='Motion description prompt [default: ""]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--negative-prompt', dest='p_negative_prompt', path=('negative_prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='""', help='Negative prompt [default: ""]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--resolution', dest='p_resolution', path=('resolution',),
-        kind='string', multiple=False, choices=('480p', '720p', '1080p'),
-        minimum=None, maximum=None, required=False,
-        default_text='720p', help='Output resolution [default: 720p]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--duration', dest='p_duration', path=('duration',),
-        kind='integer', multiple=False, choices=None,
-        minimum=3, maximum=10, required=False,
-        default_text='5', help='Video duration in seconds [default: 5]', metavar='INTEGER',
-    ),
-    OptionSpec(
-        flag='--seed', dest='p_seed', path=('seed',),
-        kind='integer', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='-1', help='Random seed, -1 for random [default: -1]', metavar='INTEGER',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--image-url', 'p_image_url', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Input image URL [required]')
 @click.option('--prompt', 'p_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Motion description prompt [default: ""]')
 @click.option('--negative-prompt', 'p_negative_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Negative prompt [default: ""]')

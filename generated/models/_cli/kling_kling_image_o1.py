@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'kling/kling-image-o1',
  'provider': 'modellix',
@@ -50,41 +49,7 @@ SPEC = {'id': 'kling/kling-image-o1',
             'required': ['prompt'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--aspect-ratio', dest='p_aspect_ratio', path=('aspect_ratio',),
-        kind='string', multiple=False, choices=('16:9', '9:16', '1:1', '4:3', '3:4', '3:2', '2:3', '21:9', 'auto'),
-        minimum=None, maximum=None, required=False,
-        default_text='auto', help='Aspect ratio; auto = intelligent [default: auto]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--images', dest='p_images', path=('images',),
-        kind='array', multiple=True, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Reference image URLs or Base64 (max 10) (repeat for several values) [0–10 items]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--n', dest='p_n', path=('n',),
-        kind='integer', multiple=False, choices=None,
-        minimum=1, maximum=9, required=False,
-        default_text='1', help='Images per request [default: 1]', metavar='INTEGER',
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Image description; reference images via <<<image_1>>> etc. [1–2500 chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--resolution', dest='p_resolution', path=('resolution',),
-        kind='string', multiple=False, choices=('1k', '2k'),
-        minimum=None, maximum=None, required=False,
-        default_text='2k', help='Image resolution [default: 2k]', metavar=None,
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--aspect-ratio', 'p_aspect_ratio', type=vt.Choice(('16:9', '9:16', '1:1', '4:3', '3:4', '3:2', '2:3', '21:9', 'auto')), multiple=False, default=None, metavar=None, help='Aspect ratio; auto = intelligent [default: auto]')
 @click.option('--images', 'p_images', type=click.STRING, multiple=True, default=None, metavar='TEXT', help='Reference image URLs or Base64 (max 10) (repeat for several values) [0–10 items]')
 @click.option('--n', 'p_n', type=vt.IntRange(1, 9), multiple=False, default=None, metavar='INTEGER', help='Images per request [default: 1]')

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'kling/kling-v1.6-mi2v',
  'provider': 'modellix',
@@ -45,47 +44,7 @@ SPEC = {'id': 'kling/kling-v1.6-mi2v',
             'required': ['images', 'prompt'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--aspect-ratio', dest='p_aspect_ratio', path=('aspect_ratio',),
-        kind='string', multiple=False, choices=('16:9', '9:16', '1:1'),
-        minimum=None, maximum=None, required=False,
-        default_text='16:9', help='Video aspect ratio [default: 16:9]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--duration', dest='p_duration', path=('duration',),
-        kind='integer', multiple=False, choices=(5, 10),
-        minimum=None, maximum=None, required=False,
-        default_text='5', help='Video duration in seconds [default: 5]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--images', dest='p_images', path=('images',),
-        kind='array', multiple=True, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='1-4 reference images (URL/Base64) (repeat for several values) [1–4 items] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--mode', dest='p_mode', path=('mode',),
-        kind='string', multiple=False, choices=('std', 'pro'),
-        minimum=None, maximum=None, required=False,
-        default_text='std', help='Generation mode: std or pro [default: std]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--negative-prompt', dest='p_negative_prompt', path=('negative_prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Negative prompt [1–2500 chars]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Video prompt (1-2500 chars) [1–2500 chars] [required]', metavar='TEXT',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--aspect-ratio', 'p_aspect_ratio', type=vt.Choice(('16:9', '9:16', '1:1')), multiple=False, default=None, metavar=None, help='Video aspect ratio [default: 16:9]')
 @click.option('--duration', 'p_duration', type=vt.Choice((5, 10)), multiple=False, default=None, metavar=None, help='Video duration in seconds [default: 5]')
 @click.option('--images', 'p_images', type=click.STRING, multiple=True, default=None, metavar='TEXT', help='1-4 reference images (URL/Base64) (repeat for several values) [1–4 items] [required]')

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'kling/kling-v2.6-i2v',
  'provider': 'modellix',
@@ -52,65 +51,7 @@ SPEC = {'id': 'kling/kling-v2.6-i2v',
             'required': ['image'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--duration', dest='p_duration', path=('duration',),
-        kind='integer', multiple=False, choices=(5, 10),
-        minimum=None, maximum=None, required=False,
-        default_text='5', help='Video duration in seconds [default: 5]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--image', dest='p_image', path=('image',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Starting frame image URL or Base64 [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--image-tail', dest='p_image_tail', path=('image_tail',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Ending frame URL/Base64 (mutually exclusive with motion brush)', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--mode', dest='p_mode', path=('mode',),
-        kind='string', multiple=False, choices=('std', 'pro'),
-        minimum=None, maximum=None, required=False,
-        default_text='std', help='Generation mode: std or pro [default: std]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--negative-prompt', dest='p_negative_prompt', path=('negative_prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Negative prompt [1–2500 chars]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Video generation prompt [1–2500 chars]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--sound', dest='p_sound', path=('sound',),
-        kind='string', multiple=False, choices=('on', 'off'),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Audio generation switch (V2.6)', metavar=None,
-    ),
-    OptionSpec(
-        flag='--static-mask', dest='p_static_mask', path=('static_mask',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Static mask image for motion brush (exclusive with image_tail)', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--voice-list', dest='p_voice_list', path=('voice_list',),
-        kind='array', multiple=True, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Voice ID list for audio (V2.6), 1-10 (repeat for several values) [1–10 items]', metavar='TEXT',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--duration', 'p_duration', type=vt.Choice((5, 10)), multiple=False, default=None, metavar=None, help='Video duration in seconds [default: 5]')
 @click.option('--image', 'p_image', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Starting frame image URL or Base64 [required]')
 @click.option('--image-tail', 'p_image_tail', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Ending frame URL/Base64 (mutually exclusive with motion brush)')

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'kling/kling-v2-t2i',
  'provider': 'modellix',
@@ -49,41 +48,7 @@ SPEC = {'id': 'kling/kling-v2-t2i',
             'required': ['prompt'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--aspect-ratio', dest='p_aspect_ratio', path=('aspect_ratio',),
-        kind='string', multiple=False, choices=('16:9', '9:16', '1:1', '4:3', '3:4', '3:2', '2:3', '21:9'),
-        minimum=None, maximum=None, required=False,
-        default_text='16:9', help='Image aspect ratio [default: 16:9]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--n', dest='p_n', path=('n',),
-        kind='integer', multiple=False, choices=None,
-        minimum=1, maximum=9, required=False,
-        default_text='1', help='Images per request [default: 1]', metavar='INTEGER',
-    ),
-    OptionSpec(
-        flag='--negative-prompt', dest='p_negative_prompt', path=('negative_prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Negative prompt [1–2500 chars]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Image description (Chinese/English) [1–2500 chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--resolution', dest='p_resolution', path=('resolution',),
-        kind='string', multiple=False, choices=('1k', '2k'),
-        minimum=None, maximum=None, required=False,
-        default_text='1k', help='Image resolution (V2 supports 1k and 2k) [default: 1k]', metavar=None,
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--aspect-ratio', 'p_aspect_ratio', type=vt.Choice(('16:9', '9:16', '1:1', '4:3', '3:4', '3:2', '2:3', '21:9')), multiple=False, default=None, metavar=None, help='Image aspect ratio [default: 16:9]')
 @click.option('--n', 'p_n', type=vt.IntRange(1, 9), multiple=False, default=None, metavar='INTEGER', help='Images per request [default: 1]')
 @click.option('--negative-prompt', 'p_negative_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Negative prompt [1–2500 chars]')

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'kling/kling-video-o1',
  'provider': 'modellix',
@@ -57,66 +56,7 @@ SPEC = {'id': 'kling/kling-video-o1',
             'required': ['prompt'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--aspect-ratio', dest='p_aspect_ratio', path=('aspect_ratio',),
-        kind='string', multiple=False, choices=('16:9', '9:16', '1:1'),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Video aspect ratio', metavar=None,
-    ),
-    OptionSpec(
-        flag='--duration', dest='p_duration', path=('duration',),
-        kind='integer', multiple=False, choices=(5, 10),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Without videos only 5 or 10 supported in production', metavar=None,
-    ),
-    OptionSpec(
-        flag='--images', dest='p_images', path=('images',),
-        kind='array', multiple=True, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Optional reference images (URL/Base64) (repeat for several values) [1–∞ items]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--mode', dest='p_mode', path=('mode',),
-        kind='string', multiple=False, choices=('std', 'pro'),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Generation mode', metavar=None,
-    ),
-    OptionSpec(
-        flag='--multi-shot', dest='p_multi_shot', path=('multi_shot',),
-        kind='boolean', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='false', help='Enable intelligent multi-shot generation [default: false]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Video generation prompt [1–2500 chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--shot-type', dest='p_shot_type', path=('shot_type',),
-        kind='string', multiple=False, choices=('intelligence',),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Required when multi_shot=true', metavar=None,
-    ),
-    OptionSpec(
-        flag='--sound', dest='p_sound', path=('sound',),
-        kind='string', multiple=False, choices=('on', 'off'),
-        minimum=None, maximum=None, required=False,
-        default_text='off', help='Audio generation switch; must be off with videos [default: off]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--videos', dest='p_videos', path=('videos',),
-        kind='array', multiple=True, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help=('Optional reference video (exactly 1); when provided sound must be off and duration omitted '
- '(repeat for several values) [1–1 items]'), metavar='TEXT',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--aspect-ratio', 'p_aspect_ratio', type=vt.Choice(('16:9', '9:16', '1:1')), multiple=False, default=None, metavar=None, help='Video aspect ratio')
 @click.option('--duration', 'p_duration', type=vt.Choice((5, 10)), multiple=False, default=None, metavar=None, help='Without videos only 5 or 10 supported in production')
 @click.option('--images', 'p_images', type=click.STRING, multiple=True, default=None, metavar='TEXT', help='Optional reference images (URL/Base64) (repeat for several values) [1–∞ items]')

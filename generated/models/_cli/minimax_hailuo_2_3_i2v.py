@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'minimax/hailuo-2.3-i2v',
  'provider': 'modellix',
@@ -47,48 +46,7 @@ SPEC = {'id': 'minimax/hailuo-2.3-i2v',
             'required': ['first_frame_image'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--duration', dest='p_duration', path=('duration',),
-        kind='integer', multiple=False, choices=(6, 10),
-        minimum=None, maximum=None, required=False,
-        default_text='6', help='Duration seconds; 10s only at 768P [default: 6]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--fast-pretreatment', dest='p_fast_pretreatment', path=('fast_pretreatment',),
-        kind='boolean', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='false', help='Fast pretreatment (only with prompt_optimizer=true) [default: false]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--first-frame-image', dest='p_first_frame_image', path=('first_frame_image',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help=('First frame URL or Base64 data URL (JPG/PNG/WebP <20MB, short side >300px, AR 2:5-5:2) [1–∞ '
- 'chars] [required]'), metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Video description; 15 camera control instructions supported [1–2000 chars]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt-optimizer', dest='p_prompt_optimizer', path=('prompt_optimizer',),
-        kind='boolean', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='true', help='Automatic prompt optimization [default: true]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--resolution', dest='p_resolution', path=('resolution',),
-        kind='string', multiple=False, choices=('768P', '1080P'),
-        minimum=None, maximum=None, required=False,
-        default_text='768P', help='Resolution; 10s only 768P [default: 768P]', metavar=None,
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--duration', 'p_duration', type=vt.Choice((6, 10)), multiple=False, default=None, metavar=None, help='Duration seconds; 10s only at 768P [default: 6]')
 @click.option('--fast-pretreatment/--no-fast-pretreatment', 'p_fast_pretreatment', default=None, help='Fast pretreatment (only with prompt_optimizer=true) [default: false]')
 @click.option('--first-frame-image', 'p_first_frame_image', type=click.STRING, multiple=False, default=None, metavar='TEXT', help=('First frame URL or Base64 data URL (JPG/PNG/WebP <20MB, short side >300px, AR 2:5-5:2) [1–∞ '

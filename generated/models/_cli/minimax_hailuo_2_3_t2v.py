@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'minimax/hailuo-2.3-t2v',
  'provider': 'modellix',
@@ -41,41 +40,7 @@ SPEC = {'id': 'minimax/hailuo-2.3-t2v',
             'required': ['prompt'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--duration', dest='p_duration', path=('duration',),
-        kind='integer', multiple=False, choices=(6, 10),
-        minimum=None, maximum=None, required=False,
-        default_text='6', help='Duration seconds; 10s only at 768P [default: 6]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--fast-pretreatment', dest='p_fast_pretreatment', path=('fast_pretreatment',),
-        kind='boolean', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='false', help='Fast pretreatment (only with prompt_optimizer=true) [default: false]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Video description; supports camera instructions [1–2000 chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt-optimizer', dest='p_prompt_optimizer', path=('prompt_optimizer',),
-        kind='boolean', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='true', help='Automatic prompt optimization [default: true]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--resolution', dest='p_resolution', path=('resolution',),
-        kind='string', multiple=False, choices=('768P', '1080P'),
-        minimum=None, maximum=None, required=False,
-        default_text='768P', help='Resolution; 10s only 768P [default: 768P]', metavar=None,
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--duration', 'p_duration', type=vt.Choice((6, 10)), multiple=False, default=None, metavar=None, help='Duration seconds; 10s only at 768P [default: 6]')
 @click.option('--fast-pretreatment/--no-fast-pretreatment', 'p_fast_pretreatment', default=None, help='Fast pretreatment (only with prompt_optimizer=true) [default: false]')
 @click.option('--prompt', 'p_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Video description; supports camera instructions [1–2000 chars] [required]')

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'minimax/minimax-t2v-01',
  'provider': 'modellix',
@@ -36,35 +35,7 @@ SPEC = {'id': 'minimax/minimax-t2v-01',
             'required': ['prompt'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--duration', dest='p_duration', path=('duration',),
-        kind='integer', multiple=False, choices=(6,),
-        minimum=None, maximum=None, required=False,
-        default_text='6', help='Fixed 6 seconds [default: 6]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Video description; no camera instructions [1–2000 chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt-optimizer', dest='p_prompt_optimizer', path=('prompt_optimizer',),
-        kind='boolean', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text='true', help='Automatic prompt optimization [default: true]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--resolution', dest='p_resolution', path=('resolution',),
-        kind='string', multiple=False, choices=('720P',),
-        minimum=None, maximum=None, required=False,
-        default_text='720P', help='Fixed 720P [default: 720P]', metavar=None,
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--duration', 'p_duration', type=vt.Choice((6,)), multiple=False, default=None, metavar=None, help='Fixed 6 seconds [default: 6]')
 @click.option('--prompt', 'p_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Video description; no camera instructions [1–2000 chars] [required]')
 @click.option('--prompt-optimizer/--no-prompt-optimizer', 'p_prompt_optimizer', default=None, help='Automatic prompt optimization [default: true]')

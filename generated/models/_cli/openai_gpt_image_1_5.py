@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'openai/gpt-image-1.5',
  'provider': 'modellix',
@@ -37,35 +36,7 @@ SPEC = {'id': 'openai/gpt-image-1.5',
             'required': ['prompt'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--background', dest='p_background', path=('background',),
-        kind='string', multiple=False, choices=('transparent', 'opaque', 'auto'),
-        minimum=None, maximum=None, required=False,
-        default_text='auto', help='Background: transparent (png/webp), opaque, auto [default: auto]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Image description (up to 32,000 chars) [1–32000 chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--quality', dest='p_quality', path=('quality',),
-        kind='string', multiple=False, choices=('low', 'medium', 'high'),
-        minimum=None, maximum=None, required=False,
-        default_text='low', help='Quality: low (default), medium, high [default: low]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--size', dest='p_size', path=('size',),
-        kind='string', multiple=False, choices=('1024x1024', '1536x1024', '1024x1536'),
-        minimum=None, maximum=None, required=False,
-        default_text='1024x1024', help='Preset resolutions only [default: 1024x1024]', metavar=None,
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--background', 'p_background', type=vt.Choice(('transparent', 'opaque', 'auto')), multiple=False, default=None, metavar=None, help='Background: transparent (png/webp), opaque, auto [default: auto]')
 @click.option('--prompt', 'p_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Image description (up to 32,000 chars) [1–32000 chars] [required]')
 @click.option('--quality', 'p_quality', type=vt.Choice(('low', 'medium', 'high')), multiple=False, default=None, metavar=None, help='Quality: low (default), medium, high [default: low]')

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'openai/gpt-image-1.5-edit',
  'provider': 'modellix',
@@ -50,53 +49,7 @@ SPEC = {'id': 'openai/gpt-image-1.5-edit',
             'required': ['images', 'prompt'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--background', dest='p_background', path=('background',),
-        kind='string', multiple=False, choices=('transparent', 'opaque', 'auto'),
-        minimum=None, maximum=None, required=False,
-        default_text='auto', help='Background: transparent (png/webp), opaque, auto [default: auto]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--images', dest='p_images', path=('images',),
-        kind='array', multiple=True, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Input image HTTPS URL(s), 1-16 (repeat for several values) [1–16 items] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--input-fidelity', dest='p_input_fidelity', path=('input_fidelity',),
-        kind='string', multiple=False, choices=('low', 'high'),
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Input fidelity control (values per agent-canvas adapter: low/high)', metavar=None,
-    ),
-    OptionSpec(
-        flag='--mask', dest='p_mask', path=('mask',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Optional mask image URL (per agent-canvas adapter)', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Desired edits (up to 32,000 chars) [1–32000 chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--quality', dest='p_quality', path=('quality',),
-        kind='string', multiple=False, choices=('low', 'medium', 'high'),
-        minimum=None, maximum=None, required=False,
-        default_text='low', help='Quality: low (default), medium, high [default: low]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--size', dest='p_size', path=('size',),
-        kind='string', multiple=False, choices=('1024x1024', '1536x1024', '1024x1536'),
-        minimum=None, maximum=None, required=False,
-        default_text='1024x1024', help='Preset resolutions only [default: 1024x1024]', metavar=None,
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--background', 'p_background', type=vt.Choice(('transparent', 'opaque', 'auto')), multiple=False, default=None, metavar=None, help='Background: transparent (png/webp), opaque, auto [default: auto]')
 @click.option('--images', 'p_images', type=click.STRING, multiple=True, default=None, metavar='TEXT', help='Input image HTTPS URL(s), 1-16 (repeat for several values) [1–16 items] [required]')
 @click.option('--input-fidelity', 'p_input_fidelity', type=vt.Choice(('low', 'high')), multiple=False, default=None, metavar=None, help='Input fidelity control (values per agent-canvas adapter: low/high)')

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'openai/gpt-image-2-edit',
  'provider': 'modellix',
@@ -43,35 +42,7 @@ SPEC = {'id': 'openai/gpt-image-2-edit',
             'required': ['images', 'prompt'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--images', dest='p_images', path=('images',),
-        kind='array', multiple=True, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Input image HTTPS URL(s), 1-16 (repeat for several values) [1–16 items] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Desired edits (up to 32,000 chars) [1–32000 chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--quality', dest='p_quality', path=('quality',),
-        kind='string', multiple=False, choices=('low', 'medium', 'high'),
-        minimum=None, maximum=None, required=False,
-        default_text='low', help='Quality: low (default), medium, high [default: low]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--size', dest='p_size', path=('size',),
-        kind='string', multiple=False, choices=('1024x1024', '1536x1024', '1024x1536', '2048x2048', '2048x1152', '3840x2160', '2160x3840'),
-        minimum=None, maximum=None, required=False,
-        default_text='1024x1024', help='Output size incl. 2K/4K presets [default: 1024x1024]', metavar=None,
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--images', 'p_images', type=click.STRING, multiple=True, default=None, metavar='TEXT', help='Input image HTTPS URL(s), 1-16 (repeat for several values) [1–16 items] [required]')
 @click.option('--prompt', 'p_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Desired edits (up to 32,000 chars) [1–32000 chars] [required]')
 @click.option('--quality', 'p_quality', type=vt.Choice(('low', 'medium', 'high')), multiple=False, default=None, metavar=None, help='Quality: low (default), medium, high [default: low]')

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'openai/whisper-1',
  'provider': 'modellix',
@@ -22,17 +21,7 @@ SPEC = {'id': 'openai/whisper-1',
             'required': ['url'],
             'additionalProperties': True}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--url', dest='p_url', path=('url',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Public audio URL to transcribe [required]', metavar='TEXT',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--url', 'p_url', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Public audio URL to transcribe [required]')
 def command() -> None:
     """whisper-1 (audio, modellix).

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'spark_dance_v2_0',
  'provider': 'vtrix',
@@ -36,29 +35,7 @@ SPEC = {'id': 'spark_dance_v2_0',
                                                  'additionalProperties': False}}},
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Text prompt', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--duration', dest='p_duration', path=('duration',),
-        kind='integer', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Video duration in seconds', metavar='INTEGER',
-    ),
-    OptionSpec(
-        flag='--content', dest='p_content', path=('content',),
-        kind='array', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Multimodal content items (JSON array)', metavar='JSON',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--prompt', 'p_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Text prompt')
 @click.option('--duration', 'p_duration', type=click.STRING, multiple=False, default=None, metavar='INTEGER', help='Video duration in seconds')
 @click.option('--content', 'p_content', type=click.STRING, multiple=False, default=None, metavar='JSON', help='Multimodal content items (JSON array)')

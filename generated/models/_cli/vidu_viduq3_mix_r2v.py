@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'vidu/viduq3-mix-r2v',
  'provider': 'modellix',
@@ -44,47 +43,7 @@ SPEC = {'id': 'vidu/viduq3-mix-r2v',
             'required': ['prompt', 'reference_images'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--aspect-ratio', dest='p_aspect_ratio', path=('aspect_ratio',),
-        kind='string', multiple=False, choices=('16:9', '9:16', '1:1'),
-        minimum=None, maximum=None, required=False,
-        default_text='16:9', help='Aspect ratio [default: 16:9]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--duration', dest='p_duration', path=('duration',),
-        kind='integer', multiple=False, choices=None,
-        minimum=1, maximum=16, required=False,
-        default_text='5', help='Video duration in seconds [default: 5]', metavar='INTEGER',
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Video description [1–5000 chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--reference-images', dest='p_reference_images', path=('reference_images',),
-        kind='array', multiple=True, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='1-7 subject images (URL or base64 data URI) (repeat for several values) [1–7 items] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--resolution', dest='p_resolution', path=('resolution',),
-        kind='string', multiple=False, choices=('720p', '1080p'),
-        minimum=None, maximum=None, required=False,
-        default_text='720p', help='Resolution (720p/1080p only) [default: 720p]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--seed', dest='p_seed', path=('seed',),
-        kind='integer', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Random seed', metavar='INTEGER',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--aspect-ratio', 'p_aspect_ratio', type=vt.Choice(('16:9', '9:16', '1:1')), multiple=False, default=None, metavar=None, help='Aspect ratio [default: 16:9]')
 @click.option('--duration', 'p_duration', type=vt.IntRange(1, 16), multiple=False, default=None, metavar='INTEGER', help='Video duration in seconds [default: 5]')
 @click.option('--prompt', 'p_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Video description [1–5000 chars] [required]')

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'vidu/viduq3-pro-fl2v',
  'provider': 'modellix',
@@ -42,47 +41,7 @@ SPEC = {'id': 'vidu/viduq3-pro-fl2v',
             'required': ['first_frame_image', 'last_frame_image'],
             'additionalProperties': False}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--duration', dest='p_duration', path=('duration',),
-        kind='integer', multiple=False, choices=None,
-        minimum=1, maximum=16, required=False,
-        default_text='5', help='Video duration in seconds [default: 5]', metavar='INTEGER',
-    ),
-    OptionSpec(
-        flag='--first-frame-image', dest='p_first_frame_image', path=('first_frame_image',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Opening frame (URL or base64 data URI) [1–∞ chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--last-frame-image', dest='p_last_frame_image', path=('last_frame_image',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Closing frame (URL or base64 data URI) [1–∞ chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Transition description [1–5000 chars]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--resolution', dest='p_resolution', path=('resolution',),
-        kind='string', multiple=False, choices=('540p', '720p', '1080p'),
-        minimum=None, maximum=None, required=False,
-        default_text='720p', help='Video resolution [default: 720p]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--seed', dest='p_seed', path=('seed',),
-        kind='integer', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Random seed', metavar='INTEGER',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--duration', 'p_duration', type=vt.IntRange(1, 16), multiple=False, default=None, metavar='INTEGER', help='Video duration in seconds [default: 5]')
 @click.option('--first-frame-image', 'p_first_frame_image', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Opening frame (URL or base64 data URI) [1–∞ chars] [required]')
 @click.option('--last-frame-image', 'p_last_frame_image', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Closing frame (URL or base64 data URI) [1–∞ chars] [required]')

@@ -7,7 +7,6 @@ import click
 
 from vtrix.cli import types as vt
 from vtrix.cli.modelcmd import model_command
-from vtrix.cli.optionspec import OptionSpec
 
 SPEC = {'id': 'vidu/viduq3-pro-i2v',
  'provider': 'modellix',
@@ -38,41 +37,7 @@ SPEC = {'id': 'vidu/viduq3-pro-i2v',
             'required': ['first_frame_image'],
             'additionalProperties': True}}
 
-OPTIONS = (
-    OptionSpec(
-        flag='--duration', dest='p_duration', path=('duration',),
-        kind='integer', multiple=False, choices=None,
-        minimum=1, maximum=16, required=False,
-        default_text='5', help='Video duration in seconds [default: 5]', metavar='INTEGER',
-    ),
-    OptionSpec(
-        flag='--first-frame-image', dest='p_first_frame_image', path=('first_frame_image',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=True,
-        default_text=None, help='Starting frame image URL or base64 data URI [1–∞ chars] [required]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--prompt', dest='p_prompt', path=('prompt',),
-        kind='string', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Motion description [1–5000 chars]', metavar='TEXT',
-    ),
-    OptionSpec(
-        flag='--resolution', dest='p_resolution', path=('resolution',),
-        kind='string', multiple=False, choices=('540p', '720p', '1080p'),
-        minimum=None, maximum=None, required=False,
-        default_text='720p', help='Video resolution [default: 720p]', metavar=None,
-    ),
-    OptionSpec(
-        flag='--seed', dest='p_seed', path=('seed',),
-        kind='integer', multiple=False, choices=None,
-        minimum=None, maximum=None, required=False,
-        default_text=None, help='Random seed', metavar='INTEGER',
-    ),
-)
-
-
-@model_command(SPEC, OPTIONS)
+@model_command(SPEC)
 @click.option('--duration', 'p_duration', type=vt.IntRange(1, 16), multiple=False, default=None, metavar='INTEGER', help='Video duration in seconds [default: 5]')
 @click.option('--first-frame-image', 'p_first_frame_image', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Starting frame image URL or base64 data URI [1–∞ chars] [required]')
 @click.option('--prompt', 'p_prompt', type=click.STRING, multiple=False, default=None, metavar='TEXT', help='Motion description [1–5000 chars]')

@@ -46,10 +46,8 @@ def invoke(
 
     from vtrix import registry
     from vtrix.cli.context import Globals
-    from vtrix.client import unchecked_spec
     from vtrix.errors import Problem, ValidationFailed
     from vtrix.params import load_body
-    from vtrix.validate import validate
 
     g = ctx.find_object(Globals) or Globals()
     if body is None and body_file is None:
@@ -63,16 +61,10 @@ def invoke(
     client = client_for(
         ctx, require_key=not g.dry_run, provider=registry.provider_of(model_slug), api_key=api_key
     )
-    spec, model_cls = client.resolve(model_slug)
+    request, spec = client.prepare(model_slug, params)
     reporter = Reporter(quiet=g.quiet)
-    if spec is None:
+    if not spec.schema.get("properties") and spec.schema.get("additionalProperties"):
         reporter.warn(f"{model_slug}: no parameter spec is published; the body is sent as given")
-        spec = unchecked_spec(model_slug, registry.provider_of(model_slug))
-    else:
-        found = validate(params, spec.schema, model_cls)
-        if found:
-            raise ValidationFailed(model_slug, found)
-    request = client.provider(spec.provider).prepare_submit(spec, params)
     if g.dry_run:
         emit(f"[dry-run] {request.method} {request.path}")
         emit(request.body_json())

@@ -127,17 +127,19 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def model_command(
-    spec: dict[str, Any],
-    options: tuple[OptionSpec, ...] | list[OptionSpec],
-) -> Callable[[Callable[..., Any]], click.Command]:
-    """Decorator for a generated command function: adds run options, wires execution."""
+def model_command(spec: dict[str, Any]) -> Callable[[Callable[..., Any]], click.Command]:
+    """Decorator for a generated command function: adds run options, wires execution.
+
+    The option specs (dest -> wire path) are derived from ``spec`` only when the command
+    runs, so ``--help`` does no work beyond the explicit ``click.option`` decorators.
+    """
 
     def wrap(f: Callable[..., Any]) -> click.Command:
         def callback(**values: Any) -> None:
             from vtrix.cli.run import execute
 
-            execute(click.get_current_context(), spec["id"], spec, list(options), values)
+            options = option_specs(spec["schema"])
+            execute(click.get_current_context(), spec["id"], spec, options, values)
 
         callback.__doc__ = f.__doc__
         cmd = click.command(

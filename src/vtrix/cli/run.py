@@ -124,18 +124,7 @@ def execute(
         if opt.kind == "boolean":
             builder.add_value(opt.path, bool(value), opt.flag)
         elif opt.multiple:
-            from vtrix.params import coerce, schema_at
-
-            sub = schema_at(schema, opt.path) or {}
-            items, bad = [], False
-            for text in value:
-                item, problem = coerce(text, sub.get("items"), opt.wire)
-                if problem:
-                    builder.problems.append(problem)
-                    bad = True
-                items.append(item)
-            if not bad:
-                builder.add_value(opt.path, items, opt.flag)
+            builder.add_texts(opt.path, list(value), opt.flag)
         else:
             builder.add_text(opt.path, value, opt.flag)
     problems: list[Problem] = list(builder.problems)
