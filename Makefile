@@ -10,8 +10,8 @@ help:
 	@echo "make demo             run the README example end to end on a local sandbox"
 	@echo "make test             lint, type checks, generated-code freshness and the test suite"
 	@echo "make specs            fetch catalogs and specs from the gateways into specs/ (report changes)"
-	@echo "make generate         regenerate generated/ from specs/"
-	@echo "make check-generated  fail if generated/ is stale"
+	@echo "make generate         regenerate src/vtrix/models/ and docs/models/ from specs/"
+	@echo "make check-generated  fail if the generated code is stale"
 	@echo "make bench            run the benchmark suite (bench/RESULTS.md)"
 
 $(STAMP): pyproject.toml

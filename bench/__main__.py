@@ -57,10 +57,9 @@ SEED_PARAMS = [
 ]
 # Runs vtrix with vtrix.models pointing at another generated tree (the 1,000-model catalog).
 LAUNCH = """
-import sys, types
-root = sys.argv.pop(1)
-for name, path in (("vtrix.models", root), ("vtrix.models._cli", root + "/_cli")):
-    m = types.ModuleType(name); m.__path__ = [path]; sys.modules[name] = m
+import sys
+import vtrix.models
+vtrix.models.__path__[:] = [sys.argv.pop(1)]
 from vtrix.cli.main import main
 main()
 """
@@ -100,12 +99,12 @@ def versus(
 
 
 def codegen_seconds(specs: Path, reps: int = 3) -> float:
-    out = Path(tempfile.mkdtemp()) / "generated"
+    out = Path(tempfile.mkdtemp())
     times = []
     for _ in range(reps):
         start = time.perf_counter()
         subprocess.run(
-            [PY, "-m", "codegen", "generate", "--specs", str(specs), "--out", str(out)],
+            [PY, "-m", "codegen", "generate", "--specs", str(specs), "--root", str(out)],
             check=True,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -180,7 +179,7 @@ def main() -> int:
         "reps": REPS,
         "cpus": os.cpu_count(),
     }
-    compile_tree(ROOT / "src", ROOT / "generated")
+    compile_tree(ROOT / "src")
     print("start-up against `python -c 'import click'`…", file=sys.stderr)
     results["help"] = versus([*vt, "--help"], FLOOR)
     results["run_help"] = versus([*vt, "run", "--help"], FLOOR)
@@ -191,15 +190,15 @@ def main() -> int:
     synth = Path(tempfile.mkdtemp()) / "specs"
     write_specs(synth, 1000)
     results["codegen_1000_s"] = codegen_seconds(synth, reps=1)
-    big = Path(tempfile.mkdtemp()) / "generated"
+    big = Path(tempfile.mkdtemp())
     subprocess.run(
-        [PY, "-m", "codegen", "generate", "--specs", str(synth), "--out", str(big)],
+        [PY, "-m", "codegen", "generate", "--specs", str(synth), "--root", str(big)],
         check=True,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
     )
     compile_tree(big)
-    launch = [PY, "-c", LAUNCH, str(big / "models")]
+    launch = [PY, "-c", LAUNCH, str(big / "src" / "vtrix" / "models")]
     results["help_1000"] = versus([*launch, "--help"], FLOOR)
     results["run_help_1000"] = versus([*launch, "run", "--help"], FLOOR)
     results["model_help_1000"] = versus([*launch, "run", "synth_model_0000", "--help"], FLOOR)

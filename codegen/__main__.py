@@ -12,12 +12,18 @@ ROOT = Path(__file__).resolve().parent.parent
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m codegen")
     sub = parser.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("generate", help="specs/ -> generated/")
-    p.add_argument("--specs", type=Path, default=ROOT / "specs")
-    p.add_argument("--out", type=Path, default=ROOT / "generated")
-    p = sub.add_parser("check", help="fail if generated/ is stale")
-    p.add_argument("--specs", type=Path, default=ROOT / "specs")
-    p.add_argument("--out", type=Path, default=ROOT / "generated")
+    for name, text in (
+        ("generate", "specs/ -> src/vtrix/models/ and docs/models/"),
+        ("check", "fail if the generated code is stale"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--specs", type=Path, default=ROOT / "specs")
+        p.add_argument(
+            "--root",
+            type=Path,
+            default=ROOT,
+            help="where src/vtrix/models/ and docs/models/ are (default: this repository)",
+        )
     p = sub.add_parser("fetch", help="gateways -> specs/, with a change report")
     p.add_argument("--specs", type=Path, default=ROOT / "specs")
     p = sub.add_parser("seed", help="../shared/catalogs -> specs/")
@@ -31,11 +37,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "generate":
             from codegen.main import generate_command
 
-            return generate_command(args.specs, args.out)
+            return generate_command(args.specs, args.root)
         if args.cmd == "check":
             from codegen.main import check_command
 
-            return check_command(args.specs, args.out)
+            return check_command(args.specs, args.root)
         if args.cmd == "fetch":
             from codegen.fetch import fetch_command
 

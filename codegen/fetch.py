@@ -96,7 +96,7 @@ def fetch_command(specs_dir: Path) -> int:
         {str(m.get("id")) for m in snap.vtrix_catalog}
         | {str(m.get("slug")) for m in snap.modellix_catalog},
     )
-    replace_tree(specs_dir, files, keep=("provenance.json",))
+    replace_tree(specs_dir, files, keep=("provenance.json", "module-names.json"))
     print(f"wrote {len(files)} files to {specs_dir}")
     print(format_report(changes))
     return 0

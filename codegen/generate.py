@@ -1,239 +1,134 @@
-"""``python -m codegen generate``: specs/ -> generated/.
+"""``python -m codegen generate``: specs/ -> the generated package and docs.
 
-specs/ is read and normalised (by the runtime's normaliser); datamodel-code-generator turns
-every model's schema into a pydantic ``Params`` module in one in-process call; Jinja2
-templates add typed functions, a click command module, the index and the docs. Every Python
-file is parsed and compiled before generated/ is replaced as a whole.
+Layers: specs/ is read and normalised by the runtime's normaliser (parse); each model gets a
+:class:`~codegen.model.GenModel` from the one namer and the model description (model);
+datamodel-code-generator writes the pydantic classes and Jinja2 templates, one per output
+file, write the rest (render); ruff formats every Python file and each is compiled before
+anything is swapped in (format).
+
+Output, relative to the repository root::
+
+    src/vtrix/models/__init__.py       lazy attribute access to the model modules
+    src/vtrix/models/<module>.py       Params, TypedDicts, typed submit/run
+    src/vtrix/models/_specs/<module>.json  the normalised spec (read by the registry; no
+                                       click, no pydantic)
+    src/vtrix/models/_index.tsv        every known model, one row a line
+    src/vtrix/models/_snapshot.json    the wire snapshot, for `vtrix sandbox` when installed
+    docs/models/index.md, <module>.md  the catalog
 """
 
 from __future__ import annotations
 
-import ast
 import json
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codegen.format import check_compiles, format_python
+from codegen.model import GenModel, build_model
+from codegen.pydantic_gen import ParamsCode, batches, generate_batch
 from codegen.render import environment
-from vtrix.cli.modelcmd import click_type
-from vtrix.cli.optionspec import OptionSpec, option_specs
-from vtrix.spec.names import dedupe, python_name
-from vtrix.spec.normalise import ModelSpec, SpecError
+from vtrix.spec.describe import FieldInfo, clean_text, default_text, fields
+from vtrix.spec.names import assign_module_names
+from vtrix.spec.normalise import ModelSpec, SpecError, summary_line
 from vtrix.spec.snapshot import Snapshot, load_snapshot, normalise_snapshot
 
 GENERATOR = "vtrix codegen"
+MODELS_DIR = "src/vtrix/models"
+DOCS_DIR = "docs/models"
+OUTPUT_DIRS = (MODELS_DIR, DOCS_DIR)
+LOCK_FILE = "module-names.json"
+# Imports every model module has, besides what datamodel-code-generator asks for.
+BASE_IMPORTS: dict[str, set[str]] = {
+    "typing": {"Any", "Literal"},
+    "typing_extensions": {"Required", "TypedDict"},
+    "vtrix": {"typed as _typed"},
+    "vtrix.client": {"Client", "Result", "Task"},
+}
 
 
-@dataclass
-class Arg:
-    """One keyword argument of the typed functions."""
-
-    name: str
-    wire: str
-    annotation: str
-    required: bool
-    doc: str
-
-
-@dataclass
-class Model:
-    spec: ModelSpec
-    module: str
-    source: str
-    args: list[Arg]
-    options: list[OptionSpec]
-
-
-def module_names(specs: list[ModelSpec]) -> list[str]:
-    """Deterministic, unique, safe module names, in the order of ``specs``."""
-    return dedupe(python_name(s.id.replace("/", "_"), fallback="model") for s in specs)
-
-
-def py_type(schema: dict[str, Any]) -> str:
-    if "enum" in schema:
-        return "Literal[" + ", ".join(repr(v) for v in schema["enum"]) + "]"
-    kind = schema["type"]
-    if kind == "array":
-        items = schema.get("items")
-        return f"list[{py_type(items)}]" if items else "list[Any]"
-    return {
-        "string": "str",
-        "integer": "int",
-        "number": "float",
-        "boolean": "bool",
-        "object": "dict[str, Any]",
-    }[kind]
-
-
-def arg_doc(schema: dict[str, Any]) -> str:
-    from vtrix.validate import describe_expected
-
-    parts = [" ".join(str(schema.get("description", "")).split())]
-    parts.append(f"({describe_expected(schema)}")
-    if "default" in schema:
-        parts[-1] += f"; server default {json.dumps(schema['default'])}"
-    parts[-1] += ")"
-    return " ".join(p for p in parts if p)
-
-
-def build_args(schema: dict[str, Any]) -> list[Arg]:
-    props = schema.get("properties", {})
-    names = dedupe(python_name(w) for w in props)
-    required = set(schema.get("required", []))
-    return [
-        Arg(name=n, wire=w, annotation=py_type(s), required=w in required, doc=arg_doc(s))
-        for (w, s), n in zip(props.items(), names, strict=True)
-    ]
-
-
-def type_expr(opt: OptionSpec) -> str:
-    """The Python expression of an option's click type (mirrors modelcmd.click_type)."""
-    t = click_type(opt)
-    name = type(t).__name__
-    if name == "Choice":
-        return f"vt.Choice({tuple(opt.choices or ())!r})"
-    if name in ("IntRange", "FloatRange"):
-        return f"vt.{name}({opt.minimum!r}, {opt.maximum!r})"
-    return "click.STRING"
-
-
-def source_path(spec: ModelSpec) -> str:
-    return f"specs/{spec.provider}/{spec.id}.json"
-
-
-def generator_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """The schema handed to datamodel-code-generator: the checked subset minus annotations
-    that do not change validation."""
-    out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key in ("title", "examples"):
-            continue
-        if key == "properties":
-            value = {k: generator_schema(v) for k, v in value.items()}
-        elif key == "items":
-            value = generator_schema(value)
-        out[key] = value
-    return out
-
-
-HEADER_MARK = "# @@VTRIX-HEADER@@"
-
-
-def params_modules(models: list[Model]) -> dict[str, str]:
-    """module -> pydantic code, from one in-process datamodel-code-generator call."""
-    if not models:
+def read_lock(specs_dir: Path) -> dict[str, str]:
+    path = specs_dir / LOCK_FILE
+    if not path.exists():
         return {}
-    from datamodel_code_generator import (
-        DataModelType,
-        InputFileType,
-        PythonVersion,
-        generate,
-    )
-    from datamodel_code_generator.format import Formatter
-    from datamodel_code_generator.parser import LiteralType
-
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "schemas"
-        root.mkdir()
-        for m in models:
-            (root / f"{m.module}.json").write_text(
-                json.dumps(generator_schema(m.spec.schema)), encoding="utf-8"
-            )
-        out = generate(
-            root,
-            input_file_type=InputFileType.JsonSchema,
-            output_model_type=DataModelType.PydanticV2BaseModel,
-            target_python_version=PythonVersion.PY_310,
-            enum_field_as_literal=LiteralType.All,
-            use_annotated=True,
-            field_constraints=True,
-            snake_case_field=True,
-            formatters=[Formatter.BUILTIN],
-            disable_timestamp=True,
-            use_double_quotes=True,
-            use_field_description=True,
-            class_name="Params",
-            custom_file_header=HEADER_MARK,
-            use_standard_collections=True,
-            use_union_operator=True,
-        )
-    if isinstance(out, str):  # a single model comes back as one string
-        return {models[0].module: out}
-    assert isinstance(out, dict)
-    result: dict[str, str] = {}
-    for key, code in out.items():
-        name = key[-1] if isinstance(key, tuple) else str(key)
-        if name.endswith(".py") and name != "__init__.py":
-            result[name[:-3]] = code
-    return result
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise SpecError(str(path), "$", "expected {model id: module name}")
+    return {str(k): v for k, v in data.items()}
 
 
-def _params_body(code: str) -> str:
-    """datamodel-code-generator's module minus its header, with ``Params`` as the root."""
-    body = code.split(HEADER_MARK, 1)[-1].lstrip("\n")
-    tree = ast.parse(body)
-    classes = [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
-    if classes and classes[-1] != "Params":
-        body += f"\n\nParams = {classes[-1]}\n"
-    return body
+def lock_text(lock: dict[str, str]) -> str:
+    return json.dumps(lock, indent=2, sort_keys=True) + "\n"
 
 
-def build_models(specs: list[ModelSpec]) -> list[Model]:
-    return [
-        Model(
-            spec=s,
-            module=mod,
-            source=source_path(s),
-            args=build_args(s.schema),
-            options=option_specs(s.schema),
-        )
-        for s, mod in zip(specs, module_names(specs), strict=True)
-    ]
+STDLIB = frozenset({"typing", "enum", "datetime", "decimal", "uuid", "collections.abc", "os"})
 
 
-def render(snap: Snapshot, specs: list[ModelSpec]) -> dict[str, str]:
-    """Every file of generated/, by relative path."""
-    env = environment()
-    models = build_models(specs)
-    params = params_modules(models)
-    files: dict[str, str] = {}
-    for m in models:
-        if m.module not in params:
-            raise SpecError(m.source, "$", "datamodel-code-generator produced no module")
-        ctx = {
-            "m": m,
-            "spec": m.spec,
-            "generator": GENERATOR,
-            "params_code": _params_body(params[m.module]),
-        }
-        files[f"models/{m.module}.py"] = env.get_template("model_module.py.j2").render(ctx)
-        files[f"models/_cli/{m.module}.py"] = env.get_template("cli_module.py.j2").render(
-            {**ctx, "type_expr": type_expr, "spec_dict": m.spec.to_dict()}
-        )
-        files[f"docs/{m.module}.md"] = env.get_template("model_doc.md.j2").render(ctx)
-    index = index_rows(snap, models)
-    common = {"models": models, "index": index, "generator": GENERATOR}
-    files["models/__init__.py"] = env.get_template("models_init.py.j2").render(common)
-    files["models/_cli/__init__.py"] = env.get_template("cli_init.py.j2").render(common)
-    files["models/_index.py"] = env.get_template("index.py.j2").render(common)
-    files["models/py.typed"] = ""
-    files["docs/index.md"] = env.get_template("catalog.md.j2").render(common)
-    for path, text in files.items():
-        if path.endswith(".py"):
-            try:
-                compile(ast.parse(text, filename=path), path, "exec")
-            except SyntaxError as exc:
-                raise SpecError(
-                    path, f"line {exc.lineno}", f"generated code does not compile: {exc.msg}"
-                ) from None
-    return files
+def _imports(code: ParamsCode) -> list[list[tuple[str, list[str]]]]:
+    """Import groups as isort orders them: standard library, third party, vtrix."""
+    merged: dict[str, set[str]] = {k: set(v) for k, v in BASE_IMPORTS.items()}
+    for module, names in code.imports.items():
+        merged.setdefault(module, set()).update(names)
+
+    def group(module: str) -> int:
+        if module.split(".")[0] == "vtrix":
+            return 2
+        return 0 if module in STDLIB else 1
+
+    groups: list[list[tuple[str, list[str]]]] = [[], [], []]
+    for module, names in sorted(merged.items()):
+        groups[group(module)].append((module, sorted(names)))
+    return [g for g in groups if g]
 
 
-def index_rows(snap: Snapshot, models: list[Model]) -> list[tuple[str, tuple[str, ...]]]:
+def render_model(env: Any, m: GenModel, code: ParamsCode) -> dict[str, str]:
+    """The files of one model (its module, its spec data, its doc page)."""
+    ctx = {
+        "m": m,
+        "spec": m.spec,
+        "generator": GENERATOR,
+        "params_code": code.body,
+        "imports": _imports(code),
+    }
+    spec_data = {
+        "_generated": f"Code generated by {GENERATOR} from {m.source}. DO NOT EDIT.",
+        "module": m.module,
+        **m.spec.to_dict(),
+    }
+    flags = {o.wire: o.flag for o in m.options}
+    doc_ctx = {
+        **ctx,
+        "fields": list(fields(m.spec.schema)),
+        "flags": flags,
+        "default_text": default_text,
+        "required_text": required_text,
+        "type_text": type_text,
+    }
+    return {
+        f"{MODELS_DIR}/{m.module}.py": env.get_template("model_module.py.j2").render(ctx),
+        f"{MODELS_DIR}/_specs/{m.module}.json": json.dumps(spec_data, indent=1) + "\n",
+        f"{DOCS_DIR}/{m.module}.md": env.get_template("model_doc.md.j2").render(doc_ctx),
+    }
+
+
+def type_text(f: FieldInfo) -> str:
+    """``string: 480p | 720p``, ``integer 3–10``: a field's type with its values or range."""
+    text = f.kind
+    if "enum" in f.schema:
+        text += ": " + " | ".join(str(v) for v in f.schema["enum"])
+    lo, hi = f.schema.get("minimum"), f.schema.get("maximum")
+    if lo is not None or hi is not None:
+        text += f" {'' if lo is None else lo}–{'' if hi is None else hi}"
+    return text
+
+
+def required_text(f: FieldInfo) -> str:
+    if not f.required:
+        return "no"
+    return f"yes (in `{f.parent}`)" if f.parent else "yes"
+
+
+def index_rows(snap: Snapshot, models: list[GenModel]) -> list[tuple[str, tuple[str, ...]]]:
     """(id, (module, provider, type, name, summary)) for every generated and catalog model."""
-    from vtrix.spec.normalise import summary_line
-
     rows: dict[str, tuple[str, ...]] = {}
     for e in snap.vtrix_catalog:
         rows[str(e["id"])] = (
@@ -254,9 +149,71 @@ def index_rows(snap: Snapshot, models: list[Model]) -> list[tuple[str, tuple[str
     for m in models:
         s = m.spec
         rows[s.id] = (m.module, s.provider, s.type, s.name, s.summary)
-    return sorted(rows.items())
+    return [(clean_text(k), tuple(clean_text(c) for c in v)) for k, v in sorted(rows.items())]
 
 
-def generate_tree(specs_dir: Path) -> dict[str, str]:
+def snapshot_data(snap: Snapshot) -> str:
+    """The wire snapshot as one compact JSON document (what the sandbox serves)."""
+    return (
+        json.dumps(
+            {
+                "_generated": f"Code generated by {GENERATOR} from specs/. DO NOT EDIT.",
+                "vtrix_catalog": snap.vtrix_catalog,
+                "modellix_catalog": snap.modellix_catalog,
+                "vtrix_specs": snap.vtrix_specs,
+                "modellix_specs": snap.modellix_specs,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
+
+
+def build_models(specs: list[ModelSpec], lock: dict[str, str]) -> list[GenModel]:
+    return [build_model(s, lock[s.id]) for s in specs]
+
+
+def render(snap: Snapshot, specs: list[ModelSpec], lock: dict[str, str]) -> dict[str, str]:
+    """Every generated file, by path from the repository root, formatted and compiled."""
+    env = environment()
+    models = build_models(specs, lock)
+    params: dict[str, ParamsCode] = {}
+    for group in batches(models):
+        params.update(generate_batch(group))
+    files: dict[str, str] = {}
+    for m in models:
+        if m.module not in params:
+            raise SpecError(m.source, "$", "datamodel-code-generator produced no module")
+        files.update(render_model(env, m, params[m.module]))
+    index = index_rows(snap, models)
+    common = {"models": models, "index": index, "generator": GENERATOR}
+    files[f"{MODELS_DIR}/__init__.py"] = env.get_template("models_init.py.j2").render(common)
+    files[f"{MODELS_DIR}/_index.tsv"] = env.get_template("index.tsv.j2").render(common)
+    files[f"{MODELS_DIR}/_snapshot.json"] = snapshot_data(snap)
+    files[f"{MODELS_DIR}/py.typed"] = ""
+    files[f"{DOCS_DIR}/index.md"] = env.get_template("catalog.md.j2").render(common)
+    files = format_python(files)
+    check_compiles(files)
+    return files
+
+
+def generate_tree(
+    specs_dir: Path, *, update_lock: bool = True
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(files, lock): the generated tree for ``specs_dir`` and the module-name lock it used.
+
+    With ``update_lock`` False, a model missing from the lock is an error (``check``)."""
     snap = load_snapshot(specs_dir)
-    return render(snap, normalise_snapshot(snap, specs_dir))
+    specs = normalise_snapshot(snap, specs_dir)
+    old = read_lock(specs_dir)
+    lock = assign_module_names([s.id for s in specs], old)
+    if not update_lock and lock != old:
+        missing = sorted(set(lock) - set(old))
+        raise SpecError(
+            str(specs_dir / LOCK_FILE),
+            "$",
+            f"no module name locked for {missing}; run `make generate`",
+        )
+    return render(snap, specs, lock), lock

@@ -1,6 +1,7 @@
-"""Jinja2 environment and the filters through which every spec string reaches generated code:
+"""Jinja2 environment and the filters through which every spec string reaches generated files:
 ``pyrepr`` (a Python literal), ``docstring`` (escaped docstring text), ``ident`` (a checked
-identifier) and ``md`` (escaped Markdown). StrictUndefined makes a missing value an error."""
+identifier), ``md`` (escaped Markdown text), ``code`` (a Markdown code span) and ``tsv`` (an
+index cell). StrictUndefined makes a missing value an error."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from typing import Any
 
 import jinja2
 
+from vtrix.spec.describe import clean_text
 from vtrix.spec.names import is_safe_identifier
 
 TEMPLATES = Path(__file__).parent / "templates"
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def pyrepr(value: Any) -> str:
@@ -38,10 +40,27 @@ def ident(name: Any) -> str:
 
 
 def md(text: Any) -> str:
-    s = _CONTROL.sub(" ", str(text))
+    s = clean_text(text)
     for ch in "\\`*_[]<>|":
         s = s.replace(ch, "\\" + ch)
-    return " ".join(s.split())
+    return s
+
+
+def code(text: Any) -> str:
+    """A Markdown code span (table-safe): nothing escaped inside but the cell separator."""
+    s = clean_text(text).replace("|", "\\|")
+    fence = "``" if "`" in s else "`"
+    pad = " " if fence == "``" else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
+
+
+def code_or_dash(text: Any) -> str:
+    return "—" if text in ("", "—") else code(text)
+
+
+def tsv(text: Any) -> str:
+    """One cell of the index: no tabs, line breaks or control characters."""
+    return clean_text(text)
 
 
 def environment() -> jinja2.Environment:
@@ -53,5 +72,13 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(pyrepr=pyrepr, docstring=docstring, ident=ident, md=md)
+    env.filters.update(
+        pyrepr=pyrepr,
+        docstring=docstring,
+        ident=ident,
+        md=md,
+        code=code,
+        code_or_dash=code_or_dash,
+        tsv=tsv,
+    )
     return env

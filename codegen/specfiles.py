@@ -1,4 +1,4 @@
-"""Writing a whole tree at once: render into a temp dir beside the target, then swap."""
+"""Writing whole trees at once: render into a temp dir beside the target, then swap."""
 
 from __future__ import annotations
 
@@ -8,13 +8,20 @@ import tempfile
 from pathlib import Path
 
 
-def replace_tree(target: Path, files: dict[str, str], keep: tuple[str, ...] = ()) -> None:
-    """Make ``target`` hold exactly ``files`` (relative path -> text), atomically enough.
+def write_atomic(path: Path, text: str) -> None:
+    """Write one file through a temp file in its directory and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
-    The new tree is written to a sibling temp dir and swapped in with two renames, so a
-    failure while writing leaves ``target`` as it was. Names in ``keep`` are carried over.
-    """
-    target = target.resolve()
+
+def _stage(target: Path, files: dict[str, str], keep: tuple[str, ...]) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-new-", dir=target.parent))
     try:
@@ -25,15 +32,45 @@ def replace_tree(target: Path, files: dict[str, str], keep: tuple[str, ...] = ()
         for name in keep:
             if (target / name).exists() and not (tmp / name).exists():
                 shutil.copy2(target / name, tmp / name)
-        old = target.with_name(f".{target.name}-old-{os.getpid()}")
-        if target.exists():
-            target.rename(old)
-        tmp.rename(target)
-        if old.exists():
-            shutil.rmtree(old)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return tmp
+
+
+def _swap(target: Path, staged: Path) -> None:
+    old = target.with_name(f".{target.name}-old-{os.getpid()}")
+    if target.exists():
+        target.rename(old)
+    staged.rename(target)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def replace_tree(target: Path, files: dict[str, str], keep: tuple[str, ...] = ()) -> None:
+    """Make ``target`` hold exactly ``files`` (relative path -> text), atomically enough.
+
+    The new tree is written to a sibling temp dir and swapped in with two renames, so a
+    failure while writing leaves ``target`` as it was. Names in ``keep`` are carried over.
+    """
+    _swap(target.resolve(), _stage(target.resolve(), files, keep))
+
+
+def replace_trees(root: Path, dirs: tuple[str, ...], files: dict[str, str]) -> None:
+    """Replace each of ``dirs`` under ``root`` with the ``files`` below it; every tree is
+    staged before the first is swapped, so a failure while writing changes none of them."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for d in dirs:
+            target = (root / d).resolve()
+            subset = {p[len(d) + 1 :]: t for p, t in files.items() if p.startswith(d + "/")}
+            staged.append((target, _stage(target, subset, ())))
+    except BaseException:
+        for _, tmp in staged:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for target, tmp in staged:
+        _swap(target, tmp)
 
 
 def read_tree(root: Path) -> dict[str, str]:

@@ -19,7 +19,7 @@ from vtrix.sandbox.server import RunningSandbox
 from vtrix.sandbox.state import Faults, SandboxConfig
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT.parent / "shared" / "seeds"
+SEEDS = ROOT / "tests" / "fixtures" / "seeds"  # copies of the two seed pages
 CANARY = "sk-canary-7f3e9d2c1b0a4e5f"
 
 
@@ -99,9 +99,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(var, raising=False)
     for name in ("CONFIG", "DATA", "CACHE"):
         monkeypatch.setenv(f"VTRIX_{name}_DIR", str(tmp_path / name.lower()))
-    import vtrix.registry
-
-    monkeypatch.setattr(vtrix.registry, "_INDEX", None)
     return tmp_path
 
 

@@ -78,14 +78,14 @@ def test_only_given_values_are_sent(client):
 
     task = kirin_v3_i2v.submit(image_url="u", client=client)
     assert task.state.raw["model"] == "kirin_v3_i2v"
-    request, _ = client.prepare("kirin_v3_i2v", {"image_url": "u"})
-    assert request.body == {"model": "kirin_v3_i2v", "params": {"image_url": "u"}}
+    prepared = client.prepare("kirin_v3_i2v", {"image_url": "u"})
+    assert prepared.request.body == {"model": "kirin_v3_i2v", "params": {"image_url": "u"}}
 
 
 def test_not_generated_model_uses_live_spec(client, sandbox, monkeypatch):
     import vtrix.registry as reg
 
-    monkeypatch.setattr(reg, "_INDEX", {})
+    monkeypatch.setattr(reg, "_TEXT", "# an empty index\n")
     with pytest.raises(ValidationFailed) as exc:
         client.submit("kirin_v3_i2v", duration=99)
     assert {p.path for p in exc.value.problems} == {"duration", "image_url"}

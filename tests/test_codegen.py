@@ -1,4 +1,5 @@
-"""The generator: determinism, freshness check, hostile and invalid specs, golden output."""
+"""The generator: determinism, freshness check, hostile and invalid specs, one namer, stable
+module names, typed nested objects, golden output."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +17,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codegen.generate import render
+from codegen.generate import MODELS_DIR, OUTPUT_DIRS, generate_tree, render
 from codegen.specfiles import read_tree
-from vtrix.cli.optionspec import option_specs
+from vtrix.spec.describe import options
+from vtrix.spec.names import assign_module_names
 from vtrix.spec.normalise import SpecError, normalise_modellix
 from vtrix.spec.snapshot import Snapshot, dumps, load_snapshot, normalise_snapshot
 
@@ -40,33 +43,51 @@ def snapshot_with(specs: dict[str, dict[str, Any]]) -> Snapshot:
 
 
 def render_snapshot(snap: Snapshot) -> dict[str, str]:
-    return render(snap, normalise_snapshot(snap))
+    specs = normalise_snapshot(snap)
+    return render(snap, specs, assign_module_names([s.id for s in specs], {}))
 
 
-def import_generated(files: dict[str, str], tmp: Path, module: str) -> dict[str, Any]:
-    """Write a rendered tree and import one model (both modules) in a fresh interpreter."""
-    out = tmp / "gen"
+def tree(root: Path) -> dict[str, str]:
+    return {f"{d}/{p}": t for d in OUTPUT_DIRS for p, t in read_tree(root / d).items()}
+
+
+PROBE = """
+import json, sys, typing, warnings
+warnings.simplefilter("error")
+import vtrix.models, vtrix.registry
+vtrix.models.__path__[:] = [{models!r}]
+vtrix.registry._DIR = None
+import importlib
+from click.testing import CliRunner
+from vtrix.cli.model_command import build_command
+m = importlib.import_module('vtrix.models.{module}')
+spec = vtrix.registry.generated_spec_data({model_id!r})
+r = CliRunner().invoke(build_command({model_id!r}, spec), ['--help'], terminal_width=200)
+hints = typing.get_type_hints(m.run)
+print(json.dumps({{
+    'fields': list(m.Params.model_fields),
+    'aliases': [f.alias for f in m.Params.model_fields.values()],
+    'args': [a for a in hints if a not in ('return', 'timeout', 'client', 'idempotency_key')],
+    'wire': m._WIRE,
+    'help_code': r.exit_code, 'help': r.output,
+    'pwned': hasattr(sys, 'pwned'),
+}}))
+"""
+
+
+def import_generated(files: dict[str, str], tmp: Path, model_id: str) -> dict[str, Any]:
+    """Write a rendered tree, then import one model and run its --help in a fresh interpreter
+    (warnings are errors there: a pydantic warning fails the import)."""
     for rel, text in files.items():
-        p = out / rel
+        p = tmp / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text)
-    code = f"""
-import json, sys, types, importlib.util
-from pathlib import Path
-root = Path({str(out / "models")!r})
-import vtrix
-pkg = types.ModuleType('vtrix.models'); pkg.__path__ = [str(root)]
-sys.modules['vtrix.models'] = pkg
-cli = types.ModuleType('vtrix.models._cli'); cli.__path__ = [str(root / '_cli')]
-sys.modules['vtrix.models._cli'] = cli
-import importlib
-m = importlib.import_module('vtrix.models.{module}')
-c = importlib.import_module('vtrix.models._cli.{module}')
-from click.testing import CliRunner
-r = CliRunner().invoke(c.command, ['--help'])
-print(json.dumps({{'fields': list(m.Params.model_fields), 'help_code': r.exit_code,
-                   'help': r.output, 'pwned': hasattr(sys, 'pwned')}}))
-"""
+    module = next(
+        p[len(MODELS_DIR) + 8 : -5]
+        for p, t in files.items()
+        if p.startswith(f"{MODELS_DIR}/_specs/") and json.loads(t)["id"] == model_id
+    )
+    code = PROBE.format(models=str(tmp / MODELS_DIR), module=module, model_id=model_id)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -74,9 +95,8 @@ print(json.dumps({{'fields': list(m.Params.model_fields), 'help_code': r.exit_co
 
 
 def test_committed_generated_is_fresh():
-    from codegen.generate import generate_tree
-
-    assert generate_tree(ROOT / "specs") == read_tree(ROOT / "generated")
+    files, _ = generate_tree(ROOT / "specs", update_lock=False)
+    assert files == tree(ROOT)
 
 
 def test_output_is_byte_identical_across_hash_seeds(tmp_path):
@@ -84,42 +104,54 @@ def test_output_is_byte_identical_across_hash_seeds(tmp_path):
     for seed in ("1", "12345"):
         out = tmp_path / f"g{seed}"
         subprocess.run(
-            [sys.executable, "-m", "codegen", "generate", "--out", str(out)],
+            [sys.executable, "-m", "codegen", "generate", "--root", str(out)],
             check=True,
             cwd=ROOT,
             env={**os.environ, "PYTHONHASHSEED": seed},
             capture_output=True,
         )
-        outs.append(read_tree(out))
-    assert outs[0] == outs[1]
+        outs.append(tree(out))
+    assert outs[0] == outs[1] == tree(ROOT)
 
 
 def test_every_generated_file_has_a_do_not_edit_header():
-    for rel, text in read_tree(ROOT / "generated").items():
-        if rel.endswith((".py", ".md")) and text:
-            assert "DO NOT EDIT" in text.splitlines()[0], rel
+    for rel, text in tree(ROOT).items():
+        if not text:
+            continue
+        first = (
+            text.splitlines()[0] if not rel.endswith(".json") else json.loads(text)["_generated"]
+        )
+        assert "DO NOT EDIT" in first, rel
+
+
+def test_generated_python_is_ruff_formatted():
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", str(ROOT / MODELS_DIR)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_check_lists_stale_files(tmp_path):
-    out = tmp_path / "generated"
     subprocess.run(
-        [sys.executable, "-m", "codegen", "generate", "--out", str(out)],
+        [sys.executable, "-m", "codegen", "generate", "--root", str(tmp_path)],
         check=True,
         cwd=ROOT,
         capture_output=True,
     )
-    victim = out / "models" / "kirin_v3_i2v.py"
+    victim = tmp_path / MODELS_DIR / "kirin_v3_i2v.py"
     victim.write_text(victim.read_text() + "\n# hand edit\n")
-    (out / "models" / "stray.py").write_text("x = 1\n")
+    (tmp_path / MODELS_DIR / "stray.py").write_text("x = 1\n")
     r = subprocess.run(
-        [sys.executable, "-m", "codegen", "check", "--out", str(out)],
+        [sys.executable, "-m", "codegen", "check", "--root", str(tmp_path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
     )
     assert r.returncode == 1
-    assert "stale:   generated/models/kirin_v3_i2v.py" in r.stderr
-    assert "extra:   generated/models/stray.py" in r.stderr
+    assert f"stale:   {MODELS_DIR}/kirin_v3_i2v.py" in r.stderr
+    assert f"extra:   {MODELS_DIR}/stray.py" in r.stderr
 
 
 HOSTILE_DESCRIPTIONS = [
@@ -128,46 +160,48 @@ HOSTILE_DESCRIPTIONS = [
     'ends with quote"',
     "{{ config }} {% if 1 %}x{% endif %}",
     "line\nbreak\r\n# comment",
-    "\x00\x07 control",
+    "\x00\x07 control NUL",
     "ünïcødé ✓ 日本",
     "'''",
     "\\N{BULLET}",
     "__import__('sys').pwned = 1",
 ]
+HOSTILE_NAMES = [
+    "class",
+    "def",
+    "import",
+    "__init__",
+    "model_config",
+    "model_dump",
+    "Params",
+    "Field",
+    "aspectRatio",
+    "aspect_ratio",
+    "aspect-ratio",
+    "123start",
+    "ünïcode",
+    "self",
+    "print",
+    "match",
+    "type",
+    "output",
+    "timeout",
+    "param",
+    "body",
+    "client",
+    "'; x='",
+    "a.b",
+    "{{x}}",
+    "json",
+    "__class__",
+    "None",
+    "wait",
+]
 
 
 def test_hostile_spec_compiles_imports_and_runs_help(tmp_path):
     props: dict[str, Any] = {}
-    names = [
-        "class",
-        "def",
-        "import",
-        "__init__",
-        "model_config",
-        "Params",
-        "Field",
-        "aspectRatio",
-        "aspect_ratio",
-        "aspect-ratio",
-        "123start",
-        "ünïcode",
-        "self",
-        "print",
-        "match",
-        "type",
-        "output",
-        "timeout",
-        "param",
-        "body",
-        "client",
-        "'; x='",
-        "a.b",
-        "{{x}}",
-        "model_dump",
-        "json",
-        "__class__",
-    ]
-    for i, name in enumerate(names):
+    for i, name in enumerate(HOSTILE_NAMES):
         props[name] = {
             "type": "string",
             "description": HOSTILE_DESCRIPTIONS[i % len(HOSTILE_DESCRIPTIONS)],
@@ -177,6 +211,7 @@ def test_hostile_spec_compiles_imports_and_runs_help(tmp_path):
         "description": '"""',
         "properties": {"params": {"type": "integer", "minimum": 0}, "x": {"type": "boolean"}},
     }
+    props["none"] = {"type": "object", "properties": {"True": {"type": "string"}}}
     props["choice"] = {"type": "string", "enum": ['"', "'", "\\", "a b", '"""']}
     files = render_snapshot(
         snapshot_with(
@@ -185,18 +220,62 @@ def test_hostile_spec_compiles_imports_and_runs_help(tmp_path):
     )
     for rel, text in files.items():
         if rel.endswith(".py"):
-            tree = ast.parse(text)
-            compile(tree, rel, "exec")
+            compile(ast.parse(text), rel, "exec")
             for line in text.splitlines():
                 stripped = line.strip()
                 if stripped.startswith("#"):
                     assert "pwned" not in stripped and "{{" not in stripped, (rel, line)
-    result = import_generated(files, tmp_path, "evil_model")
+    result = import_generated(files, tmp_path, "evil/model")
     assert result["help_code"] == 0
     assert not result["pwned"]
     assert len(result["fields"]) == len(props)
     assert "--output-param" in result["help"] and "renamed" in result["help"]
+    assert "--wait-param" in result["help"]
     assert "--nested.params" in result["help"]
+    assert "\x00" not in result["help"] and "\x07" not in result["help"]
+    # One namer: Params fields, the functions' keywords and _WIRE agree, in wire order.
+    assert result["fields"] == result["args"] == list(result["wire"])
+    assert result["aliases"] == list(props)
+
+
+def test_one_namer_for_params_functions_and_options(tmp_path):
+    props = {
+        name: {"type": "string"} for name in ("aspectRatio", "aspect_ratio", "123start", "type")
+    }
+    files = render_snapshot(snapshot_with({"n/m": {"type": "object", "properties": props}}))
+    result = import_generated(files, tmp_path, "n/m")
+    assert (
+        result["fields"]
+        == result["args"]
+        == ["aspect_ratio", "aspect_ratio_2", "param_123start", "type_"]
+    )
+    dests = [
+        o.dest
+        for o in options(
+            normalise_snapshot(snapshot_with({"n/m": {"type": "object", "properties": props}}))[
+                0
+            ].schema
+        )
+    ]
+    assert dests == [f"p_{n}" for n in result["fields"]]
+
+
+def test_boolean_flag_never_shadows_a_no_parameter():
+    schema = {
+        "type": "object",
+        "properties": {"flag": {"type": "boolean"}, "no-flag": {"type": "string"}},
+        "additionalProperties": False,
+    }
+    opts = {o.wire: o for o in options(schema)}
+    assert (opts["flag"].flag, opts["flag"].off_flag) == ("--flag", "--no-flag")
+    assert opts["no-flag"].flag == "--no-flag-param"
+    from vtrix.cli.model_command import build_body, build_command
+
+    spec = {"id": "x", "name": "x", "type": "image", "provider": "vtrix", "schema": schema}
+    cmd = build_command("x", spec)
+    ctx = cmd.make_context("x", ["--no-flag", "--no-flag-param", "text"])
+    body, problems = build_body(spec, options(schema), ctx.params)
+    assert body == {"flag": False, "no-flag": "text"} and not problems
 
 
 @pytest.mark.parametrize("count", [0, 300])
@@ -205,8 +284,41 @@ def test_zero_and_three_hundred_parameters(tmp_path, count):
         f"p{i}": {"type": ["string", "integer", "number", "boolean"][i % 4]} for i in range(count)
     }
     files = render_snapshot(snapshot_with({"big/model": {"type": "object", "properties": props}}))
-    result = import_generated(files, tmp_path, "big_model")
+    result = import_generated(files, tmp_path, "big/model")
     assert result["help_code"] == 0 and len(result["fields"]) == count
+
+
+def test_module_names_never_change_when_models_are_added(tmp_path):
+    lock = json.loads((ROOT / "specs" / "module-names.json").read_text())
+    assert lock["google/veo-3.1-t2v"] == "google_veo_3_1_t2v"
+    grown = assign_module_names([*lock, "google/veo-3-1-t2v", "google/veo_3.1-t2v"], lock)
+    assert {k: grown[k] for k in lock} == lock
+    assert grown["google/veo-3-1-t2v"] == "google_veo_3_1_t2v_2"
+    assert grown["google/veo_3.1-t2v"] == "google_veo_3_1_t2v_3"
+    # A name once given stays taken even when its model is gone.
+    assert assign_module_names(["other/x"], {"gone/x": "other_x"})["other/x"] == "other_x_2"
+
+
+def test_generate_extends_the_lock_and_check_refuses_an_unlocked_model(tmp_path):
+    specs = tmp_path / "specs"
+    spec = snapshot_with({"a/b-c": {"type": "object", "properties": {}}}).modellix_specs["a/b-c"]
+    (specs / "modellix" / "a").mkdir(parents=True)
+    (specs / "modellix" / "a" / "b-c.json").write_text(dumps(spec))
+    (specs / "module-names.json").write_text(json.dumps({"x/a-b-c": "a_b_c"}))
+    args = ["--specs", str(specs), "--root", str(tmp_path / "out")]
+    r = subprocess.run(
+        [sys.executable, "-m", "codegen", "check", *args], cwd=ROOT, capture_output=True, text=True
+    )
+    assert r.returncode == 1 and "no module name locked for ['a/b-c']" in r.stderr
+    subprocess.run(
+        [sys.executable, "-m", "codegen", "generate", *args],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    lock = json.loads((specs / "module-names.json").read_text())
+    assert lock == {"a/b-c": "a_b_c_2", "x/a-b-c": "a_b_c"}
+    assert (tmp_path / "out" / MODELS_DIR / "a_b_c_2.py").exists()
 
 
 @pytest.mark.parametrize(
@@ -259,7 +371,7 @@ def test_invalid_specs_name_file_path_and_reason(schema, where, why):
     assert why in exc.value.reason
 
 
-def test_broken_children_tree_stops_generation_and_leaves_generated_untouched(tmp_path):
+def test_broken_children_tree_stops_generation_and_leaves_output_untouched(tmp_path):
     specs = tmp_path / "specs"
     (specs / "vtrix").mkdir(parents=True)
     (specs / "vtrix" / "bad.json").write_text(
@@ -280,70 +392,76 @@ def test_broken_children_tree_stops_generation_and_leaves_generated_untouched(tm
             }
         )
     )
-    out = tmp_path / "generated"
-    out.mkdir()
-    (out / "keep.txt").write_text("untouched")
+    out = tmp_path / "out"
+    (out / MODELS_DIR).mkdir(parents=True)
+    (out / MODELS_DIR / "keep.txt").write_text("untouched")
     r = subprocess.run(
-        [sys.executable, "-m", "codegen", "generate", "--specs", str(specs), "--out", str(out)],
+        [sys.executable, "-m", "codegen", "generate", "--specs", str(specs), "--root", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
     )
     assert r.returncode == 1
     assert "bad.json: $.parameters[0].children[0].path: broken children tree" in r.stderr
-    assert read_tree(out) == {"keep.txt": "untouched"}
+    assert tree(out) == {f"{MODELS_DIR}/keep.txt": "untouched"}
 
 
 def test_generated_help_for_every_model_shows_typed_options():
     from vtrix import registry
+    from vtrix.cli.model_command import build_command
 
     runner = CliRunner()
-    for entry in registry.index().values():
+    for entry in registry.entries():
         if not entry.module:
             continue
-        mod = registry.command_module(entry)
-        r = runner.invoke(mod.command, ["--help"])
+        spec = registry.generated_spec_data(entry.id)
+        assert spec is not None
+        r = runner.invoke(build_command(entry.id, spec), ["--help"], terminal_width=200)
         assert r.exit_code == 0, (entry.id, r.output)
         assert "--param KEY=VALUE" in r.output
-        for opt in option_specs(mod.SPEC["schema"]):
+        for opt in options(spec["schema"]):
             assert opt.flag in r.output, (entry.id, opt.flag)
 
 
-def test_generated_and_dynamic_commands_have_the_same_options():
+def test_every_generated_module_has_resolvable_type_hints():
+    import importlib
+
     from vtrix import registry
-    from vtrix.cli.modelcmd import build_command
 
-    for entry in registry.index().values():
-        if not entry.module:
-            continue
-        mod = registry.command_module(entry)
-        gen, dyn = mod.command, build_command(entry.id, mod.SPEC)
+    for entry in registry.entries():
+        if entry.module:
+            m = importlib.import_module(f"vtrix.models.{entry.module}")
+            for fn in (m.run, m.submit):
+                hints = typing.get_type_hints(fn)
+                assert hints["client"] is not None, entry.id
 
-        def shape(cmd: Any) -> list[tuple[Any, ...]]:
-            return [
-                (
-                    tuple(p.opts),
-                    tuple(p.secondary_opts),
-                    p.name,
-                    type(p.type).__name__,
-                    getattr(p.type, "choices", None),
-                    getattr(p.type, "min", None),
-                    getattr(p.type, "max", None),
-                    p.multiple,
-                    getattr(p, "help", None),
-                    p.metavar,
-                )
-                for p in cmd.params
-            ]
 
-        assert shape(gen) == shape(dyn), entry.id
+def test_nested_objects_are_typed_and_generated_submodels_are_accepted(home):
+    from vtrix import Client
+    from vtrix.models import kirin_v2_6_i2v as k
+
+    hints = typing.get_type_hints(k.submit)
+    assert k.CameraControlDict in typing.get_args(hints["camera_control"])
+    assert k.CameraControlDict.__required_keys__ == {"type"}
+    prepared = Client(api_key="sk-x").prepare(
+        "kirin_v2_6_i2v",
+        {
+            "camera_control": k.CameraControl(
+                type="simple", config=k.CameraControlConfig(horizontal=5)
+            )
+        },
+    )
+    assert prepared.request.body["params"] == {
+        "camera_control": {"type": "simple", "config": {"horizontal": 5.0}}
+    }
 
 
 def test_kirin_help_shows_enum_range_default_required():
     from vtrix import registry
+    from vtrix.cli.model_command import build_command
 
-    mod = registry.command_module(registry.lookup("kirin_v3_i2v"))
-    out = CliRunner().invoke(mod.command, ["--help"], terminal_width=200).output
+    cmd = build_command("kirin_v3_i2v", registry.generated_spec_data("kirin_v3_i2v"))
+    out = CliRunner().invoke(cmd, ["--help"], terminal_width=200).output
     assert "--resolution [480p|720p|1080p]" in out
     assert "3<=x<=10" in out and "[default: 5]" in out
     assert "Input image URL [required]" in out
@@ -352,29 +470,34 @@ def test_kirin_help_shows_enum_range_default_required():
 def test_snapshot_files_are_canonical():
     for path in sorted((ROOT / "specs").rglob("*.json")):
         text = path.read_text()
-        assert text == dumps(json.loads(text)), path
+        if path.name != "module-names.json":
+            assert text == dumps(json.loads(text)), path
 
 
 def test_every_snapshot_spec_is_generated():
     snap = load_snapshot(ROOT / "specs")
     from vtrix import registry
 
-    ids = {e.id for e in registry.index().values() if e.module}
+    ids = {e.id for e in registry.entries() if e.module}
     assert ids == set(snap.vtrix_specs) | set(snap.modellix_specs)
     assert len(ids) == 68
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.dictionaries(
         st.text(min_size=1, max_size=12),
-        st.sampled_from(["string", "integer", "number", "boolean"]),
+        st.sampled_from(["string", "integer", "number", "boolean", "object"]),
         min_size=1,
         max_size=8,
     )
 )
 def test_random_property_names_always_render(names):
-    props = {n: {"type": t, "description": n} for n, t in names.items()}
+    props: dict[str, Any] = {}
+    for n, t in names.items():
+        props[n] = {"type": t, "description": n}
+        if t == "object":
+            props[n]["properties"] = {n: {"type": "string"}, "x": {"type": "integer"}}
     files = render_snapshot(snapshot_with({"r/m": {"type": "object", "properties": props}}))
     for rel, text in files.items():
         if rel.endswith(".py"):
@@ -385,9 +508,9 @@ def test_unparsable_spec_file_names_the_file_and_position(tmp_path):
     specs = tmp_path / "specs"
     (specs / "modellix" / "x").mkdir(parents=True)
     (specs / "modellix" / "x" / "y.json").write_text('{"post": {,}}')
-    out = tmp_path / "generated"
+    out = tmp_path / "out"
     r = subprocess.run(
-        [sys.executable, "-m", "codegen", "generate", "--specs", str(specs), "--out", str(out)],
+        [sys.executable, "-m", "codegen", "generate", "--specs", str(specs), "--root", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from codegen.generate import OUTPUT_DIRS
 from codegen.report import compare, format_report
 from codegen.specfiles import read_tree
 from vtrix.spec.normalise import ModelSpec
@@ -33,9 +34,10 @@ def test_fetch_then_generate_round_trips(sandbox, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "No changes" in r.stdout
     assert read_tree(specs) == read_tree(ROOT / "specs")
-    out = tmp_path / "generated"
-    assert run(["generate", "--specs", str(specs), "--out", str(out)], env).returncode == 0
-    assert read_tree(out) == read_tree(ROOT / "generated")
+    out = tmp_path / "out"
+    assert run(["generate", "--specs", str(specs), "--root", str(out)], env).returncode == 0
+    for d in OUTPUT_DIRS:
+        assert read_tree(out / d) == read_tree(ROOT / d)
 
 
 def test_failed_fetch_leaves_specs_alone(sandbox, tmp_path):

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from conftest import CANARY, SEEDS, env_for
 
-VTRIX_PAGE = next(SEEDS.glob("000_*.txt")).read_text(encoding="utf-8")
-MODELLIX_PAGE = next(SEEDS.glob("001_*.txt")).read_text(encoding="utf-8")
+from vtrix import __version__
+
+VTRIX_PAGE = (SEEDS / "vtrix_run_page.txt").read_text(encoding="utf-8")
+MODELLIX_PAGE = (SEEDS / "modellix_cli_readme.txt").read_text(encoding="utf-8")
 URL = re.compile(r"^http://127\.0\.0\.1:\d+/files/task_[0-9a-f]+/output\.mp4\?expires=\d+$")
 
 
@@ -236,4 +238,4 @@ def test_modellix_help_commands(cli):
     for sub in (["model", "invoke", "--help"], ["task", "get", "--help"]):
         r = cli(*sub)
         assert r.code == 0 and "Usage:" in r.out
-    assert cli("--version").out.strip() == "vtrix, version 0.1.0"
+    assert cli("--version").out.strip() == f"vtrix, version {__version__}"

@@ -100,7 +100,7 @@ def test_every_validation_error_kind():
     assert problems["p"] == "required, but not given"
     assert problems["n"] == "expected an integer in range 1–3, got 9"
     assert problems["e"] == 'expected one of a | b, got "c"'
-    assert problems["l"] == 'expected an array of at most 1 items, got ["x", "y"]'
+    assert problems["l"] == 'expected an array of at most 1 item, got ["x", "y"]'
     assert problems["o.k"] == "required, but not given"
     assert problems["o.kk"] == "unknown parameter; did you mean 'k'?"
     assert problems["r"].startswith("expected a string matching ^https://")
@@ -164,7 +164,7 @@ def _object_strategy(schema: dict[str, Any], depth: int = 0) -> st.SearchStrateg
     )
 
 
-GENERATED = [e for e in registry.index().values() if e.module]
+GENERATED = [e for e in registry.entries() if e.module]
 
 
 @settings(

@@ -1,9 +1,13 @@
-"""The Python client: everything the CLI does, as typed calls.
+"""The Python client: everything the CLI does, as typed calls, and the one route to a request.
 
 from vtrix import Client
 client = Client()                      # key from VTRIX_API_KEY / MODELLIX_API_KEY / profile
 result = client.run("kirin_v3_i2v", image_url="https://…", duration=6)
 print(result.urls)
+
+Every submit, from ``vtrix run``, ``vtrix model invoke``, the generated typed functions or
+this class, goes through :meth:`Client.prepare` (resolve the spec, convert, validate, build
+the request) and :meth:`Client.submit_prepared`.
 """
 
 from __future__ import annotations
@@ -11,16 +15,20 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from vtrix import history, registry
 from vtrix.config import Settings
 from vtrix.errors import NotFound, SpecUnavailable, TaskFailed, UsageError, ValidationFailed
-from vtrix.providers import PROVIDER_NAMES, make_provider
+from vtrix.gateways import PROVIDERS, VTRIX, default_endpoint
+from vtrix.providers import make_provider
 from vtrix.providers.base import CatalogEntry, PreparedRequest, Provider, TaskState
 from vtrix.spec.normalise import ModelSpec
 from vtrix.tasks import PollPlan, wait_for
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 ProgressCallback = Callable[[TaskState, "float | None"], None]
 
@@ -96,6 +104,39 @@ class Task:
         return self.client.result_of(state)
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """What is known of a model before a submit: its spec, and whether it can be checked."""
+
+    spec: ModelSpec
+    source: str  # "generated", "live", or "none" (the gateway publishes no parameters)
+    params_model: type[BaseModel] | None = None
+
+    @property
+    def checked(self) -> bool:
+        return self.source != "none"
+
+
+@dataclass(frozen=True)
+class SpecInfo:
+    """A model's spec for display: normalised, where it came from, and the raw wire form."""
+
+    spec: ModelSpec
+    source: str  # "live" or "generated"
+    raw: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated submit, ready to send (or to print with ``--dry-run``)."""
+
+    model_id: str
+    spec: ModelSpec
+    request: PreparedRequest
+    checked: bool
+    unlisted: tuple[str, ...] = ()  # keys sent that an open schema does not list
+
+
 class Client:
     """Talks to both gateways. Keys and URLs resolve as the CLI's do (see :mod:`vtrix.config`)."""
 
@@ -106,13 +147,11 @@ class Client:
         base_url: str | None = None,
         *,
         settings: Settings | None = None,
-        debug: bool = False,
         keep_history: bool = True,
     ) -> None:
         self.settings = settings or Settings.resolve(
             api_key=api_key, profile=profile, base_url=base_url
         )
-        self.debug = debug
         self.keep_history = keep_history
         self._providers: dict[str, Provider] = {}
 
@@ -121,50 +160,51 @@ class Client:
 
     def provider(self, name: str) -> Provider:
         if name not in self._providers:
-            self._providers[name] = make_provider(name, self.settings, debug=self.debug)
+            self._providers[name] = make_provider(name, self.settings)
         return self._providers[name]
 
     # ------------------------------------------------------------------ specs
 
     def spec(self, model_id: str, *, live: bool = True) -> ModelSpec:
         """A model's normalised spec: live when reachable, else the generated one."""
-        return self.spec_with_source(model_id, live=live)[0]
+        return self.spec_info(model_id, live=live).spec
 
-    def spec_with_source(self, model_id: str, *, live: bool = True) -> tuple[ModelSpec, str]:
+    def spec_info(self, model_id: str, *, live: bool = True) -> SpecInfo:
+        """The spec for display, live when reachable (one request), else the generated one."""
         from vtrix.errors import ApiError
 
         generated = registry.generated_spec(model_id)
+        failure: ApiError | None = None
         if live:
             try:
-                return self.provider(registry.provider_of(model_id)).spec(model_id), "live"
-            except NotFound:
-                if generated is None:
-                    raise
-            except (ApiError, UsageError):
-                if generated is None:
-                    raise
+                raw, spec = self.provider(registry.provider_of(model_id)).fetch_spec(model_id)
+                return SpecInfo(spec, "live", raw)
+            except ApiError as exc:
+                failure = exc
         if generated is None:
+            if failure is not None and not isinstance(failure, NotFound):
+                raise failure
+            in_catalog = registry.lookup(model_id) is not None
             raise SpecUnavailable(
-                f"no spec known for {model_id!r}", hint="List models with `vtrix models list`."
+                f"{model_id} is in the catalog, but no parameter spec is known for it"
+                if in_catalog
+                else f"no spec known for {model_id!r}",
+                hint="List models with `vtrix models list`.",
             )
-        return generated, "generated"
+        return SpecInfo(generated, "generated", None)
 
-    def resolve(self, model_id: str) -> tuple[ModelSpec | None, Any]:
-        """Spec and pydantic model for a run: generated if we have it, else live (cached).
-
-        ``(None, None)`` means the gateway publishes no spec for this catalog model: its
-        parameters cannot be checked locally.
-        """
+    def resolve(self, model_id: str) -> Resolved:
+        """The spec a submit is checked against: generated if we have it, else live (cached),
+        else, for a catalog model whose gateway publishes none, an unchecked stand-in."""
         spec = registry.generated_spec(model_id)
         if spec is not None:
-            return spec, registry.params_model(model_id)
-        prov = self.provider(registry.provider_of(model_id))
+            return Resolved(spec, "generated", registry.params_model(model_id))
+        provider = registry.provider_of(model_id)
         try:
-            return registry.cached_live_spec(prov, model_id), None
+            return Resolved(registry.cached_live_spec(self.provider(provider), model_id), "live")
         except NotFound:
-            entry = registry.lookup(model_id)
-            if entry is not None:
-                return None, None
+            if registry.lookup(model_id) is not None:
+                return Resolved(unchecked_spec(model_id, provider), "none")
             raise NotFound(
                 f"unknown model {model_id!r}: the gateway has no such model",
                 hint="List models with `vtrix models list`.",
@@ -175,37 +215,56 @@ class Client:
     ) -> list[CatalogEntry]:
         """Catalog entries of one provider or both."""
         out: list[CatalogEntry] = []
-        for name in [provider] if provider else list(PROVIDER_NAMES):
+        for name in [provider] if provider else list(PROVIDERS):
             out.extend(self.provider(name).catalog(type=type, search=search))
         return out
 
     # ---------------------------------------------------------------- submits
 
-    def prepare(self, model_id: str, params: dict[str, Any]) -> tuple[PreparedRequest, ModelSpec]:
-        """Validate ``params`` and build the exact request; raises ValidationFailed."""
+    def prepare(
+        self, model_id: str, params: dict[str, Any], *, resolved: Resolved | None = None
+    ) -> Prepared:
+        """Validate ``params`` and build the exact request; raises ValidationFailed.
+
+        Values may be JSON data or the generated pydantic classes (sent by wire name)."""
         from vtrix.validate import validate
 
-        spec, model = self.resolve(model_id)
-        if spec is None:
-            spec = unchecked_spec(model_id, registry.provider_of(model_id))
-        else:
-            problems = validate(params, spec.schema, model)
+        resolved = resolved or self.resolve(model_id)
+        spec = resolved.spec
+        body = to_wire(params)
+        unlisted: tuple[str, ...] = ()
+        if resolved.checked:
+            problems = validate(body, spec.schema, resolved.params_model)
             if problems:
                 raise ValidationFailed(model_id, problems)
-        return self.provider(spec.provider).prepare_submit(spec, params), spec
+            if spec.schema.get("additionalProperties"):
+                known = spec.schema.get("properties", {})
+                unlisted = tuple(k for k in body if k not in known)
+        request = self.provider(spec.provider).prepare_submit(spec, body)
+        return Prepared(model_id, spec, request, resolved.checked, unlisted)
 
-    def submit_prepared(self, request: PreparedRequest, spec: ModelSpec) -> Task:
+    def submit_prepared(self, prepared: Prepared, *, idempotency_key: str | None = None) -> Task:
+        """Send a prepared submit once; returns at once with a :class:`Task`."""
+        spec = prepared.spec
         prov = self.provider(spec.provider)
-        state = prov.submit(request, spec.id)
-        endpoint = spec.endpoint if spec.provider == "vtrix" else ""
+        state = prov.submit(prepared.request, spec.id)
+        endpoint = spec.endpoint if spec.provider == VTRIX.name else ""
         if self.keep_history:
             history.record(state.id, spec.id, spec.provider, state.status, endpoint)
         return Task(self, state, endpoint=endpoint)
 
-    def submit(self, model_id: str, params: dict[str, Any] | None = None, /, **kwargs: Any) -> Task:
+    def submit(
+        self,
+        model_id: str,
+        params: dict[str, Any] | None = None,
+        /,
+        *,
+        idempotency_key: str | None = None,
+        **kwargs: Any,
+    ) -> Task:
         """Validate and submit; returns at once with a :class:`Task`."""
-        request, spec = self.prepare(model_id, {**(params or {}), **kwargs})
-        return self.submit_prepared(request, spec)
+        prepared = self.prepare(model_id, {**(params or {}), **kwargs})
+        return self.submit_prepared(prepared, idempotency_key=idempotency_key)
 
     def run(
         self,
@@ -215,19 +274,19 @@ class Client:
         *,
         timeout: float = 600,
         on_progress: ProgressCallback | None = None,
+        idempotency_key: str | None = None,
         **kwargs: Any,
     ) -> Result:
         """Submit and wait; returns the :class:`Result` or raises (TaskFailed, WaitTimeout…)."""
-        task = self.submit(model_id, params, **kwargs)
-        result = task.wait(timeout=timeout, on_progress=on_progress)
-        return result
+        task = self.submit(model_id, params, idempotency_key=idempotency_key, **kwargs)
+        return task.wait(timeout=timeout, on_progress=on_progress)
 
     # ------------------------------------------------------------------ tasks
 
     def get_task(self, task_id: str, provider: str | None = None) -> Task:
         """Look a task up; its provider comes from the history, else ``provider``."""
         entry = history.find(task_id)
-        name = provider or (entry.provider if entry else None) or "vtrix"
+        name = provider or (entry.provider if entry else None) or VTRIX.name
         task = Task(
             self,
             TaskState(
@@ -258,18 +317,29 @@ class Client:
         )
 
 
+def to_wire(value: Any) -> Any:
+    """JSON data for a parameter value: generated pydantic objects become their wire dicts
+    (only the fields that were set), recursively."""
+    if isinstance(value, dict):
+        return {k: to_wire(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_wire(v) for v in value]
+    dump = getattr(value, "model_dump", None)
+    if dump is not None and hasattr(value, "model_fields_set"):
+        return to_wire(dump(mode="json", by_alias=True, exclude_unset=True))
+    return value
+
+
 def unchecked_spec(model_id: str, provider: str) -> ModelSpec:
     """Stand-in spec for a catalog model whose gateway publishes no parameters."""
-    if provider == "modellix":
-        endpoint = f"https://api.modellix.ai/api/v1/{model_id}/async"
-    else:
-        endpoint = "https://vtrix.ai/model/v1/generation"
+    if not model_id or any(c.isspace() for c in model_id):
+        raise UsageError(f"{model_id!r} is not a model id")
     return ModelSpec(
         id=model_id,
         provider=provider,
         name=model_id,
         type="unknown",
-        endpoint=endpoint,
+        endpoint=default_endpoint(provider, model_id),
         summary="",
         schema={"type": "object", "properties": {}, "additionalProperties": True},
     )

@@ -19,12 +19,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from vtrix.errors import UsageError
+from vtrix.gateways import (
+    DEFAULT_MODELLIX_SCHEMA_URL,
+    DEFAULT_MODELLIX_URL,
+    DEFAULT_VTRIX_MODELS_URL,
+    MODELLIX,
+)
 from vtrix.secrets import Secret
 
-DEFAULT_MODELS_URL = "https://seacloud-cloud-model-spec.api.seaart.ai"
-DEFAULT_GENERATION_URL = "https://vtrix.ai"
-DEFAULT_MODELLIX_URL = "https://api.modellix.ai"
-DEFAULT_MODELLIX_SCHEMA_URL = "https://www.modellix.ai"
 PROFILE_KEYS = (
     "api_key",
     "modellix_api_key",
@@ -136,14 +138,14 @@ class Settings:
     profile: str = "default"
     api_key: Secret | None = None
     modellix_api_key: Secret | None = None
-    models_url: str = DEFAULT_MODELS_URL
+    models_url: str = DEFAULT_VTRIX_MODELS_URL
     generation_url: str | None = None
     modellix_url: str = DEFAULT_MODELLIX_URL
     modellix_schema_url: str = DEFAULT_MODELLIX_SCHEMA_URL
     key_source: dict[str, str] = field(default_factory=dict)
 
     def key_for(self, provider: str) -> Secret | None:
-        return self.modellix_api_key if provider == "modellix" else self.api_key
+        return self.modellix_api_key if provider == MODELLIX.name else self.api_key
 
     @classmethod
     def resolve(

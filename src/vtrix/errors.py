@@ -105,6 +105,10 @@ class RequestRejected(ApiError):
     """400/422 (or another 4xx): the gateway refused the request."""
 
 
+class BadAnswer(ApiError):
+    """The gateway answered something vtrix cannot use (not the documented shape)."""
+
+
 class TemporaryFailure(ApiError):
     """429, 5xx or network trouble that outlasted the retries: safe to retry later."""
 

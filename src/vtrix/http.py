@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
-from vtrix import __version__
+from vtrix._version import __version__
 from vtrix.errors import (
     ApiError,
     AuthError,
@@ -30,6 +29,7 @@ from vtrix.errors import (
     SubmitOutcomeUnknown,
     TemporaryFailure,
 )
+from vtrix.log import logger
 from vtrix.secrets import Secret, redact
 
 if TYPE_CHECKING:
@@ -66,7 +66,6 @@ class Http:
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    debug: TextIO | None = None
     extra_headers: dict[str, str] = field(default_factory=dict)
     _session: requests.Session | None = None
 
@@ -91,11 +90,10 @@ class Http:
         return h
 
     def _log(self, line: str) -> None:
-        if self.debug is not None:
-            print(redact(line), file=self.debug)
+        logger.debug("%s", line)
 
     def _log_request(self, method: str, url: str, headers: dict[str, str]) -> None:
-        if self.debug is None:
+        if not logger.isEnabledFor(10):
             return
         self._log(f"> {method} {url}")
         for k, v in headers.items():
@@ -379,7 +377,3 @@ def _describe_exc(exc: Exception) -> str:
     if isinstance(exc, requests.ConnectionError):
         return "connection dropped"
     return exc.__class__.__name__
-
-
-def debug_stream(enabled: bool) -> TextIO | None:
-    return sys.stderr if enabled else None

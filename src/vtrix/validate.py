@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from vtrix.errors import Problem
+from vtrix.spec.describe import describe_expected
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -133,35 +134,6 @@ def _schema_for_loc(schema: dict[str, Any], loc: tuple[Any, ...]) -> dict[str, A
 def _show(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 80 else text[:77] + "..."
-
-
-def describe_expected(schema: dict[str, Any]) -> str:
-    """What a schema accepts, in words: ``an integer in range 3–10``."""
-    kind = schema.get("type", "value")
-    if "enum" in schema:
-        return "one of " + " | ".join(str(v) for v in schema["enum"])
-    article = "an" if kind[0] in "aeiou" else "a"
-    text = f"{article} {kind}"
-    lo = schema.get("minimum", schema.get("exclusiveMinimum"))
-    hi = schema.get("maximum", schema.get("exclusiveMaximum"))
-    if lo is not None and hi is not None:
-        text += f" in range {lo}–{hi}"
-    elif lo is not None:
-        text += f" >= {lo}" if "minimum" in schema else f" > {lo}"
-    elif hi is not None:
-        text += f" <= {hi}" if "maximum" in schema else f" < {hi}"
-    unit = "characters" if kind == "string" else "items"
-    lo_n = schema.get("minLength", schema.get("minItems"))
-    hi_n = schema.get("maxLength", schema.get("maxItems"))
-    if lo_n is not None and hi_n is not None:
-        text += f" of {lo_n}–{hi_n} {unit}"
-    elif lo_n is not None:
-        text += f" of at least {lo_n} {unit}"
-    elif hi_n is not None:
-        text += f" of at most {hi_n} {unit}"
-    if "pattern" in schema:
-        text += f" matching {schema['pattern']}"
-    return text
 
 
 def _problem(err: Any, schema: dict[str, Any]) -> Problem:

@@ -46,14 +46,14 @@ def client_for(
     g = ctx.find_object(Globals) or Globals()
     client: Client | None = root.meta.get("vtrix.client")
     if client is None or api_key:
-        client = Client(
-            api_key=api_key or g.api_key, profile=g.profile, base_url=g.base_url, debug=g.debug
-        )
+        client = Client(api_key=api_key or g.api_key, profile=g.profile, base_url=g.base_url)
         root.meta["vtrix.client"] = client
     if require_key and provider and client.settings.key_for(provider) is None:
-        env = "MODELLIX_API_KEY" if provider == "modellix" else "VTRIX_API_KEY"
+        from vtrix.gateways import GATEWAYS
+
         raise UsageError(
-            f"no API key for {provider}: nothing was sent",
-            hint=f"Set {env}, pass --api-key, or run `vtrix auth login`. (--dry-run needs no key.)",
+            f"no API key for {GATEWAYS[provider].label}: nothing was sent",
+            hint=f"Set {GATEWAYS[provider].key_env}, pass --api-key, or run `vtrix auth login`. "
+            "(--dry-run needs no key.)",
         )
     return client

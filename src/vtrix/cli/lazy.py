@@ -1,14 +1,46 @@
-"""A click group whose subcommands are imported only when used."""
+"""A click group whose subcommands are imported only when used, and the table of them."""
 
 from __future__ import annotations
 
 import importlib
+from typing import NamedTuple
 
 import click
 
 
+class Command(NamedTuple):
+    target: str  # "module:attribute"
+    help: str  # the one line shown in `vtrix --help` (and the group's own summary)
+
+
+COMMANDS: dict[str, Command] = {
+    "run": Command("vtrix.cli.commands.run:run", "Run a model: submit, wait, print the result."),
+    "models": Command(
+        "vtrix.cli.commands.catalog:models", "List models and show their parameter specs."
+    ),
+    "task": Command("vtrix.cli.commands.task:task", "Get, wait for and list tasks."),
+    "status": Command("vtrix.cli.commands.task:status", "Alias of `vtrix task get`."),
+    "model": Command(
+        "vtrix.cli.commands.invoke:model",
+        "Modellix-compatible: model invoke --model-slug … --body ….",
+    ),
+    "auth": Command("vtrix.cli.commands.auth:auth", "Log in, show and remove API keys (profiles)."),
+    "sandbox": Command(
+        "vtrix.cli.commands.sandbox:sandbox", "Start a local gateway speaking both protocols."
+    ),
+    "help": Command("vtrix.cli.commands.help:help_group", "Help topics: exit-codes."),
+}
+
+
+def summary(name: str) -> str:
+    """The one-line help of top-level command ``name`` (the single source)."""
+    return COMMANDS[name].help
+
+
 class LazyGroup(click.Group):
-    def __init__(self, *args: object, lazy: dict[str, str] | None = None, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, lazy: dict[str, Command] | None = None, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.lazy = lazy or {}
 
@@ -17,24 +49,15 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:
-            module, attr = self.lazy[cmd_name].split(":")
+            module, attr = self.lazy[cmd_name].target.split(":")
             cmd: click.Command = getattr(importlib.import_module(module), attr)
             return cmd
         return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, SHORT_HELP.get(name, "")) for name in self.list_commands(ctx)]
+        rows = [
+            (name, self.lazy[name].help if name in self.lazy else "")
+            for name in self.list_commands(ctx)
+        ]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
-
-
-SHORT_HELP = {
-    "run": "Run a model: submit, wait, print the result.",
-    "models": "List models and show their parameter specs.",
-    "task": "Get, wait for and list tasks.",
-    "model": "Modellix-compatible: model invoke --model-slug … --body ….",
-    "auth": "Log in, show and remove API keys (profiles).",
-    "sandbox": "Start a local gateway speaking both protocols.",
-    "help": "Help topics: exit-codes.",
-    "status": "Alias of `task get`.",
-}

@@ -7,14 +7,14 @@ from typing import Any
 
 import click
 
-from vtrix import __version__
+from vtrix._version import __version__
 from vtrix.cli.context import Globals
-from vtrix.cli.lazy import LazyGroup
-from vtrix.errors import EXIT_CODES, INTERRUPTED, USAGE, VtrixError
+from vtrix.cli.lazy import COMMANDS, LazyGroup
+from vtrix.errors import INTERRUPTED, USAGE, VtrixError, exit_code_table
 
 EPILOG = (
     "\b\nExit codes:\n"
-    + "\n".join(f"  {c:>3}  {t}" for c, t in EXIT_CODES)
+    + exit_code_table()
     + (
         "\n\nKeys: --api-key > VTRIX_API_KEY / MODELLIX_API_KEY > `vtrix auth login` profile.\n"
         "URLs: VTRIX_BASE_URL, VTRIX_MODELS_URL, VTRIX_GENERATION_URL, MODELLIX_BASE_URL."
@@ -31,18 +31,6 @@ def terminal_width() -> int:
     except (OSError, ValueError):
         columns = 80
     return max(min(columns, 100) - 2, 50)
-
-
-COMMANDS = {
-    "run": "vtrix.cli.run_cmd:run",
-    "models": "vtrix.cli.models_cmd:models",
-    "task": "vtrix.cli.task_cmd:task",
-    "status": "vtrix.cli.task_cmd:status",
-    "model": "vtrix.cli.invoke_cmd:model",
-    "auth": "vtrix.cli.auth_cmd:auth",
-    "sandbox": "vtrix.cli.sandbox_cmd:sandbox",
-    "help": "vtrix.cli.help_cmd:help_group",
-}
 
 
 @click.group(
@@ -87,6 +75,10 @@ def cli(
         from vtrix.secrets import Secret
 
         Secret(api_key)  # registers it for redaction
+    if debug:
+        from vtrix.log import enable_debug
+
+        enable_debug()
     ctx.obj = Globals(
         dry_run=dry_run,
         debug=debug,

@@ -4,26 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from vtrix.gateways import MODELLIX, VTRIX
+
 if TYPE_CHECKING:
     from vtrix.config import Settings
     from vtrix.providers.base import Provider
 
-PROVIDER_NAMES = ("vtrix", "modellix")
 
-
-def provider_for_id(model_id: str) -> str:
-    """The provider a model id belongs to when no index says: slugs are Modellix's."""
-    return "modellix" if "/" in model_id else "vtrix"
-
-
-def make_provider(name: str, settings: Settings, *, debug: bool = False) -> Provider:
+def make_provider(name: str, settings: Settings) -> Provider:
     """Build the adapter for ``name`` from resolved settings."""
-    if name == "modellix":
+    if name == MODELLIX.name:
         from vtrix.providers.modellix import ModellixProvider
 
-        return ModellixProvider(settings, debug=debug)
-    if name == "vtrix":
+        return ModellixProvider(settings)
+    if name == VTRIX.name:
         from vtrix.providers.vtrix import VtrixProvider
 
-        return VtrixProvider(settings, debug=debug)
+        return VtrixProvider(settings)
     raise ValueError(f"unknown provider {name!r}")

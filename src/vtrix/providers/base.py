@@ -9,7 +9,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from vtrix.config import Settings
-from vtrix.http import Http, debug_stream
+from vtrix.gateways import GATEWAYS
+from vtrix.http import USER_AGENT, Http
 from vtrix.spec.normalise import ModelSpec
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELED = (
@@ -42,14 +43,14 @@ class TaskState:
         return self.status in FINAL
 
 
-@dataclass
+@dataclass(frozen=True)
 class PreparedRequest:
-    """The exact request a submit sends (what ``--dry-run`` prints)."""
+    """The exact request a submit sends (what ``--dry-run`` prints). It holds no key: the
+    HTTP layer adds ``Authorization`` when it sends."""
 
     method: str
     url: str
     body: dict[str, Any]
-    headers: dict[str, str]
 
     @property
     def path(self) -> str:
@@ -57,6 +58,18 @@ class PreparedRequest:
 
     def body_json(self) -> str:
         return json.dumps(self.body, indent=2, ensure_ascii=False)
+
+    def display_headers(self, with_key: bool) -> dict[str, str]:
+        """The headers as ``--debug`` shows them: the key is never shown."""
+        headers = {
+            "User-Agent": USER_AGENT,
+            "X-Source": "cli",
+            "Content-Type": "application/json",
+            "Idempotency-Key": "<generated at send>",
+        }
+        if with_key:
+            headers["Authorization"] = "Bearer ***"
+        return headers
 
 
 @dataclass
@@ -83,13 +96,12 @@ class Provider(abc.ABC):
     name: str
     key_env: str
 
-    def __init__(self, settings: Settings, *, debug: bool = False) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.http = Http(
             api_key=settings.key_for(self.name),
-            provider_label=self.name,
+            provider_label=GATEWAYS[self.name].label,
             key_env=self.key_env,
-            debug=debug_stream(debug),
         )
 
     @abc.abstractmethod
@@ -104,7 +116,24 @@ class Provider(abc.ABC):
     def raw_spec(self, model_id: str) -> dict[str, Any]: ...
 
     @abc.abstractmethod
-    def spec(self, model_id: str) -> ModelSpec: ...
+    def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec: ...
+
+    def fetch_spec(self, model_id: str) -> tuple[dict[str, Any], ModelSpec]:
+        """A model's spec from the gateway: (as served, normalised), in one request."""
+        from vtrix.errors import BadAnswer
+        from vtrix.spec.normalise import SpecError
+
+        raw = self.raw_spec(model_id)
+        try:
+            return raw, self.normalise_spec(model_id, raw)
+        except SpecError as exc:
+            raise BadAnswer(
+                f"the gateway's spec of {model_id} cannot be used: {exc.json_path}: {exc.reason}",
+                hint="Report it to the gateway; `--param` values cannot be checked meanwhile.",
+            ) from None
+
+    def spec(self, model_id: str) -> ModelSpec:
+        return self.fetch_spec(model_id)[1]
 
     @abc.abstractmethod
     def prepare_submit(self, spec: ModelSpec, params: dict[str, Any]) -> PreparedRequest: ...

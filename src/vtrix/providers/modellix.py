@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import quote
 
 from vtrix.errors import ApiError, SubmitOutcomeUnknown
+from vtrix.gateways import MODELLIX, MODELLIX_CATALOG_PATH, MODELLIX_TASK_PATH, MODELLIX_UPLOAD_PATH
 from vtrix.providers.base import (
     CANCELED,
     FAILED,
@@ -48,8 +49,8 @@ def unwrap(body: Any, url: str) -> Any:
 
 
 class ModellixProvider(Provider):
-    name = "modellix"
-    key_env = "MODELLIX_API_KEY"
+    name = MODELLIX.name
+    key_env = MODELLIX.key_env
 
     def catalog(
         self,
@@ -74,7 +75,7 @@ class ModellixProvider(Provider):
         return out
 
     def raw_catalog(self) -> list[dict[str, Any]]:
-        url = f"{self.settings.modellix_url}/api/v1/models"
+        url = f"{self.settings.modellix_url}{MODELLIX_CATALOG_PATH}"
         data = unwrap(self.http.get_json(url, what="model catalog"), url)
         if not isinstance(data, dict) or not isinstance(data.get("models"), list):
             raise ApiError(f'{url}: expected {{"models": [...]}}')
@@ -88,16 +89,12 @@ class ModellixProvider(Provider):
             raise ApiError(f"{url}: the api_schema is not an object")
         return data
 
-    def spec(self, model_id: str) -> ModelSpec:
-        return normalise_modellix(
-            model_id, self.raw_spec(model_id), source=f"Modellix api_schema of {model_id}"
-        )
+    def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec:
+        return normalise_modellix(model_id, raw, source=f"Modellix api_schema of {model_id}")
 
     def prepare_submit(self, spec: ModelSpec, params: dict[str, Any]) -> PreparedRequest:
         url = rebase(spec.endpoint, self.settings.modellix_url)
-        return PreparedRequest(
-            method="POST", url=url, body=params, headers=self.http.headers(auth=True)
-        )
+        return PreparedRequest(method="POST", url=url, body=params)
 
     def submit(self, request: PreparedRequest, model_id: str) -> TaskState:
         raw = self.http.post_json(request.url, request.body, what=f"submit of {model_id}")
@@ -116,7 +113,7 @@ class ModellixProvider(Provider):
         return state
 
     def task_url(self, task_id: str, endpoint: str | None = None) -> str:
-        return f"{self.settings.modellix_url}/api/v1/tasks/{quote(task_id, safe='')}"
+        return f"{self.settings.modellix_url}{MODELLIX_TASK_PATH}{quote(task_id, safe='')}"
 
     def parse_task(self, raw: Any) -> TaskState:
         data = unwrap(raw, "task")
@@ -143,7 +140,7 @@ class ModellixProvider(Provider):
         )
 
     def upload(self, path: str) -> dict[str, Any]:
-        url = f"{self.settings.modellix_url}/api/v1/media/files"
+        url = f"{self.settings.modellix_url}{MODELLIX_UPLOAD_PATH}"
         data = unwrap(self.http.post_file(url, path), url)
         return data if isinstance(data, dict) else {"result": data}
 

@@ -6,6 +6,12 @@ from typing import Any
 from urllib.parse import quote
 
 from vtrix.errors import ApiError, NotFound, SubmitOutcomeUnknown
+from vtrix.gateways import (
+    DEFAULT_VTRIX_GENERATION_URL,
+    VTRIX,
+    VTRIX_CATALOG_PATH,
+    VTRIX_GENERATION_PATH,
+)
 from vtrix.providers.base import (
     FAILED,
     QUEUED,
@@ -35,12 +41,11 @@ _STATUS = {
     "canceled": "canceled",
     "cancelled": "canceled",
 }
-GENERATION_PATH = "/model/v1/generation"
 
 
 class VtrixProvider(Provider):
-    name = "vtrix"
-    key_env = "VTRIX_API_KEY"
+    name = VTRIX.name
+    key_env = VTRIX.key_env
 
     def _unwrap(self, body: Any, url: str) -> Any:
         if not isinstance(body, dict) or "data" not in body:
@@ -72,7 +77,7 @@ class VtrixProvider(Provider):
         self, *, type: str | None = None, search: str | None = None
     ) -> list[dict[str, Any]]:
         """Every model entry of the catalog, all pages, exactly as served."""
-        url = f"{self.settings.models_url}/api/v1/skill/models"
+        url = f"{self.settings.models_url}{VTRIX_CATALOG_PATH}"
         out: list[dict[str, Any]] = []
         page = 1
         while True:
@@ -89,14 +94,14 @@ class VtrixProvider(Provider):
             page += 1
 
     def raw_spec(self, model_id: str) -> dict[str, Any]:
-        url = f"{self.settings.models_url}/api/v1/skill/models/{quote(model_id, safe='')}/spec"
+        url = f"{self.settings.models_url}{VTRIX_CATALOG_PATH}/{quote(model_id, safe='')}/spec"
         data = self._unwrap(self.http.get_json(url, auth=False, what=f"spec of {model_id}"), url)
         if not isinstance(data, dict):
             raise ApiError(f"{url}: the spec is not an object")
         return data
 
-    def spec(self, model_id: str) -> ModelSpec:
-        return normalise_vtrix(self.raw_spec(model_id), source=f"vtrix spec of {model_id}")
+    def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec:
+        return normalise_vtrix(raw, source=f"vtrix spec of {model_id}")
 
     def endpoint(self, spec_endpoint: str) -> str:
         return rebase(spec_endpoint, self.settings.generation_url)
@@ -106,7 +111,6 @@ class VtrixProvider(Provider):
             method=spec.method,
             url=self.endpoint(spec.endpoint),
             body={"model": spec.id, "params": params},
-            headers=self.http.headers(auth=True),
         )
 
     def submit(self, request: PreparedRequest, model_id: str) -> TaskState:
@@ -124,9 +128,9 @@ class VtrixProvider(Provider):
         if endpoint:
             base = self.endpoint(endpoint)
         else:
-            from vtrix.config import DEFAULT_GENERATION_URL
-
-            base = (self.settings.generation_url or DEFAULT_GENERATION_URL) + GENERATION_PATH
+            base = (
+                self.settings.generation_url or DEFAULT_VTRIX_GENERATION_URL
+            ) + VTRIX_GENERATION_PATH
         return f"{base.rstrip('/')}/task/{quote(task_id, safe='')}"
 
     def parse_task(self, raw: Any) -> TaskState:

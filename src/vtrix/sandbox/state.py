@@ -9,7 +9,6 @@ import uuid
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 
@@ -120,18 +119,3 @@ class State:
             self.tasks[task.id] = task
             self.stats["tasks_created"] += 1
         return task
-
-    def specs_root(self) -> Path:
-        if self.config.specs_dir:
-            return Path(self.config.specs_dir)
-        return default_specs_dir()
-
-
-def default_specs_dir() -> Path:
-    """The snapshot this vtrix was built from (the repository's ``specs/``)."""
-    import os
-
-    env = os.environ.get("VTRIX_SANDBOX_SPECS")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[3] / "specs"

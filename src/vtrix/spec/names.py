@@ -1,8 +1,14 @@
-"""Checked identifiers: turn wire names from a spec into safe Python names and CLI flags.
+"""The one namer: wire names from a spec become checked Python names, CLI flags, class names
+and module names here, and nowhere else.
 
 Every spec string that becomes a Python identifier goes through :func:`python_name`, which
-yields an ASCII identifier that is not a keyword, soft keyword, builtin, pydantic attribute or
-a name the generated modules import. :func:`dedupe` makes a list of them unique, deterministically.
+yields a :class:`PyName`: an ASCII identifier that is not a keyword, soft keyword, builtin,
+pydantic attribute or a name the generated modules use themselves. The pydantic ``Params``
+field, the typed function's keyword and the option's ``dest`` of one wire field are all
+:func:`field_names` of its object, so they cannot disagree.
+
+Module names come from :func:`assign_module_names`, which keeps every name it ever gave
+(the committed lock), so adding a model never renames another.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import builtins
 import keyword
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 # Names the generated modules and the typed functions use themselves.
 _RESERVED = {
@@ -19,32 +25,36 @@ _RESERVED = {
     "Any",
     "Annotated",
     "Literal",
+    "TypedDict",
+    "Required",
+    "NotRequired",
+    "TYPE_CHECKING",
     "BaseModel",
     "ConfigDict",
     "Field",
     "RootModel",
-    "click",
     "Client",
+    "AsyncClient",
     "Task",
     "Result",
     "Params",
     "MODEL_ID",
     "PROVIDER",
-    "SCHEMA",
     "SPEC",
     "run",
     "submit",
-    "command",
+    "arun",
+    "asubmit",
     "client",
     "timeout",
+    "save",
     "wait",
-    "poll_interval",
-    "on_progress",
     "self",
     "cls",
     "kwargs",
     "args",
     "params",
+    "values",
     "body",
 }
 # pydantic BaseModel attributes a field must not shadow.
@@ -88,20 +98,10 @@ _NON_IDENT = re.compile(r"[^A-Za-z0-9]+")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-def python_name(wire: str, *, fallback: str = "param") -> str:
-    """Return a safe snake_case ASCII identifier for ``wire``."""
-    text = unicodedata.normalize("NFKD", wire).encode("ascii", "ignore").decode("ascii")
-    text = _CAMEL.sub("_", text)
-    text = _NON_IDENT.sub("_", text).strip("_").lower()
-    text = re.sub(r"_+", "_", text)
-    if not text:
-        text = fallback
-    if text[0].isdigit():
-        text = f"{fallback}_{text}"
-    if text.startswith("model_") or text in _BLOCKED or keyword.iskeyword(text):
-        text = f"{text}_"
-    assert is_safe_identifier(text), text
-    return text
+class PyName(str):
+    """A checked identifier: safe as a Python name in generated code. Made only here."""
+
+    __slots__ = ()
 
 
 def is_safe_identifier(name: str) -> bool:
@@ -115,10 +115,32 @@ def is_safe_identifier(name: str) -> bool:
     )
 
 
-def dedupe(names: Iterable[str]) -> list[str]:
+def _snake(wire: str) -> str:
+    text = unicodedata.normalize("NFKD", wire).encode("ascii", "ignore").decode("ascii")
+    text = _CAMEL.sub("_", text)
+    text = _NON_IDENT.sub("_", text).strip("_").lower()
+    return re.sub(r"_+", "_", text)
+
+
+def python_name(wire: str, *, fallback: str = "param") -> PyName:
+    """A safe snake_case ASCII identifier for ``wire``: ``aspectRatio`` -> ``aspect_ratio``,
+    ``123start`` -> ``param_123start``, ``type`` -> ``type_``, ``model_dump`` ->
+    ``param_model_dump``."""
+    text = _snake(wire) or fallback
+    if text[0].isdigit() or text.startswith("model_"):
+        # digits can't start a name; pydantic reserves the model_ namespace
+        text = f"{fallback}_{text}"
+    if not is_safe_identifier(text):
+        text = f"{text}_"
+    if not is_safe_identifier(text):  # e.g. "__x" forms; never reached with _snake output
+        raise ValueError(f"cannot make a safe identifier of {wire!r}")
+    return PyName(text)
+
+
+def dedupe(names: Iterable[str]) -> list[PyName]:
     """Make names unique in order of appearance: the second ``x`` becomes ``x_2``, and so on."""
     seen: set[str] = set()
-    out: list[str] = []
+    out: list[PyName] = []
     wanted = list(names)
     taken = set(wanted)
     for name in wanted:
@@ -128,7 +150,44 @@ def dedupe(names: Iterable[str]) -> list[str]:
             candidate = f"{name.rstrip('_')}_{n}"
             n += 1
         seen.add(candidate)
-        out.append(candidate)
+        out.append(PyName(candidate))
+    return out
+
+
+def field_names(wires: Iterable[str]) -> dict[str, PyName]:
+    """wire name -> Python name for the fields of one object, in order (the one namer)."""
+    wires = list(wires)
+    return dict(zip(wires, dedupe(python_name(w) for w in wires), strict=True))
+
+
+def class_name(path: tuple[str, ...]) -> str:
+    """A PascalCase class name for the nested object at ``path`` of Python names
+    (``("camera_control", "config")`` -> ``CameraControlConfig``); ``()`` is ``Params``."""
+    if not path:
+        return "Params"
+    return "".join(part.rstrip("_").title().replace("_", "") for part in path) or "Nested"
+
+
+def class_names(paths: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], str]:
+    """Unique class names for the nested objects at ``paths`` (in order), each leaving room
+    for its TypedDict twin ``<name>Dict``; the root ``()`` is always ``Params``."""
+    taken = {"Params", "ParamsDict"}
+    out: dict[tuple[str, ...], str] = {(): "Params"}
+    for path in paths:
+        if not path:
+            continue
+        base = class_name(path)
+        name, n = base, 2
+        while (
+            name in taken
+            or f"{name}Dict" in taken
+            or not is_safe_identifier(name)
+            or not is_safe_identifier(f"{name}Dict")
+        ):
+            name = f"{base}{n}"
+            n += 1
+        taken |= {name, f"{name}Dict"}
+        out[path] = name
     return out
 
 
@@ -136,3 +195,27 @@ def flag_for(path: tuple[str, ...]) -> str:
     """CLI flag for a parameter path of Python names: ``('camera_control','type')`` ->
     ``--camera-control.type``."""
     return "--" + ".".join(part.rstrip("_").replace("_", "-") for part in path)
+
+
+def module_name(model_id: str) -> PyName:
+    """The module name a model id would like: ``google/veo-3.1-t2v`` -> ``google_veo_3_1_t2v``."""
+    return python_name(model_id.replace("/", "_"), fallback="model")
+
+
+def assign_module_names(ids: Iterable[str], lock: Mapping[str, str]) -> dict[str, str]:
+    """The lock extended with names for ``ids`` it does not hold yet (in sorted id order).
+
+    A name once given is never given to another id, even after its model is gone, so an
+    import that worked never silently means another model.
+    """
+    out = dict(lock)
+    taken = set(out.values())
+    for model_id in sorted(set(ids) - set(out)):
+        base = module_name(model_id)
+        name, n = str(base), 2
+        while name in taken:
+            name = f"{base.rstrip('_')}_{n}"
+            n += 1
+        out[model_id] = name
+        taken.add(name)
+    return dict(sorted(out.items()))

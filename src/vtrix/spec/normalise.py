@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-PROVIDERS = ("vtrix", "modellix")
+from vtrix.gateways import MODELLIX, default_endpoint
+
 SCALAR_TYPES = ("string", "integer", "number", "boolean")
 ALL_TYPES = (*SCALAR_TYPES, "array", "object")
 _VTRIX_TYPES = {
@@ -307,7 +308,7 @@ def normalise_modellix(
     schema = {"type": "object", **schema}
     clean = clean_schema(schema, source, jpath)
     servers = path_object.get("servers")
-    endpoint = f"https://api.modellix.ai/api/v1/{slug}/async"
+    endpoint = default_endpoint(MODELLIX.name, slug)
     if isinstance(servers, list) and servers and isinstance(servers[0], dict):
         url = servers[0].get("url")
         if isinstance(url, str) and url:
@@ -338,17 +339,7 @@ def clean_schema(schema: Any, source: str, jpath: str) -> dict[str, Any]:
     """
     if not isinstance(schema, dict):
         raise SpecError(source, jpath, "a schema must be a JSON object")
-    for key in schema:
-        if not isinstance(key, str):
-            raise SpecError(source, jpath, "schema keys must be strings")
-        if key in _FORBIDDEN or key.startswith(_FORBIDDEN_PREFIXES):
-            raise SpecError(
-                source,
-                f"{jpath}.{key}",
-                "refused: this key could steer code generation and is never accepted from a spec",
-            )
-        if key not in _KEPT and key not in _DROPPED and not key.startswith("x-"):
-            raise SpecError(source, f"{jpath}.{key}", "unsupported schema keyword")
+    _check_keys(schema, source, jpath)
     kind = schema.get("type")
     if kind is None:
         kind = "object" if "properties" in schema else None
@@ -366,15 +357,61 @@ def clean_schema(schema: Any, source: str, jpath: str) -> dict[str, Any]:
             if schema[key]:
                 out[key] = schema[key]
     if "enum" in schema:
-        enum = schema["enum"]
-        if not isinstance(enum, list) or not enum:
-            raise SpecError(source, f"{jpath}.enum", "must be a non-empty list")
-        for i, value in enumerate(enum):
-            if not _fits(kind, value):
-                raise SpecError(source, f"{jpath}.enum[{i}]", f"{value!r} is not a {kind}")
-        if len({repr(v) for v in enum}) != len(enum):
-            raise SpecError(source, f"{jpath}.enum", "values are not unique")
-        out["enum"] = list(enum)
+        out["enum"] = _enum(schema["enum"], kind, source, jpath)
+    out.update(_bounds(schema, kind, source, jpath))
+    if "pattern" in schema:
+        out["pattern"] = _pattern(schema["pattern"], kind, source, jpath)
+    if kind == "array":
+        items = schema.get("items")
+        if items is not None:
+            out["items"] = clean_schema(items, source, f"{jpath}.items")
+    elif "items" in schema:
+        raise SpecError(source, f"{jpath}.items", f"'items' on a {kind}")
+    if kind == "object":
+        out.update(_object(schema, source, jpath))
+    elif "properties" in schema:
+        raise SpecError(source, f"{jpath}.properties", f"'properties' on a {kind}")
+    if "default" in schema:
+        if not _fits(kind, schema["default"]):
+            raise SpecError(
+                source, f"{jpath}.default", f"default {schema['default']!r} is not a {kind}"
+            )
+        out["default"] = schema["default"]
+    if "examples" in schema:
+        if not isinstance(schema["examples"], list):
+            raise SpecError(source, f"{jpath}.examples", "must be a list")
+        out["examples"] = schema["examples"]
+    return out
+
+
+def _check_keys(schema: dict[Any, Any], source: str, jpath: str) -> None:
+    for key in schema:
+        if not isinstance(key, str):
+            raise SpecError(source, jpath, "schema keys must be strings")
+        if key in _FORBIDDEN or key.startswith(_FORBIDDEN_PREFIXES):
+            raise SpecError(
+                source,
+                f"{jpath}.{key}",
+                "refused: this key could steer code generation and is never accepted from a spec",
+            )
+        if key not in _KEPT and key not in _DROPPED and not key.startswith("x-"):
+            raise SpecError(source, f"{jpath}.{key}", "unsupported schema keyword")
+
+
+def _enum(enum: Any, kind: str, source: str, jpath: str) -> list[Any]:
+    if not isinstance(enum, list) or not enum:
+        raise SpecError(source, f"{jpath}.enum", "must be a non-empty list")
+    for i, value in enumerate(enum):
+        if not _fits(kind, value):
+            raise SpecError(source, f"{jpath}.enum[{i}]", f"{value!r} is not a {kind}")
+    if len({repr(v) for v in enum}) != len(enum):
+        raise SpecError(source, f"{jpath}.enum", "values are not unique")
+    return list(enum)
+
+
+def _bounds(schema: dict[str, Any], kind: str, source: str, jpath: str) -> dict[str, Any]:
+    """Numeric ranges, lengths and item counts, each checked and in the right order."""
+    out: dict[str, Any] = {}
     for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         if key in schema:
             value = schema[key]
@@ -399,64 +436,49 @@ def clean_schema(schema: Any, source: str, jpath: str) -> dict[str, Any]:
     for lo, hi in (("minimum", "maximum"), ("minLength", "maxLength"), ("minItems", "maxItems")):
         if lo in out and hi in out and out[lo] > out[hi]:
             raise SpecError(source, f"{jpath}.{lo}", f"{lo} {out[lo]} is above {hi} {out[hi]}")
-    if "pattern" in schema:
-        pattern = schema["pattern"]
-        if not isinstance(pattern, str) or kind != "string":
-            raise SpecError(source, f"{jpath}.pattern", "must be a string, on a string")
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise SpecError(
-                source, f"{jpath}.pattern", f"not a valid regular expression: {exc}"
-            ) from None
-        if re.search(r"\(\?[=!<]|\\[1-9]", pattern):
-            raise SpecError(
-                source, f"{jpath}.pattern", "look-around and back-references are not supported"
-            )
-        out["pattern"] = pattern
-    if kind == "array":
-        items = schema.get("items")
-        if items is not None:
-            out["items"] = clean_schema(items, source, f"{jpath}.items")
-    elif "items" in schema:
-        raise SpecError(source, f"{jpath}.items", f"'items' on a {kind}")
-    if kind == "object":
-        props = schema.get("properties", {})
-        if not isinstance(props, dict):
-            raise SpecError(source, f"{jpath}.properties", "must be an object")
-        out["properties"] = {}
-        for name, sub in props.items():
-            if not name or len(name) > 200:
-                raise SpecError(source, f"{jpath}.properties", f"bad property name {name!r}")
-            out["properties"][name] = clean_schema(sub, source, f"{jpath}.properties.{name}")
-        required = schema.get("required", [])
-        if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
-            raise SpecError(source, f"{jpath}.required", "must be a list of names")
-        missing = [r for r in required if r not in out["properties"]]
-        if missing and out["properties"]:
-            raise SpecError(source, f"{jpath}.required", f"names unknown properties {missing}")
-        if required and out["properties"]:
-            out["required"] = list(dict.fromkeys(required))
-        extra = schema.get("additionalProperties")
-        if extra is None:
-            extra = not out["properties"]
-        if not isinstance(extra, bool):
-            raise SpecError(
-                source, f"{jpath}.additionalProperties", "only true or false is supported"
-            )
-        out["additionalProperties"] = extra
-    elif "properties" in schema:
-        raise SpecError(source, f"{jpath}.properties", f"'properties' on a {kind}")
-    if "default" in schema:
-        if not _fits(kind, schema["default"]):
-            raise SpecError(
-                source, f"{jpath}.default", f"default {schema['default']!r} is not a {kind}"
-            )
-        out["default"] = schema["default"]
-    if "examples" in schema:
-        if not isinstance(schema["examples"], list):
-            raise SpecError(source, f"{jpath}.examples", "must be a list")
-        out["examples"] = schema["examples"]
+    return out
+
+
+def _pattern(pattern: Any, kind: str, source: str, jpath: str) -> str:
+    if not isinstance(pattern, str) or kind != "string":
+        raise SpecError(source, f"{jpath}.pattern", "must be a string, on a string")
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise SpecError(
+            source, f"{jpath}.pattern", f"not a valid regular expression: {exc}"
+        ) from None
+    if re.search(r"\(\?[=!<]|\\[1-9]", pattern):
+        raise SpecError(
+            source, f"{jpath}.pattern", "look-around and back-references are not supported"
+        )
+    return pattern
+
+
+def _object(schema: dict[str, Any], source: str, jpath: str) -> dict[str, Any]:
+    """``properties``, ``required`` and ``additionalProperties`` of an object schema."""
+    props = schema.get("properties", {})
+    if not isinstance(props, dict):
+        raise SpecError(source, f"{jpath}.properties", "must be an object")
+    out: dict[str, Any] = {"properties": {}}
+    for name, sub in props.items():
+        if not name or len(name) > 200:
+            raise SpecError(source, f"{jpath}.properties", f"bad property name {name!r}")
+        out["properties"][name] = clean_schema(sub, source, f"{jpath}.properties.{name}")
+    required = schema.get("required", [])
+    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+        raise SpecError(source, f"{jpath}.required", "must be a list of names")
+    missing = [r for r in required if r not in out["properties"]]
+    if missing and out["properties"]:
+        raise SpecError(source, f"{jpath}.required", f"names unknown properties {missing}")
+    if required and out["properties"]:
+        out["required"] = list(dict.fromkeys(required))
+    extra = schema.get("additionalProperties")
+    if extra is None:
+        extra = not out["properties"]
+    if not isinstance(extra, bool):
+        raise SpecError(source, f"{jpath}.additionalProperties", "only true or false is supported")
+    out["additionalProperties"] = extra
     return out
 
 

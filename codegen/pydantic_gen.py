@@ -1,0 +1,106 @@
+"""The pydantic ``Params`` classes, by datamodel-code-generator, named by vtrix's namer.
+
+Each schema reaches the generator with our class names as titles and every field's Python
+name as a scoped alias (``Class.wire``), so the generator only lays the classes out; names
+are decided in one place (:mod:`vtrix.spec.names`). Models go in batches, one generator
+call a batch, such that no scoped alias means two things within a batch; a model's output
+does not depend on which batch it was in.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from codegen.model import GenModel
+
+HEADER_MARK = "# @@VTRIX-HEADER@@"
+
+
+@dataclass
+class ParamsCode:
+    """The generator's module split into its imports (module -> names) and its classes."""
+
+    imports: dict[str, set[str]]
+    body: str
+
+
+def batches(models: list[GenModel]) -> list[list[GenModel]]:
+    """Greedy, deterministic batches in which every scoped alias has one meaning."""
+    out: list[tuple[dict[str, str], list[GenModel]]] = []
+    for m in models:
+        for aliases, group in out:
+            if all(aliases.get(k, v) == v for k, v in m.aliases.items()):
+                aliases.update(m.aliases)
+                group.append(m)
+                break
+        else:
+            out.append((dict(m.aliases), [m]))
+    return [group for _, group in out]
+
+
+def generate_batch(models: list[GenModel]) -> dict[str, ParamsCode]:
+    """module -> its Params code, from one in-process generator call."""
+    from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
+    from datamodel_code_generator.format import Formatter
+    from datamodel_code_generator.parser import LiteralType
+
+    aliases: dict[str, str | list[str]] = {}
+    for m in models:
+        aliases.update(m.aliases)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "schemas"
+        root.mkdir()
+        for m in models:
+            (root / f"{m.module}.json").write_text(json.dumps(m.titled_schema), encoding="utf-8")
+        out = generate(
+            root,
+            input_file_type=InputFileType.JsonSchema,
+            output_model_type=DataModelType.PydanticV2BaseModel,
+            target_python_version=PythonVersion.PY_310,
+            enum_field_as_literal=LiteralType.All,
+            use_annotated=True,
+            field_constraints=True,
+            formatters=[Formatter.BUILTIN],
+            disable_timestamp=True,
+            use_double_quotes=True,
+            use_field_description=True,
+            use_title_as_name=True,
+            class_name="Params",
+            custom_file_header=HEADER_MARK,
+            use_standard_collections=True,
+            use_union_operator=True,
+            aliases=aliases,
+        )
+    if isinstance(out, str):  # a single model comes back as one string
+        return {models[0].module: split(out)}
+    assert isinstance(out, dict)
+    result: dict[str, ParamsCode] = {}
+    for key, code in out.items():
+        name = key[-1] if isinstance(key, tuple) else str(key)
+        if name.endswith(".py") and name != "__init__.py":
+            result[name[:-3]] = split(code)
+    return result
+
+
+def split(code: str) -> ParamsCode:
+    """Separate the generator's imports from its classes (its header is dropped)."""
+    body = code.split(HEADER_MARK, 1)[-1].lstrip("\n")
+    tree = ast.parse(body)
+    imports: dict[str, set[str]] = {}
+    first_class = len(body.splitlines()) + 1
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module != "__future__":
+                imports.setdefault(node.module, set()).update(a.name for a in node.names)
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                imports.setdefault(a.name, set())
+        else:
+            first_class = min(first_class, node.lineno)
+    lines = body.splitlines()
+    classes = "\n".join(lines[first_class - 1 :]).strip() + "\n"
+    return ParamsCode(imports, classes)

@@ -1,0 +1,63 @@
+"""The model description's display types as click types, and its options as click options.
+
+The types show choices and ranges in help and completion but pass the text through
+unchanged: vtrix coerces and validates every value itself, so that all problems are
+reported together with the same wording as ``--param``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from vtrix.spec.describe import Display, Option
+
+
+class Choice(click.Choice):  # type: ignore[type-arg]
+    """Enum values: shown as ``[a|b|c]`` and completed, checked later."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return value
+
+
+class IntRange(click.IntRange):
+    """An integer, with its range shown in help; checked later."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return value
+
+
+class FloatRange(click.FloatRange):
+    """A number, with its range shown in help; checked later."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return value
+
+
+def click_type(display: Display) -> click.ParamType:  # type: ignore[type-arg]
+    if display.kind == "choice":
+        return Choice(list(display.choices))
+    bounded = display.low is not None or display.high is not None
+    if display.kind == "int" and bounded:
+        return IntRange(
+            None if display.low is None else int(display.low),
+            None if display.high is None else int(display.high),
+        )
+    if display.kind == "float" and bounded:
+        return FloatRange(display.low, display.high)
+    return click.STRING
+
+
+def click_option(opt: Option) -> click.Option:
+    """The click option of one model parameter."""
+    if opt.off_flag:
+        return click.Option([f"{opt.flag}/{opt.off_flag}", opt.dest], default=None, help=opt.help)
+    return click.Option(
+        [opt.flag, opt.dest],
+        type=click_type(opt.display),
+        multiple=opt.multiple,
+        default=None,
+        metavar=opt.metavar,
+        help=opt.help,
+    )

@@ -1,0 +1,97 @@
+"""``vtrix auth login|status|logout``: API keys kept per profile in the config file."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from vtrix.cli.lazy import summary
+from vtrix.gateways import PROVIDERS
+from vtrix.output import emit
+
+
+@click.group(help=summary("auth"))
+def auth() -> None:
+    pass
+
+
+def _profile(ctx: click.Context, profile: str | None) -> str:
+    from vtrix.cli.context import Globals
+
+    g = ctx.find_object(Globals) or Globals()
+    import os
+
+    return profile or g.profile or os.environ.get("VTRIX_PROFILE") or "default"
+
+
+@auth.command()
+@click.option("--with-token", is_flag=True, help="Read the key from stdin (for scripts).")
+@click.option(
+    "--provider",
+    type=click.Choice([*PROVIDERS, "both"]),
+    default="both",
+    show_default=True,
+    help="Which gateway the key is for.",
+)
+@click.option("--profile", metavar="NAME")
+@click.pass_context
+def login(ctx: click.Context, with_token: bool, provider: str, profile: str | None) -> None:
+    """Store an API key in a profile (file 0600 in a 0700 directory)."""
+    from vtrix.config import read_config, write_config
+    from vtrix.errors import UsageError
+    from vtrix.secrets import Secret
+
+    if with_token or not sys.stdin.isatty():
+        key = sys.stdin.readline().strip()
+    else:
+        key = click.prompt("API key", hide_input=True).strip()
+    if not key or any(c.isspace() for c in key):
+        raise UsageError(
+            "no usable API key was given",
+            hint='Pass it on stdin: echo "$KEY" | vtrix auth login --with-token',
+        )
+    secret = Secret(key)
+    name = _profile(ctx, profile)
+    data = read_config()
+    prof = data["profiles"].setdefault(name, {})
+    if provider in ("vtrix", "both"):
+        prof["api_key"] = key
+    if provider in ("modellix", "both"):
+        prof["modellix_api_key"] = key
+    path = write_config(data)
+    emit(f"Saved key {secret.masked()} to profile {name!r} ({path})")
+
+
+@auth.command()
+@click.option("--profile", metavar="NAME")
+@click.pass_context
+def status(ctx: click.Context, profile: str | None) -> None:
+    """Which key each gateway would use, masked, and where it comes from."""
+    from vtrix.cli.context import Globals
+    from vtrix.config import Settings, config_path
+
+    g = ctx.find_object(Globals) or Globals()
+    s = Settings.resolve(api_key=g.api_key, profile=profile or g.profile)
+    lines = [f"Profile: {s.profile}", f"Config:  {config_path()}"]
+    for name in PROVIDERS:
+        key = s.key_for(name)
+        if key is None:
+            lines.append(f"{name + ':':<9} not logged in")
+        else:
+            lines.append(f"{name + ':':<9} {key.masked()} (from {s.key_source.get(name)})")
+    emit("\n".join(lines))
+
+
+@auth.command()
+@click.option("--profile", metavar="NAME")
+@click.pass_context
+def logout(ctx: click.Context, profile: str | None) -> None:
+    """Remove the stored keys of a profile."""
+    from vtrix.config import read_config, write_config
+
+    name = _profile(ctx, profile)
+    data = read_config()
+    removed = data["profiles"].pop(name, None)
+    write_config(data)
+    emit(f"Removed profile {name!r}" if removed else f"Profile {name!r} held no key")

@@ -1,0 +1,82 @@
+"""Modellix-compatible ``vtrix model invoke --model-slug … (--body|--body-file)``."""
+
+from __future__ import annotations
+
+import click
+
+from vtrix.cli.context import client_for
+from vtrix.cli.lazy import summary
+from vtrix.output import Reporter, emit, print_result, to_json
+
+
+@click.group(help=summary("model"))
+def model() -> None:
+    pass
+
+
+@model.command(name="invoke")
+@click.option(
+    "--model-slug",
+    required=True,
+    metavar="PROVIDER/MODEL",
+    help="Model slug, e.g. bytedance/seedream-4.5-t2i.",
+)
+@click.option("--body", metavar="JSON", help="Request JSON string.")
+@click.option("--body-file", metavar="PATH|-", help="Path to a request JSON file, or -.")
+@click.option("--api-key", metavar="KEY", help="API key (overrides env var).")
+@click.option(
+    "--wait", "wait_", is_flag=True, help="Wait for the result instead of returning the task id."
+)
+@click.option(
+    "--output", "-o", type=click.Choice(["id", "json", "url"]), default="id", show_default=True
+)
+@click.option("--timeout", type=click.FloatRange(min=0), default=600, show_default=True)
+@click.pass_context
+def invoke(
+    ctx: click.Context,
+    model_slug: str,
+    body: str | None,
+    body_file: str | None,
+    api_key: str | None,
+    wait_: bool,
+    output: str,
+    timeout: float,
+) -> None:
+    """Submit a task and print its task id (then: vtrix task get <task_id>)."""
+    import sys
+
+    from vtrix import registry
+    from vtrix.cli.context import Globals
+    from vtrix.errors import Problem, ValidationFailed
+    from vtrix.params import load_body
+
+    g = ctx.find_object(Globals) or Globals()
+    if body is None and body_file is None:
+        raise ValidationFailed(
+            model_slug, [Problem("--body", "give --body JSON or --body-file PATH")]
+        )
+    stdin = sys.stdin.read() if body_file == "-" else None
+    params, problems = load_body(body, body_file, stdin)
+    if problems:
+        raise ValidationFailed(model_slug, problems)
+    client = client_for(
+        ctx, require_key=not g.dry_run, provider=registry.provider_of(model_slug), api_key=api_key
+    )
+    prepared = client.prepare(model_slug, params)
+    reporter = Reporter(quiet=g.quiet)
+    if not prepared.checked:
+        reporter.warn(f"{model_slug}: no parameter spec is published; the body is sent as given")
+    if g.dry_run:
+        emit(f"[dry-run] {prepared.request.method} {prepared.request.path}")
+        emit(prepared.request.body_json())
+        return
+    t = client.submit_prepared(prepared)
+    if not wait_:
+        emit(to_json(t.state.raw) if output == "json" else t.id)
+        return
+    reporter.ok(f"Task created: {t.id}")
+    result = t.wait(timeout=timeout)
+    if output == "id":
+        emit(result.task_id)
+    else:
+        print_result(result, output)

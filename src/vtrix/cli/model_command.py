@@ -1,0 +1,259 @@
+"""One model's ``vtrix run <model_id>`` command: its typed options (from the model
+description), the options every run has, and what running it does.
+
+The same function builds the command of a generated model (spec from ``vtrix/models``), of
+a model whose spec is fetched live, and of a catalog model without a spec. Running it builds
+the body (``--body``, ``--param``, typed options) and hands it to :meth:`Client.prepare`, the
+one route to a request.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from vtrix.cli.click_types import click_option
+from vtrix.cli.context import Globals, client_for
+from vtrix.spec.describe import Option, options
+
+if TYPE_CHECKING:
+    from vtrix.client import Client, Prepared, Resolved
+    from vtrix.output import Reporter
+
+RUN_EPILOG = (
+    "Values are checked against the model's spec before anything is sent; "
+    "--param key=value works for every parameter (dot notation nests, JSON for arrays and "
+    "objects). Exit codes: vtrix help exit-codes."
+)
+
+
+def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every model command has."""
+    decorators = [
+        click.option(
+            "--param",
+            "run_param",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Model parameter, repeatable. Dot notation nests (a.b=1); JSON for "
+            "arrays and objects.",
+        ),
+        click.option(
+            "--body",
+            "run_body",
+            metavar="JSON",
+            help="Base request body as a JSON object; --param and options extend it.",
+        ),
+        click.option(
+            "--body-file",
+            "run_body_file",
+            metavar="PATH|-",
+            help="Read the base body from a file, or - for stdin.",
+        ),
+        click.option(
+            "--output",
+            "-o",
+            "run_output",
+            type=click.Choice(["human", "url", "json"]),
+            default="human",
+            show_default=True,
+            help="url: result URLs only; json: the full final response.",
+        ),
+        click.option(
+            "--timeout",
+            "run_timeout",
+            type=click.FloatRange(min=0),
+            default=600,
+            show_default=True,
+            help="Maximum seconds to wait for the result.",
+        ),
+        click.option(
+            "--no-wait",
+            "run_no_wait",
+            is_flag=True,
+            help="Submit and print the task id without waiting.",
+        ),
+        click.option(
+            "--poll-interval",
+            "run_poll_interval",
+            type=click.FloatRange(min=0.1),
+            help="First delay between status checks (adapts after).",
+        ),
+        click.option("--save", "run_save", metavar="DIR", help="Download the results into DIR."),
+        click.option(
+            "--dry-run",
+            "run_dry_run",
+            is_flag=True,
+            help="Print the request that would be sent; send nothing.",
+        ),
+        click.option("--quiet", "-q", "run_quiet", is_flag=True, help="No progress on stderr."),
+        click.option(
+            "--debug",
+            "run_debug",
+            is_flag=True,
+            help="Show HTTP requests (key redacted) on stderr.",
+        ),
+    ]
+    for d in reversed(decorators):
+        f = d(f)
+    return f
+
+
+def build_command(
+    model_id: str,
+    spec: dict[str, Any] | None,
+    *,
+    resolved: Resolved | None = None,
+    note: str = "",
+) -> click.Command:
+    """The command of ``model_id``; ``spec`` is its normalised spec as data (None: the gateway
+    publishes none), ``resolved`` what a live lookup already found."""
+    opts = options(spec["schema"]) if spec else []
+
+    def callback(**values: Any) -> None:
+        execute(click.get_current_context(), model_id, spec, opts, values, resolved)
+
+    if spec:
+        help_text = (
+            f"{spec.get('name') or model_id} ({spec.get('type')}, {spec.get('provider')}).\n\n"
+            f"{spec.get('summary', '')}"
+        )
+    else:
+        help_text = (
+            f"{model_id}: the gateway publishes no parameter spec for this model; parameters "
+            "given with --param/--body are sent as given, unchecked."
+        )
+    if note:
+        help_text += f"\n\n{note}"
+    cmd = click.command(
+        name=model_id,
+        help=help_text,
+        short_help=(spec or {}).get("summary") or None,
+        epilog=RUN_EPILOG,
+        context_settings={"max_content_width": 100},
+    )(run_options(callback))
+    cmd.params = [click_option(o) for o in opts] + cmd.params
+    return cmd
+
+
+def build_body(
+    spec: dict[str, Any] | None, opts: list[Option], values: dict[str, Any]
+) -> tuple[dict[str, Any], list[Any]]:
+    """The request body from ``--body``/``--body-file``, ``--param`` and typed options, and
+    every problem found on the way."""
+    from vtrix.params import BodyBuilder, load_body
+
+    stdin = sys.stdin.read() if values["run_body_file"] == "-" else None
+    base, body_problems = load_body(values["run_body"], values["run_body_file"], stdin)
+    builder = BodyBuilder(spec["schema"] if spec else None, base)
+    builder.problems.extend(body_problems)
+    builder.add_params(list(values["run_param"]))
+    for opt in opts:
+        value = values.get(opt.dest)
+        if value is None or value == ():
+            continue
+        if opt.kind == "boolean":
+            builder.add_value(opt.path, bool(value), opt.flag)
+        elif opt.multiple:
+            builder.add_texts(opt.path, list(value), opt.flag)
+        else:
+            builder.add_text(opt.path, value, opt.flag)
+    return builder.body, builder.problems
+
+
+def execute(
+    ctx: click.Context,
+    model_id: str,
+    spec: dict[str, Any] | None,
+    opts: list[Option],
+    values: dict[str, Any],
+    resolved: Resolved | None,
+) -> None:
+    """Build the body, prepare (validate) it, then print it (dry run) or submit and wait."""
+    from vtrix.errors import ValidationFailed
+    from vtrix.output import Reporter, emit
+
+    g = ctx.find_object(Globals) or Globals()
+    dry = g.dry_run or values["run_dry_run"]
+    debug = g.debug or values["run_debug"]
+    if debug and not g.debug:
+        from vtrix.log import enable_debug
+
+        enable_debug()
+        g.debug = True
+    reporter = Reporter(quiet=g.quiet or values["run_quiet"])
+    body, problems = build_body(spec, opts, values)
+    client = client_for(ctx)
+    prepared: Prepared | None = None
+    try:
+        prepared = client.prepare(model_id, body, resolved=resolved)
+    except ValidationFailed as exc:
+        seen = {p.path for p in problems}
+        problems += [p for p in exc.problems if p.path not in seen]
+    if problems or prepared is None:
+        raise ValidationFailed(model_id, problems)
+    if not prepared.checked:
+        reporter.warn(
+            f"{model_id}: the gateway publishes no parameter spec; parameters are sent unchecked."
+        )
+    elif prepared.unlisted:
+        reporter.warn(
+            f"not in the published spec of {model_id} (sent as given): "
+            + ", ".join(prepared.unlisted)
+        )
+    request = prepared.request
+    if dry:
+        emit(f"[dry-run] {request.method} {request.path}")
+        if debug:
+            emit(f"URL: {request.url}")
+            has_key = client.settings.key_for(prepared.spec.provider) is not None
+            for k, v in request.display_headers(has_key).items():
+                emit(f"{k}: {v}")
+        emit(request.body_json())
+        return
+    client_for(ctx, require_key=True, provider=prepared.spec.provider)
+    submit_and_wait(client, prepared, values, reporter)
+
+
+def submit_and_wait(
+    client: Client, prepared: Prepared, values: dict[str, Any], reporter: Reporter
+) -> None:
+    from vtrix.errors import VtrixError
+    from vtrix.output import emit, print_result, to_json
+
+    output = values["run_output"]
+    reporter.line("Submitting task...")
+    task = client.submit_prepared(prepared)
+    reporter.ok(f"Task created: {task.id}")
+    if values["run_no_wait"]:
+        reporter.line(f"Check it with: vtrix task get {task.id}")
+        emit(to_json(task.state.raw) if output == "json" else task.id)
+        return
+    reporter.line()
+    reporter.line("Waiting for result...")
+
+    def on_progress(state: Any, remaining: float | None) -> None:
+        reporter.progress(state.progress, remaining, state.remote_status or state.status)
+
+    try:
+        result = task.wait(
+            timeout=values["run_timeout"],
+            on_progress=on_progress,
+            poll_interval=values["run_poll_interval"],
+        )
+    except VtrixError:
+        reporter.line()
+        raise
+    if task.state.progress is not None and task.state.progress < 100:
+        reporter.progress(100.0, None, "done")
+    reporter.line()
+    reporter.ok("Done")
+    saved: list[str] = []
+    if values["run_save"]:
+        saved = result.save(values["run_save"], client)
+        for path in saved:
+            reporter.line(f"  saved {path}")
+    print_result(result, output, saved)

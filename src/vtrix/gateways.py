@@ -1,0 +1,56 @@
+"""The two gateways vtrix speaks, as one table: the single source for their names, key
+variables, default URLs, routes and id shapes. Everything else reads it from here."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Gateway(NamedTuple):
+    name: str  # "vtrix" or "modellix": the provider name used everywhere
+    label: str  # as written to users
+    key_env: str  # the environment variable of its API key
+    task_prefix: str  # what its task ids usually start with (a hint, never a rule)
+    has_upload: bool  # whether it has a media upload route
+
+
+VTRIX = Gateway("vtrix", "vtrix", "VTRIX_API_KEY", "task_", False)
+MODELLIX = Gateway("modellix", "Modellix", "MODELLIX_API_KEY", "task-", True)
+GATEWAYS: dict[str, Gateway] = {g.name: g for g in (VTRIX, MODELLIX)}
+PROVIDERS: tuple[str, ...] = tuple(GATEWAYS)
+
+DEFAULT_VTRIX_MODELS_URL = "https://seacloud-cloud-model-spec.api.seaart.ai"
+DEFAULT_VTRIX_GENERATION_URL = "https://vtrix.ai"
+DEFAULT_MODELLIX_URL = "https://api.modellix.ai"
+DEFAULT_MODELLIX_SCHEMA_URL = "https://www.modellix.ai"
+
+VTRIX_CATALOG_PATH = "/api/v1/skill/models"
+VTRIX_GENERATION_PATH = "/model/v1/generation"
+MODELLIX_CATALOG_PATH = "/api/v1/models"
+MODELLIX_TASK_PATH = "/api/v1/tasks/"
+MODELLIX_UPLOAD_PATH = "/api/v1/media/files"
+
+
+def provider_for_id(model_id: str) -> str:
+    """The gateway a model id belongs to when no index says: ``provider/model`` slugs are
+    Modellix's, bare ids are vtrix's."""
+    return MODELLIX.name if "/" in model_id else VTRIX.name
+
+
+def provider_for_task(task_id: str) -> str | None:
+    """The gateway a task id's shape suggests, or None when it suggests neither."""
+    for g in GATEWAYS.values():
+        if task_id.startswith(g.task_prefix):
+            return g.name
+    return None
+
+
+def modellix_submit_path(slug: str) -> str:
+    return f"/api/v1/{slug}/async"
+
+
+def default_endpoint(provider: str, model_id: str) -> str:
+    """The documented submit URL of a model on the real gateway."""
+    if provider == MODELLIX.name:
+        return DEFAULT_MODELLIX_URL + modellix_submit_path(model_id)
+    return DEFAULT_VTRIX_GENERATION_URL + VTRIX_GENERATION_PATH

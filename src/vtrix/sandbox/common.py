@@ -1,0 +1,120 @@
+"""What the sandbox's routes share: its context, both protocols' error envelopes, auth
+(with rate limits), result URLs, media production and parameter checks."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+
+from vtrix.sandbox import media
+from vtrix.sandbox.catalog import Catalog
+from vtrix.sandbox.state import SandboxConfig, SandboxTask, State
+from vtrix.validate import validate
+
+FAIL_MARK = "[fail]"
+
+
+@dataclass
+class Sandbox:
+    """Everything a route needs: ``request.app.state.sandbox``."""
+
+    config: SandboxConfig
+    state: State
+    catalog: Catalog
+
+
+def sandbox_of(request: Request) -> Sandbox:
+    sb: Sandbox = request.app.state.sandbox
+    return sb
+
+
+def vtrix_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse({"message": message}, status_code=status, headers=headers)
+
+
+def modellix_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse({"code": status, "message": message}, status_code=status, headers=headers)
+
+
+def modellix_ok(data: Any) -> dict[str, Any]:
+    return {"code": 0, "message": "success", "data": data}
+
+
+def vtrix_ok(data: Any) -> dict[str, Any]:
+    return {"status": {"code": 0, "message": "ok"}, "data": data}
+
+
+def authorize(request: Request, provider: str) -> tuple[str | None, Response | None]:
+    """(key, None) when the request may go on, else (None, the error answer)."""
+    sb = sandbox_of(request)
+    config, state = sb.config, sb.state
+    err = vtrix_error if provider == "vtrix" else modellix_error
+    header = request.headers.get("authorization", "")
+    key = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    if not key:
+        return None, err(401, "Unauthorized: API key is missing")
+    if config.accepted_keys and key not in config.accepted_keys:
+        return None, err(401, "Unauthorized: API key is invalid or expired")
+    if key in config.broke_keys:
+        return None, err(402, "Payment Required: balance insufficient")
+    allowed, remaining, reset = state.rate_check(key)
+    headers = {
+        "X-RateLimit-Limit": str(config.rate_limit),
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": str(int(time.time() + reset)),
+    }
+    if not allowed:
+        headers["Retry-After"] = str(max(int(reset + 0.999), 1))
+        return None, err(429, "Too Many Requests: rate limit exceeded", headers)
+    if config.rate_limit:
+        request.state.rate_headers = headers
+    return key, None
+
+
+def result_url(request: Request, task: SandboxTask, ext: str) -> str:
+    expires = int(time.time() + sandbox_of(request).config.url_ttl)
+    base = str(request.base_url).rstrip("/")
+    return f"{base}/files/{task.id}/output.{ext}?expires={expires}"
+
+
+def produce(state: State, task: SandboxTask) -> tuple[bytes, str, str]:
+    """The task's media, made once (started in the background at submit)."""
+    with state.lock:
+        job = state.media_jobs.get(task.id)
+        if job is None:
+            job = state.media_jobs[task.id] = state.pool.submit(
+                media.make, task.kind, task.model, task.params
+            )
+    return job.result()
+
+
+def start_task(
+    request: Request, provider: str, model: str, kind: str, params: dict[str, Any]
+) -> SandboxTask:
+    state = sandbox_of(request).state
+    task = state.new_task(provider, model, kind, params, fail_reason(params))
+    task.idempotency_key = request.headers.get("idempotency-key", "")
+    if not task.fail:
+        with state.lock:
+            state.media_jobs[task.id] = state.pool.submit(
+                media.make, task.kind, task.model, task.params
+            )
+    return task
+
+
+def check_params(catalog: Catalog, model: str, params: Any) -> list[str]:
+    if not isinstance(params, dict):
+        return ["the parameters must be a JSON object"]
+    spec = catalog.normalised.get(model)
+    if spec is None:
+        return []
+    return [str(p) for p in validate(params, spec.schema)]
+
+
+def fail_reason(params: dict[str, Any]) -> str | None:
+    text = " ".join(str(v) for v in params.values() if isinstance(v, str))
+    return "content moderation: the prompt was rejected" if FAIL_MARK in text else None

@@ -1,0 +1,63 @@
+"""``/__sandbox/…``: counters, fault settings and reset, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from vtrix.sandbox.common import sandbox_of
+from vtrix.sandbox.state import Faults
+
+router = APIRouter()
+
+
+@router.get("/__sandbox/stats")
+def stats(request: Request) -> Any:
+    state = sandbox_of(request).state
+    with state.lock:
+        counts = dict(state.stats)
+        now_mono, now_wall = time.monotonic(), time.time()
+        times = {
+            t.id: {
+                "model": t.model,
+                "provider": t.provider,
+                "created": now_wall - (now_mono - t.created),
+                "completes": now_wall - (now_mono - t.created) + t.seconds,
+                "params": t.params,
+                "idempotency_key": t.idempotency_key,
+            }
+            for t in state.tasks.values()
+        }
+    return {
+        "routes": {k: v for k, v in counts.items() if k != "tasks_created"},
+        "tasks_created": counts.get("tasks_created", 0),
+        "tasks": sorted(times),
+        "task_times": times,
+    }
+
+
+@router.post("/__sandbox/faults")
+async def set_faults(request: Request) -> Any:
+    body = await request.json()
+    if not isinstance(body, dict):
+        return JSONResponse({"message": "expected {route: {fault: value}}"}, 400)
+    state = sandbox_of(request).state
+    with state.lock:
+        for route, spec in body.items():
+            state.route_faults[route] = Faults.from_dict(spec or {})
+    return {"faults": sorted(state.route_faults)}
+
+
+@router.post("/__sandbox/reset")
+def reset(request: Request) -> Any:
+    state = sandbox_of(request).state
+    with state.lock:
+        state.stats.clear()
+        state.tasks.clear()
+        state.media_jobs.clear()
+        state.route_faults = {"*": Faults()}
+        state.hits.clear()
+    return {"ok": True}

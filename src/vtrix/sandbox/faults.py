@@ -1,0 +1,71 @@
+"""The outermost ASGI layer: counts requests per route and injects faults."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from vtrix.sandbox.state import State
+
+ROUTES: list[tuple[str, str, re.Pattern[str]]] = [
+    ("vtrix.catalog", "GET", re.compile(r"^/api/v1/skill/models/?$")),
+    ("vtrix.spec", "GET", re.compile(r"^/api/v1/skill/models/[^/]+/spec$")),
+    ("vtrix.submit", "POST", re.compile(r"^/model/v1/generation/?$")),
+    ("vtrix.task", "GET", re.compile(r"^/model/v1/generation/task/[^/]+$")),
+    ("modellix.catalog", "GET", re.compile(r"^/api/v1/models/?$")),
+    ("modellix.schema", "GET", re.compile(r"^/models/[^/]+/[^/]+/api_schema$")),
+    ("modellix.task", "GET", re.compile(r"^/api/v1/tasks/[^/]+$")),
+    ("modellix.upload", "POST", re.compile(r"^/api/v1/media/files$")),
+    ("modellix.validate", "GET", re.compile(r"^/api/v1/apikey/validate$")),
+    ("modellix.balance", "GET", re.compile(r"^/api/v1/team/balance$")),
+    ("modellix.submit", "POST", re.compile(r"^/api/v1/[^/]+/[^/]+(/async)?$")),
+    ("files", "GET", re.compile(r"^/(files|uploads)/")),
+    ("control", "*", re.compile(r"^/__sandbox/")),
+]
+
+
+def route_of(method: str, path: str) -> str:
+    for name, m, pattern in ROUTES:
+        if (m in ("*", method)) and pattern.match(path):
+            return name
+    return "other"
+
+
+class FaultMiddleware:
+    def __init__(self, app: Any, state: State) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        route = route_of(scope["method"], scope["path"])
+        self.state.count(route)
+        if route != "control":
+            faults = self.state.faults_for(route)
+            if faults.slow:
+                await asyncio.sleep(faults.slow)
+            if self.state.roll(faults.drop_rate):
+                transport = getattr(getattr(send, "__self__", None), "transport", None)
+                if transport is not None:
+                    transport.abort()
+                    return
+            for rate, status in ((faults.error_rate, 500), (faults.unavailable_rate, 503)):
+                if self.state.roll(rate):
+                    body = (
+                        b'{"message": "injected fault"}'
+                        if route.startswith("vtrix")
+                        else b'{"code": %d, "message": "Internal Error: injected fault"}' % status
+                    )
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": status,
+                            "headers": [(b"content-type", b"application/json")],
+                        }
+                    )
+                    await send({"type": "http.response.body", "body": body})
+                    return
+        await self.app(scope, receive, send)

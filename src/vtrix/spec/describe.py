@@ -1,0 +1,307 @@
+"""The model description: what a model's parameters look like to people and programs.
+
+Built from a normalised schema (:class:`vtrix.spec.normalise.ModelSpec`), with no click and
+no pydantic: the CLI turns :class:`Option`s into click options, codegen renders docs and
+typed functions from the same objects, and error messages use :func:`describe_expected`.
+
+Options: one per parameter, depth first. Nested object fields are dotted options
+(``--camera-control.type``); the object itself takes JSON. Arrays of scalars repeat the
+option; arrays of objects take JSON. A flag never shadows another: a parameter whose flag
+is one of vtrix's own options, or the ``--no-…`` form of a boolean parameter, becomes
+``--<name>-param`` and says so in its help.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+from vtrix.spec.names import field_names, flag_for
+
+# Flags vtrix's own commands use (or keep for themselves); a parameter never takes one.
+RESERVED_FLAGS = frozenset(
+    {
+        "--param",
+        "--body",
+        "--body-file",
+        "--output",
+        "--timeout",
+        "--wait",
+        "--no-wait",
+        "--poll-interval",
+        "--dry-run",
+        "--debug",
+        "--quiet",
+        "--save",
+        "--overwrite",
+        "--max-download-size",
+        "--allow-private-network",
+        "--idempotency-key",
+        "--help",
+        "--api-key",
+        "--profile",
+        "--base-url",
+        "--provider",
+        "--version",
+        "--model",
+        "--yes",
+    }
+)
+SCALARS = ("string", "integer", "number", "boolean")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def clean_text(text: object) -> str:
+    """Spec text made safe for help, docs and terminals: control characters dropped,
+    whitespace folded."""
+    return " ".join(_CONTROL.sub(" ", str(text)).split())
+
+
+class Display(NamedTuple):
+    """How an option's value looks in help and completion (checked later by validation)."""
+
+    kind: str  # "choice", "int", "float", "text", "flag" or "json"
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+
+
+class Option(NamedTuple):
+    """One typed option of a model command."""
+
+    flag: str
+    off_flag: str | None  # the ``--no-…`` form of a boolean flag
+    dest: str
+    path: tuple[str, ...]  # wire names from the top of the body
+    kind: str  # the parameter's schema type
+    display: Display
+    multiple: bool
+    required: bool
+    default_text: str | None
+    help: str
+    metavar: str | None
+
+    @property
+    def wire(self) -> str:
+        return ".".join(self.path)
+
+
+def default_text(schema: dict[str, Any]) -> str | None:
+    """A schema's default as shown to people, or None without one."""
+    if "default" not in schema:
+        return None
+    value = schema["default"]
+    if isinstance(value, str):
+        return clean_text(value) if value else '""'
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n} {unit if n != 1 else unit[:-1]}"
+
+
+def size_phrase(schema: dict[str, Any]) -> str:
+    """``of 1–3 items``, ``of exactly 1 item``, ``of at most 10 characters``, or ``""``."""
+    unit = "characters" if schema.get("type") == "string" else "items"
+    lo = schema.get("minLength", schema.get("minItems"))
+    hi = schema.get("maxLength", schema.get("maxItems"))
+    if lo is not None and hi is not None:
+        return f"of exactly {_count(lo, unit)}" if lo == hi else f"of {lo}–{hi} {unit}"
+    if lo is not None:
+        return f"of at least {_count(lo, unit)}"
+    if hi is not None:
+        return f"of at most {_count(hi, unit)}"
+    return ""
+
+
+def describe_expected(schema: dict[str, Any]) -> str:
+    """What a schema accepts, in words: ``an integer in range 3–10``."""
+    kind = str(schema.get("type", "value"))
+    if "enum" in schema:
+        values = [
+            json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v
+            for v in schema["enum"]
+        ]
+        if len(values) == 1:
+            return f"{values[0]} (the only value allowed)"
+        return "one of " + " | ".join(values)
+    article = "an" if kind[0] in "aeiou" else "a"
+    text = f"{article} {kind}"
+    lo = schema.get("minimum", schema.get("exclusiveMinimum"))
+    hi = schema.get("maximum", schema.get("exclusiveMaximum"))
+    if lo is not None and hi is not None:
+        text += f" equal to {lo}" if lo == hi else f" in range {lo}–{hi}"
+    elif lo is not None:
+        text += f" >= {lo}" if "minimum" in schema else f" > {lo}"
+    elif hi is not None:
+        text += f" <= {hi}" if "maximum" in schema else f" < {hi}"
+    sizes = size_phrase(schema)
+    if sizes:
+        text += f" {sizes}"
+    if "pattern" in schema:
+        text += f" matching {schema['pattern']}"
+    return text
+
+
+# ------------------------------------------------------------------------------ fields
+
+
+class FieldInfo(NamedTuple):
+    """One field anywhere in a body: ``camera_control.type`` or ``content[].text``."""
+
+    path: str
+    kind: str  # "string", "integer[]", "object[]" …
+    required: bool  # required where it stands (inside its parent, if nested)
+    parent: str  # "" at the top; else the path of the object it belongs to
+    schema: dict[str, Any]
+
+
+def type_label(schema: dict[str, Any]) -> str:
+    kind = str(schema.get("type"))
+    if kind == "array" and (schema.get("items") or {}).get("type"):
+        return f"{schema['items']['type']}[]"
+    return kind
+
+
+def fields(schema: dict[str, Any], prefix: str = "") -> Iterator[FieldInfo]:
+    """Every field of an object schema, depth first, through objects and arrays of objects."""
+    required = set(schema.get("required", []))
+    for name, sub in schema.get("properties", {}).items():
+        path = f"{prefix}.{name}" if prefix else name
+        yield FieldInfo(path, type_label(sub), name in required, prefix, sub)
+        if sub.get("type") == "object" and sub.get("properties"):
+            yield from fields(sub, path)
+        items = sub.get("items") or {}
+        if sub.get("type") == "array" and items.get("type") == "object":
+            yield from fields(items, f"{path}[]")
+
+
+# ----------------------------------------------------------------------------- options
+
+
+def _display(kind: str, sub: dict[str, Any], multiple: bool) -> Display:
+    items = sub.get("items") or {}
+    enum = sub.get("enum") or (items.get("enum") if multiple else None)
+    if kind == "boolean":
+        return Display("flag")
+    if enum:
+        return Display("choice", tuple(str(v) for v in enum))
+    if kind in ("object", "array") and not multiple:
+        return Display("json")
+    rng = items if multiple else sub
+    value_kind = str(items.get("type")) if multiple else kind
+    if value_kind in ("integer", "number"):
+        return Display(
+            "int" if value_kind == "integer" else "float",
+            low=rng.get("minimum"),
+            high=rng.get("maximum"),
+        )
+    return Display("text")
+
+
+def _metavar(display: Display, kind: str, sub: dict[str, Any], multiple: bool) -> str | None:
+    if display.kind in ("choice", "flag"):
+        return None
+    if display.kind == "json":
+        return "JSON"
+    value_kind = str((sub.get("items") or {}).get("type")) if multiple else kind
+    return {"integer": "INTEGER", "number": "NUMBER"}.get(value_kind, "TEXT")
+
+
+def _help(schema: dict[str, Any], wire: str, required: bool, renamed: str | None) -> str:
+    parts = [clean_text(schema.get("description", ""))]
+    kind = schema.get("type")
+    if kind == "object":
+        parts.append("(JSON object)")
+    elif kind == "array" and (schema.get("items") or {}).get("type") in ("object", "array"):
+        parts.append("(JSON array)")
+    elif kind == "array":
+        parts.append("(repeat for several values)")
+    sizes = size_phrase(schema)
+    if sizes:
+        parts.append(f"[{sizes}]")
+    if renamed:
+        parts.append(
+            f"(model parameter '{clean_text(wire)}', renamed because {renamed} is taken; "
+            f"--param {clean_text(wire)}=… works too)"
+        )
+    if required:
+        parts.append("[required]")
+    default = default_text(schema)
+    if default is not None:
+        parts.append(f"[default: {default}]")
+    return " ".join(p for p in parts if p)
+
+
+class _Raw(NamedTuple):
+    path: tuple[str, ...]
+    pypath: tuple[str, ...]
+    schema: dict[str, Any]
+    required: bool
+
+
+def _collect(
+    schema: dict[str, Any],
+    path: tuple[str, ...],
+    pypath: tuple[str, ...],
+    top: bool,
+    out: list[_Raw],
+) -> None:
+    props = schema.get("properties", {})
+    names = field_names(props)
+    required = set(schema.get("required", []))
+    for wire, sub in props.items():
+        here, pyhere = (*path, wire), (*pypath, names[wire])
+        out.append(_Raw(here, pyhere, sub, top and wire in required))
+        if sub.get("type") == "object" and sub.get("properties"):
+            _collect(sub, here, pyhere, False, out)
+
+
+def options(schema: dict[str, Any]) -> list[Option]:
+    """Typed options for an object schema, in schema order, depth first."""
+    raws: list[_Raw] = []
+    _collect(schema, (), (), True, raws)
+    wanted = [flag_for(r.pypath) for r in raws]
+    off_flags = {
+        "--no-" + w[2:]
+        for w, r in zip(wanted, raws, strict=True)
+        if r.schema.get("type") == "boolean"
+    }
+    taken: set[str] = set(RESERVED_FLAGS)
+    out: list[Option] = []
+    for raw, flag in zip(raws, wanted, strict=True):
+        kind = str(raw.schema["type"])
+        is_flag = kind == "boolean"
+        renamed = None
+        clash = flag in RESERVED_FLAGS or (not is_flag and flag in off_flags)
+        if is_flag and "--no-" + flag[2:] in RESERVED_FLAGS:
+            clash = True
+        if clash:
+            renamed, flag = flag, f"{flag}-param"
+        base, n = flag, 2
+        while flag in taken or (is_flag and "--no-" + flag[2:] in taken):
+            flag = f"{base}-{n}"
+            n += 1
+        off = "--no-" + flag[2:] if is_flag else None
+        taken.update(f for f in (flag, off) if f)
+        items = raw.schema.get("items") or {}
+        multiple = kind == "array" and items.get("type") in SCALARS
+        display = _display(kind, raw.schema, multiple)
+        out.append(
+            Option(
+                flag=flag,
+                off_flag=off,
+                dest="p_" + "__".join(raw.pypath),
+                path=raw.path,
+                kind=kind,
+                display=display,
+                multiple=multiple,
+                required=raw.required,
+                default_text=default_text(raw.schema),
+                help=_help(raw.schema, ".".join(raw.path), raw.required, renamed),
+                metavar=_metavar(display, kind, raw.schema, multiple),
+            )
+        )
+    return out
