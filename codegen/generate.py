@@ -27,10 +27,11 @@ from codegen.format import check_compiles, format_python
 from codegen.model import GenModel, build_model
 from codegen.pydantic_gen import ParamsCode, batches, generate_batch
 from codegen.render import environment
-from vtrix.spec.describe import FieldInfo, clean_text, default_text, fields
+from vtrix.spec.describe import FieldInfo, default_text, fields
 from vtrix.spec.names import assign_module_names
 from vtrix.spec.normalise import ModelSpec, SpecError, summary_line
 from vtrix.spec.snapshot import Snapshot, load_snapshot, normalise_snapshot
+from vtrix.text import clean_text
 
 GENERATOR = "vtrix codegen"
 MODELS_DIR = "src/vtrix/models"

@@ -8,9 +8,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from vtrix.spec.describe import Option, clean_text, describe_expected, options
+from vtrix.spec.describe import Option, describe_expected, options
 from vtrix.spec.names import class_names, field_names
 from vtrix.spec.normalise import ModelSpec
+from vtrix.text import clean_text
 
 
 @dataclass

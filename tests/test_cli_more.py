@@ -113,11 +113,11 @@ def test_reads_survive_injected_5xx(cli, sandbox):
 def test_profiles_select_keys(cli, sandbox):
     cli("auth", "login", "--with-token", "--profile", "work", input="sk-work-key-123456789\n")
     status = cli("--profile", "work", "auth", "status").out
-    assert "Profile: work" in status and "from profile 'work'" in status
+    assert "Profile:  work" in status and "from profile 'work'" in status
     r = cli("--profile", "work", *RUN, "--no-wait", env=env_for(sandbox, key=None))
     assert r.code == 0, r.err
     env_profile = cli("auth", "status", env={"VTRIX_PROFILE": "work"}).out
-    assert "Profile: work" in env_profile
+    assert "Profile:  work" in env_profile
     assert cli("--profile", "nope", *RUN, env=env_for(sandbox, key=None)).code == 2
     assert "Removed profile 'work'" in cli("auth", "logout", "--profile", "work").out
 

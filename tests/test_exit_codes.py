@@ -47,7 +47,9 @@ def test_1_payment_required(cli, make_sandbox):
 def test_1_unknown_task(cli, sandbox):
     r = cli("task", "get", "task_doesnotexist", env=env_for(sandbox))
     assert r.code == 1
-    assert "HTTP 404" in r.err
+    assert "no gateway knows task 'task_doesnotexist' (asked vtrix, modellix)" in r.err
+    r = cli("task", "get", "task_doesnotexist", "--provider", "vtrix", env=env_for(sandbox))
+    assert r.code == 1 and "HTTP 404" in r.err
 
 
 def test_2_validation_nothing_sent(cli, sandbox):
@@ -111,7 +113,7 @@ def test_75_rate_limited_submit(cli, make_sandbox):
     sb = make_sandbox(rate_limit=1)
     env = env_for(sb)
     assert cli("models", "spec", "kirin_v3_i2v", env=env).code == 0  # no key: not limited
-    first = cli("task", "get", "task_x", env=env)
+    first = cli("task", "get", "task_x", "--provider", "vtrix", env=env)
     assert first.code == 1
     r = cli(*RUN, env=env)
     assert r.code == 75

@@ -76,11 +76,10 @@ def test_config_file_is_private(cli, home):
 
 
 def test_key_precedence(home, monkeypatch):
-    from vtrix.config import read_config, write_config
+    from vtrix.config import editing_config
 
-    data = read_config()
-    data["profiles"]["default"] = {"api_key": "sk-profile-key-0001"}
-    write_config(data)
+    with editing_config() as data:
+        data["profiles"]["default"] = {"api_key": "sk-profile-key-0001"}
     assert Settings.resolve().api_key == Secret("sk-profile-key-0001")
     monkeypatch.setenv("VTRIX_API_KEY", "sk-env-key-000002")
     assert Settings.resolve().api_key == Secret("sk-env-key-000002")
@@ -106,11 +105,11 @@ def test_plain_http_refused_for_remote_hosts(cli):
     assert r.code == 2 and "plain http://" in r.err
 
 
-def test_history_holds_no_key(cli, sandbox, home):
+def test_ledger_holds_no_key(cli, sandbox, home):
     assert cli(*RUN, env=env_for(sandbox)).code == 0
-    text = (home / "data" / "history.jsonl").read_text()
-    assert "kirin_v3_i2v" in text and CANARY not in text
-    assert stat.S_IMODE((home / "data" / "history.jsonl").stat().st_mode) == 0o600
+    data = b"".join(p.read_bytes() for p in (home / "data").glob("ledger.sqlite3*"))
+    assert b"kirin_v3_i2v" in data and CANARY.encode() not in data
+    assert stat.S_IMODE((home / "data" / "ledger.sqlite3").stat().st_mode) == 0o600
 
 
 def test_no_traceback_on_user_errors(cli, tmp_path: Path):

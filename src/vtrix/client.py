@@ -13,19 +13,33 @@ the request) and :meth:`Client.submit_prepared`.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from vtrix import history, registry
+from vtrix import registry
 from vtrix.config import Settings
-from vtrix.errors import NotFound, SpecUnavailable, TaskFailed, UsageError, ValidationFailed
+from vtrix.errors import (
+    Interrupted,
+    NotFound,
+    SpecUnavailable,
+    SubmitOutcomeUnknown,
+    TaskFailed,
+    UsageError,
+    ValidationFailed,
+    VtrixError,
+)
 from vtrix.gateways import PROVIDERS, VTRIX, default_endpoint
+from vtrix.http import Transport
+from vtrix.ledger import REJECTED, Ledger, digest
+from vtrix.ledger import UNKNOWN as UNKNOWN_SUBMIT
 from vtrix.providers import make_provider
 from vtrix.providers.base import CatalogEntry, PreparedRequest, Provider, TaskState
+from vtrix.signals import held_interrupts
 from vtrix.spec.normalise import ModelSpec
-from vtrix.tasks import PollPlan, wait_for
+from vtrix.tasks import PollPlan, resume_hint, wait_plan
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -44,6 +58,7 @@ class Result:
     urls: list[str] = field(default_factory=list)
     cost: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
 
     def save(self, directory: str | os.PathLike[str], client: Client | None = None) -> list[str]:
         """Download every output into ``directory``; returns the file paths."""
@@ -65,10 +80,20 @@ class Result:
 class Task:
     """A submitted task. ``wait()`` polls it to the end."""
 
-    def __init__(self, client: Client, state: TaskState, *, endpoint: str = "") -> None:
+    def __init__(
+        self,
+        client: Client,
+        state: TaskState,
+        *,
+        endpoint: str = "",
+        idempotency_key: str | None = None,
+        reused: bool = False,
+    ) -> None:
         self.client = client
         self.state = state
         self.endpoint = endpoint
+        self.idempotency_key = idempotency_key
+        self.reused = reused  # True: a submit with this idempotency key had already made it
 
     @property
     def id(self) -> str:
@@ -82,10 +107,11 @@ class Task:
         return f"Task(id={self.id!r}, provider={self.provider!r}, status={self.state.status!r})"
 
     def refresh(self) -> TaskState:
-        prov = self.client.provider(self.provider)
+        """The task's status now (one read, retried within the read budget)."""
         model = self.state.model
-        self.state = prov.get_task(self.id, self.endpoint or None)
+        self.state = self.client.provider(self.provider).get_task(self.id, self.endpoint)
         self.state.model = self.state.model or model
+        self.client.record(self.state, self.endpoint)
         return self.state
 
     def wait(
@@ -94,13 +120,41 @@ class Task:
         on_progress: ProgressCallback | None = None,
         poll_interval: float | None = None,
     ) -> Result:
-        """Wait until the task ends; raise TaskFailed, WaitTimeout or Interrupted otherwise."""
-        plan = PollPlan(first=poll_interval) if poll_interval else PollPlan()
-        state = wait_for(
-            self.refresh, task_id=self.id, timeout=timeout, on_progress=on_progress, plan=plan
+        """Wait until the task ends, ``timeout`` seconds at most (a deadline for everything:
+        polls, retries, slow answers); raise TaskFailed, WaitTimeout or Interrupted."""
+        prov = self.client.provider(self.provider)
+        model = self.state.model
+        seen = {self.state.status}
+
+        def progress(state: TaskState, left: float | None) -> None:
+            self.state = state
+            state.model = state.model or model
+            if state.status not in seen:
+                seen.add(state.status)
+                self.client.record(state, self.endpoint)
+            if on_progress is not None:
+                on_progress(state, left)
+
+        plan = wait_plan(
+            prov,
+            self.id,
+            endpoint=self.endpoint,
+            timeout=timeout,
+            on_progress=progress,
+            plan=PollPlan(first=poll_interval) if poll_interval else None,
         )
-        if self.client.keep_history:
-            history.record(self.id, state.model, self.provider, state.status, self.endpoint)
+        try:
+            state = prov.http.run(plan)
+        except KeyboardInterrupt:
+            raise Interrupted(
+                f"Interrupted while waiting for task {self.id}; the task was not cancelled "
+                "and keeps running.",
+                hint=resume_hint(self.id),
+                task_id=self.id,
+            ) from None
+        state.model = state.model or model
+        self.state = state
+        self.client.record(state, self.endpoint)
         return self.client.result_of(state)
 
 
@@ -147,12 +201,14 @@ class Client:
         base_url: str | None = None,
         *,
         settings: Settings | None = None,
-        keep_history: bool = True,
+        ledger: Ledger | bool = True,
+        transport: Transport | None = None,
     ) -> None:
         self.settings = settings or Settings.resolve(
             api_key=api_key, profile=profile, base_url=base_url
         )
-        self.keep_history = keep_history
+        self.ledger: Ledger | None = Ledger() if ledger is True else (ledger or None)
+        self.transport = transport
         self._providers: dict[str, Provider] = {}
 
     def __repr__(self) -> str:
@@ -160,8 +216,24 @@ class Client:
 
     def provider(self, name: str) -> Provider:
         if name not in self._providers:
-            self._providers[name] = make_provider(name, self.settings)
+            self._providers[name] = make_provider(name, self.settings, self.transport)
         return self._providers[name]
+
+    def record(self, state: TaskState, endpoint: str = "") -> None:
+        """Keep what a poll saw in the ledger (never fails the caller)."""
+        if self.ledger is not None:
+            self.ledger.observe(
+                provider=state.provider,
+                task_id=state.id,
+                model=state.model,
+                status=state.status,
+                remote_status=state.remote_status,
+                urls=state.urls,
+                error=state.error,
+                cost=state.cost,
+                endpoint=endpoint,
+                final=state.done,
+            )
 
     # ------------------------------------------------------------------ specs
 
@@ -243,15 +315,84 @@ class Client:
         request = self.provider(spec.provider).prepare_submit(spec, body)
         return Prepared(model_id, spec, request, resolved.checked, unlisted)
 
-    def submit_prepared(self, prepared: Prepared, *, idempotency_key: str | None = None) -> Task:
-        """Send a prepared submit once; returns at once with a :class:`Task`."""
+    def submit_prepared(
+        self,
+        prepared: Prepared,
+        *,
+        idempotency_key: str | None = None,
+        on_created: Callable[[Task], None] | None = None,
+        batch: str | None = None,
+        line: int | None = None,
+    ) -> Task:
+        """Send a prepared submit once; returns at once with a :class:`Task`.
+
+        The ledger holds the submit before it goes out and its task id as soon as it is
+        known; ``on_created`` runs (with Ctrl-C held back) once the id is safe there. A key
+        the ledger already knows a task for is not sent again: that task is returned."""
         spec = prepared.spec
-        prov = self.provider(spec.provider)
-        state = prov.submit(prepared.request, spec.id)
-        endpoint = spec.endpoint if spec.provider == VTRIX.name else ""
-        if self.keep_history:
-            history.record(state.id, spec.id, spec.provider, state.status, endpoint)
-        return Task(self, state, endpoint=endpoint)
+        key = idempotency_key or new_idempotency_key()
+        endpoint = urlsplit(spec.endpoint).path if spec.provider == VTRIX.name else ""
+        ledger = self.ledger
+        if ledger is not None:
+            known = ledger.begin(
+                key=key,
+                provider=spec.provider,
+                model=spec.id,
+                digest=digest(spec.provider, spec.id, prepared.request.body),
+                endpoint=endpoint,
+                batch=batch,
+                line=line,
+            )
+            if known is not None and known.task_id:
+                old = TaskState(known.task_id, known.provider, known.state, model=known.model)
+                task = Task(self, old, endpoint=known.endpoint, idempotency_key=key, reused=True)
+                if on_created:
+                    on_created(task)
+                return task
+        state: TaskState | None = None
+        try:
+            state = self.provider(spec.provider).submit(prepared.request, spec.id, key)
+            with held_interrupts():
+                return self._created(state, key, endpoint, on_created)
+        except KeyboardInterrupt:
+            if state is not None:
+                self._created(state, key, endpoint, None)
+                raise Interrupted(
+                    f"Interrupted after task {state.id} was created; it keeps running.",
+                    hint=resume_hint(state.id),
+                    task_id=state.id,
+                ) from None
+            if ledger is not None:
+                ledger.outcome(key, UNKNOWN_SUBMIT, "interrupted while the submit was in flight")
+            raise Interrupted(
+                "Interrupted while the submit was being sent: the gateway may have created "
+                "the task.",
+                hint=f"Check `vtrix task list` (idempotency key {key}) before resubmitting; "
+                f"to retry safely pass --idempotency-key {key}.",
+                idempotency_key=key,
+            ) from None
+        except SubmitOutcomeUnknown as exc:
+            if ledger is not None:
+                ledger.outcome(key, UNKNOWN_SUBMIT, exc.message)
+            raise
+        except VtrixError as exc:
+            if ledger is not None:
+                ledger.outcome(key, REJECTED, exc.message)
+            raise
+
+    def _created(
+        self,
+        state: TaskState,
+        key: str,
+        endpoint: str,
+        on_created: Callable[[Task], None] | None,
+    ) -> Task:
+        if self.ledger is not None:
+            self.ledger.submitted(key, state.id, state.status, state.remote_status)
+        task = Task(self, state, endpoint=endpoint, idempotency_key=key)
+        if on_created:
+            on_created(task)
+        return task
 
     def submit(
         self,
@@ -284,20 +425,48 @@ class Client:
     # ------------------------------------------------------------------ tasks
 
     def get_task(self, task_id: str, provider: str | None = None) -> Task:
-        """Look a task up; its provider comes from the history, else ``provider``."""
-        entry = history.find(task_id)
-        name = provider or (entry.provider if entry else None) or VTRIX.name
-        task = Task(
-            self,
-            TaskState(
-                id=task_id, provider=name, status="queued", model=entry.model if entry else ""
-            ),
-            endpoint=entry.endpoint if entry else "",
-        )
-        task.refresh()
-        if self.keep_history and entry is not None:
-            history.record(task_id, task.state.model, name, task.state.status, task.endpoint)
-        return task
+        """A task by id. Its gateway: ``provider``, else the ledger, else the id's shape,
+        else each gateway a key is set for, asked in turn."""
+        last: NotFound | None = None
+        candidates = self._candidates(task_id, provider)
+        for name, endpoint, model in candidates:
+            try:
+                state = self.provider(name).get_task(task_id, endpoint)
+            except NotFound as exc:
+                last = exc
+                continue
+            state.model = state.model or model
+            self.record(state, endpoint)
+            return Task(self, state, endpoint=endpoint)
+        assert last is not None
+        if len(candidates) > 1:
+            raise NotFound(
+                f"no gateway knows task {task_id!r} (asked {', '.join(c[0] for c in candidates)})",
+                status=404,
+                hint="Check the id with `vtrix task list`.",
+            )
+        raise last
+
+    def _candidates(self, task_id: str, provider: str | None) -> list[tuple[str, str, str]]:
+        """(provider, endpoint, model) to ask about ``task_id``, most likely first."""
+        from vtrix.gateways import GATEWAYS, provider_for_task
+
+        entry = self.ledger.by_task(task_id, provider) if self.ledger is not None else None
+        if entry is not None:
+            return [(entry.provider, entry.endpoint, entry.model)]
+        if provider:
+            return [(provider, "", "")]
+        guess = provider_for_task(task_id)
+        order = sorted(PROVIDERS, key=lambda p: p != guess)
+        keyed = [p for p in order if self.settings.key_for(p) is not None]
+        if not keyed:
+            envs = " or ".join(GATEWAYS[p].key_env for p in order)
+            raise UsageError(
+                f"no API key is set, so no gateway can be asked about {task_id!r}; nothing "
+                "was sent",
+                hint=f"Set {envs}, or run `vtrix auth login`.",
+            )
+        return [(p, "", "") for p in keyed]
 
     def result_of(self, state: TaskState) -> Result:
         """A Result for a final state; raises TaskFailed for a failed or canceled task."""
@@ -315,6 +484,10 @@ class Client:
             cost=state.cost,
             raw=state.raw,
         )
+
+
+def new_idempotency_key() -> str:
+    return f"vtrix-{uuid.uuid4()}"
 
 
 def to_wire(value: Any) -> Any:

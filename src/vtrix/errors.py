@@ -1,4 +1,24 @@
-"""Typed errors, each carrying the exit code the CLI uses (see :data:`EXIT_CODES`)."""
+"""Typed errors, each carrying the exit code the CLI uses (see :data:`EXIT_CODES`).
+
+The tree::
+
+    VtrixError                      1  anything vtrix raises on purpose
+    ├── UsageError                  2  bad arguments or configuration; nothing was sent
+    │   └── ValidationFailed        2  parameters that do not fit the spec (every problem)
+    ├── ApiError                    1  the gateway answered with an error
+    │   ├── AuthError               1  401
+    │   ├── PaymentRequired         1  402
+    │   ├── NotFound                1  404: unknown model or task
+    │   ├── RequestRejected         1  other 4xx
+    │   ├── BadAnswer               1  an answer vtrix cannot use (kept in a file)
+    │   ├── TemporaryFailure       75  429, 5xx or network trouble outlasting the retries
+    │   └── SubmitOutcomeUnknown    3  a submit was sent, no clear answer: do not resubmit
+    ├── TaskFailed                  1  the remote task ended in failure
+    ├── WaitTimeout               124  waiting ran out of time; the task may still finish
+    ├── Interrupted               130  Ctrl-C; the task is not cancelled
+    ├── SpecUnavailable             1  no spec can be had for a model
+    └── DownloadFailed             75  a result could not be saved (the task is kept)
+"""
 
 from __future__ import annotations
 
@@ -14,11 +34,14 @@ INTERRUPTED = 130
 
 EXIT_CODES: tuple[tuple[int, str], ...] = (
     (OK, "success"),
-    (FAILED, "failed: the remote task failed, 401/402/403/404, or another error"),
+    (
+        FAILED,
+        "failed: the remote task failed, 401/402/403/404, an unusable answer, or another error",
+    ),
     (USAGE, "usage or validation error; nothing was sent"),
     (
         OUTCOME_UNKNOWN,
-        "submit outcome unknown (timeout or 5xx after sending): do not resubmit, "
+        "submit outcome unknown (sent, no clear answer): do not resubmit blindly, "
         "check `vtrix task list`",
     ),
     (TEMPORARY, "temporary failure after retries (429, 5xx, network): safe to retry later"),
@@ -37,11 +60,19 @@ class VtrixError(Exception):
 
     exit_code = FAILED
 
-    def __init__(self, message: str, *, hint: str = "", task_id: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str = "",
+        task_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.task_id = task_id
+        self.idempotency_key = idempotency_key
 
     def __str__(self) -> str:
         return f"{self.message}\n{self.hint}" if self.hint else self.message
@@ -83,9 +114,15 @@ class ApiError(VtrixError):
     """The gateway answered with an error status."""
 
     def __init__(
-        self, message: str, *, status: int = 0, hint: str = "", task_id: str | None = None
+        self,
+        message: str,
+        *,
+        status: int = 0,
+        hint: str = "",
+        task_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
-        super().__init__(message, hint=hint, task_id=task_id)
+        super().__init__(message, hint=hint, task_id=task_id, idempotency_key=idempotency_key)
         self.status = status
 
 
@@ -110,15 +147,23 @@ class BadAnswer(ApiError):
 
 
 class TemporaryFailure(ApiError):
-    """429, 5xx or network trouble that outlasted the retries: safe to retry later."""
+    """429, 5xx or network trouble that outlasted the retries: safe to retry later.
+    ``deadline`` is True when the caller's deadline, not the retry budget, ran out."""
 
     exit_code = TEMPORARY
 
     def __init__(
-        self, message: str, *, status: int = 0, hint: str = "", retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        status: int = 0,
+        hint: str = "",
+        retry_after: float | None = None,
+        deadline: bool = False,
     ) -> None:
         super().__init__(message, status=status, hint=hint)
         self.retry_after = retry_after
+        self.deadline = deadline
 
 
 class SubmitOutcomeUnknown(ApiError):
@@ -138,10 +183,16 @@ class WaitTimeout(VtrixError):
 
 
 class Interrupted(VtrixError):
-    """Ctrl-C while waiting; the task keeps running remotely."""
+    """Ctrl-C; the task keeps running remotely (or, during a submit, may have been created)."""
 
     exit_code = INTERRUPTED
 
 
 class SpecUnavailable(VtrixError):
     """A model's spec could not be had (unknown id, or the models service unreachable)."""
+
+
+class DownloadFailed(VtrixError):
+    """A finished task's result could not be saved; the task and its URLs are kept."""
+
+    exit_code = TEMPORARY

@@ -14,6 +14,7 @@ import time
 from typing import Any, TextIO
 
 from vtrix.secrets import redact
+from vtrix.text import for_terminal
 
 BAR_WIDTH = 25
 
@@ -58,18 +59,27 @@ class Reporter:
         if self.quiet:
             return
         self._end_bar()
-        print(redact(text), file=self.stream, flush=True)
+        print(for_terminal(redact(text)), file=self.stream, flush=True)
 
     def ok(self, text: str) -> None:
-        self.line(f"{self._paint('✓', '32')} {text}")
+        self._mark("✓", "32", text)
 
     def warn(self, text: str) -> None:
-        self.line(f"{self._paint('!', '33')} {text}")
+        self._mark("!", "33", text)
+
+    def _mark(self, mark: str, code: str, text: str) -> None:
+        if self.quiet:
+            return
+        self._end_bar()
+        print(
+            f"{self._paint(mark, code)} {for_terminal(redact(text))}", file=self.stream, flush=True
+        )
 
     def error(self, text: str) -> None:
         self._end_bar()
+        text = for_terminal(redact(text))
         print(
-            redact(f"{self._paint('✗', '31')} {text}" if self.color else f"Error: {text}"),
+            f"{self._paint('✗', '31')} {text}" if self.color else f"Error: {text}",
             file=self.stream,
             flush=True,
         )
@@ -78,7 +88,7 @@ class Reporter:
         if self.quiet or not self.tty:
             return
         if percent is None:
-            text = f"{status}…  {_duration(time.monotonic() - self._started)} elapsed"
+            text = f"{for_terminal(status)}…  {_duration(time.monotonic() - self._started)} elapsed"
         else:
             text = progress_bar(percent, remaining)
         self.stream.write("\r\033[K" + text)
@@ -93,8 +103,8 @@ class Reporter:
 
 
 def emit(text: str, stream: TextIO | None = None) -> None:
-    """Write a result to stdout (redacted)."""
-    print(redact(text), file=stream or sys.stdout, flush=True)
+    """Write a result to stdout: redacted, and without control characters from anywhere."""
+    print(for_terminal(redact(text)), file=stream or sys.stdout, flush=True)
 
 
 def to_json(obj: Any) -> str:

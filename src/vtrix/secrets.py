@@ -21,6 +21,19 @@ class Secret:
     def masked(self) -> str:
         return mask(self._value)
 
+    def problem(self) -> str | None:
+        """Why this key cannot go in an ``Authorization`` header, or None when it can."""
+        v = self._value
+        if not v:
+            return "is empty"
+        if "\n" in v or "\r" in v:
+            return "contains a line break"
+        if not v.isascii():
+            return "contains non-ASCII characters"
+        if any(c.isspace() or not c.isprintable() for c in v):
+            return "contains spaces or control characters"
+        return None
+
     def __repr__(self) -> str:
         return f"Secret({self.masked()!r})"
 

@@ -1,19 +1,28 @@
-"""Waiting for a task: adaptive polling, progress estimates, timeouts and Ctrl-C.
+"""Waiting for a task: adaptive polling, progress estimates and one deadline for everything.
 
 Polling starts around one second and backs off to a cap, with jitter. When the task reports
 progress, the rate gives an estimate of when it will finish and the next poll is timed just
 after it, so results come back soon after they are ready without a flood of requests.
+
+``timeout`` is a deadline for the whole wait: polls, their retries (503s, 429s honouring
+``Retry-After``), hung reads and slow bodies all end by it, and the wait ends with
+:class:`WaitTimeout`. The wait is a plan (see :mod:`vtrix.http.client`), so the sync and the
+async clients run the same loop.
 """
 
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from vtrix.errors import Interrupted, TemporaryFailure, WaitTimeout
-from vtrix.providers.base import TaskState
+from vtrix.errors import TemporaryFailure, WaitTimeout
+from vtrix.http import Plan, Sleep
+from vtrix.providers.base import UNKNOWN, Provider, TaskState, bad_answer
+
+# Polls in a row with a status vtrix does not know before it gives up on the answer.
+UNKNOWN_LIMIT = 3
+LAST_POLL_AHEAD = 0.3
 
 
 @dataclass
@@ -51,57 +60,69 @@ class Eta:
         return max((100.0 - p1) / rate - (now - t1), 0.0)
 
 
-def wait_for(
-    fetch: Callable[[], TaskState],
-    *,
+def resume_hint(task_id: str) -> str:
+    return f"Resume with: vtrix task wait {task_id}"
+
+
+def wait_plan(
+    provider: Provider,
     task_id: str,
+    *,
+    endpoint: str = "",
     timeout: float,
     on_progress: Callable[[TaskState, float | None], None] | None = None,
     plan: PollPlan | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> TaskState:
-    """Poll ``fetch`` until the task is final. Raises WaitTimeout (124) or Interrupted (130)."""
+) -> Plan[TaskState]:
+    """Poll until the task is final; raises WaitTimeout (124) when ``timeout`` runs out."""
     plan = plan or PollPlan()
-    start = clock()
-    deadline = start + timeout
+    clock = provider.http.clock
+    deadline = clock() + timeout
     delay = plan.first
     eta = Eta()
-    resume = f"Resume with: vtrix task wait {task_id}"
-    try:
-        while True:
-            remaining_time = deadline - clock()
-            try:
-                state = fetch()
-            except TemporaryFailure as exc:
-                exc.task_id = task_id
-                exc.hint = f"{exc.hint} The task {task_id} is still there. {resume}".strip()
-                raise
-            now = clock()
-            eta.add(now, state.progress)
-            left = eta.remaining(now)
-            if on_progress:
-                on_progress(state, left)
-            if state.done:
-                return state
-            remaining_time = deadline - now
-            if remaining_time <= 0:
-                raise WaitTimeout(
-                    f"Timed out after {timeout:g}s waiting for task {task_id} "
-                    f"(last status: {state.remote_status or state.status}); it may still finish.",
-                    hint=resume,
-                    task_id=task_id,
-                )
-            nxt = delay
-            if left is not None:
-                nxt = min(nxt, max(left + 0.15, 0.5 if left <= 0.05 else plan.floor))
-            nxt *= 1 + random.uniform(-plan.jitter, plan.jitter)
-            sleep(max(min(nxt, remaining_time), 0.0))
-            delay = min(delay * plan.factor, plan.cap)
-    except KeyboardInterrupt:
-        raise Interrupted(
-            f"Interrupted while waiting for task {task_id}; the task was not "
-            "cancelled and keeps running.",
-            hint=resume,
-            task_id=task_id,
-        ) from None
+    unknown = 0
+    last_call = False
+    while True:
+        try:
+            state = yield from provider.task_plan(task_id, endpoint, deadline)
+        except TemporaryFailure as exc:
+            if exc.deadline or clock() >= deadline:
+                raise _timeout(task_id, timeout, "the gateway was not answering") from None
+            exc.task_id = task_id
+            exc.hint = f"{exc.hint} The task {task_id} is still there. {resume_hint(task_id)}"
+            raise
+        now = clock()
+        unknown = unknown + 1 if state.status == UNKNOWN else 0
+        if unknown >= UNKNOWN_LIMIT:
+            shown = state.remote_status or "none"
+            raise bad_answer(
+                f"status of task {task_id}",
+                f"{unknown} answers in a row with a status vtrix does not know ({shown!r})",
+                state.raw,
+            )
+        eta.add(now, state.progress)
+        left = eta.remaining(now)
+        if on_progress:
+            on_progress(state, left)
+        if state.done:
+            return state
+        remaining = deadline - now
+        if remaining <= 0 or last_call:
+            raise _timeout(task_id, timeout, state.remote_status or state.status)
+        nxt = delay
+        if left is not None:
+            nxt = min(nxt, max(left + 0.15, 0.5 if left <= 0.05 else plan.floor))
+        nxt *= 1 + random.uniform(-plan.jitter, plan.jitter)
+        if nxt >= remaining - LAST_POLL_AHEAD:
+            # One last poll a little before the deadline, not after it.
+            last_call, nxt = True, max(remaining - LAST_POLL_AHEAD, 0.0)
+        yield Sleep(nxt)
+        delay = min(delay * plan.factor, plan.cap)
+
+
+def _timeout(task_id: str, timeout: float, last: str) -> WaitTimeout:
+    return WaitTimeout(
+        f"Timed out after {timeout:g}s waiting for task {task_id} (last status: {last}); "
+        "it may still finish.",
+        hint=resume_hint(task_id),
+        task_id=task_id,
+    )

@@ -31,6 +31,24 @@ class Globals:
         self.base_url = base_url
 
 
+def note_key_in_argv(ctx: click.Context, key: str) -> None:
+    """Register a key given on the command line for redaction, and say once why that is a
+    bad place for it."""
+    from vtrix.output import Reporter
+    from vtrix.secrets import Secret
+
+    Secret(key)
+    root = ctx.find_root()
+    if root.meta.get("vtrix.key-warned"):
+        return
+    root.meta["vtrix.key-warned"] = True
+    g = ctx.find_object(Globals) or Globals()
+    Reporter(quiet=g.quiet).warn(
+        "--api-key puts the key in your shell history and the process list; prefer "
+        "VTRIX_API_KEY / MODELLIX_API_KEY or `vtrix auth login --with-token`"
+    )
+
+
 def client_for(
     ctx: click.Context,
     *,
@@ -44,6 +62,8 @@ def client_for(
 
     root = ctx.find_root()
     g = ctx.find_object(Globals) or Globals()
+    if api_key:
+        note_key_in_argv(ctx, api_key)
     client: Client | None = root.meta.get("vtrix.client")
     if client is None or api_key:
         client = Client(api_key=api_key or g.api_key, profile=g.profile, base_url=g.base_url)

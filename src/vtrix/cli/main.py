@@ -33,8 +33,40 @@ def terminal_width() -> int:
     return max(min(columns, 100) - 2, 50)
 
 
+class RootGroup(LazyGroup):
+    """The root command: typed errors become their exit codes, with no traceback (also under
+    click's test runner, which calls ``main`` too)."""
+
+    def main(  # type: ignore[override]
+        self, args: list[str] | None = None, prog_name: str | None = None, **extra: Any
+    ) -> Any:
+        extra.pop("standalone_mode", None)
+        try:
+            super().main(args=args, prog_name="vtrix", standalone_mode=False, **extra)
+        except VtrixError as exc:
+            _report(exc)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            print("Aborted.", file=sys.stderr)
+            sys.exit(INTERRUPTED)
+        except KeyboardInterrupt:
+            print("Interrupted.", file=sys.stderr)
+            sys.exit(INTERRUPTED)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            from vtrix.secrets import redact
+
+            exc.message = redact(exc.message)  # type: ignore[misc]
+            exc.show()
+            sys.exit(USAGE if exc.exit_code == 2 else exc.exit_code)
+        except BrokenPipeError:
+            sys.exit(1)
+        sys.exit(0)
+
+
 @click.group(
-    cls=LazyGroup,
+    cls=RootGroup,
     lazy=COMMANDS,
     epilog=EPILOG,
     context_settings={
@@ -71,10 +103,6 @@ def cli(
     base_url: str | None,
 ) -> None:
     """vtrix: run image, video and audio models on the vtrix and Modellix gateways."""
-    if api_key:
-        from vtrix.secrets import Secret
-
-        Secret(api_key)  # registers it for redaction
     if debug:
         from vtrix.log import enable_debug
 
@@ -87,32 +115,15 @@ def cli(
         profile=profile,
         base_url=base_url,
     )
+    if api_key:
+        from vtrix.cli.context import note_key_in_argv
+
+        note_key_in_argv(ctx, api_key)
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Run the CLI; typed errors become their exit codes, with no traceback."""
-    try:
-        cli.main(args=argv, prog_name="vtrix", standalone_mode=False)
-    except VtrixError as exc:
-        _report(exc)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        print("Aborted.", file=sys.stderr)
-        sys.exit(INTERRUPTED)
-    except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        sys.exit(INTERRUPTED)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        from vtrix.secrets import redact
-
-        exc.message = redact(exc.message)  # type: ignore[misc]
-        exc.show()
-        sys.exit(USAGE if exc.exit_code == 2 else exc.exit_code)
-    except BrokenPipeError:
-        sys.exit(1)
-    sys.exit(0)
+    """The ``vtrix`` command."""
+    return cli.main(args=argv)
 
 
 def _report(exc: VtrixError) -> None:

@@ -20,7 +20,7 @@ from vtrix.cli.context import Globals, client_for
 from vtrix.spec.describe import Option, options
 
 if TYPE_CHECKING:
-    from vtrix.client import Client, Prepared, Resolved
+    from vtrix.client import Client, Prepared, Resolved, Task
     from vtrix.output import Reporter
 
 RUN_EPILOG = (
@@ -83,6 +83,13 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
             help="First delay between status checks (adapts after).",
         ),
         click.option("--save", "run_save", metavar="DIR", help="Download the results into DIR."),
+        click.option(
+            "--idempotency-key",
+            "run_idempotency_key",
+            metavar="KEY",
+            help="Send with this Idempotency-Key (e.g. the one an unknown outcome printed): "
+            "a task the ledger already has for it is not sent again.",
+        ),
         click.option(
             "--dry-run",
             "run_dry_run",
@@ -226,11 +233,20 @@ def submit_and_wait(
 
     output = values["run_output"]
     reporter.line("Submitting task...")
-    task = client.submit_prepared(prepared)
-    reporter.ok(f"Task created: {task.id}")
+
+    def created(task: Task) -> None:
+        if task.reused:
+            reporter.warn(f"Idempotency key already used for task {task.id}: not sent again")
+        else:
+            reporter.ok(f"Task created: {task.id}")
+        if values["run_no_wait"]:
+            reporter.line(f"Check it with: vtrix task get {task.id}")
+            emit(to_json(task.state.raw) if output == "json" else task.id)
+
+    task = client.submit_prepared(
+        prepared, idempotency_key=values["run_idempotency_key"], on_created=created
+    )
     if values["run_no_wait"]:
-        reporter.line(f"Check it with: vtrix task get {task.id}")
-        emit(to_json(task.state.raw) if output == "json" else task.id)
         return
     reporter.line()
     reporter.line("Waiting for result...")

@@ -8,17 +8,18 @@ from vtrix.gateways import MODELLIX, VTRIX
 
 if TYPE_CHECKING:
     from vtrix.config import Settings
+    from vtrix.http import Transport
     from vtrix.providers.base import Provider
 
 
-def make_provider(name: str, settings: Settings) -> Provider:
+def make_provider(name: str, settings: Settings, transport: Transport | None = None) -> Provider:
     """Build the adapter for ``name`` from resolved settings."""
     if name == MODELLIX.name:
         from vtrix.providers.modellix import ModellixProvider
 
-        return ModellixProvider(settings)
+        return ModellixProvider(settings, transport)
     if name == VTRIX.name:
         from vtrix.providers.vtrix import VtrixProvider
 
-        return VtrixProvider(settings)
+        return VtrixProvider(settings, transport)
     raise ValueError(f"unknown provider {name!r}")

@@ -1,17 +1,23 @@
-"""What every provider adapter offers, in provider-neutral types."""
+"""What every provider adapter offers, in provider-neutral types, and the rules they share:
+the host policy (a key goes only to the configured gateway) and strict reading of answers
+(anything not in the documented shape is a :class:`BadAnswer`, its body kept in a file)."""
 
 from __future__ import annotations
 
 import abc
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
 from vtrix.config import Settings
+from vtrix.errors import ApiError, BadAnswer, SubmitOutcomeUnknown
 from vtrix.gateways import GATEWAYS
-from vtrix.http import USER_AGENT, Http
+from vtrix.http import USER_AGENT, Http, Plan, Transport
 from vtrix.spec.normalise import ModelSpec
+from vtrix.text import clean_line
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELED = (
     "queued",
@@ -20,7 +26,10 @@ QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELED = (
     "failed",
     "canceled",
 )
+UNKNOWN = "unknown"  # a status the gateway sent that vtrix does not know (or none at all)
 FINAL = frozenset({SUCCEEDED, FAILED, CANCELED})
+_TASK_ID = re.compile(r"^[\x21-\x7e]{1,256}\Z")
+_URL = re.compile(r"^[\x21-\x7e]{1,8192}\Z")
 
 
 @dataclass
@@ -36,6 +45,7 @@ class TaskState:
     urls: list[str] = field(default_factory=list)
     error: str | None = None
     cost: str | None = None
+    created_at: float | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -81,35 +91,86 @@ class CatalogEntry:
     summary: str
 
 
-def rebase(url: str, base: str | None) -> str:
-    """Replace scheme and host of ``url`` by those of ``base``, keeping the path."""
-    if not base:
-        return url
-    b, u = urlsplit(base), urlsplit(url)
-    path = b.path.rstrip("/") + u.path if b.path not in ("", "/") else u.path
-    return urlunsplit((b.scheme, b.netloc, path, u.query, ""))
+def bad_answer(what: str, reason: str, raw: Any) -> BadAnswer:
+    """A BadAnswer for ``raw`` (kept in a file, named in the message)."""
+    from vtrix.answers import keep
+
+    path = keep(what, raw)
+    saved = f"; the answer was saved to {path}" if path else ""
+    return BadAnswer(
+        f"{what}: the gateway's answer is not usable: {reason}{saved}",
+        hint="This is the gateway's fault, not yours; report it with that file.",
+    )
+
+
+def task_id_of(value: Any, what: str, raw: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not _TASK_ID.match(value):
+        shown = clean_line(repr(value), 80)
+        raise bad_answer(what, f"no usable task id (got {shown})", raw)
+    return value
+
+
+def url_of(value: Any, what: str, raw: Any) -> str:
+    if not isinstance(value, str) or not _URL.match(value):
+        raise bad_answer(
+            what, f"a result URL is not a URL (got {clean_line(repr(value), 80)})", raw
+        )
+    return value
+
+
+def progress_of(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) and 0 <= value <= 100 else None
+
+
+def text_of(value: Any) -> str | None:
+    """Free text from an answer (an error, a status) for people: cleaned, capped."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dict):
+        value = value.get("error_message") or value.get("message") or json.dumps(value)
+    return clean_line(value if isinstance(value, str) else json.dumps(value, default=str), 500)
+
+
+def list_of(value: Any, name: str, what: str, raw: Any) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise bad_answer(what, f"'{name}' is not a list", raw)
+    return value
+
+
+def dict_of(value: Any, name: str, what: str, raw: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise bad_answer(what, f"'{name}' is not an object", raw)
+    return value
 
 
 class Provider(abc.ABC):
     """One gateway. Subclasses translate between its wire format and the neutral types."""
 
     name: str
-    key_env: str
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, transport: Transport | None = None) -> None:
         self.settings = settings
+        g = GATEWAYS[self.name]
+        self.key_env = g.key_env
         self.http = Http(
             api_key=settings.key_for(self.name),
-            provider_label=GATEWAYS[self.name].label,
-            key_env=self.key_env,
+            key_source=settings.key_source.get(self.name, g.key_env),
+            label=g.label,
+            key_env=g.key_env,
+            transport=transport,
         )
+
+    # ------------------------------------------------------------------ specs
 
     @abc.abstractmethod
     def catalog(
-        self,
-        *,
-        type: str | None = None,
-        search: str | None = None,
+        self, *, type: str | None = None, search: str | None = None
     ) -> list[CatalogEntry]: ...
 
     @abc.abstractmethod
@@ -120,7 +181,6 @@ class Provider(abc.ABC):
 
     def fetch_spec(self, model_id: str) -> tuple[dict[str, Any], ModelSpec]:
         """A model's spec from the gateway: (as served, normalised), in one request."""
-        from vtrix.errors import BadAnswer
         from vtrix.spec.normalise import SpecError
 
         raw = self.raw_spec(model_id)
@@ -135,18 +195,87 @@ class Provider(abc.ABC):
     def spec(self, model_id: str) -> ModelSpec:
         return self.fetch_spec(model_id)[1]
 
-    @abc.abstractmethod
-    def prepare_submit(self, spec: ModelSpec, params: dict[str, Any]) -> PreparedRequest: ...
+    # ---------------------------------------------------------------- submits
 
     @abc.abstractmethod
-    def submit(self, request: PreparedRequest, model_id: str) -> TaskState: ...
+    def gateway_base(self) -> tuple[str, bool, str]:
+        """(base URL submits and polls go to, whether the user set it, the default base)."""
 
     @abc.abstractmethod
-    def task_url(self, task_id: str, endpoint: str | None = None) -> str: ...
+    def submit_body(self, spec: ModelSpec, params: dict[str, Any]) -> dict[str, Any]: ...
 
     @abc.abstractmethod
-    def parse_task(self, raw: Any) -> TaskState: ...
+    def parse_submit(self, raw: Any, model_id: str) -> TaskState: ...
 
-    def get_task(self, task_id: str, endpoint: str | None = None) -> TaskState:
-        raw = self.http.get_json(self.task_url(task_id, endpoint), what="task status")
-        return self.parse_task(raw)
+    @abc.abstractmethod
+    def task_path(self, task_id: str, endpoint: str) -> str:
+        """The path of a task's status route (``endpoint`` is the spec's submit path)."""
+
+    @abc.abstractmethod
+    def parse_task(self, raw: Any, task_id: str | None) -> TaskState: ...
+
+    def submit_url(self, spec: ModelSpec) -> str:
+        """Where a submit goes: the spec's endpoint supplies a path, never a host. An
+        endpoint naming another host than the gateway's is refused unless the user set the
+        gateway URL explicitly."""
+        base, explicit, default = self.gateway_base()
+        parts = urlsplit(spec.endpoint)
+        path = parts.path or "/"
+        if not path.startswith("/") or ".." in path or not _URL.match(path):
+            raise bad_answer(
+                f"spec of {spec.id}",
+                f"endpoint {clean_line(spec.endpoint, 200)!r} is not a URL path",
+                spec.to_dict(),
+            )
+        host = parts.netloc.lower()
+        allowed = {urlsplit(default).netloc.lower(), urlsplit(base).netloc.lower()}
+        if host and host not in allowed and not explicit:
+            g = GATEWAYS[self.name]
+            raise BadAnswer(
+                f"the spec of {spec.id} names the endpoint host {clean_line(parts.netloc, 100)}; "
+                f"vtrix sends your {g.label} key only to {urlsplit(base).netloc}; nothing was sent",
+                hint="If you trust that host, set the gateway URL to it explicitly "
+                f"(e.g. --base-url https://{clean_line(parts.netloc, 100)}).",
+            )
+        return base.rstrip("/") + path
+
+    def prepare_submit(self, spec: ModelSpec, params: dict[str, Any]) -> PreparedRequest:
+        return PreparedRequest("POST", self.submit_url(spec), self.submit_body(spec, params))
+
+    def submit_plan(
+        self, request: PreparedRequest, model_id: str, idempotency_key: str
+    ) -> Plan[TaskState]:
+        raw = yield from self.http.submit_plan(
+            request.url, request.body, idempotency_key=idempotency_key, what=f"submit of {model_id}"
+        )
+        try:
+            return self.parse_submit(raw, model_id)
+        except ApiError as exc:  # a 2xx this adapter cannot read: the task may exist
+            raise SubmitOutcomeUnknown(
+                f"{exc.message}; the task may or may not have been created",
+                hint=f"Check `vtrix task list` (idempotency key {idempotency_key}) before "
+                "resubmitting.",
+                idempotency_key=idempotency_key,
+            ) from None
+
+    def submit(self, request: PreparedRequest, model_id: str, idempotency_key: str) -> TaskState:
+        return self.http.run(self.submit_plan(request, model_id, idempotency_key))
+
+    # ------------------------------------------------------------------ tasks
+
+    def task_url(self, task_id: str, endpoint: str = "") -> str:
+        base, _, _ = self.gateway_base()
+        return base.rstrip("/") + self.task_path(quote(task_id, safe=""), endpoint)
+
+    def task_plan(
+        self, task_id: str, endpoint: str = "", deadline: float | None = None
+    ) -> Plan[TaskState]:
+        raw = yield from self.http.read_plan(
+            self.task_url(task_id, endpoint), what=f"status of task {task_id}", deadline=deadline
+        )
+        return self.parse_task(raw, task_id)
+
+    def get_task(
+        self, task_id: str, endpoint: str = "", deadline: float | None = None
+    ) -> TaskState:
+        return self.http.run(self.task_plan(task_id, endpoint, deadline))

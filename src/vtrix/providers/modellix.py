@@ -1,27 +1,38 @@
-"""The Modellix API: catalog, api_schema specs, async submits and task polling."""
+"""The Modellix API: catalog, api_schema specs, async submits, task polling, uploads."""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
-from vtrix.errors import ApiError, SubmitOutcomeUnknown
-from vtrix.gateways import MODELLIX, MODELLIX_CATALOG_PATH, MODELLIX_TASK_PATH, MODELLIX_UPLOAD_PATH
+from vtrix.errors import ApiError
+from vtrix.gateways import (
+    DEFAULT_MODELLIX_URL,
+    MODELLIX,
+    MODELLIX_CATALOG_PATH,
+    MODELLIX_TASK_PATH,
+    MODELLIX_UPLOAD_PATH,
+)
 from vtrix.providers.base import (
     CANCELED,
     FAILED,
     QUEUED,
     RUNNING,
     SUCCEEDED,
+    UNKNOWN,
     CatalogEntry,
-    PreparedRequest,
     Provider,
     TaskState,
-    rebase,
+    bad_answer,
+    dict_of,
+    list_of,
+    progress_of,
+    task_id_of,
+    text_of,
+    url_of,
 )
 from vtrix.spec.normalise import ModelSpec, check_slug, normalise_modellix, summary_line
 
-_STATUS = {
+STATUS = {
     "pending": QUEUED,
     "queued": QUEUED,
     "created": QUEUED,
@@ -39,35 +50,31 @@ _STATUS = {
 }
 
 
-def unwrap(body: Any, url: str) -> Any:
+def unwrap(body: Any, what: str) -> Any:
     """``{"code": 0, "message": "success", "data": …}`` -> data (bare bodies pass through)."""
     if isinstance(body, dict) and "code" in body and "data" in body:
         if body.get("code") not in (0, 200):
-            raise ApiError(f"{url}: {body.get('message', 'error')}")
+            raise ApiError(f"{what}: {text_of(body.get('message')) or 'error'}")
         return body["data"]
     return body
 
 
 class ModellixProvider(Provider):
     name = MODELLIX.name
-    key_env = MODELLIX.key_env
 
-    def catalog(
-        self,
-        *,
-        type: str | None = None,
-        search: str | None = None,
-    ) -> list[CatalogEntry]:
+    def catalog(self, *, type: str | None = None, search: str | None = None) -> list[CatalogEntry]:
         out = []
         for m in self.raw_catalog():
+            if not isinstance(m, dict):
+                continue
             entry = CatalogEntry(
                 id=str(m.get("slug")),
-                provider="modellix",
+                provider=MODELLIX.name,
                 type=str(m.get("type", "")),
                 name=str(m.get("slug")),
                 summary=summary_line(str(m.get("description") or "")),
             )
-            if type and entry.type != type:
+            if type and entry.type.lower() != type.lower():
                 continue
             if search and search.lower() not in f"{entry.id} {entry.summary}".lower():
                 continue
@@ -76,73 +83,71 @@ class ModellixProvider(Provider):
 
     def raw_catalog(self) -> list[dict[str, Any]]:
         url = f"{self.settings.modellix_url}{MODELLIX_CATALOG_PATH}"
-        data = unwrap(self.http.get_json(url, what="model catalog"), url)
-        if not isinstance(data, dict) or not isinstance(data.get("models"), list):
-            raise ApiError(f'{url}: expected {{"models": [...]}}')
-        return list(data["models"])
+        body = self.http.get_json(url, what="model catalog")
+        data = dict_of(unwrap(body, url), "data", "model catalog", body)
+        return list_of(data.get("models"), "models", "model catalog", body)
 
     def raw_spec(self, model_id: str) -> dict[str, Any]:
         check_slug(model_id, "model id")
         url = f"{self.settings.modellix_schema_url}/models/{model_id}/api_schema"
-        data = unwrap(self.http.get_json(url, auth=False, what=f"spec of {model_id}"), url)
-        if not isinstance(data, dict):
-            raise ApiError(f"{url}: the api_schema is not an object")
-        return data
+        body = self.http.get_json(url, auth=False, what=f"spec of {model_id}")
+        return dict_of(unwrap(body, url), "api_schema", f"spec of {model_id}", body)
 
     def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec:
         return normalise_modellix(model_id, raw, source=f"Modellix api_schema of {model_id}")
 
-    def prepare_submit(self, spec: ModelSpec, params: dict[str, Any]) -> PreparedRequest:
-        url = rebase(spec.endpoint, self.settings.modellix_url)
-        return PreparedRequest(method="POST", url=url, body=params)
+    def gateway_base(self) -> tuple[str, bool, str]:
+        s = self.settings
+        return s.modellix_url, "modellix" in s.explicit_urls, DEFAULT_MODELLIX_URL
 
-    def submit(self, request: PreparedRequest, model_id: str) -> TaskState:
-        raw = self.http.post_json(request.url, request.body, what=f"submit of {model_id}")
-        try:
-            data = unwrap(raw, request.url)
-        except ApiError as exc:
-            raise SubmitOutcomeUnknown(exc.message) from None
-        if not isinstance(data, dict) or not data.get("task_id"):
-            raise SubmitOutcomeUnknown(
-                f"submit of {model_id}: the gateway answered without a task id",
-                hint="The task may or may not exist; check the console before resubmitting.",
-            )
-        state = self.parse_task(data)
+    def submit_body(self, spec: ModelSpec, params: dict[str, Any]) -> dict[str, Any]:
+        return params
+
+    def parse_submit(self, raw: Any, model_id: str) -> TaskState:
+        what = f"submit of {model_id}"
+        state = self.parse_task(unwrap(raw, what), None, what=what)
         state.model = state.model or model_id
-        state.raw = raw if isinstance(raw, dict) else data
         return state
 
-    def task_url(self, task_id: str, endpoint: str | None = None) -> str:
-        return f"{self.settings.modellix_url}{MODELLIX_TASK_PATH}{quote(task_id, safe='')}"
+    def task_path(self, task_id: str, endpoint: str) -> str:
+        return f"{MODELLIX_TASK_PATH}{task_id}"
 
-    def parse_task(self, raw: Any) -> TaskState:
-        data = unwrap(raw, "task")
-        if not isinstance(data, dict):
-            raise ApiError("unexpected task answer: not a JSON object")
-        remote = str(data.get("status", ""))
-        result = data.get("result") or {}
-        resources = result.get("resources") or [] if isinstance(result, dict) else []
-        urls = [r["url"] for r in resources if isinstance(r, dict) and r.get("url")]
-        err = data.get("error") or data.get("message") if remote in ("failed", "error") else None
-        if isinstance(err, dict):
-            err = err.get("message") or str(err)
-        progress = data.get("progress")
+    def parse_task(self, raw: Any, task_id: str | None, what: str = "") -> TaskState:
+        what = what or f"status of task {task_id}"
+        data = dict_of(unwrap(raw, what), "data", what, raw)
+        tid = task_id_of(data.get("task_id"), what, raw)
+        if task_id is not None and tid != task_id:
+            raise bad_answer(what, f"it is about task {tid!r}, not {task_id!r}", raw)
+        remote = data.get("status")
+        status = STATUS.get(remote.lower(), UNKNOWN) if isinstance(remote, str) else UNKNOWN
+        urls = []
+        result = data.get("result")
+        if result is not None:
+            result = dict_of(result, "result", what, raw)
+            for res in list_of(result.get("resources"), "result.resources", what, raw):
+                res = dict_of(res, "result.resources[]", what, raw)
+                if res.get("url") is not None:
+                    urls.append(url_of(res["url"], what, raw))
+        error = None
+        if status in (FAILED, CANCELED):
+            error = text_of(data.get("error")) or text_of(data.get("message"))
         return TaskState(
-            id=str(data.get("task_id", "")),
-            provider="modellix",
-            status=_STATUS.get(remote.lower(), RUNNING),
-            remote_status=remote,
-            model=str(data.get("model_id", "")),
-            progress=float(progress) if isinstance(progress, (int, float)) else None,
+            id=tid,
+            provider=MODELLIX.name,
+            status=status,
+            remote_status=text_of(remote) or "",
+            model=text_of(data.get("model_id")) or "",
+            progress=progress_of(data.get("progress")),
             urls=urls,
-            error=str(err) if err else None,
+            error=error,
             raw=raw if isinstance(raw, dict) else data,
         )
 
-    def upload(self, path: str) -> dict[str, Any]:
+    def upload(self, path: str, content_type: str) -> dict[str, Any]:
         url = f"{self.settings.modellix_url}{MODELLIX_UPLOAD_PATH}"
-        data = unwrap(self.http.post_file(url, path), url)
-        return data if isinstance(data, dict) else {"result": data}
+        with open(path, "rb") as fh:
+            body = self.http.post_file(url, path.rsplit("/", 1)[-1], fh, content_type)
+        return dict_of(unwrap(body, "upload"), "data", "upload", body)
 
     def validate_key(self) -> bool:
         url = f"{self.settings.modellix_url}/api/v1/apikey/validate"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from vtrix.errors import ApiError, NotFound, SubmitOutcomeUnknown
+from vtrix.errors import ApiError, NotFound
 from vtrix.gateways import (
     DEFAULT_VTRIX_GENERATION_URL,
     VTRIX,
@@ -13,19 +13,26 @@ from vtrix.gateways import (
     VTRIX_GENERATION_PATH,
 )
 from vtrix.providers.base import (
+    CANCELED,
     FAILED,
     QUEUED,
     RUNNING,
     SUCCEEDED,
+    UNKNOWN,
     CatalogEntry,
-    PreparedRequest,
     Provider,
     TaskState,
-    rebase,
+    bad_answer,
+    dict_of,
+    list_of,
+    progress_of,
+    task_id_of,
+    text_of,
+    url_of,
 )
 from vtrix.spec.normalise import ModelSpec, normalise_vtrix, summary_line
 
-_STATUS = {
+STATUS = {
     "in_progress": RUNNING,
     "processing": RUNNING,
     "running": RUNNING,
@@ -38,39 +45,40 @@ _STATUS = {
     "success": SUCCEEDED,
     "failed": FAILED,
     "error": FAILED,
-    "canceled": "canceled",
-    "cancelled": "canceled",
+    "canceled": CANCELED,
+    "cancelled": CANCELED,
 }
 
 
 class VtrixProvider(Provider):
     name = VTRIX.name
-    key_env = VTRIX.key_env
 
     def _unwrap(self, body: Any, url: str) -> Any:
         if not isinstance(body, dict) or "data" not in body:
-            raise ApiError(f"unexpected answer from {url}: no 'data' in the envelope")
+            raise bad_answer(url, "no 'data' in the envelope", body)
         status = body.get("status") or {}
         code = status.get("code", 0) if isinstance(status, dict) else 0
         if code not in (0, 200):
-            msg = status.get("message", "error") if isinstance(status, dict) else "error"
-            if code == 404 or "not found" in str(msg).lower():
+            msg = text_of(status.get("message")) if isinstance(status, dict) else None
+            msg = msg or "error"
+            if code == 404 or "not found" in msg.lower():
                 raise NotFound(
                     f"{url}: {msg}", status=404, hint="Check the model id with `vtrix models list`."
                 )
-            raise ApiError(f"{url}: status {code}: {msg}")
+            raise ApiError(f"{url}: status {text_of(code)}: {msg}")
         return body["data"]
 
     def catalog(self, *, type: str | None = None, search: str | None = None) -> list[CatalogEntry]:
         return [
             CatalogEntry(
                 id=str(m.get("id")),
-                provider="vtrix",
+                provider=VTRIX.name,
                 type=str(m.get("type", "")),
                 name=str(m.get("name", "")),
                 summary=summary_line(str(m.get("description") or m.get("name") or "")),
             )
             for m in self.raw_catalog_pages(type=type, search=search)
+            if isinstance(m, dict)
         ]
 
     def raw_catalog_pages(
@@ -80,86 +88,84 @@ class VtrixProvider(Provider):
         url = f"{self.settings.models_url}{VTRIX_CATALOG_PATH}"
         out: list[dict[str, Any]] = []
         page = 1
-        while True:
+        while page <= 1000:
             params: dict[str, Any] = {"page": page, "page_size": 100}
             if type:
                 params["type"] = type
             if search:
                 params["keywords"] = search
             body = self.http.get_json(url, params=params, auth=False, what="model catalog")
-            data = self._unwrap(body, url)
-            out.extend(data.get("models", []))
-            if page >= int(data.get("total_pages") or 1) or not data.get("models"):
-                return out
+            data = dict_of(self._unwrap(body, url), "data", "model catalog", body)
+            models = list_of(data.get("models"), "models", "model catalog", body)
+            out.extend(models)
+            pages = data.get("total_pages")
+            if not models or not isinstance(pages, int) or page >= pages:
+                break
             page += 1
+        return out
 
     def raw_spec(self, model_id: str) -> dict[str, Any]:
         url = f"{self.settings.models_url}{VTRIX_CATALOG_PATH}/{quote(model_id, safe='')}/spec"
-        data = self._unwrap(self.http.get_json(url, auth=False, what=f"spec of {model_id}"), url)
-        if not isinstance(data, dict):
-            raise ApiError(f"{url}: the spec is not an object")
-        return data
+        body = self.http.get_json(url, auth=False, what=f"spec of {model_id}")
+        return dict_of(self._unwrap(body, url), "data", f"spec of {model_id}", body)
 
     def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec:
         return normalise_vtrix(raw, source=f"vtrix spec of {model_id}")
 
-    def endpoint(self, spec_endpoint: str) -> str:
-        return rebase(spec_endpoint, self.settings.generation_url)
+    def gateway_base(self) -> tuple[str, bool, str]:
+        s = self.settings
+        return s.generation_url, "generation" in s.explicit_urls, DEFAULT_VTRIX_GENERATION_URL
 
-    def prepare_submit(self, spec: ModelSpec, params: dict[str, Any]) -> PreparedRequest:
-        return PreparedRequest(
-            method=spec.method,
-            url=self.endpoint(spec.endpoint),
-            body={"model": spec.id, "params": params},
-        )
+    def submit_body(self, spec: ModelSpec, params: dict[str, Any]) -> dict[str, Any]:
+        return {"model": spec.id, "params": params}
 
-    def submit(self, request: PreparedRequest, model_id: str) -> TaskState:
-        raw = self.http.post_json(request.url, request.body, what=f"submit of {model_id}")
-        if not isinstance(raw, dict) or not raw.get("id"):
-            raise SubmitOutcomeUnknown(
-                f"submit of {model_id}: the gateway answered without a task id",
-                hint="The task may or may not exist; check the console before resubmitting.",
-            )
-        state = self.parse_task(raw)
+    def parse_submit(self, raw: Any, model_id: str) -> TaskState:
+        state = self.parse_task(raw, None, what=f"submit of {model_id}")
         state.model = state.model or model_id
         return state
 
-    def task_url(self, task_id: str, endpoint: str | None = None) -> str:
-        if endpoint:
-            base = self.endpoint(endpoint)
-        else:
-            base = (
-                self.settings.generation_url or DEFAULT_VTRIX_GENERATION_URL
-            ) + VTRIX_GENERATION_PATH
-        return f"{base.rstrip('/')}/task/{quote(task_id, safe='')}"
+    def task_path(self, task_id: str, endpoint: str) -> str:
+        path = urlsplit(endpoint).path if endpoint else ""
+        return f"{(path or VTRIX_GENERATION_PATH).rstrip('/')}/task/{task_id}"
 
-    def parse_task(self, raw: Any) -> TaskState:
-        if not isinstance(raw, dict):
-            raise ApiError("unexpected task answer: not a JSON object")
-        if "data" in raw and isinstance(raw["data"], dict) and "id" not in raw:
-            raw = raw["data"]
-        remote = str(raw.get("status", ""))
-        urls = [
-            c["url"]
-            for group in raw.get("output") or []
-            if isinstance(group, dict)
-            for c in group.get("content") or []
-            if isinstance(c, dict) and c.get("url")
-        ]
-        err = raw.get("error")
-        if isinstance(err, dict):
-            err = err.get("error_message") or err.get("message") or str(err)
-        progress = raw.get("progress")
-        usage = raw.get("usage") or {}
+    def parse_task(self, raw: Any, task_id: str | None, what: str = "") -> TaskState:
+        what = what or f"status of task {task_id}"
+        body = raw
+        if isinstance(body, dict) and "id" not in body and isinstance(body.get("data"), dict):
+            body = body["data"]
+        body = dict_of(body, "answer", what, raw)
+        tid = task_id_of(body.get("id"), what, raw)
+        if task_id is not None and tid != task_id:
+            raise bad_answer(what, f"it is about task {tid!r}, not {task_id!r}", raw)
+        remote = body.get("status")
+        status = STATUS.get(remote.lower(), UNKNOWN) if isinstance(remote, str) else UNKNOWN
+        urls = []
+        for group in list_of(body.get("output"), "output", what, raw):
+            group = dict_of(group, "output[]", what, raw)
+            for item in list_of(group.get("content"), "output[].content", what, raw):
+                item = dict_of(item, "output[].content[]", what, raw)
+                if item.get("url") is not None:
+                    urls.append(url_of(item["url"], what, raw))
+        usage = body.get("usage")
+        cost = usage.get("cost") if isinstance(usage, dict) else None
+        created = body.get("created_at")
         return TaskState(
-            id=str(raw.get("id", "")),
-            provider="vtrix",
-            status=_STATUS.get(remote.lower(), RUNNING),
-            remote_status=remote,
-            model=str(raw.get("model", "")),
-            progress=float(progress) if isinstance(progress, (int, float)) else None,
+            id=tid,
+            provider=VTRIX.name,
+            status=status,
+            remote_status=text_of(remote) or "",
+            model=text_of(body.get("model")) or "",
+            progress=progress_of(body.get("progress")),
             urls=urls,
-            error=str(err) if err else None,
-            cost=str(usage["cost"]) if isinstance(usage, dict) and usage.get("cost") else None,
-            raw=raw,
+            error=text_of(body.get("error")),
+            cost=text_of(cost) if isinstance(cost, (str, int, float)) else None,
+            created_at=_epoch(created),
+            raw=raw if isinstance(raw, dict) else body,
         )
+
+
+def _epoch(value: Any) -> float | None:
+    """An epoch time in seconds, or None for anything else (a string, NaN, 1e400 …)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if 0 < value < 4e9 else None

@@ -14,11 +14,11 @@ is one of vtrix's own options, or the ``--no-…`` form of a boolean parameter, 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from vtrix.spec.names import field_names, flag_for
+from vtrix.text import clean_text
 
 # Flags vtrix's own commands use (or keep for themselves); a parameter never takes one.
 RESERVED_FLAGS = frozenset(
@@ -50,13 +50,6 @@ RESERVED_FLAGS = frozenset(
     }
 )
 SCALARS = ("string", "integer", "number", "boolean")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def clean_text(text: object) -> str:
-    """Spec text made safe for help, docs and terminals: control characters dropped,
-    whitespace folded."""
-    return " ".join(_CONTROL.sub(" ", str(text)).split())
 
 
 class Display(NamedTuple):

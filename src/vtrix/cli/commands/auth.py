@@ -38,7 +38,7 @@ def _profile(ctx: click.Context, profile: str | None) -> str:
 @click.pass_context
 def login(ctx: click.Context, with_token: bool, provider: str, profile: str | None) -> None:
     """Store an API key in a profile (file 0600 in a 0700 directory)."""
-    from vtrix.config import read_config, write_config
+    from vtrix.config import config_path, editing_config
     from vtrix.errors import UsageError
     from vtrix.secrets import Secret
 
@@ -46,21 +46,21 @@ def login(ctx: click.Context, with_token: bool, provider: str, profile: str | No
         key = sys.stdin.readline().strip()
     else:
         key = click.prompt("API key", hide_input=True).strip()
-    if not key or any(c.isspace() for c in key):
+    secret = Secret(key)
+    problem = secret.problem()
+    if problem:
         raise UsageError(
-            "no usable API key was given",
+            f"no usable API key was given: it {problem}",
             hint='Pass it on stdin: echo "$KEY" | vtrix auth login --with-token',
         )
-    secret = Secret(key)
     name = _profile(ctx, profile)
-    data = read_config()
-    prof = data["profiles"].setdefault(name, {})
-    if provider in ("vtrix", "both"):
-        prof["api_key"] = key
-    if provider in ("modellix", "both"):
-        prof["modellix_api_key"] = key
-    path = write_config(data)
-    emit(f"Saved key {secret.masked()} to profile {name!r} ({path})")
+    with editing_config() as data:
+        prof = data["profiles"].setdefault(name, {})
+        if provider in ("vtrix", "both"):
+            prof["api_key"] = key
+        if provider in ("modellix", "both"):
+            prof["modellix_api_key"] = key
+    emit(f"Saved key {secret.masked()} to profile {name!r} ({config_path()})")
 
 
 @auth.command()
@@ -69,11 +69,16 @@ def login(ctx: click.Context, with_token: bool, provider: str, profile: str | No
 def status(ctx: click.Context, profile: str | None) -> None:
     """Which key each gateway would use, masked, and where it comes from."""
     from vtrix.cli.context import Globals
-    from vtrix.config import Settings, config_path
+    from vtrix.config import Settings, config_path, read_config
 
     g = ctx.find_object(Globals) or Globals()
     s = Settings.resolve(api_key=g.api_key, profile=profile or g.profile)
-    lines = [f"Profile: {s.profile}", f"Config:  {config_path()}"]
+    profiles = sorted(read_config()["profiles"])
+    lines = [
+        f"Profile:  {s.profile}",
+        f"Config:   {config_path()}",
+        f"Profiles: {', '.join(profiles) if profiles else 'none (vtrix auth login creates one)'}",
+    ]
     for name in PROVIDERS:
         key = s.key_for(name)
         if key is None:
@@ -88,10 +93,9 @@ def status(ctx: click.Context, profile: str | None) -> None:
 @click.pass_context
 def logout(ctx: click.Context, profile: str | None) -> None:
     """Remove the stored keys of a profile."""
-    from vtrix.config import read_config, write_config
+    from vtrix.config import editing_config
 
     name = _profile(ctx, profile)
-    data = read_config()
-    removed = data["profiles"].pop(name, None)
-    write_config(data)
+    with editing_config() as data:
+        removed = data["profiles"].pop(name, None)
     emit(f"Removed profile {name!r}" if removed else f"Profile {name!r} held no key")

@@ -31,6 +31,9 @@ def model() -> None:
     "--output", "-o", type=click.Choice(["id", "json", "url"]), default="id", show_default=True
 )
 @click.option("--timeout", type=click.FloatRange(min=0), default=600, show_default=True)
+@click.option(
+    "--idempotency-key", metavar="KEY", help="Send with this Idempotency-Key (see `vtrix run`)."
+)
 @click.pass_context
 def invoke(
     ctx: click.Context,
@@ -41,6 +44,7 @@ def invoke(
     wait_: bool,
     output: str,
     timeout: float,
+    idempotency_key: str | None,
 ) -> None:
     """Submit a task and print its task id (then: vtrix task get <task_id>)."""
     import sys
@@ -70,7 +74,7 @@ def invoke(
         emit(f"[dry-run] {prepared.request.method} {prepared.request.path}")
         emit(prepared.request.body_json())
         return
-    t = client.submit_prepared(prepared)
+    t = client.submit_prepared(prepared, idempotency_key=idempotency_key)
     if not wait_:
         emit(to_json(t.state.raw) if output == "json" else t.id)
         return

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import time
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from vtrix.cli.context import client_for
+from vtrix.cli.context import Globals, client_for
 from vtrix.cli.lazy import summary
 from vtrix.gateways import PROVIDERS
 from vtrix.output import Reporter, emit, human_result, print_result, to_json
 
+if TYPE_CHECKING:
+    from vtrix.ledger import Entry
+    from vtrix.providers.base import TaskState
+
 PROVIDER = click.option(
     "--provider",
     type=click.Choice(PROVIDERS),
-    help="Which gateway the task is on (default: from the history, else vtrix).",
+    help="Which gateway the task is on (default: from the ledger, else the id's shape, "
+    "else every gateway a key is set for).",
 )
 OUTPUT = click.option(
     "--output",
@@ -30,10 +37,7 @@ def task() -> None:
     pass
 
 
-def _show(state: object, output: str) -> None:
-    from vtrix.providers.base import TaskState
-
-    assert isinstance(state, TaskState)
+def _show(state: TaskState, output: str) -> None:
     if output == "json":
         emit(to_json(state.raw))
     elif output == "url":
@@ -64,12 +68,8 @@ def get(
     ctx: click.Context, task_id: str, provider: str | None, output: str, api_key: str | None
 ) -> None:
     """Status and result of TASK_ID, once."""
-    from vtrix import history
-
-    name = provider or (e.provider if (e := history.find(task_id)) else "vtrix")
-    client = client_for(ctx, require_key=True, provider=name, api_key=api_key)
-    t = client.get_task(task_id, provider=name)
-    _show(t.state, output)
+    client = client_for(ctx, require_key=bool(provider), provider=provider, api_key=api_key)
+    _show(client.get_task(task_id, provider=provider).state, output)
 
 
 status = click.Command(
@@ -88,14 +88,10 @@ def wait(
     ctx: click.Context, task_id: str, provider: str | None, output: str, timeout: float, quiet: bool
 ) -> None:
     """Wait for TASK_ID to finish and print its result."""
-    from vtrix import history
-    from vtrix.cli.context import Globals
-
     g = ctx.find_object(Globals) or Globals()
-    name = provider or (e.provider if (e := history.find(task_id)) else "vtrix")
-    client = client_for(ctx, require_key=True, provider=name)
+    client = client_for(ctx, require_key=bool(provider), provider=provider)
     reporter = Reporter(quiet=quiet or g.quiet)
-    t = client.get_task(task_id, provider=name)
+    t = client.get_task(task_id, provider=provider)
     reporter.line(f"Waiting for {task_id}...")
     result = t.wait(
         timeout=timeout,
@@ -110,22 +106,80 @@ def wait(
 @click.option(
     "--output", "-o", type=click.Choice(["table", "json", "id"]), default="table", show_default=True
 )
-@click.option("--limit", type=int, default=50, show_default=True)
-def list_tasks(output: str, limit: int) -> None:
-    """Tasks submitted from this machine (local history; newest last)."""
-    from dataclasses import asdict
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--all", "everything", is_flag=True, help="Also submits that were rejected.")
+@click.option(
+    "--refresh", is_flag=True, help="Ask the gateways for the status of unfinished tasks."
+)
+@click.pass_context
+def list_tasks(
+    ctx: click.Context, output: str, limit: int, everything: bool, refresh: bool
+) -> None:
+    """Tasks submitted from this machine (the ledger; newest last).
 
-    from vtrix import history
-
-    entries = history.load()[-limit:]
+    A submit whose outcome is unknown (sent, no clear answer) is listed with its idempotency
+    key: resubmit with `--idempotency-key KEY` only where the gateway honours it."""
+    client = client_for(ctx)
+    ledger = client.ledger
+    entries = (ledger.recent(limit, everything=everything) if ledger else None) or []
+    if refresh:
+        entries = _refresh(ctx, entries)
     if output == "json":
-        emit(to_json([asdict(e) for e in entries]))
+        emit(to_json([_as_json(e) for e in entries]))
     elif output == "id":
         for e in entries:
-            emit(e.id)
+            emit(e.task_id or f"key:{e.key}")
     else:
-        lines = [f"{'TASK':<28}  {'MODEL':<32}  {'PROVIDER':<8}  {'CREATED':<19}  STATUS"]
-        for e in entries:
-            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.created_at))
-            lines.append(f"{e.id:<28}  {e.model:<32}  {e.provider:<8}  {when:<19}  {e.status}")
-        emit("\n".join(lines))
+        emit(_table(entries))
+
+
+def _refresh(ctx: click.Context, entries: list[Entry]) -> list[Entry]:
+    from vtrix.errors import VtrixError
+    from vtrix.providers.base import FINAL
+
+    client = client_for(ctx)
+    reporter = Reporter(quiet=(ctx.find_object(Globals) or Globals()).quiet)
+    for e in entries:
+        if e.task_id and e.state not in FINAL and client.settings.key_for(e.provider):
+            try:
+                client.get_task(e.task_id, provider=e.provider)
+            except VtrixError as exc:
+                reporter.warn(f"{e.task_id}: {exc.message}")
+    ledger = client.ledger
+    return [(ledger.by_key(e.key) if ledger else None) or e for e in entries]
+
+
+def _as_json(e: Entry) -> dict[str, Any]:
+    return {
+        "id": e.task_id,
+        "model": e.model,
+        "provider": e.provider,
+        "status": e.shown_state,
+        "remote_status": e.remote_status,
+        "idempotency_key": e.key,
+        "created_at": e.created_at,
+        "updated_at": e.updated_at,
+        "urls": e.urls,
+        "files": e.files,
+        "error": e.error or None,
+    }
+
+
+def _when(t: float) -> str:
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))
+    except (OverflowError, OSError, ValueError):
+        return "?"
+
+
+def _table(entries: list[Entry]) -> str:
+    lines = [f"{'TASK':<28}  {'MODEL':<32}  {'PROVIDER':<8}  {'CREATED':<19}  STATUS"]
+    for e in entries:
+        shown = e.task_id or f"? key {e.key}"
+        status = e.shown_state
+        if not e.task_id and e.error:
+            status += f" ({json.dumps(e.error)[1:-1][:60]})"
+        lines.append(
+            f"{shown:<28}  {e.model:<32}  {e.provider:<8}  {_when(e.created_at):<19}  {status}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,33 @@
+"""Gateway answers vtrix could not use, kept on disk so that nothing a paid task said is lost
+and a bug report can include it. Keys never reach these files (they are redacted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import uuid
+from typing import Any
+
+
+def keep(what: str, body: bytes | str | Any) -> str | None:
+    """Write ``body`` to ``<data dir>/answers/`` and return the path (None if that fails)."""
+    from vtrix.config import data_dir
+    from vtrix.files import write_bytes_atomic
+    from vtrix.secrets import redact
+
+    if isinstance(body, bytes):
+        text = body.decode("utf-8", "replace")
+    elif isinstance(body, str):
+        text = body
+    else:
+        text = json.dumps(body, ensure_ascii=False, indent=2, default=str)
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", what).strip("-")[:40] or "answer"
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    path = os.path.join(str(data_dir()), "answers", f"{stamp}-{slug}-{uuid.uuid4().hex[:6]}.txt")
+    try:
+        write_bytes_atomic(path, redact(text).encode("utf-8"), mode=0o600)
+    except OSError:
+        return None
+    return path

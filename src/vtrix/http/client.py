@@ -1,0 +1,447 @@
+"""The HTTP policy, written once: what to send, when to try again, what an answer means.
+
+* Reads (GET) retry on network trouble, 408, 429 and 5xx with backoff, honouring
+  ``Retry-After`` (seconds, HTTP date, ``retry-after-ms``) and ``x-should-retry``, within a
+  deadline: the caller's (a wait's ``--timeout``) or a budget of their own.
+* A submit (a paid POST) goes out once, on a fresh connection. It is tried again only when
+  it certainly never reached the server (DNS, refused, connect timeout, TLS), or on 429
+  (nothing was created), or when the server says ``x-should-retry: true`` (same
+  Idempotency-Key). Anything else after sending is "outcome unknown".
+* Answers are capped in size; error statuses become typed errors naming cause and fix.
+* The key is added to ``Authorization`` at send time only, and checked first: a key that
+  cannot be a header value is a usage error, with nothing sent.
+
+The policy is a plan (a generator yielding :class:`Send` and :class:`Sleep` steps) run by
+:meth:`Http.run` here and by the async client's driver, so both share every rule.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from vtrix._version import __version__
+from vtrix.errors import (
+    ApiError,
+    AuthError,
+    BadAnswer,
+    NotFound,
+    PaymentRequired,
+    RequestRejected,
+    SubmitOutcomeUnknown,
+    TemporaryFailure,
+    UsageError,
+)
+from vtrix.http.retry import RETRY_STATUSES, Backoff, retry_after, should_retry_hint
+from vtrix.http.transport import (
+    MAX_ANSWER_BYTES,
+    Request,
+    RequestsTransport,
+    Response,
+    Transport,
+    TransportError,
+)
+from vtrix.log import logger
+from vtrix.secrets import Secret, redact
+from vtrix.text import clean_line
+
+USER_AGENT = f"vtrix/{__version__}"
+# The longest a submit waits out a 429 by itself before handing the wait to the caller.
+SHORT_WAIT = 5.0
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Send:
+    request: Request
+    deadline: float
+    max_bytes: int = MAX_ANSWER_BYTES
+
+
+@dataclass(frozen=True)
+class Sleep:
+    seconds: float
+    rate_limited: bool = False  # a 429: every request of this client should hold off
+
+
+Plan = Generator[Send | Sleep, Response | TransportError | None, T]
+
+
+class Http:
+    """JSON over HTTP for one gateway and one key."""
+
+    def __init__(
+        self,
+        *,
+        api_key: Secret | None = None,
+        key_source: str = "",
+        label: str = "vtrix",
+        key_env: str = "VTRIX_API_KEY",
+        transport: Transport | None = None,
+        backoff: Backoff | None = None,
+        read_budget: float = 30.0,
+        read_attempts: int = 5,
+        submit_timeout: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.api_key = api_key
+        self.key_source = key_source or key_env
+        self.label = label
+        self.key_env = key_env
+        self.transport: Transport = transport or RequestsTransport()
+        self.backoff = backoff or Backoff()
+        self.read_budget = read_budget
+        self.read_attempts = read_attempts
+        self.submit_timeout = submit_timeout
+        self.sleep = sleep
+        self.clock = clock
+        self.hold_until = 0.0  # set by a 429: nothing is sent before then
+
+    def __repr__(self) -> str:
+        return f"Http(label={self.label!r}, api_key={self.api_key!r})"
+
+    # ------------------------------------------------------------------ driving
+
+    def run(self, plan: Plan[T]) -> T:
+        """Carry out a plan synchronously."""
+        outcome: Response | TransportError | None = None
+        step = next(plan)
+        while True:
+            if isinstance(step, Send):
+                wait = self.hold_until - self.clock()
+                if wait > 0:
+                    self.sleep(min(wait, max(step.deadline - self.clock(), 0)))
+                try:
+                    outcome = self.transport.send(
+                        step.request, deadline=step.deadline, max_bytes=step.max_bytes
+                    )
+                except TransportError as exc:
+                    outcome = exc
+            else:
+                if step.rate_limited:
+                    self.hold_until = max(self.hold_until, self.clock() + step.seconds)
+                self.sleep(step.seconds)
+                outcome = None
+            try:
+                step = plan.send(outcome)
+            except StopIteration as done:
+                result: T = done.value
+                return result
+
+    # ------------------------------------------------------------------ headers
+
+    def headers(self, *, auth: bool) -> dict[str, str]:
+        h = {"User-Agent": USER_AGENT, "X-Source": "cli", "Accept": "application/json"}
+        if auth and self.api_key is not None:
+            problem = self.api_key.problem()
+            if problem:
+                raise UsageError(
+                    f"the API key from {self.key_source} {problem}; nothing was sent",
+                    hint=f"Set {self.key_env} to the key exactly as the console shows it.",
+                )
+            h["Authorization"] = f"Bearer {self.api_key.reveal()}"
+        return h
+
+    # -------------------------------------------------------------------- reads
+
+    def get_json(
+        self,
+        url: str,
+        *,
+        auth: bool = True,
+        params: Mapping[str, Any] | None = None,
+        what: str = "request",
+        deadline: float | None = None,
+    ) -> Any:
+        """GET with retries; the decoded JSON body. With ``deadline`` (a monotonic time),
+        retries go on until it; else within the read budget."""
+        return self.run(self.read_plan(url, auth=auth, params=params, what=what, deadline=deadline))
+
+    def read_plan(
+        self,
+        url: str,
+        *,
+        auth: bool = True,
+        params: Mapping[str, Any] | None = None,
+        what: str = "request",
+        deadline: float | None = None,
+    ) -> Plan[Any]:
+        full = f"{url}?{urlencode(params)}" if params else url
+        headers = self.headers(auth=auth)
+        until = deadline if deadline is not None else self.clock() + self.read_budget
+        attempt = 0
+        while True:
+            _log_request("GET", full, headers)
+            outcome = yield Send(Request("GET", full, headers), until)
+            status, server_wait = 0, None
+            if isinstance(outcome, TransportError):
+                if outcome.kind == "too_large":
+                    raise BadAnswer(f"{what}: {outcome.detail}; refused", hint=_REPORT)
+                cause = outcome.detail
+            else:
+                assert outcome is not None
+                _log_response(outcome)
+                if outcome.status < 300:
+                    return decode(outcome, what)
+                hint = should_retry_hint(outcome.headers)
+                retryable = outcome.status in RETRY_STATUSES if hint is None else hint
+                if outcome.status < 400 or not retryable:
+                    raise self.error_for(outcome, what)
+                status, server_wait = outcome.status, retry_after(outcome.headers)
+                cause = f"HTTP {status}"
+            attempt += 1
+            delay = self.backoff.delay(attempt - 1, server_wait)
+            left = until - self.clock()
+            if deadline is None and (attempt >= self.read_attempts or delay >= left):
+                raise self._temporary(what, full, status, cause, server_wait)
+            if deadline is not None and delay >= left:
+                if left > 0:
+                    yield Sleep(left)
+                raise self._temporary(what, full, status, cause, server_wait, deadline=True)
+            logger.debug("  retrying in %.1fs (%s)", delay, cause)
+            yield Sleep(delay, rate_limited=status == 429)
+
+    # ------------------------------------------------------------------ submits
+
+    def post_json(
+        self, url: str, body: Any, *, idempotency_key: str | None = None, what: str = "submit"
+    ) -> Any:
+        """POST a paid submit (see the module docstring for when it is sent again)."""
+        return self.run(self.submit_plan(url, body, idempotency_key=idempotency_key, what=what))
+
+    def submit_plan(
+        self, url: str, body: Any, *, idempotency_key: str | None = None, what: str = "submit"
+    ) -> Plan[Any]:
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        key = idempotency_key or str(uuid.uuid4())
+        headers = {
+            **self.headers(auth=True),
+            "Content-Type": "application/json",
+            "Idempotency-Key": key,
+            "Connection": "close",
+        }
+        unknown_hint = (
+            f"Do not resubmit blindly: check `vtrix task list` (idempotency key {key}); "
+            "to retry safely, pass --idempotency-key with that key."
+        )
+        attempt = 0
+        while True:
+            _log_request("POST", url, headers)
+            request = Request("POST", url, headers, data, fresh=True)
+            outcome = yield Send(request, self.clock() + self.submit_timeout)
+            attempt += 1
+            if isinstance(outcome, TransportError):
+                if outcome.sent:
+                    raise SubmitOutcomeUnknown(
+                        f"{what} to {url} was sent but no clear answer came back "
+                        f"({outcome.detail}); the task may or may not have been created",
+                        hint=unknown_hint,
+                        idempotency_key=key,
+                    )
+                if outcome.kind in ("refused", "connect", "connect_timeout") and attempt < 3:
+                    yield Sleep(self.backoff.delay(attempt - 1))
+                    continue
+                raise TemporaryFailure(
+                    f"{what} to {url} failed: {outcome.detail}; nothing was sent",
+                    hint="Nothing was created or charged; safe to retry.",
+                )
+            assert outcome is not None
+            _log_response(outcome)
+            if outcome.status < 300:
+                try:
+                    return decode(outcome, what)
+                except BadAnswer as exc:
+                    raise SubmitOutcomeUnknown(
+                        f"{exc.message}; the task may or may not have been created",
+                        hint=unknown_hint,
+                        idempotency_key=key,
+                    ) from None
+            hint = should_retry_hint(outcome.headers)
+            wait = retry_after(outcome.headers)
+            if outcome.status == 429 and hint is not False and attempt < 3:
+                # Nothing was created: wait a short while and send again; a longer wait is
+                # the caller's choice (exit 75 says how long).
+                pause = wait if wait is not None else self.backoff.delay(attempt)
+                if pause <= SHORT_WAIT:
+                    yield Sleep(pause, True)
+                    continue
+            if outcome.status == 429:
+                raise self._temporary(what, url, 429, "HTTP 429", retry_after(outcome.headers))
+            if (outcome.status >= 500 or outcome.status == 408) and hint is True and attempt < 3:
+                yield Sleep(retry_after(outcome.headers) or self.backoff.delay(attempt))
+                continue
+            if outcome.status >= 500 or outcome.status == 408 or outcome.status < 400:
+                raise SubmitOutcomeUnknown(
+                    f"{what} to {url} got HTTP {outcome.status} after it was sent: "
+                    f"{server_message(outcome)}; the task may or may not have been created",
+                    status=outcome.status,
+                    hint=unknown_hint,
+                    idempotency_key=key,
+                )
+            raise self.error_for(outcome, what)
+
+    def post_file(self, url: str, name: str, fileobj: Any, content_type: str) -> Any:
+        """Multipart upload of one file (field ``file``); sent once, not paid."""
+        headers = self.headers(auth=True)
+        _log_request("POST", url, headers)
+        request = Request("POST", url, headers, files={"file": (name, fileobj, content_type)})
+        try:
+            resp = self.transport.send(
+                request, deadline=self.clock() + self.submit_timeout * 4, max_bytes=MAX_ANSWER_BYTES
+            )
+        except TransportError as exc:
+            raise TemporaryFailure(f"upload to {url} failed: {exc.detail}") from None
+        _log_response(resp)
+        if resp.status >= 300:
+            raise self.error_for(resp, "upload")
+        return decode(resp, "upload")
+
+    def download(self, url: str, path: str) -> int:
+        """Stream ``url`` to ``path`` (no key: result URLs are public)."""
+        request = Request("GET", url, {"User-Agent": USER_AGENT})
+        opener = getattr(self.transport, "open", None)
+        if opener is None:
+            raise TemporaryFailure("this transport cannot download")
+        size = 0
+        try:
+            with opener(request, deadline=self.clock() + 600) as (status, _h, _u, chunks):
+                if status >= 300:
+                    raise TemporaryFailure(f"download of {url} failed: HTTP {status}")
+                with open(path, "wb") as fh:
+                    for chunk in chunks:
+                        fh.write(chunk)
+                        size += len(chunk)
+        except TransportError as exc:
+            raise TemporaryFailure(f"download of {url} failed: {exc.detail}") from None
+        return size
+
+    # ------------------------------------------------------------------- errors
+
+    def _temporary(
+        self,
+        what: str,
+        url: str,
+        status: int,
+        cause: str,
+        wait: float | None,
+        *,
+        deadline: bool = False,
+    ) -> TemporaryFailure:
+        if status == 429:
+            when = f"retry in {wait:.0f}s" if wait is not None else "retry with backoff"
+            return TemporaryFailure(
+                f"{what}: rate or concurrency limit reached (HTTP 429) at {url}",
+                status=429,
+                retry_after=wait,
+                hint=f"Too many requests: {when}. Nothing was created by this request.",
+                deadline=deadline,
+            )
+        return TemporaryFailure(
+            f"{what} to {url} failed after retries: {cause}",
+            status=status,
+            hint="A temporary problem; safe to retry later.",
+            deadline=deadline,
+        )
+
+    def error_for(self, resp: Response, what: str) -> ApiError:
+        status = resp.status
+        msg = server_message(resp)
+        if 300 <= status < 400:
+            where = clean_line(resp.header("location") or "elsewhere", 200)
+            return BadAnswer(
+                f"{what}: the gateway redirected to {where} (HTTP {status}); not followed",
+                status=status,
+                hint="Check the base URL; vtrix never follows a redirect with your key.",
+            )
+        if status == 401:
+            return AuthError(
+                f"{what}: the API key is missing, invalid or expired (HTTP 401): {msg}",
+                status=status,
+                hint=f"Set {self.key_env}, or run `vtrix auth login`.",
+            )
+        if status == 402:
+            return PaymentRequired(
+                f"{what}: the account balance is insufficient (HTTP 402): {msg}",
+                status=status,
+                hint=f"Recharge your {self.label} account in its console, then retry.",
+            )
+        if status == 403:
+            return ApiError(
+                f"{what}: forbidden (HTTP 403): {msg}",
+                status=status,
+                hint="This key may not use that model or resource.",
+            )
+        if status == 404:
+            return NotFound(
+                f"{what}: not found (HTTP 404): {msg}",
+                status=status,
+                hint="Check the model id (`vtrix models list`) or the task id (`vtrix task list`).",
+            )
+        if status >= 500:
+            return TemporaryFailure(
+                f"{what}: the gateway failed (HTTP {status}): {msg}",
+                status=status,
+                hint="A problem on the gateway's side; try again later.",
+            )
+        return RequestRejected(
+            f"{what}: the gateway rejected the request (HTTP {status}): {msg}",
+            status=status,
+            hint="Fix the parameter it names; `vtrix models spec <id>` lists them.",
+        )
+
+
+_REPORT = "The gateway's answer was not what its protocol documents; nothing more was done."
+
+
+def decode(resp: Response, what: str) -> Any:
+    """The JSON body of an answer; one that is not JSON is a BadAnswer (its text is kept)."""
+    try:
+        return json.loads(resp.body)
+    except (ValueError, UnicodeDecodeError):
+        from vtrix.answers import keep
+
+        path = keep(what, resp.body)
+        raise BadAnswer(
+            f"{what}: the answer from {clean_line(resp.url, 200)} is not JSON "
+            f"(HTTP {resp.status})" + (f"; it was saved to {path}" if path else ""),
+            status=resp.status,
+            hint=_REPORT,
+        ) from None
+
+
+def server_message(resp: Response) -> str:
+    """The gateway's own words about an error, cleaned for a terminal and capped."""
+    try:
+        body = json.loads(resp.body)
+    except (ValueError, UnicodeDecodeError):
+        text = resp.body[:600].decode("utf-8", "replace").strip()
+        return redact(clean_line(text, 300)) if text else "no details"
+    if isinstance(body, dict):
+        for key in ("message", "error", "detail"):
+            val = body.get(key)
+            if isinstance(val, dict):
+                val = val.get("message") or val.get("error_message") or json.dumps(val)
+            if isinstance(val, str) and val:
+                return redact(clean_line(val, 300))
+        status = body.get("status")
+        if isinstance(status, dict) and status.get("message"):
+            return redact(clean_line(str(status["message"]), 300))
+    return redact(clean_line(json.dumps(body), 300))
+
+
+def _log_request(method: str, url: str, headers: Mapping[str, str]) -> None:
+    if logger.isEnabledFor(10):
+        logger.debug("> %s %s", method, url)
+        for k, v in headers.items():
+            logger.debug("> %s: %s", k, "Bearer ***" if k == "Authorization" else v)
+
+
+def _log_response(resp: Response) -> None:
+    if logger.isEnabledFor(10):
+        logger.debug("< %s (%d bytes)", resp.status, len(resp.body))

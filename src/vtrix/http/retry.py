@@ -1,0 +1,75 @@
+"""When to try again and how long to wait: backoff, ``Retry-After`` in all its forms, and the
+``x-should-retry`` hint. Pure functions of the answer and the clock."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# The longest server-asked wait vtrix honours; anything longer (or nonsense) falls back to
+# backoff, and no wait ever goes past the caller's deadline.
+MAX_RETRY_AFTER = 60.0
+
+
+def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds the server asks to wait: ``retry-after-ms``, ``Retry-After`` as seconds or as
+    an HTTP date, or ``X-RateLimit-Reset`` (seconds, or an epoch time). None when absent or
+    not a sane number (NaN, infinite, negative, over :data:`MAX_RETRY_AFTER`)."""
+    now = time.time() if now is None else now
+    ms = headers.get("retry-after-ms")
+    if ms is not None:
+        value = _number(ms)
+        if value is not None:
+            return _sane(value / 1000)
+    for name in ("retry-after", "x-ratelimit-reset"):
+        raw = headers.get(name)
+        if raw is None:
+            continue
+        value = _number(raw)
+        if value is None and name == "retry-after":
+            try:
+                value = parsedate_to_datetime(raw.strip()).timestamp() - now
+            except (TypeError, ValueError, IndexError, OverflowError):
+                value = None
+        elif value is not None and name == "x-ratelimit-reset" and value > 1e9:
+            value -= now  # an epoch time
+        if value is not None:
+            return _sane(value)
+    return None
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text.strip())
+    except (ValueError, AttributeError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _sane(value: float) -> float | None:
+    return value if 0 <= value <= MAX_RETRY_AFTER else None
+
+
+def should_retry_hint(headers: Mapping[str, str]) -> bool | None:
+    """The server's ``x-should-retry`` verdict: True, False, or None when it gives none."""
+    value = headers.get("x-should-retry", "").strip().lower()
+    return {"true": True, "false": False}.get(value)
+
+
+@dataclass
+class Backoff:
+    """Delays between attempts: 0.5 s, 1 s, 2 s … capped, with jitter."""
+
+    base: float = 0.5
+    cap: float = 8.0
+
+    def delay(self, attempt: int, server: float | None = None) -> float:
+        if server is not None:
+            return server
+        d: float = min(self.cap, self.base * (2**attempt))
+        return d * (0.75 + random.random() * 0.5)

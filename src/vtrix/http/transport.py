@@ -1,0 +1,227 @@
+"""One HTTP exchange, and nothing else: the seam between vtrix and the network.
+
+:class:`RequestsTransport` sends a request with ``requests`` and reads the whole answer,
+bounded by a deadline (connect, headers and every read of the body, so a hung read or a
+drip-fed body ends on time) and by a size cap. Every failure becomes a
+:class:`TransportError` that says whether the request may have reached the server
+(``sent``): DNS, TLS, refused and connect-timeout failures and header values that cannot
+be sent are ``sent=False``. :class:`MockTransport` answers from a function, for tests.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import requests
+
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    files: Mapping[str, tuple[str, Any, str]] | None = (
+        None  # multipart: field -> (name, file, type)
+    )
+    fresh: bool = False  # on a new connection (a paid submit never rides a stale keep-alive)
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: Mapping[str, str]  # names in lower case
+    body: bytes
+    url: str
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+class TransportError(Exception):
+    """The exchange failed. ``kind`` names how; ``sent`` is False only when the request
+    certainly never reached the server."""
+
+    def __init__(self, kind: str, detail: str, *, sent: bool) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+        self.sent = sent
+
+
+class Transport(Protocol):
+    def send(self, request: Request, *, deadline: float, max_bytes: int) -> Response: ...
+
+
+@dataclass
+class Timeouts:
+    connect: float = 5.0
+    read: float = 30.0
+
+
+class RequestsTransport:
+    """The real transport. No proxies or netrc from the environment; no redirects."""
+
+    def __init__(self, timeouts: Timeouts | None = None) -> None:
+        self.timeouts = timeouts or Timeouts()
+        self._session: requests.Session | None = None
+
+    @property
+    def session(self) -> requests.Session:
+        if self._session is None:
+            import requests
+
+            session = requests.Session()
+            session.trust_env = False  # no proxies or .netrc: keys go where vtrix sends them
+            self._session = session
+        return self._session
+
+    def send(self, request: Request, *, deadline: float, max_bytes: int) -> Response:
+        with self.open(request, deadline=deadline) as (status, headers, url, chunks):
+            body = bytearray()
+            length = headers.get("content-length", "")
+            if length.isdigit() and int(length) > max_bytes:
+                raise TransportError(
+                    "too_large",
+                    f"the answer is {int(length):,} bytes (limit {max_bytes:,})",
+                    sent=True,
+                )
+            for chunk in chunks:
+                body += chunk
+                if len(body) > max_bytes:
+                    raise TransportError(
+                        "too_large", f"the answer is over the {max_bytes:,}-byte limit", sent=True
+                    )
+            return Response(status, headers, bytes(body), url)
+
+    @contextmanager
+    def open(
+        self, request: Request, *, deadline: float
+    ) -> Iterator[tuple[int, dict[str, str], str, Iterator[bytes]]]:
+        """Send ``request``; yield (status, headers, url, body chunks), all within ``deadline``."""
+        import requests
+
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TransportError("deadline", "the deadline passed before sending", sent=False)
+        timeout = (min(self.timeouts.connect, remaining), min(self.timeouts.read, remaining))
+        session = self.session
+        if request.fresh:
+            session = requests.Session()
+            session.trust_env = False
+        try:
+            resp = session.request(
+                request.method,
+                request.url,
+                data=request.body,
+                files=dict(request.files) if request.files else None,
+                headers=dict(request.headers),
+                timeout=timeout,
+                stream=True,
+                allow_redirects=False,
+            )
+        except (requests.RequestException, ValueError, UnicodeError) as exc:
+            raise classify(exc) from None
+        try:
+            headers = {k.lower(): v for k, v in resp.headers.items()}
+            yield resp.status_code, headers, resp.url or request.url, self._chunks(resp, deadline)
+        finally:
+            resp.close()
+            if session is not self._session:
+                session.close()
+
+    def _chunks(self, resp: requests.Response, deadline: float) -> Iterator[bytes]:
+        """The body, one socket read at a time, each bounded by what is left of the deadline
+        (so a body that trickles in byte by byte still ends on time)."""
+        import requests
+
+        raw = resp.raw
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TransportError("deadline", "the answer was still arriving", sent=True)
+            sock = getattr(getattr(raw, "connection", None), "sock", None)
+            if sock is not None:
+                sock.settimeout(min(self.timeouts.read, remaining))
+            try:
+                chunk = raw.read1(65536, decode_content=True)
+            except (requests.RequestException, OSError, ValueError) as exc:
+                raise classify(exc, sent=True) from None
+            except Exception as exc:  # urllib3's own errors (ReadTimeoutError, ProtocolError)
+                raise classify(exc, sent=True) from None
+            if not chunk:
+                return
+            yield chunk
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        yield cur
+        nxt = getattr(cur, "reason", None) or cur.__cause__ or cur.__context__
+        if nxt is None and cur.args and isinstance(cur.args[0], BaseException):
+            nxt = cur.args[0]
+        cur = nxt if isinstance(nxt, BaseException) else None
+
+
+def classify(exc: BaseException, *, sent: bool | None = None) -> TransportError:
+    """A TransportError for anything requests, urllib3 or the socket raised."""
+    import requests
+    from urllib3.exceptions import NameResolutionError, NewConnectionError, SSLError
+
+    chain = list(_chain(exc))
+    if isinstance(exc, (ValueError, UnicodeError)) and not isinstance(
+        exc, requests.RequestException
+    ):
+        return TransportError("bad_header", f"a header value cannot be sent ({exc})", sent=False)
+    if isinstance(exc, requests.exceptions.InvalidHeader):
+        return TransportError("bad_header", "a header value cannot be sent", sent=False)
+    for cause in chain:
+        if isinstance(cause, NameResolutionError):
+            return TransportError("dns", "the host name could not be resolved", sent=False)
+        if isinstance(cause, (ConnectionRefusedError,)):
+            return TransportError("refused", "connection refused", sent=False)
+        if isinstance(cause, NewConnectionError):
+            return TransportError("connect", "could not connect", sent=False)
+    if isinstance(exc, requests.exceptions.SSLError) or any(isinstance(c, SSLError) for c in chain):
+        return TransportError(
+            "tls", "the TLS handshake failed", sent=False if sent is None else sent
+        )
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return TransportError("connect_timeout", "connecting timed out", sent=False)
+    if isinstance(exc, (requests.exceptions.ReadTimeout, TimeoutError)) or any(
+        type(c).__name__ in ("ReadTimeoutError", "TimeoutError", "timeout") for c in chain
+    ):
+        return TransportError("read_timeout", "no answer within the read timeout", sent=True)
+    return TransportError(
+        "reset", f"the connection was dropped ({type(chain[-1]).__name__})", sent=True
+    )
+
+
+class MockTransport:
+    """Answers every request from ``handler`` (which may raise TransportError); records them."""
+
+    def __init__(
+        self, handler: Callable[[Request], Response], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.handler = handler
+        self.clock = clock
+        self.requests: list[Request] = []
+
+    def send(self, request: Request, *, deadline: float, max_bytes: int) -> Response:
+        self.requests.append(request)
+        if deadline - self.clock() <= 0:
+            raise TransportError("deadline", "the deadline passed before sending", sent=False)
+        response = self.handler(request)
+        if len(response.body) > max_bytes:
+            raise TransportError("too_large", "the answer is over the limit", sent=True)
+        return response

@@ -1,0 +1,407 @@
+"""The task ledger: every paid submit, recorded before it is sent and kept up to date.
+
+A row is written *before* the submit goes out (model, params digest, idempotency key,
+state ``submitting``) and updated as soon as the outcome is known: the task id, or
+``unknown`` (sent, no clear answer), or ``rejected`` (nothing was created). Polls and
+downloads update it after. ``vtrix task list``, ``task get/wait`` (to find a task's
+gateway), batch resume and wait scheduling all read it.
+
+SQLite in the user data dir, WAL, with a busy timeout: any number of processes write at
+once and none loses a row. The ledger is never a reason to fail: a file that is not a
+database is set aside (renamed) with one line on stderr and a new one is started; any
+other trouble (a locked or read-only disk) is reported once and the run goes on without it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import math
+import os
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+SUBMITTING, SUBMITTED, UNKNOWN, REJECTED = "submitting", "submitted", "unknown", "rejected"
+# A row still "submitting" this long after it was written belongs to a process that died.
+STALE_SUBMIT = 180.0
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tasks (
+    key TEXT PRIMARY KEY,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    digest TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL,
+    task_id TEXT,
+    endpoint TEXT NOT NULL DEFAULT '',
+    remote_status TEXT NOT NULL DEFAULT '',
+    error TEXT NOT NULL DEFAULT '',
+    urls TEXT NOT NULL DEFAULT '[]',
+    files TEXT NOT NULL DEFAULT '[]',
+    cost TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    completed_at REAL,
+    batch TEXT,
+    line INTEGER
+);
+CREATE INDEX IF NOT EXISTS tasks_by_id ON tasks (task_id);
+CREATE INDEX IF NOT EXISTS tasks_by_time ON tasks (created_at);
+CREATE INDEX IF NOT EXISTS tasks_by_batch ON tasks (batch, line);
+CREATE INDEX IF NOT EXISTS tasks_by_model ON tasks (model, completed_at);
+"""
+COLUMNS = [
+    "key",
+    "provider",
+    "model",
+    "digest",
+    "state",
+    "task_id",
+    "endpoint",
+    "remote_status",
+    "error",
+    "urls",
+    "files",
+    "cost",
+    "created_at",
+    "updated_at",
+    "completed_at",
+    "batch",
+    "line",
+]
+
+
+@dataclass
+class Entry:
+    """One submit, as the ledger holds it."""
+
+    key: str
+    provider: str
+    model: str
+    digest: str = ""
+    state: str = SUBMITTING
+    task_id: str | None = None
+    endpoint: str = ""
+    remote_status: str = ""
+    error: str = ""
+    urls: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    cost: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    completed_at: float | None = None
+    batch: str | None = None
+    line: int | None = None
+
+    @property
+    def shown_state(self) -> str:
+        """The state for people: a submit whose process died mid-way is ``unknown``."""
+        if self.state == SUBMITTING and time.time() - self.created_at > STALE_SUBMIT:
+            return UNKNOWN
+        return self.state
+
+
+def digest(provider: str, model: str, params: Any) -> str:
+    text = json.dumps([provider, model, params], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _safe(method: Callable[P, R]) -> Callable[P, R | None]:
+    """Run a ledger operation; on trouble, repair (corrupt file) or report once and go on."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
+        self = args[0]
+        assert isinstance(self, Ledger)
+        for attempt in (0, 1):
+            if self.disabled:
+                return None
+            try:
+                return method(*args, **kwargs)
+            except sqlite3.DatabaseError as exc:
+                if attempt == 0 and _is_corrupt(exc):
+                    self._set_aside(str(exc))
+                    continue
+                self._disable(str(exc))
+        return None
+
+    return wrapper
+
+
+def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text or "corrupt" in text
+
+
+class Ledger:
+    """The ledger file of this user (``VTRIX_DATA_DIR`` moves it)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        if path is None:
+            from vtrix.config import data_dir
+
+            path = data_dir() / "ledger.sqlite3"
+        self.path = Path(path)
+        self.disabled = False
+        self._conn: sqlite3.Connection | None = None
+
+    # -------------------------------------------------------------- plumbing
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fresh = not self.path.exists()
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            try:
+                conn.execute("PRAGMA busy_timeout = 30000")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.executescript(SCHEMA)
+            except BaseException:
+                conn.close()
+                raise
+            if fresh:
+                os.chmod(self.path, 0o600)
+            self._conn = conn
+            if fresh:
+                _import_history(self, self.path.parent / "history.jsonl")
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _set_aside(self, why: str) -> None:
+        from vtrix.config import set_aside
+
+        self.close()
+        set_aside(self.path, f"is not a usable task ledger ({why})")
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                os.unlink(f"{self.path}{suffix}")
+
+    def _disable(self, why: str) -> None:
+        if not self.disabled:
+            print(
+                f"! the task ledger {self.path} cannot be used ({why}); going on without it",
+                file=sys.stderr,
+            )
+        self.disabled = True
+        self.close()
+
+    def _row(self, row: Iterable[Any] | None) -> Entry | None:
+        if row is None:
+            return None
+        values = dict(zip(COLUMNS, row, strict=True))
+        for name in ("urls", "files"):
+            try:
+                loaded = json.loads(values[name] or "[]")
+            except ValueError:
+                loaded = []
+            values[name] = [str(v) for v in loaded] if isinstance(loaded, list) else []
+        return Entry(**values)
+
+    def _select(self, where: str, args: tuple[Any, ...], tail: str = "") -> list[Entry]:
+        rows = self._db().execute(f"SELECT {', '.join(COLUMNS)} FROM tasks {where} {tail}", args)
+        return [e for e in (self._row(r) for r in rows) if e is not None]
+
+    # ---------------------------------------------------------------- writing
+
+    @_safe
+    def begin(
+        self,
+        *,
+        key: str,
+        provider: str,
+        model: str,
+        digest: str,
+        endpoint: str = "",
+        batch: str | None = None,
+        line: int | None = None,
+    ) -> Entry | None:
+        """Record a submit about to be sent. Returns the existing row when ``key`` is
+        already known (its task may exist: the caller decides)."""
+        db = self._db()
+        now = time.time()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            existing = self._select("WHERE key = ?", (key,))
+            if existing and existing[0].task_id:
+                db.execute("COMMIT")
+                return existing[0]
+            db.execute(
+                "INSERT INTO tasks (key, provider, model, digest, state, endpoint, created_at,"
+                " updated_at, batch, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET state = excluded.state,"
+                " updated_at = excluded.updated_at, error = ''",
+                (key, provider, model, digest, SUBMITTING, endpoint, now, now, batch, line),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return existing[0] if existing else None
+
+    @_safe
+    def submitted(self, key: str, task_id: str, status: str, remote_status: str = "") -> None:
+        self._db().execute(
+            "UPDATE tasks SET task_id = ?, state = ?, remote_status = ?, updated_at = ?"
+            " WHERE key = ?",
+            (task_id, status or SUBMITTED, remote_status, time.time(), key),
+        )
+
+    @_safe
+    def outcome(self, key: str, state: str, error: str) -> None:
+        """A submit that ended without a task id: ``unknown`` or ``rejected``."""
+        self._db().execute(
+            "UPDATE tasks SET state = ?, error = ?, updated_at = ? WHERE key = ? AND"
+            " task_id IS NULL",
+            (state, error[:2000], time.time(), key),
+        )
+
+    @_safe
+    def observe(
+        self,
+        *,
+        provider: str,
+        task_id: str,
+        model: str,
+        status: str,
+        remote_status: str = "",
+        urls: list[str] | None = None,
+        error: str | None = None,
+        cost: str | None = None,
+        endpoint: str = "",
+        final: bool = False,
+    ) -> None:
+        """What a poll saw. A task vtrix did not submit from here gets a row too."""
+        now = time.time()
+        db = self._db()
+        updated = db.execute(
+            "UPDATE tasks SET state = ?, remote_status = ?, urls = ?, error = ?,"
+            " cost = COALESCE(?, cost), model = CASE WHEN model = '' THEN ? ELSE model END,"
+            " updated_at = ?, completed_at = CASE WHEN ? AND completed_at IS NULL THEN ?"
+            " ELSE completed_at END WHERE provider = ? AND task_id = ?",
+            (
+                status,
+                remote_status,
+                json.dumps(urls or []),
+                error or "",
+                cost,
+                model,
+                now,
+                final,
+                now,
+                provider,
+                task_id,
+            ),
+        ).rowcount
+        if not updated:
+            db.execute(
+                "INSERT OR IGNORE INTO tasks (key, provider, model, state, task_id, endpoint,"
+                " remote_status, urls, error, cost, created_at, updated_at, completed_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    f"task:{provider}:{task_id}",
+                    provider,
+                    model,
+                    status,
+                    task_id,
+                    endpoint,
+                    remote_status,
+                    json.dumps(urls or []),
+                    error or "",
+                    cost,
+                    now,
+                    now,
+                    now if final else None,
+                ),
+            )
+
+    @_safe
+    def saved(self, provider: str, task_id: str, files: list[str]) -> None:
+        self._db().execute(
+            "UPDATE tasks SET files = ?, updated_at = ? WHERE provider = ? AND task_id = ?",
+            (json.dumps(files), time.time(), provider, task_id),
+        )
+
+    # ---------------------------------------------------------------- reading
+
+    @_safe
+    def by_task(self, task_id: str, provider: str | None = None) -> Entry | None:
+        if provider:
+            rows = self._select("WHERE task_id = ? AND provider = ?", (task_id, provider))
+        else:
+            rows = self._select("WHERE task_id = ?", (task_id,), "ORDER BY created_at DESC")
+        return rows[0] if rows else None
+
+    @_safe
+    def by_key(self, key: str) -> Entry | None:
+        rows = self._select("WHERE key = ?", (key,))
+        return rows[0] if rows else None
+
+    @_safe
+    def recent(self, limit: int = 50, *, everything: bool = False) -> list[Entry]:
+        """The newest ``limit`` submits, oldest first (without rejected ones, unless asked)."""
+        where, args = ("", ()) if everything else ("WHERE state != ?", (REJECTED,))
+        tail = "ORDER BY created_at DESC, rowid DESC LIMIT ?"
+        rows = self._select(where, (*args, max(int(limit), 0)), tail)
+        return list(reversed(rows))
+
+    @_safe
+    def batch_rows(self, batch: str) -> list[Entry]:
+        return self._select("WHERE batch = ?", (batch,), "ORDER BY line")
+
+    @_safe
+    def durations(self, model: str, limit: int = 20) -> list[float]:
+        """How long the last completed tasks of ``model`` took, newest first."""
+        rows = self._db().execute(
+            "SELECT completed_at - created_at FROM tasks WHERE model = ? AND completed_at IS"
+            " NOT NULL AND state = 'succeeded' ORDER BY completed_at DESC LIMIT ?",
+            (model, limit),
+        )
+        return [float(r[0]) for r in rows if r[0] is not None and 0 < r[0] < 86400]
+
+
+def _import_history(ledger: Ledger, path: Path) -> None:
+    """Bring the rows of the old history file (round one) into a new ledger, once."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return
+    db = ledger._db()
+    for line in lines:
+        try:
+            item = json.loads(line)
+            task_id, provider = str(item["id"]), str(item["provider"])
+            created = float(item.get("created_at") or 0)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue
+        if not math.isfinite(created) or not 0 < created < 4e9:
+            created = time.time()
+        db.execute(
+            "INSERT OR IGNORE INTO tasks (key, provider, model, state, task_id, endpoint,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                f"task:{provider}:{task_id}",
+                provider,
+                str(item.get("model") or ""),
+                str(item.get("status") or SUBMITTED),
+                task_id,
+                str(item.get("endpoint") or ""),
+                created,
+                created,
+            ),
+        )
+    with contextlib.suppress(OSError):
+        path.rename(path.with_name("history.jsonl.imported"))
