@@ -131,6 +131,29 @@ def cli(home: Path) -> Any:
     return run
 
 
+@pytest.fixture
+def vtrix(home: Path) -> Any:
+    """Run the CLI in this process (click's runner): fast, with real HTTP to 127.0.0.1.
+    Any exception that escapes the CLI fails the test (no traceback may reach a user)."""
+    from click.testing import CliRunner
+
+    from vtrix.cli.main import cli as root
+
+    def run(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
+        r = CliRunner().invoke(root, list(args), env=env, input=input, catch_exceptions=False)
+        return Result(r.exit_code, r.stdout, r.stderr)
+
+    return run
+
+
+@pytest.fixture
+def hostile() -> Iterator[Any]:
+    from hostile import HostileGateway
+
+    with HostileGateway() as gw:
+        yield gw
+
+
 def env_for(sb: Sandbox, key: str | None = CANARY) -> dict[str, str]:
     env = {"VTRIX_BASE_URL": sb.url, "MODELLIX_BASE_URL": sb.url}
     if key:

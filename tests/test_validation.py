@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 import importlib
+import json
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -207,8 +206,11 @@ def test_eta_drives_the_next_poll():
     def answer(request):
         polls.append(now[0])
         progress = min(now[0] / 10 * 100, 100)
-        body = {"id": "t", "status": "completed" if progress >= 100 else "in_progress",
-                "progress": progress}
+        body = {
+            "id": "t",
+            "status": "completed" if progress >= 100 else "in_progress",
+            "progress": progress,
+        }
         return Response(200, {}, json.dumps(body).encode(), request.url)
 
     prov = VtrixProvider(Settings(), MockTransport(answer, clock=lambda: now[0]))

@@ -384,9 +384,12 @@ def _import_history(ledger: Ledger, path: Path) -> None:
         try:
             item = json.loads(line)
             task_id, provider = str(item["id"]), str(item["provider"])
-            created = float(item.get("created_at") or 0)
         except (ValueError, TypeError, KeyError, AttributeError):
             continue
+        try:
+            created = float(item.get("created_at") or 0)
+        except (ValueError, TypeError, OverflowError):
+            created = 0.0
         if not math.isfinite(created) or not 0 < created < 4e9:
             created = time.time()
         db.execute(

@@ -34,9 +34,27 @@ _FILTER = RedactingFilter()
 logger.addFilter(_FILTER)
 
 
-def enable_debug(stream: TextIO | None = None) -> logging.Handler:
-    """Send vtrix's debug log to ``stream`` (stderr), redacted; returns the handler."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time (so tests can capture it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
+def enable_debug() -> logging.Handler:
+    """Send vtrix's debug log to stderr, redacted (once; calling again changes nothing)."""
+    for existing in logger.handlers:
+        if isinstance(existing, _StderrHandler):
+            return existing
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
     handler.addFilter(_FILTER)
     logger.addHandler(handler)

@@ -10,6 +10,7 @@ be sent are ``sent=False``. :class:`MockTransport` answers from a function, for 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -66,6 +67,46 @@ class Timeouts:
     read: float = 30.0
 
 
+_WRITING = threading.local()  # .started: this thread's request began to go out
+
+
+def _new_session() -> requests.Session:
+    """A requests session whose connections note when a request starts to go out, so that a
+    failure before that (DNS, refused, TLS, a handshake that hangs) is known to be unsent."""
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class Noting:
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            _WRITING.started = True
+            return super().request(*args, **kwargs)  # type: ignore[misc]
+
+    class NotingHTTP(Noting, HTTPConnection):
+        pass
+
+    class NotingHTTPS(Noting, HTTPSConnection):
+        pass
+
+    class Pool(HTTPConnectionPool):
+        ConnectionCls = NotingHTTP
+
+    class TLSPool(HTTPSConnectionPool):
+        ConnectionCls = NotingHTTPS
+
+    class Adapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TLSPool}
+
+    session = requests.Session()
+    session.trust_env = False  # no proxies or .netrc: keys go where vtrix sends them
+    session.mount("http://", Adapter())
+    session.mount("https://", Adapter())
+    return session
+
+
 class RequestsTransport:
     """The real transport. No proxies or netrc from the environment; no redirects."""
 
@@ -76,11 +117,7 @@ class RequestsTransport:
     @property
     def session(self) -> requests.Session:
         if self._session is None:
-            import requests
-
-            session = requests.Session()
-            session.trust_env = False  # no proxies or .netrc: keys go where vtrix sends them
-            self._session = session
+            self._session = _new_session()
         return self._session
 
     def send(self, request: Request, *, deadline: float, max_bytes: int) -> Response:
@@ -90,14 +127,16 @@ class RequestsTransport:
             if length.isdigit() and int(length) > max_bytes:
                 raise TransportError(
                     "too_large",
-                    f"the answer is {int(length):,} bytes (limit {max_bytes:,})",
+                    f"the answer is {human_size(int(length))} (limit {human_size(max_bytes)})",
                     sent=True,
                 )
             for chunk in chunks:
                 body += chunk
                 if len(body) > max_bytes:
                     raise TransportError(
-                        "too_large", f"the answer is over the {max_bytes:,}-byte limit", sent=True
+                        "too_large",
+                        f"the answer is over the {human_size(max_bytes)} limit",
+                        sent=True,
                     )
             return Response(status, headers, bytes(body), url)
 
@@ -112,10 +151,8 @@ class RequestsTransport:
         if remaining <= 0:
             raise TransportError("deadline", "the deadline passed before sending", sent=False)
         timeout = (min(self.timeouts.connect, remaining), min(self.timeouts.read, remaining))
-        session = self.session
-        if request.fresh:
-            session = requests.Session()
-            session.trust_env = False
+        session = _new_session() if request.fresh else self.session
+        _WRITING.started = False
         try:
             resp = session.request(
                 request.method,
@@ -128,7 +165,7 @@ class RequestsTransport:
                 allow_redirects=False,
             )
         except (requests.RequestException, ValueError, UnicodeError) as exc:
-            raise classify(exc) from None
+            raise classify(exc, sent=bool(getattr(_WRITING, "started", False))) from None
         try:
             headers = {k.lower(): v for k, v in resp.headers.items()}
             yield resp.status_code, headers, resp.url or request.url, self._chunks(resp, deadline)
@@ -173,8 +210,9 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         cur = nxt if isinstance(nxt, BaseException) else None
 
 
-def classify(exc: BaseException, *, sent: bool | None = None) -> TransportError:
-    """A TransportError for anything requests, urllib3 or the socket raised."""
+def classify(exc: BaseException, *, sent: bool) -> TransportError:
+    """A TransportError for anything requests, urllib3 or the socket raised; ``sent`` says
+    whether the request had started to go out."""
     import requests
     from urllib3.exceptions import NameResolutionError, NewConnectionError, SSLError
 
@@ -185,26 +223,40 @@ def classify(exc: BaseException, *, sent: bool | None = None) -> TransportError:
         return TransportError("bad_header", f"a header value cannot be sent ({exc})", sent=False)
     if isinstance(exc, requests.exceptions.InvalidHeader):
         return TransportError("bad_header", "a header value cannot be sent", sent=False)
-    for cause in chain:
-        if isinstance(cause, NameResolutionError):
-            return TransportError("dns", "the host name could not be resolved", sent=False)
-        if isinstance(cause, (ConnectionRefusedError,)):
-            return TransportError("refused", "connection refused", sent=False)
-        if isinstance(cause, NewConnectionError):
-            return TransportError("connect", "could not connect", sent=False)
-    if isinstance(exc, requests.exceptions.SSLError) or any(isinstance(c, SSLError) for c in chain):
-        return TransportError(
-            "tls", "the TLS handshake failed", sent=False if sent is None else sent
-        )
+    if any(isinstance(c, NameResolutionError) for c in chain):
+        return TransportError("dns", "the host name could not be resolved", sent=False)
+    if any(isinstance(c, ConnectionRefusedError) for c in chain):
+        return TransportError("refused", "connection refused", sent=False)
+    if any(isinstance(c, NewConnectionError) for c in chain):
+        return TransportError("connect", "could not connect", sent=False)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return TransportError("connect_timeout", "connecting timed out", sent=False)
-    if isinstance(exc, (requests.exceptions.ReadTimeout, TimeoutError)) or any(
+    tls = isinstance(exc, requests.exceptions.SSLError) or any(
+        isinstance(c, SSLError) for c in chain
+    )
+    timeout = isinstance(exc, (requests.exceptions.ReadTimeout, TimeoutError)) or any(
         type(c).__name__ in ("ReadTimeoutError", "TimeoutError", "timeout") for c in chain
-    ):
+    )
+    if not sent:
+        if tls:
+            return TransportError("tls", "the TLS handshake failed", sent=False)
+        if timeout:
+            return TransportError("tls", "the TLS handshake timed out", sent=False)
+        return TransportError("connect", "the connection failed before sending", sent=False)
+    if timeout:
         return TransportError("read_timeout", "no answer within the read timeout", sent=True)
     return TransportError(
         "reset", f"the connection was dropped ({type(chain[-1]).__name__})", sent=True
     )
+
+
+def human_size(n: float) -> str:
+    """``300 MB``, ``16 MB``, ``512 bytes`` (powers of 1024)."""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" or n >= 10 else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.0f} GB"
 
 
 class MockTransport:
