@@ -236,3 +236,16 @@ def test_ledger_rows_survive_concurrent_writers(tmp_path: Path):
         list(pool.map(write, range(8)))
     count = sqlite3.connect(tmp_path / "l.sqlite3").execute("SELECT count(*) FROM tasks")
     assert count.fetchone()[0] == 160
+
+
+def test_sdk_idempotency_key_is_sent_and_never_paid_twice(home, hostile):
+    from vtrix import Client
+
+    hostile.on("POST", SUBMIT, Reply(json=vtrix_task("task_9", "in_progress")))
+    client = Client(api_key=CANARY, base_url=hostile.url)
+    first = client.submit("kirin_v3_i2v", image_url="u", idempotency_key="my-key-1")
+    second = client.submit("kirin_v3_i2v", image_url="u", idempotency_key="my-key-1")
+    assert first.id == second.id == "task_9" and second.reused and not first.reused
+    assert hostile.count("POST") == 1
+    assert hostile.received[0].headers["idempotency-key"] == "my-key-1"
+    assert client.ledger is not None and client.ledger.by_key("my-key-1").task_id == "task_9"
