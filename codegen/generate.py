@@ -40,6 +40,7 @@ OUTPUT_DIRS = (MODELS_DIR, DOCS_DIR)
 LOCK_FILE = "module-names.json"
 # Imports every model module has, besides what datamodel-code-generator asks for.
 BASE_IMPORTS: dict[str, set[str]] = {
+    "os": {"PathLike"},
     "typing": {"Any", "Literal"},
     "typing_extensions": {"Required", "TypedDict"},
     "vtrix": {"typed as _typed"},

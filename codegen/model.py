@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from vtrix.spec.describe import Option, describe_expected, options
+from vtrix.spec.describe import Option, describe_expected, is_media_input, options
 from vtrix.spec.names import class_names, field_names
 from vtrix.spec.normalise import ModelSpec
 from vtrix.text import clean_text
@@ -77,16 +77,21 @@ class _Builder:
         self.aliases: dict[str, str] = {}
         self.dicts: list[DictType] = []
 
-    def annotation(self, schema: dict[str, Any], pypath: tuple[str, ...]) -> str:
+    def annotation(self, schema: dict[str, Any], pypath: tuple[str, ...], wire: str = "") -> str:
         if "enum" in schema:
             return "Literal[" + ", ".join(repr(v) for v in schema["enum"]) + "]"
         kind = schema["type"]
+        media = is_media_input(wire, schema)
         if kind == "array":
             items = schema.get("items")
             if not items:
                 return "list[Any]"
+            if media:
+                return "list[str | PathLike[str]]"
             sub = (*pypath, "item") if items.get("type") == "object" else pypath
             return f"list[{self.annotation(items, sub)}]"
+        if media:
+            return "str | PathLike[str]"  # a local file is uploaded
         if kind == "object":
             if not schema.get("properties"):
                 return "dict[str, Any]"
@@ -116,7 +121,7 @@ class _Builder:
                     here = (*pypath, names[wire])
                     props[wire] = self.titled(sub, here)
                     self.aliases[f"{cls}.{wire}"] = names[wire]
-                    ann = self.annotation(sub, here)
+                    ann = self.annotation(sub, here, wire)
                     items.append((wire, f"Required[{ann}]" if wire in required else ann))
                 value = props
                 if pypath:
@@ -146,7 +151,7 @@ def build_model(spec: ModelSpec, module: str) -> GenModel:
         Arg(
             name=names[wire],
             wire=wire,
-            annotation=builder.annotation(sub, (names[wire],)),
+            annotation=builder.annotation(sub, (names[wire],), wire),
             required=wire in required,
             doc=arg_doc(sub),
         )

@@ -464,7 +464,7 @@ def test_kirin_help_shows_enum_range_default_required():
     out = CliRunner().invoke(cmd, ["--help"], terminal_width=200).output
     assert "--resolution [480p|720p|1080p]" in out
     assert "3<=x<=10" in out and "[default: 5]" in out
-    assert "Input image URL [required]" in out
+    assert "Input image URL (a URL, or @FILE to upload a local file) [required]" in out
 
 
 def test_snapshot_files_are_canonical():

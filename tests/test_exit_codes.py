@@ -188,5 +188,11 @@ def test_no_wait_prints_task_id(cli, sandbox):
     assert r.out.strip() == sandbox.stats()["tasks"][0]
 
 
-def test_fault_settings_ignore_unknown_keys():
-    assert Faults.from_dict({"error_rate": 0.5, "bogus": 1}).error_rate == 0.5
+def test_fault_settings_refuse_unknown_keys_and_wrong_types():
+    import pytest
+
+    assert Faults.from_dict({"error_rate": 0.5}).error_rate == 0.5
+    with pytest.raises(ValueError, match="unknown fault fail_rate"):
+        Faults.from_dict({"fail_rate": 0.5})
+    with pytest.raises(ValueError, match="must be a number"):
+        Faults.from_dict({"error_rate": "lots"})

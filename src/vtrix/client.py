@@ -16,6 +16,7 @@ import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -36,13 +37,16 @@ from vtrix.http import Transport
 from vtrix.ledger import REJECTED, Ledger, digest
 from vtrix.ledger import UNKNOWN as UNKNOWN_SUBMIT
 from vtrix.providers import make_provider
-from vtrix.providers.base import CatalogEntry, PreparedRequest, Provider, TaskState
+from vtrix.providers.base import CatalogEntry, PreparedRequest, Provider, TaskState, url_of
 from vtrix.signals import held_interrupts
 from vtrix.spec.normalise import ModelSpec
 from vtrix.tasks import PollPlan, resume_hint, wait_plan
+from vtrix.uploads import LocalFile, Upload, collect, for_display, replace_markers
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
+
+    from vtrix.download import Progress
 
 ProgressCallback = Callable[[TaskState, "float | None"], None]
 
@@ -60,21 +64,24 @@ class Result:
     raw: dict[str, Any] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
 
-    def save(self, directory: str | os.PathLike[str], client: Client | None = None) -> list[str]:
-        """Download every output into ``directory``; returns the file paths."""
-        os.makedirs(directory, exist_ok=True)
-        http = (client or Client()).provider(self.provider).http
-        paths = []
-        for i, url in enumerate(self.urls):
-            name = os.path.basename(urlsplit(url).path) or f"output-{i}"
-            _stem, ext = os.path.splitext(name)
-            path = os.path.join(
-                directory,
-                f"{self.task_id}-{i}{ext}" if len(self.urls) > 1 else f"{self.task_id}{ext}",
-            )
-            http.download(url, path)
-            paths.append(path)
-        return paths
+    def save(
+        self,
+        directory: str | os.PathLike[str],
+        client: Client | None = None,
+        *,
+        overwrite: bool = False,
+        max_bytes: int | None = None,
+        allow_private_network: bool = False,
+    ) -> list[str]:
+        """Download every output into ``directory`` (safely, atomically, resumably: see
+        :mod:`vtrix.download`); returns the file paths."""
+        return (client or Client()).save(
+            self,
+            directory,
+            overwrite=overwrite,
+            max_bytes=max_bytes,
+            allow_private_network=allow_private_network,
+        )
 
 
 class Task:
@@ -188,7 +195,13 @@ class Prepared:
     spec: ModelSpec
     request: PreparedRequest
     checked: bool
+    params: dict[str, Any] = field(default_factory=dict)  # the model's parameters, as sent
     unlisted: tuple[str, ...] = ()  # keys sent that an open schema does not list
+    uploads: tuple[Upload, ...] = ()  # local files, uploaded when the submit is sent
+
+    def dry_run_text(self) -> str:
+        """The request as ``--dry-run`` prints it: local files shown as ``@path``."""
+        return for_display(self.request.body_json(), list(self.uploads))
 
 
 class Client:
@@ -303,17 +316,38 @@ class Client:
 
         resolved = resolved or self.resolve(model_id)
         spec = resolved.spec
-        body = to_wire(params)
+        body, uploads, problems = collect(to_wire(params), spec.provider)
         unlisted: tuple[str, ...] = ()
         if resolved.checked:
-            problems = validate(body, spec.schema, resolved.params_model)
-            if problems:
-                raise ValidationFailed(model_id, problems)
+            seen = {p.path for p in problems}
+            problems += [
+                p for p in validate(body, spec.schema, resolved.params_model) if p.path not in seen
+            ]
             if spec.schema.get("additionalProperties"):
                 known = spec.schema.get("properties", {})
                 unlisted = tuple(k for k in body if k not in known)
+        if problems:
+            raise ValidationFailed(model_id, problems)
         request = self.provider(spec.provider).prepare_submit(spec, body)
-        return Prepared(model_id, spec, request, resolved.checked, unlisted)
+        return Prepared(model_id, spec, request, resolved.checked, body, unlisted, tuple(uploads))
+
+    def upload_files(self, prepared: Prepared) -> Prepared:
+        """Upload the local files of a prepared submit; the same submit with their URLs."""
+        if not prepared.uploads:
+            return prepared
+        spec = prepared.spec
+        prov = self.provider(spec.provider)
+        upload = getattr(prov, "upload", None)
+        assert upload is not None  # collect() refused gateways without an upload route
+        urls = {}
+        for u in prepared.uploads:
+            answer = upload(str(u.file.path), u.content_type)
+            urls[u.marker] = url_of(answer.get("url"), f"upload of {u.file.path}", answer)
+        params = replace_markers(prepared.params, urls)
+        request = prov.prepare_submit(spec, params)
+        return Prepared(
+            prepared.model_id, spec, request, prepared.checked, params, prepared.unlisted
+        )
 
     def submit_prepared(
         self,
@@ -329,6 +363,7 @@ class Client:
         The ledger holds the submit before it goes out and its task id as soon as it is
         known; ``on_created`` runs (with Ctrl-C held back) once the id is safe there. A key
         the ledger already knows a task for is not sent again: that task is returned."""
+        prepared = self.upload_files(prepared)
         spec = prepared.spec
         key = idempotency_key or new_idempotency_key()
         endpoint = urlsplit(spec.endpoint).path if spec.provider == VTRIX.name else ""
@@ -468,6 +503,36 @@ class Client:
             )
         return [(p, "", "") for p in keyed]
 
+    def save(
+        self,
+        result: Result,
+        directory: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        max_bytes: int | None = None,
+        allow_private_network: bool = False,
+        progress: Progress | None = None,
+    ) -> list[str]:
+        """Save ``result``'s outputs into ``directory``; the ledger keeps the file paths, and
+        files it already holds there are not fetched again."""
+        from vtrix.download import DEFAULT_MAX_DOWNLOAD, Downloader, UrlPolicy, check_save_dir
+
+        where = check_save_dir(directory)
+        entry = self.ledger.by_task(result.task_id, result.provider) if self.ledger else None
+        downloader = Downloader(
+            policy=UrlPolicy(allow_private=allow_private_network),
+            max_bytes=max_bytes or DEFAULT_MAX_DOWNLOAD,
+            overwrite=overwrite,
+            progress=progress,
+        )
+        saved = downloader.save_all(
+            result.task_id, result.urls, where, entry.files if entry else None
+        )
+        result.files = [s.path for s in saved]
+        if self.ledger is not None:
+            self.ledger.saved(result.provider, result.task_id, result.files)
+        return result.files
+
     def result_of(self, state: TaskState) -> Result:
         """A Result for a final state; raises TaskFailed for a failed or canceled task."""
         if state.status in ("failed", "canceled"):
@@ -500,6 +565,8 @@ def to_wire(value: Any) -> Any:
     dump = getattr(value, "model_dump", None)
     if dump is not None and hasattr(value, "model_fields_set"):
         return to_wire(dump(mode="json", by_alias=True, exclude_unset=True))
+    if isinstance(value, os.PathLike):
+        return LocalFile(Path(os.fspath(value)))
     return value
 
 

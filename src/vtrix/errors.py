@@ -17,7 +17,8 @@ The tree::
     ├── WaitTimeout               124  waiting ran out of time; the task may still finish
     ├── Interrupted               130  Ctrl-C; the task is not cancelled
     ├── SpecUnavailable             1  no spec can be had for a model
-    └── DownloadFailed             75  a result could not be saved (the task is kept)
+    ├── DownloadFailed             75  saving a result was cut short (the part is kept)
+    └── DownloadRefused             1  a result vtrix will not fetch (policy, size, expired)
 """
 
 from __future__ import annotations
@@ -193,6 +194,11 @@ class SpecUnavailable(VtrixError):
 
 
 class DownloadFailed(VtrixError):
-    """A finished task's result could not be saved; the task and its URLs are kept."""
+    """Saving a finished task's result was cut short; the part fetched is kept and the same
+    ``vtrix task get <id> --save DIR`` resumes it."""
 
     exit_code = TEMPORARY
+
+
+class DownloadRefused(VtrixError):
+    """A result vtrix will not fetch: a refused URL or address, over the size cap, expired."""

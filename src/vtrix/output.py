@@ -51,6 +51,9 @@ class Reporter:
         self.color = use_color(self.stream)
         self._bar_shown = False
         self._started = time.monotonic()
+        self._transfer: str | None = None
+        self._transfer_start = 0.0
+        self._last = 0.0
 
     def _paint(self, text: str, code: str) -> str:
         return f"\033[{code}m{text}\033[0m" if self.color else text
@@ -94,6 +97,28 @@ class Reporter:
         self.stream.write("\r\033[K" + text)
         self.stream.flush()
         self._bar_shown = True
+
+    def transfer(self, name: str, done: int, total: int | None) -> None:
+        """A download's progress (bytes, total, rate) on a terminal; nothing otherwise."""
+        if self.quiet or not self.tty:
+            return
+        from vtrix.http.transport import human_size
+
+        now = time.monotonic()
+        if self._transfer != name:
+            self._transfer, self._transfer_start, self._last = name, now, 0.0
+        if now - self._last < 0.1 and (total is None or done < total):
+            return
+        self._last = now
+        rate = done / max(now - self._transfer_start, 1e-3)
+        size = f"{human_size(done)} / {human_size(total)}" if total else human_size(done)
+        self.stream.write(f"\r\033[Ksaving {for_terminal(name)}  {size}  {human_size(rate)}/s")
+        self.stream.flush()
+        self._bar_shown = True
+
+    def end_transfer(self) -> None:
+        self._transfer = None
+        self._end_bar()
 
     def _end_bar(self) -> None:
         if self._bar_shown:

@@ -14,6 +14,8 @@ import math
 from typing import Any
 
 from vtrix.errors import Problem
+from vtrix.spec.describe import is_media_input
+from vtrix.uploads import from_text
 
 Path = tuple[str, ...]
 _TRUE = {"true", "1", "yes", "on"}
@@ -111,20 +113,26 @@ class BodyBuilder:
         self._given: dict[Path, str] = {}
 
     def add_text(self, path: Path, text: str, origin: str) -> None:
-        """Add a command-line string, coerced by the spec."""
-        value, problem = coerce(text, schema_at(self.schema, path), dotted(path))
+        """Add a command-line string, coerced by the spec (``@FILE`` is a local file where
+        the parameter takes a media URL)."""
+        schema = schema_at(self.schema, path)
+        value, problem = coerce(text, schema, dotted(path))
         if problem:
             self.problems.append(problem)
             return
+        if isinstance(value, str) and is_media_input(path[-1], schema):
+            value = from_text(value)
         self.add_value(path, value, origin)
 
     def add_texts(self, path: Path, texts: list[str], origin: str) -> None:
         """Add a repeated option's strings as one array, each coerced by the item schema."""
-        items_schema = (schema_at(self.schema, path) or {}).get("items")
+        schema = schema_at(self.schema, path) or {}
+        items_schema = schema.get("items")
+        media = is_media_input(path[-1], schema)
         items, problems = [], []
         for text in texts:
             item, problem = coerce(text, items_schema, dotted(path))
-            items.append(item)
+            items.append(from_text(item) if media and isinstance(item, str) else item)
             if problem:
                 problems.append(problem)
         if problems:

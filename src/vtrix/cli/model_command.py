@@ -17,6 +17,7 @@ import click
 
 from vtrix.cli.click_types import click_option
 from vtrix.cli.context import Globals, client_for
+from vtrix.cli.saving import SaveRequest, save_options, save_outputs, save_request
 from vtrix.spec.describe import Option, options
 
 if TYPE_CHECKING:
@@ -82,7 +83,6 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
             type=click.FloatRange(min=0.1),
             help="First delay between status checks (adapts after).",
         ),
-        click.option("--save", "run_save", metavar="DIR", help="Download the results into DIR."),
         click.option(
             "--idempotency-key",
             "run_idempotency_key",
@@ -106,7 +106,7 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
     ]
     for d in reversed(decorators):
         f = d(f)
-    return f
+    return save_options(f)
 
 
 def build_command(
@@ -181,7 +181,7 @@ def execute(
 ) -> None:
     """Build the body, prepare (validate) it, then print it (dry run) or submit and wait."""
     from vtrix.errors import ValidationFailed
-    from vtrix.output import Reporter, emit
+    from vtrix.output import Reporter
 
     g = ctx.find_object(Globals) or Globals()
     dry = g.dry_run or values["run_dry_run"]
@@ -192,6 +192,7 @@ def execute(
         enable_debug()
         g.debug = True
     reporter = Reporter(quiet=g.quiet or values["run_quiet"])
+    saving = None if dry else save_request(values, no_wait=values["run_no_wait"])
     body, problems = build_body(spec, opts, values)
     client = client_for(ctx)
     prepared: Prepared | None = None
@@ -213,20 +214,39 @@ def execute(
         )
     request = prepared.request
     if dry:
-        emit(f"[dry-run] {request.method} {request.path}")
-        if debug:
-            emit(f"URL: {request.url}")
-            has_key = client.settings.key_for(prepared.spec.provider) is not None
-            for k, v in request.display_headers(has_key).items():
-                emit(f"{k}: {v}")
-        emit(request.body_json())
+        print_dry_run(client, prepared, debug)
         return
     client_for(ctx, require_key=True, provider=prepared.spec.provider)
-    submit_and_wait(client, prepared, values, reporter)
+    submit_and_wait(client, prepared, values, reporter, saving)
+
+
+def print_dry_run(client: Client, prepared: Prepared, debug: bool) -> None:
+    """What a submit would send: uploads first, then the request (nothing is sent)."""
+    from vtrix.http.transport import human_size
+    from vtrix.output import emit
+
+    route = client.provider(prepared.spec.provider).upload_path
+    for u in prepared.uploads:
+        emit(
+            f"[dry-run] would upload {u.file.path} ({u.content_type}, {human_size(u.size)}) "
+            f"with POST {route}"
+        )
+    request = prepared.request
+    emit(f"[dry-run] {request.method} {request.path}")
+    if debug:
+        emit(f"URL: {request.url}")
+        has_key = client.settings.key_for(prepared.spec.provider) is not None
+        for k, v in request.display_headers(has_key).items():
+            emit(f"{k}: {v}")
+    emit(prepared.dry_run_text())
 
 
 def submit_and_wait(
-    client: Client, prepared: Prepared, values: dict[str, Any], reporter: Reporter
+    client: Client,
+    prepared: Prepared,
+    values: dict[str, Any],
+    reporter: Reporter,
+    saving: SaveRequest | None,
 ) -> None:
     from vtrix.errors import VtrixError
     from vtrix.output import emit, print_result, to_json
@@ -267,9 +287,5 @@ def submit_and_wait(
         reporter.progress(100.0, None, "done")
     reporter.line()
     reporter.ok("Done")
-    saved: list[str] = []
-    if values["run_save"]:
-        saved = result.save(values["run_save"], client)
-        for path in saved:
-            reporter.line(f"  saved {path}")
+    saved = save_outputs(client, result, saving, reporter, output) if saving else []
     print_result(result, output, saved)

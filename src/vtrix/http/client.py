@@ -302,25 +302,6 @@ class Http:
             raise self.error_for(resp, "upload")
         return decode(resp, "upload")
 
-    def download(self, url: str, path: str) -> int:
-        """Stream ``url`` to ``path`` (no key: result URLs are public)."""
-        request = Request("GET", url, {"User-Agent": USER_AGENT})
-        opener = getattr(self.transport, "open", None)
-        if opener is None:
-            raise TemporaryFailure("this transport cannot download")
-        size = 0
-        try:
-            with opener(request, deadline=self.clock() + 600) as (status, _h, _u, chunks):
-                if status >= 300:
-                    raise TemporaryFailure(f"download of {url} failed: HTTP {status}")
-                with open(path, "wb") as fh:
-                    for chunk in chunks:
-                        fh.write(chunk)
-                        size += len(chunk)
-        except TransportError as exc:
-            raise TemporaryFailure(f"download of {url} failed: {exc.detail}") from None
-        return size
-
     # ------------------------------------------------------------------- errors
 
     def _temporary(

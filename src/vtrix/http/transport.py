@@ -70,15 +70,34 @@ class Timeouts:
 _WRITING = threading.local()  # .started: this thread's request began to go out
 
 
-def _new_session() -> requests.Session:
+class PeerRefused(OSError):
+    """The connection reached an address the caller's policy does not allow."""
+
+
+PeerCheck = Callable[[str], None]  # raises PeerRefused for an address it refuses
+
+
+def _new_session(peer_check: PeerCheck | None = None) -> requests.Session:
     """A requests session whose connections note when a request starts to go out, so that a
-    failure before that (DNS, refused, TLS, a handshake that hangs) is known to be unsent."""
+    failure before that (DNS, refused, TLS, a handshake that hangs) is known to be unsent,
+    and (with ``peer_check``) refuse to talk to addresses the check refuses, whatever name
+    or redirect led there."""
     import requests
     from requests.adapters import HTTPAdapter
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
     class Noting:
+        def _new_conn(self) -> Any:
+            sock = super()._new_conn()  # type: ignore[misc]
+            if peer_check is not None:
+                try:
+                    peer_check(sock.getpeername()[0])
+                except BaseException:
+                    sock.close()
+                    raise
+            return sock
+
         def request(self, *args: Any, **kwargs: Any) -> Any:
             _WRITING.started = True
             return super().request(*args, **kwargs)  # type: ignore[misc]
@@ -110,14 +129,17 @@ def _new_session() -> requests.Session:
 class RequestsTransport:
     """The real transport. No proxies or netrc from the environment; no redirects."""
 
-    def __init__(self, timeouts: Timeouts | None = None) -> None:
+    def __init__(
+        self, timeouts: Timeouts | None = None, peer_check: PeerCheck | None = None
+    ) -> None:
         self.timeouts = timeouts or Timeouts()
+        self.peer_check = peer_check
         self._session: requests.Session | None = None
 
     @property
     def session(self) -> requests.Session:
         if self._session is None:
-            self._session = _new_session()
+            self._session = _new_session(self.peer_check)
         return self._session
 
     def send(self, request: Request, *, deadline: float, max_bytes: int) -> Response:
@@ -151,7 +173,7 @@ class RequestsTransport:
         if remaining <= 0:
             raise TransportError("deadline", "the deadline passed before sending", sent=False)
         timeout = (min(self.timeouts.connect, remaining), min(self.timeouts.read, remaining))
-        session = _new_session() if request.fresh else self.session
+        session = _new_session(self.peer_check) if request.fresh else self.session
         _WRITING.started = False
         try:
             resp = session.request(
@@ -217,6 +239,9 @@ def classify(exc: BaseException, *, sent: bool) -> TransportError:
     from urllib3.exceptions import NameResolutionError, NewConnectionError, SSLError
 
     chain = list(_chain(exc))
+    refused = next((c for c in chain if isinstance(c, PeerRefused)), None)
+    if refused is not None:
+        return TransportError("private", str(refused), sent=False)
     if isinstance(exc, (ValueError, UnicodeError)) and not isinstance(
         exc, requests.RequestException
     ):

@@ -10,6 +10,7 @@ cosyvoice-clone
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -51,7 +52,7 @@ def submit(
     *,
     model: str,
     text: str,
-    url: str,
+    url: str | PathLike[str],
     idempotency_key: str | None = None,
     client: Client | None = None,
 ) -> Task:
@@ -73,7 +74,7 @@ def run(
     *,
     model: str,
     text: str,
-    url: str,
+    url: str | PathLike[str],
     timeout: float = 600,
     idempotency_key: str | None = None,
     client: Client | None = None,

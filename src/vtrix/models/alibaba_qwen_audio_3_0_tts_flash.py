@@ -10,6 +10,7 @@ qwen-audio-3.0-tts-flash
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,7 +46,7 @@ _WIRE = {
 def submit(
     *,
     text: str,
-    voice: str,
+    voice: str | PathLike[str],
     idempotency_key: str | None = None,
     client: Client | None = None,
 ) -> Task:
@@ -65,7 +66,7 @@ def submit(
 def run(
     *,
     text: str,
-    voice: str,
+    voice: str | PathLike[str],
     timeout: float = 600,
     idempotency_key: str | None = None,
     client: Client | None = None,

@@ -10,6 +10,7 @@ Wan 2.6 T2V is an older generation text-to-video model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -89,7 +90,7 @@ _WIRE = {
 
 def submit(
     *,
-    audio_url: str | None = None,
+    audio_url: str | PathLike[str] | None = None,
     duration: int | None = None,
     negative_prompt: str | None = None,
     prompt: str,
@@ -133,7 +134,7 @@ def submit(
 
 def run(
     *,
-    audio_url: str | None = None,
+    audio_url: str | PathLike[str] | None = None,
     duration: int | None = None,
     negative_prompt: str | None = None,
     prompt: str,

@@ -10,6 +10,7 @@ Wan 2.7 I2V is Alibaba's flagship multimodal image-to-video model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -77,10 +78,10 @@ _WIRE = {
 
 def submit(
     *,
-    driving_audio: str | None = None,
-    first_clip: str | None = None,
-    first_frame: str,
-    last_frame: str | None = None,
+    driving_audio: str | PathLike[str] | None = None,
+    first_clip: str | PathLike[str] | None = None,
+    first_frame: str | PathLike[str],
+    last_frame: str | PathLike[str] | None = None,
     negative_prompt: str | None = None,
     prompt: str | None = None,
     resolution: Literal["720P", "1080P"] | None = None,
@@ -107,10 +108,10 @@ def submit(
 
 def run(
     *,
-    driving_audio: str | None = None,
-    first_clip: str | None = None,
-    first_frame: str,
-    last_frame: str | None = None,
+    driving_audio: str | PathLike[str] | None = None,
+    first_clip: str | PathLike[str] | None = None,
+    first_frame: str | PathLike[str],
+    last_frame: str | PathLike[str] | None = None,
     negative_prompt: str | None = None,
     prompt: str | None = None,
     resolution: Literal["720P", "1080P"] | None = None,

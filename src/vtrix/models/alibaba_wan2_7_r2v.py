@@ -10,6 +10,7 @@ Wan 2.7 Reference-to-Video is a highly capable character/entity reference video 
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -59,11 +60,11 @@ _WIRE = {
 
 def submit(
     *,
-    first_frame_image: str | None = None,
+    first_frame_image: str | PathLike[str] | None = None,
     negative_prompt: str | None = None,
     prompt: str,
-    reference_images: list[str] | None = None,
-    reference_videos: list[str] | None = None,
+    reference_images: list[str | PathLike[str]] | None = None,
+    reference_videos: list[str | PathLike[str]] | None = None,
     idempotency_key: str | None = None,
     client: Client | None = None,
 ) -> Task:
@@ -85,11 +86,11 @@ def submit(
 
 def run(
     *,
-    first_frame_image: str | None = None,
+    first_frame_image: str | PathLike[str] | None = None,
     negative_prompt: str | None = None,
     prompt: str,
-    reference_images: list[str] | None = None,
-    reference_videos: list[str] | None = None,
+    reference_images: list[str | PathLike[str]] | None = None,
+    reference_videos: list[str | PathLike[str]] | None = None,
     timeout: float = 600,
     idempotency_key: str | None = None,
     client: Client | None = None,

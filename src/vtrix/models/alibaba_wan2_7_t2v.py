@@ -10,6 +10,7 @@ Wan 2.7 T2V is Alibaba's flagship text-to-video generation model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -78,7 +79,7 @@ _WIRE = {
 
 def submit(
     *,
-    audio_url: str | None = None,
+    audio_url: str | PathLike[str] | None = None,
     duration: Literal[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] | None = None,
     negative_prompt: str | None = None,
     prompt: str,
@@ -110,7 +111,7 @@ def submit(
 
 def run(
     *,
-    audio_url: str | None = None,
+    audio_url: str | PathLike[str] | None = None,
     duration: Literal[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] | None = None,
     negative_prompt: str | None = None,
     prompt: str,

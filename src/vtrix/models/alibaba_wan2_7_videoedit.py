@@ -10,6 +10,7 @@ Wan 2.7 Video Editing is an instruction-based video modification model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -78,14 +79,14 @@ _WIRE = {
 
 def submit(
     *,
-    audio_setting: str | None = None,
+    audio_setting: str | PathLike[str] | None = None,
     duration: Literal[0, 2, 3, 4, 5, 6, 7, 8, 9, 10] | None = None,
     negative_prompt: str | None = None,
     prompt: str | None = None,
     ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] | None = None,
-    reference_images: list[str] | None = None,
+    reference_images: list[str | PathLike[str]] | None = None,
     resolution: Literal["720P", "1080P"] | None = None,
-    video_url: str,
+    video_url: str | PathLike[str],
     idempotency_key: str | None = None,
     client: Client | None = None,
 ) -> Task:
@@ -110,14 +111,14 @@ def submit(
 
 def run(
     *,
-    audio_setting: str | None = None,
+    audio_setting: str | PathLike[str] | None = None,
     duration: Literal[0, 2, 3, 4, 5, 6, 7, 8, 9, 10] | None = None,
     negative_prompt: str | None = None,
     prompt: str | None = None,
     ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] | None = None,
-    reference_images: list[str] | None = None,
+    reference_images: list[str | PathLike[str]] | None = None,
     resolution: Literal["720P", "1080P"] | None = None,
-    video_url: str,
+    video_url: str | PathLike[str],
     timeout: float = 600,
     idempotency_key: str | None = None,
     client: Client | None = None,

@@ -10,6 +10,7 @@ Seedance 2.0 V2V is ByteDance's flagship multimodal video-to-video model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -104,18 +105,18 @@ _WIRE = {
 
 def submit(
     *,
-    audio_urls: list[str] | None = None,
+    audio_urls: list[str | PathLike[str]] | None = None,
     camera_fixed: bool | None = None,
     duration: Literal[4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] | None = None,
     execution_expires_after: int | None = None,
-    first_frame_image: str | None = None,
+    first_frame_image: str | PathLike[str] | None = None,
     generate_audio: bool | None = None,
-    last_frame_image: str | None = None,
+    last_frame_image: str | PathLike[str] | None = None,
     prompt: str,
     ratio: Literal["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] | None = None,
-    reference_images: list[str] | None = None,
+    reference_images: list[str | PathLike[str]] | None = None,
     resolution: Literal["480p", "720p", "1080p"] | None = None,
-    video_urls: list[str],
+    video_urls: list[str | PathLike[str]],
     idempotency_key: str | None = None,
     client: Client | None = None,
 ) -> Task:
@@ -144,18 +145,18 @@ def submit(
 
 def run(
     *,
-    audio_urls: list[str] | None = None,
+    audio_urls: list[str | PathLike[str]] | None = None,
     camera_fixed: bool | None = None,
     duration: Literal[4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] | None = None,
     execution_expires_after: int | None = None,
-    first_frame_image: str | None = None,
+    first_frame_image: str | PathLike[str] | None = None,
     generate_audio: bool | None = None,
-    last_frame_image: str | None = None,
+    last_frame_image: str | PathLike[str] | None = None,
     prompt: str,
     ratio: Literal["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] | None = None,
-    reference_images: list[str] | None = None,
+    reference_images: list[str | PathLike[str]] | None = None,
     resolution: Literal["480p", "720p", "1080p"] | None = None,
-    video_urls: list[str],
+    video_urls: list[str | PathLike[str]],
     timeout: float = 600,
     idempotency_key: str | None = None,
     client: Client | None = None,

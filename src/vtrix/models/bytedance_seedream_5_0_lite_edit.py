@@ -10,6 +10,7 @@ Seedream 5.0 Lite Edit is a reasoning-enhanced, smart image editing model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -75,7 +76,7 @@ _WIRE = {
 
 def submit(
     *,
-    image: list[str],
+    image: list[str | PathLike[str]],
     optimize_prompt_mode: Literal["standard"] | None = None,
     output_format: Literal["jpeg", "png"] | None = None,
     prompt: str,
@@ -105,7 +106,7 @@ def submit(
 
 def run(
     *,
-    image: list[str],
+    image: list[str | PathLike[str]],
     optimize_prompt_mode: Literal["standard"] | None = None,
     output_format: Literal["jpeg", "png"] | None = None,
     prompt: str,

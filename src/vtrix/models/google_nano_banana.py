@@ -10,6 +10,7 @@ Nano Banana is the original fast creative image model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

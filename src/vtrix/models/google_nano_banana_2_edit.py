@@ -10,6 +10,7 @@ Nano Banana 2 Edit is a high-speed image editing model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -90,7 +91,7 @@ def submit(
         "21:9",
     ]
     | None = None,
-    image: list[str],
+    image: list[str | PathLike[str]],
     image_size: Literal["512", "1K", "2K", "4K"] | None = None,
     prompt: str,
     idempotency_key: str | None = None,
@@ -130,7 +131,7 @@ def run(
         "21:9",
     ]
     | None = None,
-    image: list[str],
+    image: list[str | PathLike[str]],
     image_size: Literal["512", "1K", "2K", "4K"] | None = None,
     prompt: str,
     timeout: float = 600,

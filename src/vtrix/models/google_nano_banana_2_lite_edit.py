@@ -10,6 +10,7 @@ Nano Banana 2 Lite Edit (Gemini 3.1 Flash Lite Image) is the lightweight, cost-e
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,7 +45,7 @@ _WIRE = {
 
 def submit(
     *,
-    image: list[str],
+    image: list[str | PathLike[str]],
     prompt: str,
     idempotency_key: str | None = None,
     client: Client | None = None,
@@ -64,7 +65,7 @@ def submit(
 
 def run(
     *,
-    image: list[str],
+    image: list[str | PathLike[str]],
     prompt: str,
     timeout: float = 600,
     idempotency_key: str | None = None,

@@ -10,6 +10,7 @@ Nano Banana Edit is the original fast image editing model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -54,7 +55,7 @@ def submit(
     *,
     aspect_ratio: Literal["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"]
     | None = None,
-    image: list[str],
+    image: list[str | PathLike[str]],
     prompt: str,
     idempotency_key: str | None = None,
     client: Client | None = None,
@@ -77,7 +78,7 @@ def run(
     *,
     aspect_ratio: Literal["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"]
     | None = None,
-    image: list[str],
+    image: list[str | PathLike[str]],
     prompt: str,
     timeout: float = 600,
     idempotency_key: str | None = None,

@@ -10,6 +10,7 @@ Nano Banana Pro Edit is a high-capability creative image editing model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -59,7 +60,7 @@ def submit(
     *,
     aspect_ratio: Literal["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"]
     | None = None,
-    image: list[str],
+    image: list[str | PathLike[str]],
     image_size: Literal["1K", "2K", "4K"] | None = None,
     prompt: str,
     idempotency_key: str | None = None,
@@ -84,7 +85,7 @@ def run(
     *,
     aspect_ratio: Literal["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"]
     | None = None,
-    image: list[str],
+    image: list[str | PathLike[str]],
     image_size: Literal["1K", "2K", "4K"] | None = None,
     prompt: str,
     timeout: float = 600,

@@ -10,6 +10,7 @@ Veo 3.1 I2V is Google's cinematic image-to-video generation model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -70,7 +71,7 @@ def submit(
     *,
     aspect_ratio: Literal["16:9", "9:16"] | None = None,
     duration_seconds: Literal["4", "6", "8"] | None = None,
-    image: str,
+    image: str | PathLike[str],
     person_generation: Literal["allow_adult"] | None = None,
     prompt: str,
     resolution: Literal["720p", "1080p", "4k"] | None = None,
@@ -98,7 +99,7 @@ def run(
     *,
     aspect_ratio: Literal["16:9", "9:16"] | None = None,
     duration_seconds: Literal["4", "6", "8"] | None = None,
-    image: str,
+    image: str | PathLike[str],
     person_generation: Literal["allow_adult"] | None = None,
     prompt: str,
     resolution: Literal["720p", "1080p", "4k"] | None = None,

@@ -10,6 +10,7 @@ Veo 3.1 Lite I2V is a balanced image-to-video model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -80,8 +81,8 @@ def submit(
     *,
     aspect_ratio: Literal["16:9", "9:16"] | None = None,
     duration_seconds: Literal["4", "6", "8"] | None = None,
-    image: str,
-    last_frame: str | None = None,
+    image: str | PathLike[str],
+    last_frame: str | PathLike[str] | None = None,
     negative_prompt: str | None = None,
     person_generation: Literal["allow_all"] | None = None,
     prompt: str,
@@ -112,8 +113,8 @@ def run(
     *,
     aspect_ratio: Literal["16:9", "9:16"] | None = None,
     duration_seconds: Literal["4", "6", "8"] | None = None,
-    image: str,
-    last_frame: str | None = None,
+    image: str | PathLike[str],
+    last_frame: str | PathLike[str] | None = None,
     negative_prompt: str | None = None,
     person_generation: Literal["allow_all"] | None = None,
     prompt: str,

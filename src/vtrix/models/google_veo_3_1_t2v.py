@@ -10,6 +10,7 @@ Veo 3.1 T2V is Google's state-of-the-art cinematic text-to-video engine.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -80,7 +81,7 @@ def submit(
     negative_prompt: str | None = None,
     person_generation: Literal["allow_all"] | None = None,
     prompt: str,
-    reference_images: list[str] | None = None,
+    reference_images: list[str | PathLike[str]] | None = None,
     resolution: Literal["720p", "1080p", "4k"] | None = None,
     idempotency_key: str | None = None,
     client: Client | None = None,
@@ -110,7 +111,7 @@ def run(
     negative_prompt: str | None = None,
     person_generation: Literal["allow_all"] | None = None,
     prompt: str,
-    reference_images: list[str] | None = None,
+    reference_images: list[str | PathLike[str]] | None = None,
     resolution: Literal["720p", "1080p", "4k"] | None = None,
     timeout: float = 600,
     idempotency_key: str | None = None,

@@ -10,6 +10,7 @@ Kling V2.6 - Image to Video
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -89,7 +90,7 @@ _WIRE = {
 
 def submit(
     *,
-    image: str | None = None,
+    image: str | PathLike[str] | None = None,
     camera_control: CameraControl | CameraControlDict | None = None,
     idempotency_key: str | None = None,
     client: Client | None = None,
@@ -109,7 +110,7 @@ def submit(
 
 def run(
     *,
-    image: str | None = None,
+    image: str | PathLike[str] | None = None,
     camera_control: CameraControl | CameraControlDict | None = None,
     timeout: float = 600,
     idempotency_key: str | None = None,

@@ -10,6 +10,7 @@ Kling V3 - Image to Video
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -66,7 +67,7 @@ _WIRE = {
 
 def submit(
     *,
-    image_url: str,
+    image_url: str | PathLike[str],
     prompt: str | None = None,
     negative_prompt: str | None = None,
     resolution: Literal["480p", "720p", "1080p"] | None = None,
@@ -94,7 +95,7 @@ def submit(
 
 def run(
     *,
-    image_url: str,
+    image_url: str | PathLike[str],
     prompt: str | None = None,
     negative_prompt: str | None = None,
     resolution: Literal["480p", "720p", "1080p"] | None = None,

@@ -10,6 +10,7 @@ Kling Image O1 is a reasoning-enhanced multimodal image model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -64,7 +65,7 @@ def submit(
     *,
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4", "3:2", "2:3", "21:9", "auto"]
     | None = None,
-    images: list[str] | None = None,
+    images: list[str | PathLike[str]] | None = None,
     n: int | None = None,
     prompt: str,
     resolution: Literal["1k", "2k"] | None = None,
@@ -91,7 +92,7 @@ def run(
     *,
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4", "3:2", "2:3", "21:9", "auto"]
     | None = None,
-    images: list[str] | None = None,
+    images: list[str | PathLike[str]] | None = None,
     n: int | None = None,
     prompt: str,
     resolution: Literal["1k", "2k"] | None = None,

@@ -10,6 +10,7 @@ Kling V1.6 I2V is an older generation image-to-video model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -73,8 +74,8 @@ def submit(
     *,
     cfg_scale: float | None = None,
     duration: Literal[5, 10] | None = None,
-    image: str,
-    image_tail: str | None = None,
+    image: str | PathLike[str],
+    image_tail: str | PathLike[str] | None = None,
     mode: Literal["std", "pro"] | None = None,
     negative_prompt: str | None = None,
     prompt: str | None = None,
@@ -103,8 +104,8 @@ def run(
     *,
     cfg_scale: float | None = None,
     duration: Literal[5, 10] | None = None,
-    image: str,
-    image_tail: str | None = None,
+    image: str | PathLike[str],
+    image_tail: str | PathLike[str] | None = None,
     mode: Literal["std", "pro"] | None = None,
     negative_prompt: str | None = None,
     prompt: str | None = None,

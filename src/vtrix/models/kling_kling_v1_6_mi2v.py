@@ -10,6 +10,7 @@ Kling V1.6 MI2V is an older generation image-to-video model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -70,7 +71,7 @@ def submit(
     *,
     aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None,
     duration: Literal[5, 10] | None = None,
-    images: list[str],
+    images: list[str | PathLike[str]],
     mode: Literal["std", "pro"] | None = None,
     negative_prompt: str | None = None,
     prompt: str,
@@ -98,7 +99,7 @@ def run(
     *,
     aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None,
     duration: Literal[5, 10] | None = None,
-    images: list[str],
+    images: list[str | PathLike[str]],
     mode: Literal["std", "pro"] | None = None,
     negative_prompt: str | None = None,
     prompt: str,

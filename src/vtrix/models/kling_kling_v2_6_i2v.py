@@ -10,6 +10,7 @@ Kling V2.6 I2V is a stable, classic image-to-video model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -84,14 +85,14 @@ _WIRE = {
 def submit(
     *,
     duration: Literal[5, 10] | None = None,
-    image: str,
-    image_tail: str | None = None,
+    image: str | PathLike[str],
+    image_tail: str | PathLike[str] | None = None,
     mode: Literal["std", "pro"] | None = None,
     negative_prompt: str | None = None,
     prompt: str | None = None,
     sound: Literal["on", "off"] | None = None,
-    static_mask: str | None = None,
-    voice_list: list[str] | None = None,
+    static_mask: str | PathLike[str] | None = None,
+    voice_list: list[str | PathLike[str]] | None = None,
     idempotency_key: str | None = None,
     client: Client | None = None,
 ) -> Task:
@@ -118,14 +119,14 @@ def submit(
 def run(
     *,
     duration: Literal[5, 10] | None = None,
-    image: str,
-    image_tail: str | None = None,
+    image: str | PathLike[str],
+    image_tail: str | PathLike[str] | None = None,
     mode: Literal["std", "pro"] | None = None,
     negative_prompt: str | None = None,
     prompt: str | None = None,
     sound: Literal["on", "off"] | None = None,
-    static_mask: str | None = None,
-    voice_list: list[str] | None = None,
+    static_mask: str | PathLike[str] | None = None,
+    voice_list: list[str | PathLike[str]] | None = None,
     timeout: float = 600,
     idempotency_key: str | None = None,
     client: Client | None = None,

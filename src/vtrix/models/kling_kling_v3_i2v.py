@@ -10,6 +10,7 @@ Kling V3 I2V is the next-generation image-to-video model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -83,7 +84,7 @@ def submit(
     aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None,
     cfg_scale: float | None = None,
     duration: Literal[3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] | None = None,
-    image: str,
+    image: str | PathLike[str],
     mode: Literal["std", "pro"] | None = None,
     negative_prompt: str | None = None,
     prompt: str,
@@ -115,7 +116,7 @@ def run(
     aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None,
     cfg_scale: float | None = None,
     duration: Literal[3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] | None = None,
-    image: str,
+    image: str | PathLike[str],
     mode: Literal["std", "pro"] | None = None,
     negative_prompt: str | None = None,
     prompt: str,

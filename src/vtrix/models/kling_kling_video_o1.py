@@ -10,6 +10,7 @@ Kling Video O1 is the world's first reasoning-enhanced video model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -83,13 +84,13 @@ def submit(
     *,
     aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None,
     duration: Literal[5, 10] | None = None,
-    images: list[str] | None = None,
+    images: list[str | PathLike[str]] | None = None,
     mode: Literal["std", "pro"] | None = None,
     multi_shot: bool | None = None,
     prompt: str,
     shot_type: Literal["intelligence"] | None = None,
     sound: Literal["on", "off"] | None = None,
-    videos: list[str] | None = None,
+    videos: list[str | PathLike[str]] | None = None,
     idempotency_key: str | None = None,
     client: Client | None = None,
 ) -> Task:
@@ -117,13 +118,13 @@ def run(
     *,
     aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None,
     duration: Literal[5, 10] | None = None,
-    images: list[str] | None = None,
+    images: list[str | PathLike[str]] | None = None,
     mode: Literal["std", "pro"] | None = None,
     multi_shot: bool | None = None,
     prompt: str,
     shot_type: Literal["intelligence"] | None = None,
     sound: Literal["on", "off"] | None = None,
-    videos: list[str] | None = None,
+    videos: list[str | PathLike[str]] | None = None,
     timeout: float = 600,
     idempotency_key: str | None = None,
     client: Client | None = None,

@@ -10,6 +10,7 @@ Hailuo 2.3 I2V is a flagship image-to-video generation model optimized for chara
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -66,7 +67,7 @@ def submit(
     *,
     duration: Literal[6, 10] | None = None,
     fast_pretreatment: bool | None = None,
-    first_frame_image: str,
+    first_frame_image: str | PathLike[str],
     prompt: str | None = None,
     prompt_optimizer: bool | None = None,
     resolution: Literal["768P", "1080P"] | None = None,
@@ -94,7 +95,7 @@ def run(
     *,
     duration: Literal[6, 10] | None = None,
     fast_pretreatment: bool | None = None,
-    first_frame_image: str,
+    first_frame_image: str | PathLike[str],
     prompt: str | None = None,
     prompt_optimizer: bool | None = None,
     resolution: Literal["768P", "1080P"] | None = None,

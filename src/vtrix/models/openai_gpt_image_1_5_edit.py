@@ -10,6 +10,7 @@ GPT Image 1.5 Edit is a versatile image-to-image editing and merging model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -74,9 +75,9 @@ _WIRE = {
 def submit(
     *,
     background: Literal["transparent", "opaque", "auto"] | None = None,
-    images: list[str],
+    images: list[str | PathLike[str]],
     input_fidelity: Literal["low", "high"] | None = None,
-    mask: str | None = None,
+    mask: str | PathLike[str] | None = None,
     prompt: str,
     quality: Literal["low", "medium", "high"] | None = None,
     size: Literal["1024x1024", "1536x1024", "1024x1536"] | None = None,
@@ -104,9 +105,9 @@ def submit(
 def run(
     *,
     background: Literal["transparent", "opaque", "auto"] | None = None,
-    images: list[str],
+    images: list[str | PathLike[str]],
     input_fidelity: Literal["low", "high"] | None = None,
-    mask: str | None = None,
+    mask: str | PathLike[str] | None = None,
     prompt: str,
     quality: Literal["low", "medium", "high"] | None = None,
     size: Literal["1024x1024", "1536x1024", "1024x1536"] | None = None,

@@ -10,6 +10,7 @@ GPT Image 2 Edit is a high-resolution image-to-image editing model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -66,7 +67,7 @@ _WIRE = {
 
 def submit(
     *,
-    images: list[str],
+    images: list[str | PathLike[str]],
     prompt: str,
     quality: Literal["low", "medium", "high"] | None = None,
     size: Literal[
@@ -93,7 +94,7 @@ def submit(
 
 def run(
     *,
-    images: list[str],
+    images: list[str | PathLike[str]],
     prompt: str,
     quality: Literal["low", "medium", "high"] | None = None,
     size: Literal[

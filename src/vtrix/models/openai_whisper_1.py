@@ -10,6 +10,7 @@ whisper-1
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -39,7 +40,7 @@ _WIRE = {
 
 def submit(
     *,
-    url: str,
+    url: str | PathLike[str],
     idempotency_key: str | None = None,
     client: Client | None = None,
 ) -> Task:
@@ -57,7 +58,7 @@ def submit(
 
 def run(
     *,
-    url: str,
+    url: str | PathLike[str],
     timeout: float = 600,
     idempotency_key: str | None = None,
     client: Client | None = None,

@@ -10,6 +10,7 @@ Seedance 2.0
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

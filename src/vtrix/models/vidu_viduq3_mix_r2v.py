@@ -10,6 +10,7 @@ Vidu Q3 Mix R2V is a mixed-style reference-to-video generation model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -71,7 +72,7 @@ def submit(
     aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None,
     duration: int | None = None,
     prompt: str,
-    reference_images: list[str],
+    reference_images: list[str | PathLike[str]],
     resolution: Literal["720p", "1080p"] | None = None,
     seed: int | None = None,
     idempotency_key: str | None = None,
@@ -99,7 +100,7 @@ def run(
     aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None,
     duration: int | None = None,
     prompt: str,
-    reference_images: list[str],
+    reference_images: list[str | PathLike[str]],
     resolution: Literal["720p", "1080p"] | None = None,
     seed: int | None = None,
     timeout: float = 600,

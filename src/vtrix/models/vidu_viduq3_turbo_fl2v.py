@@ -10,6 +10,7 @@ Vidu Q3 Turbo FL2V is a fast First-Last frame transition video model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -67,8 +68,8 @@ _WIRE = {
 def submit(
     *,
     duration: int | None = None,
-    first_frame_image: str,
-    last_frame_image: str,
+    first_frame_image: str | PathLike[str],
+    last_frame_image: str | PathLike[str],
     prompt: str | None = None,
     resolution: Literal["540p", "720p", "1080p"] | None = None,
     seed: int | None = None,
@@ -95,8 +96,8 @@ def submit(
 def run(
     *,
     duration: int | None = None,
-    first_frame_image: str,
-    last_frame_image: str,
+    first_frame_image: str | PathLike[str],
+    last_frame_image: str | PathLike[str],
     prompt: str | None = None,
     resolution: Literal["540p", "720p", "1080p"] | None = None,
     seed: int | None = None,

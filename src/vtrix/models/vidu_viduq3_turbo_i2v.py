@@ -10,6 +10,7 @@ Vidu Q3 Turbo I2V is a fast Image-to-Video generation model.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -62,7 +63,7 @@ _WIRE = {
 def submit(
     *,
     duration: int | None = None,
-    first_frame_image: str,
+    first_frame_image: str | PathLike[str],
     prompt: str | None = None,
     resolution: Literal["540p", "720p", "1080p"] | None = None,
     seed: int | None = None,
@@ -88,7 +89,7 @@ def submit(
 def run(
     *,
     duration: int | None = None,
-    first_frame_image: str,
+    first_frame_image: str | PathLike[str],
     prompt: str | None = None,
     resolution: Literal["540p", "720p", "1080p"] | None = None,
     seed: int | None = None,

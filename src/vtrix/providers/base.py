@@ -153,6 +153,7 @@ class Provider(abc.ABC):
     """One gateway. Subclasses translate between its wire format and the neutral types."""
 
     name: str
+    upload_path: str | None = None  # the route local files are uploaded to, if there is one
 
     def __init__(self, settings: Settings, transport: Transport | None = None) -> None:
         self.settings = settings

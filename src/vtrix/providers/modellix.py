@@ -61,6 +61,7 @@ def unwrap(body: Any, what: str) -> Any:
 
 class ModellixProvider(Provider):
     name = MODELLIX.name
+    upload_path = MODELLIX_UPLOAD_PATH
 
     def catalog(self, *, type: str | None = None, search: str | None = None) -> list[CatalogEntry]:
         out = []

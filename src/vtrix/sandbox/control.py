@@ -45,9 +45,12 @@ async def set_faults(request: Request) -> Any:
     if not isinstance(body, dict):
         return JSONResponse({"message": "expected {route: {fault: value}}"}, 400)
     state = sandbox_of(request).state
+    try:
+        faults = {route: Faults.from_dict(spec or {}) for route, spec in body.items()}
+    except (ValueError, TypeError, AttributeError) as exc:
+        return JSONResponse({"message": str(exc)}, 400)
     with state.lock:
-        for route, spec in body.items():
-            state.route_faults[route] = Faults.from_dict(spec or {})
+        state.route_faults.update(faults)
     return {"faults": sorted(state.route_faults)}
 
 

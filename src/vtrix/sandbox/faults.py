@@ -41,6 +41,12 @@ class FaultMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        try:
+            await self._call(scope, receive, send)
+        except _Cut:
+            return
+
+    async def _call(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         route = route_of(scope["method"], scope["path"])
         self.state.count(route)
         if route != "control":
@@ -68,4 +74,45 @@ class FaultMiddleware:
                     )
                     await send({"type": "http.response.body", "body": body})
                     return
+            if faults.cut_after or faults.drip:
+                send = _shaping(send, faults.cut_after, faults.drip)
         await self.app(scope, receive, send)
+
+
+class _Cut(Exception):
+    pass
+
+
+def _shaping(send: Any, cut_after: int, drip: float) -> Any:
+    """A ``send`` that drips answer bodies out and/or drops the connection after
+    ``cut_after`` body bytes (a download cut mid-way)."""
+    sent = 0
+
+    async def shaped(message: dict[str, Any]) -> None:
+        nonlocal sent
+        if message["type"] != "http.response.body":
+            await send(message)
+            return
+        body: bytes = message.get("body", b"")
+        pieces = [body[i : i + 4096] for i in range(0, len(body), 4096)] or [b""]
+        for piece in pieces:
+            if cut_after and sent + len(piece) >= cut_after:
+                await send(
+                    {
+                        "type": "http.response.body",
+                        "body": piece[: cut_after - sent],
+                        "more_body": True,
+                    }
+                )
+                transport = getattr(getattr(send, "__self__", None), "transport", None)
+                if transport is not None:
+                    transport.abort()
+                raise _Cut
+            if drip:
+                await asyncio.sleep(drip)
+            sent += len(piece)
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+        if not message.get("more_body"):
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    return shaped

@@ -22,11 +22,29 @@ class Faults:
     slow: float = 0.0
     submit_500: bool = False
     seed: int = 0
+    cut_after: int = 0  # send this many bytes of an answer's body, then drop the connection
+    drip: float = 0.0  # seconds between 4 KiB pieces of an answer's body
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Faults:
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        return cls(**known)
+        """Faults from JSON; an unknown key or a value of the wrong type is a ValueError."""
+        unknown = sorted(set(data) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ValueError(
+                f"unknown fault {', '.join(unknown)}; known: {', '.join(cls.__dataclass_fields__)}"
+            )
+        for name, value in data.items():
+            want = cls.__dataclass_fields__[name].type
+            ok = (
+                isinstance(value, bool)
+                if want == "bool"
+                else (isinstance(value, (int, float)) and not isinstance(value, bool))
+            )
+            if not ok:
+                raise ValueError(
+                    f"fault {name} must be a {'boolean' if want == 'bool' else 'number'}"
+                )
+        return cls(**data)
 
 
 @dataclass

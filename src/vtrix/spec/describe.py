@@ -14,6 +14,7 @@ is one of vtrix's own options, or the ``--no-…`` form of a boolean parameter, 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -50,6 +51,20 @@ RESERVED_FLAGS = frozenset(
     }
 )
 SCALARS = ("string", "integer", "number", "boolean")
+_MEDIA_NAME = re.compile(
+    r"(url|uri|image|img|video|audio|mask|file|frame|photo|picture|voice|media)", re.I
+)
+
+
+def is_media_input(wire: str, schema: dict[str, Any] | None) -> bool:
+    """Whether a parameter takes a media URL (so ``@FILE`` there means a local file)."""
+    if not schema:
+        return False
+    target = (schema.get("items") or {}) if schema.get("type") == "array" else schema
+    if target.get("type") != "string" or "enum" in target:
+        return False
+    text = f"{wire} {schema.get('description', '')}"
+    return bool(_MEDIA_NAME.search(wire)) or " url" in f" {text.lower()}"
 
 
 class Display(NamedTuple):
@@ -215,6 +230,8 @@ def _help(schema: dict[str, Any], wire: str, required: bool, renamed: str | None
     sizes = size_phrase(schema)
     if sizes:
         parts.append(f"[{sizes}]")
+    if is_media_input(wire.rsplit(".", 1)[-1], schema):
+        parts.append("(a URL, or @FILE to upload a local file)")
     if renamed:
         parts.append(
             f"(model parameter '{clean_text(wire)}', renamed because {renamed} is taken; "

@@ -71,8 +71,9 @@ def invoke(
     if not prepared.checked:
         reporter.warn(f"{model_slug}: no parameter spec is published; the body is sent as given")
     if g.dry_run:
-        emit(f"[dry-run] {prepared.request.method} {prepared.request.path}")
-        emit(prepared.request.body_json())
+        from vtrix.cli.model_command import print_dry_run
+
+        print_dry_run(client, prepared, g.debug)
         return
     t = client.submit_prepared(prepared, idempotency_key=idempotency_key)
     if not wait_:

@@ -10,6 +10,8 @@ import click
 
 from vtrix.cli.context import Globals, client_for
 from vtrix.cli.lazy import summary
+from vtrix.cli.saving import save_options, save_outputs, save_request
+from vtrix.errors import DownloadFailed
 from vtrix.gateways import PROVIDERS
 from vtrix.output import Reporter, emit, human_result, print_result, to_json
 
@@ -63,13 +65,34 @@ def _show(state: TaskState, output: str) -> None:
 @PROVIDER
 @OUTPUT
 @click.option("--api-key", metavar="KEY", help="API key (overrides env and profile).")
+@save_options
 @click.pass_context
 def get(
-    ctx: click.Context, task_id: str, provider: str | None, output: str, api_key: str | None
+    ctx: click.Context,
+    /,
+    task_id: str,
+    provider: str | None,
+    output: str,
+    api_key: str | None,
+    **save: Any,
 ) -> None:
-    """Status and result of TASK_ID, once."""
+    """Status and result of TASK_ID, once. With --save, its files (a cut download resumes)."""
+    saving = save_request(save)
     client = client_for(ctx, require_key=bool(provider), provider=provider, api_key=api_key)
-    _show(client.get_task(task_id, provider=provider).state, output)
+    t = client.get_task(task_id, provider=provider)
+    if saving is None:
+        _show(t.state, output)
+        return
+    if not t.state.done:
+        _show(t.state, output)
+        raise DownloadFailed(
+            f"task {task_id} is not finished ({t.state.remote_status or t.state.status}); "
+            "nothing saved yet",
+            hint=f"Wait and save with: vtrix task wait {task_id} --save {saving.directory}",
+        )
+    reporter = Reporter(quiet=(ctx.find_object(Globals) or Globals()).quiet)
+    result = client.result_of(t.state)
+    print_result(result, output, save_outputs(client, result, saving, reporter, output))
 
 
 status = click.Command(
@@ -83,12 +106,21 @@ status = click.Command(
 @OUTPUT
 @click.option("--timeout", type=click.FloatRange(min=0), default=600, show_default=True)
 @click.option("--quiet", "-q", is_flag=True)
+@save_options
 @click.pass_context
 def wait(
-    ctx: click.Context, task_id: str, provider: str | None, output: str, timeout: float, quiet: bool
+    ctx: click.Context,
+    /,
+    task_id: str,
+    provider: str | None,
+    output: str,
+    timeout: float,
+    quiet: bool,
+    **save: Any,
 ) -> None:
-    """Wait for TASK_ID to finish and print its result."""
+    """Wait for TASK_ID to finish and print its result (with --save, save its files)."""
     g = ctx.find_object(Globals) or Globals()
+    saving = save_request(save)
     client = client_for(ctx, require_key=bool(provider), provider=provider)
     reporter = Reporter(quiet=quiet or g.quiet)
     t = client.get_task(task_id, provider=provider)
@@ -99,7 +131,8 @@ def wait(
     )
     reporter.line()
     reporter.ok("Done")
-    print_result(result, output)
+    saved = save_outputs(client, result, saving, reporter, output) if saving else []
+    print_result(result, output, saved)
 
 
 @task.command(name="list")

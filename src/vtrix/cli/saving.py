@@ -1,0 +1,100 @@
+"""``--save DIR`` and its companions, shared by ``run``, ``task get`` and ``task wait``: checked
+before anything is sent, and a failed download still prints the result URLs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import click
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from vtrix.client import Client, Result
+    from vtrix.output import Reporter
+
+
+def save_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    decorators = [
+        click.option(
+            "--save",
+            "save_dir",
+            metavar="DIR",
+            help="Download the results into DIR (made if need be; never overwrites).",
+        ),
+        click.option(
+            "--overwrite",
+            "save_overwrite",
+            is_flag=True,
+            help="With --save: replace files of the same name instead of numbering.",
+        ),
+        click.option(
+            "--max-download-size",
+            "save_max",
+            metavar="SIZE",
+            help="With --save: refuse results larger than SIZE (e.g. 500M) [default: 2G].",
+        ),
+        click.option(
+            "--allow-private-network",
+            "save_private",
+            is_flag=True,
+            help="With --save: allow result URLs on private or link-local addresses.",
+        ),
+    ]
+    for d in reversed(decorators):
+        f = d(f)
+    return f
+
+
+class SaveRequest(NamedTuple):
+    directory: Path
+    overwrite: bool
+    max_bytes: int | None
+    allow_private: bool
+
+
+def save_request(values: dict[str, Any], *, no_wait: bool = False) -> SaveRequest | None:
+    """The checked ``--save`` request (a UsageError, with nothing sent, when it can't work)."""
+    from vtrix.download import check_save_dir, parse_size
+    from vtrix.errors import UsageError
+
+    if not values.get("save_dir"):
+        return None
+    if no_wait:
+        raise UsageError(
+            "--save needs the result, and --no-wait does not wait for it; nothing was sent",
+            hint="Drop --no-wait, or save later with `vtrix task wait <id> --save DIR`.",
+        )
+    return SaveRequest(
+        directory=check_save_dir(values["save_dir"]),
+        overwrite=bool(values.get("save_overwrite")),
+        max_bytes=parse_size(values["save_max"]) if values.get("save_max") else None,
+        allow_private=bool(values.get("save_private")),
+    )
+
+
+def save_outputs(
+    client: Client, result: Result, req: SaveRequest, reporter: Reporter, output: str
+) -> list[str]:
+    """Save ``result``; if that fails, print the result (its URLs) first, then the error."""
+    from vtrix.errors import DownloadFailed, DownloadRefused, Interrupted
+    from vtrix.output import print_result
+
+    try:
+        saved = client.save(
+            result,
+            req.directory,
+            overwrite=req.overwrite,
+            max_bytes=req.max_bytes,
+            allow_private_network=req.allow_private,
+            progress=reporter.transfer,
+        )
+    except (DownloadFailed, DownloadRefused, Interrupted):
+        reporter.end_transfer()
+        print_result(result, output)
+        raise
+    reporter.end_transfer()
+    for path in saved:
+        reporter.line(f"  saved {path}")
+    return saved

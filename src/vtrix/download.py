@@ -1,0 +1,437 @@
+"""Saving results: safe names, atomic and resumable downloads, a URL policy and a size cap.
+
+* Names never come from gateway text as a path: a sanitised task id (``[A-Za-z0-9._-]``,
+  bounded), an index when there are several outputs, an extension from the file's magic
+  bytes or its content type (else ``.bin``). An existing file is never overwritten (the name
+  gets a number) unless asked, and a symlink at the destination is never followed.
+* A download goes to a hidden ``.part`` file beside the target, is checked against its
+  announced length, fsynced and then linked into place: a cut or interrupted download leaves
+  nothing at the final name, and the next attempt resumes with a ``Range`` request (guarded
+  by ``If-Range``) where the server allows it.
+* Result URLs must be https, or http on loopback; an address that is private, link-local or
+  otherwise not public is refused at connect time (so no redirect or DNS answer gets round
+  it) unless ``allow_private`` is set. Other schemes are refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import ipaddress
+import json
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+from vtrix.errors import DownloadFailed, DownloadRefused, Interrupted, UsageError
+from vtrix.http.transport import (
+    PeerRefused,
+    Request,
+    RequestsTransport,
+    Timeouts,
+    TransportError,
+    human_size,
+)
+from vtrix.text import clean_line
+
+DEFAULT_MAX_DOWNLOAD = 2 * 1024**3
+MAX_REDIRECTS = 5
+_STEM_LIMIT = 80
+MAGIC: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"\x89PNG\r\n\x1a\n", ".png"),
+    (0, b"\xff\xd8\xff", ".jpg"),
+    (0, b"GIF8", ".gif"),
+    (8, b"WEBP", ".webp"),
+    (8, b"WAVE", ".wav"),
+    (8, b"AVI ", ".avi"),
+    (4, b"ftypqt", ".mov"),
+    (4, b"ftyp", ".mp4"),
+    (0, b"\x1a\x45\xdf\xa3", ".webm"),
+    (0, b"ID3", ".mp3"),
+    (0, b"\xff\xfb", ".mp3"),
+    (0, b"OggS", ".ogg"),
+    (0, b"fLaC", ".flac"),
+    (0, b"%PDF", ".pdf"),
+)
+CONTENT_TYPES = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "video/mp4": ".mp4",
+    "video/webm": ".webm",
+    "video/quicktime": ".mov",
+    "audio/wav": ".wav",
+    "audio/x-wav": ".wav",
+    "audio/wave": ".wav",
+    "audio/mpeg": ".mp3",
+    "audio/ogg": ".ogg",
+    "audio/flac": ".flac",
+    "application/json": ".json",
+    "text/plain": ".txt",
+}
+Progress = Callable[[str, int, "int | None"], None]  # (name, bytes so far, total)
+
+
+def parse_size(text: str) -> int:
+    """``500M``, ``2G``, ``1.5GB``, ``1000`` -> bytes (powers of 1024)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*", text, re.IGNORECASE)
+    if not m:
+        raise UsageError(f"{text!r} is not a size", hint="Give it as 500M, 2G or a byte count.")
+    return int(float(m.group(1)) * 1024 ** "_KMGT".index(m.group(2).upper() or "_"))
+
+
+def check_save_dir(path: str | os.PathLike[str]) -> Path:
+    """The directory ``--save`` names, made if need be; a UsageError (nothing sent yet)
+    when it cannot hold files."""
+    p = Path(path).expanduser()
+    if p.exists():
+        if not p.is_dir():
+            raise UsageError(f"--save {path}: not a directory; nothing was sent")
+    else:
+        try:
+            p.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(
+                f"--save {path}: cannot create it ({exc.strerror}); nothing was sent"
+            ) from None
+    if not os.access(p, os.W_OK | os.X_OK):
+        raise UsageError(f"--save {path}: not writable; nothing was sent")
+    return p.resolve()
+
+
+def safe_stem(task_id: str) -> str:
+    """A file name stem from a task id, never a path: ``../../x`` -> ``x-1f2e3d4c``."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", task_id)
+    stem = re.sub(r"\.{2,}", ".", stem).strip("._-")[:_STEM_LIMIT]
+    if stem != task_id or not stem:
+        digest = hashlib.sha256(task_id.encode("utf-8", "replace")).hexdigest()[:8]
+        stem = f"{stem}-{digest}" if stem else f"task-{digest}"
+    return stem
+
+
+def extension(head: bytes, content_type: str | None) -> str:
+    """The extension of a file from its first bytes, else its content type, else ``.bin``."""
+    for offset, magic, ext in MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            return ext
+    ctype = (content_type or "").split(";", 1)[0].strip().lower()
+    if ctype in CONTENT_TYPES:
+        return CONTENT_TYPES[ctype]
+    stripped = head.lstrip()
+    if stripped[:1] in (b"{", b"["):
+        return ".json"
+    return ".bin"
+
+
+@dataclass(frozen=True)
+class UrlPolicy:
+    """Where results may be fetched from."""
+
+    allow_private: bool = False
+
+    def check_url(self, url: str) -> None:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.scheme == "https" or (parts.scheme == "http" and _loopback_name(host)):
+            return
+        if parts.scheme == "http":
+            raise DownloadRefused(
+                f"refusing to fetch a result over plain http from {clean_line(host, 100)}",
+                hint="Result URLs must be https (http only on loopback).",
+            )
+        raise DownloadRefused(
+            f"refusing to fetch a result URL with the scheme {clean_line(parts.scheme, 20)!r}",
+            hint="Only https (and http on loopback) result URLs are fetched.",
+        )
+
+    def check_peer(self, address: str) -> None:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if ip.is_loopback or self.allow_private:
+            return
+        if not ip.is_global or ip.is_multicast:
+            raise PeerRefused(
+                f"the result host resolves to {ip}, a private or link-local address; "
+                "refused (pass --allow-private-network to allow it)"
+            )
+
+
+def _loopback_name(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class Saved:
+    url: str
+    path: str
+    size: int
+    resumed: bool = False
+    skipped: bool = False
+
+
+@dataclass
+class _Part:
+    """The hidden partial file of one download and what is known of it."""
+
+    path: Path
+    meta: Path
+    origin: str  # scheme://host/path of the URL (its query changes between fetches)
+
+    def held(self) -> tuple[int, str | None]:
+        """(bytes already there, ETag they came with) — (0, None) when not resumable."""
+        try:
+            st = os.lstat(self.path)
+            info = json.loads(self.meta.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return 0, None
+        if not os.path.isfile(self.path) or os.path.islink(self.path):
+            return 0, None
+        if not isinstance(info, dict) or info.get("origin") != self.origin:
+            return 0, None
+        etag = info.get("etag")
+        return st.st_size, etag if isinstance(etag, str) else None
+
+    def remember(self, etag: str | None, total: int | None) -> None:
+        from vtrix.files import write_text_atomic
+
+        write_text_atomic(
+            self.meta, json.dumps({"origin": self.origin, "etag": etag, "total": total})
+        )
+
+    def open(self, append: bool) -> int:
+        flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+        flags |= os.O_APPEND if append else os.O_TRUNC
+        try:
+            return os.open(self.path, flags, 0o644)
+        except OSError as exc:
+            raise DownloadRefused(
+                f"cannot write {self.path} ({exc.strerror})",
+                hint="A symlink or a file that is not yours is in the way; remove it.",
+            ) from None
+
+    def discard(self) -> None:
+        for p in (self.path, self.meta):
+            with contextlib.suppress(OSError):
+                os.unlink(p)
+
+
+class Downloader:
+    """Fetches result files into a directory (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        policy: UrlPolicy | None = None,
+        max_bytes: int = DEFAULT_MAX_DOWNLOAD,
+        overwrite: bool = False,
+        progress: Progress | None = None,
+        timeouts: Timeouts | None = None,
+    ) -> None:
+        self.policy = policy or UrlPolicy()
+        self.max_bytes = max_bytes
+        self.overwrite = overwrite
+        self.progress = progress
+        self.transport = RequestsTransport(timeouts or Timeouts(read=60), self.policy.check_peer)
+
+    def save_all(
+        self, task_id: str, urls: list[str], directory: Path, known: list[str] | None = None
+    ) -> list[Saved]:
+        """Every URL of a task into ``directory``; files the ledger says are there already
+        are kept, not fetched again."""
+        out = []
+        for i, url in enumerate(urls):
+            stem = safe_stem(task_id) + (f"-{i + 1}" if len(urls) > 1 else "")
+            have = (known or [])[i] if i < len(known or []) else ""
+            if have and Path(have).parent == directory and os.path.isfile(have):
+                out.append(Saved(url, have, os.path.getsize(have), skipped=True))
+                continue
+            out.append(self.fetch(url, directory, stem, resume_hint=task_id))
+        return out
+
+    def fetch(self, url: str, directory: Path, stem: str, resume_hint: str = "") -> Saved:
+        self.policy.check_url(url)
+        parts = urlsplit(url)
+        part = _Part(
+            directory / f".{stem}.vtrix-part",
+            directory / f".{stem}.vtrix-part.json",
+            f"{parts.scheme}://{parts.netloc}{parts.path}",
+        )
+        have, etag = part.held()
+        how = _Resume(task_id=resume_hint, directory=directory)
+        try:
+            size, ctype, resumed = self._stream(url, part, have, etag, stem, how)
+        except KeyboardInterrupt:
+            raise Interrupted(
+                f"Interrupted while saving {stem}; the part already fetched is kept.",
+                hint=how.text(),
+                task_id=resume_hint or None,
+            ) from None
+        with open(part.path, "rb") as fh:
+            head = fh.read(64)
+        final = self._place(part, directory, stem + extension(head, ctype))
+        part.discard()
+        _fsync_dir(directory)
+        return Saved(url, str(final), size, resumed=resumed)
+
+    # ------------------------------------------------------------------ streaming
+
+    def _stream(
+        self, url: str, part: _Part, have: int, etag: str | None, stem: str, how: _Resume
+    ) -> tuple[int, str | None, bool]:
+        headers = {"User-Agent": _user_agent(), "Accept-Encoding": "identity"}
+        if have:
+            headers["Range"] = f"bytes={have}-"
+            if etag:
+                headers["If-Range"] = etag
+        for _ in range(MAX_REDIRECTS + 1):
+            request = Request("GET", url, headers)
+            try:
+                with self.transport.open(request, deadline=time.monotonic() + 3600) as answer:
+                    status, rheaders, _u, chunks = answer
+                    if 300 <= status < 400 and rheaders.get("location"):
+                        url = urljoin(url, rheaders["location"])
+                        self.policy.check_url(url)
+                        continue
+                    start, total = self._check_status(status, rheaders, have, url, how)
+                    if start == 0 and have:
+                        have = 0  # the server sent the whole file again
+                    part.remember(rheaders.get("etag"), total)
+                    size = self._write(part, chunks, start, total, stem, how)
+                    return size, rheaders.get("content-type"), start > 0
+            except TransportError as exc:
+                if exc.kind == "private":
+                    raise DownloadRefused(exc.detail, hint=how.text()) from None
+                raise DownloadFailed(
+                    f"saving {stem} failed: {exc.detail}; the part already fetched is kept",
+                    hint=how.text(),
+                ) from None
+        raise DownloadRefused(
+            f"saving {stem}: more than {MAX_REDIRECTS} redirects", hint=how.text()
+        )
+
+    def _check_status(
+        self, status: int, headers: dict[str, str], have: int, url: str, how: _Resume
+    ) -> tuple[int, int | None]:
+        """(where the body starts in the file, the file's total size if known)."""
+        length = headers.get("content-length", "")
+        if status == 206 and have:
+            m = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+|\*)", headers.get("content-range", ""))
+            if m and int(m.group(1)) == have:
+                total = int(m.group(3)) if m.group(3) != "*" else None
+                self._cap(total, how)
+                return have, total
+            raise DownloadFailed("the server resumed at another place; try again", hint=how.text())
+        if status == 200:
+            total = int(length) if length.isdigit() else None
+            self._cap(total, how)
+            return 0, total
+        where = clean_line(urlsplit(url).netloc, 100)
+        if status in (403, 404, 410):
+            raise DownloadRefused(
+                f"the result URL is gone or has expired (HTTP {status} from {where})",
+                hint=f"Fresh URLs: {how.command()}",
+            )
+        if status == 416:
+            raise DownloadFailed("the partial file does not fit the server's file", hint=how.text())
+        if status >= 500 or status == 429:
+            raise DownloadFailed(f"the file host answered HTTP {status}", hint=how.text())
+        raise DownloadRefused(f"the file host answered HTTP {status} ({where})", hint=how.text())
+
+    def _cap(self, total: int | None, how: _Resume) -> None:
+        if total is not None and total > self.max_bytes:
+            raise DownloadRefused(
+                f"the result is {human_size(total)}, over the {human_size(self.max_bytes)} limit",
+                hint="Raise --max-download-size, or fetch the URL yourself.",
+            )
+
+    def _write(
+        self, part: _Part, chunks: object, start: int, total: int | None, stem: str, how: _Resume
+    ) -> int:
+        fd = part.open(append=start > 0)
+        done = start
+        try:
+            for chunk in chunks:  # type: ignore[attr-defined]
+                if done + len(chunk) > self.max_bytes:
+                    os.close(fd)
+                    fd = -1
+                    part.discard()
+                    self._cap(done + len(chunk), how)
+                os.write(fd, chunk)
+                done += len(chunk)
+                if self.progress:
+                    self.progress(stem, done, total)
+            os.fsync(fd)
+        finally:
+            if fd >= 0:
+                os.close(fd)
+        if total is not None and done != total:
+            raise DownloadFailed(
+                f"saving {stem}: the file ended after {human_size(done)} of {human_size(total)}; "
+                "the part is kept",
+                hint=how.text(),
+            )
+        return done
+
+    # ------------------------------------------------------------------- placing
+
+    def _place(self, part: _Part, directory: Path, name: str) -> Path:
+        """Move the finished part to ``name`` (numbered if taken, unless overwriting)."""
+        target = directory / name
+        if self.overwrite:
+            os.replace(part.path, target)  # replaces a symlink itself, never its target
+            return target
+        stem, ext = os.path.splitext(name)
+        for n in range(1, 10_000):
+            candidate = directory / (name if n == 1 else f"{stem}_{n}{ext}")
+            try:
+                os.link(part.path, candidate)  # fails if anything, even a symlink, is there
+                return candidate
+            except FileExistsError:
+                continue
+            except OSError:  # no hard links here: claim the name, then replace it
+                try:
+                    fd = os.open(candidate, os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0))
+                except FileExistsError:
+                    continue
+                os.close(fd)
+                os.replace(part.path, candidate)
+                return candidate
+        raise DownloadRefused(f"no free name for {name} in {directory}")
+
+
+@dataclass(frozen=True)
+class _Resume:
+    task_id: str
+    directory: Path
+
+    def command(self) -> str:
+        return f"vtrix task get {self.task_id} --save {self.directory}"
+
+    def text(self) -> str:
+        if not self.task_id:
+            return "Try again later."
+        return f"Resume with: {self.command()} (never run the task again for this)"
+
+
+def _user_agent() -> str:
+    from vtrix.http import USER_AGENT
+
+    return USER_AGENT
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
