@@ -138,6 +138,14 @@ class UrlPolicy:
         parts = urlsplit(url)
         host = parts.hostname or ""
         if parts.scheme == "https" or (parts.scheme == "http" and _loopback_name(host)):
+            try:
+                literal = ipaddress.ip_address(host)
+            except ValueError:
+                return  # a name: its addresses are checked when connecting
+            try:
+                self.check_peer(str(literal))
+            except PeerRefused as exc:
+                raise DownloadRefused(str(exc)) from None
             return
         if parts.scheme == "http":
             raise DownloadRefused(

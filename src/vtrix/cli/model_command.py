@@ -212,7 +212,6 @@ def execute(
             f"not in the published spec of {model_id} (sent as given): "
             + ", ".join(prepared.unlisted)
         )
-    request = prepared.request
     if dry:
         print_dry_run(client, prepared, debug)
         return

@@ -46,7 +46,7 @@ _WIRE = {
 def submit(
     *,
     text: str,
-    voice: str | PathLike[str],
+    voice: str,
     idempotency_key: str | None = None,
     client: Client | None = None,
 ) -> Task:
@@ -66,7 +66,7 @@ def submit(
 def run(
     *,
     text: str,
-    voice: str | PathLike[str],
+    voice: str,
     timeout: float = 600,
     idempotency_key: str | None = None,
     client: Client | None = None,

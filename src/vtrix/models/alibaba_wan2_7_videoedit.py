@@ -79,7 +79,7 @@ _WIRE = {
 
 def submit(
     *,
-    audio_setting: str | PathLike[str] | None = None,
+    audio_setting: str | None = None,
     duration: Literal[0, 2, 3, 4, 5, 6, 7, 8, 9, 10] | None = None,
     negative_prompt: str | None = None,
     prompt: str | None = None,
@@ -111,7 +111,7 @@ def submit(
 
 def run(
     *,
-    audio_setting: str | PathLike[str] | None = None,
+    audio_setting: str | None = None,
     duration: Literal[0, 2, 3, 4, 5, 6, 7, 8, 9, 10] | None = None,
     negative_prompt: str | None = None,
     prompt: str | None = None,

@@ -92,7 +92,7 @@ def submit(
     prompt: str | None = None,
     sound: Literal["on", "off"] | None = None,
     static_mask: str | PathLike[str] | None = None,
-    voice_list: list[str | PathLike[str]] | None = None,
+    voice_list: list[str] | None = None,
     idempotency_key: str | None = None,
     client: Client | None = None,
 ) -> Task:
@@ -126,7 +126,7 @@ def run(
     prompt: str | None = None,
     sound: Literal["on", "off"] | None = None,
     static_mask: str | PathLike[str] | None = None,
-    voice_list: list[str | PathLike[str]] | None = None,
+    voice_list: list[str] | None = None,
     timeout: float = 600,
     idempotency_key: str | None = None,
     client: Client | None = None,

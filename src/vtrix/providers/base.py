@@ -266,7 +266,10 @@ class Provider(abc.ABC):
 
     def task_url(self, task_id: str, endpoint: str = "") -> str:
         base, _, _ = self.gateway_base()
-        return base.rstrip("/") + self.task_path(quote(task_id, safe=""), endpoint)
+        quoted = quote(task_id, safe="")
+        if set(quoted) <= {"."}:  # "." and ".." would be folded away as path segments
+            quoted = quoted.replace(".", "%2E")
+        return base.rstrip("/") + self.task_path(quoted, endpoint)
 
     def task_plan(
         self, task_id: str, endpoint: str = "", deadline: float | None = None

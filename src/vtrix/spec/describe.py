@@ -51,20 +51,33 @@ RESERVED_FLAGS = frozenset(
     }
 )
 SCALARS = ("string", "integer", "number", "boolean")
-_MEDIA_NAME = re.compile(
-    r"(url|uri|image|img|video|audio|mask|file|frame|photo|picture|voice|media)", re.I
+_URL_WORD = re.compile(r"\b(urls?|uris?)\b", re.I)
+_MEDIA_NAME = re.compile(r"(image|img|video|audio|mask|frame|photo|picture|clip)", re.I)
+_NOT_MEDIA = re.compile(
+    r"(setting|mode|_id|\bids?\b|type|format|ratio|size|count|num|duration|strength|fps|"
+    r"resolution|quality|style)",
+    re.I,
 )
 
 
 def is_media_input(wire: str, schema: dict[str, Any] | None) -> bool:
-    """Whether a parameter takes a media URL (so ``@FILE`` there means a local file)."""
+    """Whether a parameter takes a media URL (so ``@FILE`` there means a local file): a
+    string (or array of strings) named or described as a URL, or named after a kind of
+    media (``image``, ``first_frame``, ``referenceImages``) and not a setting of one."""
     if not schema:
         return False
     target = (schema.get("items") or {}) if schema.get("type") == "array" else schema
     if target.get("type") != "string" or "enum" in target:
         return False
-    text = f"{wire} {schema.get('description', '')}"
-    return bool(_MEDIA_NAME.search(wire)) or " url" in f" {text.lower()}"
+    words = re.sub(r"(?<=[a-z])(?=[A-Z])|_|-", " ", wire)
+    description = str(schema.get("description", ""))
+    if _URL_WORD.search(f"{words} {description}"):
+        return True
+    return (
+        bool(_MEDIA_NAME.search(wire))
+        and not _NOT_MEDIA.search(words)
+        and not re.search(r"\b(id|mode)\b", description, re.I)
+    )
 
 
 class Display(NamedTuple):
