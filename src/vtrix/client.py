@@ -13,35 +13,28 @@ the request) and :meth:`Client.submit_prepared`.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from vtrix import registry
 from vtrix.config import Settings
 from vtrix.errors import (
-    Interrupted,
     NotFound,
     SpecUnavailable,
-    SubmitOutcomeUnknown,
     TaskFailed,
     UsageError,
     ValidationFailed,
-    VtrixError,
 )
-from vtrix.gateways import PROVIDERS, VTRIX, default_endpoint
+from vtrix.flows import Submitted, any_http, lookup_flow, submit_flow, wait_flow
+from vtrix.gateways import PROVIDERS, default_endpoint
 from vtrix.http import Transport
-from vtrix.ledger import REJECTED, Ledger, digest
-from vtrix.ledger import UNKNOWN as UNKNOWN_SUBMIT
+from vtrix.ledger import Ledger
 from vtrix.providers import make_provider
-from vtrix.providers.base import CatalogEntry, PreparedRequest, Provider, TaskState, url_of
-from vtrix.signals import held_interrupts
+from vtrix.providers.base import CatalogEntry, PreparedRequest, Provider, TaskState
 from vtrix.spec.normalise import ModelSpec
-from vtrix.tasks import PollPlan, resume_hint, wait_plan
-from vtrix.uploads import LocalFile, Upload, collect, for_display, replace_markers
+from vtrix.uploads import LocalFile, Upload, collect, for_display
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -129,40 +122,16 @@ class Task:
     ) -> Result:
         """Wait until the task ends, ``timeout`` seconds at most (a deadline for everything:
         polls, retries, slow answers); raise TaskFailed, WaitTimeout or Interrupted."""
-        prov = self.client.provider(self.provider)
-        model = self.state.model
-        seen = {self.state.status}
-
-        def progress(state: TaskState, left: float | None) -> None:
-            self.state = state
-            state.model = state.model or model
-            if state.status not in seen:
-                seen.add(state.status)
-                self.client.record(state, self.endpoint)
-            if on_progress is not None:
-                on_progress(state, left)
-
-        plan = wait_plan(
-            prov,
-            self.id,
-            endpoint=self.endpoint,
+        flow = wait_flow(
+            self.client,
+            self.state,
+            self.endpoint,
             timeout=timeout,
-            on_progress=progress,
-            plan=PollPlan(first=poll_interval) if poll_interval else None,
+            on_progress=on_progress,
+            poll_interval=poll_interval,
         )
-        try:
-            state = prov.http.run(plan)
-        except KeyboardInterrupt:
-            raise Interrupted(
-                f"Interrupted while waiting for task {self.id}; the task was not cancelled "
-                "and keeps running.",
-                hint=resume_hint(self.id),
-                task_id=self.id,
-            ) from None
-        state.model = state.model or model
-        self.state = state
-        self.client.record(state, self.endpoint)
-        return self.client.result_of(state)
+        self.state = self.client.provider(self.provider).http.run(flow)
+        return self.client.result_of(self.state)
 
 
 @dataclass(frozen=True)
@@ -331,24 +300,6 @@ class Client:
         request = self.provider(spec.provider).prepare_submit(spec, body)
         return Prepared(model_id, spec, request, resolved.checked, body, unlisted, tuple(uploads))
 
-    def upload_files(self, prepared: Prepared) -> Prepared:
-        """Upload the local files of a prepared submit; the same submit with their URLs."""
-        if not prepared.uploads:
-            return prepared
-        spec = prepared.spec
-        prov = self.provider(spec.provider)
-        upload = getattr(prov, "upload", None)
-        assert upload is not None  # collect() refused gateways without an upload route
-        urls = {}
-        for u in prepared.uploads:
-            answer = upload(str(u.file.path), u.content_type)
-            urls[u.marker] = url_of(answer.get("url"), f"upload of {u.file.path}", answer)
-        params = replace_markers(prepared.params, urls)
-        request = prov.prepare_submit(spec, params)
-        return Prepared(
-            prepared.model_id, spec, request, prepared.checked, params, prepared.unlisted
-        )
-
     def submit_prepared(
         self,
         prepared: Prepared,
@@ -361,73 +312,26 @@ class Client:
         """Send a prepared submit once; returns at once with a :class:`Task`.
 
         The ledger holds the submit before it goes out and its task id as soon as it is
-        known; ``on_created`` runs (with Ctrl-C held back) once the id is safe there. A key
-        the ledger already knows a task for is not sent again: that task is returned."""
-        prepared = self.upload_files(prepared)
-        spec = prepared.spec
-        key = idempotency_key or new_idempotency_key()
-        endpoint = urlsplit(spec.endpoint).path if spec.provider == VTRIX.name else ""
-        ledger = self.ledger
-        if ledger is not None:
-            known = ledger.begin(
-                key=key,
-                provider=spec.provider,
-                model=spec.id,
-                digest=digest(spec.provider, spec.id, prepared.request.body),
-                endpoint=endpoint,
-                batch=batch,
-                line=line,
-            )
-            if known is not None and known.task_id:
-                old = TaskState(known.task_id, known.provider, known.state, model=known.model)
-                task = Task(self, old, endpoint=known.endpoint, idempotency_key=key, reused=True)
-                if on_created:
-                    on_created(task)
-                return task
-        state: TaskState | None = None
-        try:
-            state = self.provider(spec.provider).submit(prepared.request, spec.id, key)
-            with held_interrupts():
-                return self._created(state, key, endpoint, on_created)
-        except KeyboardInterrupt:
-            if state is not None:
-                self._created(state, key, endpoint, None)
-                raise Interrupted(
-                    f"Interrupted after task {state.id} was created; it keeps running.",
-                    hint=resume_hint(state.id),
-                    task_id=state.id,
-                ) from None
-            if ledger is not None:
-                ledger.outcome(key, UNKNOWN_SUBMIT, "interrupted while the submit was in flight")
-            raise Interrupted(
-                "Interrupted while the submit was being sent: the gateway may have created "
-                "the task.",
-                hint=f"Check `vtrix task list` (idempotency key {key}) before resubmitting; "
-                f"to retry safely pass --idempotency-key {key}.",
-                idempotency_key=key,
-            ) from None
-        except SubmitOutcomeUnknown as exc:
-            if ledger is not None:
-                ledger.outcome(key, UNKNOWN_SUBMIT, exc.message)
-            raise
-        except VtrixError as exc:
-            if ledger is not None:
-                ledger.outcome(key, REJECTED, exc.message)
-            raise
+        known; ``on_created`` runs once the id is safe there (even if Ctrl-C comes). A key
+        the ledger already has a task for is not sent again: that task is returned."""
 
-    def _created(
-        self,
-        state: TaskState,
-        key: str,
-        endpoint: str,
-        on_created: Callable[[Task], None] | None,
-    ) -> Task:
-        if self.ledger is not None:
-            self.ledger.submitted(key, state.id, state.status, state.remote_status)
-        task = Task(self, state, endpoint=endpoint, idempotency_key=key)
-        if on_created:
-            on_created(task)
-        return task
+        def created(s: Submitted) -> None:
+            if on_created is not None:
+                on_created(self.task_of(s))
+
+        flow = submit_flow(
+            self,
+            prepared,
+            idempotency_key=idempotency_key,
+            on_created=created,
+            batch=batch,
+            line=line,
+        )
+        return self.task_of(self.provider(prepared.spec.provider).http.run(flow))
+
+    def task_of(self, submitted: Submitted) -> Task:
+        s = submitted
+        return Task(self, s.state, endpoint=s.endpoint, idempotency_key=s.key, reused=s.reused)
 
     def submit(
         self,
@@ -462,46 +366,8 @@ class Client:
     def get_task(self, task_id: str, provider: str | None = None) -> Task:
         """A task by id. Its gateway: ``provider``, else the ledger, else the id's shape,
         else each gateway a key is set for, asked in turn."""
-        last: NotFound | None = None
-        candidates = self._candidates(task_id, provider)
-        for name, endpoint, model in candidates:
-            try:
-                state = self.provider(name).get_task(task_id, endpoint)
-            except NotFound as exc:
-                last = exc
-                continue
-            state.model = state.model or model
-            self.record(state, endpoint)
-            return Task(self, state, endpoint=endpoint)
-        assert last is not None
-        if len(candidates) > 1:
-            raise NotFound(
-                f"no gateway knows task {task_id!r} (asked {', '.join(c[0] for c in candidates)})",
-                status=404,
-                hint="Check the id with `vtrix task list`.",
-            )
-        raise last
-
-    def _candidates(self, task_id: str, provider: str | None) -> list[tuple[str, str, str]]:
-        """(provider, endpoint, model) to ask about ``task_id``, most likely first."""
-        from vtrix.gateways import GATEWAYS, provider_for_task
-
-        entry = self.ledger.by_task(task_id, provider) if self.ledger is not None else None
-        if entry is not None:
-            return [(entry.provider, entry.endpoint, entry.model)]
-        if provider:
-            return [(provider, "", "")]
-        guess = provider_for_task(task_id)
-        order = sorted(PROVIDERS, key=lambda p: p != guess)
-        keyed = [p for p in order if self.settings.key_for(p) is not None]
-        if not keyed:
-            envs = " or ".join(GATEWAYS[p].key_env for p in order)
-            raise UsageError(
-                f"no API key is set, so no gateway can be asked about {task_id!r}; nothing "
-                "was sent",
-                hint=f"Set {envs}, or run `vtrix auth login`.",
-            )
-        return [(p, "", "") for p in keyed]
+        state, endpoint = any_http(self, provider).run(lookup_flow(self, task_id, provider))
+        return Task(self, state, endpoint=endpoint)
 
     def save(
         self,
@@ -549,10 +415,6 @@ class Client:
             cost=state.cost,
             raw=state.raw,
         )
-
-
-def new_idempotency_key() -> str:
-    return f"vtrix-{uuid.uuid4()}"
 
 
 def to_wire(value: Any) -> Any:

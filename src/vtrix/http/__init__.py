@@ -1,7 +1,7 @@
 """vtrix's HTTP layer: the transport seam (:mod:`.transport`), retry rules (:mod:`.retry`)
 and the policy every request follows (:mod:`.client`)."""
 
-from vtrix.http.client import USER_AGENT, Http, Plan, Send, Sleep
+from vtrix.http.client import USER_AGENT, Call, Http, Plan, Send, Sleep, Step, drive
 from vtrix.http.transport import (
     MAX_ANSWER_BYTES,
     MockTransport,
@@ -16,6 +16,7 @@ from vtrix.http.transport import (
 __all__ = [
     "MAX_ANSWER_BYTES",
     "USER_AGENT",
+    "Call",
     "Http",
     "MockTransport",
     "Plan",
@@ -24,7 +25,9 @@ __all__ = [
     "Response",
     "Send",
     "Sleep",
+    "Step",
     "Timeouts",
     "Transport",
     "TransportError",
+    "drive",
 ]

@@ -69,7 +69,17 @@ class Sleep:
     rate_limited: bool = False  # a 429: every request of this client should hold off
 
 
-Plan = Generator[Send | Sleep, Response | TransportError | None, T]
+@dataclass(frozen=True)
+class Call:
+    """Run ``fn`` and send its result back: ``blocking`` work (the ledger, a file upload)
+    goes to a worker thread under the async driver; the rest runs in place."""
+
+    fn: Callable[[], Any]
+    blocking: bool = True
+
+
+Step = Send | Sleep | Call
+Plan = Generator[Step, Any, T]
 
 
 class Http:
@@ -109,30 +119,31 @@ class Http:
     # ------------------------------------------------------------------ driving
 
     def run(self, plan: Plan[T]) -> T:
-        """Carry out a plan synchronously."""
-        outcome: Response | TransportError | None = None
-        step = next(plan)
-        while True:
-            if isinstance(step, Send):
-                wait = self.hold_until - self.clock()
-                if wait > 0:
-                    self.sleep(min(wait, max(step.deadline - self.clock(), 0)))
-                try:
-                    outcome = self.transport.send(
-                        step.request, deadline=step.deadline, max_bytes=step.max_bytes
-                    )
-                except TransportError as exc:
-                    outcome = exc
-            else:
-                if step.rate_limited:
-                    self.hold_until = max(self.hold_until, self.clock() + step.seconds)
-                self.sleep(step.seconds)
-                outcome = None
+        """Carry out a plan synchronously. An exception while carrying out a step (Ctrl-C)
+        is raised inside the plan, so that it can record what it must first."""
+        return drive(plan, self._do)
+
+    def _do(self, step: Step) -> Any:
+        if isinstance(step, Send):
+            wait = self.hold_until - self.clock()
+            if wait > 0:
+                self.sleep(min(wait, max(step.deadline - self.clock(), 0)))
             try:
-                step = plan.send(outcome)
-            except StopIteration as done:
-                result: T = done.value
-                return result
+                return self.transport.send(
+                    step.request, deadline=step.deadline, max_bytes=step.max_bytes
+                )
+            except TransportError as exc:
+                return exc
+        if isinstance(step, Sleep):
+            if step.rate_limited:
+                self.hold(step.seconds)
+            self.sleep(step.seconds)
+            return None
+        return step.fn()
+
+    def hold(self, seconds: float) -> None:
+        """After a 429: no request of this client goes out for ``seconds``."""
+        self.hold_until = max(self.hold_until, self.clock() + seconds)
 
     # ------------------------------------------------------------------ headers
 
@@ -378,6 +389,26 @@ class Http:
 
 
 _REPORT = "The gateway's answer was not what its protocol documents; nothing more was done."
+
+
+def drive(plan: Plan[T], do: Callable[[Step], Any]) -> T:
+    """Run ``plan``, carrying out each step with ``do`` (the sync driver)."""
+    step = next(plan)
+    while True:
+        try:
+            outcome = do(step)
+        except BaseException as exc:
+            try:
+                step = plan.throw(exc)
+            except StopIteration as done:
+                value: T = done.value
+                return value
+            continue
+        try:
+            step = plan.send(outcome)
+        except StopIteration as done:
+            result: T = done.value
+            return result
 
 
 def decode(resp: Response, what: str) -> Any:

@@ -1,0 +1,262 @@
+"""What submitting, waiting and looking a task up *do*, written once as plans (see
+:mod:`vtrix.http.client`) that :class:`vtrix.Client` runs synchronously and
+:class:`vtrix.AsyncClient` runs on an event loop.
+
+Money rules live here: the ledger holds a submit before it goes out; its task id is written
+(and announced) as soon as it is known, even if Ctrl-C comes in the middle; a submit that
+went out without a clear answer is recorded as ``unknown`` with its idempotency key; a key
+the ledger already has a task for is not sent again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from vtrix.errors import (
+    Interrupted,
+    NotFound,
+    SubmitOutcomeUnknown,
+    UsageError,
+    VtrixError,
+)
+from vtrix.gateways import GATEWAYS, PROVIDERS, VTRIX, provider_for_task
+from vtrix.http import Call, Plan
+from vtrix.ledger import REJECTED, digest
+from vtrix.ledger import UNKNOWN as UNKNOWN_SUBMIT
+from vtrix.providers.base import TaskState, url_of
+from vtrix.tasks import PollPlan, resume_hint, wait_plan
+from vtrix.uploads import replace_markers
+
+if TYPE_CHECKING:
+    from vtrix.client import Client, Prepared
+
+ProgressCallback = Callable[[TaskState, "float | None"], None]
+
+
+@dataclass
+class Submitted:
+    """What a submit left: the task as first seen, where to poll it, its key."""
+
+    state: TaskState
+    endpoint: str
+    key: str
+    reused: bool = False  # the ledger already had a task for this key: nothing was sent
+
+
+def new_idempotency_key() -> str:
+    return f"vtrix-{uuid.uuid4()}"
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Ctrl-C, or the event loop cancelling us (asyncio is not imported for this)."""
+    return isinstance(exc, KeyboardInterrupt) or (
+        type(exc).__name__ == "CancelledError" and type(exc).__module__.startswith("asyncio")
+    )
+
+
+def upload_flow(client: Client, prepared: Prepared) -> Plan[Prepared]:
+    """Upload the local files of a prepared submit; the same submit with their URLs."""
+    if not prepared.uploads:
+        return prepared
+    from vtrix.client import Prepared
+
+    spec = prepared.spec
+    prov = client.provider(spec.provider)
+    upload = getattr(prov, "upload", None)
+    assert upload is not None  # uploads.collect() refused gateways without an upload route
+    urls = {}
+    for u in prepared.uploads:
+        answer = yield Call(partial(upload, str(u.file.path), u.content_type))
+        urls[u.marker] = url_of(answer.get("url"), f"upload of {u.file.path}", answer)
+    params = replace_markers(prepared.params, urls)
+    request = prov.prepare_submit(spec, params)
+    return Prepared(prepared.model_id, spec, request, prepared.checked, params, prepared.unlisted)
+
+
+def submit_flow(
+    client: Client,
+    prepared: Prepared,
+    *,
+    idempotency_key: str | None = None,
+    on_created: Callable[[Submitted], None] | None = None,
+    batch: str | None = None,
+    line: int | None = None,
+) -> Plan[Submitted]:
+    """Upload local files, then send a prepared submit once (see the module docstring)."""
+    prepared = yield from upload_flow(client, prepared)
+    spec = prepared.spec
+    key = idempotency_key or new_idempotency_key()
+    endpoint = urlsplit(spec.endpoint).path if spec.provider == VTRIX.name else ""
+    ledger = client.ledger
+    if ledger is not None:
+        body_digest = digest(spec.provider, spec.id, prepared.request.body)
+        known = yield Call(
+            lambda: ledger.begin(
+                key=key,
+                provider=spec.provider,
+                model=spec.id,
+                digest=body_digest,
+                endpoint=endpoint,
+                batch=batch,
+                line=line,
+            )
+        )
+        if known is not None and known.task_id:
+            state = TaskState(known.task_id, known.provider, known.state, model=known.model)
+            done = Submitted(state, known.endpoint, key, reused=True)
+            if on_created is not None:
+                yield Call(lambda: on_created(done), blocking=False)
+            return done
+    try:
+        state = yield from client.provider(spec.provider).submit_plan(
+            prepared.request, spec.id, key
+        )
+    except BaseException as exc:
+        if ledger is not None:
+            message = getattr(exc, "message", "") or str(exc)
+            if is_interrupt(exc):
+                message = "interrupted while the submit was in flight"
+            if is_interrupt(exc) or isinstance(exc, SubmitOutcomeUnknown):
+                yield Call(lambda: ledger.outcome(key, UNKNOWN_SUBMIT, message))
+            elif isinstance(exc, VtrixError):
+                yield Call(lambda: ledger.outcome(key, REJECTED, message))
+        if isinstance(exc, KeyboardInterrupt):
+            raise Interrupted(
+                "Interrupted while the submit was being sent: the gateway may have created "
+                "the task.",
+                hint=f"Check `vtrix task list` (idempotency key {key}) before resubmitting; "
+                f"to retry safely pass --idempotency-key {key}.",
+                idempotency_key=key,
+            ) from None
+        raise
+    done = Submitted(state, endpoint, key)
+    steps = []
+    if ledger is not None:
+        record = partial(ledger.submitted, key, state.id, state.status, state.remote_status)
+        steps.append(Call(record))
+    if on_created is not None:
+        steps.append(Call(lambda: on_created(done), blocking=False))
+    yield from _despite_interrupts(steps, state.id)
+    return done
+
+
+def _despite_interrupts(steps: list[Call], task_id: str) -> Plan[None]:
+    """Carry out ``steps`` (recording and showing a paid task's id) even if interrupted
+    meanwhile; then raise the interruption."""
+    pending: BaseException | None = None
+    for step in steps:
+        while True:
+            try:
+                yield step
+                break
+            except BaseException as exc:
+                if not is_interrupt(exc):
+                    raise
+                pending = pending or exc
+    if isinstance(pending, KeyboardInterrupt):
+        raise Interrupted(
+            f"Interrupted after task {task_id} was created; it keeps running.",
+            hint=resume_hint(task_id),
+            task_id=task_id,
+        )
+    if pending is not None:
+        raise pending
+
+
+def wait_flow(
+    client: Client,
+    state: TaskState,
+    endpoint: str,
+    *,
+    timeout: float,
+    on_progress: ProgressCallback | None = None,
+    poll_interval: float | None = None,
+) -> Plan[TaskState]:
+    """Poll a task to its end; the ledger gets the final state (or the last one seen)."""
+    model = state.model
+    last = [state]
+
+    def progress(seen: TaskState, left: float | None) -> None:
+        seen.model = seen.model or model
+        last[0] = seen
+        if on_progress is not None:
+            on_progress(seen, left)
+
+    prov = client.provider(state.provider)
+    try:
+        final = yield from wait_plan(
+            prov,
+            state.id,
+            endpoint=endpoint,
+            timeout=timeout,
+            on_progress=progress,
+            plan=PollPlan(first=poll_interval) if poll_interval else None,
+        )
+    except BaseException as exc:
+        seen = last[0]
+        yield Call(lambda: client.record(seen, endpoint))
+        if isinstance(exc, KeyboardInterrupt):
+            raise Interrupted(
+                f"Interrupted while waiting for task {state.id}; the task was not cancelled "
+                "and keeps running.",
+                hint=resume_hint(state.id),
+                task_id=state.id,
+            ) from None
+        raise
+    final.model = final.model or model
+    yield Call(lambda: client.record(final, endpoint))
+    return final
+
+
+def lookup_flow(client: Client, task_id: str, provider: str | None) -> Plan[tuple[TaskState, str]]:
+    """(the task's state, its poll endpoint). Its gateway: ``provider``, else the ledger, else
+    the id's shape, else each gateway a key is set for, asked in turn."""
+    ledger = client.ledger
+    entry = (yield Call(lambda: ledger.by_task(task_id, provider))) if ledger else None
+    if entry is not None:
+        candidates = [(entry.provider, entry.endpoint, entry.model)]
+    elif provider:
+        candidates = [(provider, "", "")]
+    else:
+        candidates = [(p, "", "") for p in _keyed_gateways(client, task_id)]
+    last: NotFound | None = None
+    for name, endpoint, model in candidates:
+        try:
+            state = yield from client.provider(name).task_plan(task_id, endpoint)
+        except NotFound as exc:
+            last = exc
+            continue
+        state.model = state.model or model
+        yield Call(partial(client.record, state, endpoint))
+        return state, endpoint
+    assert last is not None
+    if len(candidates) > 1:
+        raise NotFound(
+            f"no gateway knows task {task_id!r} (asked {', '.join(c[0] for c in candidates)})",
+            status=404,
+            hint="Check the id with `vtrix task list`.",
+        )
+    raise last
+
+
+def _keyed_gateways(client: Client, task_id: str) -> list[str]:
+    guess = provider_for_task(task_id)
+    order = sorted(PROVIDERS, key=lambda p: p != guess)
+    keyed = [p for p in order if client.settings.key_for(p) is not None]
+    if not keyed:
+        envs = " or ".join(GATEWAYS[p].key_env for p in order)
+        raise UsageError(
+            f"no API key is set, so no gateway can be asked about {task_id!r}; nothing was sent",
+            hint=f"Set {envs}, or run `vtrix auth login`.",
+        )
+    return keyed
+
+
+def any_http(client: Client, provider: str | None = None) -> Any:
+    """The Http whose transport carries a flow (any will do: requests carry their headers)."""
+    return client.provider(provider or PROVIDERS[0]).http
