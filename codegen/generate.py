@@ -44,6 +44,7 @@ BASE_IMPORTS: dict[str, set[str]] = {
     "typing": {"Any", "Literal"},
     "typing_extensions": {"Required", "TypedDict"},
     "vtrix": {"typed as _typed"},
+    "vtrix.aio": {"AsyncClient", "AsyncTask"},
     "vtrix.client": {"Client", "Result", "Task"},
 }
 

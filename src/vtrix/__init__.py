@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 from vtrix._version import __version__
 
 if TYPE_CHECKING:
+    from vtrix.aio import AsyncClient, AsyncTask
     from vtrix.client import Client, Result, Task
     from vtrix.errors import VtrixError
 
-__all__ = ["Client", "Result", "Task", "VtrixError", "__version__"]
+__all__ = ["AsyncClient", "AsyncTask", "Client", "Result", "Task", "VtrixError", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -22,6 +23,10 @@ def __getattr__(name: str) -> Any:
         from vtrix import client
 
         return getattr(client, name)
+    if name in ("AsyncClient", "AsyncTask"):
+        from vtrix import aio
+
+        return getattr(aio, name)
     if name == "VtrixError":
         from vtrix.errors import VtrixError
 

@@ -106,6 +106,12 @@ def submit_flow(
                 line=line,
             )
         )
+        if known is not None and not known.task_id:
+            raise UsageError(
+                f"another vtrix process is sending this submit (idempotency key {key}) right "
+                "now; nothing was sent",
+                hint="See it with `vtrix task list`.",
+            )
         if known is not None and known.task_id:
             state = TaskState(known.task_id, known.provider, known.state, model=known.model)
             done = Submitted(state, known.endpoint, key, reused=True)
@@ -196,6 +202,7 @@ def wait_flow(
             timeout=timeout,
             on_progress=progress,
             plan=PollPlan(first=poll_interval) if poll_interval else None,
+            initial=state,
         )
     except BaseException as exc:
         seen = last[0]

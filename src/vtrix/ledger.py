@@ -20,8 +20,10 @@ import hashlib
 import json
 import math
 import os
+import socket
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -52,7 +54,8 @@ CREATE TABLE IF NOT EXISTS tasks (
     updated_at REAL NOT NULL,
     completed_at REAL,
     batch TEXT,
-    line INTEGER
+    line INTEGER,
+    owner TEXT
 );
 CREATE INDEX IF NOT EXISTS tasks_by_id ON tasks (task_id);
 CREATE INDEX IF NOT EXISTS tasks_by_time ON tasks (created_at);
@@ -77,7 +80,9 @@ COLUMNS = [
     "completed_at",
     "batch",
     "line",
+    "owner",
 ]
+OWNER = f"{socket.gethostname()}:{os.getpid()}"  # who wrote a "submitting" row
 
 
 @dataclass
@@ -101,13 +106,30 @@ class Entry:
     completed_at: float | None = None
     batch: str | None = None
     line: int | None = None
+    owner: str | None = None  # "host:pid" of the process that wrote "submitting"
 
     @property
     def shown_state(self) -> str:
         """The state for people: a submit whose process died mid-way is ``unknown``."""
-        if self.state == SUBMITTING and time.time() - self.created_at > STALE_SUBMIT:
+        if self.state == SUBMITTING and not self._owner_alive():
             return UNKNOWN
         return self.state
+
+    def _owner_alive(self) -> bool:
+        if time.time() - self.updated_at > STALE_SUBMIT:
+            return False
+        host, _, pid = (self.owner or "").rpartition(":")
+        if host != socket.gethostname() or not pid.isdigit():
+            return True  # another machine: trust the clock alone
+        if int(pid) == os.getpid():
+            return True
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except OSError:
+            return True
+        return True
 
 
 def digest(provider: str, model: str, params: Any) -> str:
@@ -122,17 +144,18 @@ def _safe(method: Callable[P, R]) -> Callable[P, R | None]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
         self = args[0]
         assert isinstance(self, Ledger)
-        for attempt in (0, 1):
-            if self.disabled:
-                return None
-            try:
-                return method(*args, **kwargs)
-            except sqlite3.DatabaseError as exc:
-                if attempt == 0 and _is_corrupt(exc):
-                    self._set_aside(str(exc))
-                    continue
-                self._disable(str(exc))
-        return None
+        with self._lock:
+            for attempt in (0, 1):
+                if self.disabled:
+                    return None
+                try:
+                    return method(*args, **kwargs)
+                except sqlite3.DatabaseError as exc:
+                    if attempt == 0 and _is_corrupt(exc):
+                        self._set_aside(str(exc))
+                        continue
+                    self._disable(str(exc))
+            return None
 
     return wrapper
 
@@ -153,6 +176,7 @@ class Ledger:
         self.path = Path(path)
         self.disabled = False
         self._conn: sqlite3.Connection | None = None
+        self._lock = threading.RLock()  # one connection, shared by this process's threads
 
     # -------------------------------------------------------------- plumbing
 
@@ -160,12 +184,17 @@ class Ledger:
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fresh = not self.path.exists()
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             try:
                 conn.execute("PRAGMA busy_timeout = 30000")
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
                 conn.executescript(SCHEMA)
+                have = {row[1] for row in conn.execute("PRAGMA table_info(tasks)")}
+                if "owner" not in have:  # a ledger from before this column
+                    conn.execute("ALTER TABLE tasks ADD COLUMN owner TEXT")
             except BaseException:
                 conn.close()
                 raise
@@ -229,28 +258,29 @@ class Ledger:
         batch: str | None = None,
         line: int | None = None,
     ) -> Entry | None:
-        """Record a submit about to be sent. Returns the existing row when ``key`` is
-        already known (its task may exist: the caller decides)."""
+        """Record a submit about to be sent (None: go ahead). Returns the existing row instead
+        when ``key`` already has a task, or another process is sending it right now."""
         db = self._db()
         now = time.time()
         db.execute("BEGIN IMMEDIATE")
         try:
             existing = self._select("WHERE key = ?", (key,))
-            if existing and existing[0].task_id:
+            busy = existing and existing[0].shown_state == SUBMITTING
+            if existing and (existing[0].task_id or busy):
                 db.execute("COMMIT")
                 return existing[0]
             db.execute(
                 "INSERT INTO tasks (key, provider, model, digest, state, endpoint, created_at,"
-                " updated_at, batch, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " updated_at, batch, line, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(key) DO UPDATE SET state = excluded.state,"
-                " updated_at = excluded.updated_at, error = ''",
-                (key, provider, model, digest, SUBMITTING, endpoint, now, now, batch, line),
+                " updated_at = excluded.updated_at, error = '', owner = excluded.owner",
+                (key, provider, model, digest, SUBMITTING, endpoint, now, now, batch, line, OWNER),
             )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        return existing[0] if existing else None
+        return None
 
     @_safe
     def submitted(self, key: str, task_id: str, status: str, remote_status: str = "") -> None:

@@ -116,6 +116,17 @@ class Reporter:
         self.stream.flush()
         self._bar_shown = True
 
+    def status(self, text: str) -> None:
+        """One line that updates in place on a terminal (nothing otherwise)."""
+        if self.quiet or not self.tty:
+            return
+        self.stream.write("\r\033[K" + for_terminal(text))
+        self.stream.flush()
+        self._bar_shown = True
+
+    def end_status(self) -> None:
+        self._end_bar()
+
     def end_transfer(self) -> None:
         self._transfer = None
         self._end_bar()

@@ -72,13 +72,20 @@ def wait_plan(
     timeout: float,
     on_progress: Callable[[TaskState, float | None], None] | None = None,
     plan: PollPlan | None = None,
+    initial: TaskState | None = None,
 ) -> Plan[TaskState]:
-    """Poll until the task is final; raises WaitTimeout (124) when ``timeout`` runs out."""
+    """Poll until the task is final; raises WaitTimeout (124) when ``timeout`` runs out.
+    ``initial`` is the task as just seen (its progress starts the rate estimate)."""
     plan = plan or PollPlan()
     clock = provider.http.clock
     deadline = clock() + timeout
     delay = plan.first
     eta = Eta()
+    if initial is not None and not initial.done:
+        # The task was seen just now: the first poll can wait for news.
+        eta.add(clock(), initial.progress)
+        yield Sleep(min(delay, timeout) * (1 + random.uniform(-plan.jitter, plan.jitter)))
+        delay = min(delay * plan.factor, plan.cap)
     unknown = 0
     last_call = False
     while True:

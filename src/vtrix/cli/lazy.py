@@ -18,6 +18,9 @@ COMMANDS: dict[str, Command] = {
     "models": Command(
         "vtrix.cli.commands.catalog:models", "List models and show their parameter specs."
     ),
+    "batch": Command(
+        "vtrix.cli.commands.batch:batch", "Run many tasks from a JSONL or CSV file, resumably."
+    ),
     "task": Command("vtrix.cli.commands.task:task", "Get, wait for and list tasks."),
     "status": Command("vtrix.cli.commands.task:status", "Alias of `vtrix task get`."),
     "model": Command(

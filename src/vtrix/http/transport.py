@@ -121,8 +121,9 @@ def _new_session(peer_check: PeerCheck | None = None) -> requests.Session:
 
     session = requests.Session()
     session.trust_env = False  # no proxies or .netrc: keys go where vtrix sends them
-    session.mount("http://", Adapter())
-    session.mount("https://", Adapter())
+    # Enough kept-alive connections per host for every worker thread of the async client.
+    session.mount("http://", Adapter(pool_connections=4, pool_maxsize=64))
+    session.mount("https://", Adapter(pool_connections=4, pool_maxsize=64))
     return session
 
 

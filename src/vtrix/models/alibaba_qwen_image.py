@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import Required, TypedDict
 
 from vtrix import typed as _typed
+from vtrix.aio import AsyncClient, AsyncTask
 from vtrix.client import Client, Result, Task
 
 MODEL_ID = "alibaba/qwen-image"
@@ -119,5 +120,40 @@ def run(
         size: Image size width*height (one of 1664*928 | 1472*1140 | 1328*1328 | 1140*1472 | 928*1664; server default "1328*1328")
     """
     return _typed.client(client).run(
+        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    )
+
+
+async def asubmit(
+    *,
+    n: Literal[1] | None = None,
+    negative_prompt: str | None = None,
+    prompt: str,
+    prompt_extend: bool | None = None,
+    seed: int | None = None,
+    size: Literal["1664*928", "1472*1140", "1328*1328", "1140*1472", "928*1664"] | None = None,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> AsyncTask:
+    """:func:`submit`, without blocking the event loop."""
+    return await _typed.aclient(client).submit(
+        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+    )
+
+
+async def arun(
+    *,
+    n: Literal[1] | None = None,
+    negative_prompt: str | None = None,
+    prompt: str,
+    prompt_extend: bool | None = None,
+    seed: int | None = None,
+    size: Literal["1664*928", "1472*1140", "1328*1328", "1140*1472", "928*1664"] | None = None,
+    timeout: float = 600,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> Result:
+    """:func:`run`, without blocking the event loop."""
+    return await _typed.aclient(client).run(
         MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
     )

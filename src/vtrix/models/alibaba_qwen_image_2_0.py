@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import Required, TypedDict
 
 from vtrix import typed as _typed
+from vtrix.aio import AsyncClient, AsyncTask
 from vtrix.client import Client, Result, Task
 
 MODEL_ID = "alibaba/qwen-image-2.0"
@@ -119,5 +120,40 @@ def run(
         size: Image size width*height (one of 2688*1536 | 2368*1728 | 2048*2048 | 1728*2368 | 1536*2688; server default "2048*2048")
     """
     return _typed.client(client).run(
+        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    )
+
+
+async def asubmit(
+    *,
+    n: int | None = None,
+    negative_prompt: str | None = None,
+    prompt: str,
+    prompt_extend: bool | None = None,
+    seed: int | None = None,
+    size: Literal["2688*1536", "2368*1728", "2048*2048", "1728*2368", "1536*2688"] | None = None,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> AsyncTask:
+    """:func:`submit`, without blocking the event loop."""
+    return await _typed.aclient(client).submit(
+        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+    )
+
+
+async def arun(
+    *,
+    n: int | None = None,
+    negative_prompt: str | None = None,
+    prompt: str,
+    prompt_extend: bool | None = None,
+    seed: int | None = None,
+    size: Literal["2688*1536", "2368*1728", "2048*2048", "1728*2368", "1536*2688"] | None = None,
+    timeout: float = 600,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> Result:
+    """:func:`run`, without blocking the event loop."""
+    return await _typed.aclient(client).run(
         MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
     )

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import Required, TypedDict
 
 from vtrix import typed as _typed
+from vtrix.aio import AsyncClient, AsyncTask
 from vtrix.client import Client, Result, Task
 
 MODEL_ID = "alibaba/wan2.6-t2v"
@@ -173,5 +174,68 @@ def run(
         size: Resolution 'width*height' (one of 1280*720 | 720*1280 | 960*960 | 1088*832 | 832*1088 | 1920*1080 | 1080*1920 | 1440*1440 | 1632*1248 | 1248*1632; server default "1920*1080")
     """
     return _typed.client(client).run(
+        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    )
+
+
+async def asubmit(
+    *,
+    audio_url: str | PathLike[str] | None = None,
+    duration: int | None = None,
+    negative_prompt: str | None = None,
+    prompt: str,
+    prompt_extend: bool | None = None,
+    seed: int | None = None,
+    shot_type: Literal["single", "multi"] | None = None,
+    size: Literal[
+        "1280*720",
+        "720*1280",
+        "960*960",
+        "1088*832",
+        "832*1088",
+        "1920*1080",
+        "1080*1920",
+        "1440*1440",
+        "1632*1248",
+        "1248*1632",
+    ]
+    | None = None,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> AsyncTask:
+    """:func:`submit`, without blocking the event loop."""
+    return await _typed.aclient(client).submit(
+        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+    )
+
+
+async def arun(
+    *,
+    audio_url: str | PathLike[str] | None = None,
+    duration: int | None = None,
+    negative_prompt: str | None = None,
+    prompt: str,
+    prompt_extend: bool | None = None,
+    seed: int | None = None,
+    shot_type: Literal["single", "multi"] | None = None,
+    size: Literal[
+        "1280*720",
+        "720*1280",
+        "960*960",
+        "1088*832",
+        "832*1088",
+        "1920*1080",
+        "1080*1920",
+        "1440*1440",
+        "1632*1248",
+        "1248*1632",
+    ]
+    | None = None,
+    timeout: float = 600,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> Result:
+    """:func:`run`, without blocking the event loop."""
+    return await _typed.aclient(client).run(
         MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
     )

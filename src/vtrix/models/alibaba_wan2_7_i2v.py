@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import Required, TypedDict
 
 from vtrix import typed as _typed
+from vtrix.aio import AsyncClient, AsyncTask
 from vtrix.client import Client, Result, Task
 
 MODEL_ID = "alibaba/wan2.7-i2v"
@@ -133,5 +134,42 @@ def run(
         resolution: Output resolution (one of 720P | 1080P; server default "1080P")
     """
     return _typed.client(client).run(
+        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    )
+
+
+async def asubmit(
+    *,
+    driving_audio: str | PathLike[str] | None = None,
+    first_clip: str | PathLike[str] | None = None,
+    first_frame: str | PathLike[str],
+    last_frame: str | PathLike[str] | None = None,
+    negative_prompt: str | None = None,
+    prompt: str | None = None,
+    resolution: Literal["720P", "1080P"] | None = None,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> AsyncTask:
+    """:func:`submit`, without blocking the event loop."""
+    return await _typed.aclient(client).submit(
+        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+    )
+
+
+async def arun(
+    *,
+    driving_audio: str | PathLike[str] | None = None,
+    first_clip: str | PathLike[str] | None = None,
+    first_frame: str | PathLike[str],
+    last_frame: str | PathLike[str] | None = None,
+    negative_prompt: str | None = None,
+    prompt: str | None = None,
+    resolution: Literal["720P", "1080P"] | None = None,
+    timeout: float = 600,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> Result:
+    """:func:`run`, without blocking the event loop."""
+    return await _typed.aclient(client).run(
         MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
     )

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import Required, TypedDict
 
 from vtrix import typed as _typed
+from vtrix.aio import AsyncClient, AsyncTask
 from vtrix.client import Client, Result, Task
 
 MODEL_ID = "alibaba/wan2.7-r2v"
@@ -107,5 +108,38 @@ def run(
         reference_videos: Reference video URLs (with reference_images max 5 total) (an array)
     """
     return _typed.client(client).run(
+        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    )
+
+
+async def asubmit(
+    *,
+    first_frame_image: str | PathLike[str] | None = None,
+    negative_prompt: str | None = None,
+    prompt: str,
+    reference_images: list[str | PathLike[str]] | None = None,
+    reference_videos: list[str | PathLike[str]] | None = None,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> AsyncTask:
+    """:func:`submit`, without blocking the event loop."""
+    return await _typed.aclient(client).submit(
+        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+    )
+
+
+async def arun(
+    *,
+    first_frame_image: str | PathLike[str] | None = None,
+    negative_prompt: str | None = None,
+    prompt: str,
+    reference_images: list[str | PathLike[str]] | None = None,
+    reference_videos: list[str | PathLike[str]] | None = None,
+    timeout: float = 600,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> Result:
+    """:func:`run`, without blocking the event loop."""
+    return await _typed.aclient(client).run(
         MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
     )

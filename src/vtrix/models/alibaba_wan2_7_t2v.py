@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import Required, TypedDict
 
 from vtrix import typed as _typed
+from vtrix.aio import AsyncClient, AsyncTask
 from vtrix.client import Client, Result, Task
 
 MODEL_ID = "alibaba/wan2.7-t2v"
@@ -138,5 +139,44 @@ def run(
         seed: Random seed (an integer in range 0–2147483647)
     """
     return _typed.client(client).run(
+        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    )
+
+
+async def asubmit(
+    *,
+    audio_url: str | PathLike[str] | None = None,
+    duration: Literal[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] | None = None,
+    negative_prompt: str | None = None,
+    prompt: str,
+    prompt_extend: bool | None = None,
+    ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] | None = None,
+    resolution: Literal["720P", "1080P"] | None = None,
+    seed: int | None = None,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> AsyncTask:
+    """:func:`submit`, without blocking the event loop."""
+    return await _typed.aclient(client).submit(
+        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+    )
+
+
+async def arun(
+    *,
+    audio_url: str | PathLike[str] | None = None,
+    duration: Literal[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] | None = None,
+    negative_prompt: str | None = None,
+    prompt: str,
+    prompt_extend: bool | None = None,
+    ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] | None = None,
+    resolution: Literal["720P", "1080P"] | None = None,
+    seed: int | None = None,
+    timeout: float = 600,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> Result:
+    """:func:`run`, without blocking the event loop."""
+    return await _typed.aclient(client).run(
         MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
     )

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import Required, TypedDict
 
 from vtrix import typed as _typed
+from vtrix.aio import AsyncClient, AsyncTask
 from vtrix.client import Client, Result, Task
 
 MODEL_ID = "alibaba/wan2.7-videoedit"
@@ -138,5 +139,44 @@ def run(
         video_url: Input video URL (HTTP/HTTPS/OSS) or Base64 (a string)
     """
     return _typed.client(client).run(
+        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    )
+
+
+async def asubmit(
+    *,
+    audio_setting: str | None = None,
+    duration: Literal[0, 2, 3, 4, 5, 6, 7, 8, 9, 10] | None = None,
+    negative_prompt: str | None = None,
+    prompt: str | None = None,
+    ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] | None = None,
+    reference_images: list[str | PathLike[str]] | None = None,
+    resolution: Literal["720P", "1080P"] | None = None,
+    video_url: str | PathLike[str],
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> AsyncTask:
+    """:func:`submit`, without blocking the event loop."""
+    return await _typed.aclient(client).submit(
+        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+    )
+
+
+async def arun(
+    *,
+    audio_setting: str | None = None,
+    duration: Literal[0, 2, 3, 4, 5, 6, 7, 8, 9, 10] | None = None,
+    negative_prompt: str | None = None,
+    prompt: str | None = None,
+    ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] | None = None,
+    reference_images: list[str | PathLike[str]] | None = None,
+    resolution: Literal["720P", "1080P"] | None = None,
+    video_url: str | PathLike[str],
+    timeout: float = 600,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> Result:
+    """:func:`run`, without blocking the event loop."""
+    return await _typed.aclient(client).run(
         MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
     )

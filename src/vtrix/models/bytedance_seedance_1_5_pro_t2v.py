@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import Required, TypedDict
 
 from vtrix import typed as _typed
+from vtrix.aio import AsyncClient, AsyncTask
 from vtrix.client import Client, Result, Task
 
 MODEL_ID = "bytedance/seedance-1.5-pro-t2v"
@@ -152,5 +153,46 @@ def run(
         service_tier: Service tier (one of default | flex; server default "default")
     """
     return _typed.client(client).run(
+        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    )
+
+
+async def asubmit(
+    *,
+    camera_fixed: bool | None = None,
+    duration: Literal[4, 5, 6, 7, 8, 9, 10, 11, 12] | None = None,
+    execution_expires_after: int | None = None,
+    generate_audio: bool | None = None,
+    prompt: str,
+    ratio: Literal["16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive"] | None = None,
+    resolution: Literal["480p", "720p", "1080p"] | None = None,
+    seed: int | None = None,
+    service_tier: Literal["default", "flex"] | None = None,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> AsyncTask:
+    """:func:`submit`, without blocking the event loop."""
+    return await _typed.aclient(client).submit(
+        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+    )
+
+
+async def arun(
+    *,
+    camera_fixed: bool | None = None,
+    duration: Literal[4, 5, 6, 7, 8, 9, 10, 11, 12] | None = None,
+    execution_expires_after: int | None = None,
+    generate_audio: bool | None = None,
+    prompt: str,
+    ratio: Literal["16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive"] | None = None,
+    resolution: Literal["480p", "720p", "1080p"] | None = None,
+    seed: int | None = None,
+    service_tier: Literal["default", "flex"] | None = None,
+    timeout: float = 600,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> Result:
+    """:func:`run`, without blocking the event loop."""
+    return await _typed.aclient(client).run(
         MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
     )

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import Required, TypedDict
 
 from vtrix import typed as _typed
+from vtrix.aio import AsyncClient, AsyncTask
 from vtrix.client import Client, Result, Task
 
 MODEL_ID = "bytedance/seedance-2.0-fast-v2v"
@@ -180,5 +181,52 @@ def run(
         video_urls: 1-3 reference video URLs (an array of 1–3 items)
     """
     return _typed.client(client).run(
+        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    )
+
+
+async def asubmit(
+    *,
+    audio_urls: list[str | PathLike[str]] | None = None,
+    camera_fixed: bool | None = None,
+    duration: Literal[4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] | None = None,
+    execution_expires_after: int | None = None,
+    first_frame_image: str | PathLike[str] | None = None,
+    generate_audio: bool | None = None,
+    last_frame_image: str | PathLike[str] | None = None,
+    prompt: str,
+    ratio: Literal["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] | None = None,
+    reference_images: list[str | PathLike[str]] | None = None,
+    resolution: Literal["480p", "720p"] | None = None,
+    video_urls: list[str | PathLike[str]],
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> AsyncTask:
+    """:func:`submit`, without blocking the event loop."""
+    return await _typed.aclient(client).submit(
+        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+    )
+
+
+async def arun(
+    *,
+    audio_urls: list[str | PathLike[str]] | None = None,
+    camera_fixed: bool | None = None,
+    duration: Literal[4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] | None = None,
+    execution_expires_after: int | None = None,
+    first_frame_image: str | PathLike[str] | None = None,
+    generate_audio: bool | None = None,
+    last_frame_image: str | PathLike[str] | None = None,
+    prompt: str,
+    ratio: Literal["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] | None = None,
+    reference_images: list[str | PathLike[str]] | None = None,
+    resolution: Literal["480p", "720p"] | None = None,
+    video_urls: list[str | PathLike[str]],
+    timeout: float = 600,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> Result:
+    """:func:`run`, without blocking the event loop."""
+    return await _typed.aclient(client).run(
         MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
     )

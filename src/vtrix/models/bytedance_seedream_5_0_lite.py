@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import Required, TypedDict
 
 from vtrix import typed as _typed
+from vtrix.aio import AsyncClient, AsyncTask
 from vtrix.client import Client, Result, Task
 
 MODEL_ID = "bytedance/seedream-5.0-lite"
@@ -122,5 +123,40 @@ def run(
         size: Image size 'widthxheight'; custom 2K/3K resolutions supported (a string; server default "2048x2048")
     """
     return _typed.client(client).run(
+        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    )
+
+
+async def asubmit(
+    *,
+    optimize_prompt_mode: Literal["standard"] | None = None,
+    output_format: Literal["jpeg", "png"] | None = None,
+    prompt: str,
+    sequential_image_generation: Literal["auto", "disabled"] | None = None,
+    sequential_image_generation_max_images: int | None = None,
+    size: str | None = None,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> AsyncTask:
+    """:func:`submit`, without blocking the event loop."""
+    return await _typed.aclient(client).submit(
+        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+    )
+
+
+async def arun(
+    *,
+    optimize_prompt_mode: Literal["standard"] | None = None,
+    output_format: Literal["jpeg", "png"] | None = None,
+    prompt: str,
+    sequential_image_generation: Literal["auto", "disabled"] | None = None,
+    sequential_image_generation_max_images: int | None = None,
+    size: str | None = None,
+    timeout: float = 600,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> Result:
+    """:func:`run`, without blocking the event loop."""
+    return await _typed.aclient(client).run(
         MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
     )

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import Required, TypedDict
 
 from vtrix import typed as _typed
+from vtrix.aio import AsyncClient, AsyncTask
 from vtrix.client import Client, Result, Task
 
 MODEL_ID = "google/imagen-4.0-generate-001"
@@ -102,5 +103,36 @@ def run(
         sample_count: Number of images per request (an integer in range 1–4; server default 1)
     """
     return _typed.client(client).run(
+        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    )
+
+
+async def asubmit(
+    *,
+    aspect_ratio: Literal["1:1", "3:4", "4:3", "9:16", "16:9"] | None = None,
+    person_generation: Literal["dont_allow", "allow_adult", "allow_all"] | None = None,
+    prompt: str,
+    sample_count: int | None = None,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> AsyncTask:
+    """:func:`submit`, without blocking the event loop."""
+    return await _typed.aclient(client).submit(
+        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+    )
+
+
+async def arun(
+    *,
+    aspect_ratio: Literal["1:1", "3:4", "4:3", "9:16", "16:9"] | None = None,
+    person_generation: Literal["dont_allow", "allow_adult", "allow_all"] | None = None,
+    prompt: str,
+    sample_count: int | None = None,
+    timeout: float = 600,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> Result:
+    """:func:`run`, without blocking the event loop."""
+    return await _typed.aclient(client).run(
         MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
     )

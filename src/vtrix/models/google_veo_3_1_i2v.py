@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import Required, TypedDict
 
 from vtrix import typed as _typed
+from vtrix.aio import AsyncClient, AsyncTask
 from vtrix.client import Client, Result, Task
 
 MODEL_ID = "google/veo-3.1-i2v"
@@ -120,5 +121,40 @@ def run(
         resolution: Resolution; 1080p and 4k only for 8-second duration (one of 720p | 1080p | 4k)
     """
     return _typed.client(client).run(
+        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    )
+
+
+async def asubmit(
+    *,
+    aspect_ratio: Literal["16:9", "9:16"] | None = None,
+    duration_seconds: Literal["4", "6", "8"] | None = None,
+    image: str | PathLike[str],
+    person_generation: Literal["allow_adult"] | None = None,
+    prompt: str,
+    resolution: Literal["720p", "1080p", "4k"] | None = None,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> AsyncTask:
+    """:func:`submit`, without blocking the event loop."""
+    return await _typed.aclient(client).submit(
+        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+    )
+
+
+async def arun(
+    *,
+    aspect_ratio: Literal["16:9", "9:16"] | None = None,
+    duration_seconds: Literal["4", "6", "8"] | None = None,
+    image: str | PathLike[str],
+    person_generation: Literal["allow_adult"] | None = None,
+    prompt: str,
+    resolution: Literal["720p", "1080p", "4k"] | None = None,
+    timeout: float = 600,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> Result:
+    """:func:`run`, without blocking the event loop."""
+    return await _typed.aclient(client).run(
         MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
     )

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import Required, TypedDict
 
 from vtrix import typed as _typed
+from vtrix.aio import AsyncClient, AsyncTask
 from vtrix.client import Client, Result, Task
 
 MODEL_ID = "kling/kling-v1.6-mi2v"
@@ -120,5 +121,40 @@ def run(
         prompt: Video prompt (1-2500 chars) (a string of 1–2500 characters)
     """
     return _typed.client(client).run(
+        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    )
+
+
+async def asubmit(
+    *,
+    aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None,
+    duration: Literal[5, 10] | None = None,
+    images: list[str | PathLike[str]],
+    mode: Literal["std", "pro"] | None = None,
+    negative_prompt: str | None = None,
+    prompt: str,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> AsyncTask:
+    """:func:`submit`, without blocking the event loop."""
+    return await _typed.aclient(client).submit(
+        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+    )
+
+
+async def arun(
+    *,
+    aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None,
+    duration: Literal[5, 10] | None = None,
+    images: list[str | PathLike[str]],
+    mode: Literal["std", "pro"] | None = None,
+    negative_prompt: str | None = None,
+    prompt: str,
+    timeout: float = 600,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> Result:
+    """:func:`run`, without blocking the event loop."""
+    return await _typed.aclient(client).run(
         MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
     )

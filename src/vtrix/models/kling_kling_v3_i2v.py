@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import Required, TypedDict
 
 from vtrix import typed as _typed
+from vtrix.aio import AsyncClient, AsyncTask
 from vtrix.client import Client, Result, Task
 
 MODEL_ID = "kling/kling-v3-i2v"
@@ -140,5 +141,44 @@ def run(
         sound: Audio generation switch (one of on | off; server default "off")
     """
     return _typed.client(client).run(
+        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    )
+
+
+async def asubmit(
+    *,
+    aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None,
+    cfg_scale: float | None = None,
+    duration: Literal[3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] | None = None,
+    image: str | PathLike[str],
+    mode: Literal["std", "pro"] | None = None,
+    negative_prompt: str | None = None,
+    prompt: str,
+    sound: Literal["on", "off"] | None = None,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> AsyncTask:
+    """:func:`submit`, without blocking the event loop."""
+    return await _typed.aclient(client).submit(
+        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+    )
+
+
+async def arun(
+    *,
+    aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None,
+    cfg_scale: float | None = None,
+    duration: Literal[3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] | None = None,
+    image: str | PathLike[str],
+    mode: Literal["std", "pro"] | None = None,
+    negative_prompt: str | None = None,
+    prompt: str,
+    sound: Literal["on", "off"] | None = None,
+    timeout: float = 600,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> Result:
+    """:func:`run`, without blocking the event loop."""
+    return await _typed.aclient(client).run(
         MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
     )

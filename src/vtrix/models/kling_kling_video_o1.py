@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import Required, TypedDict
 
 from vtrix import typed as _typed
+from vtrix.aio import AsyncClient, AsyncTask
 from vtrix.client import Client, Result, Task
 
 MODEL_ID = "kling/kling-video-o1"
@@ -145,5 +146,46 @@ def run(
         videos: Optional reference video (exactly 1); when provided sound must be off and duration omitted (an array of exactly 1 item)
     """
     return _typed.client(client).run(
+        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    )
+
+
+async def asubmit(
+    *,
+    aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None,
+    duration: Literal[5, 10] | None = None,
+    images: list[str | PathLike[str]] | None = None,
+    mode: Literal["std", "pro"] | None = None,
+    multi_shot: bool | None = None,
+    prompt: str,
+    shot_type: Literal["intelligence"] | None = None,
+    sound: Literal["on", "off"] | None = None,
+    videos: list[str | PathLike[str]] | None = None,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> AsyncTask:
+    """:func:`submit`, without blocking the event loop."""
+    return await _typed.aclient(client).submit(
+        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+    )
+
+
+async def arun(
+    *,
+    aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None,
+    duration: Literal[5, 10] | None = None,
+    images: list[str | PathLike[str]] | None = None,
+    mode: Literal["std", "pro"] | None = None,
+    multi_shot: bool | None = None,
+    prompt: str,
+    shot_type: Literal["intelligence"] | None = None,
+    sound: Literal["on", "off"] | None = None,
+    videos: list[str | PathLike[str]] | None = None,
+    timeout: float = 600,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> Result:
+    """:func:`run`, without blocking the event loop."""
+    return await _typed.aclient(client).run(
         MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
     )

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import Required, TypedDict
 
 from vtrix import typed as _typed
+from vtrix.aio import AsyncClient, AsyncTask
 from vtrix.client import Client, Result, Task
 
 MODEL_ID = "minimax/hailuo-2.3-t2v"
@@ -107,5 +108,38 @@ def run(
         resolution: Resolution; 10s only 768P (one of 768P | 1080P; server default "768P")
     """
     return _typed.client(client).run(
+        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    )
+
+
+async def asubmit(
+    *,
+    duration: Literal[6, 10] | None = None,
+    fast_pretreatment: bool | None = None,
+    prompt: str,
+    prompt_optimizer: bool | None = None,
+    resolution: Literal["768P", "1080P"] | None = None,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> AsyncTask:
+    """:func:`submit`, without blocking the event loop."""
+    return await _typed.aclient(client).submit(
+        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+    )
+
+
+async def arun(
+    *,
+    duration: Literal[6, 10] | None = None,
+    fast_pretreatment: bool | None = None,
+    prompt: str,
+    prompt_optimizer: bool | None = None,
+    resolution: Literal["768P", "1080P"] | None = None,
+    timeout: float = 600,
+    idempotency_key: str | None = None,
+    client: AsyncClient | None = None,
+) -> Result:
+    """:func:`run`, without blocking the event loop."""
+    return await _typed.aclient(client).run(
         MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
     )

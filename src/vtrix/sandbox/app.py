@@ -3,9 +3,7 @@ and the fault layer around them (see protocols.md)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from vtrix.sandbox import control, files, modellix_api, vtrix_api
 from vtrix.sandbox.catalog import load_catalog
@@ -18,14 +16,6 @@ def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
     state = state or State(config)
     app = FastAPI(title="vtrix sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.sandbox = Sandbox(config, state, load_catalog(config.specs_dir))
-
-    @app.middleware("http")
-    async def rate_headers(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
-        for k, v in getattr(request.state, "rate_headers", {}).items():
-            response.headers[k] = v
-        return response
-
     for router in (vtrix_api.router, modellix_api.router, files.router, control.router):
         app.include_router(router)
     return app

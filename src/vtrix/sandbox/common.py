@@ -95,9 +95,19 @@ def produce(state: State, task: SandboxTask) -> tuple[bytes, str, str]:
 def start_task(
     request: Request, provider: str, model: str, kind: str, params: dict[str, Any]
 ) -> SandboxTask:
+    """A new task — or, for an Idempotency-Key seen before, the task it made then."""
     state = sandbox_of(request).state
+    key = request.headers.get("idempotency-key", "")
+    if key:
+        with state.lock:
+            earlier = state.by_key.get(key)
+        if earlier is not None:
+            return earlier
     task = state.new_task(provider, model, kind, params, fail_reason(params))
-    task.idempotency_key = request.headers.get("idempotency-key", "")
+    task.idempotency_key = key
+    if key:
+        with state.lock:
+            state.by_key[key] = task
     if not task.fail:
         with state.lock:
             state.media_jobs[task.id] = state.pool.submit(

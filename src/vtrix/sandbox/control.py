@@ -60,6 +60,7 @@ def reset(request: Request) -> Any:
     with state.lock:
         state.stats.clear()
         state.tasks.clear()
+        state.by_key.clear()
         state.media_jobs.clear()
         state.route_faults = {"*": Faults()}
         state.hits.clear()

@@ -76,7 +76,26 @@ class FaultMiddleware:
                     return
             if faults.cut_after or faults.drip:
                 send = _shaping(send, faults.cut_after, faults.drip)
-        await self.app(scope, receive, send)
+        await self.app(scope, receive, _with_rate_headers(scope, send))
+
+
+def _with_rate_headers(scope: dict[str, Any], send: Any) -> Any:
+    """A ``send`` that adds the rate-limit headers a route left in ``request.state``."""
+
+    async def sending(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            extra = (scope.get("state") or {}).get("rate_headers")
+            if extra:
+                message = {
+                    **message,
+                    "headers": [
+                        *message.get("headers", []),
+                        *((k.lower().encode(), v.encode()) for k, v in extra.items()),
+                    ],
+                }
+        await send(message)
+
+    return sending
 
 
 class _Cut(Exception):

@@ -1,11 +1,13 @@
-"""Real media files made deterministically from a task's parameters.
+"""Real media files for sandbox results.
 
 PNG and WAV are written with the standard library; MP4 (H.264) is encoded by the ffmpeg
-binary that the ``imageio-ffmpeg`` wheel ships. The same inputs give the same bytes.
+binary that the ``imageio-ffmpeg`` wheel ships. A file is made once per kind, size and length
+and then shared (the same inputs give the same bytes), so a submit costs no encoding.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -170,20 +172,28 @@ def _size(params: dict[str, Any], default: tuple[int, int]) -> tuple[int, int]:
 
 
 def make(kind: str, model: str, params: dict[str, Any]) -> tuple[bytes, str, str]:
-    """(bytes, extension, content type) for a task of ``kind``."""
-    seed = digest(model, params)
+    """(bytes, extension, content type) for a task of ``kind``: real, playable media, made
+    once per kind, size and length and shared by every task that asks for the same."""
     if kind == "video":
         duration = params.get("duration") or params.get("durationSeconds") or 2
         try:
-            seconds = min(max(float(duration), 1.0), 10.0)
+            seconds = round(min(max(float(duration), 1.0), 10.0))
         except (TypeError, ValueError):
-            seconds = 2.0
-        w, h = _size(params, (96, 64))
-        return mp4(w, h, seconds, seed), "mp4", "video/mp4"
+            seconds = 2
+        return _made("video", _size(params, (96, 64)), seconds)
+    if kind == "audio":
+        return _made("audio", (0, 0), 0)
+    if kind == "text":
+        body = json.dumps({"text": f"sandbox result for {model}"})
+        return body.encode(), "json", "application/json"
+    return _made("image", _size(params, (128, 128)), 0)
+
+
+@functools.lru_cache(maxsize=64)
+def _made(kind: str, size: tuple[int, int], seconds: int) -> tuple[bytes, str, str]:
+    seed = digest(kind, {"size": list(size), "seconds": seconds})
+    if kind == "video":
+        return mp4(size[0], size[1], float(seconds), seed), "mp4", "video/mp4"
     if kind == "audio":
         return wav(1.5, seed), "wav", "audio/wav"
-    if kind == "text":
-        body = json.dumps({"text": f"sandbox result for {model}", "digest": seed.hex()})
-        return body.encode(), "json", "application/json"
-    w, h = _size(params, (128, 128))
-    return png(w, h, seed), "png", "image/png"
+    return png(size[0], size[1], seed), "png", "image/png"

@@ -86,6 +86,7 @@ class State:
         self.lock = threading.Lock()
         self.stats: Counter[str] = Counter()
         self.tasks: dict[str, SandboxTask] = {}
+        self.by_key: dict[str, SandboxTask] = {}  # Idempotency-Key -> the task it made
         self.files: dict[str, tuple[bytes, str, str]] = {}
         self.route_faults: dict[str, Faults] = {"*": config.faults}
         self.rng = random.Random(config.faults.seed)

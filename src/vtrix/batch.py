@@ -1,0 +1,249 @@
+"""Many tasks at once, resumable and never paid twice, on the async client.
+
+Every line is validated before the first submit. A line's submit is written to the ledger
+under the batch (the digest of the input) and the line number, with an idempotency key made
+from both, so running the same input again never submits a line twice: lines with a task
+are waited on and saved, lines whose outcome is unknown are reported and left alone (unless
+``resubmit_unknown``, which resends with the same key), lines that never reached a gateway
+are sent. One 429 slows the whole batch (the gateway's hold is shared); temporary read
+errors are retried within the line's deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from vtrix.batch_input import Line
+from vtrix.errors import (
+    Interrupted,
+    SubmitOutcomeUnknown,
+    TaskFailed,
+    TemporaryFailure,
+    ValidationFailed,
+    VtrixError,
+    WaitTimeout,
+)
+from vtrix.ledger import REJECTED, Entry
+from vtrix.providers.base import FINAL, TaskState
+
+if TYPE_CHECKING:
+    from vtrix.aio import AsyncClient, AsyncTask
+    from vtrix.client import Client, Prepared
+
+SUCCEEDED, FAILED, OUTCOME_UNKNOWN, INVALID = "succeeded", "failed", "unknown", "invalid"
+TIMED_OUT = "timed out"
+
+
+@dataclass
+class LineResult:
+    """How one input line ended (one line of ``--results``)."""
+
+    line: int
+    key: str | None
+    model: str
+    status: str  # succeeded, failed, unknown, timed out, invalid
+    task_id: str | None = None
+    urls: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    error: str | None = None
+    resumed: bool = False  # the line's task existed before this run
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "key": self.key,
+            "model": self.model,
+            "task_id": self.task_id,
+            "status": self.status,
+            "urls": self.urls,
+            "files": self.files,
+            "error": self.error,
+        }
+
+
+@dataclass
+class Checked:
+    """A line after validation: ready to send, or its problems."""
+
+    line: Line
+    prepared: Prepared | None
+    problems: list[str]
+
+
+def line_key(batch: str, number: int) -> str:
+    return f"vtrix-batch-{batch[:24]}-{number}"
+
+
+def validate_lines(client: Client, lines: list[Line]) -> list[Checked]:
+    """Every line checked against its model's spec, as ``vtrix run`` checks a command line."""
+    from vtrix.params import BodyBuilder
+
+    resolved: dict[str, Any] = {}
+    out = []
+    for line in lines:
+        if line.problem:
+            out.append(Checked(line, None, [line.problem]))
+            continue
+        try:
+            if line.model not in resolved:
+                resolved[line.model] = client.resolve(line.model)
+            res = resolved[line.model]
+            builder = BodyBuilder(res.spec.schema if res.checked else None, line.params)
+            builder.add_params(line.texts)
+            if builder.problems:
+                out.append(Checked(line, None, [str(p) for p in builder.problems]))
+                continue
+            out.append(Checked(line, client.prepare(line.model, builder.body, resolved=res), []))
+        except ValidationFailed as exc:
+            out.append(Checked(line, None, [str(p) for p in exc.problems]))
+        except VtrixError as exc:
+            out.append(Checked(line, None, [exc.message]))
+    return out
+
+
+@dataclass
+class Options:
+    concurrency: int = 8
+    timeout: float = 600
+    resubmit_unknown: bool = False
+    save: Any = None  # a vtrix.cli.saving.SaveRequest-like object, or None
+    poll_interval: float | None = None
+
+
+class BatchRun:
+    """One run of a batch: ``await BatchRun(...).run()`` -> a result per runnable line."""
+
+    def __init__(
+        self,
+        client: AsyncClient,
+        batch: str,
+        lines: list[Checked],
+        options: Options,
+        on_event: Callable[[str, LineResult | None], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.batch = batch
+        self.lines = lines
+        self.options = options
+        self.on_event = on_event or (lambda kind, result: None)
+        self.results: dict[int, LineResult] = {}
+
+    async def run(self) -> list[LineResult]:
+        ledger = self.client.ledger
+        rows = (ledger.batch_rows(self.batch) if ledger else None) or []
+        known = {r.line: r for r in rows if r.line is not None}
+        sem = asyncio.Semaphore(self.options.concurrency)
+
+        async def one(checked: Checked) -> None:
+            async with sem:
+                result = await self._line(checked, known.get(checked.line.number))
+            self.results[result.line] = result
+            self.on_event("done", result)
+
+        await asyncio.gather(*(one(c) for c in self.lines if c.prepared is not None))
+        return [self.results[n] for n in sorted(self.results)]
+
+    async def _line(self, checked: Checked, row: Entry | None) -> LineResult:
+        line = checked.line
+        base = LineResult(line.number, line.key, line.model, OUTCOME_UNKNOWN)
+        deadline = time.monotonic() + self.options.timeout
+        try:
+            task, resumed = await self._task_for(checked, row, deadline)
+            if task is None:
+                assert row is not None
+                base.error = f"the submit's outcome is unknown (idempotency key {row.key})"
+                return base
+            base.task_id, base.resumed = task.id, resumed
+            self.on_event("running", base)
+            result = await task.wait(
+                timeout=max(deadline - time.monotonic(), 1.0),
+                poll_interval=self.options.poll_interval,
+            )
+            base.urls = result.urls
+            if self.options.save is not None:
+                save = self.options.save
+                base.files = await self.client.save(
+                    result,
+                    save.directory,
+                    overwrite=save.overwrite,
+                    max_bytes=save.max_bytes,
+                    allow_private_network=save.allow_private,
+                )
+            base.status = SUCCEEDED
+        except SubmitOutcomeUnknown as exc:
+            base.error = exc.message
+        except TaskFailed as exc:
+            base.status, base.error = FAILED, exc.message
+        except (WaitTimeout, Interrupted) as exc:
+            # The task exists and may still finish; running the batch again waits for it.
+            base.status = TIMED_OUT if base.task_id else OUTCOME_UNKNOWN
+            base.error = exc.message
+        except VtrixError as exc:
+            base.status = FAILED
+            base.error = exc.message
+        return base
+
+    async def _task_for(
+        self, checked: Checked, row: Entry | None, deadline: float
+    ) -> tuple[AsyncTask | None, bool]:
+        """The line's task: the one the ledger has, or a new submit (None: outcome unknown)."""
+        from vtrix.aio import AsyncTask
+        from vtrix.client import Task
+
+        if row is not None and row.task_id:
+            state = TaskState(row.task_id, row.provider, row.state, model=row.model)
+            if row.state in FINAL:
+                state.status = "queued"  # ask again: result URLs may have expired
+            task = Task(self.client.sync, state, endpoint=row.endpoint)
+            return AsyncTask(self.client, task), True
+        if row is not None and row.state != REJECTED and not self.options.resubmit_unknown:
+            return None, False  # sent before without a clear answer: never sent again blindly
+        assert checked.prepared is not None
+        key = row.key if row is not None else line_key(self.batch, checked.line.number)
+        return await self._submit(checked.prepared, key, checked.line.number, deadline), False
+
+    async def _submit(
+        self, prepared: Prepared, key: str, number: int, deadline: float
+    ) -> AsyncTask:
+        """Submit, waiting out rate limits (a 429 created nothing) within the deadline."""
+        attempt = 0
+        while True:
+            try:
+                return await self.client.submit_prepared(
+                    prepared, idempotency_key=key, batch=self.batch, line=number
+                )
+            except TemporaryFailure as exc:
+                attempt += 1
+                http = self.client.sync.provider(prepared.spec.provider).http
+                pause = exc.retry_after if exc.retry_after is not None else min(2.0**attempt, 30)
+                if exc.status == 429:
+                    http.hold(pause)
+                if time.monotonic() + pause >= deadline or (exc.status != 429 and attempt >= 5):
+                    raise
+                await asyncio.sleep(pause)
+
+
+def summary_counts(results: list[LineResult]) -> Counter[str]:
+    return Counter(r.status for r in results)
+
+
+def exit_code(results: list[LineResult], interrupted: bool = False) -> int:
+    """130 on Ctrl-C, else 3 if any outcome is unknown, 124 if a wait ran out (its task may
+    still finish), 1 if any line failed, else 0."""
+    from vtrix import errors
+
+    statuses = {r.status for r in results}
+    if interrupted:
+        return errors.INTERRUPTED
+    if OUTCOME_UNKNOWN in statuses:
+        return errors.OUTCOME_UNKNOWN
+    if TIMED_OUT in statuses:
+        return errors.WAIT_TIMEOUT
+    if statuses - {SUCCEEDED}:
+        return errors.FAILED
+    return errors.OK

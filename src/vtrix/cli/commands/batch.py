@@ -1,0 +1,321 @@
+"""``vtrix batch FILE`` (JSONL or CSV, ``-`` for stdin) and ``vtrix batch status FILE``."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from vtrix.cli.context import Globals, client_for
+from vtrix.cli.lazy import summary
+from vtrix.cli.saving import save_options, save_request
+
+if TYPE_CHECKING:
+    from vtrix.batch import Checked, LineResult
+    from vtrix.output import Reporter
+
+CONFIRM_ABOVE = 20  # new paid submits above which a terminal user is asked first
+
+BATCH_HELP = """Run many tasks: one per line of FILE (JSONL or CSV; - reads stdin).
+
+\b
+  {"model": "kirin_v3_i2v", "params": {"image_url": "https://…"}, "key": "cat-1"}
+  model,prompt,key                          (CSV: a header row; columns are parameters)
+
+Every line is checked before anything is paid for. Running the same FILE again resumes:
+lines already submitted are never submitted again (their tasks are waited on and saved),
+lines whose submit outcome is unknown are left alone unless --resubmit-unknown.
+`vtrix batch status FILE` shows where a batch stands.
+
+Exit: 0 every line succeeded, 1 a line failed, 3 an outcome is unknown, 124 a wait ran out,
+130 interrupted (the state is kept: run again to resume)."""
+
+
+class BatchGroup(click.Group):
+    """``batch FILE …`` runs a batch; ``batch status FILE`` reports on one."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] in self.commands and args[0] != "run":
+            return super().resolve_command(ctx, args)
+        return "run", self.commands["run"], args
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        run_cmd = self.commands["run"]
+        with click.Context(run_cmd, info_name=ctx.info_name, parent=ctx.parent) as sub:
+            run_cmd.format_help(sub, formatter)
+
+
+@click.group(cls=BatchGroup, help=summary("batch"), context_settings={"max_content_width": 100})
+def batch() -> None:
+    pass
+
+
+@batch.command(name="run", help=BATCH_HELP, context_settings={"max_content_width": 100})
+@click.argument("file", metavar="FILE")
+@click.option("--model", "default_model", metavar="ID", help="Model of lines that name none.")
+@click.option("--concurrency", type=click.IntRange(1, 1000), default=8, show_default=True)
+@click.option(
+    "--results", "results_file", metavar="FILE", help="Write one JSON line per input line."
+)
+@click.option("--max-tasks", type=click.IntRange(min=0), help="Refuse to submit more than N tasks.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before submitting many tasks.")
+@click.option("--dry-run", "batch_dry_run", is_flag=True, help="Check every line; send nothing.")
+@click.option("--skip-invalid", is_flag=True, help="Run the valid lines, skip the others.")
+@click.option(
+    "--resubmit-unknown",
+    is_flag=True,
+    help="Send again (same idempotency key) lines whose earlier submit had no clear answer.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=600,
+    show_default=True,
+    help="Seconds each line may wait for its result.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["human", "json"]),
+    default="human",
+    show_default=True,
+    help="json: one result line per input line on stdout.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+@save_options
+@click.pass_context
+def run_batch(ctx: click.Context, /, file: str, **opts: Any) -> None:
+    from vtrix.batch import Options, validate_lines
+    from vtrix.batch_input import batch_id, parse, read_bytes
+    from vtrix.output import Reporter
+
+    g = ctx.find_object(Globals) or Globals()
+    dry = g.dry_run or opts["batch_dry_run"]
+    saving = None if dry else save_request(opts)
+    data = read_bytes(file)
+    lines = parse(data, name=file, model=opts["default_model"])
+    client = client_for(ctx)
+    checked = validate_lines(client, lines)
+    reporter = Reporter(quiet=g.quiet or opts["quiet"])
+    invalid = [c for c in checked if c.prepared is None]
+    bid = batch_id(data)
+    new = _count_new(client, bid, checked)
+    if dry:
+        _dry_run(checked, new)
+    if invalid:
+        _report_invalid(invalid, reporter, fatal=not opts["skip_invalid"])
+    if dry:
+        return
+    for provider in {c.prepared.spec.provider for c in checked if c.prepared is not None}:
+        client_for(ctx, require_key=True, provider=provider)
+    _check_size(new, opts, reporter)
+    options = Options(
+        concurrency=opts["concurrency"],
+        timeout=opts["timeout"],
+        resubmit_unknown=opts["resubmit_unknown"],
+        save=saving,
+    )
+    results, interrupted = _execute(ctx, bid, checked, options, reporter)
+    _finish(results, invalid if opts["skip_invalid"] else [], opts, reporter, interrupted)
+
+
+def _report_invalid(invalid: list[Checked], reporter: Reporter, *, fatal: bool) -> None:
+    from vtrix.errors import UsageError
+
+    lines = [f"line {c.line.number}: {p}" for c in invalid for p in c.problems]
+    if fatal:
+        raise UsageError(
+            f"{len(invalid)} line(s) cannot be sent; nothing was sent:\n  " + "\n  ".join(lines),
+            hint="Fix them, or pass --skip-invalid to run the others.",
+        )
+    for text in lines:
+        reporter.warn(text)
+
+
+def _count_new(client: Any, bid: str, checked: list[Checked]) -> int:
+    """How many lines would be submitted now (the ledger knows the rest)."""
+    rows = (client.ledger.batch_rows(bid) if client.ledger else None) or []
+    known = {r.line for r in rows if r.task_id or r.state != "rejected"}
+    return sum(1 for c in checked if c.prepared is not None and c.line.number not in known)
+
+
+def _dry_run(checked: list[Checked], new: int) -> None:
+    from vtrix.output import emit
+
+    per_model = Counter(c.line.model for c in checked if c.prepared is not None)
+    width = max([len(m) for m in per_model] + [5])
+    rows = [f"{'MODEL':<{width}}  LINES  EST. COST"]
+    rows += [f"{m:<{width}}  {n:>5}  unknown" for m, n in sorted(per_model.items())]
+    valid = sum(per_model.values())
+    rows.append(
+        f"{valid} valid line(s), {len(checked) - valid} invalid; {new} would be submitted now "
+        f"({valid - new} already were); nothing was sent. (The catalogs publish no prices.)"
+    )
+    emit("\n".join(rows))
+
+
+def _check_size(new: int, opts: dict[str, Any], reporter: Reporter) -> None:
+    from vtrix.errors import UsageError
+
+    if opts["max_tasks"] is not None and new > opts["max_tasks"]:
+        raise UsageError(
+            f"this batch would submit {new} tasks, over --max-tasks {opts['max_tasks']}; "
+            "nothing was sent"
+        )
+    ask = new > CONFIRM_ABOVE and not opts["yes"] and sys.stdin.isatty() and sys.stderr.isatty()
+    if ask and not click.confirm(f"Submit {new} paid tasks?", default=False, err=True):
+        raise UsageError("not confirmed; nothing was sent")
+
+
+def _execute(
+    ctx: click.Context, bid: str, checked: list[Checked], options: Any, reporter: Reporter
+) -> tuple[list[LineResult], bool]:
+    import asyncio
+
+    from vtrix.aio import AsyncClient
+    from vtrix.batch import BatchRun
+
+    client = client_for(ctx)
+    progress = BatchProgress(reporter, sum(1 for c in checked if c.prepared is not None))
+
+    async def go() -> list[LineResult]:
+        async with AsyncClient(
+            settings=client.settings,
+            ledger=client.ledger or False,
+            max_connections=min(max(options.concurrency, 4), 32),
+        ) as aclient:
+            runner = BatchRun(aclient, bid, checked, options, progress.event)
+            progress.runner = runner
+            return await runner.run()
+
+    try:
+        return asyncio.run(go()), False
+    except KeyboardInterrupt:
+        runner = progress.runner
+        return ([runner.results[n] for n in sorted(runner.results)] if runner else []), True
+
+
+class BatchProgress:
+    """done / running / failed / unknown, rate and ETA on a terminal; a line per finished
+    input line otherwise."""
+
+    def __init__(self, reporter: Reporter, total: int) -> None:
+        self.reporter = reporter
+        self.total = total
+        self.counts: Counter[str] = Counter()
+        self.started = time.monotonic()
+        self.runner: Any = None
+
+    def event(self, kind: str, result: LineResult | None) -> None:
+        if result is None:
+            return
+        if kind == "running":
+            self.counts["running"] += 1
+        else:
+            self.counts["running"] -= 1 if result.task_id and not result.resumed else 0
+            self.counts[result.status] += 1
+            if not self.reporter.tty:
+                task = result.task_id or "-"
+                self.reporter.line(f"line {result.line}: {result.status} {task}".rstrip())
+        self._show()
+
+    def _show(self) -> None:
+        done = sum(v for k, v in self.counts.items() if k != "running")
+        elapsed = time.monotonic() - self.started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        eta = (
+            f"  ETA {round((self.total - done) / rate)}s" if rate > 0 and done < self.total else ""
+        )
+        c = self.counts
+        text = (
+            f"{done}/{self.total} done · {max(c['running'], 0)} running · {c['failed']} failed"
+            f" · {c['unknown']} unknown · {rate:.1f}/s{eta}"
+        )
+        self.reporter.status(text)
+
+
+def _finish(
+    results: list[LineResult],
+    invalid: list[Checked],
+    opts: dict[str, Any],
+    reporter: Reporter,
+    interrupted: bool,
+) -> None:
+    import json
+
+    from vtrix.batch import INVALID, LineResult, exit_code, summary_counts
+    from vtrix.output import emit
+
+    everything = results + [
+        LineResult(c.line.number, c.line.key, c.line.model, INVALID, error="; ".join(c.problems))
+        for c in invalid
+    ]
+    everything.sort(key=lambda r: r.line)
+    if opts["results_file"]:
+        from vtrix.files import write_text_atomic
+
+        write_text_atomic(
+            opts["results_file"], "".join(json.dumps(r.as_json()) + "\n" for r in everything)
+        )
+    reporter.end_status()
+    if opts["output"] == "json":
+        for r in everything:
+            emit(json.dumps(r.as_json()))
+    else:
+        counts = summary_counts(everything)
+        emit(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no lines")
+        for r in everything:
+            if r.status != "succeeded":
+                emit(f"line {r.line}: {r.status}: {r.error or ''}".rstrip(": "))
+    if interrupted:
+        reporter.warn("interrupted; the batch's state is kept: run the same command to resume")
+    code = exit_code(everything, interrupted)
+    if code:
+        sys.exit(code)
+
+
+@batch.command(name="status")
+@click.argument("file", metavar="FILE")
+@click.option("--model", "default_model", metavar="ID", help="As given to `vtrix batch`.")
+@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table")
+@click.pass_context
+def status(ctx: click.Context, /, file: str, default_model: str | None, output: str) -> None:
+    """Where the batch of FILE stands: each line's task and state, from the ledger."""
+    import json
+
+    from vtrix.batch_input import batch_id, parse, read_bytes
+    from vtrix.output import emit
+
+    data = read_bytes(file)
+    lines = parse(data, name=file, model=default_model)
+    client = client_for(ctx)
+    rows = {
+        r.line: r
+        for r in ((client.ledger.batch_rows(batch_id(data)) if client.ledger else None) or [])
+    }
+    table = []
+    for line in lines:
+        row = rows.get(line.number)
+        state = row.shown_state if row else ("invalid" if line.problem else "not submitted")
+        table.append(
+            {
+                "line": line.number,
+                "key": line.key,
+                "model": line.model,
+                "task_id": row.task_id if row else None,
+                "status": state,
+                "files": row.files if row else [],
+            }
+        )
+    if output == "json":
+        emit(json.dumps(table, indent=2))
+        return
+    counts = Counter(t["status"] for t in table)
+    emit(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    for t in table:
+        emit(f"line {t['line']:<5} {t['status']:<14} {t['task_id'] or '-'}  {t['model']}")
