@@ -45,6 +45,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.monotonic)
 
     def json(self) -> Any:
         return jsonlib.loads(self.body)

@@ -13,7 +13,7 @@ the request) and :meth:`Client.submit_prepared`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,7 @@ from vtrix.uploads import LocalFile, Upload, collect, for_display
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from vtrix.batch import LineResult
     from vtrix.download import Progress
 
 ProgressCallback = Callable[[TaskState, "float | None"], None]
@@ -398,6 +399,81 @@ class Client:
         if self.ledger is not None:
             self.ledger.saved(result.provider, result.task_id, result.files)
         return result.files
+
+    def batch(
+        self,
+        items: Iterable[Mapping[str, Any]],
+        *,
+        concurrency: int = 8,
+        timeout: float = 600,
+        resubmit_unknown: bool = False,
+    ) -> Iterator[LineResult]:
+        """Run many tasks; yields a :class:`~vtrix.batch.LineResult` per item as each ends.
+
+        Items are ``{"model": ..., "params": {...}, "key": ...}``. Every item is validated
+        before anything is sent (ValidationFailed lists the bad ones). Running the same items
+        again resumes: items already submitted are not submitted again."""
+        import json
+        import queue
+        import threading
+
+        from vtrix.batch import BatchRun, Options, validate_lines
+        from vtrix.batch_input import Line, batch_id
+
+        lines, raw = [], []
+        for n, item in enumerate(items, 1):
+            raw.append(dict(item))
+            lines.append(
+                Line(
+                    n,
+                    str(item.get("model", "")),
+                    dict(item.get("params") or {}),
+                    key=item.get("key"),
+                )
+            )
+        checked = validate_lines(self, lines)
+        bad = [p for c in checked for p in (f"item {c.line.number}: {q}" for q in c.problems)]
+        if bad:
+            from vtrix.errors import Problem
+
+            raise ValidationFailed("the batch", [Problem("", b) for b in bad])
+        bid = batch_id(json.dumps(raw, sort_keys=True, default=str).encode())
+        results: queue.Queue[LineResult | BaseException | None] = queue.Queue()
+        options = Options(
+            concurrency=concurrency, timeout=timeout, resubmit_unknown=resubmit_unknown
+        )
+
+        def work() -> None:
+            import asyncio
+
+            from vtrix.aio import AsyncClient
+
+            async def go() -> None:
+                async with AsyncClient(
+                    settings=self.settings,
+                    ledger=self.ledger or False,
+                    transport=self.transport,
+                    max_connections=min(max(concurrency, 4), 32),
+                ) as aclient:
+                    await BatchRun(
+                        aclient,
+                        bid,
+                        checked,
+                        options,
+                        lambda kind, r: results.put(r) if kind == "done" else None,
+                    ).run()
+
+            try:
+                asyncio.run(go())
+            except BaseException as exc:
+                results.put(exc)
+            results.put(None)
+
+        threading.Thread(target=work, name="vtrix-batch", daemon=True).start()
+        while (got := results.get()) is not None:
+            if isinstance(got, BaseException):
+                raise got
+            yield got
 
     def result_of(self, state: TaskState) -> Result:
         """A Result for a final state; raises TaskFailed for a failed or canceled task."""
