@@ -29,7 +29,7 @@ from codegen.pydantic_gen import ParamsCode, batches, generate_batch
 from codegen.render import environment
 from vtrix.spec.describe import FieldInfo, default_text, fields
 from vtrix.spec.names import assign_module_names
-from vtrix.spec.normalise import ModelSpec, SpecError, summary_line
+from vtrix.spec.normalise import ModelSpec, SpecError, modality_of, summary_line
 from vtrix.spec.snapshot import Snapshot, load_snapshot, normalise_snapshot
 from vtrix.text import clean_text
 
@@ -131,27 +131,32 @@ def required_text(f: FieldInfo) -> str:
 
 
 def index_rows(snap: Snapshot, models: list[GenModel]) -> list[tuple[str, tuple[str, ...]]]:
-    """(id, (module, provider, type, name, summary)) for every generated and catalog model."""
+    """(id, (module, provider, type, name, summary, task)) for every generated and catalog
+    model; ``type`` is the output modality, ``task`` what the catalog calls it (Modellix)."""
     rows: dict[str, tuple[str, ...]] = {}
     for e in snap.vtrix_catalog:
         rows[str(e["id"])] = (
             "",
             "vtrix",
-            str(e.get("type", "")),
+            modality_of(str(e.get("type", ""))),
             str(e.get("name", "")),
             summary_line(str(e.get("description") or e.get("name") or "")),
+            "",
         )
     for e in snap.modellix_catalog:
+        task = str(e.get("type", ""))
         rows[str(e["slug"])] = (
             "",
             "modellix",
-            str(e.get("type", "")),
+            modality_of(task),
             str(e["slug"]),
             summary_line(str(e.get("description") or "")),
+            task if task != modality_of(task) else "",
         )
     for m in models:
         s = m.spec
-        rows[s.id] = (m.module, s.provider, s.type, s.name, s.summary)
+        task = rows[s.id][5] if s.id in rows else ""
+        rows[s.id] = (m.module, s.provider, s.type, s.name, s.summary, task)
     return [(clean_text(k), tuple(clean_text(c) for c in v)) for k, v in sorted(rows.items())]
 
 

@@ -219,7 +219,9 @@ def build(catalogs: Path) -> dict[str, str]:
         mentries.append(
             {
                 "slug": m["slug"],
-                "type": m["type"],
+                # The catalog's "type" is the task ("text-to-image"), as the official
+                # modellix-cli's tests show; the modality is derived from it.
+                "type": m.get("task") or m["type"],
                 "description": m["description"],
                 "docs_url": m["docs_url"],
             }
@@ -238,7 +240,7 @@ def build(catalogs: Path) -> dict[str, str]:
 
 def main(catalogs: Path, specs: Path) -> int:
     files = build(catalogs)
-    replace_tree(specs, files)
+    replace_tree(specs, files, keep=("module-names.json",))
     n = sum(1 for p in files if p.startswith(("vtrix/", "modellix/")))
     print(f"seeded {specs}: {n} spec files, catalogs and provenance")
     return 0

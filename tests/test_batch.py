@@ -24,8 +24,11 @@ TASK = r"/model/v1/generation/task/.*"
 
 def jsonl(path: Path, n: int, **extra: object) -> Path:
     lines = [
-        {"model": "kirin_v3_i2v", "params": {"image_url": f"https://e.com/{i}.jpg", **extra},
-         "key": f"k{i}"}
+        {
+            "model": "kirin_v3_i2v",
+            "params": {"image_url": f"https://e.com/{i}.jpg", **extra},
+            "key": f"k{i}",
+        }
         for i in range(n)
     ]
     path.write_text("".join(json.dumps(x) + "\n" for x in lines))
@@ -39,8 +42,7 @@ def results_of(path: Path) -> list[dict]:
 def test_jsonl_batch_runs_every_line_and_writes_results(vtrix, sandbox, tmp_path):
     src = jsonl(tmp_path / "in.jsonl", 6)
     out = tmp_path / "results.jsonl"
-    r = vtrix("batch", str(src), "--concurrency", "3", "--results", str(out),
-              env=env_for(sandbox))
+    r = vtrix("batch", str(src), "--concurrency", "3", "--results", str(out), env=env_for(sandbox))
     assert r.code == 0, r.err
     rows = results_of(out)
     assert [x["line"] for x in rows] == [1, 2, 3, 4, 5, 6]
@@ -54,7 +56,9 @@ def test_jsonl_batch_runs_every_line_and_writes_results(vtrix, sandbox, tmp_path
 
 def test_csv_columns_are_params_coerced_by_the_spec(vtrix, sandbox, tmp_path):
     src = tmp_path / "in.csv"
-    src.write_text("image_url,duration,key\nhttps://e.com/a.jpg,5,first\nhttps://e.com/b.jpg,,second\n")
+    src.write_text(
+        "image_url,duration,key\nhttps://e.com/a.jpg,5,first\nhttps://e.com/b.jpg,,second\n"
+    )
     r = vtrix("batch", str(src), "--model", "kirin_v3_i2v", "-o", "json", env=env_for(sandbox))
     assert r.code == 0, r.err
     rows = [json.loads(x) for x in r.out.splitlines()]
@@ -74,10 +78,13 @@ def test_stdin_input_with_params_alone(vtrix, sandbox):
 def test_every_line_is_validated_before_paying(vtrix, sandbox, tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text(
-        json.dumps({"model": "kirin_v3_i2v", "params": {"image_url": "u"}}) + "\n"
-        + json.dumps({"model": "kirin_v3_i2v", "params": {"image_url": "u", "duration": 99}}) + "\n"
+        json.dumps({"model": "kirin_v3_i2v", "params": {"image_url": "u"}})
+        + "\n"
+        + json.dumps({"model": "kirin_v3_i2v", "params": {"image_url": "u", "duration": 99}})
+        + "\n"
         + "not json\n"
-        + json.dumps({"model": "no_such_model_x", "params": {}}) + "\n"
+        + json.dumps({"model": "no_such_model_x", "params": {}})
+        + "\n"
     )
     r = vtrix("batch", str(src), env=env_for(sandbox))
     assert r.code == 2, r.err
@@ -120,8 +127,9 @@ def test_kill_then_rerun_never_submits_a_line_twice(cli, make_sandbox, tmp_path,
         assert proc.returncode == 130
     first = sb.stats()["tasks_created"]
     assert 6 <= first < 30
-    again = cli("batch", str(src), "--concurrency", "8", "--resubmit-unknown", env=env_for(sb),
-                timeout=120)
+    again = cli(
+        "batch", str(src), "--concurrency", "8", "--resubmit-unknown", env=env_for(sb), timeout=120
+    )
     assert again.code == 0, again.err
     # Lines submitted before the kill were waited on, not sent again; the sandbox honours
     # the idempotency key, so even a submit in flight at the kill made one task.
@@ -194,8 +202,10 @@ def test_async_client_runs_many_without_blocking_the_loop(home, sandbox):
         beat = asyncio.create_task(heartbeat())
         async with AsyncClient(api_key=CANARY, base_url=sandbox.url) as client:
             results = await asyncio.gather(
-                *[client.run("kirin_v3_i2v", image_url=f"https://e.com/{i}.jpg", timeout=30)
-                  for i in range(40)],
+                *[
+                    client.run("kirin_v3_i2v", image_url=f"https://e.com/{i}.jpg", timeout=30)
+                    for i in range(40)
+                ],
                 kirin_v3_i2v.arun(image_url="https://e.com/typed.jpg", client=client),
             )
             threads = threading.active_count()
@@ -218,8 +228,10 @@ def test_client_batch_iterator(home, sandbox):
     from vtrix import Client
 
     client = Client(api_key=CANARY, base_url=sandbox.url)
-    items = [{"model": "kirin_v3_i2v", "params": {"image_url": f"https://e.com/{i}.jpg"},
-              "key": str(i)} for i in range(5)]
+    items = [
+        {"model": "kirin_v3_i2v", "params": {"image_url": f"https://e.com/{i}.jpg"}, "key": str(i)}
+        for i in range(5)
+    ]
     got = list(client.batch(items, concurrency=3))
     assert sorted(r.key for r in got) == ["0", "1", "2", "3", "4"]
     assert all(r.status == "succeeded" for r in got)

@@ -26,10 +26,56 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
     )
 
 
-def test_fetch_then_generate_round_trips(sandbox, tmp_path):
+def mirror(gw) -> None:
+    """Serve the committed snapshot exactly as the gateways' routes serve it."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from hostile import Reply
+
+    from vtrix.spec.snapshot import load_snapshot
+
+    snap = load_snapshot(ROOT / "specs")
+
+    def catalog(req):
+        q = parse_qs(urlsplit(req.path).query)
+        page, size = int(q.get("page", ["1"])[0]), int(q.get("page_size", ["20"])[0])
+        models = snap.vtrix_catalog[(page - 1) * size : page * size]
+        pages = -(-len(snap.vtrix_catalog) // size)
+        data = {
+            "models": models,
+            "total": len(snap.vtrix_catalog),
+            "page": page,
+            "page_size": size,
+            "total_pages": pages,
+        }
+        return Reply(json={"status": {"code": 0, "message": "ok"}, "data": data})
+
+    def vspec(req):
+        mid = req.path.split("/")[-2]
+        if mid not in snap.vtrix_specs:
+            return Reply(404, json={"status": {"code": 404, "message": "not found"}, "data": None})
+        return Reply(json={"status": {"code": 0, "message": "ok"}, "data": snap.vtrix_specs[mid]})
+
+    def mspec(req):
+        slug = "/".join(req.path.split("/")[2:4])
+        raw = snap.modellix_specs.get(slug)
+        return Reply(json=raw) if raw else Reply(404, json={"code": 404, "message": "Not Found"})
+
+    gw.on("GET", r"/api/v1/skill/models(\?.*)?", catalog)
+    gw.on("GET", r"/api/v1/skill/models/[^/]+/spec", vspec)
+    gw.on("GET", r"/api/v1/models", Reply(json={"models": snap.modellix_catalog}))
+    gw.on("GET", r"/models/[^/]+/[^/]+/api_schema", mspec)
+
+
+def test_fetch_then_generate_round_trips(hostile, tmp_path):
+    mirror(hostile)
     specs = tmp_path / "specs"
     shutil.copytree(ROOT / "specs", specs)
-    env = {"VTRIX_BASE_URL": sandbox.url, "MODELLIX_BASE_URL": sandbox.url}
+    env = {
+        "VTRIX_BASE_URL": hostile.url,
+        "MODELLIX_BASE_URL": hostile.url,
+        "MODELLIX_API_KEY": "sk-fetch-key-1234",
+    }
     r = run(["fetch", "--specs", str(specs)], env)
     assert r.returncode == 0, r.stderr
     assert "No changes" in r.stdout
@@ -38,6 +84,21 @@ def test_fetch_then_generate_round_trips(sandbox, tmp_path):
     assert run(["generate", "--specs", str(specs), "--root", str(out)], env).returncode == 0
     for d in OUTPUT_DIRS:
         assert read_tree(out / d) == read_tree(ROOT / d)
+    catalog = [q for q in hostile.received if q.path == "/api/v1/models"]
+    assert catalog and catalog[0].headers["authorization"] == "Bearer sk-fetch-key-1234"
+
+
+def test_fetch_from_the_sandbox_reports_what_it_does_not_serve(sandbox, tmp_path):
+    specs = tmp_path / "specs"
+    shutil.copytree(ROOT / "specs", specs)
+    env = {
+        "VTRIX_BASE_URL": sandbox.url,
+        "MODELLIX_BASE_URL": sandbox.url,
+        "MODELLIX_API_KEY": "sk-fetch-key-1234",
+    }
+    r = run(["fetch", "--specs", str(specs)], env)
+    assert r.returncode == 0, r.stderr
+    assert "BREAKING gpt_image_1: model removed from the catalog" in r.stdout
 
 
 def test_failed_fetch_leaves_specs_alone(sandbox, tmp_path):
@@ -46,7 +107,11 @@ def test_failed_fetch_leaves_specs_alone(sandbox, tmp_path):
     sandbox.faults(modellix_schema={"error_rate": 1.0})
     r = run(
         ["fetch", "--specs", str(specs)],
-        {"VTRIX_BASE_URL": sandbox.url, "MODELLIX_BASE_URL": sandbox.url},
+        {
+            "VTRIX_BASE_URL": sandbox.url,
+            "MODELLIX_BASE_URL": sandbox.url,
+            "MODELLIX_API_KEY": "sk-fetch-key-1234",
+        },
     )
     assert r.returncode == 1
     assert "spec of alibaba/ai-try-on: http://127.0.0.1:" in r.stderr

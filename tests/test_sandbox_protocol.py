@@ -16,12 +16,13 @@ AUTH = {"Authorization": f"Bearer {CANARY}"}
 
 
 def test_vtrix_catalog_pages_and_filters(sandbox):
-    r = requests.get(f"{sandbox.url}/api/v1/skill/models", params={"page": 2, "page_size": 20})
+    """The catalog lists the models the sandbox can serve (the snapshot's vtrix specs)."""
+    r = requests.get(f"{sandbox.url}/api/v1/skill/models", params={"page": 2, "page_size": 2})
     body = r.json()
     assert r.status_code == 200 and body["status"] == {"code": 0, "message": "ok"}
     data = body["data"]
-    assert (data["total"], data["page"], data["page_size"], data["total_pages"]) == (60, 2, 20, 3)
-    assert len(data["models"]) == 20
+    assert (data["total"], data["page"], data["page_size"], data["total_pages"]) == (3, 2, 2, 2)
+    assert len(data["models"]) == 1
     assert set(data["models"][0]) >= {
         "id",
         "name",
@@ -30,10 +31,16 @@ def test_vtrix_catalog_pages_and_filters(sandbox):
         "input_modalities",
         "output_modalities",
     }
-    img = requests.get(
-        f"{sandbox.url}/api/v1/skill/models", params={"type": "image", "keywords": "seedream"}
+    video = requests.get(
+        f"{sandbox.url}/api/v1/skill/models", params={"type": "VIDEO", "keywords": "KIRIN"}
     ).json()["data"]
-    assert img["models"] and all(m["type"] == "image" for m in img["models"])
+    assert {m["id"] for m in video["models"]} == {"kirin_v3_i2v", "kirin_v2_6_i2v"}
+    for spec_id in [m["id"] for m in video["models"]]:
+        spec = requests.get(f"{sandbox.url}/api/v1/skill/models/{spec_id}/spec")
+        assert spec.status_code == 200
+    bad = requests.get(f"{sandbox.url}/api/v1/skill/models", params={"page": "abc"})
+    assert bad.status_code == 400 and bad.json()["status"]["code"] == 400
+    assert "page must be a whole number" in bad.json()["status"]["message"]
 
 
 def test_vtrix_spec_and_unknown(sandbox):
@@ -77,18 +84,22 @@ def test_vtrix_errors_carry_message(sandbox):
 
 def test_modellix_routes(sandbox):
     base = sandbox.url
-    cat = requests.get(f"{base}/api/v1/models").json()
+    assert requests.get(f"{base}/api/v1/models").status_code == 401  # the key, as everywhere
+    cat = requests.get(f"{base}/api/v1/models", headers=AUTH).json()
     assert len(cat["models"]) == 245 and set(cat["models"][0]) == {
         "slug",
         "type",
         "description",
         "docs_url",
     }
+    assert {m["type"] for m in cat["models"]} >= {"text-to-image", "image-to-video"}
     schema = requests.get(f"{base}/models/bytedance/seedream-4.5-t2i/api_schema").json()
     assert schema["post"]["requestBody"]["content"]["application/json"]["schema"]["required"] == [
         "prompt"
     ]
-    assert requests.get(f"{base}/models/alibaba/qwen-image-edit/api_schema").status_code == 404
+    unknown = requests.get(f"{base}/models/alibaba/qwen-image-edit/api_schema").json()
+    assert "parameters are not known" in unknown["post"]["description"]
+    assert requests.get(f"{base}/models/nobody/nothing/api_schema").status_code == 404
     for path in ("/api/v1/bytedance/seedream-4.5-t2i/async", "/api/v1/bytedance/seedream-4.5-t2i"):
         r = requests.post(base + path, json={"prompt": "cat"}, headers=AUTH).json()
         assert r["code"] == 0 and r["message"] == "success"
@@ -199,7 +210,7 @@ def test_sandbox_process_prints_url_first_and_stops_on_sigterm(home):
     )
     line = proc.stdout.readline().strip()
     assert line.startswith("http://127.0.0.1:") and line.count(":") == 2
-    assert requests.get(f"{line}/api/v1/models").status_code == 200
+    assert requests.get(f"{line}/api/v1/skill/models").status_code == 200
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == 0
     assert "VTRIX_BASE_URL" in proc.stderr.read()

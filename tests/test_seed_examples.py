@@ -212,7 +212,7 @@ def test_modellix_invoke_body_file_for_a_catalog_only_model(cli, sandbox, tmp_pa
     )
     assert r.code == 0, r.err
     assert r.out.strip().startswith("task-")
-    assert "no parameter spec" in r.err
+    assert "not in the published spec of alibaba/qwen-image-edit (sent as given)" in r.err
     assert sandbox.stats()["tasks_created"] == 1
 
 

@@ -4,8 +4,8 @@ Everything here reads data files that codegen writes into ``vtrix/models/``; not
 click or pydantic except :func:`params_model`, which loads a model's typed module.
 
 * ``_index.tsv``: every known model, one row a line, sorted by id: id, module (empty for a
-  catalog entry without a spec), provider, type, name, summary. A lookup reads the file and
-  finds one line; nothing is parsed that is not asked for.
+  catalog entry without a spec), provider, type (modality), name, summary, task. A lookup
+  reads the file and finds one line; nothing is parsed that is not asked for.
 * ``_specs/<module>.json``: one model's normalised spec.
 """
 
@@ -30,9 +30,10 @@ class IndexEntry(NamedTuple):
     id: str
     module: str  # "" for a catalog entry without a generated module
     provider: str
-    type: str
+    type: str  # the output modality: image, video, audio, text
     name: str
     summary: str
+    task: str = ""  # what the gateway's catalog calls the model's job ("text-to-image")
 
 
 _DIR: str | None = None
@@ -62,7 +63,7 @@ def _index_text() -> str:
 
 def _entry(line: str) -> IndexEntry | None:
     parts = line.split("\t")
-    return IndexEntry(*parts) if len(parts) == 6 else None
+    return IndexEntry(*parts) if len(parts) == 7 else None
 
 
 def lookup(model_id: str) -> IndexEntry | None:

@@ -86,9 +86,17 @@ class PreparedRequest:
 class CatalogEntry:
     id: str
     provider: str
-    type: str
+    type: str  # the output modality
     name: str
     summary: str
+    task: str = ""  # the gateway's own word for the model's job, where it has one
+
+    def matches(self, type: str | None, search: str | None) -> bool:
+        """``type`` matches the modality or the task, ``search`` the id or summary; both
+        case-insensitively."""
+        if type and type.strip().lower() not in (self.type.lower(), self.task.lower()):
+            return False
+        return not search or search.lower() in f"{self.id} {self.summary}".lower()
 
 
 def bad_answer(what: str, reason: str, raw: Any) -> BadAnswer:

@@ -30,7 +30,13 @@ from vtrix.providers.base import (
     text_of,
     url_of,
 )
-from vtrix.spec.normalise import ModelSpec, check_slug, normalise_modellix, summary_line
+from vtrix.spec.normalise import (
+    ModelSpec,
+    check_slug,
+    modality_of,
+    normalise_modellix,
+    summary_line,
+)
 
 STATUS = {
     "pending": QUEUED,
@@ -66,20 +72,19 @@ class ModellixProvider(Provider):
     def catalog(self, *, type: str | None = None, search: str | None = None) -> list[CatalogEntry]:
         out = []
         for m in self.raw_catalog():
-            if not isinstance(m, dict):
+            if not isinstance(m, dict) or not isinstance(m.get("slug"), str):
                 continue
+            task = text_of(m.get("type")) or ""
             entry = CatalogEntry(
-                id=str(m.get("slug")),
+                id=text_of(m["slug"]) or "",
                 provider=MODELLIX.name,
-                type=str(m.get("type", "")),
-                name=str(m.get("slug")),
+                type=modality_of(task),
+                name=text_of(m["slug"]) or "",
                 summary=summary_line(str(m.get("description") or "")),
+                task=task,
             )
-            if type and entry.type.lower() != type.lower():
-                continue
-            if search and search.lower() not in f"{entry.id} {entry.summary}".lower():
-                continue
-            out.append(entry)
+            if entry.matches(type, search):
+                out.append(entry)
         return out
 
     def raw_catalog(self) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ from vtrix.providers.base import (
     text_of,
     url_of,
 )
-from vtrix.spec.normalise import ModelSpec, normalise_vtrix, summary_line
+from vtrix.spec.normalise import ModelSpec, modality_of, normalise_vtrix, summary_line
 
 STATUS = {
     "in_progress": RUNNING,
@@ -69,17 +69,19 @@ class VtrixProvider(Provider):
         return body["data"]
 
     def catalog(self, *, type: str | None = None, search: str | None = None) -> list[CatalogEntry]:
-        return [
+        """The catalog, filtered here (case-insensitively), whatever the service would do."""
+        entries = [
             CatalogEntry(
-                id=str(m.get("id")),
+                id=text_of(m.get("id")) or "",
                 provider=VTRIX.name,
-                type=str(m.get("type", "")),
-                name=str(m.get("name", "")),
+                type=modality_of(str(m.get("type", ""))),
+                name=text_of(m.get("name")) or "",
                 summary=summary_line(str(m.get("description") or m.get("name") or "")),
             )
-            for m in self.raw_catalog_pages(type=type, search=search)
+            for m in self.raw_catalog_pages()
             if isinstance(m, dict)
         ]
+        return [e for e in entries if e.id and e.matches(type, search)]
 
     def raw_catalog_pages(
         self, *, type: str | None = None, search: str | None = None

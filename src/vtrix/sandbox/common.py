@@ -32,24 +32,64 @@ def sandbox_of(request: Request) -> Sandbox:
     return sb
 
 
+# The category words Modellix puts before the detail of an error message, by status.
+CATEGORIES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    402: "Payment Required",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Payload Too Large",
+    422: "Invalid Parameter",
+    429: "Too Many Requests",
+    500: "Internal Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
+
+
 def vtrix_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     return JSONResponse({"message": message}, status_code=status, headers=headers)
 
 
+def vtrix_models_error(status: int, message: str) -> Response:
+    """The models service's envelope: ``{"status": {"code", "message"}, "data": null}``."""
+    body = {"status": {"code": status, "message": message}, "data": None}
+    return JSONResponse(body, status_code=status)
+
+
 def modellix_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse({"code": status, "message": message}, status_code=status, headers=headers)
+    category = CATEGORIES.get(status, "Error")
+    has_category = any(message.startswith(f"{c}:") for c in CATEGORIES.values())
+    text = message if has_category else f"{category}: {message}"
+    return JSONResponse({"code": status, "message": text}, status_code=status, headers=headers)
 
 
-def modellix_ok(data: Any) -> dict[str, Any]:
-    return {"code": 0, "message": "success", "data": data}
+def error_for_path(path: str, status: int, message: str) -> Response:
+    """An error in the envelope of the protocol ``path`` belongs to."""
+    if path.startswith("/api/v1/skill/"):
+        return vtrix_models_error(status, message)
+    if path.startswith("/model/"):
+        return vtrix_error(status, message)
+    if path.startswith(("/files/", "/uploads/")):
+        return Response(message, status_code=status, media_type="text/plain")
+    return modellix_error(status, message)
 
 
-def vtrix_ok(data: Any) -> dict[str, Any]:
-    return {"status": {"code": 0, "message": "ok"}, "data": data}
+def modellix_ok(data: Any) -> Response:
+    return JSONResponse({"code": 0, "message": "success", "data": data})
 
 
-def authorize(request: Request, provider: str) -> tuple[str | None, Response | None]:
-    """(key, None) when the request may go on, else (None, the error answer)."""
+def vtrix_ok(data: Any) -> Response:
+    return JSONResponse({"status": {"code": 0, "message": "ok"}, "data": data})
+
+
+def authorize(
+    request: Request, provider: str, *, paid: bool = False
+) -> tuple[str | None, Response | None]:
+    """(key, None) when the request may go on, else (None, the error answer). A broke key
+    is a valid key: only a ``paid`` request (a submit) gets 402."""
     sb = sandbox_of(request)
     config, state = sb.config, sb.state
     err = vtrix_error if provider == "vtrix" else modellix_error
@@ -59,7 +99,7 @@ def authorize(request: Request, provider: str) -> tuple[str | None, Response | N
         return None, err(401, "Unauthorized: API key is missing")
     if config.accepted_keys and key not in config.accepted_keys:
         return None, err(401, "Unauthorized: API key is invalid or expired")
-    if key in config.broke_keys:
+    if paid and key in config.broke_keys:
         return None, err(402, "Payment Required: balance insufficient")
     allowed, remaining, reset = state.rate_check(key)
     headers = {
@@ -76,9 +116,14 @@ def authorize(request: Request, provider: str) -> tuple[str | None, Response | N
 
 
 def result_url(request: Request, task: SandboxTask, ext: str) -> str:
-    expires = int(time.time() + sandbox_of(request).config.url_ttl)
-    base = str(request.base_url).rstrip("/")
-    return f"{base}/files/{task.id}/output.{ext}?expires={expires}"
+    """The task's result URL: the same in every answer (it expires ``url_ttl`` after the
+    task completed)."""
+    expires = int(task.completes_wall + sandbox_of(request).config.url_ttl)
+    return f"{base_url(request)}/files/{task.id}/output.{ext}?expires={expires}"
+
+
+def base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
 
 
 def produce(state: State, task: SandboxTask) -> tuple[bytes, str, str]:

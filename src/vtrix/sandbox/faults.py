@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from typing import Any
 
+from vtrix.sandbox.common import CATEGORIES
 from vtrix.sandbox.state import State
 
 ROUTES: list[tuple[str, str, re.Pattern[str]]] = [
@@ -60,11 +62,12 @@ class FaultMiddleware:
                     return
             for rate, status in ((faults.error_rate, 500), (faults.unavailable_rate, 503)):
                 if self.state.roll(rate):
-                    body = (
-                        b'{"message": "injected fault"}'
+                    category = CATEGORIES[status]
+                    body = json.dumps(
+                        {"message": f"{category}: injected fault"}
                         if route.startswith("vtrix")
-                        else b'{"code": %d, "message": "Internal Error: injected fault"}' % status
-                    )
+                        else {"code": status, "message": f"{category}: injected fault"}
+                    ).encode()
                     await send(
                         {
                             "type": "http.response.start",

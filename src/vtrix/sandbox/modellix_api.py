@@ -1,4 +1,11 @@
-"""The Modellix protocol: catalog, api_schema specs, async submits, tasks, uploads, keys."""
+"""The Modellix protocol: catalog, api_schema specs, async submits, tasks, uploads, keys.
+
+Auth: every route of the API host takes the key, the catalog included (the official
+modellix-cli sends it there and refuses to list models without one); only the api_schema
+route, on the public schema host, is open. Task answers follow the public docs' shapes:
+``model_id`` is the model's name, ``duration`` whole milliseconds, a resource's ``role``
+``primary``, and a pending task carries neither ``duration`` nor ``result``.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +14,13 @@ import time
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
 
+from vtrix.gateways import MODELLIX_CATALOG_PATH, MODELLIX_TASK_PATH, MODELLIX_UPLOAD_PATH
 from vtrix.sandbox.common import (
     authorize,
+    base_url,
     check_params,
     modellix_error,
     modellix_ok,
@@ -22,33 +32,35 @@ from vtrix.sandbox.common import (
 from vtrix.sandbox.state import SandboxTask
 
 router = APIRouter()
+MAX_UPLOAD = 100 * 1024 * 1024
 
 
-@router.get("/api/v1/models")
+@router.get(MODELLIX_CATALOG_PATH)
 def catalog(request: Request) -> Any:
-    return {"models": sandbox_of(request).catalog.snap.modellix_catalog}
+    _, denied = authorize(request, "modellix")
+    if denied:
+        return denied
+    return JSONResponse({"models": sandbox_of(request).catalog.modellix_models})
 
 
 @router.get("/models/{vendor}/{model}/api_schema")
 def schema(request: Request, vendor: str, model: str) -> Any:
-    raw = sandbox_of(request).catalog.snap.modellix_specs.get(f"{vendor}/{model}")
+    raw = sandbox_of(request).catalog.modellix_specs.get(f"{vendor}/{model}")
     if raw is None:
-        return modellix_error(404, f"Not Found: no api_schema for {vendor}/{model}")
-    return raw
+        return modellix_error(404, f"no api_schema for {vendor}/{model}")
+    return JSONResponse(raw)
 
 
-def task_body(request: Request, task: SandboxTask) -> dict[str, Any]:
+def task_body(request: Request, task: SandboxTask) -> Response:
     sb = sandbox_of(request)
     progress = task.progress(time.monotonic())
     data: dict[str, Any] = {
         "status": "pending" if progress < 10 else "processing",
         "task_id": task.id,
-        "model_id": task.model,
-        "duration": None,
-        "result": None,
+        "model_id": task.model.split("/", 1)[-1],
     }
     if progress >= 100:
-        data["duration"] = task.seconds
+        data["duration"] = int(task.seconds * 1000)
         if task.fail:
             data.update(status="failed", error=task.fail)
         else:
@@ -57,7 +69,7 @@ def task_body(request: Request, task: SandboxTask) -> dict[str, Any]:
                 "url": result_url(request, task, ext),
                 "type": task.kind,
                 "format": ext,
-                "role": "output",
+                "role": "primary",
             }
             if task.kind == "image":
                 w, h = int.from_bytes(content[16:20], "big"), int.from_bytes(content[20:24], "big")
@@ -65,27 +77,35 @@ def task_body(request: Request, task: SandboxTask) -> dict[str, Any]:
             data.update(
                 status="success",
                 result={"resources": [resource], "metadata": {"sandbox": True}, "extensions": {}},
-                result_expires_at=int((time.time() + sb.config.url_ttl) * 1000),
+                result_expires_at=int((task.completes_wall + sb.config.url_ttl) * 1000),
             )
     return modellix_ok(data)
 
 
-@router.get("/api/v1/tasks/{task_id}")
+@router.get(MODELLIX_TASK_PATH + "{task_id}")
 def task(request: Request, task_id: str) -> Any:
     _, denied = authorize(request, "modellix")
     if denied:
         return denied
     found = sandbox_of(request).state.tasks.get(task_id)
     if found is None or found.provider != "modellix":
-        return modellix_error(404, f"Not Found: task {task_id} does not exist")
+        return modellix_error(404, f"task {task_id} does not exist")
     return task_body(request, found)
 
 
-@router.post("/api/v1/media/files")
-async def upload(request: Request, file: UploadFile = File(...)) -> Any:
+@router.post(MODELLIX_UPLOAD_PATH)
+async def upload(request: Request) -> Any:
+    """Auth first, then the multipart body (so a request without a key never gets a 422)."""
     _, denied = authorize(request, "modellix")
     if denied:
         return denied
+    try:
+        form = await request.form(max_part_size=MAX_UPLOAD)
+    except Exception:  # a body that is not multipart at all
+        return modellix_error(400, "the body must be multipart/form-data with a file field")
+    file = form.get("file")
+    if file is None or isinstance(file, str):
+        return modellix_error(400, "multipart field 'file' is missing")
     content = await file.read()
     file_id = "file-" + uuid.uuid4().hex[:12]
     name = re.sub(r"[^A-Za-z0-9._-]", "_", file.filename or "upload")
@@ -93,13 +113,12 @@ async def upload(request: Request, file: UploadFile = File(...)) -> Any:
     state = sandbox_of(request).state
     with state.lock:
         state.files[file_id] = (content, name, ctype)
-    base = str(request.base_url).rstrip("/")
     return modellix_ok(
         {
             "file_id": file_id,
             "type": ctype.split("/")[0],
             "filename": name,
-            "url": f"{base}/uploads/{file_id}/{name}",
+            "url": f"{base_url(request)}/uploads/{file_id}/{name}",
             "size": len(content),
             "created_at": int(time.time()),
         }
@@ -115,35 +134,40 @@ def validate_key(request: Request) -> Any:
 @router.get("/api/v1/team/balance")
 def balance(request: Request) -> Any:
     _, denied = authorize(request, "modellix")
-    return denied or modellix_ok({"balance": 100.0})
+    if denied:
+        return denied
+    key = request.headers.get("authorization", "")[7:].strip()
+    return modellix_ok({"balance": 0.0 if key in sandbox_of(request).config.broke_keys else 100.0})
 
 
 async def submit(request: Request, vendor: str, model: str) -> Any:
-    _, denied = authorize(request, "modellix")
+    _, denied = authorize(request, "modellix", paid=True)
     if denied:
         return denied
     sb = sandbox_of(request)
     slug = f"{vendor}/{model}"
     kind = sb.catalog.kind(slug)
     if kind is None:
-        return modellix_error(404, f"Not Found: model {slug} does not exist")
+        return modellix_error(404, f"model {slug} does not exist")
     try:
         params = await request.json()
     except ValueError:
-        return modellix_error(400, "Bad Request: body is not valid JSON")
+        return modellix_error(400, "body is not valid JSON")
     problems = check_params(sb.catalog, slug, params)
     if problems:
         return modellix_error(400, "Invalid Parameter: " + "; ".join(problems))
     found = start_task(request, "modellix", slug, kind, params)
     if sb.state.faults_for("modellix.submit").submit_500:
-        return modellix_error(500, "Internal Error: please retry later")
-    base = str(request.base_url).rstrip("/")
+        return modellix_error(500, "please retry later")
     return modellix_ok(
         {
             "status": "pending",
             "task_id": found.id,
-            "model_id": slug,
-            "get_result": {"method": "GET", "url": f"{base}/api/v1/tasks/{found.id}"},
+            "model_id": model,
+            "get_result": {
+                "method": "GET",
+                "url": f"{base_url(request)}{MODELLIX_TASK_PATH}{found.id}",
+            },
         }
     )
 

@@ -67,10 +67,15 @@ class SandboxTask:
     model: str
     kind: str
     params: dict[str, Any]
-    created: float
+    created: float  # monotonic
     seconds: float
     fail: str | None = None
     idempotency_key: str = ""
+    created_wall: float = field(default_factory=time.time)  # what every answer reports
+
+    @property
+    def completes_wall(self) -> float:
+        return self.created_wall + self.seconds
 
     def progress(self, now: float) -> float:
         if self.seconds <= 0:

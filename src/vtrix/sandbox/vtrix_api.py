@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from vtrix.gateways import VTRIX_GENERATION_PATH
 from vtrix.sandbox.common import (
     authorize,
+    base_url,
     check_params,
     produce,
     result_url,
     sandbox_of,
     start_task,
     vtrix_error,
+    vtrix_models_error,
     vtrix_ok,
 )
 from vtrix.sandbox.state import SandboxTask
@@ -23,48 +27,59 @@ from vtrix.sandbox.state import SandboxTask
 router = APIRouter()
 
 
+def _int(value: str | None, default: int, name: str) -> int | str:
+    """A query number, or the error text for it."""
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        return f"{name} must be a whole number, got {value!r}"
+
+
 @router.get("/api/v1/skill/models")
-def catalog(
-    request: Request,
-    page: int = 1,
-    page_size: int = 20,
-    type: str | None = None,
-    keywords: str | None = None,
-) -> Any:
-    models = sandbox_of(request).catalog.snap.vtrix_catalog
-    if type:
-        models = [m for m in models if m.get("type") == type]
+def catalog(request: Request) -> Any:
+    """The catalog, paged; ``type`` and ``keywords`` filter case-insensitively. No key is
+    needed (protocols.md: the models service is public)."""
+    q = request.query_params
+    page, size = _int(q.get("page"), 1, "page"), _int(q.get("page_size"), 20, "page_size")
+    for bad in (page, size):
+        if isinstance(bad, str):
+            return vtrix_models_error(400, bad)
+    assert isinstance(page, int) and isinstance(size, int)
+    models = sandbox_of(request).catalog.vtrix_models
+    kind = (q.get("type") or "").strip().lower()
+    if kind:
+        models = [m for m in models if str(m.get("type", "")).lower() == kind]
+    keywords = (q.get("keywords") or "").strip().lower()
     if keywords:
-        k = keywords.lower()
         models = [
             m
             for m in models
-            if k in f"{m.get('id')} {m.get('name')} {m.get('description')}".lower()
+            if keywords in f"{m.get('id')} {m.get('name')} {m.get('description')}".lower()
         ]
-    page_size = min(max(page_size, 1), 100)
+    page, size = max(page, 1), min(max(size, 1), 100)
     total = len(models)
-    pages = max((total + page_size - 1) // page_size, 1)
-    chunk = models[(page - 1) * page_size : page * page_size]
+    chunk = models[(page - 1) * size : page * size]
+    pages = max((total + size - 1) // size, 1)
     return vtrix_ok(
-        {
-            "models": chunk,
-            "total": total,
-            "page": page,
-            "page_size": page_size,
-            "total_pages": pages,
-        }
+        {"models": chunk, "total": total, "page": page, "page_size": size, "total_pages": pages}
     )
 
 
 @router.get("/api/v1/skill/models/{model_id}/spec")
 def spec(request: Request, model_id: str) -> Any:
-    raw = sandbox_of(request).catalog.snap.vtrix_specs.get(model_id)
+    """The spec as the models service serves it, pointing its endpoint at this sandbox."""
+    cat = sandbox_of(request).catalog
+    raw = cat.snap.vtrix_specs.get(model_id)
     if raw is None:
-        return JSONResponse(
-            {"status": {"code": 404, "message": f"model {model_id} not found"}, "data": None},
-            status_code=404,
-        )
-    return vtrix_ok(raw)
+        return vtrix_models_error(404, f"model {model_id} not found")
+    api = dict(raw.get("api") or {})
+    path = urlsplit(str(api.get("endpoint") or "")).path or VTRIX_GENERATION_PATH
+    api["endpoint"] = base_url(request) + path
+    served = {**raw, "api": api}
+    served.setdefault("agent_prompt", cat.agent_prompts.get(model_id, ""))
+    return vtrix_ok(served)
 
 
 def task_body(request: Request, task: SandboxTask) -> dict[str, Any]:
@@ -72,7 +87,7 @@ def task_body(request: Request, task: SandboxTask) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": task.id,
         "model": task.model,
-        "created_at": int(time.time()),
+        "created_at": int(task.created_wall),
         "status": "in_progress",
         "progress": int(progress),
         "output": [],
@@ -91,9 +106,9 @@ def task_body(request: Request, task: SandboxTask) -> dict[str, Any]:
     return body
 
 
-@router.post("/model/v1/generation")
+@router.post(VTRIX_GENERATION_PATH)
 async def submit(request: Request) -> Any:
-    _, denied = authorize(request, "vtrix")
+    _, denied = authorize(request, "vtrix", paid=True)
     if denied:
         return denied
     try:
@@ -105,7 +120,8 @@ async def submit(request: Request) -> Any:
     model = body["model"]
     params = body.get("params")
     if params is None and isinstance(body.get("input"), list) and body["input"]:
-        params = (body["input"][0] or {}).get("params")
+        first = body["input"][0]
+        params = first.get("params") if isinstance(first, dict) else None
     params = {} if params is None else params
     sb = sandbox_of(request)
     kind = sb.catalog.kind(model)
@@ -117,10 +133,10 @@ async def submit(request: Request) -> Any:
     task = start_task(request, "vtrix", model, kind, params)
     if sb.state.faults_for("vtrix.submit").submit_500:
         return vtrix_error(500, "internal error")
-    return task_body(request, task)
+    return JSONResponse(task_body(request, task))
 
 
-@router.get("/model/v1/generation/task/{task_id}")
+@router.get(VTRIX_GENERATION_PATH + "/task/{task_id}")
 def task(request: Request, task_id: str) -> Any:
     _, denied = authorize(request, "vtrix")
     if denied:
@@ -128,4 +144,4 @@ def task(request: Request, task_id: str) -> Any:
     found = sandbox_of(request).state.tasks.get(task_id)
     if found is None or found.provider != "vtrix":
         return vtrix_error(404, f"task {task_id} not found")
-    return task_body(request, found)
+    return JSONResponse(task_body(request, found))

@@ -165,6 +165,34 @@ def check_slug(slug: object, source: str, json_path: str = "$.slug") -> str:
     return slug
 
 
+_MODALITIES = ("video", "image", "audio", "text")
+_MODALITY_WORDS = {
+    "video": ("video", "avatar", "lip-sync", "motion"),
+    "audio": ("audio", "speech", "tts", "voice", "music", "sound"),
+    "image": ("image", "try-on", "photo", "edit", "upscale", "background"),
+    "text": ("text", "transcri", "caption", "recogni"),
+}
+_TEXT_OUT = ("recogni", "transcri", "caption", "understand")
+
+
+def modality_of(kind: str) -> str:
+    """The output modality of a catalog type: ``text-to-image`` -> ``image``,
+    ``avatar-video`` -> ``video``, ``video`` -> ``video``; an unknown word is kept."""
+    low = kind.strip().lower()
+    if low in _MODALITIES:
+        return low
+    after = low.rsplit("-to-", 1)[-1] if "-to-" in low else low
+    if any(w in after for w in _TEXT_OUT):
+        return "text"
+    for modality in _MODALITIES:
+        if modality in after.split("-"):
+            return modality
+    for modality, words in _MODALITY_WORDS.items():
+        if any(w in after for w in words):
+            return modality
+    return low or "unknown"
+
+
 def summary_line(text: str, limit: int = 100) -> str:
     """First sentence or line of ``text``, whitespace folded, at most ``limit`` characters."""
     line = " ".join(str(text).split())
@@ -316,7 +344,7 @@ def normalise_modellix(
     entry = catalog_entry or {}
     name = post.get("summary") or entry.get("name") or slug
     description = post.get("description") or entry.get("description") or name
-    kind = entry.get("type") or post.get("x-model-type") or "unknown"
+    kind = modality_of(str(entry.get("type") or post.get("x-model-type") or "unknown"))
     return ModelSpec(
         id=slug,
         provider="modellix",

@@ -41,11 +41,12 @@ def list_models(
     except ApiError as exc:
         Reporter().warn(f"catalog not reachable ({exc.message}); showing the generated index")
         entries = [
-            CatalogEntry(e.id, e.provider, e.type, e.name, e.summary)
+            c
             for e in registry.entries()
             if (not provider or e.provider == provider)
-            and (not kind or e.type == kind)
-            and (not search or search.lower() in f"{e.id} {e.summary}".lower())
+            and (c := CatalogEntry(e.id, e.provider, e.type, e.name, e.summary, e.task)).matches(
+                kind, search
+            )
         ]
         source = "generated index"
     entries.sort(key=lambda e: (e.provider, e.id))

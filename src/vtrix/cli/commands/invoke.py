@@ -70,6 +70,11 @@ def invoke(
     reporter = Reporter(quiet=g.quiet)
     if not prepared.checked:
         reporter.warn(f"{model_slug}: no parameter spec is published; the body is sent as given")
+    elif prepared.unlisted:
+        reporter.warn(
+            f"not in the published spec of {model_slug} (sent as given): "
+            + ", ".join(prepared.unlisted)
+        )
     if g.dry_run:
         from vtrix.cli.model_command import print_dry_run
 
