@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
             default=ROOT,
             help="where src/vtrix/models/ and docs/models/ are (default: this repository)",
         )
+        p.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
     p = sub.add_parser("fetch", help="gateways -> specs/, with a change report")
     p.add_argument("--specs", type=Path, default=ROOT / "specs")
     p = sub.add_parser("seed", help="../shared/catalogs -> specs/")
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "generate":
             from codegen.main import generate_command
 
-            return generate_command(args.specs, args.root)
+            return generate_command(args.specs, args.root, args.jobs)
         if args.cmd == "check":
             from codegen.main import check_command
 

@@ -6,7 +6,6 @@ generated code is formatted exactly as `ruff format` would leave it in the repos
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import tempfile
 from pathlib import Path
@@ -21,6 +20,33 @@ def ruff_bin() -> str:
     from ruff.__main__ import find_ruff_bin
 
     return str(find_ruff_bin())
+
+
+def ruff_version() -> str:
+    proc = subprocess.run([ruff_bin(), "--version"], capture_output=True, text=True)
+    return proc.stdout.strip()
+
+
+def format_in_place(paths: list[Path]) -> None:
+    """ruff-format these files where they are (one ruff run)."""
+    if not paths:
+        return
+    proc = subprocess.run(
+        [ruff_bin(), "format", "--isolated", "--quiet", *RUFF_SETTINGS, *map(str, paths)],
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise SpecError("generated code", "ruff format", proc.stderr.strip()[:2000])
+
+
+def check_compiles_text(path: str, text: str) -> None:
+    try:
+        compile(text, path, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise SpecError(
+            path, f"line {exc.lineno}", f"generated code does not compile: {exc.msg}"
+        ) from None
 
 
 def format_python(files: dict[str, str]) -> dict[str, str]:
@@ -48,9 +74,4 @@ def check_compiles(files: dict[str, str]) -> None:
     """Parse and compile every Python file; a failure names the file and line."""
     for path, text in files.items():
         if path.endswith(".py"):
-            try:
-                compile(ast.parse(text, filename=path), path, "exec")
-            except SyntaxError as exc:
-                raise SpecError(
-                    path, f"line {exc.lineno}", f"generated code does not compile: {exc.msg}"
-                ) from None
+            check_compiles_text(path, text)

@@ -2,46 +2,92 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
 
-from codegen.generate import LOCK_FILE, OUTPUT_DIRS, generate_tree, lock_text
-from codegen.specfiles import read_tree, replace_trees, write_atomic
+from codegen import manifest as mf
+from codegen.generate import (
+    GLOBAL_FILES,
+    LOCK_FILE,
+    MODELS_DIR,
+    OUTPUT_DIRS,
+    generate,
+    lock_text,
+    read_inputs,
+)
+from codegen.pipeline import MODEL_FILES
+from codegen.specfiles import write_atomic
 
 
-def generate_command(specs: Path, root: Path) -> int:
+def generate_command(specs: Path, root: Path, jobs: int | None = None) -> int:
     start = time.perf_counter()
-    files, lock = generate_tree(specs)
-    before = {d: read_tree(root / d) for d in OUTPUT_DIRS}
-    replace_trees(root, OUTPUT_DIRS, files)
+    outcome, lock = generate(specs, root, jobs=jobs)
     lock_path = specs / LOCK_FILE
     if not lock_path.exists() or lock_path.read_text(encoding="utf-8") != lock_text(lock):
         write_atomic(lock_path, lock_text(lock))
-    old = {f"{d}/{p}": t for d, tree in before.items() for p, t in tree.items()}
-    changed = sorted(p for p in files if old.get(p) != files[p])
-    removed = sorted(set(old) - set(files))
-    n_models = sum(1 for p in files if "/_specs/" in p)
     print(
-        f"generated {n_models} models into {root} in {time.perf_counter() - start:.1f}s: "
-        f"{len(changed)} files written, {len(removed)} removed"
+        f"generated {outcome.models} models into {root} in {time.perf_counter() - start:.1f}s: "
+        f"{outcome.rendered} rendered, {outcome.reused} unchanged, {outcome.removed} removed"
     )
     return 0
 
 
+def stale_files(specs: Path, root: Path) -> tuple[list[str], list[str]]:
+    """(stale, extra) paths of the generated code, from hashes alone: the manifest says what
+    each file was made from and what it held; files unchanged since they were last hashed
+    are not read again."""
+    inputs = read_inputs(specs, update_lock=False)
+    man = mf.read(root / MODELS_DIR)
+    fresh = man.generator == mf.generator_hash()
+    seen = mf.StatCache(root)
+    base = str(root)
+    stale: list[str] = []
+    expected: set[str] = {f"{MODELS_DIR}/{mf.NAME}", *GLOBAL_FILES}
+    now: dict[str, str] = {}
+    for job in inputs.jobs(seen):
+        now[job.model_id] = job.input
+        record = man.models.get(job.model_id)
+        if record is None or record.input != job.input or not fresh:
+            predicted = [rel.format(m=job.module) for rel in MODEL_FILES]
+            stale += predicted
+            expected.update(predicted)
+            continue
+        expected.update(record.files)
+        stale += [r for r, d in record.files.items() if seen.digest(os.path.join(base, r)) != d]
+    if not fresh or man.globals_input != inputs.globals_input(now):
+        stale += GLOBAL_FILES
+    else:
+        stale += [r for r, d in man.globals.items() if seen.digest(os.path.join(base, r)) != d]
+    seen.save()
+    present = {
+        os.path.relpath(os.path.join(dirpath, name), base)
+        for d in OUTPUT_DIRS
+        for dirpath, dirs, names in os.walk(os.path.join(base, d))
+        if "__pycache__" not in dirpath
+        for name in names
+    }
+    return sorted(set(stale)), sorted(present - expected)
+
+
 def check_command(specs: Path, root: Path) -> int:
-    files, _ = generate_tree(specs, update_lock=False)
-    current = {f"{d}/{p}": t for d in OUTPUT_DIRS for p, t in read_tree(root / d).items()}
-    stale = sorted(p for p in files if current.get(p) != files[p])
-    extra = sorted(set(current) - set(files))
+    stale, extra = stale_files(specs, root)
     if stale or extra:
         print(
             "the generated code is out of date with specs/; run `make generate`:", file=sys.stderr
         )
-        for p in stale:
+        if mf.read(root / MODELS_DIR).generator != mf.generator_hash():
+            print(
+                "  the generator changed since it was generated: every model is stale",
+                file=sys.stderr,
+            )
+        for p in stale[:50]:
             print(f"  stale:   {p}", file=sys.stderr)
+        if len(stale) > 50:
+            print(f"  … and {len(stale) - 50} more stale files", file=sys.stderr)
         for p in extra:
             print(f"  extra:   {p}", file=sys.stderr)
         return 1
-    print(f"generated code is up to date ({len(files)} files)")
+    print("generated code is up to date")
     return 0

@@ -45,7 +45,6 @@ def batches(models: list[GenModel]) -> list[list[GenModel]]:
 def generate_batch(models: list[GenModel]) -> dict[str, ParamsCode]:
     """module -> its Params code, from one in-process generator call."""
     from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
-    from datamodel_code_generator.format import Formatter
     from datamodel_code_generator.parser import LiteralType
 
     aliases: dict[str, str | list[str]] = {}
@@ -64,7 +63,7 @@ def generate_batch(models: list[GenModel]) -> dict[str, ParamsCode]:
             enum_field_as_literal=LiteralType.All,
             use_annotated=True,
             field_constraints=True,
-            formatters=[Formatter.BUILTIN],
+            formatters=[],  # ruff formats the whole module afterwards
             disable_timestamp=True,
             use_double_quotes=True,
             use_field_description=True,
@@ -87,8 +86,29 @@ def generate_batch(models: list[GenModel]) -> dict[str, ParamsCode]:
 
 
 def split(code: str) -> ParamsCode:
-    """Separate the generator's imports from its classes (its header is dropped)."""
+    """Separate the generator's imports from its classes (its header is dropped). Its
+    unformatted output starts with one-line imports; anything else is left to ``ast``."""
     body = code.split(HEADER_MARK, 1)[-1].lstrip("\n")
+    imports: dict[str, set[str]] = {}
+    lines = body.splitlines()
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        if line.startswith("from ") and " import " in line and "(" not in line:
+            module, names = line[5:].split(" import ", 1)
+            if module != "__future__":
+                imports.setdefault(module, set()).update(n.strip() for n in names.split(","))
+            continue
+        if line.startswith("import ") and "," not in line:
+            imports.setdefault(line[7:].strip(), set())
+            continue
+        if line.startswith(("from ", "import ")):
+            return _split_by_ast(body)
+        return ParamsCode(imports, "\n".join(lines[i:]).strip() + "\n")
+    return ParamsCode(imports, "")
+
+
+def _split_by_ast(body: str) -> ParamsCode:
     tree = ast.parse(body)
     imports: dict[str, set[str]] = {}
     first_class = len(body.splitlines()) + 1

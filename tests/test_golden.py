@@ -13,10 +13,12 @@ from codegen.generate import OUTPUT_DIRS, generate_tree
 from codegen.specfiles import read_tree
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
+MANIFEST = "src/vtrix/models/_manifest.json"
 
 
 def test_generated_files_match_the_golden_record():
     files, lock = generate_tree(GOLDEN / "specs", update_lock=False)
+    files.pop(MANIFEST, None)  # hashes of the generator's own code: not part of the record
     expected = {
         f"{d}/{p}": t for d in OUTPUT_DIRS for p, t in read_tree(GOLDEN / "expected" / d).items()
     }

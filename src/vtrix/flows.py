@@ -194,6 +194,12 @@ def wait_flow(
             on_progress(seen, left)
 
     prov = client.provider(state.provider)
+    plan = PollPlan(first=poll_interval) if poll_interval else PollPlan()
+    ledger = client.ledger
+    if ledger is not None and state.model:
+        history = yield Call(lambda: ledger.timing(state.model, state.provider, state.id))
+        if history is not None:
+            plan.expected, plan.age = history
     try:
         final = yield from wait_plan(
             prov,
@@ -201,7 +207,7 @@ def wait_flow(
             endpoint=endpoint,
             timeout=timeout,
             on_progress=progress,
-            plan=PollPlan(first=poll_interval) if poll_interval else None,
+            plan=plan,
             initial=state,
         )
     except BaseException as exc:

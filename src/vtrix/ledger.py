@@ -22,6 +22,7 @@ import math
 import os
 import socket
 import sqlite3
+import statistics
 import sys
 import threading
 import time
@@ -391,6 +392,17 @@ class Ledger:
     @_safe
     def batch_rows(self, batch: str) -> list[Entry]:
         return self._select("WHERE batch = ?", (batch,), "ORDER BY line")
+
+    @_safe
+    def timing(self, model: str, provider: str, task_id: str) -> tuple[float | None, float]:
+        """(the model's typical duration, or None without history; how long this task has
+        been running) — what a wait schedules its polls by."""
+        durations = self.durations(model) or []
+        rows = self._select("WHERE provider = ? AND task_id = ?", (provider, task_id))
+        age = max(time.time() - rows[0].created_at, 0.0) if rows else 0.0
+        if len(durations) < 2:
+            return None, age
+        return statistics.median(durations), age
 
     @_safe
     def durations(self, model: str, limit: int = 20) -> list[float]:

@@ -1,8 +1,16 @@
 """Waiting for a task: adaptive polling, progress estimates and one deadline for everything.
 
-Polling starts around one second and backs off to a cap, with jitter. When the task reports
-progress, the rate gives an estimate of when it will finish and the next poll is timed just
-after it, so results come back soon after they are ready without a flood of requests.
+When is the next poll? In order of what is known:
+
+* the task reports progress: its rate gives an estimate of the end, and the next poll comes
+  just after it;
+* the model has a history (the ledger's recent completed tasks): the wait sleeps until just
+  before its typical duration, then polls densely for a moment;
+* otherwise the delay is half the time waited so far (1 s first), capped: dense early, when
+  most tasks end, sparse later — a task of T seconds is seen done within about T/2 and costs
+  about log1.5(T) polls.
+
+Jitter spreads polls of many waits.
 
 ``timeout`` is a deadline for the whole wait: polls, their retries (503s, 429s honouring
 ``Retry-After``), hung reads and slow bodies all end by it, and the wait ends with
@@ -27,13 +35,34 @@ LAST_POLL_AHEAD = 0.3
 
 @dataclass
 class PollPlan:
-    """Delays between polls: ``first``, growing by ``factor`` up to ``cap`` seconds."""
+    """When to poll (see the module docstring). ``expected``: the model's typical duration;
+    ``age``: how long the task had been running when the wait began."""
 
     first: float = 1.0
-    factor: float = 1.5
+    growth: float = 0.5
     cap: float = 10.0
     floor: float = 0.2
     jitter: float = 0.1
+    expected: float | None = None
+    age: float = 0.0
+    dense: float = 0.3  # the delay between polls around an expected end
+
+    def delay(self, waited: float, eta_left: float | None) -> float:
+        """Seconds until the next poll, ``waited`` seconds into the wait."""
+        age = self.age + waited
+        if eta_left is not None:
+            d = max(eta_left + 0.15, 0.5 if eta_left <= 0.05 else self.floor)
+            return min(d, self.cap, max(self.growth * age, self.first))
+        if self.expected:
+            until = self.expected - age
+            if until > self.dense:
+                return min(until - self.dense / 2, self.cap)
+            if age < self.expected * 1.3 + 1:
+                return self.dense
+        return min(max(self.growth * age, self.first if waited == 0 else self.floor), self.cap)
+
+    def jittered(self, seconds: float) -> float:
+        return seconds * (1 + random.uniform(-self.jitter, self.jitter))
 
 
 @dataclass
@@ -78,14 +107,13 @@ def wait_plan(
     ``initial`` is the task as just seen (its progress starts the rate estimate)."""
     plan = plan or PollPlan()
     clock = provider.http.clock
-    deadline = clock() + timeout
-    delay = plan.first
+    start = clock()
+    deadline = start + timeout
     eta = Eta()
     if initial is not None and not initial.done:
         # The task was seen just now: the first poll can wait for news.
-        eta.add(clock(), initial.progress)
-        yield Sleep(min(delay, timeout) * (1 + random.uniform(-plan.jitter, plan.jitter)))
-        delay = min(delay * plan.factor, plan.cap)
+        eta.add(start, initial.progress)
+        yield Sleep(min(plan.jittered(plan.delay(0.0, None)), timeout))
     unknown = 0
     last_call = False
     while True:
@@ -115,15 +143,11 @@ def wait_plan(
         remaining = deadline - now
         if remaining <= 0 or last_call:
             raise _timeout(task_id, timeout, state.remote_status or state.status)
-        nxt = delay
-        if left is not None:
-            nxt = min(nxt, max(left + 0.15, 0.5 if left <= 0.05 else plan.floor))
-        nxt *= 1 + random.uniform(-plan.jitter, plan.jitter)
+        nxt = plan.jittered(plan.delay(now - start, left))
         if nxt >= remaining - LAST_POLL_AHEAD:
             # One last poll a little before the deadline, not after it.
             last_call, nxt = True, max(remaining - LAST_POLL_AHEAD, 0.0)
         yield Sleep(nxt)
-        delay = min(delay * plan.factor, plan.cap)
 
 
 def _timeout(task_id: str, timeout: float, last: str) -> WaitTimeout:

@@ -14,6 +14,7 @@ Module names come from :func:`assign_module_names`, which keeps every name it ev
 from __future__ import annotations
 
 import builtins
+import functools
 import keyword
 import re
 import unicodedata
@@ -122,6 +123,7 @@ def _snake(wire: str) -> str:
     return re.sub(r"_+", "_", text)
 
 
+@functools.lru_cache(maxsize=8192)
 def python_name(wire: str, *, fallback: str = "param") -> PyName:
     """A safe snake_case ASCII identifier for ``wire``: ``aspectRatio`` -> ``aspect_ratio``,
     ``123start`` -> ``param_123start``, ``type`` -> ``type_``, ``model_dump`` ->
@@ -156,8 +158,12 @@ def dedupe(names: Iterable[str]) -> list[PyName]:
 
 def field_names(wires: Iterable[str]) -> dict[str, PyName]:
     """wire name -> Python name for the fields of one object, in order (the one namer)."""
-    wires = list(wires)
-    return dict(zip(wires, dedupe(python_name(w) for w in wires), strict=True))
+    return dict(_field_names(tuple(wires)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _field_names(wires: tuple[str, ...]) -> tuple[tuple[str, PyName], ...]:
+    return tuple(zip(wires, dedupe(python_name(w) for w in wires), strict=True))
 
 
 def class_name(path: tuple[str, ...]) -> str:

@@ -55,8 +55,9 @@ def _read(path: Path) -> Any:
         ) from None
 
 
-def load_snapshot(root: Path) -> Snapshot:
-    """Read ``specs/`` (files in sorted order, so the result never depends on the file system)."""
+def load_snapshot(root: Path, *, catalogs_only: bool = False) -> Snapshot:
+    """Read ``specs/`` (files in sorted order, so the result never depends on the file system);
+    with ``catalogs_only``, the two catalogs and no spec."""
     snap = Snapshot()
     for provider in ("vtrix", "modellix"):
         catalog = root / f"{provider}.catalog.json"
@@ -65,6 +66,8 @@ def load_snapshot(root: Path) -> Snapshot:
             if not isinstance(data, dict) or not isinstance(data.get("models"), list):
                 raise SpecError(str(catalog), "$.models", 'expected {"models": [...]}')
             setattr(snap, f"{provider}_catalog", data["models"])
+    if catalogs_only:
+        return snap
     vdir = root / "vtrix"
     if vdir.is_dir():
         for path in sorted(vdir.glob("*.json")):
@@ -76,19 +79,43 @@ def load_snapshot(root: Path) -> Snapshot:
     return snap
 
 
+def normalise_one(
+    provider: str, model_id: str, raw: Any, entry: dict[str, Any] | None, source: str
+) -> ModelSpec:
+    """One spec of the snapshot in normalised form (its catalog entry fills name, type and
+    summary where the spec lacks them)."""
+    if provider == "vtrix":
+        spec = normalise_vtrix(raw, source=source)
+        if spec.id != model_id:
+            raise SpecError(source, "$.model_id", f"model_id {spec.id!r} does not match the file")
+        if entry and entry.get("description"):
+            spec = ModelSpec(**{**spec.__dict__, "summary": summary_line(entry["description"])})
+        return spec
+    return normalise_modellix(model_id, raw, entry, source=source)
+
+
+def spec_files(root: Path) -> list[tuple[str, str, Path]]:
+    """(provider, id, path) of every spec file under ``root``, sorted by (provider, id)."""
+    out = [("vtrix", p.stem, p) for p in sorted((root / "vtrix").glob("*.json"))]
+    out += [
+        ("modellix", f"{p.parent.name}/{p.stem}", p)
+        for p in sorted((root / "modellix").glob("*/*.json"))
+    ]
+    order = {"vtrix": 0, "modellix": 1}
+    return sorted(out, key=lambda t: (order[t[0]], t[1]))
+
+
+def read_json(path: Path) -> Any:
+    return _read(path)
+
+
 def normalise_snapshot(snap: Snapshot, root: Path | None = None) -> list[ModelSpec]:
     """Every spec of the snapshot in normalised form, sorted by (provider, id)."""
     out: list[ModelSpec] = []
     for model_id, raw in sorted(snap.vtrix_specs.items()):
         src = str(root / "vtrix" / f"{model_id}.json") if root else f"vtrix/{model_id}"
-        spec = normalise_vtrix(raw, source=src)
-        if spec.id != model_id:
-            raise SpecError(src, "$.model_id", f"model_id {spec.id!r} does not match the file")
-        entry = snap.vtrix_entry(model_id)
-        if entry and entry.get("description"):
-            spec = ModelSpec(**{**spec.__dict__, "summary": summary_line(entry["description"])})
-        out.append(spec)
+        out.append(normalise_one("vtrix", model_id, raw, snap.vtrix_entry(model_id), src))
     for slug, raw in sorted(snap.modellix_specs.items()):
         src = str(root / "modellix" / f"{slug}.json") if root else f"modellix/{slug}"
-        out.append(normalise_modellix(slug, raw, snap.modellix_entry(slug), source=src))
+        out.append(normalise_one("modellix", slug, raw, snap.modellix_entry(slug), src))
     return out

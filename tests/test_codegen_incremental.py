@@ -1,0 +1,132 @@
+"""Incremental, parallel codegen: only changed specs are rendered, the result is byte for byte
+what a full generation gives, and a failed or interrupted run leaves the previous output."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from codegen.generate import OUTPUT_DIRS
+from codegen.specfiles import read_tree
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tree(root: Path) -> dict[str, str]:
+    return {f"{d}/{p}": t for d in OUTPUT_DIRS for p, t in read_tree(root / d).items()}
+
+
+def codegen(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "codegen", *args], cwd=ROOT, capture_output=True, text=True
+    )
+
+
+def edit_one_spec(specs: Path) -> None:
+    path = specs / "modellix" / "bytedance" / "seedream-4.5-t2i.json"
+    data = json.loads(path.read_text())
+    data["post"]["description"] = "Changed: a new description."
+    schema = data["post"]["requestBody"]["content"]["application/json"]["schema"]
+    schema["properties"]["style"] = {"type": "string", "enum": ["a", "b"]}
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def test_incremental_is_byte_identical_to_full(tmp_path):
+    specs = tmp_path / "specs"
+    shutil.copytree(ROOT / "specs", specs)
+    inc, full = tmp_path / "inc", tmp_path / "full"
+    first = codegen("generate", "--specs", str(specs), "--root", str(inc), "--jobs", "2")
+    assert first.returncode == 0, first.stderr
+    assert "68 rendered, 0 unchanged" in first.stdout
+    edit_one_spec(specs)
+    shutil.copy(specs / "vtrix" / "kirin_v3_i2v.json", specs / "vtrix" / "kirin_v9_new.json")
+    new = json.loads((specs / "vtrix" / "kirin_v9_new.json").read_text())
+    new["model_id"] = "kirin_v9_new"
+    (specs / "vtrix" / "kirin_v9_new.json").write_text(
+        json.dumps(new, indent=2, sort_keys=True) + "\n"
+    )
+    (specs / "vtrix" / "spark_dance_v2_0.json").unlink()  # a model gone from the gateway
+    hand_edited = inc / "src/vtrix/models/alibaba_qwen_image.py"
+    hand_edited.write_text(hand_edited.read_text() + "# patched by hand\n")
+    second = codegen("generate", "--specs", str(specs), "--root", str(inc))
+    assert second.returncode == 0, second.stderr
+    assert "68 models" in second.stdout
+    assert "3 rendered, 65 unchanged, 1 removed" in second.stdout
+    assert not (inc / "src/vtrix/models/spark_dance_v2_0.py").exists()
+    assert "patched by hand" not in hand_edited.read_text()
+    shutil.copy(specs / "module-names.json", tmp_path / "lock.json")
+    scratch = codegen("generate", "--specs", str(specs), "--root", str(full), "--jobs", "1")
+    assert scratch.returncode == 0, scratch.stderr
+    assert tree(inc) == tree(full)
+    assert "style" in tree(inc)["src/vtrix/models/bytedance_seedream_4_5_t2i.py"]
+    check = codegen("check", "--specs", str(specs), "--root", str(inc))
+    assert check.returncode == 0, check.stderr
+
+
+def test_a_failed_generation_leaves_the_previous_output(tmp_path):
+    specs = tmp_path / "specs"
+    shutil.copytree(ROOT / "specs", specs)
+    out = tmp_path / "out"
+    assert codegen("generate", "--specs", str(specs), "--root", str(out)).returncode == 0
+    before = tree(out)
+    edit_one_spec(specs)  # a change that would be rendered…
+    (specs / "vtrix" / "kirin_v2_6_i2v.json").write_text('{"model_id": 3}')  # …and a broken one
+    r = codegen("generate", "--specs", str(specs), "--root", str(out))
+    assert r.returncode == 1 and "kirin_v2_6_i2v.json" in r.stderr
+    assert tree(out) == before
+    assert not [p for p in out.rglob(".*-new-*")]
+
+
+def test_an_interrupted_generation_leaves_the_previous_output(tmp_path):
+    from bench.synthetic import write_specs
+
+    specs = tmp_path / "specs"
+    write_specs(specs, 400)
+    out = tmp_path / "out"
+    assert codegen("generate", "--specs", str(specs), "--root", str(out)).returncode == 0
+    before = tree(out)
+    for path in sorted((specs / "modellix").glob("*/*.json"))[:200]:
+        data = json.loads(path.read_text())
+        data["post"]["description"] = "changed"
+        path.write_text(json.dumps(data))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "codegen", "generate", "--specs", str(specs), "--root", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while not list(out.glob("src/vtrix/.models-new-*")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert tree(out) == before
+    assert not list(out.rglob(".*-new-*"))
+
+
+def test_check_sees_a_changed_generator_or_spec_without_rendering(tmp_path):
+    specs = tmp_path / "specs"
+    shutil.copytree(ROOT / "specs", specs)
+    out = tmp_path / "out"
+    assert codegen("generate", "--specs", str(specs), "--root", str(out)).returncode == 0
+    manifest = out / "src/vtrix/models/_manifest.json"
+    data = json.loads(manifest.read_text())
+    data["generator"] = "an older generator"
+    manifest.write_text(json.dumps(data))
+    r = codegen("check", "--specs", str(specs), "--root", str(out))
+    assert r.returncode == 1 and "the generator changed since it was generated" in r.stderr
+    assert codegen("generate", "--specs", str(specs), "--root", str(out)).returncode == 0
+    edit_one_spec(specs)
+    r = codegen("check", "--specs", str(specs), "--root", str(out))
+    assert r.returncode == 1
+    assert "stale:   src/vtrix/models/bytedance_seedream_4_5_t2i.py" in r.stderr
+    assert "kirin_v3_i2v" not in r.stderr

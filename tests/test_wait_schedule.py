@@ -1,0 +1,67 @@
+"""When polls happen (fake clock, mock transport): a task that reports no progress is seen
+done soon after it ends, within the request budget, and sooner once the model has a history."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from vtrix.config import Settings
+from vtrix.http import MockTransport, Response
+from vtrix.providers.modellix import ModellixProvider
+from vtrix.tasks import PollPlan, wait_plan
+
+
+def simulate(task_seconds: float, plan: PollPlan) -> tuple[int, float]:
+    """(status requests, seconds between the task's end and the wait's end)."""
+    now = [0.0]
+    polls: list[float] = []
+
+    def answer(request):
+        polls.append(now[0])
+        status = "success" if now[0] >= task_seconds else "processing"
+        body = {"code": 0, "data": {"task_id": "task-1", "status": status}}
+        return Response(200, {}, json.dumps(body).encode(), request.url)
+
+    prov = ModellixProvider(Settings(), MockTransport(answer, clock=lambda: now[0]))
+    prov.http.clock = lambda: now[0]
+    prov.http.sleep = lambda d: now.__setitem__(0, now[0] + d)
+    from vtrix.providers.base import TaskState
+
+    initial = TaskState("task-1", "modellix", "queued")
+    prov.http.run(wait_plan(prov, "task-1", timeout=3600, plan=plan, initial=initial))
+    return len(polls), now[0] - task_seconds
+
+
+@pytest.mark.parametrize("seconds", [1, 3, 7, 30, 120, 600])
+def test_cold_waits_end_soon_within_budget(seconds):
+    polls, late = simulate(seconds, PollPlan(jitter=0))
+    assert polls <= seconds / 2 + 3
+    assert late <= max(1.0, 0.55 * seconds) and late <= 10.5
+
+
+def test_a_3_second_task_cold_and_with_history():
+    polls, late = simulate(3, PollPlan(jitter=0))
+    assert polls <= 4 and late <= 1.0
+    polls, late = simulate(3, PollPlan(jitter=0, expected=3.05))
+    assert polls <= 4 and late <= 0.5
+    # A task that runs much longer than its model's history still ends within budget.
+    polls, late = simulate(30, PollPlan(jitter=0, expected=3.0))
+    assert polls <= 30 / 2 + 3 and late <= 15
+
+
+def test_history_comes_from_the_ledger(tmp_path):
+    from vtrix.ledger import Ledger
+
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    assert ledger.timing("m", "modellix", "t") == (None, 0.0)
+    for i, d in enumerate((2.8, 3.2, 3.0)):
+        ledger.observe(
+            provider="modellix", task_id=f"t{i}", model="m", status="succeeded", final=True
+        )
+        ledger._db().execute(
+            "UPDATE tasks SET created_at = completed_at - ? WHERE task_id = ?", (d, f"t{i}")
+        )
+    expected, age = ledger.timing("m", "modellix", "t1")
+    assert expected == pytest.approx(3.0) and age >= 0
