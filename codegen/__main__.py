@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
     p = sub.add_parser("fetch", help="gateways -> specs/, with a change report")
     p.add_argument("--specs", type=Path, default=ROOT / "specs")
+    p.add_argument("--concurrency", type=int, default=8, help="specs fetched at once")
+    p.add_argument("--report", type=Path, help="also write the whole change report here")
     p = sub.add_parser("seed", help="../shared/catalogs -> specs/")
     p.add_argument("catalogs", type=Path)
     p.add_argument("--specs", type=Path, default=ROOT / "specs")
@@ -46,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "fetch":
             from codegen.fetch import fetch_command
 
-            return fetch_command(args.specs)
+            return fetch_command(args.specs, max(1, min(args.concurrency, 64)), args.report)
         from codegen.seed import main as seed_main
 
         return seed_main(args.catalogs, args.specs)

@@ -1,102 +1,293 @@
 """``python -m codegen fetch``: both catalogs and every spec, over HTTP, into specs/.
 
 Base URLs come from the same environment variables the runtime uses (VTRIX_BASE_URL,
-VTRIX_MODELS_URL, MODELLIX_BASE_URL, …). The new tree is written to a temp dir and swapped
-in only when everything was fetched and every spec normalised, so a failed fetch leaves
-specs/ as it was. A catalog model whose spec endpoint answers 404 is kept as a catalog
-entry without a spec file.
+VTRIX_MODELS_URL, MODELLIX_BASE_URL, …). At scale:
+
+- specs are fetched by a bounded pool of threads (``--concurrency``, default 8) sharing one
+  connection pool;
+- each request is conditional when specs/ holds the spec and its validators
+  (``specs/validators.json``: the ETag and Last-Modified the gateway sent with it); a 304
+  keeps the file as it is, without reading or parsing it;
+- every spec is written into a new tree beside specs/ as it arrives (memory does not grow
+  with the catalog), changed specs are normalised (and so checked) and compared with the
+  old ones one by one for the change report;
+- the new tree replaces specs/ only when every spec was fetched and normalised: any failure
+  leaves specs/ as it was and names every model that failed.
+
+A catalog model whose spec endpoint answers 404 is kept as a catalog entry without a spec.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codegen.report import compare, format_report
-from codegen.specfiles import replace_tree
+from codegen.report import Change, catalog_changes, format_report, spec_changes
+from codegen.specfiles import stage_tree, swap_tree
 from vtrix.config import Settings
 from vtrix.errors import NotFound, VtrixError
+from vtrix.providers.base import Provider
 from vtrix.providers.modellix import ModellixProvider
 from vtrix.providers.vtrix import VtrixProvider
-from vtrix.spec.normalise import ModelSpec, SpecError, check_model_id, check_slug
-from vtrix.spec.snapshot import Snapshot, dumps, load_snapshot, normalise_snapshot
+from vtrix.spec.normalise import SpecError, check_model_id, check_slug
+from vtrix.spec.snapshot import dumps, load_snapshot, normalise_one, read_json
+
+VALIDATORS = "validators.json"
+KEEP = ("provenance.json", "module-names.json")
+DEFAULT_CONCURRENCY = 8
+MAX_FAILURES = 20  # then the rest is not tried: the gateway is down, or the URL wrong
 
 
 class FetchError(Exception):
     pass
 
 
-def _fetch(what: str, url: str, call: Any) -> Any:
+@dataclass(frozen=True)
+class SpecJob:
+    provider: str
+    model_id: str
+    rel: str  # path in specs/
+    entry: dict[str, Any]
+    old_entry: dict[str, Any] | None
+
+
+@dataclass
+class Tally:
+    """What a fetch did (shared by the worker threads, under ``lock``)."""
+
+    downloaded: int = 0
+    not_modified: int = 0
+    no_spec: int = 0
+    changes: list[Change] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    skipped: int = 0  # not tried: too many had failed already
+    validators: dict[str, dict[str, str]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _catalog(what: str, url: str, call: Any) -> list[dict[str, Any]]:
     try:
-        return call()
+        return list(call() or [])
     except NotFound:
-        return None
+        return []
     except VtrixError as exc:
         raise FetchError(f"{what}: {url}: {exc.message}") from None
 
 
-def fetch_snapshot(settings: Settings) -> tuple[Snapshot, dict[str, str]]:
-    vtrix = VtrixProvider(settings)
-    modellix = ModellixProvider(settings)
-    snap = Snapshot()
+def fetch_catalogs(settings: Settings) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     vurl = f"{settings.models_url}/api/v1/skill/models"
-    snap.vtrix_catalog = sorted(
-        _fetch("vtrix catalog", vurl, vtrix.raw_catalog_pages) or [], key=lambda m: str(m.get("id"))
-    )
-    for i, entry in enumerate(snap.vtrix_catalog):
-        mid = check_model_id(entry.get("id"), vurl, f"$.data.models[{i}].id")
-        url = f"{vurl}/{mid}/spec"
-        raw = _fetch(f"spec of {mid}", url, lambda mid=mid: vtrix.raw_spec(mid))
-        if raw is not None:
-            snap.vtrix_specs[mid] = raw
+    vtrix = _catalog("vtrix catalog", vurl, VtrixProvider(settings).raw_catalog_pages)
     murl = f"{settings.modellix_url}/api/v1/models"
-    snap.modellix_catalog = sorted(
-        _fetch("Modellix catalog", murl, modellix.raw_catalog) or [],
-        key=lambda m: str(m.get("slug")),
+    modellix = _catalog("Modellix catalog", murl, ModellixProvider(settings).raw_catalog)
+    for i, entry in enumerate(vtrix):
+        check_model_id(entry.get("id"), vurl, f"$.data.models[{i}].id")
+    for i, entry in enumerate(modellix):
+        check_slug(entry.get("slug"), murl, f"$.models[{i}].slug")
+    return (
+        sorted(vtrix, key=lambda m: str(m["id"])),
+        sorted(modellix, key=lambda m: str(m["slug"])),
     )
-    for i, entry in enumerate(snap.modellix_catalog):
-        slug = check_slug(entry.get("slug"), murl, f"$.models[{i}].slug")
-        url = f"{settings.modellix_schema_url}/models/{slug}/api_schema"
-        raw = _fetch(f"spec of {slug}", url, lambda slug=slug: modellix.raw_spec(slug))
-        if raw is not None:
-            snap.modellix_specs[slug] = raw
-    files = {
-        "vtrix.catalog.json": dumps({"models": snap.vtrix_catalog}),
-        "modellix.catalog.json": dumps({"models": snap.modellix_catalog}),
+
+
+class Fetcher:
+    """Fetches every spec of the new catalogs into ``stage`` (a tree shaped like specs/)."""
+
+    def __init__(self, settings: Settings, old_dir: Path, stage: Path) -> None:
+        self.providers: dict[str, Provider] = {
+            "vtrix": VtrixProvider(settings),
+            "modellix": ModellixProvider(settings),
+        }
+        self.old_dir, self.stage = old_dir, stage
+        self.old_validators = _read_validators(old_dir / VALIDATORS)
+        self.tally = Tally()
+
+    def run(self, jobs: list[SpecJob], concurrency: int) -> Tally:
+        with ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="fetch") as pool:
+            list(pool.map(self.one, jobs))
+        return self.tally
+
+    def one(self, job: SpecJob) -> None:
+        if len(self.tally.failures) >= MAX_FAILURES:
+            with self.tally.lock:
+                self.tally.skipped += 1
+            return
+        try:
+            self._fetch(job)
+        except VtrixError as exc:
+            self._failed(job, exc.message)
+        except SpecError as exc:
+            self._failed(job, str(exc))
+
+    def _failed(self, job: SpecJob, why: str) -> None:
+        provider = self.providers[job.provider]
+        with self.tally.lock:
+            url = provider.spec_url(job.model_id)
+            self.tally.failures.append(f"spec of {job.model_id}: {url}: {why}")
+
+    def _fetch(self, job: SpecJob) -> None:
+        old_path = self.old_dir / job.rel
+        known = self.old_validators.get(job.rel, {}) if old_path.is_file() else {}
+        if known.get("sha") and known["sha"] != _sha(old_path):
+            known = {}  # the file is not what the validators were sent with
+        asked = {k: v for k, v in known.items() if k in ("etag", "last_modified")}
+        try:
+            raw, got = self.providers[job.provider].conditional_spec(job.model_id, asked)
+        except NotFound:
+            old = self._old_spec(job, old_path)
+            with self.tally.lock:
+                self.tally.no_spec += 1
+                self.tally.changes += spec_changes(job.model_id, old, None)
+            return
+        dest = self.stage / job.rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if raw is None:  # 304: the file we have is current
+            shutil.copyfile(old_path, dest)
+            text = None
+        else:
+            text = dumps(raw)
+            dest.write_text(text, encoding="utf-8")
+        changes = self._compare(job, old_path, text)
+        with self.tally.lock:
+            if raw is None:
+                self.tally.not_modified += 1
+            else:
+                self.tally.downloaded += 1
+            if got:
+                self.tally.validators[job.rel] = {**got, "sha": _sha(dest)}
+            self.tally.changes += changes
+
+    def _compare(self, job: SpecJob, old_path: Path, text: str | None) -> list[Change]:
+        """The changes of one model; unchanged bytes and catalog entry need no parsing."""
+        same_entry = job.entry == job.old_entry
+        if same_entry and (text is None or _read_text(old_path) == text):
+            return []
+        source = str(self.stage / job.rel)
+        new_raw = json.loads(text) if text is not None else read_json(old_path)
+        new = normalise_one(job.provider, job.model_id, new_raw, job.entry, source)
+        return spec_changes(job.model_id, self._old_spec(job, old_path), new)
+
+    def _old_spec(self, job: SpecJob, old_path: Path) -> Any:
+        if not old_path.is_file():
+            return None
+        try:
+            raw = read_json(old_path)
+            return normalise_one(job.provider, job.model_id, raw, job.old_entry, str(old_path))
+        except SpecError:
+            return None  # an old spec the normaliser no longer takes: reported as added
+
+
+def _sha(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def _read_validators(path: Path) -> dict[str, dict[str, str]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {
+        str(k): {str(a): str(b) for a, b in v.items()}
+        for k, v in data.items()
+        if isinstance(v, dict)
     }
-    files.update({f"vtrix/{k}.json": dumps(v) for k, v in snap.vtrix_specs.items()})
-    files.update({f"modellix/{k}.json": dumps(v) for k, v in snap.modellix_specs.items()})
-    return snap, files
 
 
-def _by_id(specs: list[ModelSpec]) -> dict[str, ModelSpec]:
-    return {s.id: s for s in specs}
+def spec_jobs(
+    vtrix: list[dict[str, Any]], modellix: list[dict[str, Any]], old_dir: Path
+) -> list[SpecJob]:
+    old = load_snapshot(old_dir, catalogs_only=True) if old_dir.exists() else None
+    old_v = {str(e.get("id")): e for e in (old.vtrix_catalog if old else [])}
+    old_m = {str(e.get("slug")): e for e in (old.modellix_catalog if old else [])}
+    jobs = [
+        SpecJob("vtrix", e["id"], f"vtrix/{e['id']}.json", e, old_v.get(e["id"])) for e in vtrix
+    ]
+    jobs += [
+        SpecJob("modellix", e["slug"], f"modellix/{e['slug']}.json", e, old_m.get(e["slug"]))
+        for e in modellix
+    ]
+    return jobs
 
 
-def fetch_command(specs_dir: Path) -> int:
+def old_catalog_ids(old_dir: Path) -> set[str]:
+    if not old_dir.exists():
+        return set()
+    old = load_snapshot(old_dir, catalogs_only=True)
+    return {str(m.get("id")) for m in old.vtrix_catalog} | {
+        str(m.get("slug")) for m in old.modellix_catalog
+    }
+
+
+def removed_specs(old_dir: Path, jobs: list[SpecJob]) -> list[Change]:
+    """Spec files of specs/ whose model left the catalog."""
+    wanted = {j.rel for j in jobs}
+    out: list[Change] = []
+    for sub, pattern in (("vtrix", "*.json"), ("modellix", "*/*.json")):
+        for path in sorted((old_dir / sub).glob(pattern)):
+            rel = path.relative_to(old_dir).as_posix()
+            if rel not in wanted:
+                out.append(Change(rel[len(sub) + 1 : -len(".json")], "spec removed", True))
+    return out
+
+
+def fetch_command(
+    specs_dir: Path, concurrency: int = DEFAULT_CONCURRENCY, report: Path | None = None
+) -> int:
     settings = Settings.resolve()
     print(
         f"fetching from {settings.models_url} (vtrix models), {settings.modellix_url} (Modellix)",
         file=sys.stderr,
     )
+    start = time.perf_counter()
     try:
-        snap, files = fetch_snapshot(settings)
-        new_specs = normalise_snapshot(snap)
+        vtrix, modellix = fetch_catalogs(settings)
     except (FetchError, SpecError) as exc:
         print(f"error: {exc}\nspecs/ was left as it was.", file=sys.stderr)
         return 1
-    old = load_snapshot(specs_dir) if specs_dir.exists() else Snapshot()
-    old_specs = normalise_snapshot(old) if specs_dir.exists() else []
-    changes = compare(
-        _by_id(old_specs),
-        _by_id(new_specs),
-        {str(m.get("id")) for m in old.vtrix_catalog}
-        | {str(m.get("slug")) for m in old.modellix_catalog},
-        {str(m.get("id")) for m in snap.vtrix_catalog}
-        | {str(m.get("slug")) for m in snap.modellix_catalog},
+    jobs = spec_jobs(vtrix, modellix, specs_dir)
+    catalogs = {
+        "vtrix.catalog.json": dumps({"models": vtrix}),
+        "modellix.catalog.json": dumps({"models": modellix}),
+    }
+    with stage_tree(specs_dir, catalogs, KEEP) as stage:
+        tally = Fetcher(settings, specs_dir, stage).run(jobs, concurrency)
+        if tally.failures:
+            print(f"error: {len(tally.failures)} spec(s) could not be fetched:", file=sys.stderr)
+            for line in sorted(tally.failures):
+                print(f"  {line}", file=sys.stderr)
+            if tally.skipped:
+                print(f"  ({tally.skipped} more not tried after that)", file=sys.stderr)
+            print("specs/ was left as it was.", file=sys.stderr)
+            return 1
+        if tally.validators:
+            text = json.dumps(tally.validators, indent=1, sort_keys=True) + "\n"
+            (stage / VALIDATORS).write_text(text, encoding="utf-8")
+        changes = catalog_changes(old_catalog_ids(specs_dir), {j.model_id for j in jobs})
+        changes += sorted(tally.changes + removed_specs(specs_dir, jobs), key=lambda c: c.model)
+        swap_tree(specs_dir, stage)
+    took = time.perf_counter() - start
+    print(
+        f"fetched {len(jobs)} catalog models in {took:.1f}s: {tally.downloaded} specs downloaded, "
+        f"{tally.not_modified} not modified, {tally.no_spec} without a spec"
     )
-    replace_tree(specs_dir, files, keep=("provenance.json", "module-names.json"))
-    print(f"wrote {len(files)} files to {specs_dir}")
-    print(format_report(changes))
+    print(format_report(changes, limit=200))
+    if report is not None:
+        report.write_text(format_report(changes) + "\n", encoding="utf-8")
     return 0

@@ -42,70 +42,91 @@ def _fields(spec: ModelSpec) -> dict[str, tuple[dict[str, Any], bool]]:
     return {".".join(p): (s, r) for p, s, r in iter_fields(spec.schema)}
 
 
+def catalog_changes(old_catalog: set[str], new_catalog: set[str]) -> list[Change]:
+    """Models that came or went from the catalogs."""
+    added = [
+        Change(m, "model added to the catalog", False) for m in sorted(new_catalog - old_catalog)
+    ]
+    gone = [
+        Change(m, "model removed from the catalog", True) for m in sorted(old_catalog - new_catalog)
+    ]
+    return added + gone
+
+
+def spec_changes(mid: str, old: ModelSpec | None, new: ModelSpec | None) -> list[Change]:
+    """What changed in one model's spec (added, removed, or field by field)."""
+    if old is None:
+        return [] if new is None else [Change(mid, "spec added", False)]
+    if new is None:
+        return [Change(mid, "spec removed", True)]
+    changes: list[Change] = []
+    a, b = _fields(old), _fields(new)
+    for name in sorted(set(b) - set(a)):
+        req = b[name][1]
+        changes.append(Change(mid, f"parameter {name} added" + (" (required)" if req else ""), req))
+    for name in sorted(set(a) - set(b)):
+        changes.append(Change(mid, f"parameter {name} removed", True))
+    for name in sorted(set(a) & set(b)):
+        changes += _field_changes(mid, name, a[name], b[name])
+    return changes
+
+
+def _field_changes(
+    mid: str, name: str, old: tuple[dict[str, Any], bool], new: tuple[dict[str, Any], bool]
+) -> list[Change]:
+    (sa, ra), (sb, rb) = old, new
+    changes: list[Change] = []
+    if sa["type"] != sb["type"]:
+        changes.append(Change(mid, f"parameter {name} retyped {sa['type']} -> {sb['type']}", True))
+    ea, eb = sa.get("enum"), sb.get("enum")
+    if ea is not None and eb is not None:
+        gone = [v for v in ea if v not in eb]
+        added = [v for v in eb if v not in ea]
+        if gone:
+            changes.append(Change(mid, f"enum of {name} narrowed: removed {gone}", True))
+        if added:
+            changes.append(Change(mid, f"enum of {name} widened: added {added}", False))
+    elif eb is not None and ea is None:
+        changes.append(Change(mid, f"{name} now limited to {eb}", True))
+    if rb and not ra:
+        changes.append(Change(mid, f"parameter {name} is now required", True))
+    elif ra and not rb:
+        changes.append(Change(mid, f"parameter {name} is no longer required", False))
+    for key, tighter in _TIGHTER.items():
+        va, vb = sa.get(key), sb.get(key)
+        if va != vb:
+            breaking = vb is not None and (va is None or tighter(va, vb))
+            changes.append(Change(mid, f"{key} of {name}: {va} -> {vb}", breaking))
+    if sa.get("default") != sb.get("default"):
+        what = f"default of {name}: {sa.get('default')!r} -> {sb.get('default')!r}"
+        changes.append(Change(mid, what, False))
+    return changes
+
+
 def compare(
     old: dict[str, ModelSpec],
     new: dict[str, ModelSpec],
     old_catalog: set[str],
     new_catalog: set[str],
 ) -> list[Change]:
-    changes: list[Change] = []
-    for mid in sorted(new_catalog - old_catalog):
-        changes.append(Change(mid, "model added to the catalog", False))
-    for mid in sorted(old_catalog - new_catalog):
-        changes.append(Change(mid, "model removed from the catalog", True))
-    for mid in sorted(set(new) - set(old)):
-        changes.append(Change(mid, "spec added", False))
-    for mid in sorted(set(old) - set(new)):
-        changes.append(Change(mid, "spec removed", True))
-    for mid in sorted(set(old) & set(new)):
-        a, b = _fields(old[mid]), _fields(new[mid])
-        for name in sorted(set(b) - set(a)):
-            req = b[name][1]
-            changes.append(
-                Change(mid, f"parameter {name} added" + (" (required)" if req else ""), req)
-            )
-        for name in sorted(set(a) - set(b)):
-            changes.append(Change(mid, f"parameter {name} removed", True))
-        for name in sorted(set(a) & set(b)):
-            (sa, ra), (sb, rb) = a[name], b[name]
-            if sa["type"] != sb["type"]:
-                changes.append(
-                    Change(mid, f"parameter {name} retyped {sa['type']} -> {sb['type']}", True)
-                )
-            ea, eb = sa.get("enum"), sb.get("enum")
-            if ea is not None and eb is not None:
-                gone = [v for v in ea if v not in eb]
-                added = [v for v in eb if v not in ea]
-                if gone:
-                    changes.append(Change(mid, f"enum of {name} narrowed: removed {gone}", True))
-                if added:
-                    changes.append(Change(mid, f"enum of {name} widened: added {added}", False))
-            elif eb is not None and ea is None:
-                changes.append(Change(mid, f"{name} now limited to {eb}", True))
-            if rb and not ra:
-                changes.append(Change(mid, f"parameter {name} is now required", True))
-            elif ra and not rb:
-                changes.append(Change(mid, f"parameter {name} is no longer required", False))
-            for key, tighter in _TIGHTER.items():
-                va, vb = sa.get(key), sb.get(key)
-                if va != vb:
-                    breaking = vb is not None and (va is None or tighter(va, vb))
-                    changes.append(Change(mid, f"{key} of {name}: {va} -> {vb}", breaking))
-            if sa.get("default") != sb.get("default"):
-                changes.append(
-                    Change(
-                        mid,
-                        f"default of {name}: {sa.get('default')!r} -> {sb.get('default')!r}",
-                        False,
-                    )
-                )
+    """Every change between two snapshots: the catalogs, then model by model."""
+    changes = catalog_changes(old_catalog, new_catalog)
+    for mid in sorted(set(old) | set(new)):
+        changes += spec_changes(mid, old.get(mid), new.get(mid))
     return changes
 
 
-def format_report(changes: list[Change]) -> str:
+def format_report(changes: list[Change], *, limit: int | None = None) -> str:
+    """The report: every breaking change, then the others (at most ``limit`` lines of them;
+    the rest counted)."""
     if not changes:
         return "No changes: specs/ already matches the gateways."
-    n_break = sum(c.breaking for c in changes)
-    lines = [f"{len(changes)} change(s), {n_break} breaking:"]
-    lines += [f"  {c}" for c in changes]
+    breaking = [c for c in changes if c.breaking]
+    other = [c for c in changes if not c.breaking]
+    lines = [f"{len(changes)} change(s), {len(breaking)} breaking:"]
+    lines += [f"  {c}" for c in breaking]
+    shown = other if limit is None else other[:limit]
+    lines += [f"  {c}" for c in shown]
+    if len(shown) < len(other):
+        lines.append(f"  … and {len(other) - len(shown)} more non-breaking (see --report FILE)")
     return "\n".join(lines)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -45,6 +47,22 @@ def _swap(target: Path, staged: Path) -> None:
     staged.rename(target)
     if old.exists():
         shutil.rmtree(old)
+
+
+@contextlib.contextmanager
+def stage_tree(target: Path, files: dict[str, str], keep: tuple[str, ...] = ()) -> Iterator[Path]:
+    """A new tree beside ``target`` holding ``files`` and the ``keep`` names of the old one,
+    for the caller to add to and then :func:`swap_tree` in; removed if it was not."""
+    staged = _stage(target.resolve(), files, keep)
+    try:
+        yield staged
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+
+
+def swap_tree(target: Path, staged: Path) -> None:
+    """Put a tree made by :func:`stage_tree` in the place of ``target``."""
+    _swap(target.resolve(), staged)
 
 
 def replace_tree(target: Path, files: dict[str, str], keep: tuple[str, ...] = ()) -> None:

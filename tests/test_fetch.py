@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -162,3 +163,78 @@ def test_change_report_marks_breaking_changes():
         "new: model added to the catalog",
     ):
         assert line in text, text
+
+
+def _env(url: str) -> dict[str, str]:
+    return {
+        "VTRIX_BASE_URL": url,
+        "MODELLIX_BASE_URL": url,
+        "MODELLIX_API_KEY": "sk-fetch-key-1234",
+    }
+
+
+def test_second_fetch_is_conditional_and_changes_nothing(make_sandbox, tmp_path):
+    """The sandbox sends ETag/Last-Modified with every spec; the next fetch sends them back
+    and keeps every file it is told did not change."""
+    served = tmp_path / "served"
+    shutil.copytree(ROOT / "specs", served)
+    sb = make_sandbox(specs_dir=str(served))
+    specs = tmp_path / "specs"
+    shutil.copytree(ROOT / "specs", specs)
+    first = run(["fetch", "--specs", str(specs), "--concurrency", "4"], _env(sb.url))
+    assert first.returncode == 0, first.stderr
+    validators = json.loads((specs / "validators.json").read_text())
+    assert validators["vtrix/kirin_v3_i2v.json"]["etag"].startswith('"')
+    assert "last_modified" in validators["modellix/alibaba/qwen-image.json"]
+    before = read_tree(specs)
+    second = run(["fetch", "--specs", str(specs)], _env(sb.url))
+    assert second.returncode == 0, second.stderr
+    assert " 0 specs downloaded" in second.stdout and "No changes" in second.stdout
+    n = len(list((specs / "vtrix").glob("*.json"))) + len(list((specs / "modellix").glob("*/*")))
+    assert f"{n} not modified" in second.stdout
+    assert read_tree(specs) == before
+
+
+def test_a_changed_spec_is_downloaded_and_reported(make_sandbox, tmp_path):
+    specs = tmp_path / "specs"
+    shutil.copytree(ROOT / "specs", specs)
+    served = tmp_path / "served"
+    shutil.copytree(ROOT / "specs", served)
+    old = make_sandbox(specs_dir=str(served))
+    assert run(["fetch", "--specs", str(specs)], _env(old.url)).returncode == 0
+    path = served / "vtrix" / "kirin_v3_i2v.json"
+    data = json.loads(path.read_text())
+    param = next(p for p in data["parameters"] if p["name"] == "resolution")
+    param["constraints"]["enum"] = ["720p", "1080p"]
+    path.write_text(json.dumps(data))
+    new = make_sandbox(specs_dir=str(served))
+    report = tmp_path / "report.txt"
+    r = run(["fetch", "--specs", str(specs), "--report", str(report)], _env(new.url))
+    assert r.returncode == 0, r.stderr
+    # the vtrix specs name the serving sandbox as their endpoint, and its port changed
+    assert "3 specs downloaded, 245 not modified" in r.stdout
+    assert "BREAKING kirin_v3_i2v: enum of resolution narrowed: removed ['480p']" in r.stdout
+    assert "enum of resolution narrowed" in report.read_text()
+    kept = json.loads((specs / "vtrix" / "kirin_v3_i2v.json").read_text())
+    assert next(p for p in kept["parameters"] if p["name"] == "resolution")["constraints"] == {
+        "default": "720p",
+        "enum": ["720p", "1080p"],
+    }
+
+
+def test_one_failing_spec_among_many_leaves_specs_alone(hostile, tmp_path):
+    from hostile import Reply
+
+    mirror(hostile)
+    hostile.on("GET", r"/api/v1/skill/models/kirin_v3_i2v/spec", Reply(400, json={"x": 1}))
+    specs = tmp_path / "specs"
+    shutil.copytree(ROOT / "specs", specs)
+    (specs / "vtrix" / "kirin_v3_i2v.json").write_text('{"old": true}\n')
+    before = read_tree(specs)
+    r = run(["fetch", "--specs", str(specs), "--concurrency", "8"], _env(hostile.url))
+    assert r.returncode == 1
+    assert "1 spec(s) could not be fetched" in r.stderr
+    assert "spec of kirin_v3_i2v: http://127.0.0.1:" in r.stderr
+    assert "specs/ was left as it was" in r.stderr
+    assert read_tree(specs) == before
+    assert not list(tmp_path.glob(".specs-new-*"))

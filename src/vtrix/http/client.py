@@ -183,8 +183,45 @@ class Http:
         what: str = "request",
         deadline: float | None = None,
     ) -> Plan[Any]:
+        resp = yield from self.response_plan(
+            url, auth=auth, params=params, what=what, deadline=deadline
+        )
+        return decode(resp, what)
+
+    def get_conditional(
+        self, url: str, validators: Mapping[str, str], *, auth: bool = False, what: str
+    ) -> tuple[Any, dict[str, str]]:
+        """A GET sending ``validators`` (``etag``, ``last_modified``) as If-None-Match /
+        If-Modified-Since: (decoded body or None when 304 Not Modified, the answer's
+        validators)."""
+        extra = {}
+        if validators.get("etag"):
+            extra["If-None-Match"] = validators["etag"]
+        if validators.get("last_modified"):
+            extra["If-Modified-Since"] = validators["last_modified"]
+        resp = self.run(self.response_plan(url, auth=auth, what=what, extra=extra))
+        got = {
+            "etag": clean_line(resp.header("etag") or "", 256),
+            "last_modified": clean_line(resp.header("last-modified") or "", 256),
+        }
+        got = {k: v for k, v in got.items() if v}
+        if resp.status == 304:
+            return None, got or dict(validators)
+        return decode(resp, what), got
+
+    def response_plan(
+        self,
+        url: str,
+        *,
+        auth: bool = True,
+        params: Mapping[str, Any] | None = None,
+        what: str = "request",
+        deadline: float | None = None,
+        extra: Mapping[str, str] | None = None,
+    ) -> Plan[Response]:
+        """A GET with retries: the 2xx answer (or 304 when ``extra`` made it conditional)."""
         full = f"{url}?{urlencode(params)}" if params else url
-        headers = self.headers(auth=auth)
+        headers = {**self.headers(auth=auth), **(extra or {})}
         until = deadline if deadline is not None else self.clock() + self.read_budget
         attempt = 0
         while True:
@@ -196,10 +233,10 @@ class Http:
                     raise BadAnswer(f"{what}: {outcome.detail}; refused", hint=_REPORT)
                 cause = outcome.detail
             else:
-                assert outcome is not None
+                assert isinstance(outcome, Response)
                 _log_response(outcome)
-                if outcome.status < 300:
-                    return decode(outcome, what)
+                if outcome.status < 300 or (outcome.status == 304 and extra):
+                    return outcome
                 hint = should_retry_hint(outcome.headers)
                 retryable = outcome.status in RETRY_STATUSES if hint is None else hint
                 if outcome.status < 400 or not retryable:

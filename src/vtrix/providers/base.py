@@ -183,7 +183,22 @@ class Provider(abc.ABC):
     ) -> list[CatalogEntry]: ...
 
     @abc.abstractmethod
-    def raw_spec(self, model_id: str) -> dict[str, Any]: ...
+    def conditional_spec(
+        self, model_id: str, validators: dict[str, str]
+    ) -> tuple[dict[str, Any] | None, dict[str, str]]:
+        """A model's spec as served, or None when the validators (``etag``,
+        ``last_modified``) say it did not change; and the answer's validators."""
+
+    @abc.abstractmethod
+    def spec_url(self, model_id: str) -> str:
+        """Where the gateway serves a model's spec."""
+
+    def raw_spec(self, model_id: str) -> dict[str, Any]:
+        """A model's spec exactly as the gateway serves it."""
+        raw, _ = self.conditional_spec(model_id, {})
+        if raw is None:  # only a conditional request may be answered 304
+            raise BadAnswer(f"spec of {model_id}: 304 Not Modified to a plain request")
+        return raw
 
     @abc.abstractmethod
     def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec: ...

@@ -93,11 +93,19 @@ class ModellixProvider(Provider):
         data = dict_of(unwrap(body, url), "data", "model catalog", body)
         return list_of(data.get("models"), "models", "model catalog", body)
 
-    def raw_spec(self, model_id: str) -> dict[str, Any]:
+    def conditional_spec(
+        self, model_id: str, validators: dict[str, str]
+    ) -> tuple[dict[str, Any] | None, dict[str, str]]:
+        url = self.spec_url(model_id)
+        what = f"spec of {model_id}"
+        body, got = self.http.get_conditional(url, validators, what=what)
+        if body is None:
+            return None, got
+        return dict_of(unwrap(body, url), "api_schema", what, body), got
+
+    def spec_url(self, model_id: str) -> str:
         check_slug(model_id, "model id")
-        url = f"{self.settings.modellix_schema_url}/models/{model_id}/api_schema"
-        body = self.http.get_json(url, auth=False, what=f"spec of {model_id}")
-        return dict_of(unwrap(body, url), "api_schema", f"spec of {model_id}", body)
+        return f"{self.settings.modellix_schema_url}/models/{model_id}/api_schema"
 
     def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec:
         return normalise_modellix(model_id, raw, source=f"Modellix api_schema of {model_id}")

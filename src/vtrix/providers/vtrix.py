@@ -106,10 +106,18 @@ class VtrixProvider(Provider):
             page += 1
         return out
 
-    def raw_spec(self, model_id: str) -> dict[str, Any]:
-        url = f"{self.settings.models_url}{VTRIX_CATALOG_PATH}/{quote(model_id, safe='')}/spec"
-        body = self.http.get_json(url, auth=False, what=f"spec of {model_id}")
-        return dict_of(self._unwrap(body, url), "data", f"spec of {model_id}", body)
+    def conditional_spec(
+        self, model_id: str, validators: dict[str, str]
+    ) -> tuple[dict[str, Any] | None, dict[str, str]]:
+        url = self.spec_url(model_id)
+        what = f"spec of {model_id}"
+        body, got = self.http.get_conditional(url, validators, what=what)
+        if body is None:
+            return None, got
+        return dict_of(self._unwrap(body, url), "data", what, body), got
+
+    def spec_url(self, model_id: str) -> str:
+        return f"{self.settings.models_url}{VTRIX_CATALOG_PATH}/{quote(model_id, safe='')}/spec"
 
     def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec:
         return normalise_vtrix(raw, source=f"vtrix spec of {model_id}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from vtrix.spec.snapshot import Snapshot, load_snapshot
 class Catalog:
     def __init__(self, snap: Snapshot) -> None:
         self.snap = snap
+        self.loaded_at = int(time.time())  # the specs' Last-Modified
         self.normalised: dict[str, ModelSpec] = {}
         for mid, raw in snap.vtrix_specs.items():
             self.normalised[mid] = normalise_vtrix(raw, source=f"vtrix/{mid}")

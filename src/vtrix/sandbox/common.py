@@ -85,6 +85,37 @@ def vtrix_ok(data: Any) -> Response:
     return JSONResponse({"status": {"code": 0, "message": "ok"}, "data": data})
 
 
+def cacheable(request: Request, payload: Any, last_modified: int) -> Response:
+    """A JSON answer with an ETag and Last-Modified, answering a matching If-None-Match (or,
+    without one, a not-older If-Modified-Since) with 304 Not Modified, as CDNs in front of
+    spec services do."""
+    import hashlib
+    import json
+    from email.utils import formatdate, parsedate_to_datetime
+
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {
+        "ETag": etag,
+        "Last-Modified": formatdate(last_modified, usegmt=True),
+        "Cache-Control": "no-cache",
+    }
+    match = request.headers.get("if-none-match")
+    since = request.headers.get("if-modified-since")
+    if match is not None:
+        fresh = match.strip() == "*" or etag in (t.strip() for t in match.split(","))
+    elif since is not None:
+        try:
+            fresh = parsedate_to_datetime(since).timestamp() >= last_modified
+        except (TypeError, ValueError):
+            fresh = False
+    else:
+        fresh = False
+    if fresh:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
 def authorize(
     request: Request, provider: str, *, paid: bool = False
 ) -> tuple[str | None, Response | None]:

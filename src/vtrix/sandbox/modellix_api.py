@@ -21,6 +21,7 @@ from vtrix.gateways import MODELLIX_CATALOG_PATH, MODELLIX_TASK_PATH, MODELLIX_U
 from vtrix.sandbox.common import (
     authorize,
     base_url,
+    cacheable,
     check_params,
     modellix_error,
     modellix_ok,
@@ -45,10 +46,11 @@ def catalog(request: Request) -> Any:
 
 @router.get("/models/{vendor}/{model}/api_schema")
 def schema(request: Request, vendor: str, model: str) -> Any:
-    raw = sandbox_of(request).catalog.modellix_specs.get(f"{vendor}/{model}")
+    cat = sandbox_of(request).catalog
+    raw = cat.modellix_specs.get(f"{vendor}/{model}")
     if raw is None:
         return modellix_error(404, f"no api_schema for {vendor}/{model}")
-    return JSONResponse(raw)
+    return cacheable(request, raw, cat.loaded_at)
 
 
 def task_body(request: Request, task: SandboxTask) -> Response:

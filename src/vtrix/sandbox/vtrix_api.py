@@ -13,6 +13,7 @@ from vtrix.gateways import VTRIX_GENERATION_PATH
 from vtrix.sandbox.common import (
     authorize,
     base_url,
+    cacheable,
     check_params,
     produce,
     result_url,
@@ -79,7 +80,9 @@ def spec(request: Request, model_id: str) -> Any:
     api["endpoint"] = base_url(request) + path
     served = {**raw, "api": api}
     served.setdefault("agent_prompt", cat.agent_prompts.get(model_id, ""))
-    return vtrix_ok(served)
+    return cacheable(
+        request, {"status": {"code": 0, "message": "ok"}, "data": served}, cat.loaded_at
+    )
 
 
 def task_body(request: Request, task: SandboxTask) -> dict[str, Any]:
