@@ -51,7 +51,7 @@ def check_compiles_text(path: str, text: str) -> None:
 
 def format_python(files: dict[str, str]) -> dict[str, str]:
     """``files`` with every ``.py`` text formatted by ruff (one ruff run for all of them)."""
-    py = [p for p in files if p.endswith(".py")]
+    py = [p for p in files if p.endswith((".py", ".pyi"))]
     if not py:
         return files
     with tempfile.TemporaryDirectory(prefix="vtrix-fmt-") as tmp:
@@ -73,5 +73,5 @@ def format_python(files: dict[str, str]) -> dict[str, str]:
 def check_compiles(files: dict[str, str]) -> None:
     """Parse and compile every Python file; a failure names the file and line."""
     for path, text in files.items():
-        if path.endswith(".py"):
+        if path.endswith((".py", ".pyi")):
             check_compiles_text(path, text)

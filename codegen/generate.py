@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -53,13 +54,14 @@ from codegen.pydantic_gen import ParamsCode, batches, generate_batch
 from codegen.render import environment
 from vtrix.spec.names import assign_module_names
 from vtrix.spec.normalise import ModelSpec, SpecError, modality_of, summary_line
-from vtrix.spec.snapshot import Snapshot, load_snapshot, read_json, spec_files
+from vtrix.spec.snapshot import Snapshot, load_snapshot, spec_files
 from vtrix.text import clean_text
 
 __all__ = ["MODELS_DIR", "OUTPUT_DIRS", "generate", "generate_tree", "render"]
 LOCK_FILE = "module-names.json"
 GLOBAL_FILES = (
     f"{MODELS_DIR}/__init__.py",
+    f"{MODELS_DIR}/__init__.pyi",
     f"{MODELS_DIR}/_index.tsv",
     f"{MODELS_DIR}/_snapshot.json",
     f"{MODELS_DIR}/py.typed",
@@ -168,9 +170,16 @@ def global_files(inputs: Inputs, rows: dict[str, list[str]]) -> dict[str, str]:
     modules = sorted((r[0] for r in rows.values()), key=lambda m: m)
     models = [{"module": m} for m in _in_spec_order(inputs, rows)]
     index = index_rows(inputs, rows)
-    common = {"models": models, "index": index, "generator": GENERATOR, "count": len(modules)}
+    common = {
+        "models": models,
+        "index": index,
+        "index_lines": ["\t".join((k, *row)) for k, row in index],  # cells are clean already
+        "generator": GENERATOR,
+        "count": len(modules),
+    }
     return {
         f"{MODELS_DIR}/__init__.py": env.get_template("models_init.py.j2").render(common),
+        f"{MODELS_DIR}/__init__.pyi": env.get_template("models_init.pyi.j2").render(common),
         f"{MODELS_DIR}/_index.tsv": env.get_template("index.tsv.j2").render(common),
         f"{MODELS_DIR}/py.typed": "",
         f"{DOCS_DIR}/index.md": env.get_template("catalog.md.j2").render(common),
@@ -201,13 +210,23 @@ def write_snapshot(inputs: Inputs, path: Path, reuse: dict[str, str] | None = No
                     continue
                 line = reuse.get(model_id)
                 if line is None:
-                    line = _dump(model_id) + ":" + _dump(read_json(spec_path))
+                    line = _dump(model_id) + ":" + _one_line(spec_path)
                 out.write(("\n" if first else ",\n") + line)
                 first = False
             out.write("\n}")
             if provider == "modellix":
                 out.write(',\n"vtrix_catalog":' + _dump(inputs.vtrix_catalog))
         out.write("}\n")
+
+
+_LAYOUT = re.compile(r"[\r\n]\s*")
+
+
+def _one_line(path: Path) -> str:
+    """A JSON file's value on one line, without parsing it: a raw line break in JSON is
+    always layout (inside strings it is escaped), so it goes with the indentation after it.
+    (Every spec is parsed anyway where it is normalised.)"""
+    return _LAYOUT.sub("", path.read_text(encoding="utf-8").strip())
 
 
 def snapshot_lines(path: Path, keep: set[str]) -> dict[str, str]:
@@ -330,9 +349,9 @@ def _write_globals(inputs: Inputs, new: mf.Manifest, stage: Path) -> None:
     for rel, text in global_files(inputs, rows).items():
         (stage / rel).parent.mkdir(parents=True, exist_ok=True)
         (stage / rel).write_text(text, encoding="utf-8")
-    init = stage / f"{MODELS_DIR}/__init__.py"
-    format_in_place([init])
-    check_compiles({f"{MODELS_DIR}/__init__.py": init.read_text(encoding="utf-8")})
+    inits = [stage / f"{MODELS_DIR}/__init__.py", stage / f"{MODELS_DIR}/__init__.pyi"]
+    format_in_place(inits)
+    check_compiles({f"{MODELS_DIR}/{p.name}": p.read_text(encoding="utf-8") for p in inits})
     new.globals_input = inputs.globals_input({k: m.input for k, m in new.models.items()})
     new.globals = {rel: mf.sha((stage / rel).read_bytes()) for rel in GLOBAL_FILES}
     (stage / f"{MODELS_DIR}/{mf.NAME}").write_text(new.dumps(), encoding="utf-8")

@@ -82,10 +82,11 @@ def test_only_given_values_are_sent(client):
     assert prepared.request.body == {"model": "kirin_v3_i2v", "params": {"image_url": "u"}}
 
 
-def test_not_generated_model_uses_live_spec(client, sandbox, monkeypatch):
+def test_not_generated_model_uses_live_spec(client, sandbox, monkeypatch, tmp_path):
     import vtrix.registry as reg
 
-    monkeypatch.setattr(reg, "_TEXT", "# an empty index\n")
+    (tmp_path / "empty.tsv").write_text("# an empty index\n")
+    monkeypatch.setattr(reg, "_INDEX", reg._Index(str(tmp_path / "empty.tsv")))
     with pytest.raises(ValidationFailed) as exc:
         client.submit("kirin_v3_i2v", duration=99)
     assert {p.path for p in exc.value.problems} == {"duration", "image_url"}

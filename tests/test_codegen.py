@@ -518,3 +518,13 @@ def test_unparsable_spec_file_names_the_file_and_position(tmp_path):
     assert r.returncode == 1
     assert "y.json: line 1 column 11: not valid JSON" in r.stderr
     assert not out.exists()
+
+
+def test_stored_options_are_the_derived_ones():
+    """`run MODEL --help` reads the options codegen stored; they are what describe derives."""
+    from vtrix.spec.option import spec_options
+
+    for path in sorted((ROOT / "src/vtrix/models/_specs").glob("*.json")):
+        data = json.loads(path.read_text())
+        assert data["options"], path
+        assert spec_options(data) == options(data["schema"]), path

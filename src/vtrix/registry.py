@@ -4,8 +4,9 @@ Everything here reads data files that codegen writes into ``vtrix/models/``; not
 click or pydantic except :func:`params_model`, which loads a model's typed module.
 
 * ``_index.tsv``: every known model, one row a line, sorted by id: id, module (empty for a
-  catalog entry without a spec), provider, type (modality), name, summary, task. A lookup
-  reads the file and finds one line; nothing is parsed that is not asked for.
+  catalog entry without a spec), provider, type (modality), name, summary, task; the header
+  line holds the counts. The file is memory-mapped and binary-searched: a lookup or a
+  completion touches a few pages however large the catalog.
 * ``_specs/<module>.json``: one model's normalised spec.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
 from vtrix.gateways import provider_for_id
@@ -37,7 +39,7 @@ class IndexEntry(NamedTuple):
 
 
 _DIR: str | None = None
-_TEXT: str | None = None
+_INDEX: _Index | None = None
 
 
 def models_dir() -> str:
@@ -50,15 +52,69 @@ def models_dir() -> str:
     return _DIR
 
 
-def _index_text() -> str:
-    global _TEXT
-    if _TEXT is None:
+class _Index:
+    """``_index.tsv`` mapped into memory and searched in place: the rows are sorted by id,
+    so a lookup or a prefix is a binary search touching a few pages, whatever the size of
+    the catalog. Only :meth:`rows` reads it all."""
+
+    def __init__(self, path: str) -> None:
+        import mmap
+
+        self.data: bytes | mmap.mmap = b""
         try:
-            with open(os.path.join(models_dir(), "_index.tsv"), encoding="utf-8") as fh:
-                _TEXT = fh.read()
-        except OSError:
-            _TEXT = ""
-    return _TEXT
+            with open(path, "rb") as fh:
+                if os.fstat(fh.fileno()).st_size:
+                    self.data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            pass
+        nl = self.data.find(b"\n")
+        self.header = bytes(self.data[: nl if nl >= 0 else len(self.data)]).decode("utf-8")
+        self.body = nl + 1 if nl >= 0 else len(self.data)
+
+    def _line(self, lo: int, pos: int) -> tuple[int, int]:
+        """(start, end) of the line holding ``pos`` (``lo``: a line start at or before it)."""
+        start = self.data.rfind(b"\n", lo, pos) + 1 or lo
+        end = self.data.find(b"\n", start)
+        return start, end if end >= 0 else len(self.data)
+
+    def first_at_least(self, key: bytes) -> int:
+        """The offset of the first row whose id is not below ``key``."""
+        lo, hi = self.body, len(self.data)
+        while lo < hi:
+            start, end = self._line(lo, (lo + hi) // 2)
+            tab = self.data.find(b"\t", start, end)
+            if self.data[start : tab if tab >= 0 else end] < key:
+                lo = end + 1
+            else:
+                hi = start
+        return lo
+
+    def rows_from(self, pos: int) -> Iterator[IndexEntry]:
+        while pos < len(self.data):
+            end = self.data.find(b"\n", pos)
+            end = end if end >= 0 else len(self.data)
+            entry = _entry(bytes(self.data[pos:end]).decode("utf-8"))
+            if entry is not None:
+                yield entry
+            pos = end + 1
+
+    def rows(self) -> Iterator[IndexEntry]:
+        return self.rows_from(self.body)
+
+    def counts(self) -> tuple[int, int] | None:
+        """(generated, known) as the header states them."""
+        words = dict(w.split("=", 1) for w in self.header.split() if "=" in w)
+        try:
+            return int(words["generated"]), int(words["known"])
+        except (KeyError, ValueError):
+            return None
+
+
+def _index() -> _Index:
+    global _INDEX
+    if _INDEX is None:
+        _INDEX = _Index(os.path.join(models_dir(), "_index.tsv"))
+    return _INDEX
 
 
 def _entry(line: str) -> IndexEntry | None:
@@ -70,42 +126,45 @@ def lookup(model_id: str) -> IndexEntry | None:
     """The index row of ``model_id``, or None."""
     if not model_id or "\t" in model_id or "\n" in model_id:
         return None
-    text = _index_text()
-    start = text.find(f"\n{model_id}\t")
-    if start < 0:
-        return None
-    end = text.find("\n", start + 1)
-    return _entry(text[start + 1 : end if end >= 0 else len(text)])
+    index = _index()
+    for entry in index.rows_from(index.first_at_least(model_id.encode("utf-8"))):
+        return entry if entry.id == model_id else None
+    return None
 
 
 def entries() -> list[IndexEntry]:
     """Every row of the index, sorted by id."""
-    out = []
-    for line in _index_text().splitlines()[1:]:
-        entry = _entry(line)
-        if entry is not None:
-            out.append(entry)
-    return out
+    return list(_index().rows())
 
 
-def ids_with_prefix(prefix: str, *, generated_only: bool = False) -> list[str]:
-    """Ids that start with ``prefix`` (for completion), sorted."""
-    text = _index_text()
+def ids_with_prefix(prefix: str, *, generated_only: bool = False, limit: int = 0) -> list[str]:
+    """Ids that start with ``prefix`` (for completion), sorted; at most ``limit`` (0: all)."""
+    index = _index()
     out = []
-    pos = text.find(f"\n{prefix}")
-    while pos >= 0:
-        end = text.find("\n", pos + 1)
-        entry = _entry(text[pos + 1 : end if end >= 0 else len(text)])
-        if entry is None or not entry.id.startswith(prefix):
+    for entry in index.rows_from(index.first_at_least(prefix.encode("utf-8"))):
+        if not entry.id.startswith(prefix):
             break
         if entry.module or not generated_only:
             out.append(entry.id)
-        pos = end
+            if len(out) == limit:
+                break
     return out
 
 
+def entries_with_prefix(prefix: str) -> Iterator[IndexEntry]:
+    """Rows whose id starts with ``prefix``, in order."""
+    index = _index()
+    for entry in index.rows_from(index.first_at_least(prefix.encode("utf-8"))):
+        if not entry.id.startswith(prefix):
+            return
+        yield entry
+
+
 def count() -> tuple[int, int]:
-    """(models with a generated module, all known models)."""
+    """(models with a generated module, all known models), from the index header."""
+    counted = _index().counts()
+    if counted is not None:
+        return counted
     rows = entries()
     return sum(1 for e in rows if e.module), len(rows)
 

@@ -3,17 +3,23 @@ an escape sequence from a server can't retitle a terminal or clear a screen."""
 
 from __future__ import annotations
 
-import re
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_CONTROL_KEEP_NEWLINES = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
-)
+# C0 and C1 controls, line/paragraph separators and bidi overrides/isolates. Translation
+# tables, not a regex: a character class of ranges costs ~1 ms to compile on every start.
+_CONTROLS = [
+    *range(0x00, 0x20),
+    *range(0x7F, 0xA0),
+    0x2028,
+    0x2029,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+]
+_TO_SPACE = dict.fromkeys(_CONTROLS, " ")
+_DROP_KEEP_NEWLINES = dict.fromkeys((c for c in _CONTROLS if c not in (0x09, 0x0A)), None)
 
 
 def clean_text(text: object) -> str:
     """One line: control characters dropped, whitespace folded."""
-    return " ".join(_CONTROL.sub(" ", str(text)).split())
+    return " ".join(str(text).translate(_TO_SPACE).split())
 
 
 def clean_line(text: object, limit: int = 300) -> str:
@@ -24,4 +30,4 @@ def clean_line(text: object, limit: int = 300) -> str:
 
 def for_terminal(text: str) -> str:
     """``text`` with every control character but line breaks (and tabs) removed."""
-    return _CONTROL_KEEP_NEWLINES.sub("", text)
+    return text.translate(_DROP_KEEP_NEWLINES)

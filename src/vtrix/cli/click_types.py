@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from vtrix.spec.describe import Display, Option
+from vtrix.spec.option import Display, Option
 
 
 class Choice(click.Choice):  # type: ignore[type-arg]

@@ -31,6 +31,9 @@ COMMANDS: dict[str, Command] = {
     "sandbox": Command(
         "vtrix.cli.commands.sandbox:sandbox", "Start a local gateway speaking both protocols."
     ),
+    "completion": Command(
+        "vtrix.cli.commands.completion:completion", "Print the shell completion script."
+    ),
     "help": Command("vtrix.cli.commands.help:help_group", "Help topics: exit-codes."),
 }
 

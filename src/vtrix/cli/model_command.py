@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from vtrix.cli.click_types import click_option
+from vtrix.cli.completion import complete_param
 from vtrix.cli.context import Globals, client_for
 from vtrix.cli.saving import SaveRequest, save_options, save_outputs, save_request
-from vtrix.spec.describe import Option, options
+from vtrix.spec.option import Option, spec_options
 
 if TYPE_CHECKING:
     from vtrix.client import Client, Prepared, Resolved, Task
@@ -39,6 +40,7 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
             "run_param",
             multiple=True,
             metavar="KEY=VALUE",
+            shell_complete=complete_param,
             help="Model parameter, repeatable. Dot notation nests (a.b=1); JSON for "
             "arrays and objects.",
         ),
@@ -118,7 +120,7 @@ def build_command(
 ) -> click.Command:
     """The command of ``model_id``; ``spec`` is its normalised spec as data (None: the gateway
     publishes none), ``resolved`` what a live lookup already found."""
-    opts = options(spec["schema"]) if spec else []
+    opts = spec_options(spec) if spec else []
 
     def callback(**values: Any) -> None:
         execute(click.get_current_context(), model_id, spec, opts, values, resolved)

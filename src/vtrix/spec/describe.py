@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from vtrix.spec.names import field_names, flag_for
+from vtrix.spec.option import Display, Option
 from vtrix.text import clean_text
 
 # Flags vtrix's own commands use (or keep for themselves); a parameter never takes one.
@@ -78,35 +79,6 @@ def is_media_input(wire: str, schema: dict[str, Any] | None) -> bool:
         and not _NOT_MEDIA.search(words)
         and not re.search(r"\b(id|mode)\b", description, re.I)
     )
-
-
-class Display(NamedTuple):
-    """How an option's value looks in help and completion (checked later by validation)."""
-
-    kind: str  # "choice", "int", "float", "text", "flag" or "json"
-    choices: tuple[str, ...] = ()
-    low: float | None = None
-    high: float | None = None
-
-
-class Option(NamedTuple):
-    """One typed option of a model command."""
-
-    flag: str
-    off_flag: str | None  # the ``--no-…`` form of a boolean flag
-    dest: str
-    path: tuple[str, ...]  # wire names from the top of the body
-    kind: str  # the parameter's schema type
-    display: Display
-    multiple: bool
-    required: bool
-    default_text: str | None
-    help: str
-    metavar: str | None
-
-    @property
-    def wire(self) -> str:
-        return ".".join(self.path)
 
 
 def default_text(schema: dict[str, Any]) -> str | None:

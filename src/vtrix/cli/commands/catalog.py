@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from vtrix.cli.completion import complete_model
 from vtrix.cli.context import client_for
 from vtrix.cli.lazy import summary
 from vtrix.gateways import PROVIDERS
@@ -63,7 +64,7 @@ def list_models(
 
 
 @models.command(name="spec")
-@click.argument("model_id")
+@click.argument("model_id", shell_complete=complete_model)
 @click.option(
     "--output", "-o", type=click.Choice(["human", "json"]), default="human", show_default=True
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from vtrix.cli.completion import complete_model
 from vtrix.cli.context import client_for
 from vtrix.cli.lazy import summary
 from vtrix.output import Reporter, emit, print_result, to_json
@@ -18,6 +19,7 @@ def model() -> None:
 @click.option(
     "--model-slug",
     required=True,
+    shell_complete=complete_model,
     metavar="PROVIDER/MODEL",
     help="Model slug, e.g. bytedance/seedream-4.5-t2i.",
 )

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from vtrix.cli.context import Globals, client_for
+
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
 
 RUN_HELP = """Submit a generation task and wait for the result.
 
@@ -18,13 +23,17 @@ the result to stdout. Models below come from the generated index; any other id t
 knows works too (its spec is fetched and checked the same way)."""
 
 
+LIST_AT_MOST = 60  # `run --help` lists the models up to this many, else says how to find one
+
+
 class RunGroup(click.Group):
-    """Resolves ``<model_id>`` lazily: the generated spec, else a live one."""
+    """Resolves ``<model_id>`` lazily: the generated spec, else a live one. Nothing here
+    reads the whole index: help and completion cost the same for 60 models or 60,000."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         from vtrix import registry
 
-        return [e.id for e in registry.entries() if e.module]
+        return registry.ids_with_prefix("", generated_only=True)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         from vtrix import registry
@@ -35,22 +44,39 @@ class RunGroup(click.Group):
             return build_command(cmd_name, spec)
         return _live_command(ctx, cmd_name)
 
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        """Model ids from the index (no command is built), then the group's options."""
+        from click.shell_completion import CompletionItem
+
+        from vtrix.cli.completion import model_ids
+
+        if incomplete.startswith("-"):
+            return super().shell_complete(ctx, incomplete)
+        return [CompletionItem(i, help=h) for i, h in model_ids(incomplete, generated_only=True)]
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         from vtrix import registry
 
+        generated, known = registry.count()
+        if not generated:
+            return
+        formatter.write_paragraph()
+        if generated > LIST_AT_MOST:
+            formatter.write(
+                f"Models: {generated:,} with typed options ({known:,} in the catalog). Find one:\n"
+                "  vtrix models list --search WORDS [--type video]\n"
+                "  vtrix run PREFIX<TAB>    (shell completion: vtrix completion --help)\n"
+            )
+            return
         entries = sorted(
             (e for e in registry.entries() if e.module), key=lambda e: (e.provider, e.id)
         )
-        if not entries:
-            return
-        # One line per model, cut to the width (click's write_dl wraps, and is slow for
-        # a catalog of thousands).
+        # One line per model, cut to the width (click's write_dl wraps).
         width = min(max(len(e.id) for e in entries), 40)
         limit = max((formatter.width or 80) - 2, 40)
         lines = [f"  {e.id:<{width}}  {e.type:<6} {e.summary}"[:limit] for e in entries]
-        formatter.write_paragraph()
         formatter.write(
-            f"Models ({len(entries)} generated; `vtrix models list` shows the whole catalog):\n"
+            f"Models ({generated} generated; `vtrix models list` shows the whole catalog):\n"
         )
         formatter.write("\n".join(lines) + "\n")
 

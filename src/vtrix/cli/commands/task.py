@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from vtrix.cli.completion import complete_task
 from vtrix.cli.context import Globals, client_for
 from vtrix.cli.lazy import summary
 from vtrix.cli.saving import save_options, save_outputs, save_request
@@ -61,7 +62,7 @@ def _show(state: TaskState, output: str) -> None:
 
 
 @task.command(name="get")
-@click.argument("task_id")
+@click.argument("task_id", shell_complete=complete_task)
 @PROVIDER
 @OUTPUT
 @click.option("--api-key", metavar="KEY", help="API key (overrides env and profile).")
@@ -101,7 +102,7 @@ status = click.Command(
 
 
 @task.command(name="wait")
-@click.argument("task_id")
+@click.argument("task_id", shell_complete=complete_task)
 @PROVIDER
 @OUTPUT
 @click.option("--timeout", type=click.FloatRange(min=0), default=600, show_default=True)

@@ -1,0 +1,73 @@
+"""Shell completion values: model ids (from the index, by prefix, building no command), task
+ids (from the ledger) and ``--param`` keys (from the model's spec).
+
+Each ``complete_*`` function has click's ``shell_complete`` signature; none of them fails: a
+missing index or ledger completes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import click
+    from click.shell_completion import CompletionItem
+
+MAX_ITEMS = 2000  # enough for any prefix a person types; bounded for an empty one
+
+
+def model_ids(prefix: str, *, generated_only: bool = False) -> list[tuple[str, str]]:
+    """(id, one-line help) of the models whose id starts with ``prefix``."""
+    from vtrix import registry
+
+    out = []
+    for entry in registry.entries_with_prefix(prefix):
+        if generated_only and not entry.module:
+            continue
+        out.append((entry.id, f"{entry.type} · {entry.summary}"[:80]))
+        if len(out) >= MAX_ITEMS:
+            break
+    return out
+
+
+def complete_model(ctx: click.Context, param: Any, incomplete: str) -> list[CompletionItem]:
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(i, help=h) for i, h in model_ids(incomplete)]
+
+
+def complete_task(ctx: click.Context, param: Any, incomplete: str) -> list[CompletionItem]:
+    """Task ids of the ledger, newest first."""
+    from click.shell_completion import CompletionItem
+
+    from vtrix.ledger import Ledger
+
+    try:
+        rows = Ledger().recent(200) or []
+    except Exception:  # completion never fails the shell
+        return []
+    out: list[CompletionItem] = []
+    for e in reversed(rows):
+        if e.task_id and e.task_id.startswith(incomplete):
+            out.append(CompletionItem(e.task_id, help=f"{e.model} · {e.state}"))
+    return out
+
+
+def complete_param(ctx: click.Context, param: Any, incomplete: str) -> list[CompletionItem]:
+    """``KEY=`` for each parameter of the model whose command this is (``a.b=`` nested)."""
+    from click.shell_completion import CompletionItem
+
+    from vtrix import registry
+    from vtrix.spec.describe import fields
+
+    if "=" in incomplete or ctx.command.name is None:
+        return []
+    spec = registry.generated_spec_data(ctx.command.name)
+    schema = spec.get("schema") if spec else None
+    if not isinstance(schema, dict):
+        return []
+    out = []
+    for f in fields(schema):
+        if "[]" not in f.path and f.path.startswith(incomplete):  # items of arrays: JSON
+            out.append(CompletionItem(f"{f.path}=", help=f.kind))
+    return out
