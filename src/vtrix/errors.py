@@ -23,7 +23,7 @@ The tree::
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Iterator
 
 OK = 0
 FAILED = 1
@@ -85,11 +85,29 @@ class UsageError(VtrixError):
     exit_code = USAGE
 
 
-class Problem(NamedTuple):
-    """One validation problem: where, what was expected, what was given."""
+class Problem:
+    """One validation problem: where, what was expected, what was given. (A plain class: a
+    NamedTuple costs ~0.4 ms of every start.)"""
 
-    path: str
-    message: str
+    __slots__ = ("message", "path")
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path, self.message = path, message
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((self.path, self.message))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Problem) and (self.path, self.message) == (
+            other.path,
+            other.message,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.message))
+
+    def __repr__(self) -> str:
+        return f"Problem(path={self.path!r}, message={self.message!r})"
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message

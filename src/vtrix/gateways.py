@@ -12,10 +12,11 @@ class Gateway(NamedTuple):
     key_env: str  # the environment variable of its API key
     task_prefix: str  # what its task ids usually start with (a hint, never a rule)
     has_upload: bool  # whether it has a media upload route
+    catalog_needs_key: bool  # whether listing its models takes an API key
 
 
-VTRIX = Gateway("vtrix", "vtrix", "VTRIX_API_KEY", "task_", False)
-MODELLIX = Gateway("modellix", "Modellix", "MODELLIX_API_KEY", "task-", True)
+VTRIX = Gateway("vtrix", "vtrix", "VTRIX_API_KEY", "task_", False, False)
+MODELLIX = Gateway("modellix", "Modellix", "MODELLIX_API_KEY", "task-", True, True)
 GATEWAYS: dict[str, Gateway] = {g.name: g for g in (VTRIX, MODELLIX)}
 PROVIDERS: tuple[str, ...] = tuple(GATEWAYS)
 

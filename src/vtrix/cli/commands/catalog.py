@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,6 +13,10 @@ from vtrix.cli.lazy import summary
 from vtrix.gateways import PROVIDERS
 from vtrix.output import Reporter, emit, to_json
 
+if TYPE_CHECKING:
+    from vtrix.providers.base import CatalogEntry
+    from vtrix.registry import IndexEntry
+
 
 @click.group(help=summary("models"))
 def models() -> None:
@@ -20,47 +24,92 @@ def models() -> None:
 
 
 @models.command(name="list")
-@click.option("--type", "kind", metavar="TYPE", help="image, video, audio…")
+@click.option("--type", "kind", metavar="TYPE", help="image, video, audio… or a task.")
 @click.option("--search", metavar="TEXT", help="Keep models whose id or summary has TEXT.")
 @click.option("--provider", type=click.Choice(PROVIDERS))
+@click.option("--typed", is_flag=True, help="Only models with typed options (generated).")
+@click.option("--offline", is_flag=True, help="Only the generated index: no network.")
 @click.option(
     "--output", "-o", type=click.Choice(["table", "json", "id"]), default="table", show_default=True
 )
 @click.pass_context
 def list_models(
-    ctx: click.Context, kind: str | None, search: str | None, provider: str | None, output: str
+    ctx: click.Context,
+    kind: str | None,
+    search: str | None,
+    provider: str | None,
+    typed: bool,
+    offline: bool,
+    output: str,
 ) -> None:
-    """Models of the catalog: live when reachable, else the generated index."""
+    """Models of the catalog: each gateway's live list when it answers (the generated index
+    for a gateway that does not, or with --offline). TYPED: the model has typed options
+    (`vtrix run MODEL --help`); others take --param/--body, checked against a live spec."""
     from vtrix import registry
+
+    index = registry.entries()  # one pass over the index serves every gateway
+    rows: list[tuple[CatalogEntry, str]] = []
+    for name in [provider] if provider else list(PROVIDERS):
+        rows += [r for r in _provider_rows(ctx, name, offline, index) if r[0].matches(kind, search)]
+    rows.sort(key=lambda r: (r[0].provider, r[0].id))
+    typed_ids = {e.id for e in index if e.module}
+    if typed:
+        rows = [r for r in rows if r[0].id in typed_ids]
+    if output == "id":
+        emit("\n".join(e.id for e, _ in rows)) if rows else None
+    elif output == "json":
+        emit(
+            to_json([{**e.__dict__, "typed": e.id in typed_ids, "source": src} for e, src in rows])
+        )
+    else:
+        emit(_table([e for e, _ in rows], typed_ids))
+
+
+def _provider_rows(
+    ctx: click.Context, name: str, offline: bool, index: list[IndexEntry]
+) -> list[tuple[CatalogEntry, str]]:
+    """One gateway's catalog: live, else (offline, no key, unreachable) the generated index."""
     from vtrix.errors import ApiError
-    from vtrix.providers.base import CatalogEntry
+    from vtrix.gateways import GATEWAYS
 
     client = client_for(ctx)
-    try:
-        entries = client.models(type=kind, search=search, provider=provider)
-        source = "live"
-    except ApiError as exc:
-        Reporter().warn(f"catalog not reachable ({exc.message}); showing the generated index")
-        entries = [
-            c
-            for e in registry.entries()
-            if (not provider or e.provider == provider)
-            and (c := CatalogEntry(e.id, e.provider, e.type, e.name, e.summary, e.task)).matches(
-                kind, search
-            )
-        ]
-        source = "generated index"
-    entries.sort(key=lambda e: (e.provider, e.id))
-    if output == "id":
-        for e in entries:
-            emit(e.id)
-    elif output == "json":
-        emit(to_json([{**e.__dict__, "source": source} for e in entries]))
+    why = ""
+    if offline:
+        pass
+    elif GATEWAYS[name].catalog_needs_key and client.settings.key_for(name) is None:
+        why = f"no {GATEWAYS[name].label} key (vtrix auth login --provider {name})"
     else:
-        width = max([len(e.id) for e in entries] + [8])
-        lines = [f"{'MODEL':<{width}}  {'PROVIDER':<8}  {'TYPE':<6}  SUMMARY"]
-        lines += [f"{e.id:<{width}}  {e.provider:<8}  {e.type:<6}  {e.summary}" for e in entries]
-        emit("\n".join(lines))
+        try:
+            return [(e, "live") for e in client.provider(name).catalog()]
+        except ApiError as exc:
+            why = f"catalog not reachable ({exc.message})"
+    if why:
+        Reporter().warn(f"{GATEWAYS[name].label}: {why}; showing the generated index")
+    from vtrix.providers.base import CatalogEntry
+
+    return [
+        (CatalogEntry(e.id, e.provider, e.type, e.name, e.summary, e.task), "generated index")
+        for e in index
+        if e.provider == name
+    ]
+
+
+def _table(entries: list[CatalogEntry], typed_ids: set[str]) -> str:
+    """The table, each line cut to the terminal's width when stdout is one."""
+    import shutil
+    import sys
+
+    width = min(max([len(e.id) for e in entries] + [8]), 48)
+    lines = [f"{'MODEL':<{width}}  {'PROVIDER':<8}  {'TYPE':<6}  {'TYPED':<5}  SUMMARY"]
+    lines += [
+        f"{e.id:<{width}}  {e.provider:<8}  {e.type:<6}  {'yes' if e.id in typed_ids else '':<5}  "
+        f"{e.summary}"
+        for e in entries
+    ]
+    if sys.stdout.isatty():
+        columns = shutil.get_terminal_size().columns
+        lines = [line if len(line) <= columns else line[: columns - 1] + "…" for line in lines]
+    return "\n".join(lines)
 
 
 @models.command(name="spec")
