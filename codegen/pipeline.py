@@ -97,7 +97,11 @@ def type_text(f: FieldInfo) -> str:
 def required_text(f: FieldInfo) -> str:
     if not f.required:
         return "no"
-    return f"yes (in `{f.parent}`)" if f.parent else "yes"
+    if not f.parent:
+        return "yes"
+    if f.parent.endswith("[]"):
+        return f"yes, in each item of `{f.parent[:-2]}`"
+    return f"yes, when `{f.parent}` is given"
 
 
 def model_files(m: GenModel, code: ParamsCode) -> dict[str, str]:

@@ -9,6 +9,7 @@ parameters); every other model is a catalog entry only. Provenance goes to
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -162,9 +163,53 @@ def _has_real_parameters(model: dict[str, Any]) -> bool:
     return not any("minimal assumption" in str(p.get("description", "")) for p in props.values())
 
 
-def modellix_path_object(model: dict[str, Any]) -> dict[str, Any]:
+# Notes about where a fact came from, written into descriptions by whoever captured them.
+# Users see descriptions in help; such notes belong in provenance.json, never there.
+_PROVENANCE = (
+    re.compile(r"\s*;\s*verify against [^;()]*$", re.I),
+    re.compile(r"\s*\((?:values )?per agent-canvas adapter(?::\s*(?P<keep>[^)]*))?\)", re.I),
+    re.compile(r"\s*\(agent-canvas (?:requires|uses) (?P<keep>[^)]*)\)", re.I),
+)
+
+
+def split_provenance(description: str) -> tuple[str, str | None]:
+    """(the description for users, the provenance note taken out of it or None). What a note
+    says about the values themselves stays: "(values per agent-canvas adapter: low/high)"
+    becomes "(low/high)"."""
+    text = description
+    for rx in _PROVENANCE:
+        text = rx.sub(lambda m: f" ({m['keep']})" if m.groupdict().get("keep") else "", text)
+    text = text.strip()
+    return text, (description if text != description else None)
+
+
+def without_provenance(schema: Any, notes: dict[str, str], path: str = "") -> Any:
+    """``schema`` with provenance notes moved out of every description into ``notes``."""
+    if isinstance(schema, list):
+        return [without_provenance(v, notes, path) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "description" and isinstance(value, str):
+            out[key], note = split_provenance(value)
+            if note:
+                notes[path or "$"] = note
+        elif key == "properties" and isinstance(value, dict):
+            out[key] = {
+                k: without_provenance(v, notes, f"{path}.{k}" if path else k)
+                for k, v in value.items()
+            }
+        else:
+            out[key] = without_provenance(value, notes, path)
+    return out
+
+
+def modellix_path_object(
+    model: dict[str, Any], notes: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The api_schema path object Modellix serves for ``model``."""
-    schema = dict(model["parameters"])
+    schema = without_provenance(dict(model["parameters"]), notes if notes is not None else {})
     if not model["parameters_verified"]:
         # A partial list: other parameters may exist, so unknown keys stay allowed.
         schema["additionalProperties"] = True
@@ -227,11 +272,13 @@ def build(catalogs: Path) -> dict[str, str]:
             }
         )
         if _has_real_parameters(m):
-            files[f"modellix/{m['slug']}.json"] = dumps(modellix_path_object(m))
+            notes: dict[str, str] = {}
+            files[f"modellix/{m['slug']}.json"] = dumps(modellix_path_object(m, notes))
             provenance[f"modellix/{m['slug']}"] = {
                 "parameters": m["source"].get("parameters"),
                 "verified": m["parameters_verified"],
                 "notes": m.get("notes", ""),
+                **({"descriptions_as_captured": notes} if notes else {}),
             }
     files["modellix.catalog.json"] = dumps({"models": mentries})
     files["provenance.json"] = dumps(provenance)

@@ -47,7 +47,7 @@ def test_jsonl_batch_runs_every_line_and_writes_results(vtrix, sandbox, tmp_path
     rows = results_of(out)
     assert [x["line"] for x in rows] == [1, 2, 3, 4, 5, 6]
     assert [x["key"] for x in rows] == [f"k{i}" for i in range(6)]
-    assert all(x["status"] == "succeeded" and x["task_id"] and x["urls"] for x in rows)
+    assert all(x["status"] == "succeeded" and x["id"] and x["urls"] for x in rows)
     assert sandbox.stats()["tasks_created"] == 6
     assert "6 succeeded" in r.out
     status = vtrix("batch", "status", str(src), "-o", "json", env=env_for(sandbox))

@@ -104,7 +104,8 @@ def test_an_unknown_outcome_is_listed_with_its_idempotency_key(vtrix, hostile):
     key = hostile.received[0].headers["idempotency-key"]
     rows = listed(vtrix)
     assert rows[-1]["status"] == "unknown" and rows[-1]["idempotency_key"] == key
-    assert rows[-1]["id"] is None and "502" in rows[-1]["error"]
+    assert rows[-1]["id"] is None and "502" in rows[-1]["error"]["message"]
+    assert rows[-1]["error"]["code"] == "outcome_unknown"
     table = vtrix("task", "list").out
     assert f"? key {key}" in table and "unknown" in table
 

@@ -191,9 +191,11 @@ def test_modellix_invoke_inline_body_then_task_get(cli, sandbox):
     time.sleep(0.8)
     g = cli("task", "get", task_id, "--output", "json", env=env)
     assert g.code == 0, g.err
-    body = json.loads(g.out)
-    assert body["data"]["status"] == "success"
-    assert ".png?expires=" in body["data"]["result"]["resources"][0]["url"]
+    body = json.loads(g.out)  # vtrix's task shape, the gateway's answer under "raw"
+    assert body["id"] == task_id and body["status"] == "succeeded"
+    assert body["provider"] == "modellix" and body["error"] is None
+    assert ".png?expires=" in body["urls"][0]
+    assert body["raw"]["data"]["status"] == "success"
 
 
 def test_modellix_invoke_body_file_for_a_catalog_only_model(cli, sandbox, tmp_path: Path):

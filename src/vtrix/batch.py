@@ -52,17 +52,34 @@ class LineResult:
     files: list[str] = field(default_factory=list)
     error: str | None = None
     resumed: bool = False  # the line's task existed before this run
+    error_code: str | None = None
+    provider: str = ""
+    cost: str | None = None
+    created_at: float | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
+        """The line (``line``, ``key``), then the task shape of :mod:`vtrix.document`."""
+        from vtrix.document import document
+        from vtrix.gateways import provider_for_id
+
+        code = self.error_code or _ERROR_CODES.get(self.status, "api_error")
+        error = (code, self.error) if self.error else None
         return {
             "line": self.line,
             "key": self.key,
-            "model": self.model,
-            "task_id": self.task_id,
-            "status": self.status,
-            "urls": self.urls,
-            "files": self.files,
-            "error": self.error,
+            **document(
+                id=self.task_id,
+                model=self.model,
+                provider=self.provider or provider_for_id(self.model),
+                status=self.status,
+                urls=self.urls,
+                files=self.files,
+                cost=self.cost,
+                error=error,
+                created_at=self.created_at,
+                raw=self.raw,
+            ),
         }
 
 
@@ -73,6 +90,14 @@ class Checked:
     line: Line
     prepared: Prepared | None
     problems: list[str]
+
+
+_ERROR_CODES = {  # a line's status -> the document's error code
+    FAILED: "task_failed",
+    OUTCOME_UNKNOWN: "outcome_unknown",
+    TIMED_OUT: "wait_timeout",
+    INVALID: "invalid_params",
+}
 
 
 def line_key(batch: str, number: int) -> str:
@@ -159,12 +184,14 @@ class BatchRun:
                 base.error = f"the submit's outcome is unknown (idempotency key {row.key})"
                 return base
             base.task_id, base.resumed = task.id, resumed
+            base.provider = task.provider
             self.on_event("running", base)
             result = await task.wait(
                 timeout=max(deadline - time.monotonic(), 1.0),
                 poll_interval=self.options.poll_interval,
             )
-            base.urls = result.urls
+            base.urls, base.cost, base.raw = result.urls, result.cost, result.raw
+            base.created_at = result.created_at
             if self.options.save is not None:
                 save = self.options.save
                 base.files = await self.client.save(
@@ -179,6 +206,9 @@ class BatchRun:
             base.error = exc.message
         except TaskFailed as exc:
             base.status, base.error = FAILED, exc.message
+            if exc.state is not None:
+                base.raw, base.created_at = exc.state.raw, exc.state.created_at
+                base.error_code = "task_failed" if exc.state.status == "failed" else "task_canceled"
         except (WaitTimeout, Interrupted) as exc:
             # The task exists and may still finish; running the batch again waits for it.
             base.status = TIMED_OUT if base.task_id else OUTCOME_UNKNOWN

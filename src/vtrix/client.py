@@ -12,6 +12,7 @@ the request) and :meth:`Client.submit_prepared`.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from vtrix.errors import (
     NotFound,
     SpecUnavailable,
     TaskFailed,
+    UnknownModel,
     UsageError,
     ValidationFailed,
 )
@@ -57,6 +59,7 @@ class Result:
     cost: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    created_at: float | None = None
 
     def save(
         self,
@@ -224,27 +227,29 @@ class Client:
         """A model's normalised spec: live when reachable, else the generated one."""
         return self.spec_info(model_id, live=live).spec
 
-    def spec_info(self, model_id: str, *, live: bool = True) -> SpecInfo:
-        """The spec for display, live when reachable (one request), else the generated one."""
+    def spec_info(self, model_id: str, *, live: bool = True, raw: bool = False) -> SpecInfo:
+        """The spec for display, live when reachable (one request), else the generated one
+        (with ``raw``: live or an error). Type, name and summary the live spec lacks come
+        from the catalog index."""
         from vtrix.errors import ApiError
 
-        generated = registry.generated_spec(model_id)
         failure: ApiError | None = None
         if live:
             try:
-                raw, spec = self.provider(registry.provider_of(model_id)).fetch_spec(model_id)
-                return SpecInfo(spec, "live", raw)
+                wire, spec = self.provider(registry.provider_of(model_id)).fetch_spec(model_id)
+                return SpecInfo(with_catalog_facts(spec), "live", wire)
             except ApiError as exc:
                 failure = exc
-        if generated is None:
+        generated = registry.generated_spec(model_id)
+        if generated is None or raw:
             if failure is not None and not isinstance(failure, NotFound):
                 raise failure
-            in_catalog = registry.lookup(model_id) is not None
+            if registry.lookup(model_id) is None:
+                raise UnknownModel(model_id, registry.suggest(model_id))
             raise SpecUnavailable(
-                f"{model_id} is in the catalog, but no parameter spec is known for it"
-                if in_catalog
-                else f"no spec known for {model_id!r}",
-                hint="List models with `vtrix models list`.",
+                f"{model_id} is in the catalog, but no parameter spec is "
+                + ("published for it" if generated is None else "reachable now (--raw needs one)"),
+                hint="Its gateway takes --param/--body as given, unchecked.",
             )
         return SpecInfo(generated, "generated", None)
 
@@ -260,10 +265,7 @@ class Client:
         except NotFound:
             if registry.lookup(model_id) is not None:
                 return Resolved(unchecked_spec(model_id, provider), "none")
-            raise NotFound(
-                f"unknown model {model_id!r}: the gateway has no such model",
-                hint="List models with `vtrix models list`.",
-            ) from None
+            raise UnknownModel(model_id, registry.suggest(model_id)) from None
 
     def models(
         self, *, type: str | None = None, search: str | None = None, provider: str | None = None
@@ -481,6 +483,7 @@ class Client:
             raise TaskFailed(
                 f"Task {state.id} {state.status}: {state.error or 'no reason given'}",
                 task_id=state.id,
+                state=state,
             )
         return Result(
             task_id=state.id,
@@ -490,7 +493,24 @@ class Client:
             urls=list(state.urls),
             cost=state.cost,
             raw=state.raw,
+            created_at=state.created_at,
         )
+
+
+def with_catalog_facts(spec: ModelSpec) -> ModelSpec:
+    """``spec`` with the type, name and summary the catalog index has where the spec itself
+    says nothing (a live Modellix api_schema carries no type)."""
+    entry = registry.lookup(spec.id)
+    if entry is None:
+        return spec
+    facts: dict[str, Any] = {}
+    if spec.type in ("", "unknown") and entry.type:
+        facts["type"] = entry.type
+    if spec.name in ("", spec.id) and entry.name and entry.name != spec.id:
+        facts["name"] = entry.name
+    if not spec.summary and entry.summary:
+        facts["summary"] = entry.summary
+    return dataclasses.replace(spec, **facts) if facts else spec
 
 
 def to_wire(value: Any) -> Any:

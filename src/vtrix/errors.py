@@ -4,7 +4,8 @@ The tree::
 
     VtrixError                      1  anything vtrix raises on purpose
     ├── UsageError                  2  bad arguments or configuration; nothing was sent
-    │   └── ValidationFailed        2  parameters that do not fit the spec (every problem)
+    │   ├── ValidationFailed        2  parameters that do not fit the spec (every problem)
+    │   └── UnknownModel            2  no gateway knows the model id (with close matches)
     ├── ApiError                    1  the gateway answered with an error
     │   ├── AuthError               1  401
     │   ├── PaymentRequired         1  402
@@ -24,6 +25,7 @@ The tree::
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 OK = 0
 FAILED = 1
@@ -129,6 +131,18 @@ class ValidationFailed(UsageError):
         )
 
 
+class UnknownModel(UsageError):
+    """A model id neither the index nor the gateway knows; ``suggestions``: close ids."""
+
+    def __init__(self, model_id: str, suggestions: list[str] | None = None) -> None:
+        self.model_id = model_id
+        self.suggestions = list(suggestions or [])
+        hint = "Find models with `vtrix models list --search WORDS`."
+        if self.suggestions:
+            hint = "Did you mean: " + ", ".join(self.suggestions) + "?\n" + hint
+        super().__init__(f"unknown model {model_id!r}", hint=hint)
+
+
 class ApiError(VtrixError):
     """The gateway answered with an error status."""
 
@@ -192,7 +206,11 @@ class SubmitOutcomeUnknown(ApiError):
 
 
 class TaskFailed(VtrixError):
-    """The remote task ended in failure."""
+    """The remote task ended in failure (``state``: its last state, as the gateway gave it)."""
+
+    def __init__(self, message: str, *, task_id: str | None = None, state: Any = None) -> None:
+        super().__init__(message, task_id=task_id)
+        self.state = state
 
 
 class WaitTimeout(VtrixError):

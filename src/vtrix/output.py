@@ -144,7 +144,11 @@ def emit(text: str, stream: TextIO | None = None) -> None:
 
 
 def to_json(obj: Any) -> str:
-    return json.dumps(obj, indent=2, ensure_ascii=False)
+    """JSON for stdout: readable UTF-8, with every control character escaped rather than
+    dropped (so :func:`emit` has nothing to strip and the data is exact)."""
+    from vtrix.text import escape_json_controls
+
+    return escape_json_controls(json.dumps(obj, indent=2, ensure_ascii=False))
 
 
 def print_result(result: Any, output: str, saved: list[str] | None = None) -> None:
@@ -153,7 +157,12 @@ def print_result(result: Any, output: str, saved: list[str] | None = None) -> No
         for url in result.urls:
             emit(url)
     elif output == "json":
-        emit(to_json(result.raw))
+        from vtrix.document import of_result
+
+        doc = of_result(result)
+        if saved:
+            doc["files"] = list(saved)
+        emit(to_json(doc))
     else:
         emit(
             human_result(
@@ -165,6 +174,26 @@ def print_result(result: Any, output: str, saved: list[str] | None = None) -> No
                 saved=saved,
             )
         )
+
+
+def print_state(state: Any, output: str) -> None:
+    """A task as last reported, with ``-o json`` (the one JSON shape of :mod:`vtrix.document`)."""
+    from vtrix.document import of_state
+
+    emit(to_json(of_state(state)))
+
+
+def print_failure(exc: Any, state: Any, output: str) -> None:
+    """With ``-o json``, what a script needs when a wait ends badly: the task's shape with
+    ``error`` set (stdout), before the error itself goes to stderr."""
+    if output != "json" or state is None:
+        return
+    from vtrix.document import error_code, of_state
+
+    doc = of_state(getattr(exc, "state", None) or state)
+    if doc["error"] is None:
+        doc["error"] = {"code": error_code(exc), "message": exc.message}
+    emit(to_json(doc))
 
 
 def human_result(

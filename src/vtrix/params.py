@@ -206,6 +206,11 @@ def load_body(
                     text = fh.read()
             except OSError as exc:
                 return {}, [Problem(where, f"cannot read the file: {exc.strerror}")]
+        if not text.strip():
+            what = "stdin was empty" if body_file == "-" else "the file is empty"
+            return {}, [
+                Problem(where, f'{what}: expected a JSON object, e.g. {{"prompt": "a cat"}}')
+            ]
     else:
         where, text = "--body", body or ""
     try:

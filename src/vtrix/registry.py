@@ -160,6 +160,18 @@ def entries_with_prefix(prefix: str) -> Iterator[IndexEntry]:
         yield entry
 
 
+def suggest(model_id: str, limit: int = 3) -> list[str]:
+    """Known ids close to ``model_id`` (a typo, a missing vendor prefix): for error messages,
+    so reading the whole index is fine here."""
+    import difflib
+
+    ids = [e.id for e in _index().rows()]
+    tail = model_id.rsplit("/", 1)[-1]
+    exact_tail = [i for i in ids if i.rsplit("/", 1)[-1] == tail and i != model_id]
+    close = difflib.get_close_matches(model_id, ids, n=limit, cutoff=0.75)
+    return list(dict.fromkeys(exact_tail + close))[:limit]
+
+
 def count() -> tuple[int, int]:
     """(models with a generated module, all known models), from the index header."""
     counted = _index().counts()

@@ -31,3 +31,14 @@ def clean_line(text: object, limit: int = 300) -> str:
 def for_terminal(text: str) -> str:
     """``text`` with every control character but line breaks (and tabs) removed."""
     return text.translate(_DROP_KEEP_NEWLINES)
+
+
+# In JSON every one of them may be written as \uXXXX: escaped, the data stays whole and the
+# text stays harmless on a terminal (json.dumps escapes only C0 when not ensure_ascii).
+_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in _CONTROLS if c >= 0x7F}
+
+
+def escape_json_controls(text: str) -> str:
+    """JSON text (from ``json.dumps(..., ensure_ascii=False)``) with C1 controls, line and
+    paragraph separators and bidi controls written as ``\\uXXXX``: same data, safe to print."""
+    return text.translate(_JSON_ESCAPES)

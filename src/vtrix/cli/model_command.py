@@ -9,6 +9,7 @@ one route to a request.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -111,6 +112,27 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return save_options(f)
 
 
+class ModelCommand(click.Command):
+    """The command of a model with a spec (its typed options come from the spec)."""
+
+
+class SpeclessCommand(click.Command):
+    """The command of a model whose gateway publishes no spec: an option it does not know is
+    a parameter the user expected to be typed; say why there are none and what works."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            name = exc.option_name.lstrip("-").replace("-", "_")
+            raise click.UsageError(
+                f"{self.name} publishes no parameter spec, so it has no typed options such as "
+                f"{exc.option_name}. Pass parameters with --param {name}=VALUE or --body JSON; "
+                "they are sent as given, unchecked.",
+                ctx,
+            ) from None
+
+
 def build_command(
     model_id: str,
     spec: dict[str, Any] | None,
@@ -139,6 +161,7 @@ def build_command(
         help_text += f"\n\n{note}"
     cmd = click.command(
         name=model_id,
+        cls=ModelCommand if spec else SpeclessCommand,
         help=help_text,
         short_help=(spec or {}).get("summary") or None,
         epilog=RUN_EPILOG,
@@ -215,18 +238,43 @@ def execute(
             + ", ".join(prepared.unlisted)
         )
     if dry:
-        print_dry_run(client, prepared, debug)
+        print_dry_run(client, prepared, debug, values["run_output"])
         return
     client_for(ctx, require_key=True, provider=prepared.spec.provider)
     submit_and_wait(client, prepared, values, reporter, saving)
 
 
-def print_dry_run(client: Client, prepared: Prepared, debug: bool) -> None:
-    """What a submit would send: uploads first, then the request (nothing is sent)."""
+def print_dry_run(client: Client, prepared: Prepared, debug: bool, output: str = "human") -> None:
+    """What a submit would send: uploads first, then the request (nothing is sent). With
+    ``-o json``, one JSON object and nothing else on stdout (for jq and scripts)."""
     from vtrix.http.transport import human_size
-    from vtrix.output import emit
+    from vtrix.output import emit, to_json
 
     route = client.provider(prepared.spec.provider).upload_path
+    if output == "json":
+        has_key = client.settings.key_for(prepared.spec.provider) is not None
+        doc = {
+            "dry_run": True,
+            "model": prepared.model_id,
+            "provider": prepared.spec.provider,
+            "method": prepared.request.method,
+            "url": prepared.request.url,
+            "path": prepared.request.path,
+            "headers": prepared.request.display_headers(has_key),
+            "body": json.loads(prepared.dry_run_text()),
+            "uploads": [
+                {
+                    "file": str(u.file),
+                    "content_type": u.content_type,
+                    "size": u.size,
+                    "route": route,
+                }
+                for u in prepared.uploads
+            ],
+            "checked": prepared.checked,
+        }
+        emit(to_json(doc))
+        return
     for u in prepared.uploads:
         emit(
             f"[dry-run] would upload {u.file.path} ({u.content_type}, {human_size(u.size)}) "
@@ -250,7 +298,7 @@ def submit_and_wait(
     saving: SaveRequest | None,
 ) -> None:
     from vtrix.errors import VtrixError
-    from vtrix.output import emit, print_result, to_json
+    from vtrix.output import emit, print_failure, print_result, print_state
 
     output = values["run_output"]
     reporter.line("Submitting task...")
@@ -262,7 +310,10 @@ def submit_and_wait(
             reporter.ok(f"Task created: {task.id}")
         if values["run_no_wait"]:
             reporter.line(f"Check it with: vtrix task get {task.id}")
-            emit(to_json(task.state.raw) if output == "json" else task.id)
+            if output == "json":
+                print_state(task.state, output)
+            else:
+                emit(task.id)
 
     task = client.submit_prepared(
         prepared, idempotency_key=values["run_idempotency_key"], on_created=created
@@ -281,8 +332,9 @@ def submit_and_wait(
             on_progress=on_progress,
             poll_interval=values["run_poll_interval"],
         )
-    except VtrixError:
+    except VtrixError as exc:
         reporter.line()
+        print_failure(exc, task.state, output)
         raise
     if task.state.progress is not None and task.state.progress < 100:
         reporter.progress(100.0, None, "done")

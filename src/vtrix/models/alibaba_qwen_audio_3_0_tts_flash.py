@@ -34,7 +34,7 @@ class Params(BaseModel):
     """
     voice: Annotated[str, Field(alias="voice")]
     """
-    Flash-compatible voice id (e.g. longanhuan_v3.6); verify against live model doc
+    Flash-compatible voice id (e.g. longanhuan_v3.6)
     """
 
 
@@ -57,7 +57,7 @@ def submit(
 
     Args:
         text: Text to synthesize (a string)
-        voice: Flash-compatible voice id (e.g. longanhuan_v3.6); verify against live model doc (a string)
+        voice: Flash-compatible voice id (e.g. longanhuan_v3.6) (a string)
     """
     return _typed.client(client).submit(
         MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
@@ -78,7 +78,7 @@ def run(
 
     Args:
         text: Text to synthesize (a string)
-        voice: Flash-compatible voice id (e.g. longanhuan_v3.6); verify against live model doc (a string)
+        voice: Flash-compatible voice id (e.g. longanhuan_v3.6) (a string)
     """
     return _typed.client(client).run(
         MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key

@@ -33,11 +33,11 @@ class Params(BaseModel):
         Field(alias="aspectRatio"),
     ] = None
     """
-    Aspect ratio (agent-canvas uses 1:1,3:2,2:3,4:3,3:4,16:9,9:16)
+    Aspect ratio (1:1,3:2,2:3,4:3,3:4,16:9,9:16)
     """
     image: Annotated[list[str], Field(alias="image", max_length=10, min_length=1)]
     """
-    Ordered HTTPS image URLs (agent-canvas requires 2-10)
+    Ordered HTTPS image URLs (2-10)
     """
     image_size: Annotated[Literal["1K", "2K", "4K"] | None, Field(alias="imageSize")] = None
     """
@@ -72,8 +72,8 @@ def submit(
     Only the arguments you give are sent; the gateway applies its defaults to the rest.
 
     Args:
-        aspect_ratio: Aspect ratio (agent-canvas uses 1:1,3:2,2:3,4:3,3:4,16:9,9:16) (one of 1:1 | 2:3 | 3:2 | 3:4 | 4:3 | 4:5 | 5:4 | 9:16 | 16:9 | 21:9)
-        image: Ordered HTTPS image URLs (agent-canvas requires 2-10) (an array of 1–10 items)
+        aspect_ratio: Aspect ratio (1:1,3:2,2:3,4:3,3:4,16:9,9:16) (one of 1:1 | 2:3 | 3:2 | 3:4 | 4:3 | 4:5 | 5:4 | 9:16 | 16:9 | 21:9)
+        image: Ordered HTTPS image URLs (2-10) (an array of 1–10 items)
         image_size: Output resolution (one of 1K | 2K | 4K)
         prompt: Editing instruction (a string of at least 1 character)
     """
@@ -98,8 +98,8 @@ def run(
     Raises vtrix.errors.ValidationFailed (before sending), TaskFailed or WaitTimeout.
 
     Args:
-        aspect_ratio: Aspect ratio (agent-canvas uses 1:1,3:2,2:3,4:3,3:4,16:9,9:16) (one of 1:1 | 2:3 | 3:2 | 3:4 | 4:3 | 4:5 | 5:4 | 9:16 | 16:9 | 21:9)
-        image: Ordered HTTPS image URLs (agent-canvas requires 2-10) (an array of 1–10 items)
+        aspect_ratio: Aspect ratio (1:1,3:2,2:3,4:3,3:4,16:9,9:16) (one of 1:1 | 2:3 | 3:2 | 3:4 | 4:3 | 4:5 | 5:4 | 9:16 | 16:9 | 21:9)
+        image: Ordered HTTPS image URLs (2-10) (an array of 1–10 items)
         image_size: Output resolution (one of 1K | 2K | 4K)
         prompt: Editing instruction (a string of at least 1 character)
     """

@@ -40,11 +40,11 @@ class Params(BaseModel):
     """
     input_fidelity: Annotated[Literal["low", "high"] | None, Field(alias="input_fidelity")] = None
     """
-    Input fidelity control (values per agent-canvas adapter: low/high)
+    Input fidelity control (low/high)
     """
     mask: Annotated[str | None, Field(alias="mask")] = None
     """
-    Optional mask image URL (per agent-canvas adapter)
+    Optional mask image URL
     """
     prompt: Annotated[str, Field(alias="prompt", max_length=32000, min_length=1)]
     """
@@ -92,8 +92,8 @@ def submit(
     Args:
         background: Background: transparent (png/webp), opaque, auto (one of transparent | opaque | auto; server default "auto")
         images: Input image HTTPS URL(s), 1-16 (an array of 1–16 items)
-        input_fidelity: Input fidelity control (values per agent-canvas adapter: low/high) (one of low | high)
-        mask: Optional mask image URL (per agent-canvas adapter) (a string)
+        input_fidelity: Input fidelity control (low/high) (one of low | high)
+        mask: Optional mask image URL (a string)
         prompt: Desired edits (up to 32,000 chars) (a string of 1–32000 characters)
         quality: Quality: low (default), medium, high (one of low | medium | high; server default "low")
         size: Preset resolutions only (one of 1024x1024 | 1536x1024 | 1024x1536; server default "1024x1024")
@@ -123,8 +123,8 @@ def run(
     Args:
         background: Background: transparent (png/webp), opaque, auto (one of transparent | opaque | auto; server default "auto")
         images: Input image HTTPS URL(s), 1-16 (an array of 1–16 items)
-        input_fidelity: Input fidelity control (values per agent-canvas adapter: low/high) (one of low | high)
-        mask: Optional mask image URL (per agent-canvas adapter) (a string)
+        input_fidelity: Input fidelity control (low/high) (one of low | high)
+        mask: Optional mask image URL (a string)
         prompt: Desired edits (up to 32,000 chars) (a string of 1–32000 characters)
         quality: Quality: low (default), medium, high (one of low | medium | high; server default "low")
         size: Preset resolutions only (one of 1024x1024 | 1536x1024 | 1024x1536; server default "1024x1024")

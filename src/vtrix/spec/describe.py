@@ -203,12 +203,27 @@ def _metavar(display: Display, kind: str, sub: dict[str, Any], multiple: bool) -
     return {"integer": "INTEGER", "number": "NUMBER"}.get(value_kind, "TEXT")
 
 
+def item_fields(items: dict[str, Any]) -> str:
+    """The fields of an array's object items, in one line: ``type (string, required),
+    text (string)``."""
+    out = []
+    for f in fields(items):
+        if f.parent:  # nested deeper: the models spec and the docs show those
+            continue
+        values = f.schema.get("enum")
+        kind = f.kind + (": " + "|".join(str(v) for v in values) if values else "")
+        out.append(f"{f.path} ({kind}{', required' if f.required else ''})")
+    return ", ".join(out) or "any fields"
+
+
 def _help(schema: dict[str, Any], wire: str, required: bool, renamed: str | None) -> str:
     parts = [clean_text(schema.get("description", ""))]
     kind = schema.get("type")
     if kind == "object":
         parts.append("(JSON object)")
-    elif kind == "array" and (schema.get("items") or {}).get("type") in ("object", "array"):
+    elif kind == "array" and (schema.get("items") or {}).get("type") == "object":
+        parts.append(f"(JSON array of objects: {item_fields(schema['items'])})")
+    elif kind == "array" and (schema.get("items") or {}).get("type") == "array":
         parts.append("(JSON array)")
     elif kind == "array":
         parts.append("(repeat for several values)")

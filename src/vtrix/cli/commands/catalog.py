@@ -117,19 +117,40 @@ def _table(entries: list[CatalogEntry], typed_ids: set[str]) -> str:
 @click.option(
     "--output", "-o", type=click.Choice(["human", "json"]), default="human", show_default=True
 )
+@click.option("--raw", is_flag=True, help="The spec exactly as the gateway serves it (JSON).")
 @click.pass_context
-def spec_cmd(ctx: click.Context, model_id: str, output: str) -> None:
-    """The parameter spec of MODEL_ID: live when reachable, else the generated snapshot."""
+def spec_cmd(ctx: click.Context, model_id: str, output: str, raw: bool) -> None:
+    """The parameter spec of MODEL_ID: live when reachable, else the one generated into this
+    vtrix. With -o json: id, provider, type, name, summary, endpoint and the parameters as
+    one JSON Schema, the same for both gateways (what a script or an agent needs to call
+    the model); --raw gives the gateway's own format instead."""
     client = client_for(ctx)
-    info = client.spec_info(model_id)
+    info = client.spec_info(model_id, raw=raw)
     if info.source == "generated":
         Reporter().warn(
             "the live spec is not reachable; showing the spec generated into this vtrix version"
         )
-    if output == "json":
-        emit(to_json(info.raw if info.raw is not None else info.spec.to_dict()))
-        return
-    emit(render_spec(info.spec.to_dict()))
+    if raw:
+        emit(to_json(info.raw))
+    elif output == "json":
+        spec = info.spec
+        emit(
+            to_json(
+                {
+                    "id": spec.id,
+                    "provider": spec.provider,
+                    "type": spec.type,
+                    "name": spec.name,
+                    "summary": spec.summary,
+                    "endpoint": spec.endpoint,
+                    "method": spec.method,
+                    "source": info.source,
+                    "schema": spec.schema,
+                }
+            )
+        )
+    else:
+        emit(render_spec(info.spec.to_dict()))
 
 
 def _default(value: Any) -> str:
@@ -139,8 +160,9 @@ def _default(value: Any) -> str:
 
 
 def render_spec(spec: dict[str, Any]) -> str:
-    """The seed page's ``Model:/Name:/Type:/Parameters:`` layout."""
-    from vtrix.spec.normalise import iter_fields
+    """The seed page's ``Model:/Name:/Type:/Parameters:`` layout; fields of nested objects
+    and of arrays' object items (``content[].type``) get rows of their own."""
+    from vtrix.spec.describe import fields
 
     lines = [
         f"Model: {spec['id']}",
@@ -149,13 +171,14 @@ def render_spec(spec: dict[str, Any]) -> str:
         "",
         "Parameters:",
     ]
-    fields = iter_fields(spec["schema"])
-    if not fields:
+    rows = list(fields(spec["schema"]))
+    if not rows:
         lines.append("  (none published)")
-    width = max([len(".".join(p)) for p, _, _ in fields] + [17]) + 2
+    width = max([len(f.path) for f in rows] + [17]) + 2
     indent = " " * (2 + width + 10 + 11)
     blocks = []
-    for path, sub, required in fields:
+    for f in rows:
+        sub = f.schema
         desc = " ".join(str(sub.get("description", "")).split())
         lo, hi = sub.get("minimum"), sub.get("maximum")
         if lo is not None and hi is not None:
@@ -164,13 +187,15 @@ def render_spec(spec: dict[str, Any]) -> str:
             desc += f", minimum {lo}"
         elif hi is not None:
             desc += f", maximum {hi}"
-        kind = sub["type"]
-        if kind == "array" and (sub.get("items") or {}).get("type"):
-            kind = f"{sub['items']['type']}[]"
-        block = [
-            f"  {'.'.join(path):<{width}}{kind:<10}"
-            f"{'required' if required else 'optional':<11}{desc}".rstrip()
-        ]
+        required = "required" if f.required else "optional"
+        block = [f"  {f.path:<{width}}{f.kind:<10}{required:<11}{desc}".rstrip()]
+        if f.parent and f.required:
+            where = (
+                f"in each item of {f.parent[:-2]}"
+                if f.parent.endswith("[]")
+                else f"when {f.parent} is given"
+            )
+            block.append(indent + f"(required {where})")
         if "enum" in sub:
             block.append(indent + "Values: " + " | ".join(str(v) for v in sub["enum"]))
         if "default" in sub:

@@ -7,7 +7,7 @@ import click
 from vtrix.cli.completion import complete_model
 from vtrix.cli.context import client_for
 from vtrix.cli.lazy import summary
-from vtrix.output import Reporter, emit, print_result, to_json
+from vtrix.output import Reporter, emit, print_failure, print_result, print_state
 
 
 @click.group(help=summary("model"))
@@ -53,7 +53,7 @@ def invoke(
 
     from vtrix import registry
     from vtrix.cli.context import Globals
-    from vtrix.errors import Problem, ValidationFailed
+    from vtrix.errors import Problem, ValidationFailed, VtrixError
     from vtrix.params import load_body
 
     g = ctx.find_object(Globals) or Globals()
@@ -80,14 +80,21 @@ def invoke(
     if g.dry_run:
         from vtrix.cli.model_command import print_dry_run
 
-        print_dry_run(client, prepared, g.debug)
+        print_dry_run(client, prepared, g.debug, output)
         return
     t = client.submit_prepared(prepared, idempotency_key=idempotency_key)
     if not wait_:
-        emit(to_json(t.state.raw) if output == "json" else t.id)
+        if output == "json":
+            print_state(t.state, output)
+        else:
+            emit(t.id)
         return
     reporter.ok(f"Task created: {t.id}")
-    result = t.wait(timeout=timeout)
+    try:
+        result = t.wait(timeout=timeout)
+    except VtrixError as exc:
+        print_failure(exc, t.state, output)
+        raise
     if output == "id":
         emit(result.task_id)
     else:

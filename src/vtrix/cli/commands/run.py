@@ -88,9 +88,12 @@ class RunGroup(click.Group):
         name = args[0] if args else ""
         cmd = self.get_command(ctx, name)
         if cmd is None:
-            raise click.UsageError(
-                f"unknown model {name!r}. List models with `vtrix models list`.", ctx
-            )
+            if not name or name.startswith("-"):
+                raise click.UsageError(f"no model given before {name!r}", ctx)
+            from vtrix import registry
+            from vtrix.errors import UnknownModel
+
+            raise UnknownModel(name, registry.suggest(name))
         return name, cmd, args[1:]
 
 

@@ -12,9 +12,17 @@ from vtrix.cli.completion import complete_task
 from vtrix.cli.context import Globals, client_for
 from vtrix.cli.lazy import summary
 from vtrix.cli.saving import save_options, save_outputs, save_request
-from vtrix.errors import DownloadFailed
+from vtrix.errors import DownloadFailed, VtrixError
 from vtrix.gateways import PROVIDERS
-from vtrix.output import Reporter, emit, human_result, print_result, to_json
+from vtrix.output import (
+    Reporter,
+    emit,
+    human_result,
+    print_failure,
+    print_result,
+    print_state,
+    to_json,
+)
 
 if TYPE_CHECKING:
     from vtrix.ledger import Entry
@@ -42,7 +50,7 @@ def task() -> None:
 
 def _show(state: TaskState, output: str) -> None:
     if output == "json":
-        emit(to_json(state.raw))
+        print_state(state, output)
     elif output == "url":
         for url in state.urls:
             emit(url)
@@ -126,10 +134,15 @@ def wait(
     reporter = Reporter(quiet=quiet or g.quiet)
     t = client.get_task(task_id, provider=provider)
     reporter.line(f"Waiting for {task_id}...")
-    result = t.wait(
-        timeout=timeout,
-        on_progress=lambda s, r: reporter.progress(s.progress, r, s.remote_status or s.status),
-    )
+    try:
+        result = t.wait(
+            timeout=timeout,
+            on_progress=lambda s, r: reporter.progress(s.progress, r, s.remote_status or s.status),
+        )
+    except VtrixError as exc:
+        reporter.line()
+        print_failure(exc, t.state, output)
+        raise
     reporter.line()
     reporter.ok("Done")
     saved = save_outputs(client, result, saving, reporter, output) if saving else []
@@ -168,7 +181,6 @@ def list_tasks(
 
 
 def _refresh(ctx: click.Context, entries: list[Entry]) -> list[Entry]:
-    from vtrix.errors import VtrixError
     from vtrix.providers.base import FINAL
 
     client = client_for(ctx)
@@ -184,19 +196,24 @@ def _refresh(ctx: click.Context, entries: list[Entry]) -> list[Entry]:
 
 
 def _as_json(e: Entry) -> dict[str, Any]:
-    return {
-        "id": e.task_id,
-        "model": e.model,
-        "provider": e.provider,
-        "status": e.shown_state,
-        "remote_status": e.remote_status,
-        "idempotency_key": e.key,
-        "created_at": e.created_at,
-        "updated_at": e.updated_at,
-        "urls": e.urls,
-        "files": e.files,
-        "error": e.error or None,
-    }
+    """The task shape of :mod:`vtrix.document` (``raw`` is not kept in the ledger: empty),
+    with the ledger's own fields after it."""
+    from vtrix.document import document
+
+    codes = {"failed": "task_failed", "canceled": "task_canceled", "unknown": "outcome_unknown"}
+    error = (codes.get(e.state, "api_error"), e.error) if e.error else None
+    doc = document(
+        id=e.task_id,
+        model=e.model,
+        provider=e.provider,
+        status=e.shown_state,
+        urls=e.urls,
+        files=e.files,
+        cost=e.cost,
+        error=error,
+        created_at=e.created_at,
+    )
+    return {**doc, "idempotency_key": e.key, "remote_status": e.remote_status}
 
 
 def _when(t: float) -> str:
