@@ -10,6 +10,7 @@ the ledger already has a task for is not sent again.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -140,6 +141,8 @@ def submit_flow(
                 idempotency_key=key,
             ) from None
         raise
+    if state.created_at is None:  # Modellix answers carry none: when vtrix submitted it
+        state.created_at = time.time()
     done = Submitted(state, endpoint, key)
     steps = []
     if ledger is not None:
@@ -184,11 +187,12 @@ def wait_flow(
     poll_interval: float | None = None,
 ) -> Plan[TaskState]:
     """Poll a task to its end; the ledger gets the final state (or the last one seen)."""
-    model = state.model
+    model, created = state.model, state.created_at
     last = [state]
 
     def progress(seen: TaskState, left: float | None) -> None:
         seen.model = seen.model or model
+        seen.created_at = seen.created_at or created
         last[0] = seen
         if on_progress is not None:
             on_progress(seen, left)
@@ -222,6 +226,7 @@ def wait_flow(
             ) from None
         raise
     final.model = final.model or model
+    final.created_at = final.created_at or created
     yield Call(lambda: client.record(final, endpoint))
     return final
 
@@ -231,6 +236,7 @@ def lookup_flow(client: Client, task_id: str, provider: str | None) -> Plan[tupl
     the id's shape, else each gateway a key is set for, asked in turn."""
     ledger = client.ledger
     entry = (yield Call(lambda: ledger.by_task(task_id, provider))) if ledger else None
+    created = entry.created_at if entry is not None else None
     if entry is not None:
         candidates = [(entry.provider, entry.endpoint, entry.model)]
     elif provider:
@@ -245,6 +251,7 @@ def lookup_flow(client: Client, task_id: str, provider: str | None) -> Plan[tupl
             last = exc
             continue
         state.model = state.model or model
+        state.created_at = state.created_at or created
         yield Call(partial(client.record, state, endpoint))
         return state, endpoint
     assert last is not None
