@@ -64,7 +64,7 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Choice(["human", "url", "json"]),
             default="human",
             show_default=True,
-            help="url: result URLs only; json: the full final response.",
+            help="url: result URLs only; json: the task as one JSON object (README).",
         ),
         click.option(
             "--timeout",
