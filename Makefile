@@ -48,7 +48,7 @@ seed-specs: $(STAMP)
 	$(PY) -m codegen seed ../shared/catalogs
 
 bench: $(STAMP)
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -65,3 +65,46 @@ def test_history_comes_from_the_ledger(tmp_path):
         )
     expected, age = ledger.timing("m", "modellix", "t1")
     assert expected == pytest.approx(3.0) and age >= 0
+
+
+def test_history_is_keyed_by_the_model_as_submitted(tmp_path):
+    """Modellix names a task's model without its vendor ("seedream-4.5-t2i"): the history is
+    still the one of the slug vtrix submitted."""
+    from vtrix.ledger import Ledger
+
+    ledger = Ledger(tmp_path / "l.sqlite3")
+    slug = "bytedance/seedream-4.5-t2i"
+    for i, d in enumerate((2.9, 3.1)):
+        ledger.observe(
+            provider="modellix", task_id=f"t{i}", model=slug, status="succeeded", final=True
+        )
+        ledger._db().execute(
+            "UPDATE tasks SET created_at = completed_at - ? WHERE task_id = ?", (d, f"t{i}")
+        )
+    ledger.begin(key="k", provider="modellix", model=slug, digest="d")
+    ledger.submitted("k", "t-new", "queued")
+    expected, _ = ledger.timing("seedream-4.5-t2i", "modellix", "t-new")
+    assert expected == pytest.approx(3.0)
+
+
+def test_a_wait_records_when_the_task_ended_not_when_it_was_noticed(monkeypatch):
+    """The end is estimated halfway between the last poll that saw it running and the one
+    that saw it done, so learned durations are not inflated by the polling itself."""
+    import vtrix.tasks
+
+    wall = [1000.0]
+    monkeypatch.setattr(vtrix.tasks.time, "time", lambda: wall[0])
+    answers = iter(["processing", "processing", "success"])
+
+    def answer(request):
+        wall[0] += 2.0  # each poll happens two seconds after the one before
+        body = {"code": 0, "data": {"task_id": "task-1", "status": next(answers)}}
+        return Response(200, {}, json.dumps(body).encode(), request.url)
+
+    from vtrix.providers.base import TaskState
+
+    prov = ModellixProvider(Settings(), MockTransport(answer))
+    prov.http.sleep = lambda d: None
+    initial = TaskState("task-1", "modellix", "queued")
+    state = prov.http.run(wait_plan(prov, "task-1", timeout=60, plan=PollPlan(), initial=initial))
+    assert state.done and state.finished_at == 1005.0  # between 1004 (running) and 1006 (done)

@@ -219,6 +219,7 @@ class Client:
                 cost=state.cost,
                 endpoint=endpoint,
                 final=state.done,
+                finished_at=state.finished_at,
             )
 
     # ------------------------------------------------------------------ specs

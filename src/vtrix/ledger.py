@@ -314,9 +314,12 @@ class Ledger:
         cost: str | None = None,
         endpoint: str = "",
         final: bool = False,
+        finished_at: float | None = None,
     ) -> None:
-        """What a poll saw. A task vtrix did not submit from here gets a row too."""
+        """What a poll saw (``finished_at``: when a final task ended, if better known than
+        now). A task vtrix did not submit from here gets a row too."""
         now = time.time()
+        ended = finished_at if finished_at is not None and finished_at <= now else now
         db = self._db()
         updated = db.execute(
             "UPDATE tasks SET state = ?, remote_status = ?, urls = ?, error = ?,"
@@ -332,7 +335,7 @@ class Ledger:
                 model,
                 now,
                 final,
-                now,
+                ended,
                 provider,
                 task_id,
             ),
@@ -397,8 +400,9 @@ class Ledger:
     def timing(self, model: str, provider: str, task_id: str) -> tuple[float | None, float]:
         """(the model's typical duration, or None without history; how long this task has
         been running) — what a wait schedules its polls by."""
-        durations = self.durations(model) or []
         rows = self._select("WHERE provider = ? AND task_id = ?", (provider, task_id))
+        # The model as submitted (a gateway may name it otherwise in its answers).
+        durations = self.durations(rows[0].model if rows and rows[0].model else model) or []
         age = max(time.time() - rows[0].created_at, 0.0) if rows else 0.0
         if len(durations) < 2:
             return None, age

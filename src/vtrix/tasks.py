@@ -21,6 +21,7 @@ async clients run the same loop.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -116,6 +117,10 @@ def wait_plan(
         yield Sleep(min(plan.jittered(plan.delay(0.0, None)), timeout))
     unknown = 0
     last_call = False
+    # Wall time the task was last seen unfinished: it ended between then and the poll that
+    # sees it done, so the midpoint is an unbiased estimate of when (what the ledger learns
+    # durations from; the time the poll noticed would teach every wait to be late).
+    running_seen = time.time() if initial is not None and not initial.done else None
     while True:
         try:
             state = yield from provider.task_plan(task_id, endpoint, deadline)
@@ -139,7 +144,10 @@ def wait_plan(
         if on_progress:
             on_progress(state, left)
         if state.done:
+            if running_seen is not None:
+                state.finished_at = (running_seen + time.time()) / 2
             return state
+        running_seen = time.time()
         remaining = deadline - now
         if remaining <= 0 or last_call:
             raise _timeout(task_id, timeout, state.remote_status or state.status)

@@ -47,6 +47,7 @@ class TaskState:
     cost: str | None = None
     created_at: float | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    finished_at: float | None = None  # best estimate of when it ended (set by a wait)
 
     @property
     def done(self) -> bool:

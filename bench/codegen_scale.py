@@ -1,0 +1,62 @@
+"""Code generation at catalog scale: a cold run over thousands of synthetic specs (wall time,
+peak memory of the whole process tree), one changed spec, and `check` with nothing changed."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import PY, ROOT, run_measured
+from bench.synthetic import write_specs
+
+
+def generate(specs: Path, out: Path) -> list[str]:
+    return [PY, "-m", "codegen", "generate", "--specs", str(specs), "--root", str(out)]
+
+
+def seconds(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def real_catalog(reps: int = 3) -> float:
+    out = Path(tempfile.mkdtemp(prefix="vtrix-bench-gen-"))
+    return round(statistics.median(seconds(generate(ROOT / "specs", out)) for _ in range(reps)), 2)
+
+
+def synthetic(count: int) -> tuple[dict[str, Any], Path]:
+    """(figures, the generated tree) for ``count`` synthetic specs."""
+    base = Path(tempfile.mkdtemp(prefix=f"vtrix-bench-{count}-"))
+    specs, out = base / "specs", base / "out"
+    write_specs(specs, count)
+    proc, wall, memory = run_measured(generate(specs, out), cwd=ROOT)
+    if proc.returncode != 0:
+        raise RuntimeError(f"codegen generate failed: {proc.stderr[-2000:]}")
+    figures: dict[str, Any] = {"count": count, "cold_s": round(wall, 1), **memory}
+    figures["files"] = sum(1 for p in out.rglob("*") if p.is_file())
+    return figures, out
+
+
+def incremental(figures: dict[str, Any], out: Path, reps: int = 3) -> dict[str, Any]:
+    """One changed spec at a time, then `check` with nothing changed (medians)."""
+    specs = out.parent / "specs"
+    paths = sorted((specs / "vtrix").glob("*.json"))[:reps]
+    changed = []
+    for path in paths:
+        data = json.loads(path.read_text())
+        data["description"] = str(data.get("description", "")) + " (changed)"
+        path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        changed.append(seconds(generate(specs, out)))
+    check = [PY, "-m", "codegen", "check", "--specs", str(specs), "--root", str(out)]
+    checks = [seconds(check) for _ in range(reps)]
+    return {
+        **figures,
+        "one_changed_s": round(statistics.median(changed), 2),
+        "check_s": round(statistics.median(checks), 2),
+    }
