@@ -11,9 +11,7 @@ are those of the one HTTP layer.
 
 from __future__ import annotations
 
-import asyncio
 import os
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
 
@@ -77,6 +75,8 @@ class AsyncClient:
             api_key, profile, base_url, settings=settings, ledger=ledger, transport=transport
         )
         self.max_connections = max_connections
+        from concurrent.futures import ThreadPoolExecutor
+
         self._pool = ThreadPoolExecutor(max_connections, thread_name_prefix="vtrix-http")
 
     def __repr__(self) -> str:
@@ -122,6 +122,8 @@ class AsyncClient:
                 return result
 
     async def _do(self, http: Http, step: Step) -> Any:
+        import asyncio  # imported when used: the generated model modules import this module
+
         loop = asyncio.get_running_loop()
         if isinstance(step, Send):
             wait = http.hold_until - http.clock()
@@ -145,6 +147,8 @@ class AsyncClient:
         return step.fn()
 
     async def _blocking(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        import asyncio
+
         return await asyncio.get_running_loop().run_in_executor(
             self._pool, partial(fn, *args, **kwargs)
         )

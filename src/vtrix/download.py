@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from vtrix.errors import DownloadFailed, DownloadRefused, Interrupted, UsageError
+from vtrix.filetypes import extension
 from vtrix.http.transport import (
     PeerRefused,
     Request,
@@ -41,39 +42,6 @@ from vtrix.text import clean_line
 DEFAULT_MAX_DOWNLOAD = 2 * 1024**3
 MAX_REDIRECTS = 5
 _STEM_LIMIT = 80
-MAGIC: tuple[tuple[int, bytes, str], ...] = (
-    (0, b"\x89PNG\r\n\x1a\n", ".png"),
-    (0, b"\xff\xd8\xff", ".jpg"),
-    (0, b"GIF8", ".gif"),
-    (8, b"WEBP", ".webp"),
-    (8, b"WAVE", ".wav"),
-    (8, b"AVI ", ".avi"),
-    (4, b"ftypqt", ".mov"),
-    (4, b"ftyp", ".mp4"),
-    (0, b"\x1a\x45\xdf\xa3", ".webm"),
-    (0, b"ID3", ".mp3"),
-    (0, b"\xff\xfb", ".mp3"),
-    (0, b"OggS", ".ogg"),
-    (0, b"fLaC", ".flac"),
-    (0, b"%PDF", ".pdf"),
-)
-CONTENT_TYPES = {
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/gif": ".gif",
-    "image/webp": ".webp",
-    "video/mp4": ".mp4",
-    "video/webm": ".webm",
-    "video/quicktime": ".mov",
-    "audio/wav": ".wav",
-    "audio/x-wav": ".wav",
-    "audio/wave": ".wav",
-    "audio/mpeg": ".mp3",
-    "audio/ogg": ".ogg",
-    "audio/flac": ".flac",
-    "application/json": ".json",
-    "text/plain": ".txt",
-}
 Progress = Callable[[str, int, "int | None"], None]  # (name, bytes so far, total)
 
 
@@ -112,20 +80,6 @@ def safe_stem(task_id: str) -> str:
         digest = hashlib.sha256(task_id.encode("utf-8", "replace")).hexdigest()[:8]
         stem = f"{stem}-{digest}" if stem else f"task-{digest}"
     return stem
-
-
-def extension(head: bytes, content_type: str | None) -> str:
-    """The extension of a file from its first bytes, else its content type, else ``.bin``."""
-    for offset, magic, ext in MAGIC:
-        if head[offset : offset + len(magic)] == magic:
-            return ext
-    ctype = (content_type or "").split(";", 1)[0].strip().lower()
-    if ctype in CONTENT_TYPES:
-        return CONTENT_TYPES[ctype]
-    stripped = head.lstrip()
-    if stripped[:1] in (b"{", b"["):
-        return ".json"
-    return ".bin"
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,26 @@ variables, default URLs, routes and id shapes. Everything else reads it from her
 
 from __future__ import annotations
 
-from typing import NamedTuple
 
+class Gateway:
+    """One gateway's facts. (A plain class: a NamedTuple costs ~0.4 ms of every start.)"""
 
-class Gateway(NamedTuple):
-    name: str  # "vtrix" or "modellix": the provider name used everywhere
-    label: str  # as written to users
-    key_env: str  # the environment variable of its API key
-    task_prefix: str  # what its task ids usually start with (a hint, never a rule)
-    has_upload: bool  # whether it has a media upload route
-    catalog_needs_key: bool  # whether listing its models takes an API key
+    __slots__ = ("catalog_needs_key", "has_upload", "key_env", "label", "name", "task_prefix")
+
+    def __init__(
+        self,
+        name: str,  # "vtrix" or "modellix": the provider name used everywhere
+        label: str,  # as written to users
+        key_env: str,  # the environment variable of its API key
+        task_prefix: str,  # what its task ids usually start with (a hint, never a rule)
+        has_upload: bool,  # whether it has a media upload route
+        catalog_needs_key: bool,  # whether listing its models takes an API key
+    ) -> None:
+        self.name, self.label, self.key_env, self.task_prefix = name, label, key_env, task_prefix
+        self.has_upload, self.catalog_needs_key = has_upload, catalog_needs_key
+
+    def __repr__(self) -> str:
+        return f"Gateway({self.name!r})"
 
 
 VTRIX = Gateway("vtrix", "vtrix", "VTRIX_API_KEY", "task_", False, False)

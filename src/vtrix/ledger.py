@@ -20,16 +20,16 @@ import hashlib
 import json
 import math
 import os
-import socket
-import sqlite3
-import statistics
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+if TYPE_CHECKING:
+    import sqlite3
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -83,7 +83,18 @@ COLUMNS = [
     "line",
     "owner",
 ]
-OWNER = f"{socket.gethostname()}:{os.getpid()}"  # who wrote a "submitting" row
+
+
+@functools.lru_cache(maxsize=1)
+def _host() -> str:
+    import socket  # ~2 ms to import: only when a row is written or judged
+
+    return socket.gethostname()
+
+
+def owner() -> str:
+    """Who writes a "submitting" row: this host and process."""
+    return f"{_host()}:{os.getpid()}"
 
 
 @dataclass
@@ -120,7 +131,7 @@ class Entry:
         if time.time() - self.updated_at > STALE_SUBMIT:
             return False
         host, _, pid = (self.owner or "").rpartition(":")
-        if host != socket.gethostname() or not pid.isdigit():
+        if host != _host() or not pid.isdigit():
             return True  # another machine: trust the clock alone
         if int(pid) == os.getpid():
             return True
@@ -143,6 +154,8 @@ def _safe(method: Callable[P, R]) -> Callable[P, R | None]:
 
     @functools.wraps(method)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
+        import sqlite3  # imported on first use: a dry run never opens the ledger
+
         self = args[0]
         assert isinstance(self, Ledger)
         with self._lock:
@@ -182,6 +195,8 @@ class Ledger:
     # -------------------------------------------------------------- plumbing
 
     def _db(self) -> sqlite3.Connection:
+        import sqlite3
+
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fresh = not self.path.exists()
@@ -275,7 +290,19 @@ class Ledger:
                 " updated_at, batch, line, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(key) DO UPDATE SET state = excluded.state,"
                 " updated_at = excluded.updated_at, error = '', owner = excluded.owner",
-                (key, provider, model, digest, SUBMITTING, endpoint, now, now, batch, line, OWNER),
+                (
+                    key,
+                    provider,
+                    model,
+                    digest,
+                    SUBMITTING,
+                    endpoint,
+                    now,
+                    now,
+                    batch,
+                    line,
+                    owner(),
+                ),
             )
             db.execute("COMMIT")
         except BaseException:
@@ -406,6 +433,8 @@ class Ledger:
         age = max(time.time() - rows[0].created_at, 0.0) if rows else 0.0
         if len(durations) < 2:
             return None, age
+        import statistics
+
         return statistics.median(durations), age
 
     @_safe

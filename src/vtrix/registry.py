@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from vtrix.gateways import provider_for_id
 
@@ -28,14 +28,34 @@ if TYPE_CHECKING:
 CACHE_TTL = 24 * 3600
 
 
-class IndexEntry(NamedTuple):
-    id: str
-    module: str  # "" for a catalog entry without a generated module
-    provider: str
-    type: str  # the output modality: image, video, audio, text
-    name: str
-    summary: str
-    task: str = ""  # what the gateway's catalog calls the model's job ("text-to-image")
+class IndexEntry:
+    """One row of the index. (A plain class: a NamedTuple costs ~0.4 ms of every start.)"""
+
+    __slots__ = ("id", "module", "name", "provider", "summary", "task", "type")
+
+    def __init__(
+        self,
+        id: str,
+        module: str,  # "" for a catalog entry without a generated module
+        provider: str,
+        type: str,  # the output modality: image, video, audio, text
+        name: str,
+        summary: str,
+        task: str = "",  # what the gateway's catalog calls the model's job ("text-to-image")
+    ) -> None:
+        self.id, self.module, self.provider, self.type = id, module, provider, type
+        self.name, self.summary, self.task = name, summary, task
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, IndexEntry) and all(
+            getattr(self, n) == getattr(other, n) for n in self.__slots__
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __repr__(self) -> str:
+        return "IndexEntry(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__) + ")"
 
 
 _DIR: str | None = None

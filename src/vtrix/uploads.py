@@ -15,28 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vtrix.download import extension
 from vtrix.errors import Problem, UsageError
+from vtrix.filetypes import MEDIA_TYPES, extension
 from vtrix.gateways import GATEWAYS
 from vtrix.spec.describe import is_media_input
 
 __all__ = ["LocalFile", "Upload", "collect", "for_display", "from_text", "is_media_input"]
 
 MAX_UPLOAD = 100 * 1024**2
-MEDIA_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".mp4": "video/mp4",
-    ".mov": "video/quicktime",
-    ".webm": "video/webm",
-    ".avi": "video/x-msvideo",
-    ".wav": "audio/wav",
-    ".mp3": "audio/mpeg",
-    ".ogg": "audio/ogg",
-    ".flac": "audio/flac",
-}
 _MARKER = "https://upload.pending.invalid/"
 
 

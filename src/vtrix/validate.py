@@ -8,7 +8,6 @@ Validation is strict (JSON semantics: "5" is not an integer). Errors become
 
 from __future__ import annotations
 
-import difflib
 import json
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -150,6 +149,8 @@ def _problem(err: Any, schema: dict[str, Any]) -> Problem:
         parent = _schema_for_loc(schema, loc[:-1]) or {}
         known = list(parent.get("properties", {}))
         name = str(loc[-1])
+        import difflib  # only when a name is unknown
+
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         if close:
             hint = f"did you mean {close[0]!r}?"

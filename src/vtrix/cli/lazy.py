@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import importlib
-from typing import NamedTuple
 
 import click
 
 
-class Command(NamedTuple):
-    target: str  # "module:attribute"
-    help: str  # the one line shown in `vtrix --help` (and the group's own summary)
+class Command:
+    """A top-level command: where it lives and its one line of help."""
+
+    __slots__ = ("help", "target")
+
+    def __init__(self, target: str, help: str) -> None:
+        self.target = target  # "module:attribute"
+        self.help = help  # the one line shown in `vtrix --help` (and the group's summary)
 
 
 COMMANDS: dict[str, Command] = {

@@ -8,7 +8,6 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # The longest server-asked wait vtrix honours; anything longer (or nonsense) falls back to
@@ -33,6 +32,9 @@ def retry_after(headers: Mapping[str, str], now: float | None = None) -> float |
         value = _number(raw)
         if value is None and name == "retry-after":
             try:
+                # email.utils costs ~10 ms to import: only for the rare HTTP-date form
+                from email.utils import parsedate_to_datetime
+
                 value = parsedate_to_datetime(raw.strip()).timestamp() - now
             except (TypeError, ValueError, IndexError, OverflowError):
                 value = None
