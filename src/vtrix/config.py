@@ -140,7 +140,7 @@ def check_base_url(url: str, what: str) -> str:
             "the Authorization header, and a password in a URL would replace it)",
             hint="Give the URL without user@ and use the API key.",
         )
-    if parts.scheme == "http" and not _is_loopback(hostname):
+    if parts.scheme == "http" and not is_loopback_host(hostname):
         raise UsageError(
             f"{what} {url!r} uses plain http:// to a non-loopback host",
             hint="Use https://, or http:// only for localhost/127.0.0.1.",
@@ -148,7 +148,8 @@ def check_base_url(url: str, what: str) -> str:
     return url.rstrip("/")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback address (where plain http is allowed)."""
     if host == "localhost":
         return True
     try:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+from vtrix.config import is_loopback_host
 from vtrix.errors import DownloadFailed, DownloadRefused, Interrupted, UsageError
 from vtrix.filetypes import extension
 from vtrix.http.transport import (
@@ -91,7 +92,7 @@ class UrlPolicy:
     def check_url(self, url: str) -> None:
         parts = urlsplit(url)
         host = parts.hostname or ""
-        if parts.scheme == "https" or (parts.scheme == "http" and _loopback_name(host)):
+        if parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(host)):
             try:
                 literal = ipaddress.ip_address(host)
             except ValueError:
@@ -120,15 +121,6 @@ class UrlPolicy:
                 f"the result host resolves to {ip}, a private or link-local address; "
                 "refused (pass --allow-private-network to allow it)"
             )
-
-
-def _loopback_name(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)

@@ -184,11 +184,20 @@ class Provider(abc.ABC):
     ) -> list[CatalogEntry]: ...
 
     @abc.abstractmethod
+    def spec_body(self, body: Any, url: str, what: str) -> dict[str, Any]:
+        """The spec inside a spec answer (its envelope taken off, strictly)."""
+
     def conditional_spec(
         self, model_id: str, validators: dict[str, str]
     ) -> tuple[dict[str, Any] | None, dict[str, str]]:
         """A model's spec as served, or None when the validators (``etag``,
         ``last_modified``) say it did not change; and the answer's validators."""
+        url = self.spec_url(model_id)
+        what = f"spec of {model_id}"
+        body, got = self.http.get_conditional(url, validators, what=what)
+        if body is None:
+            return None, got
+        return self.spec_body(body, url, what), got
 
     @abc.abstractmethod
     def spec_url(self, model_id: str) -> str:

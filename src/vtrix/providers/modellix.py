@@ -93,15 +93,8 @@ class ModellixProvider(Provider):
         data = dict_of(unwrap(body, url), "data", "model catalog", body)
         return list_of(data.get("models"), "models", "model catalog", body)
 
-    def conditional_spec(
-        self, model_id: str, validators: dict[str, str]
-    ) -> tuple[dict[str, Any] | None, dict[str, str]]:
-        url = self.spec_url(model_id)
-        what = f"spec of {model_id}"
-        body, got = self.http.get_conditional(url, validators, what=what)
-        if body is None:
-            return None, got
-        return dict_of(unwrap(body, url), "api_schema", what, body), got
+    def spec_body(self, body: Any, url: str, what: str) -> dict[str, Any]:
+        return dict_of(unwrap(body, url), "api_schema", what, body)
 
     def spec_url(self, model_id: str) -> str:
         check_slug(model_id, "model id")

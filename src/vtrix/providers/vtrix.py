@@ -106,15 +106,8 @@ class VtrixProvider(Provider):
             page += 1
         return out
 
-    def conditional_spec(
-        self, model_id: str, validators: dict[str, str]
-    ) -> tuple[dict[str, Any] | None, dict[str, str]]:
-        url = self.spec_url(model_id)
-        what = f"spec of {model_id}"
-        body, got = self.http.get_conditional(url, validators, what=what)
-        if body is None:
-            return None, got
-        return dict_of(self._unwrap(body, url), "data", what, body), got
+    def spec_body(self, body: Any, url: str, what: str) -> dict[str, Any]:
+        return dict_of(self._unwrap(body, url), "data", what, body)
 
     def spec_url(self, model_id: str) -> str:
         return f"{self.settings.models_url}{VTRIX_CATALOG_PATH}/{quote(model_id, safe='')}/spec"
