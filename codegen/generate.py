@@ -302,11 +302,7 @@ def generate(
             )
         snapshot.result()
         _write_globals(inputs, new, staging.root)
-        stale: list[str] = []  # files of the old output that no longer belong
-        for model_id, record in old.models.items():
-            now = new.models.get(model_id)
-            if model_id not in kept:
-                stale += [rel for rel in record.files if now is None or rel not in now.files]
+        stale = _unexpected(root, new) if in_place else []
         staging.commit(remove=stale)
     rendered = {rel: d for j in todo for rel, d in new.models[j.model_id].files.items()}
     if in_place:
@@ -469,6 +465,22 @@ def _remove_leftovers(target: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
         except OSError:
             pass
+
+
+def _unexpected(root: Path, new: mf.Manifest) -> list[str]:
+    """Files in the output trees that the new output does not have (a removed model's, or
+    put there by hand): an in-place update removes them, as a full one would."""
+    expected = {f"{MODELS_DIR}/{mf.NAME}", *GLOBAL_FILES}
+    for record in new.models.values():
+        expected.update(record.files)
+    base = str(root)
+    out = []
+    for d in OUTPUT_DIRS:
+        for dirpath, dirs, names in os.walk(os.path.join(base, d)):
+            dirs[:] = [x for x in dirs if x != "__pycache__"]
+            rel_dir = os.path.relpath(dirpath, base)
+            out += [f"{rel_dir}/{n}" for n in names if f"{rel_dir}/{n}" not in expected]
+    return sorted(out)
 
 
 def _link(src: str, dst: str) -> None:

@@ -54,12 +54,14 @@ def test_incremental_is_byte_identical_to_full(tmp_path):
     (specs / "vtrix" / "spark_dance_v2_0.json").unlink()  # a model gone from the gateway
     hand_edited = inc / "src/vtrix/models/alibaba_qwen_image.py"
     hand_edited.write_text(hand_edited.read_text() + "# patched by hand\n")
+    (inc / "docs/models/stray.md").write_text("a file nobody generated\n")
     second = codegen("generate", "--specs", str(specs), "--root", str(inc))
     assert second.returncode == 0, second.stderr
     assert "68 models" in second.stdout
     assert "3 rendered, 65 unchanged, 1 removed" in second.stdout
     assert not (inc / "src/vtrix/models/spark_dance_v2_0.py").exists()
     assert "patched by hand" not in hand_edited.read_text()
+    assert not (inc / "docs/models/stray.md").exists()
     shutil.copy(specs / "module-names.json", tmp_path / "lock.json")
     scratch = codegen("generate", "--specs", str(specs), "--root", str(full), "--jobs", "1")
     assert scratch.returncode == 0, scratch.stderr
