@@ -198,3 +198,24 @@ def test_completion_of_model_slug_and_task_ids(cli, sandbox):
     }
     slugs = cli(env=slug_words).out.splitlines()
     assert "plain,bytedance/seedream-4.5-t2i" in slugs
+
+
+def test_constraint_wording_for_single_counts_and_single_values():
+    from vtrix.spec.describe import describe_expected
+
+    assert describe_expected({"type": "array", "minItems": 1, "maxItems": 1}) == (
+        "an array of exactly 1 item"
+    )
+    assert describe_expected({"type": "string", "enum": ["intelligence"]}) == (
+        "intelligence (the only value allowed)"
+    )
+
+
+def test_generated_docs_keep_defaults_and_required_in_their_own_columns():
+    doc = (ROOT / "docs/models/kirin_v3_i2v.md").read_text()
+    row = next(line for line in doc.splitlines() if line.startswith("| `resolution`"))
+    import re
+
+    cells = [c.strip() for c in re.split(r"(?<!\\)\|", row.strip("|"))]
+    assert cells[2:] == ["string: 480p \\| 720p \\| 1080p", "no", "720p", "Output resolution"]
+    assert "\\_" not in row and "[default" not in row
