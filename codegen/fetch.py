@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codegen.manifest import sha
 from codegen.report import Change, catalog_changes, format_report, spec_changes
 from codegen.specfiles import stage_tree, swap_tree
 from vtrix.config import Settings
@@ -184,9 +185,7 @@ class Fetcher:
 
 
 def _sha(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return sha(path.read_bytes())
 
 
 def _read_text(path: Path) -> str | None:
@@ -212,7 +211,8 @@ def _read_validators(path: Path) -> dict[str, dict[str, str]]:
 
 def spec_jobs(
     vtrix: list[dict[str, Any]], modellix: list[dict[str, Any]], old_dir: Path
-) -> list[SpecJob]:
+) -> tuple[list[SpecJob], set[str]]:
+    """(one job per spec of the new catalogs, the ids of the old catalogs)."""
     old = load_snapshot(old_dir, catalogs_only=True) if old_dir.exists() else None
     old_v = {str(e.get("id")): e for e in (old.vtrix_catalog if old else [])}
     old_m = {str(e.get("slug")): e for e in (old.modellix_catalog if old else [])}
@@ -223,16 +223,7 @@ def spec_jobs(
         SpecJob("modellix", e["slug"], f"modellix/{e['slug']}.json", e, old_m.get(e["slug"]))
         for e in modellix
     ]
-    return jobs
-
-
-def old_catalog_ids(old_dir: Path) -> set[str]:
-    if not old_dir.exists():
-        return set()
-    old = load_snapshot(old_dir, catalogs_only=True)
-    return {str(m.get("id")) for m in old.vtrix_catalog} | {
-        str(m.get("slug")) for m in old.modellix_catalog
-    }
+    return jobs, set(old_v) | set(old_m)
 
 
 def removed_specs(old_dir: Path, jobs: list[SpecJob]) -> list[Change]:
@@ -261,7 +252,7 @@ def fetch_command(
     except (FetchError, SpecError) as exc:
         print(f"error: {exc}\nspecs/ was left as it was.", file=sys.stderr)
         return 1
-    jobs = spec_jobs(vtrix, modellix, specs_dir)
+    jobs, old_ids = spec_jobs(vtrix, modellix, specs_dir)
     catalogs = {
         "vtrix.catalog.json": dumps({"models": vtrix}),
         "modellix.catalog.json": dumps({"models": modellix}),
@@ -279,7 +270,7 @@ def fetch_command(
         if tally.validators:
             text = json.dumps(tally.validators, indent=1, sort_keys=True) + "\n"
             (stage / VALIDATORS).write_text(text, encoding="utf-8")
-        changes = catalog_changes(old_catalog_ids(specs_dir), {j.model_id for j in jobs})
+        changes = catalog_changes(old_ids, {j.model_id for j in jobs})
         changes += sorted(tally.changes + removed_specs(specs_dir, jobs), key=lambda c: c.model)
         swap_tree(specs_dir, stage)
     took = time.perf_counter() - start

@@ -57,7 +57,7 @@ from vtrix.spec.normalise import ModelSpec, SpecError, modality_of, summary_line
 from vtrix.spec.snapshot import Snapshot, load_snapshot, spec_files
 from vtrix.text import clean_text
 
-__all__ = ["MODELS_DIR", "OUTPUT_DIRS", "generate", "generate_tree", "render"]
+__all__ = ["MODELS_DIR", "OUTPUT_DIRS", "generate", "generate_tree", "output_files", "render"]
 LOCK_FILE = "module-names.json"
 GLOBAL_FILES = (
     f"{MODELS_DIR}/__init__.py",
@@ -473,14 +473,19 @@ def _unexpected(root: Path, new: mf.Manifest) -> list[str]:
     expected = {f"{MODELS_DIR}/{mf.NAME}", *GLOBAL_FILES}
     for record in new.models.values():
         expected.update(record.files)
+    return sorted(output_files(root) - expected)
+
+
+def output_files(root: Path) -> set[str]:
+    """Every file of the output trees under ``root``, by path from it (no bytecode)."""
     base = str(root)
-    out = []
+    out: set[str] = set()
     for d in OUTPUT_DIRS:
         for dirpath, dirs, names in os.walk(os.path.join(base, d)):
             dirs[:] = [x for x in dirs if x != "__pycache__"]
             rel_dir = os.path.relpath(dirpath, base)
-            out += [f"{rel_dir}/{n}" for n in names if f"{rel_dir}/{n}" not in expected]
-    return sorted(out)
+            out.update(f"{rel_dir}/{n}" for n in names)
+    return out
 
 
 def _link(src: str, dst: str) -> None:

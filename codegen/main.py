@@ -12,9 +12,9 @@ from codegen.generate import (
     GLOBAL_FILES,
     LOCK_FILE,
     MODELS_DIR,
-    OUTPUT_DIRS,
     generate,
     lock_text,
+    output_files,
     read_inputs,
 )
 from codegen.pipeline import MODEL_FILES
@@ -61,14 +61,7 @@ def stale_files(specs: Path, root: Path) -> tuple[list[str], list[str]]:
     else:
         stale += [r for r, d in man.globals.items() if seen.digest(os.path.join(base, r)) != d]
     seen.save()
-    present = {
-        os.path.relpath(os.path.join(dirpath, name), base)
-        for d in OUTPUT_DIRS
-        for dirpath, dirs, names in os.walk(os.path.join(base, d))
-        if "__pycache__" not in dirpath
-        for name in names
-    }
-    return sorted(set(stale)), sorted(present - expected)
+    return sorted(set(stale)), sorted(output_files(root) - expected)
 
 
 def check_command(specs: Path, root: Path) -> int:

@@ -25,20 +25,31 @@ def sha(data: bytes | str) -> str:
     return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
 
 
+# What generation runs (codegen's fetch, seed, report and commands do not shape its output,
+# so editing them does not make every model stale).
+GENERATOR_SOURCES = (
+    *(f"codegen/{m}.py" for m in ("generate", "pipeline", "model", "pydantic_gen", "render")),
+    *(f"codegen/{m}.py" for m in ("format", "manifest")),
+    "src/vtrix/text.py",
+    "src/vtrix/gateways.py",
+)
+
+
 def generator_hash() -> str:
-    """What the generated code depends on besides the specs."""
+    """What the generated code depends on besides the specs: the generator's modules and
+    templates, the normaliser, namer and description (``vtrix.spec``), and the pinned
+    datamodel-code-generator and ruff."""
     import datamodel_code_generator
 
     from codegen.format import ruff_version
 
     h = hashlib.sha256()
-    sources = sorted((ROOT / "codegen").rglob("*.py")) + sorted((ROOT / "codegen").rglob("*.j2"))
-    sources += [ROOT / "src/vtrix" / f for f in ("text.py", "gateways.py", "uploads.py")]
+    sources = [ROOT / rel for rel in GENERATOR_SOURCES]
+    sources += sorted((ROOT / "codegen" / "templates").glob("*.j2"))
     sources += sorted((ROOT / "src/vtrix/spec").glob("*.py"))
     for path in sources:
-        if path.exists() and "__pycache__" not in path.parts:
-            h.update(str(path.relative_to(ROOT)).encode())
-            h.update(path.read_bytes())
+        h.update(str(path.relative_to(ROOT)).encode())
+        h.update(path.read_bytes())
     h.update(str(getattr(datamodel_code_generator, "__version__", "?")).encode())
     h.update(ruff_version().encode())
     return h.hexdigest()

@@ -132,3 +132,30 @@ def test_check_sees_a_changed_generator_or_spec_without_rendering(tmp_path):
     assert r.returncode == 1
     assert "stale:   src/vtrix/models/bytedance_seedream_4_5_t2i.py" in r.stderr
     assert "kirin_v3_i2v" not in r.stderr
+
+
+def test_the_generator_hash_covers_every_module_generation_runs():
+    """A module that shapes generated code but is not hashed would leave stale output
+    looking fresh; modules that do not (fetch, seed, report) stay out of the hash."""
+    from codegen.manifest import GENERATOR_SOURCES
+
+    probe = (
+        "import sys, json; import codegen.generate, codegen.pipeline;"
+        "print(json.dumps(sorted(m.__file__ for m in list(sys.modules.values())"
+        " if getattr(m, '__file__', None))))"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+    loaded = {
+        str(Path(f).resolve().relative_to(ROOT))
+        for f in json.loads(proc.stdout)
+        if any(Path(f).resolve().is_relative_to(ROOT / d) for d in ("codegen", "src/vtrix"))
+        and "/models/" not in f
+    }
+    hashed = {
+        *GENERATOR_SOURCES,
+        *(f"src/vtrix/spec/{p.name}" for p in (ROOT / "src/vtrix/spec").glob("*.py")),
+    }
+    assert (
+        loaded - {"codegen/__init__.py", "src/vtrix/__init__.py", "src/vtrix/_version.py"} <= hashed
+    )
+    assert "codegen/fetch.py" not in hashed and "codegen/seed.py" not in hashed

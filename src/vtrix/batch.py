@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from vtrix.batch_input import Line
+from vtrix.document import document, error_for_status
 from vtrix.errors import (
     Interrupted,
     SubmitOutcomeUnknown,
@@ -60,10 +61,9 @@ class LineResult:
 
     def as_json(self) -> dict[str, Any]:
         """The line (``line``, ``key``), then the task shape of :mod:`vtrix.document`."""
-        from vtrix.document import document
         from vtrix.gateways import provider_for_id
 
-        code = self.error_code or _ERROR_CODES.get(self.status, "api_error")
+        code = self.error_code or error_for_status(self.status)
         error = (code, self.error) if self.error else None
         return {
             "line": self.line,
@@ -90,14 +90,6 @@ class Checked:
     line: Line
     prepared: Prepared | None
     problems: list[str]
-
-
-_ERROR_CODES = {  # a line's status -> the document's error code
-    FAILED: "task_failed",
-    OUTCOME_UNKNOWN: "outcome_unknown",
-    TIMED_OUT: "wait_timeout",
-    INVALID: "invalid_params",
-}
 
 
 def line_key(batch: str, number: int) -> str:
@@ -208,7 +200,7 @@ class BatchRun:
             base.status, base.error = FAILED, exc.message
             if exc.state is not None:
                 base.raw, base.created_at = exc.state.raw, exc.state.created_at
-                base.error_code = "task_failed" if exc.state.status == "failed" else "task_canceled"
+                base.error_code = error_for_status(exc.state.status)
         except (WaitTimeout, Interrupted) as exc:
             # The task exists and may still finish; running the batch again waits for it.
             base.status = TIMED_OUT if base.task_id else OUTCOME_UNKNOWN

@@ -42,6 +42,21 @@ FIELDS = (
 )
 
 
+# The error code of a task that ended in one of these states (the gateway's, the ledger's or
+# a batch line's word for it).
+STATUS_ERRORS = {
+    "failed": "task_failed",
+    "canceled": "task_canceled",
+    "unknown": "outcome_unknown",
+    "timed out": "wait_timeout",
+    "invalid": "invalid_params",
+}
+
+
+def error_for_status(status: str) -> str:
+    return STATUS_ERRORS.get(status, "api_error")
+
+
 def iso(epoch: float | None) -> str | None:
     if epoch is None:
         return None
@@ -97,8 +112,7 @@ def of_state(
     """The shape of a task as the gateway last reported it (finished or not)."""
     error = None
     if state.status in ("failed", "canceled"):
-        code = "task_failed" if state.status == "failed" else "task_canceled"
-        error = (code, state.error or "no reason given")
+        error = (error_for_status(state.status), state.error or "no reason given")
     return document(
         id=state.id,
         model=state.model or model,

@@ -176,7 +176,7 @@ def print_result(result: Any, output: str, saved: list[str] | None = None) -> No
         )
 
 
-def print_state(state: Any, output: str) -> None:
+def print_state(state: Any) -> None:
     """A task as last reported, with ``-o json`` (the one JSON shape of :mod:`vtrix.document`)."""
     from vtrix.document import of_state
 

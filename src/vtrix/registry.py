@@ -159,11 +159,8 @@ def entries() -> list[IndexEntry]:
 
 def ids_with_prefix(prefix: str, *, generated_only: bool = False, limit: int = 0) -> list[str]:
     """Ids that start with ``prefix`` (for completion), sorted; at most ``limit`` (0: all)."""
-    index = _index()
     out = []
-    for entry in index.rows_from(index.first_at_least(prefix.encode("utf-8"))):
-        if not entry.id.startswith(prefix):
-            break
+    for entry in entries_with_prefix(prefix):
         if entry.module or not generated_only:
             out.append(entry.id)
             if len(out) == limit:

@@ -311,7 +311,7 @@ def submit_and_wait(
         if values["run_no_wait"]:
             reporter.line(f"Check it with: vtrix task get {task.id}")
             if output == "json":
-                print_state(task.state, output)
+                print_state(task.state)
             else:
                 emit(task.id)
 

@@ -85,7 +85,7 @@ def invoke(
     t = client.submit_prepared(prepared, idempotency_key=idempotency_key)
     if not wait_:
         if output == "json":
-            print_state(t.state, output)
+            print_state(t.state)
         else:
             emit(t.id)
         return

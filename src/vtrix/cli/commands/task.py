@@ -50,7 +50,7 @@ def task() -> None:
 
 def _show(state: TaskState, output: str) -> None:
     if output == "json":
-        print_state(state, output)
+        print_state(state)
     elif output == "url":
         for url in state.urls:
             emit(url)
@@ -198,10 +198,9 @@ def _refresh(ctx: click.Context, entries: list[Entry]) -> list[Entry]:
 def _as_json(e: Entry) -> dict[str, Any]:
     """The task shape of :mod:`vtrix.document` (``raw`` is not kept in the ledger: empty),
     with the ledger's own fields after it."""
-    from vtrix.document import document
+    from vtrix.document import document, error_for_status
 
-    codes = {"failed": "task_failed", "canceled": "task_canceled", "unknown": "outcome_unknown"}
-    error = (codes.get(e.state, "api_error"), e.error) if e.error else None
+    error = (error_for_status(e.state), e.error) if e.error else None
     doc = document(
         id=e.task_id,
         model=e.model,
