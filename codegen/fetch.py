@@ -11,8 +11,11 @@ VTRIX_MODELS_URL, MODELLIX_BASE_URL, …). At scale:
 - every spec is written into a new tree beside specs/ as it arrives (memory does not grow
   with the catalog), changed specs are normalised (and so checked) and compared with the
   old ones one by one for the change report;
-- the new tree replaces specs/ only when every spec was fetched and normalised: any failure
-  leaves specs/ as it was and names every model that failed.
+- specs are read leniently (see :mod:`vtrix.spec.normalise`): what was coerced or dropped is
+  listed as a warning naming the spec and field; a spec that still cannot be used keeps the
+  model's old file (or, for a new model, no spec) and is reported, never stopping the rest;
+- the new tree replaces specs/ only when every spec could be fetched: a network or gateway
+  failure leaves specs/ as it was and names every model that failed.
 
 A catalog model whose spec endpoint answers 404 is kept as a catalog entry without a spec.
 """
@@ -68,6 +71,8 @@ class Tally:
     no_spec: int = 0
     changes: list[Change] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # unusable new specs: the old file kept
+    warnings: list[str] = field(default_factory=list)
     skipped: int = 0  # not tried: too many had failed already
     validators: dict[str, dict[str, str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -123,8 +128,6 @@ class Fetcher:
             self._fetch(job)
         except VtrixError as exc:
             self._failed(job, exc.message)
-        except SpecError as exc:
-            self._failed(job, str(exc))
 
     def _failed(self, job: SpecJob, why: str) -> None:
         provider = self.providers[job.provider]
@@ -154,7 +157,11 @@ class Fetcher:
         else:
             text = dumps(raw)
             dest.write_text(text, encoding="utf-8")
-        changes = self._compare(job, old_path, text)
+        try:
+            changes = self._compare(job, old_path, text)
+        except SpecError as exc:
+            self._keep_old(job, old_path, dest, str(exc))
+            return
         with self.tally.lock:
             if raw is None:
                 self.tally.not_modified += 1
@@ -164,6 +171,21 @@ class Fetcher:
                 self.tally.validators[job.rel] = {**got, "sha": _sha(dest)}
             self.tally.changes += changes
 
+    def _keep_old(self, job: SpecJob, old_path: Path, dest: Path, why: str) -> None:
+        """A new spec that cannot be used: the old file stays (a new model gets none)."""
+        if old_path.is_file():
+            shutil.copyfile(old_path, dest)
+            line = f"{job.model_id}: the new spec cannot be used ({why}); kept the old file"
+        else:
+            dest.unlink(missing_ok=True)
+            line = f"{job.model_id}: the spec cannot be used ({why}); left without a spec"
+        with self.tally.lock:
+            self.tally.kept.append(line)
+            if old_path.is_file():
+                known = self.old_validators.get(job.rel)
+                if known:
+                    self.tally.validators[job.rel] = known
+
     def _compare(self, job: SpecJob, old_path: Path, text: str | None) -> list[Change]:
         """The changes of one model; unchanged bytes and catalog entry need no parsing."""
         same_entry = job.entry == job.old_entry
@@ -172,6 +194,9 @@ class Fetcher:
         source = str(self.stage / job.rel)
         new_raw = json.loads(text) if text is not None else read_json(old_path)
         new = normalise_one(job.provider, job.model_id, new_raw, job.entry, source)
+        if new.warnings:
+            with self.tally.lock:
+                self.tally.warnings.extend(new.warnings)
         return spec_changes(job.model_id, self._old_spec(job, old_path), new)
 
     def _old_spec(self, job: SpecJob, old_path: Path) -> Any:
@@ -267,6 +292,10 @@ def fetch_command(
                 print(f"  ({tally.skipped} more not tried after that)", file=sys.stderr)
             print("specs/ was left as it was.", file=sys.stderr)
             return 1
+        for line in sorted(tally.kept):
+            print(f"warning: {line}", file=sys.stderr)
+        for line in sorted(tally.warnings):
+            print(f"warning: {line}", file=sys.stderr)
         if tally.validators:
             text = json.dumps(tally.validators, indent=1, sort_keys=True) + "\n"
             (stage / VALIDATORS).write_text(text, encoding="utf-8")

@@ -94,6 +94,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "VTRIX_GENERATION_URL",
         "MODELLIX_BASE_URL",
         "VTRIX_PROFILE",
+        "VTRIX_SUBMIT_FORM",
+        "VTRIX_MAX_UPLOAD",
+        "MODELLIX_SCHEMA_URL",
         "NO_COLOR",
     ):
         monkeypatch.delenv(var, raising=False)
@@ -155,7 +158,10 @@ def hostile() -> Iterator[Any]:
 
 
 def env_for(sb: Sandbox, key: str | None = CANARY) -> dict[str, str]:
+    """Both gateways at ``sb``, each with its own key (the same canary: vtrix never lends one
+    gateway's key to the other, so a test of one gateway alone sets only that one)."""
     env = {"VTRIX_BASE_URL": sb.url, "MODELLIX_BASE_URL": sb.url}
     if key:
         env["VTRIX_API_KEY"] = key
+        env["MODELLIX_API_KEY"] = key
     return env

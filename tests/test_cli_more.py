@@ -100,7 +100,7 @@ def test_body_file_from_stdin_extended_by_options(cli):
 def test_debug_shows_redacted_headers(cli, sandbox):
     r = cli("--debug", "--dry-run", *RUN, env=env_for(sandbox))
     assert "Authorization: Bearer ***" in r.out and CANARY not in r.out
-    assert "X-Source: cli" in r.out and f"User-Agent: vtrix/{__version__}" in r.out
+    assert "X-Source: cli" in r.out and f"User-Agent: vtrix-python/{__version__}" in r.out
 
 
 def test_reads_survive_injected_5xx(cli, sandbox):

@@ -325,11 +325,6 @@ def test_generate_extends_the_lock_and_check_refuses_an_unlocked_model(tmp_path)
     "schema,where,why",
     [
         (
-            {"type": "object", "properties": {"a": {"type": "uuid"}}},
-            "properties.a.type",
-            "unknown type",
-        ),
-        (
             {
                 "type": "object",
                 "properties": {"a": {"type": "string", "customTypePath": "os.system"}},
@@ -343,19 +338,6 @@ def test_generate_extends_the_lock_and_check_refuses_an_unlocked_model(tmp_path)
             "refused",
         ),
         ({"type": "object", "properties": {"a": {"$ref": "#/x"}}}, "properties.a.$ref", "refused"),
-        (
-            {
-                "type": "object",
-                "properties": {"a": {"type": "integer", "minimum": 5, "maximum": 1}},
-            },
-            "properties.a.minimum",
-            "above",
-        ),
-        (
-            {"type": "object", "properties": {"a": {"type": "string", "pattern": "("}}},
-            "properties.a.pattern",
-            "regular expression",
-        ),
         ({"type": "array"}, "schema", "object schema"),
     ],
 )
@@ -369,6 +351,59 @@ def test_invalid_specs_name_file_path_and_reason(schema, where, why):
     assert exc.value.source == "specs/modellix/x/y.json"
     assert where in exc.value.json_path
     assert why in exc.value.reason
+
+
+@pytest.mark.parametrize(
+    "sub,kept,where,why",
+    [
+        ({"type": "uuid"}, {"type": "string"}, "properties.a.type", "unknown type"),
+        (
+            {"type": "integer", "minimum": 5, "maximum": 1},
+            {"type": "integer"},
+            "properties.a.minimum",
+            "above",
+        ),
+        ({"type": "string", "pattern": "("}, {"type": "string"}, "properties.a.pattern", "regular"),
+        (
+            {"type": "integer", "enum": ["5", "10"], "default": "5"},
+            {"type": "integer", "enum": [5, 10], "default": 5},
+            "properties.a.enum",
+            "read as integers",
+        ),
+        (
+            {"type": "boolean", "enum": ["true", "false"]},
+            {"type": "boolean", "enum": [True, False]},
+            "properties.a.enum",
+            "read as booleans",
+        ),
+        (
+            {"type": "integer", "enum": ["5", "ten"]},
+            {"type": "integer"},
+            "properties.a.enum[1]",
+            "enum ignored",
+        ),
+        ({"type": "string", "default": 3}, {"type": "string", "default": "3"}, "default", "'3'"),
+        ({"type": "string", "frobnicate": 1}, {"type": "string"}, "frobnicate", "unsupported"),
+    ],
+)
+def test_loose_specs_are_read_with_a_warning_naming_spec_and_field(sub, kept, where, why):
+    spec = normalise_modellix(
+        "x/y",
+        {
+            "post": {
+                "requestBody": {
+                    "content": {
+                        "application/json": {"schema": {"type": "object", "properties": {"a": sub}}}
+                    }
+                }
+            }
+        },
+        source="specs/modellix/x/y.json",
+    )
+    assert spec.schema["properties"]["a"] == kept
+    assert any(
+        w.startswith("specs/modellix/x/y.json: ") and where in w and why in w for w in spec.warnings
+    ), spec.warnings
 
 
 def test_broken_children_tree_stops_generation_and_leaves_output_untouched(tmp_path):

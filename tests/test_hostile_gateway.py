@@ -101,8 +101,41 @@ def test_retry_after_forms():
     assert retry_after({"retry-after-ms": "1500"}, now) == 1.5
     assert retry_after({"retry-after": "Tue, 14 Nov 2023 22:13:25 GMT"}, now) == pytest.approx(5)
     assert retry_after({"x-ratelimit-reset": str(now + 7)}, now) == pytest.approx(7)
-    for bad in ("nan", "inf", "-1", "1e400", "3600", "later", ""):
+    assert retry_after({"retry-after": "3600"}, now) == 3600  # long, but meant: fail fast
+    for bad in ("nan", "inf", "-1", "1e400", "1e6", "later", ""):
         assert retry_after({"retry-after": bad}, now) is None, bad
+
+
+def test_rate_limit_reset_is_a_wait_only_for_a_429_or_an_empty_window():
+    from vtrix.http.retry import retry_after
+
+    now = 1_700_000_000.0
+    reset = {"x-ratelimit-reset": str(now + 40), "x-ratelimit-remaining": "57"}
+    assert retry_after(reset, now, status=429) == pytest.approx(40)
+    assert retry_after(reset, now, status=503) is None  # a window's reset says nothing of a 5xx
+    assert retry_after({**reset, "x-ratelimit-remaining": "0"}, now, status=503) == pytest.approx(
+        40
+    )
+
+
+def test_a_retry_after_beyond_the_budget_fails_fast_naming_the_wait(vtrix, hostile):
+    hostile.on("GET", r"/api/v1/tasks/.*", Reply(429, json={}, headers={"Retry-After": "600"}))
+    r = vtrix("task", "get", "task-9", "--provider", "modellix", env=env_for(hostile))
+    assert r.code == 75 and "retry in 600s" in r.err, r.err
+    assert hostile.count("GET") == 1  # asked once, no pointless retries
+
+
+def test_a_5xx_with_rate_headers_is_retried_on_backoff_not_on_the_reset(vtrix, hostile):
+    headers = {"X-RateLimit-Reset": str(int(time.time()) + 50)}
+    hostile.on(
+        "GET",
+        r"/api/v1/tasks/.*",
+        Reply(503, json={}, headers={**headers, "X-RateLimit-Remaining": "90"}),
+        Reply(json=modellix_task("task-9")),
+    )
+    r = vtrix("task", "get", "task-9", "--provider", "modellix", env=env_for(hostile))
+    assert r.code == 0, r.err
+    assert hostile.count("GET") == 2
 
 
 def test_x_should_retry_is_honoured(vtrix, hostile):
@@ -203,12 +236,22 @@ def test_poll_answers_vtrix_cannot_use_are_exit_1_and_kept(vtrix, hostile, home,
     assert saved.exists() and json.loads(saved.read_text()) == answer
 
 
-def test_missing_or_unknown_status_fails_after_a_few_polls(vtrix, hostile):
+def test_an_unknown_status_word_keeps_the_wait_going(vtrix, hostile):
+    ok_submit(hostile)
+    odd = {"id": "task_1", "status": "rendering", "progress": 50}
+    hostile.on("GET", TASK, *[Reply(json=odd)] * 5, Reply(json=vtrix_task()))
+    r = vtrix(*RUN, "--poll-interval", "0.1", env=env_for(hostile))
+    assert r.code == 0, r.err
+    assert hostile.count("GET", TASK) == 6
+    assert "rendering" in r.err  # the word is shown while waiting
+
+
+def test_a_missing_status_ends_the_wait_only_after_a_long_stretch(vtrix, hostile, monkeypatch):
     ok_submit(hostile)
     hostile.on("GET", TASK, Reply(json={"id": "task_1"}))
-    r = vtrix(*RUN, "--poll-interval", "0.1", env=env_for(hostile))
-    assert r.code == 1 and "3 answers in a row with a status vtrix does not know" in r.err
-    assert hostile.count("GET", TASK) == 3
+    r = vtrix(*RUN, "--poll-interval", "0.1", "--timeout", "3", env=env_for(hostile))
+    assert r.code == 124, r.err  # missing for 3 s is not yet a "long stretch": the wait runs on
+    assert "task wait task_1" in r.err
 
 
 def test_a_submit_answer_without_an_id_is_unknown_never_a_crash(vtrix, hostile):

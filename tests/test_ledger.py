@@ -121,8 +121,14 @@ def test_resubmitting_with_the_idempotency_key_of_an_unknown_outcome(vtrix, host
     hostile.on("POST", SUBMIT, Reply(reset=True), Reply(json=vtrix_task("task_8", "in_progress")))
     assert vtrix(*RUN, env=env_for(hostile)).code == 3
     key = hostile.received[0].headers["idempotency-key"]
-    r = vtrix(*RUN, "--no-wait", "--idempotency-key", key, env=env_for(hostile))
+    # Neither gateway promises to honour the key: a resend needs to be asked for, by name.
+    refused = vtrix(*RUN, "--no-wait", "--idempotency-key", key, env=env_for(hostile))
+    assert refused.code == 2 and hostile.count("POST") == 1
+    assert "may charge twice" in refused.err and "--resend-unknown" in refused.err
+    assert "console" in refused.err
+    r = vtrix(*RUN, "--no-wait", "--idempotency-key", key, "--resend-unknown", env=env_for(hostile))
     assert r.code == 0 and r.out.strip() == "task_8"
+    assert "charge for it twice" in r.err  # the plain warning, before sending
     assert hostile.received[1].headers["idempotency-key"] == key
     # The ledger now knows task_8 for that key: a third try is not sent at all.
     again = vtrix(*RUN, "--no-wait", "--idempotency-key", key, env=env_for(hostile))

@@ -168,9 +168,15 @@ class AsyncClient:
         idempotency_key: str | None = None,
         batch: str | None = None,
         line: int | None = None,
+        resend_unknown: bool = False,
     ) -> AsyncTask:
         flow = submit_flow(
-            self.sync, prepared, idempotency_key=idempotency_key, batch=batch, line=line
+            self.sync,
+            prepared,
+            idempotency_key=idempotency_key,
+            batch=batch,
+            line=line,
+            resend_unknown=resend_unknown,
         )
         done: Submitted = await self.drive(self.sync.provider(prepared.spec.provider).http, flow)
         return AsyncTask(self, self.sync.task_of(done))

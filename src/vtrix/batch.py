@@ -237,7 +237,11 @@ class BatchRun:
         while True:
             try:
                 return await self.client.submit_prepared(
-                    prepared, idempotency_key=key, batch=self.batch, line=number
+                    prepared,
+                    idempotency_key=key,
+                    batch=self.batch,
+                    line=number,
+                    resend_unknown=self.options.resubmit_unknown,
                 )
             except TemporaryFailure as exc:
                 attempt += 1

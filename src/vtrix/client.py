@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,7 @@ class Result:
     raw: dict[str, Any] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     created_at: float | None = None
+    expires_at: float | None = None  # when the gateway said the URLs stop working
 
     def save(
         self,
@@ -220,6 +222,7 @@ class Client:
                 endpoint=endpoint,
                 final=state.done,
                 finished_at=state.finished_at,
+                expires_at=state.expires_at,
             )
 
     # ------------------------------------------------------------------ specs
@@ -238,6 +241,7 @@ class Client:
         if live:
             try:
                 wire, spec = self.provider(registry.provider_of(model_id)).fetch_spec(model_id)
+                registry.store_spec(spec)  # a later submit checks against what is live
                 return SpecInfo(with_catalog_facts(spec), "live", wire)
             except ApiError as exc:
                 failure = exc
@@ -259,6 +263,10 @@ class Client:
         else, for a catalog model whose gateway publishes none, an unchecked stand-in."""
         spec = registry.generated_spec(model_id)
         if spec is not None:
+            live = registry.cached_spec(spec.provider, model_id)
+            if live is not None and live.schema != spec.schema:
+                warn_stale_build(model_id)
+                return Resolved(dataclasses.replace(live, type=spec.type), "live")
             return Resolved(spec, "generated", registry.params_model(model_id))
         provider = registry.provider_of(model_id)
         try:
@@ -312,12 +320,15 @@ class Client:
         on_created: Callable[[Task], None] | None = None,
         batch: str | None = None,
         line: int | None = None,
+        resend_unknown: bool = False,
     ) -> Task:
         """Send a prepared submit once; returns at once with a :class:`Task`.
 
         The ledger holds the submit before it goes out and its task id as soon as it is
         known; ``on_created`` runs once the id is safe there (even if Ctrl-C comes). A key
-        the ledger already has a task for is not sent again: that task is returned."""
+        the ledger already has a task for is not sent again: that task is returned. A key
+        whose earlier submit had an unknown outcome is refused unless ``resend_unknown``
+        (neither gateway promises to honour the key: a resend may charge twice)."""
 
         def created(s: Submitted) -> None:
             if on_created is not None:
@@ -330,6 +341,7 @@ class Client:
             on_created=created,
             batch=batch,
             line=line,
+            resend_unknown=resend_unknown,
         )
         return self.task_of(self.provider(prepared.spec.provider).http.run(flow))
 
@@ -389,6 +401,17 @@ class Client:
 
         where = check_save_dir(directory)
         entry = self.ledger.by_task(result.task_id, result.provider) if self.ledger else None
+        expires = result.expires_at or (entry.expires_at if entry else None)
+        if expires is not None and expires <= time.time() and result.urls:
+            from vtrix.errors import DownloadRefused
+
+            when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(expires))
+            raise DownloadRefused(
+                f"the result URLs of task {result.task_id} expired at {when} (the gateway "
+                "said so); nothing was downloaded",
+                hint=f"Ask for fresh ones: vtrix task get {result.task_id} --save {directory}",
+                task_id=result.task_id,
+            )
         downloader = Downloader(
             policy=UrlPolicy(allow_private=allow_private_network),
             max_bytes=max_bytes or DEFAULT_MAX_DOWNLOAD,
@@ -495,7 +518,26 @@ class Client:
             cost=state.cost,
             raw=state.raw,
             created_at=state.created_at,
+            expires_at=state.expires_at,
         )
+
+
+_WARNED_STALE: set[str] = set()
+
+
+def warn_stale_build(model_id: str) -> None:
+    """Say once per process that a model's live spec differs from the one built in."""
+    if model_id in _WARNED_STALE:
+        return
+    _WARNED_STALE.add(model_id)
+    import sys
+
+    print(
+        f"! the gateway's live spec of {model_id} differs from the one built into this vtrix; "
+        "checking against the live spec (`vtrix models spec` shows the difference; "
+        "maintainers: `make specs generate`)",
+        file=sys.stderr,
+    )
 
 
 def with_catalog_facts(spec: ModelSpec) -> ModelSpec:

@@ -1,8 +1,12 @@
 """Settings: API keys, base URLs and profiles, from flags, environment and the config file.
 
 Precedence for a key: ``--api-key`` > environment (``VTRIX_API_KEY``, ``MODELLIX_API_KEY``)
-> the profile in the config file. Base URLs: ``--base-url`` > ``VTRIX_MODELS_URL`` /
-``VTRIX_GENERATION_URL`` > ``VTRIX_BASE_URL`` (and ``MODELLIX_BASE_URL``) > profile > defaults.
+> the profile in the config file. Each gateway gets only its own key.
+
+URLs: each setting moves only the host it names. ``VTRIX_GENERATION_URL`` (else
+``VTRIX_BASE_URL`` or ``--base-url``) is the vtrix gateway; ``VTRIX_MODELS_URL`` its models
+service; ``MODELLIX_BASE_URL`` (or ``--base-url``) the Modellix API; ``MODELLIX_SCHEMA_URL``
+its schema host. A base URL on loopback (the sandbox serves every route) moves all of them.
 
 The config file lives in the platform's config dir (``VTRIX_CONFIG_DIR`` overrides), is
 written 0600 in a 0700 directory, atomically, under a file lock: any number of processes
@@ -42,7 +46,11 @@ PROFILE_KEYS = (
     "models_url",
     "generation_url",
     "modellix_base_url",
+    "submit_form",
 )
+# The vtrix submit body: the seed page's {"model", "params"} (the default), or the form the
+# official Go client (1.0.1) sends, {"model", "input": [{"params"}]}.
+SUBMIT_FORMS = ("params", "input")
 
 
 def _dir(env: str, kind: str) -> Path:
@@ -148,6 +156,10 @@ def check_base_url(url: str, what: str) -> str:
     return url.rstrip("/")
 
 
+def _on_loopback(url: str) -> bool:
+    return is_loopback_host(urlsplit(url).hostname or "")
+
+
 def is_loopback_host(host: str) -> bool:
     """``localhost`` or a loopback address (where plain http is allowed)."""
     if host == "localhost":
@@ -171,12 +183,10 @@ class Settings:
     modellix_schema_url: str = DEFAULT_MODELLIX_SCHEMA_URL
     key_source: dict[str, str] = field(default_factory=dict)
     explicit_urls: frozenset[str] = frozenset()  # which of the URLs the user set
+    submit_form: str = "params"  # see SUBMIT_FORMS
 
     def key_for(self, provider: str) -> Secret | None:
         return self.modellix_api_key if provider == MODELLIX.name else self.api_key
-
-    def providers_with_keys(self) -> list[str]:
-        return [p for p in (VTRIX.name, MODELLIX.name) if self.key_for(p) is not None]
 
     @classmethod
     def resolve(
@@ -214,33 +224,57 @@ class Settings:
                 return str(stored[key]), f"profile {name!r}"
             return "", ""
 
+        # Each gateway gets its own key only: a vtrix key is never shown to Modellix (nor
+        # the other way round); only an explicit --api-key goes to whichever is asked.
         key, src = pick(api_key, (VTRIX.key_env,), "api_key")
         if key:
             s.api_key, s.key_source[VTRIX.name] = Secret(key), src
         mkey, msrc = pick(api_key, (MODELLIX.key_env,), "modellix_api_key")
-        if not mkey:
-            mkey, msrc = key, src
         if mkey:
             s.modellix_api_key, s.key_source[MODELLIX.name] = Secret(mkey), msrc
 
-        vbase, _ = pick(base_url, ("VTRIX_BASE_URL",), "base_url")
-        models, _ = pick(base_url, ("VTRIX_MODELS_URL",), "models_url")
-        gen, _ = pick(base_url, ("VTRIX_GENERATION_URL",), "generation_url")
-        mbase, _ = pick(base_url, ("MODELLIX_BASE_URL",), "modellix_base_url")
-        explicit: set[str] = set()
-        if models or vbase:
-            s.models_url = check_base_url(models or vbase, "the vtrix models URL")
-            explicit.add("models")
-        if gen or vbase:
-            s.generation_url = check_base_url(gen or vbase, "the vtrix generation URL")
-            explicit.add("generation")
-        if mbase:
-            s.modellix_url = check_base_url(mbase, "the Modellix base URL")
-            s.modellix_schema_url = s.modellix_url
-            explicit |= {"modellix", "modellix_schema"}
-        schema = env.get("MODELLIX_SCHEMA_URL")
-        if schema:
-            s.modellix_schema_url = check_base_url(schema, "the Modellix schema URL")
-            explicit.add("modellix_schema")
-        s.explicit_urls = frozenset(explicit)
+        s.explicit_urls = frozenset(_resolve_urls(s, pick, base_url, env))
+        form, form_src = pick(None, ("VTRIX_SUBMIT_FORM",), "submit_form")
+        if form:
+            if form not in SUBMIT_FORMS:
+                raise UsageError(
+                    f"{form_src}: submit form {form!r} is not one of {', '.join(SUBMIT_FORMS)}",
+                    hint="params: {model, params} (the default); input: {model, input: "
+                    "[{params}]} as the official vtrix client 1.0.1 sends.",
+                )
+            s.submit_form = form
         return s
+
+
+Pick = Callable[[str | None, tuple[str, ...], str], tuple[str, str]]
+
+
+def _resolve_urls(s: Settings, pick: Pick, base_url: str | None, env: dict[str, str]) -> set[str]:
+    """Set ``s``'s URLs; which of them the user set."""
+    # Each URL setting moves the host it names. A base on loopback (a sandbox, which
+    # serves every route) also moves the models and schema hosts, which the real
+    # gateways keep elsewhere.
+    vbase, _ = pick(base_url, ("VTRIX_BASE_URL",), "base_url")
+    models, _ = pick(None, ("VTRIX_MODELS_URL",), "models_url")
+    if base_url and _on_loopback(base_url):
+        models = base_url
+    gen, _ = pick(base_url, ("VTRIX_GENERATION_URL",), "generation_url")
+    mbase, _ = pick(base_url, ("MODELLIX_BASE_URL",), "modellix_base_url")
+    explicit: set[str] = set()
+    if gen or vbase:
+        s.generation_url = check_base_url(gen or vbase, "the vtrix generation URL")
+        explicit.add("generation")
+    if models or (vbase and _on_loopback(check_base_url(vbase, "the vtrix base URL"))):
+        s.models_url = check_base_url(models or vbase, "the vtrix models URL")
+        explicit.add("models")
+    if mbase:
+        s.modellix_url = check_base_url(mbase, "the Modellix base URL")
+        explicit.add("modellix")
+        if _on_loopback(s.modellix_url):
+            s.modellix_schema_url = s.modellix_url
+            explicit.add("modellix_schema")
+    schema = env.get("MODELLIX_SCHEMA_URL")
+    if schema:
+        s.modellix_schema_url = check_base_url(schema, "the Modellix schema URL")
+        explicit.add("modellix_schema")
+    return explicit

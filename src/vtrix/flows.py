@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from vtrix.errors import (
     Interrupted,
@@ -27,7 +26,7 @@ from vtrix.errors import (
 )
 from vtrix.gateways import GATEWAYS, PROVIDERS, VTRIX, provider_for_task
 from vtrix.http import Call, Plan
-from vtrix.ledger import REJECTED, digest
+from vtrix.ledger import REJECTED, Entry, digest
 from vtrix.ledger import UNKNOWN as UNKNOWN_SUBMIT
 from vtrix.providers.base import TaskState, url_of
 from vtrix.tasks import PollPlan, resume_hint, wait_plan
@@ -47,6 +46,16 @@ class Submitted:
     endpoint: str
     key: str
     reused: bool = False  # the ledger already had a task for this key: nothing was sent
+
+
+def unknown_outcome_hint(key: str) -> str:
+    """What to do after a submit whose outcome is unknown (neither gateway promises to
+    honour an idempotency key, so a resend is never called safe)."""
+    return (
+        f"Do not resubmit blindly: check the gateway's console or `vtrix task list` first "
+        f"(idempotency key {key}). Neither gateway promises to honour that key: sending it "
+        f"again (--idempotency-key {key} --resend-unknown) may charge twice."
+    )
 
 
 def new_idempotency_key() -> str:
@@ -87,12 +96,14 @@ def submit_flow(
     on_created: Callable[[Submitted], None] | None = None,
     batch: str | None = None,
     line: int | None = None,
+    resend_unknown: bool = False,
 ) -> Plan[Submitted]:
     """Upload local files, then send a prepared submit once (see the module docstring)."""
     prepared = yield from upload_flow(client, prepared)
     spec = prepared.spec
     key = idempotency_key or new_idempotency_key()
-    endpoint = urlsplit(spec.endpoint).path if spec.provider == VTRIX.name else ""
+    # Where polls go: the submit's own URL (its host may be another of the gateway's).
+    endpoint = prepared.request.url if spec.provider == VTRIX.name else ""
     ledger = client.ledger
     if ledger is not None:
         body_digest = digest(spec.provider, spec.id, prepared.request.body)
@@ -105,14 +116,11 @@ def submit_flow(
                 endpoint=endpoint,
                 batch=batch,
                 line=line,
+                resend_unknown=resend_unknown,
             )
         )
         if known is not None and not known.task_id:
-            raise UsageError(
-                f"another vtrix process is sending this submit (idempotency key {key}) right "
-                "now; nothing was sent",
-                hint="See it with `vtrix task list`.",
-            )
+            raise _held(known, key)
         if known is not None and known.task_id:
             state = TaskState(known.task_id, known.provider, known.state, model=known.model)
             done = Submitted(state, known.endpoint, key, reused=True)
@@ -136,13 +144,13 @@ def submit_flow(
             raise Interrupted(
                 "Interrupted while the submit was being sent: the gateway may have created "
                 "the task.",
-                hint=f"Check `vtrix task list` (idempotency key {key}) before resubmitting; "
-                f"to retry safely pass --idempotency-key {key}.",
+                hint=unknown_outcome_hint(key),
                 idempotency_key=key,
             ) from None
         raise
     if state.created_at is None:  # Modellix answers carry none: when vtrix submitted it
         state.created_at = time.time()
+    state.submitted_at = time.monotonic()
     done = Submitted(state, endpoint, key)
     steps = []
     if ledger is not None:
@@ -152,6 +160,25 @@ def submit_flow(
         steps.append(Call(lambda: on_created(done), blocking=False))
     yield from _despite_interrupts(steps, state.id)
     return done
+
+
+def _held(known: Entry, key: str) -> UsageError:
+    """Why a key the ledger holds without a task is not sent now."""
+    if known.shown_state == UNKNOWN_SUBMIT:
+        return UsageError(
+            f"a submit with idempotency key {key} was sent before and its outcome is "
+            "unknown: the gateway may have created (and charged) that task. Neither "
+            "gateway promises to honour the key, so sending it again may charge twice; "
+            "nothing was sent",
+            hint="Check the gateway's console or `vtrix task list` first; to send it "
+            "again anyway, add --resend-unknown.",
+            idempotency_key=key,
+        )
+    return UsageError(
+        f"another vtrix process is sending this submit (idempotency key {key}) right "
+        "now; nothing was sent",
+        hint="See it with `vtrix task list`.",
+    )
 
 
 def _despite_interrupts(steps: list[Call], task_id: str) -> Plan[None]:

@@ -7,7 +7,16 @@ from __future__ import annotations
 class Gateway:
     """One gateway's facts. (A plain class: a NamedTuple costs ~0.4 ms of every start.)"""
 
-    __slots__ = ("catalog_needs_key", "has_upload", "key_env", "label", "name", "task_prefix")
+    __slots__ = (
+        "catalog_needs_key",
+        "domain",
+        "extra_headers",
+        "has_upload",
+        "key_env",
+        "label",
+        "name",
+        "task_prefix",
+    )
 
     def __init__(
         self,
@@ -17,20 +26,34 @@ class Gateway:
         task_prefix: str,  # what its task ids usually start with (a hint, never a rule)
         has_upload: bool,  # whether it has a media upload route
         catalog_needs_key: bool,  # whether listing its models takes an API key
+        domain: str,  # its own DNS domain: https hosts under it may get its key
+        extra_headers: tuple[tuple[str, str], ...] = (),  # sent to this gateway only
     ) -> None:
         self.name, self.label, self.key_env, self.task_prefix = name, label, key_env, task_prefix
         self.has_upload, self.catalog_needs_key = has_upload, catalog_needs_key
+        self.domain, self.extra_headers = domain, extra_headers
+
+    def owns_host(self, host: str) -> bool:
+        """Whether ``host`` is this gateway's own (its domain or a subdomain of it)."""
+        host = host.lower().rstrip(".")
+        return host == self.domain or host.endswith("." + self.domain)
 
     def __repr__(self) -> str:
         return f"Gateway({self.name!r})"
 
 
-VTRIX = Gateway("vtrix", "vtrix", "VTRIX_API_KEY", "task_", False, False)
-MODELLIX = Gateway("modellix", "Modellix", "MODELLIX_API_KEY", "task-", True, True)
+# The official vtrix client marks its requests with X-Source; Modellix's clients send no such
+# header, so it goes to the vtrix gateway only.
+VTRIX = Gateway(
+    "vtrix", "vtrix", "VTRIX_API_KEY", "task_", False, False, "vtrix.ai", (("X-Source", "cli"),)
+)
+MODELLIX = Gateway("modellix", "Modellix", "MODELLIX_API_KEY", "task-", True, True, "modellix.ai")
 GATEWAYS: dict[str, Gateway] = {g.name: g for g in (VTRIX, MODELLIX)}
 PROVIDERS: tuple[str, ...] = tuple(GATEWAYS)
 
-DEFAULT_VTRIX_MODELS_URL = "https://seacloud-cloud-model-spec.api.seaart.ai"
+# The models service of vtrix 1.0 (the official build scripts moved here from the retired
+# seacloud host); pinned by a test.
+DEFAULT_VTRIX_MODELS_URL = "https://cloud-model-spec.vtrix.ai"
 DEFAULT_VTRIX_GENERATION_URL = "https://vtrix.ai"
 DEFAULT_MODELLIX_URL = "https://api.modellix.ai"
 DEFAULT_MODELLIX_SCHEMA_URL = "https://www.modellix.ai"
@@ -56,8 +79,13 @@ def provider_for_task(task_id: str) -> str | None:
     return None
 
 
+# Older Modellix schemas name a submit route ending in /async; the official client (0.0.7)
+# posts without it, and Modellix's own example app refuses it.
+MODELLIX_LEGACY_SUFFIX = "/async"
+
+
 def modellix_submit_path(slug: str) -> str:
-    return f"/api/v1/{slug}/async"
+    return f"/api/v1/{slug}"
 
 
 def default_endpoint(provider: str, model_id: str) -> str:

@@ -56,7 +56,8 @@ CREATE TABLE IF NOT EXISTS tasks (
     completed_at REAL,
     batch TEXT,
     line INTEGER,
-    owner TEXT
+    owner TEXT,
+    expires_at REAL
 );
 CREATE INDEX IF NOT EXISTS tasks_by_id ON tasks (task_id);
 CREATE INDEX IF NOT EXISTS tasks_by_time ON tasks (created_at);
@@ -82,7 +83,10 @@ COLUMNS = [
     "batch",
     "line",
     "owner",
+    "expires_at",
 ]
+# Columns added after the first release: a ledger from before gets them on open.
+ADDED_COLUMNS = (("owner", "TEXT"), ("expires_at", "REAL"))
 
 
 @functools.lru_cache(maxsize=1)
@@ -119,6 +123,7 @@ class Entry:
     batch: str | None = None
     line: int | None = None
     owner: str | None = None  # "host:pid" of the process that wrote "submitting"
+    expires_at: float | None = None  # when the result URLs stop working, if the gateway said
 
     @property
     def shown_state(self) -> str:
@@ -209,8 +214,9 @@ class Ledger:
                 conn.execute("PRAGMA synchronous = NORMAL")
                 conn.executescript(SCHEMA)
                 have = {row[1] for row in conn.execute("PRAGMA table_info(tasks)")}
-                if "owner" not in have:  # a ledger from before this column
-                    conn.execute("ALTER TABLE tasks ADD COLUMN owner TEXT")
+                for name, kind in ADDED_COLUMNS:
+                    if name not in have:  # a ledger from before this column
+                        conn.execute(f"ALTER TABLE tasks ADD COLUMN {name} {kind}")
             except BaseException:
                 conn.close()
                 raise
@@ -273,16 +279,19 @@ class Ledger:
         endpoint: str = "",
         batch: str | None = None,
         line: int | None = None,
+        resend_unknown: bool = False,
     ) -> Entry | None:
         """Record a submit about to be sent (None: go ahead). Returns the existing row instead
-        when ``key`` already has a task, or another process is sending it right now."""
+        when ``key`` already has a task, another process is sending it right now, or it was
+        sent before with an unknown outcome (unless ``resend_unknown``)."""
         db = self._db()
         now = time.time()
         db.execute("BEGIN IMMEDIATE")
         try:
             existing = self._select("WHERE key = ?", (key,))
-            busy = existing and existing[0].shown_state == SUBMITTING
-            if existing and (existing[0].task_id or busy):
+            shown = existing[0].shown_state if existing else ""
+            held = shown == SUBMITTING or (shown == UNKNOWN and not resend_unknown)
+            if existing and (existing[0].task_id or held):
                 db.execute("COMMIT")
                 return existing[0]
             db.execute(
@@ -342,6 +351,7 @@ class Ledger:
         endpoint: str = "",
         final: bool = False,
         finished_at: float | None = None,
+        expires_at: float | None = None,
     ) -> None:
         """What a poll saw (``finished_at``: when a final task ended, if better known than
         now). A task vtrix did not submit from here gets a row too."""
@@ -350,7 +360,8 @@ class Ledger:
         db = self._db()
         updated = db.execute(
             "UPDATE tasks SET state = ?, remote_status = ?, urls = ?, error = ?,"
-            " cost = COALESCE(?, cost), model = CASE WHEN model = '' THEN ? ELSE model END,"
+            " cost = COALESCE(?, cost), expires_at = COALESCE(?, expires_at),"
+            " model = CASE WHEN model = '' THEN ? ELSE model END,"
             " updated_at = ?, completed_at = CASE WHEN ? AND completed_at IS NULL THEN ?"
             " ELSE completed_at END WHERE provider = ? AND task_id = ?",
             (
@@ -359,6 +370,7 @@ class Ledger:
                 json.dumps(urls or []),
                 error or "",
                 cost,
+                expires_at,
                 model,
                 now,
                 final,
@@ -370,8 +382,8 @@ class Ledger:
         if not updated:
             db.execute(
                 "INSERT OR IGNORE INTO tasks (key, provider, model, state, task_id, endpoint,"
-                " remote_status, urls, error, cost, created_at, updated_at, completed_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " remote_status, urls, error, cost, created_at, updated_at, completed_at,"
+                " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     f"task:{provider}:{task_id}",
                     provider,
@@ -386,6 +398,7 @@ class Ledger:
                     now,
                     now,
                     now if final else None,
+                    expires_at,
                 ),
             )
 

@@ -54,6 +54,7 @@ class Reporter:
         self._transfer: str | None = None
         self._transfer_start = 0.0
         self._last = 0.0
+        self._status = ""
 
     def _paint(self, text: str, code: str) -> str:
         return f"\033[{code}m{text}\033[0m" if self.color else text
@@ -88,7 +89,12 @@ class Reporter:
         )
 
     def progress(self, percent: float | None, remaining: float | None, status: str) -> None:
-        if self.quiet or not self.tty:
+        if self.quiet:
+            return
+        if not self.tty:  # plain lines: one each time the gateway's status word changes
+            if status and status != self._status:
+                self._status = status
+                print(f"Status: {for_terminal(redact(status))}", file=self.stream, flush=True)
             return
         if percent is None:
             text = f"{for_terminal(status)}…  {_duration(time.monotonic() - self._started)} elapsed"

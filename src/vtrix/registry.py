@@ -243,26 +243,40 @@ def _cache_file(provider: str, model_id: str) -> str:
     return str(cache_dir() / "specs" / provider / (model_id.replace("/", "__") + ".json"))
 
 
-def cached_live_spec(provider: Provider, model_id: str, *, refresh: bool = False) -> ModelSpec:
-    """A live spec, fetched from the provider and cached on disk for a day."""
+def cached_spec(provider: str, model_id: str) -> ModelSpec | None:
+    """The live spec cached on disk within the last day, or None (no network)."""
     import json
     import time
 
     from vtrix.spec.normalise import ModelSpec
 
-    path = _cache_file(provider.name, model_id)
-    if not refresh:
-        try:
-            if time.time() - os.path.getmtime(path) < CACHE_TTL:
-                with open(path, encoding="utf-8") as fh:
-                    return ModelSpec.from_dict(json.load(fh))
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
-    spec = provider.spec(model_id)
+    path = _cache_file(provider, model_id)
+    try:
+        if time.time() - os.path.getmtime(path) < CACHE_TTL:
+            with open(path, encoding="utf-8") as fh:
+                return ModelSpec.from_dict(json.load(fh))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def store_spec(spec: ModelSpec) -> None:
+    """Keep a live spec in the cache (best effort: a cache is never a reason to fail)."""
+    import json
+
     try:
         from vtrix.files import write_text_atomic
 
-        write_text_atomic(path, json.dumps(spec.to_dict()))
+        write_text_atomic(_cache_file(spec.provider, spec.id), json.dumps(spec.to_dict()))
     except OSError:
         pass
+
+
+def cached_live_spec(provider: Provider, model_id: str, *, refresh: bool = False) -> ModelSpec:
+    """A live spec, fetched from the provider and cached on disk for a day."""
+    cached = None if refresh else cached_spec(provider.name, model_id)
+    if cached is not None:
+        return cached
+    spec = provider.spec(model_id)
+    store_spec(spec)
     return spec

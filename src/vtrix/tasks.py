@@ -25,12 +25,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from vtrix.errors import TemporaryFailure, WaitTimeout
+from vtrix.errors import NotFound, TemporaryFailure, WaitTimeout
 from vtrix.http import Plan, Sleep
-from vtrix.providers.base import UNKNOWN, Provider, TaskState, bad_answer
+from vtrix.providers.base import ProgressScale, Provider, TaskState, bad_answer
 
-# Polls in a row with a status vtrix does not know before it gives up on the answer.
-UNKNOWN_LIMIT = 3
+# A status word vtrix does not know keeps the wait going (both official clients do so); an
+# answer with no status at all for this long, over at least MISSING_POLLS polls, ends it.
+MISSING_STRETCH = 120.0
+MISSING_POLLS = 3
+# Right after a submit from this process, a task store that lags may answer 404 for a moment.
+NOT_FOUND_GRACE = 10.0
 LAST_POLL_AHEAD = 0.3
 
 
@@ -90,6 +94,33 @@ class Eta:
         return max((100.0 - p1) / rate - (now - t1), 0.0)
 
 
+@dataclass
+class MissingStatus:
+    """Answers with no status at all: after :data:`MISSING_POLLS` of them spanning
+    :data:`MISSING_STRETCH` seconds, the wait gives up (with the resume hint). An unknown
+    status word is not missing: it keeps the wait going."""
+
+    task_id: str
+    since: float | None = None
+    count: int = 0
+
+    def see(self, state: TaskState, now: float) -> None:
+        if state.remote_status:
+            self.since, self.count = None, 0
+            return
+        self.since = now if self.since is None else self.since
+        self.count += 1
+        if self.count >= MISSING_POLLS and now - self.since >= MISSING_STRETCH:
+            error = bad_answer(
+                f"status of task {self.task_id}",
+                f"no status in {self.count} answers over {now - self.since:.0f}s",
+                state.raw,
+            )
+            error.task_id = self.task_id
+            error.hint = f"{error.hint} The task may still run: {resume_hint(self.task_id)}"
+            raise error
+
+
 def resume_hint(task_id: str) -> str:
     return f"Resume with: vtrix task wait {task_id}"
 
@@ -111,11 +142,15 @@ def wait_plan(
     start = clock()
     deadline = start + timeout
     eta = Eta()
+    scale = ProgressScale()
+    fresh = initial is not None and initial.submitted_at is not None
+    if initial is not None and initial.progress_raw is not None:
+        initial.progress = scale.percent(initial.progress_raw)
     if initial is not None and not initial.done:
         # The task was seen just now: the first poll can wait for news.
         eta.add(start, initial.progress)
         yield Sleep(min(plan.jittered(plan.delay(0.0, None)), timeout))
-    unknown = 0
+    missing = MissingStatus(task_id)
     last_call = False
     # Wall time the task was last seen unfinished: it ended between then and the poll that
     # sees it done, so the midpoint is an unbiased estimate of when (what the ledger learns
@@ -124,6 +159,11 @@ def wait_plan(
     while True:
         try:
             state = yield from provider.task_plan(task_id, endpoint, deadline)
+        except NotFound:
+            if not fresh or clock() - start >= NOT_FOUND_GRACE or clock() >= deadline:
+                raise
+            yield Sleep(min(0.5, max(deadline - clock(), 0.0)))
+            continue
         except TemporaryFailure as exc:
             if exc.deadline or clock() >= deadline:
                 raise _timeout(task_id, timeout, "the gateway was not answering") from None
@@ -131,14 +171,10 @@ def wait_plan(
             exc.hint = f"{exc.hint} The task {task_id} is still there. {resume_hint(task_id)}"
             raise
         now = clock()
-        unknown = unknown + 1 if state.status == UNKNOWN else 0
-        if unknown >= UNKNOWN_LIMIT:
-            shown = state.remote_status or "none"
-            raise bad_answer(
-                f"status of task {task_id}",
-                f"{unknown} answers in a row with a status vtrix does not know ({shown!r})",
-                state.raw,
-            )
+        fresh = False  # seen once: a later 404 is real
+        if state.progress_raw is not None:
+            state.progress = scale.percent(state.progress_raw)
+        missing.see(state, now)
         eta.add(now, state.progress)
         left = eta.remaining(now)
         if on_progress:

@@ -22,7 +22,20 @@ from vtrix.spec.describe import is_media_input
 
 __all__ = ["LocalFile", "Upload", "collect", "for_display", "from_text", "is_media_input"]
 
+# Checked locally before anything is sent (the sandbox's own cap; Modellix refuses larger
+# files); VTRIX_MAX_UPLOAD (e.g. 500M) overrides it.
 MAX_UPLOAD = 100 * 1024**2
+
+
+def max_upload() -> int:
+    text = os.environ.get("VTRIX_MAX_UPLOAD")
+    if not text:
+        return MAX_UPLOAD
+    from vtrix.download import parse_size
+
+    return parse_size(text)
+
+
 _MARKER = "https://upload.pending.invalid/"
 
 
@@ -61,13 +74,14 @@ def _inspect(file: LocalFile, where: str) -> tuple[str, int] | Problem:
         return Problem(where, f"cannot read the local file {path}: {exc.strerror}")
     if not os.path.isfile(path):
         return Problem(where, f"{path} is not a regular file")
-    if st.st_size > MAX_UPLOAD:
+    limit = max_upload()
+    if st.st_size > limit:
         from vtrix.http.transport import human_size
 
         return Problem(
             where,
             f"{path} is {human_size(st.st_size)}, over the upload limit of "
-            f"{human_size(MAX_UPLOAD)}",
+            f"{human_size(limit)} (VTRIX_MAX_UPLOAD raises it)",
         )
     try:
         with open(path, "rb") as fh:

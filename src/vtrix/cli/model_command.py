@@ -33,6 +33,24 @@ RUN_EPILOG = (
 )
 
 
+IDEMPOTENCY_OPTIONS = (
+    click.option(
+        "--idempotency-key",
+        "run_idempotency_key",
+        metavar="KEY",
+        help="Send with this Idempotency-Key: a task the ledger already has for it is "
+        "not sent again. Neither gateway promises to honour the key itself.",
+    ),
+    click.option(
+        "--resend-unknown",
+        "run_resend_unknown",
+        is_flag=True,
+        help="Send again a key whose earlier submit had an unknown outcome (the "
+        "gateway may charge twice: check its console or `vtrix task list` first).",
+    ),
+)
+
+
 def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """The options every model command has."""
     decorators = [
@@ -86,13 +104,7 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
             type=click.FloatRange(min=0.1),
             help="First delay between status checks (adapts after).",
         ),
-        click.option(
-            "--idempotency-key",
-            "run_idempotency_key",
-            metavar="KEY",
-            help="Send with this Idempotency-Key (e.g. the one an unknown outcome printed): "
-            "a task the ledger already has for it is not sent again.",
-        ),
+        *IDEMPOTENCY_OPTIONS,
         click.option(
             "--dry-run",
             "run_dry_run",
@@ -315,8 +327,14 @@ def submit_and_wait(
             else:
                 emit(task.id)
 
+    resend = bool(values.get("run_resend_unknown"))
+    if resend:
+        warn_resend(reporter)
     task = client.submit_prepared(
-        prepared, idempotency_key=values["run_idempotency_key"], on_created=created
+        prepared,
+        idempotency_key=values["run_idempotency_key"],
+        on_created=created,
+        resend_unknown=resend,
     )
     if values["run_no_wait"]:
         return
@@ -342,3 +360,11 @@ def submit_and_wait(
     reporter.ok("Done")
     saved = save_outputs(client, result, saving, reporter, output) if saving else []
     print_result(result, output, saved)
+
+
+def warn_resend(reporter: Reporter) -> None:
+    """The plain warning ``--resend-unknown`` owes the user before anything is sent."""
+    reporter.warn(
+        "--resend-unknown: if the earlier submit with this key did create a task, the "
+        "gateway may charge for it twice (neither gateway promises to honour the key)"
+    )

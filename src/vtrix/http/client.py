@@ -4,9 +4,9 @@
   ``Retry-After`` (seconds, HTTP date, ``retry-after-ms``) and ``x-should-retry``, within a
   deadline: the caller's (a wait's ``--timeout``) or a budget of their own.
 * A submit (a paid POST) goes out once, on a fresh connection. It is tried again only when
-  it certainly never reached the server (DNS, refused, connect timeout, TLS), or on 429
-  (nothing was created), or when the server says ``x-should-retry: true`` (same
-  Idempotency-Key). Anything else after sending is "outcome unknown".
+  it certainly never reached the server (DNS, refused, connect timeout, TLS), or when the
+  server says ``x-should-retry: true`` (same Idempotency-Key). A 429 is reported with its
+  wait, never resent here. Anything else after sending is "outcome unknown".
 * Answers are capped in size; error statuses become typed errors naming cause and fix.
 * The key is added to ``Authorization`` at send time only, and checked first: a key that
   cannot be a header value is a usage error, with nothing sent.
@@ -52,9 +52,8 @@ from vtrix.text import clean_line
 if TYPE_CHECKING:
     import logging
 
-USER_AGENT = f"vtrix/{__version__}"
-# The longest a submit waits out a 429 by itself before handing the wait to the caller.
-SHORT_WAIT = 5.0
+# Honest about who calls: not the official clients' names.
+USER_AGENT = f"vtrix-python/{__version__}"
 T = TypeVar("T")
 
 
@@ -95,6 +94,7 @@ class Http:
         label: str = "vtrix",
         key_env: str = "VTRIX_API_KEY",
         transport: Transport | None = None,
+        extra_headers: Mapping[str, str] | None = None,
         backoff: Backoff | None = None,
         read_budget: float = 30.0,
         read_attempts: int = 5,
@@ -107,6 +107,7 @@ class Http:
         self.label = label
         self.key_env = key_env
         self.transport: Transport = transport or RequestsTransport()
+        self.extra_headers = dict(extra_headers or {})
         self.backoff = backoff or Backoff()
         self.read_budget = read_budget
         self.read_attempts = read_attempts
@@ -150,7 +151,7 @@ class Http:
     # ------------------------------------------------------------------ headers
 
     def headers(self, *, auth: bool) -> dict[str, str]:
-        h = {"User-Agent": USER_AGENT, "X-Source": "cli", "Accept": "application/json"}
+        h = {"User-Agent": USER_AGENT, **self.extra_headers, "Accept": "application/json"}
         if auth and self.api_key is not None:
             problem = self.api_key.problem()
             if problem:
@@ -243,7 +244,8 @@ class Http:
                 retryable = outcome.status in RETRY_STATUSES if hint is None else hint
                 if outcome.status < 400 or not retryable:
                     raise self.error_for(outcome, what)
-                status, server_wait = outcome.status, retry_after(outcome.headers)
+                status = outcome.status
+                server_wait = retry_after(outcome.headers, status=status)
                 cause = f"HTTP {status}"
             attempt += 1
             delay = self.backoff.delay(attempt - 1, server_wait)
@@ -251,8 +253,8 @@ class Http:
             if deadline is None and (attempt >= self.read_attempts or delay >= left):
                 raise self._temporary(what, full, status, cause, server_wait)
             if deadline is not None and delay >= left:
-                if left > 0:
-                    yield Sleep(left)
+                if left > 0 and server_wait is None:
+                    yield Sleep(left)  # a server-named wait past the deadline fails at once
                 raise self._temporary(what, full, status, cause, server_wait, deadline=True)
             _logger().debug("  retrying in %.1fs (%s)", delay, cause)
             yield Sleep(delay, rate_limited=status == 429)
@@ -277,8 +279,9 @@ class Http:
             "Connection": "close",
         }
         unknown_hint = (
-            f"Do not resubmit blindly: check `vtrix task list` (idempotency key {key}); "
-            "to retry safely, pass --idempotency-key with that key."
+            f"Do not resubmit blindly: check the gateway's console or `vtrix task list` first "
+            f"(idempotency key {key}). Neither gateway promises to honour that key: sending "
+            f"it again (--idempotency-key {key} --resend-unknown) may charge twice."
         )
         attempt = 0
         while True:
@@ -313,18 +316,24 @@ class Http:
                         idempotency_key=key,
                     ) from None
             hint = should_retry_hint(outcome.headers)
-            wait = retry_after(outcome.headers)
-            if outcome.status == 429 and hint is not False and attempt < 3:
-                # Nothing was created: wait a short while and send again; a longer wait is
-                # the caller's choice (exit 75 says how long).
-                pause = wait if wait is not None else self.backoff.delay(attempt)
-                if pause <= SHORT_WAIT:
-                    yield Sleep(pause, True)
-                    continue
             if outcome.status == 429:
-                raise self._temporary(what, url, 429, "HTTP 429", retry_after(outcome.headers))
+                # Never resent here: a gateway may have created the task before refusing
+                # (Modellix's own app treats a 429 on a paid POST so). The caller decides
+                # (a batch holds and tries the line again; exit 75 says how long to wait).
+                wait = retry_after(outcome.headers)
+                self.hold(wait if wait is not None else self.backoff.delay(0))
+                when = f"retry in {wait:.0f}s" if wait is not None else "retry later"
+                raise TemporaryFailure(
+                    f"{what}: the gateway refused the submit with HTTP 429 (rate or "
+                    f"concurrency limit) at {url}; vtrix does not resend a paid submit by itself",
+                    status=429,
+                    retry_after=wait,
+                    hint=f"Too many requests: {when}. If unsure whether a task was created, "
+                    "check the gateway's console or `vtrix task list` first.",
+                )
             if (outcome.status >= 500 or outcome.status == 408) and hint is True and attempt < 3:
-                yield Sleep(retry_after(outcome.headers) or self.backoff.delay(attempt))
+                wait = retry_after(outcome.headers, status=outcome.status)
+                yield Sleep(wait if wait is not None else self.backoff.delay(attempt))
                 continue
             if outcome.status >= 500 or outcome.status == 408 or outcome.status < 400:
                 raise SubmitOutcomeUnknown(

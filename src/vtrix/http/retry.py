@@ -10,16 +10,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-# The longest server-asked wait vtrix honours; anything longer (or nonsense) falls back to
-# backoff, and no wait ever goes past the caller's deadline.
-MAX_RETRY_AFTER = 60.0
+# The longest server-asked wait taken as meant (a day); a longer one is nonsense and falls
+# back to backoff. A wait longer than the caller's budget or deadline fails fast, naming it.
+MAX_RETRY_AFTER = 86400.0
 
 
-def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+def retry_after(
+    headers: Mapping[str, str], now: float | None = None, *, status: int = 429
+) -> float | None:
     """Seconds the server asks to wait: ``retry-after-ms``, ``Retry-After`` as seconds or as
-    an HTTP date, or ``X-RateLimit-Reset`` (seconds, or an epoch time). None when absent or
-    not a sane number (NaN, infinite, negative, over :data:`MAX_RETRY_AFTER`)."""
+    an HTTP date, or — only on a 429, or when ``X-RateLimit-Remaining`` is 0 — the time to
+    ``X-RateLimit-Reset`` (seconds, or an epoch time: a rate window's reset says nothing
+    about a 5xx). None when absent or not a sane number (NaN, infinite, negative, over
+    :data:`MAX_RETRY_AFTER`)."""
     now = time.time() if now is None else now
+    limited = status == 429 or headers.get("x-ratelimit-remaining", "").strip() == "0"
     ms = headers.get("retry-after-ms")
     if ms is not None:
         value = _number(ms)
@@ -27,7 +32,7 @@ def retry_after(headers: Mapping[str, str], now: float | None = None) -> float |
             return _sane(value / 1000)
     for name in ("retry-after", "x-ratelimit-reset"):
         raw = headers.get(name)
-        if raw is None:
+        if raw is None or (name == "x-ratelimit-reset" and not limited):
             continue
         value = _number(raw)
         if value is None and name == "retry-after":

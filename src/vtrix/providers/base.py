@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from vtrix.config import Settings
-from vtrix.errors import ApiError, BadAnswer, SubmitOutcomeUnknown
+from vtrix.errors import ApiError, BadAnswer, RequestRejected, SubmitOutcomeUnknown
 from vtrix.gateways import GATEWAYS
 from vtrix.http import USER_AGENT, Http, Plan, Transport
 from vtrix.spec.normalise import ModelSpec
@@ -41,13 +41,16 @@ class TaskState:
     status: str
     remote_status: str = ""
     model: str = ""
-    progress: float | None = None
+    progress: float | None = None  # percent (see ProgressScale)
     urls: list[str] = field(default_factory=list)
     error: str | None = None
     cost: str | None = None
     created_at: float | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     finished_at: float | None = None  # best estimate of when it ended (set by a wait)
+    progress_raw: int | float | None = None  # as served, on the gateway's own scale
+    expires_at: float | None = None  # when the result URLs stop working (epoch s), if said
+    submitted_at: float | None = None  # monotonic time this process submitted it, if it did
 
     @property
     def done(self) -> bool:
@@ -62,6 +65,7 @@ class PreparedRequest:
     method: str
     url: str
     body: dict[str, Any]
+    provider: str = "vtrix"
 
     @property
     def path(self) -> str:
@@ -74,7 +78,7 @@ class PreparedRequest:
         """The headers as ``--debug`` shows them: the key is never shown."""
         headers = {
             "User-Agent": USER_AGENT,
-            "X-Source": "cli",
+            **dict(GATEWAYS[self.provider].extra_headers),
             "Content-Type": "application/json",
             "Idempotency-Key": "<generated at send>",
         }
@@ -129,10 +133,38 @@ def url_of(value: Any, what: str, raw: Any) -> str:
     return value
 
 
-def progress_of(value: Any) -> float | None:
+def progress_of(value: Any) -> int | float | None:
+    """A progress value as served (a finite number in 0..100), its scale not yet decided."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value) if math.isfinite(value) and 0 <= value <= 100 else None
+    return value if math.isfinite(value) and 0 <= value <= 100 else None
+
+
+class ProgressScale:
+    """Reads a task's progress on the scale its gateway uses, decided from the values seen
+    (the seed page reads 0–100, the official vtrix client a 0–1 fraction): a value above 1
+    means percent, a non-integer in (0, 1) a fraction. Until one decides, 0 is 0 % and a
+    float 1.0 is a whole fraction (100 %); an integer 1 is 1 %."""
+
+    def __init__(self) -> None:
+        self.fraction: bool | None = None
+
+    def percent(self, value: int | float | None) -> float | None:
+        if value is None:
+            return None
+        if self.fraction is None:
+            if value > 1:
+                self.fraction = False
+            elif 0 < value < 1:
+                self.fraction = True
+        if self.fraction or (self.fraction is None and isinstance(value, float) and value == 1):
+            return min(float(value) * 100.0, 100.0)
+        return float(value)
+
+
+def percent_of(value: Any) -> float | None:
+    """One progress value read alone (see :class:`ProgressScale`)."""
+    return ProgressScale().percent(progress_of(value))
 
 
 def text_of(value: Any) -> str | None:
@@ -174,6 +206,7 @@ class Provider(abc.ABC):
             label=g.label,
             key_env=g.key_env,
             transport=transport,
+            extra_headers=dict(g.extra_headers),
         )
 
     # ------------------------------------------------------------------ specs
@@ -249,32 +282,46 @@ class Provider(abc.ABC):
     def parse_task(self, raw: Any, task_id: str | None) -> TaskState: ...
 
     def submit_url(self, spec: ModelSpec) -> str:
-        """Where a submit goes: the spec's endpoint supplies a path, never a host. An
-        endpoint naming another host than the gateway's is refused unless the user set the
-        gateway URL explicitly."""
-        base, explicit, default = self.gateway_base()
+        """Where a submit goes. With a gateway URL the user set (a sandbox, a proxy of
+        their own), the spec's endpoint supplies only the path. Otherwise the endpoint is
+        used as served (the official client posts there) when it is https on the gateway's
+        own domain (``*.vtrix.ai``, ``*.modellix.ai``); any other host is refused, since
+        the key goes with the submit."""
+        base, explicit, _default = self.gateway_base()
         parts = urlsplit(spec.endpoint)
-        path = parts.path or "/"
+        path = self.submit_path(parts.path or "/")
         if not path.startswith("/") or ".." in path or not _URL.match(path):
             raise bad_answer(
                 f"spec of {spec.id}",
                 f"endpoint {clean_line(spec.endpoint, 200)!r} is not a URL path",
                 spec.to_dict(),
             )
-        host = parts.netloc.lower()
-        allowed = {urlsplit(default).netloc.lower(), urlsplit(base).netloc.lower()}
-        if host and host not in allowed and not explicit:
-            g = GATEWAYS[self.name]
-            raise BadAnswer(
-                f"the spec of {spec.id} names the endpoint host {clean_line(parts.netloc, 100)}; "
-                f"vtrix sends your {g.label} key only to {urlsplit(base).netloc}; nothing was sent",
-                hint="If you trust that host, set the gateway URL to it explicitly "
-                f"(e.g. --base-url https://{clean_line(parts.netloc, 100)}).",
-            )
-        return base.rstrip("/") + path
+        if explicit or not parts.netloc:
+            return base.rstrip("/") + path
+        g = GATEWAYS[self.name]
+        try:
+            host, _port = parts.hostname or "", parts.port
+        except ValueError:
+            host = ""
+        if parts.scheme == "https" and "@" not in parts.netloc and host and g.owns_host(host):
+            return f"https://{parts.netloc.lower()}{path}"
+        shown = clean_line(parts.netloc, 100)
+        raise BadAnswer(
+            f"the spec of {spec.id} names the endpoint {clean_line(spec.endpoint, 200)}, "
+            f"which is not an https host of {g.label} (*.{g.domain}); vtrix sends your "
+            f"{g.label} key only there; nothing was sent",
+            hint="If you trust that host, set the gateway URL to it explicitly "
+            f"(e.g. --base-url https://{shown}).",
+        )
+
+    def submit_path(self, path: str) -> str:
+        """The path a submit goes to, from the spec endpoint's path."""
+        return path
 
     def prepare_submit(self, spec: ModelSpec, params: dict[str, Any]) -> PreparedRequest:
-        return PreparedRequest("POST", self.submit_url(spec), self.submit_body(spec, params))
+        return PreparedRequest(
+            "POST", self.submit_url(spec), self.submit_body(spec, params), self.name
+        )
 
     def submit_plan(
         self, request: PreparedRequest, model_id: str, idempotency_key: str
@@ -284,11 +331,13 @@ class Provider(abc.ABC):
         )
         try:
             return self.parse_submit(raw, model_id)
+        except RequestRejected:  # the gateway said in so many words it made no task
+            raise
         except ApiError as exc:  # a 2xx this adapter cannot read: the task may exist
             raise SubmitOutcomeUnknown(
                 f"{exc.message}; the task may or may not have been created",
-                hint=f"Check `vtrix task list` (idempotency key {idempotency_key}) before "
-                "resubmitting.",
+                hint=f"Check the gateway's console or `vtrix task list` (idempotency key "
+                f"{idempotency_key}) before resubmitting: a resend may charge twice.",
                 idempotency_key=idempotency_key,
             ) from None
 
@@ -298,7 +347,18 @@ class Provider(abc.ABC):
     # ------------------------------------------------------------------ tasks
 
     def task_url(self, task_id: str, endpoint: str = "") -> str:
-        base, _, _ = self.gateway_base()
+        """A task's status URL. ``endpoint`` is where it was submitted (a URL, or a path
+        from older ledgers): its host, when one of the gateway's own, is asked too."""
+        base, explicit, _ = self.gateway_base()
+        parts = urlsplit(endpoint)
+        host = parts.hostname or "" if parts.netloc and "@" not in parts.netloc else ""
+        if (
+            not explicit
+            and parts.scheme == "https"
+            and host
+            and GATEWAYS[self.name].owns_host(host)
+        ):
+            base = f"https://{parts.netloc.lower()}"
         quoted = quote(task_id, safe="")
         if set(quoted) <= {"."}:  # "." and ".." would be folded away as path segments
             quoted = quoted.replace(".", "%2E")

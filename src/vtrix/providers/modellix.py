@@ -9,6 +9,7 @@ from vtrix.gateways import (
     DEFAULT_MODELLIX_URL,
     MODELLIX,
     MODELLIX_CATALOG_PATH,
+    MODELLIX_LEGACY_SUFFIX,
     MODELLIX_TASK_PATH,
     MODELLIX_UPLOAD_PATH,
 )
@@ -25,6 +26,7 @@ from vtrix.providers.base import (
     bad_answer,
     dict_of,
     list_of,
+    percent_of,
     progress_of,
     task_id_of,
     text_of,
@@ -88,10 +90,32 @@ class ModellixProvider(Provider):
         return out
 
     def raw_catalog(self) -> list[dict[str, Any]]:
+        """Every catalog entry as served: the list under ``models`` (or ``items``/``list``),
+        following ``total_pages`` / ``has_more`` paging when the answer has it. An answer
+        without a list is an error, never an empty catalog."""
         url = f"{self.settings.modellix_url}{MODELLIX_CATALOG_PATH}"
-        body = self.http.get_json(url, what="model catalog")
-        data = dict_of(unwrap(body, url), "data", "model catalog", body)
-        return list_of(data.get("models"), "models", "model catalog", body)
+        out: list[dict[str, Any]] = []
+        page: int | None = None
+        for _ in range(1000):
+            params = {"page": page, "page_size": 100} if page else None
+            body = self.http.get_json(url, params=params, what="model catalog")
+            data = unwrap(body, url)
+            if isinstance(data, list):
+                return data
+            data = dict_of(data, "data", "model catalog", body)
+            name = next((k for k in ("models", "items", "list") if k in data), None)
+            if name is None:
+                raise bad_answer("model catalog", "no list of models in the answer", body)
+            models = list_of(data[name], name, "model catalog", body)
+            out.extend(models)
+            served = data.get("page")
+            current: int = served if isinstance(served, int) else (page or 1)
+            pages = data.get("total_pages")
+            more = data.get("has_more") is True or (isinstance(pages, int) and current < pages)
+            if not models or not more:
+                break
+            page = current + 1
+        return out
 
     def spec_body(self, body: Any, url: str, what: str) -> dict[str, Any]:
         return dict_of(unwrap(body, url), "api_schema", what, body)
@@ -110,6 +134,10 @@ class ModellixProvider(Provider):
     def submit_body(self, spec: ModelSpec, params: dict[str, Any]) -> dict[str, Any]:
         return params
 
+    def submit_path(self, path: str) -> str:
+        # A spec cached by an older vtrix may still name the legacy /async route.
+        return path.removesuffix(MODELLIX_LEGACY_SUFFIX) or "/"
+
     def parse_submit(self, raw: Any, model_id: str) -> TaskState:
         what = f"submit of {model_id}"
         state = self.parse_task(unwrap(raw, what), None, what=what)
@@ -127,26 +155,34 @@ class ModellixProvider(Provider):
             raise bad_answer(what, f"it is about task {tid!r}, not {task_id!r}", raw)
         remote = data.get("status")
         status = STATUS.get(remote.lower(), UNKNOWN) if isinstance(remote, str) else UNKNOWN
-        urls = []
         result = data.get("result")
-        if result is not None:
-            result = dict_of(result, "result", what, raw)
-            for res in list_of(result.get("resources"), "result.resources", what, raw):
-                res = dict_of(res, "result.resources[]", what, raw)
-                if res.get("url") is not None:
-                    urls.append(url_of(res["url"], what, raw))
+        result = {} if result is None else dict_of(result, "result", what, raw)
+        resources, where = result.get("resources"), "result.resources"
+        if resources is None:  # the official client falls back to data.resources
+            resources, where = data.get("resources"), "resources"
+        urls = []
+        for res in list_of(resources, where, what, raw):
+            if isinstance(res, str):  # an item may be the URL itself
+                urls.append(url_of(res, what, raw))
+                continue
+            res = dict_of(res, f"{where}[]", what, raw)
+            if res.get("url") is not None:
+                urls.append(url_of(res["url"], what, raw))
         error = None
         if status in (FAILED, CANCELED):
-            error = text_of(data.get("error")) or text_of(data.get("message"))
+            error = failure_reason(data, result)
         return TaskState(
             id=tid,
             provider=MODELLIX.name,
             status=status,
             remote_status=text_of(remote) or "",
             model=text_of(data.get("model_id")) or "",
-            progress=progress_of(data.get("progress")),
+            progress=percent_of(data.get("progress")),
+            progress_raw=progress_of(data.get("progress")),
             urls=urls,
             error=error,
+            created_at=epoch_seconds(data.get("created_at")),
+            expires_at=epoch_seconds(data.get("result_expires_at")),
             raw=raw if isinstance(raw, dict) else data,
         )
 
@@ -165,3 +201,26 @@ class ModellixProvider(Provider):
         url = f"{self.settings.modellix_url}/api/v1/team/balance"
         data = unwrap(self.http.get_json(url, what="balance"), url)
         return data.get("balance") if isinstance(data, dict) else data
+
+
+# Where the official apps look for why a task failed, in order.
+_FAILURE_FIELDS = ("error", "error_message", "fail_reason", "failure_reason", "reason", "message")
+
+
+def failure_reason(data: dict[str, Any], result: dict[str, Any]) -> str | None:
+    for source in (data, result):
+        for name in _FAILURE_FIELDS:
+            text = text_of(source.get(name))
+            if text and text.lower() not in ("success", "ok"):
+                return text
+    return None
+
+
+def epoch_seconds(value: Any) -> float | None:
+    """An epoch time in seconds or milliseconds (Modellix uses ms), as seconds; None for
+    anything else."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return None
+    if 1e11 < value < 4e12:
+        return float(value) / 1000.0
+    return float(value) if 0 < value < 4e9 else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from vtrix.errors import ApiError, NotFound
+from vtrix.errors import ApiError, NotFound, RequestRejected
 from vtrix.gateways import (
     DEFAULT_VTRIX_GENERATION_URL,
     VTRIX,
@@ -25,6 +25,7 @@ from vtrix.providers.base import (
     bad_answer,
     dict_of,
     list_of,
+    percent_of,
     progress_of,
     task_id_of,
     text_of,
@@ -120,9 +121,21 @@ class VtrixProvider(Provider):
         return s.generation_url, "generation" in s.explicit_urls, DEFAULT_VTRIX_GENERATION_URL
 
     def submit_body(self, spec: ModelSpec, params: dict[str, Any]) -> dict[str, Any]:
+        if self.settings.submit_form == "input":  # as the official client 1.0.1 sends it
+            return {"model": spec.id, "input": [{"params": params}]}
         return {"model": spec.id, "params": params}
 
     def parse_submit(self, raw: Any, model_id: str) -> TaskState:
+        body = raw
+        if isinstance(raw, dict) and "id" not in raw and isinstance(raw.get("data"), dict):
+            body = raw["data"]
+        if isinstance(body, dict) and body.get("id") in (None, "") and body.get("error"):
+            # A 2xx that carries an error and no task: the gateway refused the submit.
+            raise RequestRejected(
+                f"submit of {model_id}: the gateway refused it: {text_of(body['error'])}",
+                status=200,
+                hint="Fix what it names; `vtrix models spec <id>` lists the parameters.",
+            )
         state = self.parse_task(raw, None, what=f"submit of {model_id}")
         state.model = state.model or model_id
         return state
@@ -158,7 +171,8 @@ class VtrixProvider(Provider):
             status=status,
             remote_status=text_of(remote) or "",
             model=text_of(body.get("model")) or "",
-            progress=progress_of(body.get("progress")),
+            progress=percent_of(body.get("progress")),
+            progress_raw=progress_of(body.get("progress")),
             urls=urls,
             error=text_of(body.get("error")),
             cost=text_of(cost) if isinstance(cost, (str, int, float)) else None,

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vtrix.spec.normalise import ModelSpec, normalise_modellix, normalise_vtrix
+from vtrix.spec.normalise import ModelSpec, agent_prompt, normalise_modellix, normalise_vtrix
 from vtrix.spec.snapshot import Snapshot, load_snapshot
 
 
@@ -39,6 +39,26 @@ class Catalog:
                 self.modellix_specs[slug] = open_api_schema(slug, entry)
                 self.normalised[slug] = normalise_modellix(slug, self.modellix_specs[slug], entry)
         self.agent_prompts = {mid: agent_prompt(spec) for mid, spec in self.normalised.items()}
+        self.drifted: dict[str, dict[str, Any]] = {}
+        self.drifted_normalised: dict[str, ModelSpec] = {}
+        base = snap.vtrix_specs.get(DRIFT_MODEL)
+        if base is not None:
+            self.drifted[DRIFT_MODEL] = drifted_spec(base)
+            self.drifted_normalised[DRIFT_MODEL] = normalise_vtrix(
+                self.drifted[DRIFT_MODEL], source=f"vtrix/{DRIFT_MODEL} (live)"
+            )
+
+    def vtrix_spec(self, model_id: str, *, dialect: str, drift: bool) -> dict[str, Any] | None:
+        """A vtrix spec as served in the given modes (None: the snapshot has none)."""
+        raw = self.drifted.get(model_id) if drift else None
+        raw = raw or self.snap.vtrix_specs.get(model_id)
+        if raw is None:
+            return None
+        return official_dialect(raw) if dialect == "official" else raw
+
+    def spec_for_checks(self, model: str, *, drift: bool) -> ModelSpec | None:
+        """The normalised spec submits of ``model`` are checked against."""
+        return (self.drifted_normalised.get(model) if drift else None) or self.normalised.get(model)
 
     def kind(self, model: str) -> str | None:
         """The result kind of a model the sandbox serves (None: not served)."""
@@ -64,17 +84,61 @@ def open_api_schema(slug: str, entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def agent_prompt(spec: ModelSpec) -> str:
-    """A short text for agents, as the real models service has, for specs that carry none."""
-    props = spec.schema.get("properties", {})
-    required = set(spec.schema.get("required", []))
-    lines = [f"{spec.name} ({spec.type}). {spec.summary}".strip(), "Parameters:"]
-    for name, sub in props.items():
-        need = "required" if name in required else "optional"
-        lines.append(
-            f"- {name} ({sub.get('type')}, {need}): {sub.get('description', '')}".rstrip(": ")
-        )
-    return "\n".join(lines)
+# The model whose live spec can drift from the snapshot (--spec-drift): the seed page's
+# kirin_v3_i2v takes image_url, while the official skill files list image, image_tail ….
+DRIFT_MODEL = "kirin_v3_i2v"
+
+
+def drifted_spec(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` with the parameters the live gateway has per the official skill files."""
+    params = [
+        {
+            "name": "image",
+            "path": "image",
+            "type": "string",
+            "required": True,
+            "description": "Input image URL (the first frame)",
+        },
+        {
+            "name": "image_tail",
+            "path": "image_tail",
+            "type": "string",
+            "required": False,
+            "description": "Image URL of the last frame",
+        },
+    ]
+    kept = [p for p in raw.get("parameters", []) if p.get("name") != "image_url"]
+    return {**raw, "parameters": params + kept}
+
+
+def official_dialect(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` as the official client's types allow specs to be: enum values and defaults
+    as strings on numeric parameters, ``array[X]`` type words, ``min``/``max`` on strings,
+    constraint keys vtrix does not know."""
+    import copy
+
+    out = copy.deepcopy(raw)
+
+    def loosen(param: dict[str, Any]) -> None:
+        kind = param.get("type")
+        c = param.setdefault("constraints", {})
+        if kind in ("integer", "number", "boolean"):
+            if "enum" in c:
+                c["enum"] = [json.dumps(v) for v in c["enum"]]
+            if "default" in c:
+                c["default"] = json.dumps(c["default"])
+            c["step"] = 1
+        elif kind == "string":
+            c.setdefault("max", 4000)
+            c["ui_widget"] = "textarea"
+        elif kind == "array":
+            param["type"] = "array[object]" if param.get("children") else "array[string]"
+        for child in param.get("children") or []:
+            loosen(child)
+
+    for param in out.get("parameters", []):
+        loosen(param)
+    return out
 
 
 def packaged_snapshot() -> Snapshot:

@@ -128,7 +128,8 @@ def authorize(
     key = header[7:].strip() if header.lower().startswith("bearer ") else ""
     if not key:
         return None, err(401, "Unauthorized: API key is missing")
-    if config.accepted_keys and key not in config.accepted_keys:
+    own = config.gateway_keys.get(provider)
+    if (config.accepted_keys and key not in config.accepted_keys) or (own and key not in own):
         return None, err(401, "Unauthorized: API key is invalid or expired")
     if paid and key in config.broke_keys:
         return None, err(402, "Payment Required: balance insufficient")
@@ -171,17 +172,19 @@ def produce(state: State, task: SandboxTask) -> tuple[bytes, str, str]:
 def start_task(
     request: Request, provider: str, model: str, kind: str, params: dict[str, Any]
 ) -> SandboxTask:
-    """A new task — or, for an Idempotency-Key seen before, the task it made then."""
+    """A new task — or, when the sandbox honours idempotency keys (``honour_idempotency``;
+    neither real gateway promises to), the task an Idempotency-Key seen before made."""
     state = sandbox_of(request).state
     key = request.headers.get("idempotency-key", "")
-    if key:
+    honour = state.faults_for(f"{provider}.submit").honour_idempotency
+    if key and honour:
         with state.lock:
             earlier = state.by_key.get(key)
         if earlier is not None:
             return earlier
     task = state.new_task(provider, model, kind, params, fail_reason(params))
     task.idempotency_key = key
-    if key:
+    if key and honour:
         with state.lock:
             state.by_key[key] = task
     if not task.fail:
@@ -192,10 +195,10 @@ def start_task(
     return task
 
 
-def check_params(catalog: Catalog, model: str, params: Any) -> list[str]:
+def check_params(catalog: Catalog, model: str, params: Any, *, drift: bool = False) -> list[str]:
     if not isinstance(params, dict):
         return ["the parameters must be a JSON object"]
-    spec = catalog.normalised.get(model)
+    spec = catalog.spec_for_checks(model, drift=drift)
     if spec is None:
         return []
     return [str(p) for p in validate(params, spec.schema)]
@@ -204,3 +207,32 @@ def check_params(catalog: Catalog, model: str, params: Any) -> list[str]:
 def fail_reason(params: dict[str, Any]) -> str | None:
     text = " ".join(str(v) for v in params.values() if isinstance(v, str))
     return "content moderation: the prompt was rejected" if FAIL_MARK in text else None
+
+
+# Status words per mode: (queued, running, succeeded, failed) for each protocol.
+STATUS_WORDS: dict[str, dict[str, tuple[str, str, str, str]]] = {
+    "vtrix": {
+        "default": ("in_progress", "in_progress", "completed", "failed"),
+        "alternate": ("queued", "processing", "succeeded", "error"),
+        "unknown": ("in_progress", "rendering", "completed", "failed"),
+    },
+    "modellix": {
+        "default": ("pending", "processing", "success", "failed"),
+        "alternate": ("queued", "running", "completed", "error"),
+        "unknown": ("pending", "rendering", "success", "failed"),
+    },
+}
+
+
+def status_word(request: Request, task: SandboxTask, progress: float, route: str) -> str:
+    """The word a task's status is served as, by the ``status_words`` mode."""
+    words = STATUS_WORDS[task.provider][sandbox_of(request).state.faults_for(route).status_words]
+    if progress >= 100:
+        return words[3] if task.fail else words[2]
+    return words[0] if progress < 10 else words[1]
+
+
+def hidden(request: Request, task: SandboxTask, route: str) -> bool:
+    """Whether a new task is still invisible (``visible_after``: a task store that lags)."""
+    lag = sandbox_of(request).state.faults_for(route).visible_after
+    return lag > 0 and time.monotonic() - task.created < lag

@@ -62,6 +62,6 @@ def reset(request: Request) -> Any:
         state.tasks.clear()
         state.by_key.clear()
         state.media_jobs.clear()
-        state.route_faults = {"*": Faults()}
+        state.route_faults = {"*": state.config.faults}
         state.hits.clear()
     return {"ok": True}

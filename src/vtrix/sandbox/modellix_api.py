@@ -23,12 +23,14 @@ from vtrix.sandbox.common import (
     base_url,
     cacheable,
     check_params,
+    hidden,
     modellix_error,
     modellix_ok,
     produce,
     result_url,
     sandbox_of,
     start_task,
+    status_word,
 )
 from vtrix.sandbox.state import SandboxTask
 
@@ -56,15 +58,16 @@ def schema(request: Request, vendor: str, model: str) -> Any:
 def task_body(request: Request, task: SandboxTask) -> Response:
     sb = sandbox_of(request)
     progress = task.progress(time.monotonic())
+    items = sb.state.faults_for("modellix.task").result_items
     data: dict[str, Any] = {
-        "status": "pending" if progress < 10 else "processing",
+        "status": status_word(request, task, progress, "modellix.task"),
         "task_id": task.id,
         "model_id": task.model.split("/", 1)[-1],
     }
     if progress >= 100:
         data["duration"] = int(task.seconds * 1000)
         if task.fail:
-            data.update(status="failed", error=task.fail)
+            data.update(error=task.fail)
         else:
             content, ext, _ctype = produce(sb.state, task)
             resource: dict[str, Any] = {
@@ -76,9 +79,19 @@ def task_body(request: Request, task: SandboxTask) -> Response:
             if task.kind == "image":
                 w, h = int.from_bytes(content[16:20], "big"), int.from_bytes(content[20:24], "big")
                 resource.update(width=w, height=h)
+            shaped: Any = {
+                "object": resource,
+                "string": resource["url"],
+                "url": {"url": resource["url"]},
+                "top": resource,
+            }[items]
+            result: dict[str, Any] = {"metadata": {"sandbox": True}, "extensions": {}}
+            if items == "top":  # the resources beside result, as the official client allows
+                data["resources"] = [shaped]
+            else:
+                result["resources"] = [shaped]
             data.update(
-                status="success",
-                result={"resources": [resource], "metadata": {"sandbox": True}, "extensions": {}},
+                result=result,
                 result_expires_at=int((task.completes_wall + sb.config.url_ttl) * 1000),
             )
     return modellix_ok(data)
@@ -90,7 +103,7 @@ def task(request: Request, task_id: str) -> Any:
     if denied:
         return denied
     found = sandbox_of(request).state.tasks.get(task_id)
-    if found is None or found.provider != "modellix":
+    if found is None or found.provider != "modellix" or hidden(request, found, "modellix.task"):
         return modellix_error(404, f"task {task_id} does not exist")
     return task_body(request, found)
 
@@ -143,10 +156,14 @@ def balance(request: Request) -> Any:
 
 
 async def submit(request: Request, vendor: str, model: str) -> Any:
+    sb = sandbox_of(request)
+    routes = sb.state.faults_for("modellix.submit").modellix_async
+    legacy = request.url.path.endswith("/async")
+    if (routes == "new" and legacy) or (routes == "old" and not legacy):
+        return modellix_error(404, f"no route {request.url.path}")
     _, denied = authorize(request, "modellix", paid=True)
     if denied:
         return denied
-    sb = sandbox_of(request)
     slug = f"{vendor}/{model}"
     kind = sb.catalog.kind(slug)
     if kind is None:
@@ -159,8 +176,11 @@ async def submit(request: Request, vendor: str, model: str) -> Any:
     if problems:
         return modellix_error(400, "Invalid Parameter: " + "; ".join(problems))
     found = start_task(request, "modellix", slug, kind, params)
-    if sb.state.faults_for("modellix.submit").submit_500:
+    faults = sb.state.faults_for("modellix.submit")
+    if faults.submit_500:
         return modellix_error(500, "please retry later")
+    if faults.submit_429:  # refused, though the task was made
+        return modellix_error(429, "concurrency limit reached", {"Retry-After": "1"})
     return modellix_ok(
         {
             "status": "pending",

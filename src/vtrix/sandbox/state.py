@@ -14,7 +14,9 @@ from typing import Any
 
 @dataclass
 class Faults:
-    """Injected faults. Rates are shares of requests (0..1)."""
+    """Injected faults and protocol modes. Rates are shares of requests (0..1). The modes let
+    the sandbox play both what vtrix assumed and what the gateways' official clients imply
+    (see :data:`MODES` for each one's values; the first is the default)."""
 
     error_rate: float = 0.0
     unavailable_rate: float = 0.0
@@ -24,6 +26,16 @@ class Faults:
     seed: int = 0
     cut_after: int = 0  # send this many bytes of an answer's body, then drop the connection
     drip: float = 0.0  # seconds between 4 KiB pieces of an answer's body
+    submit_429: bool = False  # create the task, then answer the submit 429 (Retry-After: 1)
+    honour_idempotency: bool = False  # a repeated Idempotency-Key returns the first task
+    visible_after: float = 0.0  # a new task answers 404 for this many seconds
+    submit_form: str = "both"  # the vtrix submit body accepted: params, input or both
+    progress_scale: str = "percent"  # vtrix task progress: percent, fraction or none
+    modellix_async: str = "both"  # Modellix submit routes: both, new (no /async), old
+    result_items: str = "object"  # Modellix result items: object, string, url, top
+    status_words: str = "default"  # status words: default, alternate, unknown
+    spec_dialect: str = "vtrix"  # vtrix specs as vtrix reads them, or "official" (loose)
+    spec_drift: bool = False  # serve kirin_v3_i2v's spec as the live gateway has it
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Faults:
@@ -35,6 +47,10 @@ class Faults:
             )
         for name, value in data.items():
             want = cls.__dataclass_fields__[name].type
+            if want == "str":
+                if value not in MODES[name]:
+                    raise ValueError(f"fault {name} must be one of {', '.join(MODES[name])}")
+                continue
             ok = (
                 isinstance(value, bool)
                 if want == "bool"
@@ -47,6 +63,16 @@ class Faults:
         return cls(**data)
 
 
+MODES: dict[str, tuple[str, ...]] = {
+    "submit_form": ("both", "params", "input"),
+    "progress_scale": ("percent", "fraction", "none"),
+    "modellix_async": ("both", "new", "old"),
+    "result_items": ("object", "string", "url", "top"),
+    "status_words": ("default", "alternate", "unknown"),
+    "spec_dialect": ("vtrix", "official"),
+}
+
+
 @dataclass
 class SandboxConfig:
     host: str = "127.0.0.1"
@@ -54,6 +80,8 @@ class SandboxConfig:
     specs_dir: str | None = None
     task_seconds: float = 3.0
     accepted_keys: set[str] = field(default_factory=set)
+    # Keys each gateway accepts on its own (empty: any key accepted_keys allows).
+    gateway_keys: dict[str, set[str]] = field(default_factory=dict)
     broke_keys: set[str] = field(default_factory=set)
     rate_limit: int = 0
     url_ttl: float = 24 * 3600

@@ -15,10 +15,12 @@ from vtrix.sandbox.common import (
     base_url,
     cacheable,
     check_params,
+    hidden,
     produce,
     result_url,
     sandbox_of,
     start_task,
+    status_word,
     vtrix_error,
     vtrix_models_error,
     vtrix_ok,
@@ -71,8 +73,9 @@ def catalog(request: Request) -> Any:
 @router.get("/api/v1/skill/models/{model_id}/spec")
 def spec(request: Request, model_id: str) -> Any:
     """The spec as the models service serves it, pointing its endpoint at this sandbox."""
-    cat = sandbox_of(request).catalog
-    raw = cat.snap.vtrix_specs.get(model_id)
+    sb = sandbox_of(request)
+    cat, modes = sb.catalog, sb.state.faults_for("vtrix.spec")
+    raw = cat.vtrix_spec(model_id, dialect=modes.spec_dialect, drift=modes.spec_drift)
     if raw is None:
         return vtrix_models_error(404, f"model {model_id} not found")
     api = dict(raw.get("api") or {})
@@ -87,25 +90,30 @@ def spec(request: Request, model_id: str) -> Any:
 
 def task_body(request: Request, task: SandboxTask) -> dict[str, Any]:
     progress = task.progress(time.monotonic())
+    scale = sandbox_of(request).state.faults_for("vtrix.task").progress_scale
     body: dict[str, Any] = {
         "id": task.id,
         "model": task.model,
         "created_at": int(task.created_wall),
-        "status": "in_progress",
-        "progress": int(progress),
+        "status": status_word(request, task, min(progress, 99.9), "vtrix.task"),
         "output": [],
         "error": None,
         "usage": {"cost": "0.30", "quantity": 1, "unit_price": "0.30"},
     }
+    if scale == "percent":
+        body["progress"] = int(progress)
+    elif scale == "fraction":  # as the official client (1.0.1) reads it
+        body["progress"] = round(progress / 100.0, 3)
     if progress >= 100:
+        body["status"] = status_word(request, task, progress, "vtrix.task")
         if task.fail:
-            body.update(status="failed", error={"code": 1001, "error_message": task.fail})
+            body.update(error={"code": 1001, "error_message": task.fail})
         else:
             _, ext, _ = produce(sandbox_of(request).state, task)
             content: dict[str, Any] = {"type": task.kind, "url": result_url(request, task, ext)}
             if task.kind == "video":
                 content["duration"] = str(task.params.get("duration", 2))
-            body.update(status="completed", output=[{"content": [content]}])
+            body.update(output=[{"content": [content]}])
     return body
 
 
@@ -121,21 +129,30 @@ async def submit(request: Request) -> Any:
     if not isinstance(body, dict) or not isinstance(body.get("model"), str):
         return vtrix_error(400, "missing 'model'")
     model = body["model"]
+    sb = sandbox_of(request)
+    form = sb.state.faults_for("vtrix.submit").submit_form
     params = body.get("params")
+    if params is not None and form == "input":
+        return vtrix_error(400, "unknown field 'params': send {model, input: [{params}]}")
     if params is None and isinstance(body.get("input"), list) and body["input"]:
+        if form == "params":
+            return vtrix_error(400, "unknown field 'input': send {model, params}")
         first = body["input"][0]
         params = first.get("params") if isinstance(first, dict) else None
     params = {} if params is None else params
-    sb = sandbox_of(request)
     kind = sb.catalog.kind(model)
     if kind is None:
         return vtrix_error(404, f"model {model} not found")
-    problems = check_params(sb.catalog, model, params)
+    drift = sb.state.faults_for("vtrix.spec").spec_drift
+    problems = check_params(sb.catalog, model, params, drift=drift)
     if problems:
         return vtrix_error(400, "invalid parameters: " + "; ".join(problems))
     task = start_task(request, "vtrix", model, kind, params)
-    if sb.state.faults_for("vtrix.submit").submit_500:
+    faults = sb.state.faults_for("vtrix.submit")
+    if faults.submit_500:
         return vtrix_error(500, "internal error")
+    if faults.submit_429:  # refused, though the task was made
+        return vtrix_error(429, "Too Many Requests: concurrency limit", {"Retry-After": "1"})
     return JSONResponse(task_body(request, task))
 
 
@@ -145,6 +162,6 @@ def task(request: Request, task_id: str) -> Any:
     if denied:
         return denied
     found = sandbox_of(request).state.tasks.get(task_id)
-    if found is None or found.provider != "vtrix":
+    if found is None or found.provider != "vtrix" or hidden(request, found, "vtrix.task"):
         return vtrix_error(404, f"task {task_id} not found")
     return JSONResponse(task_body(request, found))

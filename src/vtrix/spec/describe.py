@@ -41,6 +41,7 @@ RESERVED_FLAGS = frozenset(
         "--max-download-size",
         "--allow-private-network",
         "--idempotency-key",
+        "--resend-unknown",
         "--help",
         "--api-key",
         "--profile",

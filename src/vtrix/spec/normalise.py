@@ -2,9 +2,15 @@
 
 The vtrix spec lists parameters with dotted ``path``s and ``children``; Modellix publishes an
 OpenAPI path object whose request body carries a JSON Schema. Both become a :class:`ModelSpec`
-whose ``schema`` uses a small, checked subset of JSON Schema. Anything outside that subset, or
-a key that could steer a code generator, stops with a :class:`SpecError` naming the spec, the
-JSON path and the reason.
+whose ``schema`` uses a small, checked subset of JSON Schema.
+
+The reader is lenient where real specs are loose (the official vtrix client's types show
+enum values as strings on integer, number and boolean parameters, ``array[string]`` types,
+unknown type words and constraint keys, defaults of another JSON type, ``min``/``max`` on
+strings): such values are coerced when every one of them parses, and otherwise dropped, each
+with a warning naming the spec and the field (``ModelSpec.warnings``). A spec is refused
+with a :class:`SpecError` (naming the spec, the JSON path and the reason) only for what
+could steer code generation, what cannot be named safely, or a shape that is not a spec.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from vtrix.gateways import MODELLIX, default_endpoint
+from vtrix.gateways import MODELLIX, MODELLIX_LEGACY_SUFFIX, default_endpoint
 
 SCALAR_TYPES = ("string", "integer", "number", "boolean")
 ALL_TYPES = (*SCALAR_TYPES, "array", "object")
@@ -116,6 +122,8 @@ class ModelSpec:
     summary: str
     schema: dict[str, Any] = field(default_factory=dict)
     method: str = "POST"
+    # What the lenient reader coerced or dropped (not part of the spec's identity).
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -217,7 +225,8 @@ def normalise_vtrix(spec: Any, source: str = "vtrix spec") -> ModelSpec:
     params = spec.get("parameters", [])
     if not isinstance(params, list):
         raise SpecError(source, "$.parameters", "must be a list of parameters")
-    schema = _vtrix_object(params, "", "$.parameters", source)
+    warnings: list[str] = []
+    schema = _vtrix_object(params, "", "$.parameters", source, warnings)
     name = spec.get("name") or model_id
     kind = spec.get("type") or "unknown"
     if not isinstance(name, str) or not isinstance(kind, str):
@@ -232,10 +241,13 @@ def normalise_vtrix(spec: Any, source: str = "vtrix spec") -> ModelSpec:
         method=str(api.get("method") or "POST").upper(),
         summary=summary_line(str(summary)),
         schema=schema,
+        warnings=tuple(warnings),
     )
 
 
-def _vtrix_object(params: list[Any], parent: str, jpath: str, source: str) -> dict[str, Any]:
+def _vtrix_object(
+    params: list[Any], parent: str, jpath: str, source: str, warnings: list[str]
+) -> dict[str, Any]:
     properties: dict[str, Any] = {}
     required: list[str] = []
     for i, param in enumerate(params):
@@ -255,7 +267,7 @@ def _vtrix_object(params: list[Any], parent: str, jpath: str, source: str) -> di
             )
         if name in properties:
             raise SpecError(source, f"{where}.name", f"parameter {expected!r} is listed twice")
-        properties[name] = _vtrix_param(param, expected, where, source)
+        properties[name] = _vtrix_param(param, expected, where, source, warnings)
         if param.get("required") is True:
             required.append(name)
     out: dict[str, Any] = {
@@ -268,24 +280,47 @@ def _vtrix_object(params: list[Any], parent: str, jpath: str, source: str) -> di
     return out
 
 
-def _vtrix_param(param: dict[str, Any], path: str, where: str, source: str) -> dict[str, Any]:
-    raw_type = param.get("type")
-    kind = _VTRIX_TYPES.get(raw_type) if isinstance(raw_type, str) else None
-    if kind is None:
-        raise SpecError(
-            source,
-            f"{where}.type",
-            f"unknown type {raw_type!r} (expected one of {', '.join(sorted(_VTRIX_TYPES))})",
-        )
-    out: dict[str, Any] = {"type": kind}
+_ARRAY_OF = re.compile(r"^\s*(?:array|list)\s*[\[<]\s*([A-Za-z]+)\s*[\]>]\s*\Z", re.I)
+
+
+def _vtrix_type(raw_type: Any, where: str, source: str, warnings: list[str]) -> dict[str, Any]:
+    """The schema a vtrix type word stands for: ``array[string]`` is an array of strings;
+    a word vtrix does not know is read as a string (with a warning)."""
+    if isinstance(raw_type, str):
+        word = raw_type.strip().lower()
+        if word in _VTRIX_TYPES:
+            return {"type": _VTRIX_TYPES[word]}
+        m = _ARRAY_OF.match(raw_type)
+        if m:
+            inner = _vtrix_type(m.group(1), where, source, warnings)
+            return {"type": "array", "items": inner}
+    warn(warnings, source, f"{where}.type", f"unknown type {raw_type!r}, read as a string")
+    return {"type": "string"}
+
+
+def _vtrix_param(
+    param: dict[str, Any], path: str, where: str, source: str, warnings: list[str]
+) -> dict[str, Any]:
+    out = _vtrix_type(param.get("type"), where, source, warnings)
+    kind = out["type"]
     if isinstance(param.get("description"), str) and param["description"]:
         out["description"] = param["description"]
     constraints = param.get("constraints") or {}
     if not isinstance(constraints, dict):
-        raise SpecError(source, f"{where}.constraints", "must be an object")
+        warn(warnings, source, f"{where}.constraints", "not an object; ignored")
+        constraints = {}
     for key, value in constraints.items():
         if key not in _VTRIX_CONSTRAINTS:
-            raise SpecError(source, f"{where}.constraints.{key}", "unknown constraint")
+            warn(warnings, source, f"{where}.constraints.{key}", "unknown constraint, ignored")
+            continue
+        if key in ("min", "max") and kind not in ("integer", "number"):
+            warn(
+                warnings,
+                source,
+                f"{where}.constraints.{key}",
+                f"a numeric bound on a {kind} parameter, ignored",
+            )
+            continue
         out[_VTRIX_CONSTRAINTS[key]] = value
     if "example" in param:
         out["examples"] = [param["example"]]
@@ -294,16 +329,22 @@ def _vtrix_param(param: dict[str, Any], path: str, where: str, source: str) -> d
         if not isinstance(children, list):
             raise SpecError(source, f"{where}.children", "broken children tree: not a list")
         if kind == "object":
-            out.update(_vtrix_object(children, path, f"{where}.children", source))
+            out.update(_vtrix_object(children, path, f"{where}.children", source, warnings))
         elif kind == "array":
-            out["items"] = _vtrix_object(children, path, f"{where}.children", source)
+            out["items"] = _vtrix_object(children, path, f"{where}.children", source, warnings)
         elif children:
             raise SpecError(
                 source,
                 f"{where}.children",
                 f"broken children tree: a {kind} parameter cannot have children",
             )
-    return clean_schema(out, source, where)
+    return clean_schema(out, source, where, warnings)
+
+
+def warn(warnings: list[str] | None, source: str, json_path: str, text: str) -> None:
+    """Note something the lenient reader coerced or dropped."""
+    if warnings is not None:
+        warnings.append(f"{source}: {json_path}: {text}")
 
 
 # ------------------------------------------------------------------------ Modellix dialect
@@ -334,13 +375,14 @@ def normalise_modellix(
     if not isinstance(schema, dict) or schema.get("type", "object") != "object":
         raise SpecError(source, jpath, "the request body schema must be an object schema")
     schema = {"type": "object", **schema}
-    clean = clean_schema(schema, source, jpath)
+    warnings: list[str] = []
+    clean = clean_schema(schema, source, jpath, warnings)
     servers = path_object.get("servers")
     endpoint = default_endpoint(MODELLIX.name, slug)
     if isinstance(servers, list) and servers and isinstance(servers[0], dict):
         url = servers[0].get("url")
         if isinstance(url, str) and url:
-            endpoint = url
+            endpoint = url.removesuffix(MODELLIX_LEGACY_SUFFIX)
     entry = catalog_entry or {}
     name = post.get("summary") or entry.get("name") or slug
     description = post.get("description") or entry.get("description") or name
@@ -353,159 +395,233 @@ def normalise_modellix(
         endpoint=endpoint,
         summary=summary_line(str(description)),
         schema=clean,
+        warnings=tuple(warnings),
     )
 
 
 # ------------------------------------------------------------------------- the checked subset
 
 
-def clean_schema(schema: Any, source: str, jpath: str) -> dict[str, Any]:
+def clean_schema(
+    schema: Any, source: str, jpath: str, warnings: list[str] | None = None
+) -> dict[str, Any]:
     """Check a JSON Schema against the subset vtrix supports; return a cleaned copy.
 
     Objects get an explicit ``additionalProperties``: closed when properties are listed and
-    the spec does not say otherwise, open for a free-form object with no properties.
+    the spec does not say otherwise, open for a free-form object with no properties. What
+    is outside the subset but harmless is coerced or dropped with a warning (see the module
+    docstring); with ``warnings`` None (a strict caller), it is a :class:`SpecError`.
     """
     if not isinstance(schema, dict):
         raise SpecError(source, jpath, "a schema must be a JSON object")
-    _check_keys(schema, source, jpath)
+    lenient = _Lenient(source, warnings)
+    _check_keys(schema, lenient, jpath)
     kind = schema.get("type")
     if kind is None:
         kind = "object" if "properties" in schema else None
     if kind not in ALL_TYPES:
-        raise SpecError(
-            source,
+        lenient.drop(
             f"{jpath}.type",
             f"unknown type {kind!r} (expected one of {', '.join(ALL_TYPES)})",
+            "read as a string",
         )
+        kind = "string"
     out: dict[str, Any] = {"type": kind}
     for key in ("description", "title"):
         if key in schema:
             if not isinstance(schema[key], str):
-                raise SpecError(source, f"{jpath}.{key}", "must be a string")
-            if schema[key]:
+                lenient.drop(f"{jpath}.{key}", "must be a string")
+            elif schema[key]:
                 out[key] = schema[key]
     if "enum" in schema:
-        out["enum"] = _enum(schema["enum"], kind, source, jpath)
-    out.update(_bounds(schema, kind, source, jpath))
+        enum = _enum(schema["enum"], kind, lenient, jpath)
+        if enum is not None:
+            out["enum"] = enum
+    out.update(_bounds(schema, kind, lenient, jpath))
     if "pattern" in schema:
-        out["pattern"] = _pattern(schema["pattern"], kind, source, jpath)
+        pattern = _pattern(schema["pattern"], kind, lenient, jpath)
+        if pattern is not None:
+            out["pattern"] = pattern
     if kind == "array":
         items = schema.get("items")
         if items is not None:
-            out["items"] = clean_schema(items, source, f"{jpath}.items")
+            out["items"] = clean_schema(items, source, f"{jpath}.items", warnings)
     elif "items" in schema:
-        raise SpecError(source, f"{jpath}.items", f"'items' on a {kind}")
+        lenient.drop(f"{jpath}.items", f"'items' on a {kind}")
     if kind == "object":
-        out.update(_object(schema, source, jpath))
+        out.update(_object(schema, lenient, jpath))
     elif "properties" in schema:
-        raise SpecError(source, f"{jpath}.properties", f"'properties' on a {kind}")
+        lenient.drop(f"{jpath}.properties", f"'properties' on a {kind}")
     if "default" in schema:
-        if not _fits(kind, schema["default"]):
-            raise SpecError(
-                source, f"{jpath}.default", f"default {schema['default']!r} is not a {kind}"
-            )
-        out["default"] = schema["default"]
+        ok, value = _coerce(kind, schema["default"])
+        if not ok:
+            lenient.drop(f"{jpath}.default", f"default {schema['default']!r} is not a {kind}")
+        else:
+            if value != schema["default"] or type(value) is not type(schema["default"]):
+                lenient.note(f"{jpath}.default", f"default {schema['default']!r} read as {value!r}")
+            out["default"] = value
     if "examples" in schema:
         if not isinstance(schema["examples"], list):
-            raise SpecError(source, f"{jpath}.examples", "must be a list")
-        out["examples"] = schema["examples"]
+            lenient.drop(f"{jpath}.examples", "must be a list")
+        else:
+            out["examples"] = schema["examples"]
     return out
 
 
-def _check_keys(schema: dict[Any, Any], source: str, jpath: str) -> None:
+class _Lenient:
+    """Where the reader notes what it coerced or dropped; strict (raises) without a list."""
+
+    def __init__(self, source: str, warnings: list[str] | None) -> None:
+        self.source, self.warnings = source, warnings
+
+    def drop(self, json_path: str, reason: str, action: str = "ignored") -> None:
+        if self.warnings is None:
+            raise SpecError(self.source, json_path, reason)
+        warn(self.warnings, self.source, json_path, f"{reason}; {action}")
+
+    def note(self, json_path: str, text: str) -> None:
+        warn(self.warnings, self.source, json_path, text)
+
+    def refuse(self, json_path: str, reason: str) -> None:
+        raise SpecError(self.source, json_path, reason)
+
+
+def _check_keys(schema: dict[Any, Any], lenient: _Lenient, jpath: str) -> None:
     for key in schema:
         if not isinstance(key, str):
-            raise SpecError(source, jpath, "schema keys must be strings")
+            lenient.refuse(jpath, "schema keys must be strings")
         if key in _FORBIDDEN or key.startswith(_FORBIDDEN_PREFIXES):
-            raise SpecError(
-                source,
+            lenient.refuse(
                 f"{jpath}.{key}",
                 "refused: this key could steer code generation and is never accepted from a spec",
             )
         if key not in _KEPT and key not in _DROPPED and not key.startswith("x-"):
-            raise SpecError(source, f"{jpath}.{key}", "unsupported schema keyword")
+            lenient.drop(f"{jpath}.{key}", "unsupported schema keyword")
 
 
-def _enum(enum: Any, kind: str, source: str, jpath: str) -> list[Any]:
+def _coerce(kind: str, value: Any) -> tuple[bool, Any]:
+    """(whether ``value`` is, or reads unambiguously as, a ``kind``; the value as one)."""
+    if _fits(kind, value):
+        return True, value
+    if kind in ("integer", "number") and isinstance(value, str):
+        text = value.strip()
+        try:
+            number = float(text)
+        except ValueError:
+            return False, value
+        if not math.isfinite(number):
+            return False, value
+        if kind == "integer":
+            return (number.is_integer(), int(number))
+        return True, int(number) if re.fullmatch(r"[-+]?\d+", text) else number
+    if kind == "integer" and isinstance(value, float) and value.is_integer():
+        return True, int(value)
+    if kind == "boolean" and isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return True, value.strip().lower() == "true"
+    if kind == "string" and isinstance(value, (int, float)) and math.isfinite(value):
+        return True, json_scalar(value)
+    return False, value
+
+
+def json_scalar(value: int | float | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _enum(enum: Any, kind: str, lenient: _Lenient, jpath: str) -> list[Any] | None:
     if not isinstance(enum, list) or not enum:
-        raise SpecError(source, f"{jpath}.enum", "must be a non-empty list")
-    for i, value in enumerate(enum):
-        if not _fits(kind, value):
-            raise SpecError(source, f"{jpath}.enum[{i}]", f"{value!r} is not a {kind}")
-    if len({repr(v) for v in enum}) != len(enum):
-        raise SpecError(source, f"{jpath}.enum", "values are not unique")
-    return list(enum)
+        lenient.drop(f"{jpath}.enum", "must be a non-empty list")
+        return None
+    read = [_coerce(kind, v) for v in enum]
+    bad = [i for i, (ok, _) in enumerate(read) if not ok]
+    if bad:
+        lenient.drop(f"{jpath}.enum[{bad[0]}]", f"{enum[bad[0]]!r} is not a {kind}", "enum ignored")
+        return None
+    values = [v for _, v in read]
+    if any(not _fits(kind, v) for v in enum):
+        lenient.note(f"{jpath}.enum", f"values {enum!r} read as {kind}s {values!r}")
+    if len({repr(v) for v in values}) != len(values):
+        lenient.drop(f"{jpath}.enum", "values are not unique", "duplicates dropped")
+        values = list({repr(v): v for v in values}.values())
+    return values
 
 
-def _bounds(schema: dict[str, Any], kind: str, source: str, jpath: str) -> dict[str, Any]:
+def _bounds(schema: dict[str, Any], kind: str, lenient: _Lenient, jpath: str) -> dict[str, Any]:
     """Numeric ranges, lengths and item counts, each checked and in the right order."""
     out: dict[str, Any] = {}
     for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         if key in schema:
             value = schema[key]
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or (isinstance(value, float) and not math.isfinite(value))
-            ):
-                raise SpecError(source, f"{jpath}.{key}", "must be a finite number")
-            if kind not in ("integer", "number"):
-                raise SpecError(source, f"{jpath}.{key}", f"does not apply to a {kind}")
-            out[key] = value
+            ok, value = _coerce("number", value)
+            if not ok or (isinstance(value, float) and not math.isfinite(value)):
+                lenient.drop(f"{jpath}.{key}", "must be a finite number")
+            elif kind not in ("integer", "number"):
+                lenient.drop(f"{jpath}.{key}", f"does not apply to a {kind}")
+            else:
+                out[key] = value
     for key in ("minLength", "maxLength", "minItems", "maxItems"):
         if key in schema:
-            value = schema[key]
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise SpecError(source, f"{jpath}.{key}", "must be a whole number >= 0")
+            ok, value = _coerce("integer", schema[key])
             applies = "string" if key.endswith("Length") else "array"
-            if kind != applies:
-                raise SpecError(source, f"{jpath}.{key}", f"does not apply to a {kind}")
-            out[key] = value
+            if not ok or value < 0:
+                lenient.drop(f"{jpath}.{key}", "must be a whole number >= 0")
+            elif kind != applies:
+                lenient.drop(f"{jpath}.{key}", f"does not apply to a {kind}")
+            else:
+                out[key] = value
     for lo, hi in (("minimum", "maximum"), ("minLength", "maxLength"), ("minItems", "maxItems")):
         if lo in out and hi in out and out[lo] > out[hi]:
-            raise SpecError(source, f"{jpath}.{lo}", f"{lo} {out[lo]} is above {hi} {out[hi]}")
+            lenient.drop(f"{jpath}.{lo}", f"{lo} {out[lo]} is above {hi} {out[hi]}", "both ignored")
+            del out[lo], out[hi]
     return out
 
 
-def _pattern(pattern: Any, kind: str, source: str, jpath: str) -> str:
+def _pattern(pattern: Any, kind: str, lenient: _Lenient, jpath: str) -> str | None:
     if not isinstance(pattern, str) or kind != "string":
-        raise SpecError(source, f"{jpath}.pattern", "must be a string, on a string")
+        lenient.drop(f"{jpath}.pattern", "must be a string, on a string")
+        return None
     try:
         re.compile(pattern)
     except re.error as exc:
-        raise SpecError(
-            source, f"{jpath}.pattern", f"not a valid regular expression: {exc}"
-        ) from None
+        lenient.drop(f"{jpath}.pattern", f"not a valid regular expression: {exc}")
+        return None
     if re.search(r"\(\?[=!<]|\\[1-9]", pattern):
-        raise SpecError(
-            source, f"{jpath}.pattern", "look-around and back-references are not supported"
-        )
+        lenient.drop(f"{jpath}.pattern", "look-around and back-references are not supported")
+        return None
     return pattern
 
 
-def _object(schema: dict[str, Any], source: str, jpath: str) -> dict[str, Any]:
+def _object(schema: dict[str, Any], lenient: _Lenient, jpath: str) -> dict[str, Any]:
     """``properties``, ``required`` and ``additionalProperties`` of an object schema."""
     props = schema.get("properties", {})
     if not isinstance(props, dict):
-        raise SpecError(source, f"{jpath}.properties", "must be an object")
+        lenient.refuse(f"{jpath}.properties", "must be an object")
     out: dict[str, Any] = {"properties": {}}
     for name, sub in props.items():
         if not name or len(name) > 200:
-            raise SpecError(source, f"{jpath}.properties", f"bad property name {name!r}")
-        out["properties"][name] = clean_schema(sub, source, f"{jpath}.properties.{name}")
+            lenient.refuse(f"{jpath}.properties", f"bad property name {name!r}")
+        out["properties"][name] = clean_schema(
+            sub, lenient.source, f"{jpath}.properties.{name}", lenient.warnings
+        )
     required = schema.get("required", [])
     if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
-        raise SpecError(source, f"{jpath}.required", "must be a list of names")
+        lenient.drop(f"{jpath}.required", "must be a list of names")
+        required = []
     missing = [r for r in required if r not in out["properties"]]
     if missing and out["properties"]:
-        raise SpecError(source, f"{jpath}.required", f"names unknown properties {missing}")
+        lenient.drop(f"{jpath}.required", f"names unknown properties {missing}", "those ignored")
+        required = [r for r in required if r in out["properties"]]
     if required and out["properties"]:
         out["required"] = list(dict.fromkeys(required))
     extra = schema.get("additionalProperties")
     if extra is None:
         extra = not out["properties"]
     if not isinstance(extra, bool):
-        raise SpecError(source, f"{jpath}.additionalProperties", "only true or false is supported")
+        lenient.drop(
+            f"{jpath}.additionalProperties", "only true or false is supported", "read as true"
+        )
+        extra = True
     out["additionalProperties"] = extra
     return out
 
@@ -536,3 +652,17 @@ def iter_fields(
         if sub.get("type") == "object" and sub.get("properties"):
             out.extend(iter_fields(sub, path))
     return out
+
+
+def agent_prompt(spec: ModelSpec) -> str:
+    """A short text for agents, as the vtrix models service serves with each spec, for
+    specs that carry none (made from the spec alone)."""
+    props = spec.schema.get("properties", {})
+    required = set(spec.schema.get("required", []))
+    lines = [f"{spec.name} ({spec.type}). {spec.summary}".strip(), "Parameters:"]
+    for name, sub in props.items():
+        need = "required" if name in required else "optional"
+        lines.append(
+            f"- {name} ({sub.get('type')}, {need}): {sub.get('description', '')}".rstrip(": ")
+        )
+    return "\n".join(lines)

@@ -12,6 +12,7 @@ from vtrix.cli.context import client_for
 from vtrix.cli.lazy import summary
 from vtrix.gateways import PROVIDERS
 from vtrix.output import Reporter, emit, to_json
+from vtrix.text import for_terminal
 
 if TYPE_CHECKING:
     from vtrix.providers.base import CatalogEntry
@@ -118,8 +119,11 @@ def _table(entries: list[CatalogEntry], typed_ids: set[str]) -> str:
     "--output", "-o", type=click.Choice(["human", "json"]), default="human", show_default=True
 )
 @click.option("--raw", is_flag=True, help="The spec exactly as the gateway serves it (JSON).")
+@click.option(
+    "--agent", is_flag=True, help="The spec's prompt for agents (agent_prompt), as plain text."
+)
 @click.pass_context
-def spec_cmd(ctx: click.Context, model_id: str, output: str, raw: bool) -> None:
+def spec_cmd(ctx: click.Context, model_id: str, output: str, raw: bool, agent: bool) -> None:
     """The parameter spec of MODEL_ID: live when reachable, else the one generated into this
     vtrix. With -o json: id, provider, type, name, summary, endpoint and the parameters as
     one JSON Schema, the same for both gateways (what a script or an agent needs to call
@@ -130,7 +134,16 @@ def spec_cmd(ctx: click.Context, model_id: str, output: str, raw: bool) -> None:
         Reporter().warn(
             "the live spec is not reachable; showing the spec generated into this vtrix version"
         )
-    if raw:
+    drift = _drift(info) if not raw else []
+    if agent:
+        prompt = (info.raw or {}).get("agent_prompt")
+        if not isinstance(prompt, str) or not prompt.strip():
+            from vtrix.spec.normalise import agent_prompt
+
+            Reporter().warn(f"{model_id}: the gateway serves no agent prompt; made from its spec")
+            prompt = agent_prompt(info.spec)
+        emit(for_terminal(prompt))
+    elif raw:
         emit(to_json(info.raw))
     elif output == "json":
         spec = info.spec
@@ -146,11 +159,33 @@ def spec_cmd(ctx: click.Context, model_id: str, output: str, raw: bool) -> None:
                     "method": spec.method,
                     "source": info.source,
                     "schema": spec.schema,
+                    "differs_from_built_in": [str(c) for c in drift],
                 }
             )
         )
     else:
-        emit(render_spec(info.spec.to_dict()))
+        text = render_spec(info.spec.to_dict())
+        if drift:
+            text += (
+                "\n\nThe live spec differs from the one built into this vtrix (checked "
+                "against the live one; maintainers: `make specs generate`):\n"
+                + "\n".join(f"  {c}" for c in drift)
+            )
+        emit(text)
+
+
+def _drift(info: Any) -> list[Any]:
+    """How a live spec differs from the generated one, breaking changes first."""
+    if info.source != "live":
+        return []
+    from vtrix import registry
+    from vtrix.spec.changes import spec_changes
+
+    built = registry.generated_spec(info.spec.id)
+    if built is None or built.schema == info.spec.schema:
+        return []
+    changes = spec_changes(info.spec.id, built, info.spec)
+    return sorted(changes, key=lambda c: not c.breaking)
 
 
 def _default(value: Any) -> str:

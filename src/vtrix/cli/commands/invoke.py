@@ -36,6 +36,11 @@ def model() -> None:
 @click.option(
     "--idempotency-key", metavar="KEY", help="Send with this Idempotency-Key (see `vtrix run`)."
 )
+@click.option(
+    "--resend-unknown",
+    is_flag=True,
+    help="Send again a key whose earlier submit had an unknown outcome (may charge twice).",
+)
 @click.pass_context
 def invoke(
     ctx: click.Context,
@@ -47,6 +52,7 @@ def invoke(
     output: str,
     timeout: float,
     idempotency_key: str | None,
+    resend_unknown: bool,
 ) -> None:
     """Submit a task and print its task id (then: vtrix task get <task_id>)."""
     import sys
@@ -82,7 +88,13 @@ def invoke(
 
         print_dry_run(client, prepared, g.debug, output)
         return
-    t = client.submit_prepared(prepared, idempotency_key=idempotency_key)
+    if resend_unknown:
+        from vtrix.cli.model_command import warn_resend
+
+        warn_resend(reporter)
+    t = client.submit_prepared(
+        prepared, idempotency_key=idempotency_key, resend_unknown=resend_unknown
+    )
     if not wait_:
         if output == "json":
             print_state(t.state)

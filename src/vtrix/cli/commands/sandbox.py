@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from vtrix.sandbox.state import MODES
+
 
 @click.command(context_settings={"max_content_width": 100})
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -28,6 +30,15 @@ import click
     metavar="KEY",
     help="Accept only these keys (repeatable; default: any key).",
 )
+@click.option(
+    "--vtrix-key", multiple=True, metavar="KEY", help="Keys the vtrix routes accept (repeatable)."
+)
+@click.option(
+    "--modellix-key",
+    multiple=True,
+    metavar="KEY",
+    help="Keys the Modellix routes accept (repeatable).",
+)
 @click.option("--broke-key", multiple=True, metavar="KEY", help="Answer 402 for this key.")
 @click.option(
     "--rate-limit",
@@ -43,6 +54,67 @@ import click
     "--slow", type=float, default=0.0, metavar="SECONDS", help="Delay every answer by SECONDS."
 )
 @click.option("--submit-500", is_flag=True, help="Create the task but answer the submit with 500.")
+@click.option("--submit-429", is_flag=True, help="Create the task but answer the submit with 429.")
+@click.option(
+    "--honour-idempotency",
+    is_flag=True,
+    help="Answer a repeated Idempotency-Key with its first task (neither real gateway "
+    "promises to; off by default).",
+)
+@click.option(
+    "--visible-after",
+    type=float,
+    default=0.0,
+    metavar="SECONDS",
+    help="A new task answers 404 this long (a task store that lags).",
+)
+@click.option(
+    "--submit-form",
+    type=click.Choice(MODES["submit_form"]),
+    default="both",
+    show_default=True,
+    help="vtrix submit bodies accepted: {model, params}, {model, input: [{params}]}, both.",
+)
+@click.option(
+    "--progress-scale",
+    type=click.Choice(MODES["progress_scale"]),
+    default="percent",
+    show_default=True,
+    help="vtrix task progress as 0-100, a 0-1 fraction, or absent.",
+)
+@click.option(
+    "--modellix-async",
+    type=click.Choice(MODES["modellix_async"]),
+    default="both",
+    show_default=True,
+    help="Modellix submit routes served: with and without /async, new (none), old (/async).",
+)
+@click.option(
+    "--result-items",
+    type=click.Choice(MODES["result_items"]),
+    default="object",
+    show_default=True,
+    help="Modellix result items: objects, URL strings, {url} objects, or data.resources.",
+)
+@click.option(
+    "--status-words",
+    type=click.Choice(MODES["status_words"]),
+    default="default",
+    show_default=True,
+    help="Status words: the documented ones, other known ones, or an unknown running word.",
+)
+@click.option(
+    "--spec-dialect",
+    type=click.Choice(MODES["spec_dialect"]),
+    default="vtrix",
+    show_default=True,
+    help="vtrix specs strict, or as loose as the official client's types allow.",
+)
+@click.option(
+    "--spec-drift",
+    is_flag=True,
+    help="Serve kirin_v3_i2v's live spec with other fields than the bundled one.",
+)
 @click.option("--seed", type=int, default=0, help="Seed for injected faults.")
 @click.option(
     "--url-ttl",
@@ -58,6 +130,8 @@ def sandbox(
     specs_dir: str | None,
     task_seconds: float,
     keys: tuple[str, ...],
+    vtrix_key: tuple[str, ...],
+    modellix_key: tuple[str, ...],
     broke_key: tuple[str, ...],
     rate_limit: int,
     fail_rate: float,
@@ -65,6 +139,16 @@ def sandbox(
     drop_rate: float,
     slow: float,
     submit_500: bool,
+    submit_429: bool,
+    honour_idempotency: bool,
+    visible_after: float,
+    submit_form: str,
+    progress_scale: str,
+    modellix_async: str,
+    result_items: str,
+    status_words: str,
+    spec_dialect: str,
+    spec_drift: bool,
     seed: int,
     url_ttl: float,
 ) -> None:
@@ -91,6 +175,7 @@ def sandbox(
             specs_dir=specs_dir,
             task_seconds=task_seconds,
             accepted_keys=set(keys),
+            gateway_keys={"vtrix": set(vtrix_key), "modellix": set(modellix_key)},
             broke_keys=set(broke_key),
             rate_limit=rate_limit,
             url_ttl=url_ttl,
@@ -100,6 +185,16 @@ def sandbox(
                 drop_rate=drop_rate,
                 slow=slow,
                 submit_500=submit_500,
+                submit_429=submit_429,
+                honour_idempotency=honour_idempotency,
+                visible_after=visible_after,
+                submit_form=submit_form,
+                progress_scale=progress_scale,
+                modellix_async=modellix_async,
+                result_items=result_items,
+                status_words=status_words,
+                spec_dialect=spec_dialect,
+                spec_drift=spec_drift,
                 seed=seed,
             ),
         )

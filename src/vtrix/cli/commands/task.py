@@ -66,6 +66,12 @@ def _show(state: TaskState, output: str) -> None:
             text += f"\nProgress: {state.progress:.0f}%"
         if state.error:
             text += f"\nError:   {state.error}"
+        if state.expires_at is not None and state.urls:
+            when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(state.expires_at))
+            gone = state.expires_at <= time.time()
+            text += f"\n{'Expired:' if gone else 'Expires:'} {when}" + (
+                " (the result URLs no longer work)" if gone else ""
+            )
         emit(text)
 
 
