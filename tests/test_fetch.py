@@ -238,3 +238,47 @@ def test_one_failing_spec_among_many_leaves_specs_alone(hostile, tmp_path):
     assert "specs/ was left as it was" in r.stderr
     assert read_tree(specs) == before
     assert not list(tmp_path.glob(".specs-new-*"))
+
+
+def test_a_loose_spec_is_fetched_with_warnings_and_an_unusable_one_keeps_its_old_file(
+    hostile, tmp_path
+):
+    """One spec in the official client's loose dialect and one that cannot be used at all:
+    the fetch goes through, warns naming spec and field, and keeps the old file."""
+    from hostile import Reply
+
+    from vtrix.spec.snapshot import load_snapshot
+
+    snap = load_snapshot(ROOT / "specs")
+    loose = json.loads(json.dumps(snap.vtrix_specs["kirin_v3_i2v"]))
+    duration = next(p for p in loose["parameters"] if p["name"] == "duration")
+    duration["constraints"] = {"default": "5", "min": 3, "max": 10, "step": 1}
+    broken = {**snap.vtrix_specs["spark_dance_v2_0"], "parameters": {"not": "a list"}}
+    mirror(hostile)  # the routes below answer first
+    hostile.on(
+        "GET",
+        r"/api/v1/skill/models/kirin_v3_i2v/spec",
+        Reply(json={"status": {"code": 0}, "data": loose}),
+    )
+    hostile.on(
+        "GET",
+        r"/api/v1/skill/models/spark_dance_v2_0/spec",
+        Reply(json={"status": {"code": 0}, "data": broken}),
+    )
+    specs = tmp_path / "specs"
+    shutil.copytree(ROOT / "specs", specs)
+    env = {
+        "VTRIX_BASE_URL": hostile.url,
+        "MODELLIX_BASE_URL": hostile.url,
+        "MODELLIX_API_KEY": "sk-fetch-key-1234",
+    }
+    r = run(["fetch", "--specs", str(specs)], env)
+    assert r.returncode == 0, r.stderr
+    assert "kirin_v3_i2v" in r.stderr and "constraints.step: unknown constraint" in r.stderr
+    assert "default '5' read as 5" in r.stderr
+    assert "spark_dance_v2_0: the new spec cannot be used" in r.stderr
+    assert "kept the old file" in r.stderr
+    kept = specs / "vtrix" / "spark_dance_v2_0.json"
+    assert kept.read_bytes() == (ROOT / "specs" / "vtrix" / "spark_dance_v2_0.json").read_bytes()
+    fetched = json.loads((specs / "vtrix" / "kirin_v3_i2v.json").read_text())
+    assert fetched["parameters"][4]["constraints"]["default"] == "5"  # kept as served

@@ -438,3 +438,28 @@ def test_sandbox_modes_refuse_unknown_values(sandbox):
     with pytest.raises(urllib.error.HTTPError) as exc:
         urllib.request.urlopen(req)
     assert exc.value.code == 400 and b"submit_form" in exc.value.read()
+
+
+def test_11_a_status_missing_for_a_long_stretch_ends_the_wait_with_the_resume_hint():
+    from vtrix.providers.base import TaskState
+    from vtrix.tasks import MISSING_STRETCH, MissingStatus
+
+    missing = MissingStatus("task_1")
+    blank = TaskState("task_1", "vtrix", "unknown")
+    odd = TaskState("task_1", "vtrix", "unknown", remote_status="rendering")
+    for t in (0.0, 30.0, MISSING_STRETCH - 1):
+        missing.see(blank, t)
+    missing.see(odd, MISSING_STRETCH + 5)  # an unknown word is news: the stretch restarts
+    for t in (200.0, 250.0):
+        missing.see(blank, t)
+    with pytest.raises(BadAnswer) as exc:
+        missing.see(blank, 200.0 + MISSING_STRETCH)
+    assert exc.value.task_id == "task_1" and "vtrix task wait task_1" in exc.value.hint
+
+
+def test_12_a_404_after_the_grace_is_reported(vtrix, make_sandbox):
+    from vtrix.sandbox.state import Faults
+
+    sb = make_sandbox(task_seconds=0.3, faults=Faults(visible_after=60))
+    r = vtrix(*RUN, "--poll-interval", "0.2", env=env_for(sb))
+    assert r.code == 1 and "HTTP 404" in r.err, r.err

@@ -69,7 +69,8 @@ def batch() -> None:
 @click.option(
     "--resubmit-unknown",
     is_flag=True,
-    help="Send again (same idempotency key) lines whose earlier submit had no clear answer.",
+    help="Send again (same idempotency key) lines whose earlier submit had no clear answer. "
+    "Neither gateway promises to honour the key: the gateway may charge twice.",
 )
 @click.option(
     "--timeout",
@@ -114,6 +115,10 @@ def run_batch(ctx: click.Context, /, file: str, **opts: Any) -> None:
     for provider in {c.prepared.spec.provider for c in checked if c.prepared is not None}:
         client_for(ctx, require_key=True, provider=provider)
     _check_size(new, opts, reporter)
+    if opts["resubmit_unknown"]:
+        from vtrix.cli.model_command import warn_resend
+
+        warn_resend(reporter)
     options = Options(
         concurrency=opts["concurrency"],
         timeout=opts["timeout"],
