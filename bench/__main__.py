@@ -1,25 +1,22 @@
 """``make bench`` (``python -m bench [SECTION,…]``): every figure against its floor or target.
 
 Sections: startup, codegen, scale (10,000 synthetic models: codegen and CLI), waits, batch,
-capacity. Each run merges its sections into bench/results.json and rewrites bench/RESULTS.md
-from all of them, so a section can be measured again alone (``BENCH=waits make bench``).
+capacity. Each run rewrites the sections it measured in bench/RESULTS.md and keeps the others
+as committed, so a section can be measured again alone (``BENCH=waits make bench``).
 Timings are medians of whole-process runs, alternating with the floor on this noisy machine.
 """
 
 from __future__ import annotations
 
-import datetime
-import json
 import os
-import platform
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from bench import batching, codegen_scale, startup, waits
 from bench.common import REPS, ROOT, compile_tree, home_env, sandbox
+from vtrix.files import write_text_atomic
 
-RESULTS = ROOT / "bench" / "results.json"
 SCALE = int(os.environ.get("BENCH_SCALE", "10000"))
 
 
@@ -83,21 +80,19 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown section(s) {unknown}; known: {', '.join(SECTIONS)}", file=sys.stderr)
         return 2
-    results: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results.update(
-        date=datetime.date.today().isoformat(),
-        python=platform.python_version(),
-        reps=REPS,
-        cpus=os.cpu_count(),
-    )
+    from bench.report import code_digest, machine, render
+
+    results: dict[str, Any] = {}
+    meta: dict[str, dict[str, Any]] = {}
+    report = ROOT / "bench" / "RESULTS.md"
     for name in wanted:
         print(f"bench: {name}…", file=sys.stderr)
+        digest = code_digest(ROOT, name)  # the code as it is when measured
         SECTIONS[name](results)
-        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    from bench.report import render
-
-    (ROOT / "bench" / "RESULTS.md").write_text(render(results))
-    print(render(results))
+        meta[name] = {**machine(), "reps": REPS, "code": digest}
+        text = render(results, report.read_text() if report.exists() else "", meta=meta)
+        write_text_atomic(report, text)  # each section kept as soon as it is measured
+    print(report.read_text())
     return 0
 
 

@@ -1,9 +1,18 @@
-"""bench/RESULTS.md from bench/results.json: one row per figure, with its floor or target,
-the result, whether it is met, and the command that measures it again."""
+"""bench/RESULTS.md: one row per figure, with its floor or target, the result, whether it is
+met, and the command that measures it again. RESULTS.md is itself the record: a run of some
+sections rewrites those and keeps every other section's block as committed (each block
+carries its date, machine and a digest of the code it exercises in a comment line)."""
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+import json
+import os
+import platform
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 OK, MISS = "✓", "✗"
@@ -18,14 +27,6 @@ def _versus(f: dict[str, Any], limit: float = 1.3) -> str:
         f"{f['median_s'] * 1000:.0f} ms vs {f['floor_s'] * 1000:.0f} ms = "
         f"**{f['ratio']:.2f}×** {_mark(f['ratio'] <= limit)}"
     )
-
-
-def _section(
-    r: dict[str, Any], key: str, command: str, rows: Callable[[Any], list[str]]
-) -> list[str]:
-    if key not in r:
-        return [f"| (not measured yet: `{command}`) | | | |"]
-    return rows(r[key])
 
 
 def _startup(s: dict[str, Any]) -> list[str]:
@@ -146,39 +147,153 @@ def _capacity(c: dict[str, Any]) -> list[str]:
     ]
 
 
-def render(r: dict[str, Any]) -> str:
-    head = [
+# (title, result key, the bench section that measures it, what it exercises)
+SECTIONS: list[tuple[str, str, str, Callable[[Any], list[str]]]] = [
+    ("Start-up and dry run", "startup", "startup", _startup),
+    ("Code generation", "codegen", "codegen", _codegen),
+    ("10,000 models: code generation", "scale_codegen", "scale", _scale_codegen),
+    ("10,000 models: the CLI", "scale_cli", "scale", _scale_cli),
+    ("Waiting for a task", "waits", "waits", _waits),
+    ("Batches and async", "batch", "batch", _batch),
+    ("Sandbox capacity", "capacity", "capacity", _capacity),
+]
+# The files each bench section exercises: a section measured before the latest change to
+# any of them is marked as older than the code.
+EXERCISES: dict[str, tuple[str, ...]] = {
+    "startup": ("src/vtrix", "bench/startup.py", "bench/common.py"),
+    "codegen": ("codegen", "src/vtrix/spec", "bench/codegen_scale.py"),
+    "scale": ("codegen", "src/vtrix", "bench/codegen_scale.py", "bench/synthetic.py"),
+    "waits": ("src/vtrix", "bench/waits.py", "bench/common.py"),
+    "batch": ("src/vtrix", "bench/batching.py", "bench/common.py"),
+    "capacity": ("src/vtrix/sandbox", "bench/load.py"),
+}
+_META = re.compile(r"^<!-- bench (?P<key>\w+) (?P<json>\{.*\}) -->$")
+_HEADING = re.compile(r"^## .* — `BENCH=(?P<section>\w+) make bench`$")
+_LEGACY_DATE = re.compile(
+    r"^Measured on (\S+) on this project's machine \((\d+) cores, Python (\S+)\)"
+)
+
+
+def code_digest(root: Path, section: str) -> str:
+    """A digest of the source files ``section`` exercises (their paths and bytes)."""
+    h = hashlib.sha256()
+    for top in EXERCISES[section]:
+        base = root / top
+        files = [base] if base.is_file() else sorted(base.rglob("*.py"))
+        for f in files:
+            if "__pycache__" in f.parts:
+                continue
+            h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "date": datetime.date.today().isoformat(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
+
+
+def previous_blocks(text: str) -> tuple[dict[str, list[str]], dict[str, Any]]:
+    """The blocks of an earlier RESULTS.md by result key (its table and its measurement
+    line, never the staleness mark, which is worked out again), and the machine facts of a
+    report from before sections carried their own."""
+    blocks: dict[str, list[str]] = {}
+    legacy: dict[str, Any] = {}
+    titles = {title: key for title, key, _, _ in SECTIONS}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        m = _LEGACY_DATE.match(line)
+        if m:
+            legacy = {"date": m.group(1), "cpus": int(m.group(2)), "python": m.group(3)}
+        if line.startswith("## "):
+            title = line[3:].split(" — ", 1)[0]
+            current = blocks.setdefault(titles[title], []) if title in titles else None
+            continue
+        if current is not None and not line.startswith("> ⚠"):
+            current.append(line)
+    return {k: _trim(v) for k, v in blocks.items()}, legacy
+
+
+def _trim(lines: list[str]) -> list[str]:
+    while lines and not lines[0].strip():
+        lines = lines[1:]
+    while lines and not lines[-1].strip():
+        lines = lines[:-1]
+    return lines
+
+
+def render(
+    measured: dict[str, Any],
+    previous: str = "",
+    *,
+    root: Path | None = None,
+    meta: dict[str, dict[str, Any]] | None = None,
+) -> str:
+    """RESULTS.md: the sections measured now (``measured``, with ``meta`` per bench section:
+    date, machine, code digest) and every other section exactly as ``previous`` has it —
+    so measuring one section again never loses another's figures. A section whose code
+    digest differs from the code now is marked as older than the code."""
+    root = root or Path(__file__).resolve().parent.parent
+    old, legacy = previous_blocks(previous)
+    out = [
         "# Benchmarks",
         "",
-        f"Measured on {r['date']} on this project's machine ({r['cpus']} cores, Python "
-        f"{r['python']}); start-up timings are medians of {r['reps']} whole-process runs "
-        "alternating with the floor. Every section can be measured again alone with the command",
-        "in its heading (`make bench` runs them all); the synthetic catalogs come from",
-        "`bench/synthetic.py`, the load client is `bench/load.py`.",
+        "Each section was measured on this project's machine on the date its line gives, at the",
+        "code whose digest it records; start-up timings are medians of whole-process runs",
+        "alternating with the floor. Every section can be measured again alone with the",
+        "command in its heading (`make bench` runs them all); the other sections are kept as",
+        "they were. A section measured before the latest change to the code it exercises is",
+        "marked. The synthetic catalogs come from `bench/synthetic.py`, the load client is",
+        "`bench/load.py`.",
         "",
     ]
-    sections = [
-        ("Start-up and dry run", "startup", "BENCH=startup make bench", _startup),
-        ("Code generation", "codegen", "BENCH=codegen make bench", _codegen),
-        (
-            "10,000 models: code generation",
-            "scale_codegen",
-            "BENCH=scale make bench",
-            _scale_codegen,
-        ),
-        ("10,000 models: the CLI", "scale_cli", "BENCH=scale make bench", _scale_cli),
-        ("Waiting for a task", "waits", "BENCH=waits make bench", _waits),
-        ("Batches and async", "batch", "BENCH=batch make bench", _batch),
-        ("Sandbox capacity", "capacity", "BENCH=capacity make bench", _capacity),
-    ]
-    out = head
-    for title, key, command, rows in sections:
-        out += [
-            f"## {title} — `{command}`",
-            "",
-            "| figure | floor | target | result |",
-            "|---|---|---|---|",
-            *_section(r, key, command, rows),
-            "",
-        ]
+    for title, key, section, rows in SECTIONS:
+        command = f"BENCH={section} make bench"
+        out += [f"## {title} — `{command}`", ""]
+        if key in measured:
+            facts = {**(meta or {}).get(section, machine())}
+            facts.setdefault("code", code_digest(root, section))
+            body = [
+                f"<!-- bench {key} {json.dumps(facts, sort_keys=True)} -->",
+                f"Measured {facts['date']} ({facts['cpus']} cores, {facts.get('machine', '?')}, "
+                f"Python {facts['python']}).",
+                "",
+                "| figure | floor | target | result |",
+                "|---|---|---|---|",
+                *rows(measured[key]),
+            ]
+        elif key in old:
+            body = old[key]
+            if not any(_META.match(line) for line in body) and legacy:
+                body = [
+                    f"Measured {legacy['date']} ({legacy['cpus']} cores, Python "
+                    f"{legacy['python']}), before sections recorded their code digest.",
+                    "",
+                    *body,
+                ]
+        else:
+            body = [
+                "| figure | floor | target | result |",
+                "|---|---|---|---|",
+                f"| (not measured yet: `{command}`) | | | |",
+            ]
+        mark = _staleness(body, root, section, command)
+        out += [*mark, *body, ""]
     return "\n".join(out)
+
+
+def _staleness(body: list[str], root: Path, section: str, command: str) -> list[str]:
+    facts = next((json.loads(m["json"]) for m in map(_META.match, body) if m), None)
+    if facts is None and any("not measured yet" in line for line in body):
+        return []
+    if facts is not None and facts.get("code") == code_digest(root, section):
+        return []
+    files = ", ".join(EXERCISES[section])
+    return [
+        f"> ⚠ Older than the code it measures ({files} changed since): `{command}` "
+        "measures it again.",
+        "",
+    ]
