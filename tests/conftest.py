@@ -98,6 +98,11 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "VTRIX_MAX_UPLOAD",
         "MODELLIX_SCHEMA_URL",
         "NO_COLOR",
+        "REQUESTS_CA_BUNDLE",
+        "SSL_CERT_FILE",
+        "CURL_CA_BUNDLE",
+        *(f"{p}_PROXY" for p in ("HTTPS", "HTTP", "ALL", "NO")),
+        *(f"{p}_proxy" for p in ("https", "http", "all", "no")),
     ):
         monkeypatch.delenv(var, raising=False)
     for name in ("CONFIG", "DATA", "CACHE"):

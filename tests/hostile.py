@@ -55,7 +55,10 @@ Handler = Callable[[Received], Reply]
 
 
 class HostileGateway:
-    def __init__(self) -> None:
+    """A scripted gateway on 127.0.0.1. With ``tls`` (a server SSLContext) it speaks HTTPS
+    and its URL names ``host`` (reachable through tests/proxy.py's tunnel)."""
+
+    def __init__(self, tls: Any = None, host: str = "127.0.0.1") -> None:
         self.routes: list[tuple[str, re.Pattern[str], list[Reply] | Handler]] = []
         self.received: list[Received] = []
         self.garbage: list[bytes] = []  # connections whose request could not be parsed
@@ -64,12 +67,19 @@ class HostileGateway:
 
         class Conn(socketserver.BaseRequestHandler):
             def handle(self) -> None:
-                gw._serve(self.request)
+                sock = self.request
+                if tls is not None:
+                    try:
+                        sock = tls.wrap_socket(sock, server_side=True)
+                    except (OSError, ValueError):
+                        return  # the client did not trust us, or spoke no TLS
+                gw._serve(sock)
 
         socketserver.ThreadingTCPServer.allow_reuse_address = True
         self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Conn)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://{host}:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> HostileGateway:

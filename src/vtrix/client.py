@@ -188,12 +188,13 @@ class Client:
         profile: str | None = None,
         base_url: str | None = None,
         *,
+        proxy: str | None = None,
         settings: Settings | None = None,
         ledger: Ledger | bool = True,
         transport: Transport | None = None,
     ) -> None:
         self.settings = settings or Settings.resolve(
-            api_key=api_key, profile=profile, base_url=base_url
+            api_key=api_key, profile=profile, base_url=base_url, proxy=proxy
         )
         self.ledger: Ledger | None = Ledger() if ledger is True else (ledger or None)
         self.transport = transport
@@ -417,6 +418,7 @@ class Client:
             max_bytes=max_bytes or DEFAULT_MAX_DOWNLOAD,
             overwrite=overwrite,
             progress=progress,
+            network=self.settings.network(),
         )
         saved = downloader.save_all(
             result.task_id, result.urls, where, entry.files if entry else None

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from vtrix.errors import UsageError
@@ -39,6 +39,9 @@ from vtrix.gateways import (
 )
 from vtrix.secrets import Secret
 
+if TYPE_CHECKING:
+    from vtrix.http.network import Network
+
 PROFILE_KEYS = (
     "api_key",
     "modellix_api_key",
@@ -47,6 +50,8 @@ PROFILE_KEYS = (
     "generation_url",
     "modellix_base_url",
     "submit_form",
+    "proxy",
+    "ca_bundle",
 )
 # The vtrix submit body: the seed page's {"model", "params"} (the default), or the form the
 # official Go client (1.0.1) sends, {"model", "input": [{"params"}]}.
@@ -156,6 +161,23 @@ def check_base_url(url: str, what: str) -> str:
     return url.rstrip("/")
 
 
+def check_proxy_url(url: str) -> str:
+    """A proxy URL vtrix can use: http(s)://[user:password@]host:port."""
+    parts = urlsplit(url if "://" in url else "http://" + url)
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        parts = parts._replace(netloc="")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        from vtrix.http.network import masked_url
+
+        raise UsageError(
+            f"the proxy {masked_url(url)!r} is not an http(s) URL",
+            hint="Give it as http://host:port (an https tunnel goes through it either way).",
+        )
+    return parts.geturl()
+
+
 def _on_loopback(url: str) -> bool:
     return is_loopback_host(urlsplit(url).hostname or "")
 
@@ -184,6 +206,15 @@ class Settings:
     key_source: dict[str, str] = field(default_factory=dict)
     explicit_urls: frozenset[str] = frozenset()  # which of the URLs the user set
     submit_form: str = "params"  # see SUBMIT_FORMS
+    proxy: str | None = None  # --proxy / profile "proxy": every non-loopback request
+    ca_bundle: str | None = None  # profile "ca_bundle" (else REQUESTS_CA_BUNDLE, SSL_CERT_FILE)
+    env: dict[str, str] = field(default_factory=dict, repr=False)  # for the proxy variables
+
+    def network(self) -> Network:
+        """Proxies and CA bundle for every request (see :mod:`vtrix.http.network`)."""
+        from vtrix.http.network import Network
+
+        return Network.from_settings(proxy=self.proxy, ca_bundle=self.ca_bundle, env=self.env)
 
     def key_for(self, provider: str) -> Secret | None:
         return self.modellix_api_key if provider == MODELLIX.name else self.api_key
@@ -195,6 +226,7 @@ class Settings:
         api_key: str | None = None,
         profile: str | None = None,
         base_url: str | None = None,
+        proxy: str | None = None,
         env: dict[str, str] | None = None,
     ) -> Settings:
         """Resolve settings from flags, environment and the config file."""
@@ -234,6 +266,13 @@ class Settings:
             s.modellix_api_key, s.key_source[MODELLIX.name] = Secret(mkey), msrc
 
         s.explicit_urls = frozenset(_resolve_urls(s, pick, base_url, env))
+        s.env = {k: v for k, v in env.items() if k.lower().endswith("_proxy") or "CA_BUNDLE" in k}
+        s.env.update({k: v for k, v in env.items() if k == "SSL_CERT_FILE"})
+        chosen_proxy = proxy or str(stored.get("proxy") or "")
+        if chosen_proxy:
+            s.proxy = check_proxy_url(chosen_proxy)
+        if stored.get("ca_bundle"):
+            s.ca_bundle = str(stored["ca_bundle"])
         form, form_src = pick(None, ("VTRIX_SUBMIT_FORM",), "submit_form")
         if form:
             if form not in SUBMIT_FORMS:

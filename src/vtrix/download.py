@@ -30,6 +30,7 @@ from urllib.parse import urljoin, urlsplit
 from vtrix.config import is_loopback_host
 from vtrix.errors import DownloadFailed, DownloadRefused, Interrupted, UsageError
 from vtrix.filetypes import extension
+from vtrix.http.network import Network
 from vtrix.http.transport import (
     PeerRefused,
     Request,
@@ -189,12 +190,15 @@ class Downloader:
         overwrite: bool = False,
         progress: Progress | None = None,
         timeouts: Timeouts | None = None,
+        network: Network | None = None,
     ) -> None:
         self.policy = policy or UrlPolicy()
         self.max_bytes = max_bytes
         self.overwrite = overwrite
         self.progress = progress
-        self.transport = RequestsTransport(timeouts or Timeouts(read=60), self.policy.check_peer)
+        self.transport = RequestsTransport(
+            timeouts or Timeouts(read=60), self.policy.check_peer, network
+        )
 
     def save_all(
         self, task_id: str, urls: list[str], directory: Path, known: list[str] | None = None

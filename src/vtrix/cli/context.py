@@ -22,6 +22,7 @@ class Globals:
         api_key: str | None = None,
         profile: str | None = None,
         base_url: str | None = None,
+        proxy: str | None = None,
     ) -> None:
         self.dry_run = dry_run
         self.debug = debug
@@ -29,6 +30,7 @@ class Globals:
         self.api_key = api_key
         self.profile = profile
         self.base_url = base_url
+        self.proxy = proxy
 
 
 def note_key_in_argv(ctx: click.Context, key: str) -> None:
@@ -66,7 +68,9 @@ def client_for(
         note_key_in_argv(ctx, api_key)
     client: Client | None = root.meta.get("vtrix.client")
     if client is None or api_key:
-        client = Client(api_key=api_key or g.api_key, profile=g.profile, base_url=g.base_url)
+        client = Client(
+            api_key=api_key or g.api_key, profile=g.profile, base_url=g.base_url, proxy=g.proxy
+        )
         root.meta["vtrix.client"] = client
     if require_key and provider and client.settings.key_for(provider) is None:
         from vtrix.gateways import GATEWAYS

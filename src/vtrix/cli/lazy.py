@@ -32,6 +32,10 @@ COMMANDS: dict[str, Command] = {
         "Modellix-compatible: model invoke --model-slug … --body ….",
     ),
     "auth": Command("vtrix.cli.commands.auth:auth", "Log in, show and remove API keys (profiles)."),
+    "doctor": Command(
+        "vtrix.cli.commands.doctor:doctor",
+        "Check keys, URLs, proxies and the ledger (read-only).",
+    ),
     "sandbox": Command(
         "vtrix.cli.commands.sandbox:sandbox", "Start a local gateway speaking both protocols."
     ),

@@ -91,6 +91,11 @@ class RootGroup(LazyGroup):
     metavar="URL",
     help="Send every request to this gateway (e.g. a local `vtrix sandbox`).",
 )
+@click.option(
+    "--proxy",
+    metavar="URL",
+    help="Send requests through this proxy (else HTTPS_PROXY/NO_PROXY; loopback goes direct).",
+)
 @click.version_option(__version__, "--version", prog_name="vtrix")
 @click.pass_context
 def cli(
@@ -101,6 +106,7 @@ def cli(
     api_key: str | None,
     profile: str | None,
     base_url: str | None,
+    proxy: str | None,
 ) -> None:
     """vtrix: run image, video and audio models on the vtrix and Modellix gateways."""
     if debug:
@@ -114,6 +120,7 @@ def cli(
         api_key=api_key,
         profile=profile,
         base_url=base_url,
+        proxy=proxy,
     )
     if api_key:
         from vtrix.cli.context import note_key_in_argv

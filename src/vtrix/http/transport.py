@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from vtrix.http.network import DIRECT, Network
+
 if TYPE_CHECKING:
     import requests
 
@@ -92,7 +94,10 @@ def _new_session(peer_check: PeerCheck | None = None) -> requests.Session:
             sock = super()._new_conn()  # type: ignore[misc]
             if peer_check is not None:
                 try:
-                    peer_check(sock.getpeername()[0])
+                    # Through a proxy's tunnel the policy is about the target, not the proxy.
+                    tunnel = getattr(self, "_tunnel_host", None)
+                    for address in _addresses(tunnel) if tunnel else [sock.getpeername()[0]]:
+                        peer_check(address)
                 except BaseException:
                     sock.close()
                     raise
@@ -119,22 +124,45 @@ def _new_session(peer_check: PeerCheck | None = None) -> requests.Session:
             super().init_poolmanager(*args, **kwargs)
             self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TLSPool}
 
+        def proxy_manager_for(self, *args: Any, **kwargs: Any) -> Any:
+            manager = super().proxy_manager_for(*args, **kwargs)
+            manager.pool_classes_by_scheme = {"http": Pool, "https": TLSPool}
+            return manager
+
     session = requests.Session()
-    session.trust_env = False  # no proxies or .netrc: keys go where vtrix sends them
+    # Nothing from the environment steers a request (no .netrc, no proxy): proxies and CA
+    # bundles are passed per request from vtrix.http.network.Network, read as vtrix means.
+    session.trust_env = False
     # Enough kept-alive connections per host for every worker thread of the async client.
     session.mount("http://", Adapter(pool_connections=4, pool_maxsize=64))
     session.mount("https://", Adapter(pool_connections=4, pool_maxsize=64))
     return session
 
 
+def _addresses(host: str) -> list[str]:
+    """The addresses ``host`` resolves to here (none when it does not: then only the proxy
+    can resolve it, and the proxy's network decides)."""
+    import socket
+
+    try:
+        return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None)})
+    except (OSError, UnicodeError):
+        return []
+
+
 class RequestsTransport:
-    """The real transport. No proxies or netrc from the environment; no redirects."""
+    """The real transport: proxies and CA bundle from ``network`` (never the environment
+    directly, never .netrc); no redirects."""
 
     def __init__(
-        self, timeouts: Timeouts | None = None, peer_check: PeerCheck | None = None
+        self,
+        timeouts: Timeouts | None = None,
+        peer_check: PeerCheck | None = None,
+        network: Network | None = None,
     ) -> None:
         self.timeouts = timeouts or Timeouts()
         self.peer_check = peer_check
+        self.network = network or DIRECT
         self._session: requests.Session | None = None
 
     @property
@@ -186,6 +214,8 @@ class RequestsTransport:
                 timeout=timeout,
                 stream=True,
                 allow_redirects=False,
+                proxies=self.network.proxies_for(request.url),
+                verify=self.network.verify,
             )
         except (requests.RequestException, ValueError, UnicodeError) as exc:
             raise classify(exc, sent=bool(getattr(_WRITING, "started", False))) from None
@@ -249,6 +279,8 @@ def classify(exc: BaseException, *, sent: bool) -> TransportError:
         return TransportError("bad_header", f"a header value cannot be sent ({exc})", sent=False)
     if isinstance(exc, requests.exceptions.InvalidHeader):
         return TransportError("bad_header", "a header value cannot be sent", sent=False)
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return TransportError("proxy", "the proxy refused or failed the connection", sent=False)
     if any(isinstance(c, NameResolutionError) for c in chain):
         return TransportError("dns", "the host name could not be resolved", sent=False)
     if any(isinstance(c, ConnectionRefusedError) for c in chain):
@@ -264,6 +296,14 @@ def classify(exc: BaseException, *, sent: bool) -> TransportError:
         type(c).__name__ in ("ReadTimeoutError", "TimeoutError", "timeout") for c in chain
     )
     if not sent:
+        if tls and any("CERTIFICATE_VERIFY_FAILED" in str(c) for c in chain):
+            return TransportError(
+                "tls",
+                "the TLS handshake failed: the server's certificate could not be verified "
+                "(behind a company proxy or CA, set REQUESTS_CA_BUNDLE or SSL_CERT_FILE to its "
+                "CA bundle)",
+                sent=False,
+            )
         if tls:
             return TransportError("tls", "the TLS handshake failed", sent=False)
         if timeout:

@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 from vtrix.config import Settings
 from vtrix.errors import ApiError, BadAnswer, RequestRejected, SubmitOutcomeUnknown
 from vtrix.gateways import GATEWAYS
-from vtrix.http import USER_AGENT, Http, Plan, Transport
+from vtrix.http import USER_AGENT, Http, Plan, RequestsTransport, Transport
 from vtrix.spec.normalise import ModelSpec
 from vtrix.text import clean_line
 
@@ -205,7 +205,7 @@ class Provider(abc.ABC):
             key_source=settings.key_source.get(self.name, g.key_env),
             label=g.label,
             key_env=g.key_env,
-            transport=transport,
+            transport=transport or RequestsTransport(network=settings.network()),
             extra_headers=dict(g.extra_headers),
         )
 

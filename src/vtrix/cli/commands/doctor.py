@@ -1,0 +1,143 @@
+"""``vtrix doctor``: what vtrix would use and whether it works, per gateway — key (masked, and
+where it came from), URL, proxy and CA bundle, reachable, key accepted, balance — and the
+ledger's health. Read-only: it never submits anything."""
+
+from __future__ import annotations
+
+import platform
+import time
+from typing import Any
+
+import click
+
+from vtrix.cli.context import client_for
+from vtrix.output import emit, to_json
+
+
+def _probe(client: Any, provider: str) -> dict[str, Any]:
+    """One gateway's facts; every request a cheap read (no key crosses gateways)."""
+    from vtrix.errors import VtrixError
+    from vtrix.gateways import GATEWAYS, VTRIX_CATALOG_PATH
+
+    s = client.settings
+    g = GATEWAYS[provider]
+    key = s.key_for(provider)
+    url = s.modellix_url if provider == "modellix" else s.generation_url
+    network = s.network()
+    out: dict[str, Any] = {
+        "gateway": g.label,
+        "url": url,
+        "key": key.masked() if key else None,
+        "key_source": s.key_source.get(provider) if key else f"not set ({g.key_env})",
+        "route": network.describe(url),
+        "ca_bundle": network.ca_bundle and f"{network.ca_bundle} ({network.ca_source})",
+        "reachable": None,
+        "key_accepted": None,
+        "balance": None,
+        "problem": None,
+    }
+    if provider == "vtrix":
+        out["models_url"] = s.models_url
+        out["models_route"] = network.describe(s.models_url)
+    prov = client.provider(provider)
+    start = time.monotonic()
+    try:
+        if provider == "modellix":
+            if key is None:
+                out["problem"] = f"no key: set {g.key_env} (its catalog needs one)"
+                return out
+            answer = prov.http.get_json(f"{url}/api/v1/apikey/validate", what="key check")
+            data = answer.get("data") if isinstance(answer, dict) else None
+            out["key_accepted"] = bool(isinstance(data, dict) and data.get("is_valid"))
+            out["reachable"] = True
+            balance = prov.http.get_json(f"{url}/api/v1/team/balance", what="balance")
+            bdata = balance.get("data") if isinstance(balance, dict) else None
+            out["balance"] = bdata.get("balance") if isinstance(bdata, dict) else None
+        else:
+            prov.http.get_json(
+                f"{s.models_url}{VTRIX_CATALOG_PATH}",
+                params={"page": 1, "page_size": 1},
+                auth=False,
+                what="model catalog",
+            )
+            out["reachable"] = True
+            out["balance"] = "not available from this gateway"
+    except VtrixError as exc:
+        from vtrix.errors import AuthError
+
+        if isinstance(exc, AuthError):
+            out["reachable"], out["key_accepted"] = True, False
+        out["problem"] = exc.message
+    out["seconds"] = round(time.monotonic() - start, 3)
+    return out
+
+
+def _ledger() -> dict[str, Any]:
+    from vtrix.ledger import Ledger
+
+    ledger = Ledger()
+    rows = ledger.recent(limit=100000, everything=True)
+    healthy = not ledger.disabled
+    return {
+        "path": str(ledger.path),
+        "usable": healthy,
+        "tasks": len(rows) if rows is not None else None,
+    }
+
+
+@click.command()
+@click.option(
+    "--output", "-o", type=click.Choice(["human", "json"]), default="human", show_default=True
+)
+@click.pass_context
+def doctor(ctx: click.Context, output: str) -> None:
+    """Check keys, URLs, proxies, CA bundle, reachability and the ledger. Sends no task."""
+    import requests
+
+    from vtrix import __version__
+    from vtrix.gateways import PROVIDERS
+
+    client = client_for(ctx)
+    gateways = {p: _probe(client, p) for p in PROVIDERS}
+    ledger = _ledger()
+    report: dict[str, Any] = {
+        "versions": {
+            "vtrix": __version__,
+            "python": platform.python_version(),
+            "requests": requests.__version__,
+        },
+        "gateways": gateways,
+        "ledger": ledger,
+    }
+    if output == "json":
+        emit(to_json(report))
+    else:
+        emit(_human(report))
+    bad = [g for g in gateways.values() if g["problem"] and g["key"]]
+    if bad or not ledger["usable"]:
+        raise SystemExit(1)  # something to mend: the report says what
+
+
+def _human(report: dict[str, Any]) -> str:
+    v = report["versions"]
+    lines = [f"vtrix {v['vtrix']} (Python {v['python']}, requests {v['requests']})", ""]
+    for g in report["gateways"].values():
+        lines.append(f"{g['gateway']}:")
+        lines.append(f"  key:        {g['key'] or '-'} ({g['key_source']})")
+        lines.append(f"  URL:        {g['url']} ({g['route']})")
+        if "models_url" in g:
+            lines.append(f"  models URL: {g['models_url']} ({g['models_route']})")
+        lines.append(f"  CA bundle:  {g['ca_bundle'] or 'the default (certifi)'}")
+        reach = {True: "yes", False: "no", None: "not checked"}[g["reachable"]]
+        lines.append(f"  reachable:  {reach}")
+        if g["key_accepted"] is not None:
+            lines.append(f"  key:        {'accepted' if g['key_accepted'] else 'refused'}")
+        if g["balance"] is not None:
+            lines.append(f"  balance:    {g['balance']}")
+        if g["problem"]:
+            lines.append(f"  problem:    {g['problem']}")
+        lines.append("")
+    led = report["ledger"]
+    state = "ok" if led["usable"] else "cannot be used"
+    lines.append(f"ledger: {led['path']} ({state}; {led['tasks']} tasks)")
+    return "\n".join(lines)
