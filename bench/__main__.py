@@ -1,6 +1,7 @@
 """``make bench`` (``python -m bench [SECTION,…]``): every figure against its floor or target.
 
-Sections: startup, codegen, scale (10,000 synthetic models: codegen and CLI), waits, batch,
+Sections: startup, codegen, scale (10,000 synthetic models: codegen and CLI), waits, network
+(first request and last poll of network commands), batch,
 capacity. Each run rewrites the sections it measured in bench/RESULTS.md and keeps the others
 as committed, so a section can be measured again alone (``BENCH=waits make bench``).
 Timings are medians of whole-process runs, alternating with the floor on this noisy machine.
@@ -57,6 +58,17 @@ def run_batch(r: dict[str, Any]) -> None:
     }
 
 
+def run_network(r: dict[str, Any]) -> None:
+    """Issue 20: first request sooner (start-up of network commands), last poll on time."""
+    env = home_env()
+    key = "sk-bench-key-123"
+    env.update(VTRIX_API_KEY=key, MODELLIX_API_KEY=key)
+    with sandbox(env, "--task-seconds", "0") as sb:
+        env.update(VTRIX_BASE_URL=sb.url, MODELLIX_BASE_URL=sb.url)
+        figures = startup.network_commands(env, sb.url, key)
+    r["network"] = {**figures, "instant": waits.instant_modellix()}
+
+
 def run_capacity(r: dict[str, Any]) -> None:
     from bench.load import capacity
 
@@ -69,6 +81,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], None]] = {
     "codegen": run_codegen,
     "scale": run_scale,
     "waits": run_waits,
+    "network": run_network,
     "batch": run_batch,
     "capacity": run_capacity,
 }

@@ -103,6 +103,29 @@ def _waits(w: dict[str, Any]) -> list[str]:
     return rows
 
 
+def _network(n: dict[str, Any]) -> list[str]:
+    rows = [
+        "| `vtrix task get ID -o json` | a script: click + requests, GET the task URL with the "
+        f"key, print the JSON | ≤ 1.2× | {_versus(n['task_get'], 1.2)} |",
+        "| `vtrix run kirin_v3_i2v … -o json`, 0-s task | a script: click + pydantic + requests, "
+        f"validate, POST, GET the task, print it | ≤ 1.3× | {_versus(n['run'], 1.3)} |",
+        f"| import time of that `vtrix run` (`-X importtime`): all, vtrix's own | — | report | "
+        f"{n['imports_ms']['total']} ms, {n['imports_ms']['vtrix']} ms |",
+    ]
+    for case, label, limit in (
+        ("cold", "empty ledger", 0.3),
+        ("learned_3s", "after the ledger learned 3-s tasks of the model", 0.6),
+    ):
+        f = n["instant"][case]
+        late = f["exit_after_completion_s"]
+        rows.append(
+            f"| `vtrix run` Modellix model, 0-s task, {label}: exit − completion | 0 | "
+            f"≤ {limit} s | {late} s {_mark(late <= limit)} ({f['status_requests']} status "
+            "requests) |"
+        )
+    return rows
+
+
 def _batch(b: dict[str, Any]) -> list[str]:
     rows = []
     if "batch_1000" in b:
@@ -154,6 +177,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[Any], list[str]]]] = [
     ("10,000 models: code generation", "scale_codegen", "scale", _scale_codegen),
     ("10,000 models: the CLI", "scale_cli", "scale", _scale_cli),
     ("Waiting for a task", "waits", "waits", _waits),
+    ("Network commands: first request, last poll", "network", "network", _network),
     ("Batches and async", "batch", "batch", _batch),
     ("Sandbox capacity", "capacity", "capacity", _capacity),
 ]
@@ -164,6 +188,7 @@ EXERCISES: dict[str, tuple[str, ...]] = {
     "codegen": ("codegen", "src/vtrix/spec", "bench/codegen_scale.py"),
     "scale": ("codegen", "src/vtrix", "bench/codegen_scale.py", "bench/synthetic.py"),
     "waits": ("src/vtrix", "bench/waits.py", "bench/common.py"),
+    "network": ("src/vtrix", "bench/startup.py", "bench/waits.py", "bench/common.py"),
     "batch": ("src/vtrix", "bench/batching.py", "bench/common.py"),
     "capacity": ("src/vtrix/sandbox", "bench/load.py"),
 }

@@ -76,3 +76,80 @@ def big_catalog(models_dir: Path, model_id: str, prefix: str) -> dict[str, Any]:
         "models_list_offline_s": round(statistics.median(times), 3),
         "models_listed": listed,
     }
+
+
+TASK_GET_FLOOR = """
+import json, sys, click, requests
+url, key = sys.argv[1], sys.argv[2]
+r = requests.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+print(json.dumps(r.json(), indent=2))
+"""
+RUN_FLOOR = """
+import json, sys, click, requests
+from typing import Literal
+from pydantic import BaseModel, Field
+class P(BaseModel):
+    image_url: str
+    prompt: str = ""
+    negative_prompt: str = ""
+    resolution: Literal["480p", "720p", "1080p"] = "720p"
+    duration: int = Field(5, ge=3, le=10)
+    seed: int = -1
+base, key = sys.argv[1], sys.argv[2]
+d = {"image_url": "https://example.com/landscape.jpg", "prompt": "gentle wind", "duration": 6,
+     "resolution": "1080p"}
+P.model_validate(d, strict=True)
+h = {"Authorization": f"Bearer {key}"}
+t = requests.post(base + "/model/v1/generation", json={"model": "kirin_v3_i2v", "params": d},
+                  headers=h, timeout=30).json()
+r = requests.get(base + "/model/v1/generation/task/" + t["id"], headers=h, timeout=30)
+print(json.dumps(r.json(), indent=2))
+"""
+
+
+def network_commands(env: dict[str, str], url: str, key: str) -> dict[str, Any]:
+    """`vtrix task get` and `vtrix run` (a 0-s task) against floor scripts doing the same
+    requests with click, pydantic and requests; and the import time of `vtrix run`."""
+    import json
+
+    vt = vtrix_cmd()
+    run = [*vt, "-q", "run", "kirin_v3_i2v", *SEED_PARAMS, "-o", "json"]
+    out = subprocess.run(run, capture_output=True, text=True, env=env, check=True).stdout
+    task_id = json.loads(out)["id"]
+    task_url = f"{url}/model/v1/generation/task/{task_id}"
+    figures = {
+        "task_get": versus(
+            [*vt, "task", "get", task_id, "-o", "json"],
+            [PY, "-c", TASK_GET_FLOOR, task_url, key],
+            env=env,
+        ),
+        "run": versus(run, [PY, "-c", RUN_FLOOR, url, key], env=env),
+    }
+    figures["imports_ms"] = _import_ms([PY, "-X", "importtime", "-m", "vtrix", *run[1:]], env)
+    return figures
+
+
+def _import_ms(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Total import time of a command, and vtrix's own share (ms, median of 5)."""
+    totals, ours = [], []
+    for _ in range(5):
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+        total = own = 0
+        for line in proc.stderr.splitlines():
+            if not line.startswith("import time:") or "|" not in line:
+                continue
+            parts = line.split("|")
+            try:
+                self_us = int(parts[0].split(":")[1])
+            except ValueError:
+                continue
+            name = parts[2].strip()
+            total += self_us
+            if name.startswith("vtrix"):
+                own += self_us
+        totals.append(total / 1000)
+        ours.append(own / 1000)
+    return {
+        "total": round(statistics.median(totals), 1),
+        "vtrix": round(statistics.median(ours), 1),
+    }

@@ -66,3 +66,32 @@ def waits(
         "status_requests": max(polls),
         "peak_rss_mb": round(max(rss), 1),
     }
+
+
+def instant_modellix(runs: int = 5) -> dict[str, Any]:
+    """Issue 20: a Modellix task that ends at once (`--task-seconds 0`): exit − completion
+    with an empty ledger, and after the ledger has learned 3-s tasks of the same model."""
+    args = [MODELLIX_MODEL, *MODELLIX_PARAMS]
+    out: dict[str, Any] = {}
+    for case in ("cold", "learned_3s"):
+        env = home_env()
+        env.update(VTRIX_API_KEY="sk-bench-key-123", MODELLIX_API_KEY="sk-bench-key-456")
+        if case == "learned_3s":
+            with sandbox(env, "--task-seconds", "3") as slow:
+                env.update(MODELLIX_BASE_URL=slow.url)
+                for _ in range(2):
+                    _one_run(env, args)
+        with sandbox(env, "--task-seconds", "0") as sb:
+            env.update(VTRIX_BASE_URL=sb.url, MODELLIX_BASE_URL=sb.url)
+            lat, polls = [], []
+            for _ in range(runs):
+                before = sb.stats()["routes"].get("modellix.task", 0)
+                task_id, ended, _ = _one_run(env, args)
+                s = sb.stats()
+                lat.append(ended - s["task_times"][task_id]["completes"])
+                polls.append(s["routes"].get("modellix.task", 0) - before)
+        out[case] = {
+            "exit_after_completion_s": round(statistics.median(lat), 3),
+            "status_requests": max(polls),
+        }
+    return out

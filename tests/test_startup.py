@@ -39,3 +39,69 @@ def test_help_imports_nothing_heavy(args, allowed, home):
     mods = set(json.loads(proc.stderr.rsplit("@@", 1)[1]))
     assert mods <= allowed | {"vtrix.models"}, mods
     assert "Usage:" in proc.stdout
+
+
+LOADS = """
+import sys
+sys.argv = ['vtrix'] + {args!r}
+try:
+    from vtrix.cli.main import main
+    main()
+except SystemExit:
+    pass
+import json
+sys.stderr.write('\\n@@' + json.dumps(sorted(m for m in sys.modules if m.startswith('vtrix')
+    or m in ('asyncio', 'sqlite3', 'email', 'logging', 'uuid', 'multiprocessing'))))
+"""
+
+
+def _loaded(args: list[str], env: dict[str, str]) -> set[str]:
+    import os
+
+    proc = subprocess.run(
+        [sys.executable, "-c", LOADS.format(args=args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+    )
+    return set(json.loads(proc.stderr.rsplit("@@", 1)[1]))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "kirin_v3_i2v", "--image-url", "https://example.com/a.jpg", "-o", "json"],
+        ["task", "get", "TASK", "-o", "json"],
+        ["model", "invoke", "--model-slug", "bytedance/seedream-4.5-t2i", "--body", "{}"],
+    ],
+    ids=["run", "task-get", "model-invoke"],
+)
+def test_network_commands_load_only_what_they_use(args, sandbox, home):
+    """Issue 20: download only with --save, uploads only with @FILE, asyncio only for async,
+    no batch machinery, sandbox or other commands; the list shows a regression."""
+    from conftest import env_for
+
+    from vtrix import Client
+    from vtrix.config import Settings
+
+    env = env_for(sandbox)
+    if "TASK" in args:
+        client = Client(settings=Settings.resolve(env=env))
+        task = client.submit("kirin_v3_i2v", image_url="https://example.com/a.jpg")
+        args = [task.id if a == "TASK" else a for a in args]
+    mods = _loaded(args, env)
+    assert "vtrix.client" in mods  # it did run
+    forbidden = {
+        "vtrix.download",
+        "vtrix.batch",
+        "vtrix.batch_input",
+        "vtrix.sandbox",
+        "vtrix.cli.commands.batch",
+        "vtrix.cli.commands.doctor",
+        "vtrix.cli.commands.sandbox",
+        "asyncio",
+        "multiprocessing",
+    }
+    assert not (mods & forbidden), sorted(mods & forbidden)
+    if "task" in args:
+        assert "vtrix.validate" not in mods and "pydantic" not in mods

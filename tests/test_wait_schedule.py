@@ -108,3 +108,60 @@ def test_a_wait_records_when_the_task_ended_not_when_it_was_noticed(monkeypatch)
     initial = TaskState("task-1", "modellix", "queued")
     state = prov.http.run(wait_plan(prov, "task-1", timeout=60, plan=PollPlan(), initial=initial))
     assert state.done and state.finished_at == 1005.0  # between 1004 (running) and 1006 (done)
+
+
+def _first_poll(task_seconds: float, plan: PollPlan) -> tuple[float, int, float]:
+    """(when the first poll came, polls, lateness) of a wait right after a Modellix submit."""
+    now = [0.0]
+    polls: list[float] = []
+
+    def answer(request):
+        polls.append(now[0])
+        status = "success" if now[0] >= task_seconds else "processing"
+        body = {"code": 0, "data": {"task_id": "task-1", "status": status}}
+        return Response(200, {}, json.dumps(body).encode(), request.url)
+
+    prov = ModellixProvider(Settings(), MockTransport(answer, clock=lambda: now[0]))
+    prov.http.clock = lambda: now[0]
+    prov.http.sleep = lambda d: now.__setitem__(0, now[0] + d)
+    from vtrix.providers.base import TaskState
+
+    # What a Modellix submit answers: "pending", no progress.
+    initial = TaskState("task-1", "modellix", "queued", remote_status="pending")
+    prov.http.run(wait_plan(prov, "task-1", timeout=3600, plan=plan, initial=initial))
+    return polls[0], len(polls), now[0] - task_seconds
+
+
+@pytest.mark.parametrize("expected", [None, 3.0, 30.0])
+def test_the_first_poll_comes_at_once_whatever_the_history(expected):
+    """Issue 20: a task that ends at once is seen at once; a learned duration shapes the later
+    schedule and never delays the first look."""
+    first, polls, late = _first_poll(0.0, PollPlan(jitter=0, expected=expected))
+    assert first == 0.0 and polls == 1 and late == 0.0
+
+
+@pytest.mark.parametrize("expected", [None, 3.0])
+def test_a_3_second_task_keeps_its_budget_with_the_look_at_once(expected):
+    first, polls, late = _first_poll(3.0, PollPlan(jitter=0, expected=expected))
+    assert first == 0.0 and polls <= 4 and late <= 0.5, (polls, late)
+
+
+def test_a_submit_answer_with_progress_is_news_enough_to_wait_on():
+    """The vtrix protocol's submit answer reports progress: no look at once (it would say
+    nothing new); the rate estimate starts from it."""
+    from vtrix.providers.base import TaskState
+
+    now = [0.0]
+    polls: list[float] = []
+
+    def answer(request):
+        polls.append(now[0])
+        body = {"code": 0, "data": {"task_id": "task-1", "status": "success"}}
+        return Response(200, {}, json.dumps(body).encode(), request.url)
+
+    prov = ModellixProvider(Settings(), MockTransport(answer, clock=lambda: now[0]))
+    prov.http.clock = lambda: now[0]
+    prov.http.sleep = lambda d: now.__setitem__(0, now[0] + d)
+    initial = TaskState("task-1", "modellix", "running", progress_raw=10, progress=10.0)
+    prov.http.run(wait_plan(prov, "task-1", timeout=60, plan=PollPlan(jitter=0), initial=initial))
+    assert polls[0] >= 1.0

@@ -10,6 +10,11 @@ When is the next poll? In order of what is known:
   most tasks end, sparse later — a task of T seconds is seen done within about T/2 and costs
   about log1.5(T) polls.
 
+A submit answer that says nothing but "pending" (Modellix's) is followed by a look at once: a
+poll right after it is cheap and catches tasks that end at once. The learned duration shapes
+the schedule after that look; it never delays it. (The next poll then comes 1.5 s later, so
+a 3-s task still costs four polls.)
+
 Jitter spreads polls of many waits.
 
 ``timeout`` is a deadline for the whole wait: polls, their retries (503s, 429s honouring
@@ -51,9 +56,13 @@ class PollPlan:
     expected: float | None = None
     age: float = 0.0
     dense: float = 0.3  # the delay between polls around an expected end
+    after_look: float = 1.5  # the first delay after a look right at submit
 
-    def delay(self, waited: float, eta_left: float | None) -> float:
-        """Seconds until the next poll, ``waited`` seconds into the wait."""
+    def delay(self, waited: float, eta_left: float | None, *, looked: bool = False) -> float:
+        """Seconds until the next poll, ``waited`` seconds into the wait (``looked``: just
+        after the look at submit time)."""
+        if looked and not self.expected and eta_left is None:
+            return max(self.after_look, self.first)
         age = self.age + waited
         if eta_left is not None:
             d = max(eta_left + 0.15, 0.5 if eta_left <= 0.05 else self.floor)
@@ -146,10 +155,13 @@ def wait_plan(
     fresh = initial is not None and initial.submitted_at is not None
     if initial is not None and initial.progress_raw is not None:
         initial.progress = scale.percent(initial.progress_raw)
-    if initial is not None and not initial.done:
-        # The task was seen just now: the first poll can wait for news.
+    # A submit answer with progress is news enough to wait on; one without (Modellix says
+    # only "pending") gets a look at once, which catches tasks that end at once.
+    look_now = initial is None or initial.done or initial.progress_raw is None
+    if initial is not None and not look_now:
         eta.add(start, initial.progress)
         yield Sleep(min(plan.jittered(plan.delay(0.0, None)), timeout))
+    looked = look_now and initial is not None
     missing = MissingStatus(task_id)
     last_call = False
     # Wall time the task was last seen unfinished: it ended between then and the poll that
@@ -187,7 +199,8 @@ def wait_plan(
         remaining = deadline - now
         if remaining <= 0 or last_call:
             raise _timeout(task_id, timeout, state.remote_status or state.status)
-        nxt = plan.jittered(plan.delay(now - start, left))
+        nxt = plan.jittered(plan.delay(now - start, left, looked=looked))
+        looked = False
         if nxt >= remaining - LAST_POLL_AHEAD:
             # One last poll a little before the deadline, not after it.
             last_call, nxt = True, max(remaining - LAST_POLL_AHEAD, 0.0)

@@ -56,11 +56,11 @@ class SaveRequest(NamedTuple):
 
 def save_request(values: dict[str, Any], *, no_wait: bool = False) -> SaveRequest | None:
     """The checked ``--save`` request (a UsageError, with nothing sent, when it can't work)."""
+    if not values.get("save_dir"):
+        return None  # nothing to save: the download module is not even imported
     from vtrix.download import check_save_dir, parse_size
     from vtrix.errors import UsageError
 
-    if not values.get("save_dir"):
-        return None
     if no_wait:
         raise UsageError(
             "--save needs the result, and --no-wait does not wait for it; nothing was sent",
