@@ -105,3 +105,23 @@ def test_network_commands_load_only_what_they_use(args, sandbox, home):
     assert not (mods & forbidden), sorted(mods & forbidden)
     if "task" in args:
         assert "vtrix.validate" not in mods and "pydantic" not in mods
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"XDG_DATA_HOME": "/tmp/xd", "XDG_CONFIG_HOME": "/tmp/xc"}, {"XDG_CACHE_HOME": "  "}],
+)
+def test_the_fast_path_dirs_are_what_platformdirs_says(env, monkeypatch):
+    """vtrix computes the XDG dirs itself on Linux (platformdirs costs ~20 ms to import);
+    they must be exactly platformdirs' answer."""
+    import platformdirs
+
+    from vtrix import config
+
+    for name in ("VTRIX_CONFIG_DIR", "VTRIX_DATA_DIR", "VTRIX_CACHE_DIR", *env):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert str(config.config_dir()) == platformdirs.user_config_dir("vtrix", appauthor=False)
+    assert str(config.data_dir()) == platformdirs.user_data_dir("vtrix", appauthor=False)
+    assert str(config.cache_dir()) == platformdirs.user_cache_dir("vtrix", appauthor=False)

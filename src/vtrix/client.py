@@ -16,7 +16,6 @@ import dataclasses
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,19 +35,20 @@ from vtrix.http import Transport
 from vtrix.ledger import Ledger
 from vtrix.providers import make_provider
 from vtrix.providers.base import CatalogEntry, PreparedRequest, Provider, TaskState
-from vtrix.spec.normalise import ModelSpec
-from vtrix.uploads import LocalFile, Upload, collect, for_display
+from vtrix.record import field, record
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from vtrix.batch import LineResult
     from vtrix.download import Progress
+    from vtrix.spec.normalise import ModelSpec
+    from vtrix.uploads import Upload
 
 ProgressCallback = Callable[[TaskState, "float | None"], None]
 
 
-@dataclass
+@record
 class Result:
     """A finished task: its output URLs and the provider's full final response."""
 
@@ -140,7 +140,7 @@ class Task:
         return self.client.result_of(self.state)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Resolved:
     """What is known of a model before a submit: its spec, and whether it can be checked."""
 
@@ -153,7 +153,7 @@ class Resolved:
         return self.source != "none"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SpecInfo:
     """A model's spec for display: normalised, where it came from, and the raw wire form."""
 
@@ -162,7 +162,7 @@ class SpecInfo:
     raw: dict[str, Any] | None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Prepared:
     """A validated submit, ready to send (or to print with ``--dry-run``)."""
 
@@ -176,6 +176,8 @@ class Prepared:
 
     def dry_run_text(self) -> str:
         """The request as ``--dry-run`` prints it: local files shown as ``@path``."""
+        from vtrix.uploads import for_display
+
         return for_display(self.request.body_json(), list(self.uploads))
 
 
@@ -294,6 +296,7 @@ class Client:
         """Validate ``params`` and build the exact request; raises ValidationFailed.
 
         Values may be JSON data or the generated pydantic classes (sent by wire name)."""
+        from vtrix.uploads import collect
         from vtrix.validate import validate
 
         resolved = resolved or self.resolve(model_id)
@@ -569,12 +572,16 @@ def to_wire(value: Any) -> Any:
     if dump is not None and hasattr(value, "model_fields_set"):
         return to_wire(dump(mode="json", by_alias=True, exclude_unset=True))
     if isinstance(value, os.PathLike):
+        from vtrix.uploads import LocalFile
+
         return LocalFile(Path(os.fspath(value)))
     return value
 
 
 def unchecked_spec(model_id: str, provider: str) -> ModelSpec:
     """Stand-in spec for a catalog model whose gateway publishes no parameters."""
+    from vtrix.spec.normalise import ModelSpec
+
     if not model_id or any(c.isspace() for c in model_id):
         raise UsageError(f"{model_id!r} is not a model id")
     return ModelSpec(

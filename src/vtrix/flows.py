@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +28,8 @@ from vtrix.http import Call, Plan
 from vtrix.ledger import REJECTED, Entry, digest
 from vtrix.ledger import UNKNOWN as UNKNOWN_SUBMIT
 from vtrix.providers.base import TaskState, url_of
+from vtrix.record import record
 from vtrix.tasks import PollPlan, resume_hint, wait_plan
-from vtrix.uploads import replace_markers
 
 if TYPE_CHECKING:
     from vtrix.client import Client, Prepared
@@ -38,7 +37,7 @@ if TYPE_CHECKING:
 ProgressCallback = Callable[[TaskState, "float | None"], None]
 
 
-@dataclass
+@record
 class Submitted:
     """What a submit left: the task as first seen, where to poll it, its key."""
 
@@ -74,6 +73,7 @@ def upload_flow(client: Client, prepared: Prepared) -> Plan[Prepared]:
     if not prepared.uploads:
         return prepared
     from vtrix.client import Prepared
+    from vtrix.uploads import replace_markers
 
     spec = prepared.spec
     prov = client.provider(spec.provider)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import json
 import math
 import os
@@ -24,9 +23,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from vtrix.record import field, record
 
 if TYPE_CHECKING:
     import sqlite3
@@ -101,7 +101,7 @@ def owner() -> str:
     return f"{_host()}:{os.getpid()}"
 
 
-@dataclass
+@record
 class Entry:
     """One submit, as the ledger holds it."""
 
@@ -149,8 +149,26 @@ class Entry:
         return True
 
 
+def _wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL. Another process switching a new file at the same moment makes this
+    fail at once with "locked" (no busy wait for a journal-mode change): try again for a
+    few seconds."""
+    import sqlite3
+
+    for attempt in range(50):
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 49:
+                raise
+            time.sleep(0.1)
+
+
 def digest(provider: str, model: str, params: Any) -> str:
     text = json.dumps([provider, model, params], sort_keys=True, default=str)
+    import hashlib
+
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -210,13 +228,19 @@ class Ledger:
             )
             try:
                 conn.execute("PRAGMA busy_timeout = 30000")
-                conn.execute("PRAGMA journal_mode = WAL")
+                _wal(conn)
                 conn.execute("PRAGMA synchronous = NORMAL")
-                conn.executescript(SCHEMA)
+                # The schema in one write transaction: processes opening a new ledger at
+                # once wait for each other (busy timeout) instead of failing.
+                conn.execute("BEGIN IMMEDIATE")
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
                 have = {row[1] for row in conn.execute("PRAGMA table_info(tasks)")}
                 for name, kind in ADDED_COLUMNS:
                     if name not in have:  # a ledger from before this column
                         conn.execute(f"ALTER TABLE tasks ADD COLUMN {name} {kind}")
+                conn.execute("COMMIT")
             except BaseException:
                 conn.close()
                 raise

@@ -25,14 +25,13 @@ async clients run the same loop.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from vtrix.errors import NotFound, TemporaryFailure, WaitTimeout
 from vtrix.http import Plan, Sleep
 from vtrix.providers.base import ProgressScale, Provider, TaskState, bad_answer
+from vtrix.record import field, record
 
 # A status word vtrix does not know keeps the wait going (both official clients do so); an
 # answer with no status at all for this long, over at least MISSING_POLLS polls, ends it.
@@ -43,7 +42,7 @@ NOT_FOUND_GRACE = 10.0
 LAST_POLL_AHEAD = 0.3
 
 
-@dataclass
+@record
 class PollPlan:
     """When to poll (see the module docstring). ``expected``: the model's typical duration;
     ``age``: how long the task had been running when the wait began."""
@@ -76,10 +75,12 @@ class PollPlan:
         return min(max(self.growth * age, self.first if waited == 0 else self.floor), self.cap)
 
     def jittered(self, seconds: float) -> float:
+        import random  # ~1 ms (it loads hashlib): only once a wait sleeps
+
         return seconds * (1 + random.uniform(-self.jitter, self.jitter))
 
 
-@dataclass
+@record
 class Eta:
     """Estimates time to completion from (time, progress) samples."""
 
@@ -103,7 +104,7 @@ class Eta:
         return max((100.0 - p1) / rate - (now - t1), 0.0)
 
 
-@dataclass
+@record
 class MissingStatus:
     """Answers with no status at all: after :data:`MISSING_POLLS` of them spanning
     :data:`MISSING_STRETCH` seconds, the wait gives up (with the resume hint). An unknown

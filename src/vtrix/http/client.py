@@ -18,10 +18,10 @@ The policy is a plan (a generator yielding :class:`Send` and :class:`Sleep` step
 from __future__ import annotations
 
 import json
+import sys
 import time
 import uuid
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
@@ -46,6 +46,7 @@ from vtrix.http.transport import (
     Transport,
     TransportError,
 )
+from vtrix.record import record
 from vtrix.secrets import Secret, redact
 from vtrix.text import clean_line
 
@@ -57,20 +58,20 @@ USER_AGENT = f"vtrix-python/{__version__}"
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Send:
     request: Request
     deadline: float
     max_bytes: int = MAX_ANSWER_BYTES
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Sleep:
     seconds: float
     rate_limited: bool = False  # a 429: every request of this client should hold off
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Call:
     """Run ``fn`` and send its result back: ``blocking`` work (the ledger, a file upload)
     goes to a worker thread under the async driver; the rest runs in place."""
@@ -256,7 +257,8 @@ class Http:
                 if left > 0 and server_wait is None:
                     yield Sleep(left)  # a server-named wait past the deadline fails at once
                 raise self._temporary(what, full, status, cause, server_wait, deadline=True)
-            _logger().debug("  retrying in %.1fs (%s)", delay, cause)
+            if _debugging():
+                _logger().debug("  retrying in %.1fs (%s)", delay, cause)
             yield Sleep(delay, rate_limited=status == 429)
 
     # ------------------------------------------------------------------ submits
@@ -502,13 +504,20 @@ def _logger() -> logging.Logger:
     return logger
 
 
+def _debugging() -> bool:
+    """Whether vtrix's logger shows debug lines. Until something imported ``logging`` (the
+    CLI's --debug, or an application configuring it) nobody can be listening: the ~3 ms
+    import is skipped."""
+    return "logging" in sys.modules and _logger().isEnabledFor(10)
+
+
 def _log_request(method: str, url: str, headers: Mapping[str, str]) -> None:
-    if _logger().isEnabledFor(10):
+    if _debugging():
         _logger().debug("> %s %s", method, url)
         for k, v in headers.items():
             _logger().debug("> %s: %s", k, "Bearer ***" if k == "Authorization" else v)
 
 
 def _log_response(resp: Response) -> None:
-    if _logger().isEnabledFor(10):
+    if _debugging():
         _logger().debug("< %s (%d bytes)", resp.status, len(resp.body))

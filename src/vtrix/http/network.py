@@ -14,12 +14,11 @@ steer a key), and reads here only what it means to honour, as curl and requests 
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+from vtrix.record import field, record
 from vtrix.secrets import Secret
 
 PROXY_VARS = ("https_proxy", "http_proxy", "all_proxy", "no_proxy")
@@ -28,6 +27,8 @@ PROXY_VARS = ("https_proxy", "http_proxy", "all_proxy", "no_proxy")
 def _loopback(host: str) -> bool:
     if host.lower() in ("localhost", "localhost."):
         return True
+    import ipaddress  # ~1 ms: only once a URL is judged
+
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
@@ -48,6 +49,8 @@ def environ_proxies(env: Mapping[str, str]) -> dict[str, str]:
 def bypass(host: str, no_proxy: str) -> bool:
     """Whether ``NO_PROXY`` says ``host`` goes direct (``*``, names and their subdomains,
     ``.suffix``, IP addresses and CIDR ranges)."""
+    import ipaddress
+
     host = host.lower().strip("[]").rstrip(".")
     for raw in no_proxy.replace(" ", ",").split(","):
         entry = raw.strip().lower()
@@ -79,7 +82,7 @@ def masked_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Network:
     """Proxy and CA settings for every request vtrix makes (gateways, uploads, downloads)."""
 

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import math
-import random
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from vtrix.record import record
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # The longest server-asked wait taken as meant (a day); a longer one is nonsense and falls
@@ -68,7 +68,7 @@ def should_retry_hint(headers: Mapping[str, str]) -> bool | None:
     return {"true": True, "false": False}.get(value)
 
 
-@dataclass
+@record
 class Backoff:
     """Delays between attempts: 0.5 s, 1 s, 2 s … capped, with jitter."""
 
@@ -78,5 +78,7 @@ class Backoff:
     def delay(self, attempt: int, server: float | None = None) -> float:
         if server is not None:
             return server
+        import random  # ~1 ms: only when a retry waits
+
         d: float = min(self.cap, self.base * (2**attempt))
         return d * (0.75 + random.random() * 0.5)

@@ -14,10 +14,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from vtrix.http.network import DIRECT, Network
+from vtrix.record import field, record
 
 if TYPE_CHECKING:
     import requests
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Request:
     method: str
     url: str
@@ -37,7 +37,7 @@ class Request:
     fresh: bool = False  # on a new connection (a paid submit never rides a stale keep-alive)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Response:
     status: int
     headers: Mapping[str, str]  # names in lower case
@@ -63,7 +63,7 @@ class Transport(Protocol):
     def send(self, request: Request, *, deadline: float, max_bytes: int) -> Response: ...
 
 
-@dataclass
+@record
 class Timeouts:
     connect: float = 5.0
     read: float = 30.0

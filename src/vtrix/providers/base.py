@@ -8,16 +8,18 @@ import abc
 import json
 import math
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from vtrix.config import Settings
 from vtrix.errors import ApiError, BadAnswer, RequestRejected, SubmitOutcomeUnknown
 from vtrix.gateways import GATEWAYS
 from vtrix.http import USER_AGENT, Http, Plan, RequestsTransport, Transport
-from vtrix.spec.normalise import ModelSpec
+from vtrix.record import field, record
 from vtrix.text import clean_line
+
+if TYPE_CHECKING:  # the normaliser loads when a spec is read, not for a task lookup
+    from vtrix.spec.normalise import ModelSpec
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELED = (
     "queued",
@@ -32,7 +34,7 @@ _TASK_ID = re.compile(r"^[\x21-\x7e]{1,256}\Z")
 _URL = re.compile(r"^[\x21-\x7e]{1,8192}\Z")
 
 
-@dataclass
+@record
 class TaskState:
     """A task as the provider last reported it, plus the raw response."""
 
@@ -57,7 +59,7 @@ class TaskState:
         return self.status in FINAL
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PreparedRequest:
     """The exact request a submit sends (what ``--dry-run`` prints). It holds no key: the
     HTTP layer adds ``Authorization`` when it sends."""
@@ -87,7 +89,7 @@ class PreparedRequest:
         return headers
 
 
-@dataclass
+@record
 class CatalogEntry:
     id: str
     provider: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vtrix.errors import ApiError
 from vtrix.gateways import (
@@ -32,13 +32,9 @@ from vtrix.providers.base import (
     text_of,
     url_of,
 )
-from vtrix.spec.normalise import (
-    ModelSpec,
-    check_slug,
-    modality_of,
-    normalise_modellix,
-    summary_line,
-)
+
+if TYPE_CHECKING:
+    from vtrix.spec.normalise import ModelSpec
 
 STATUS = {
     "pending": QUEUED,
@@ -72,6 +68,8 @@ class ModellixProvider(Provider):
     upload_path = MODELLIX_UPLOAD_PATH
 
     def catalog(self, *, type: str | None = None, search: str | None = None) -> list[CatalogEntry]:
+        from vtrix.spec.normalise import modality_of, summary_line
+
         out = []
         for m in self.raw_catalog():
             if not isinstance(m, dict) or not isinstance(m.get("slug"), str):
@@ -121,10 +119,14 @@ class ModellixProvider(Provider):
         return dict_of(unwrap(body, url), "api_schema", what, body)
 
     def spec_url(self, model_id: str) -> str:
+        from vtrix.spec.normalise import check_slug
+
         check_slug(model_id, "model id")
         return f"{self.settings.modellix_schema_url}/models/{model_id}/api_schema"
 
     def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec:
+        from vtrix.spec.normalise import normalise_modellix
+
         return normalise_modellix(model_id, raw, source=f"Modellix api_schema of {model_id}")
 
     def gateway_base(self) -> tuple[str, bool, str]:

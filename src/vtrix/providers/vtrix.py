@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from vtrix.errors import ApiError, NotFound, RequestRejected
@@ -31,7 +31,9 @@ from vtrix.providers.base import (
     text_of,
     url_of,
 )
-from vtrix.spec.normalise import ModelSpec, modality_of, normalise_vtrix, summary_line
+
+if TYPE_CHECKING:
+    from vtrix.spec.normalise import ModelSpec
 
 STATUS = {
     "in_progress": RUNNING,
@@ -71,6 +73,8 @@ class VtrixProvider(Provider):
 
     def catalog(self, *, type: str | None = None, search: str | None = None) -> list[CatalogEntry]:
         """The catalog, filtered here (case-insensitively), whatever the service would do."""
+        from vtrix.spec.normalise import modality_of, summary_line
+
         entries = [
             CatalogEntry(
                 id=text_of(m.get("id")) or "",
@@ -114,6 +118,8 @@ class VtrixProvider(Provider):
         return f"{self.settings.models_url}{VTRIX_CATALOG_PATH}/{quote(model_id, safe='')}/spec"
 
     def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec:
+        from vtrix.spec.normalise import normalise_vtrix
+
         return normalise_vtrix(raw, source=f"vtrix spec of {model_id}")
 
     def gateway_base(self) -> tuple[str, bool, str]:
