@@ -80,7 +80,7 @@ def _waits(w: dict[str, Any]) -> list[str]:
     rows = []
     cases: list[tuple[str, str, float, Callable[[float], float]]] = [
         ("vtrix", "vtrix protocol (progress reported)", 0.5, lambda t: t + 2),
-        ("modellix_cold", "Modellix protocol, model never seen", 1.0, lambda t: t / 2 + 3),
+        ("modellix_cold", "Modellix protocol, model never seen", 0.5, lambda t: t / 2 + 3),
         ("modellix_history", "Modellix protocol, model with a history", 0.5, lambda t: t / 2 + 3),
     ]
     for key, label, limit, budget in cases:

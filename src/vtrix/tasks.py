@@ -12,8 +12,8 @@ When is the next poll? In order of what is known:
 
 A submit answer that says nothing but "pending" (Modellix's) is followed by a look at once: a
 poll right after it is cheap and catches tasks that end at once. The learned duration shapes
-the schedule after that look; it never delays it. (The next poll then comes 1.5 s later, so
-a 3-s task still costs four polls.)
+the schedule after that look; it never delays it. (The next poll then comes 1.4 s later, so
+a 3-s task still costs four polls: the look, 1.4 s, 2.1 s, 3.15 s.)
 
 Jitter spreads polls of many waits.
 
@@ -55,7 +55,7 @@ class PollPlan:
     expected: float | None = None
     age: float = 0.0
     dense: float = 0.3  # the delay between polls around an expected end
-    after_look: float = 1.5  # the first delay after a look right at submit
+    after_look: float = 1.4  # the first delay after a look right at submit
 
     def delay(self, waited: float, eta_left: float | None, *, looked: bool = False) -> float:
         """Seconds until the next poll, ``waited`` seconds into the wait (``looked``: just
@@ -165,6 +165,7 @@ def wait_plan(
     looked = look_now and initial is not None
     missing = MissingStatus(task_id)
     last_call = False
+    ideal = 0.0  # when the last poll was meant to come, seconds into the wait
     # Wall time the task was last seen unfinished: it ended between then and the poll that
     # sees it done, so the midpoint is an unbiased estimate of when (what the ledger learns
     # durations from; the time the poll noticed would teach every wait to be late).
@@ -200,7 +201,12 @@ def wait_plan(
         remaining = deadline - now
         if remaining <= 0 or last_call:
             raise _timeout(task_id, timeout, state.remote_status or state.status)
-        nxt = plan.jittered(plan.delay(now - start, left, looked=looked))
+        # A schedule without news (no progress, no history) runs on ideal times, so that
+        # jitter spreads polls without compounding into lateness.
+        cold = left is None and not plan.expected
+        base = plan.delay(ideal if cold else now - start, left, looked=looked)
+        ideal = (ideal if cold else now - start) + base
+        nxt = max(start + ideal + plan.jittered(base) - base - clock(), 0.0)
         looked = False
         if nxt >= remaining - LAST_POLL_AHEAD:
             # One last poll a little before the deadline, not after it.
