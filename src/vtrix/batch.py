@@ -1,12 +1,14 @@
 """Many tasks at once, resumable and never paid twice, on the async client.
 
-Every line is validated before the first submit. A line's submit is written to the ledger
-under the batch (the digest of the input) and the line number, with an idempotency key made
-from both, so running the same input again never submits a line twice: lines with a task
-are waited on and saved, lines whose outcome is unknown are reported and left alone (unless
-``resubmit_unknown``, which resends with the same key), lines that never reached a gateway
-are sent. One 429 slows the whole batch (the gateway's hold is shared); temporary read
-errors are retried within the line's deadline.
+Every line is validated before the first submit. A line's idempotency key comes from the
+line itself (its ``key``, else its model and parameters: see
+:func:`vtrix.batch_input.line_keys`), and the ledger knows every key it ever sent, so running
+the input again — edited, reordered, appended to, re-encoded — never submits a line twice:
+lines with a task are waited on and saved, lines whose outcome is unknown are reported and
+left alone (unless ``resubmit_unknown``, which resends with the same key), lines another
+vtrix process is sending right now are waited for, lines that never reached a gateway are
+sent. One 429 slows the whole batch (the gateway's hold is shared); temporary read errors
+are retried within the line's deadline.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from vtrix.batch_input import Line
+from vtrix.batch_input import Line, line_keys
 from vtrix.document import document, error_for_status
 from vtrix.errors import (
     Interrupted,
+    SubmitInProgress,
     SubmitOutcomeUnknown,
     TaskFailed,
     TemporaryFailure,
@@ -29,7 +32,7 @@ from vtrix.errors import (
     VtrixError,
     WaitTimeout,
 )
-from vtrix.ledger import REJECTED, Entry
+from vtrix.ledger import REJECTED, SUBMITTING, Entry
 from vtrix.providers.base import FINAL, TaskState
 
 if TYPE_CHECKING:
@@ -92,10 +95,6 @@ class Checked:
     problems: list[str]
 
 
-def line_key(batch: str, number: int) -> str:
-    return f"vtrix-batch-{batch[:24]}-{number}"
-
-
 def validate_lines(client: Client, lines: list[Line]) -> list[Checked]:
     """Every line checked against its model's spec, as ``vtrix run`` checks a command line."""
     from vtrix.params import BodyBuilder
@@ -149,31 +148,31 @@ class BatchRun:
         self.options = options
         self.on_event = on_event or (lambda kind, result: None)
         self.results: dict[int, LineResult] = {}
+        self.keys = line_keys([c.line for c in lines])
 
     async def run(self) -> list[LineResult]:
         ledger = self.client.ledger
-        rows = (ledger.batch_rows(self.batch) if ledger else None) or []
-        known = {r.line: r for r in rows if r.line is not None}
+        known = (ledger.by_keys(list(self.keys.values())) if ledger else None) or {}
         sem = asyncio.Semaphore(self.options.concurrency)
 
         async def one(checked: Checked) -> None:
             async with sem:
-                result = await self._line(checked, known.get(checked.line.number))
+                key = self.keys[checked.line.number]
+                result = await self._line(checked, key, known.get(key))
             self.results[result.line] = result
             self.on_event("done", result)
 
         await asyncio.gather(*(one(c) for c in self.lines if c.prepared is not None))
         return [self.results[n] for n in sorted(self.results)]
 
-    async def _line(self, checked: Checked, row: Entry | None) -> LineResult:
+    async def _line(self, checked: Checked, key: str, row: Entry | None) -> LineResult:
         line = checked.line
         base = LineResult(line.number, line.key, line.model, OUTCOME_UNKNOWN)
         deadline = time.monotonic() + self.options.timeout
         try:
-            task, resumed = await self._task_for(checked, row, deadline)
+            task, resumed = await self._task_for(checked, key, row, deadline)
             if task is None:
-                assert row is not None
-                base.error = f"the submit's outcome is unknown (idempotency key {row.key})"
+                base.error = f"the submit's outcome is unknown (idempotency key {key})"
                 return base
             base.task_id, base.resumed = task.id, resumed
             base.provider = task.provider
@@ -211,23 +210,51 @@ class BatchRun:
         return base
 
     async def _task_for(
-        self, checked: Checked, row: Entry | None, deadline: float
+        self, checked: Checked, key: str, row: Entry | None, deadline: float
     ) -> tuple[AsyncTask | None, bool]:
-        """The line's task: the one the ledger has, or a new submit (None: outcome unknown)."""
-        from vtrix.aio import AsyncTask
-        from vtrix.client import Task
-
+        """The line's task: the one the ledger has (perhaps once another process has sent
+        it), or a new submit (None: outcome unknown)."""
+        if row is not None and not row.task_id and row.shown_state == SUBMITTING:
+            row = await self._held_elsewhere(key, deadline, checked.line)
         if row is not None and row.task_id:
-            state = TaskState(row.task_id, row.provider, row.state, model=row.model)
-            if row.state in FINAL:
-                state.status = "queued"  # ask again: result URLs may have expired
-            task = Task(self.client.sync, state, endpoint=row.endpoint)
-            return AsyncTask(self.client, task), True
+            return self._resumed(row), True
         if row is not None and row.state != REJECTED and not self.options.resubmit_unknown:
             return None, False  # sent before without a clear answer: never sent again blindly
         assert checked.prepared is not None
-        key = row.key if row is not None else line_key(self.batch, checked.line.number)
-        return await self._submit(checked.prepared, key, checked.line.number, deadline), False
+        try:
+            return await self._submit(checked.prepared, key, checked.line.number, deadline), False
+        except SubmitInProgress:  # another process took the line between our look and now
+            row = await self._held_elsewhere(key, deadline, checked.line)
+            if row is not None and row.task_id:
+                return self._resumed(row), True
+            return None, False
+
+    def _resumed(self, row: Entry) -> AsyncTask:
+        from vtrix.aio import AsyncTask
+        from vtrix.client import Task
+
+        assert row.task_id is not None
+        state = TaskState(row.task_id, row.provider, row.state, model=row.model)
+        if row.state in FINAL:
+            state.status = "queued"  # ask again: result URLs may have expired
+        return AsyncTask(self.client, Task(self.client.sync, state, endpoint=row.endpoint))
+
+    async def _held_elsewhere(self, key: str, deadline: float, line: Line) -> Entry | None:
+        """Another vtrix process is sending this line: wait for its task id in the ledger
+        (never send it from here too). None when that process ended without one."""
+        ledger = self.client.ledger
+        assert ledger is not None
+        self.on_event("held", LineResult(line.number, line.key, line.model, "held"))
+        while time.monotonic() < deadline:
+            row = ledger.by_key(key)
+            if row is None or row.task_id or row.shown_state != SUBMITTING:
+                return row
+            await asyncio.sleep(0.25)
+        raise WaitTimeout(
+            f"another vtrix process held this line's submit (idempotency key {key}) past "
+            "the wait; nothing was sent from here",
+            hint="Run the batch again once that process is done.",
+        )
 
     async def _submit(
         self, prepared: Prepared, key: str, number: int, deadline: float

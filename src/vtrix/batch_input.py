@@ -3,8 +3,12 @@
 JSONL lines are ``{"model": "...", "params": {...}, "key": "optional-id"}``; with a default
 model, a line may be the params alone. CSV columns are parameters (coerced by the model's
 spec, as ``--param`` values are), except ``model`` and ``key``. Blank lines and JSONL lines
-starting with ``#`` are skipped. A batch is identified by a digest of its bytes, so the same
-input run again resumes where it stopped.
+starting with ``#`` are skipped.
+
+A line is known by its ``key`` field, else by a digest of its model and parameters (the n-th
+of several identical lines by that digest and n) — never by the file's bytes or its line
+number: an edited, reordered, appended-to or re-encoded file run again submits only lines
+never submitted. The line's idempotency key derives from that identity (:func:`line_keys`).
 """
 
 from __future__ import annotations
@@ -43,7 +47,32 @@ def read_bytes(path: str) -> bytes:
 
 
 def batch_id(data: bytes) -> str:
+    """A label for one input (its digest): shown and kept with the rows, never used to
+    decide what was submitted."""
     return hashlib.sha256(data).hexdigest()
+
+
+def line_identity(line: Line) -> str:
+    """What makes a line the same line: its key, else its model and parameters."""
+    if line.key is not None:
+        return "key:" + line.key
+    what: Any = line.params if not line.texts else sorted(line.texts)
+    text = json.dumps([line.model, what], sort_keys=True, ensure_ascii=False, default=str)
+    return "params:" + text
+
+
+def line_keys(lines: list[Line]) -> dict[int, str]:
+    """The idempotency key of each line (by line number): from its identity, and for the
+    n-th of identical unkeyed lines, n (five identical lines are five tasks)."""
+    seen: dict[str, int] = {}
+    out: dict[int, str] = {}
+    for line in lines:
+        ident = line_identity(line)
+        n = seen[ident] = seen.get(ident, 0) + 1
+        digest = hashlib.sha256(ident.encode("utf-8")).hexdigest()[:40]
+        repeat = n > 1 and line.key is None  # a repeated key is the same task
+        out[line.number] = f"vtrix-line-{digest}" + (f"-{n}" if repeat else "")
+    return out
 
 
 def parse(data: bytes, *, name: str, model: str | None) -> list[Line]:

@@ -5,7 +5,8 @@ The tree::
     VtrixError                      1  anything vtrix raises on purpose
     ├── UsageError                  2  bad arguments or configuration; nothing was sent
     │   ├── ValidationFailed        2  parameters that do not fit the spec (every problem)
-    │   └── UnknownModel            2  no gateway knows the model id (with close matches)
+    │   ├── UnknownModel            2  no gateway knows the model id (with close matches)
+    │   └── SubmitInProgress        2  another vtrix process is sending this submit now
     ├── ApiError                    1  the gateway answered with an error
     │   ├── AuthError               1  401
     │   ├── PaymentRequired         1  402
@@ -141,6 +142,11 @@ class UnknownModel(UsageError):
         if self.suggestions:
             hint = "Did you mean: " + ", ".join(self.suggestions) + "?\n" + hint
         super().__init__(f"unknown model {model_id!r}", hint=hint)
+
+
+class SubmitInProgress(UsageError):
+    """Another vtrix process holds this idempotency key's submit right now; nothing was
+    sent from here."""
 
 
 class ApiError(VtrixError):

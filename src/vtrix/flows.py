@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from vtrix.errors import (
     Interrupted,
     NotFound,
+    SubmitInProgress,
     SubmitOutcomeUnknown,
     UsageError,
     VtrixError,
@@ -174,10 +175,11 @@ def _held(known: Entry, key: str) -> UsageError:
             "again anyway, add --resend-unknown.",
             idempotency_key=key,
         )
-    return UsageError(
+    return SubmitInProgress(
         f"another vtrix process is sending this submit (idempotency key {key}) right "
         "now; nothing was sent",
         hint="See it with `vtrix task list`.",
+        idempotency_key=key,
     )
 
 

@@ -457,6 +457,16 @@ class Ledger:
         return list(reversed(rows))
 
     @_safe
+    def by_keys(self, keys: list[str]) -> dict[str, Entry]:
+        """The rows of many idempotency keys at once (a batch's lines)."""
+        out: dict[str, Entry] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ", ".join("?" * len(chunk))
+            out.update((e.key, e) for e in self._select(f"WHERE key IN ({marks})", tuple(chunk)))
+        return out
+
+    @_safe
     def batch_rows(self, batch: str) -> list[Entry]:
         return self._select("WHERE batch = ?", (batch,), "ORDER BY line")
 

@@ -105,7 +105,7 @@ def run_batch(ctx: click.Context, /, file: str, **opts: Any) -> None:
     reporter = Reporter(quiet=g.quiet or opts["quiet"])
     invalid = [c for c in checked if c.prepared is None]
     bid = batch_id(data)
-    new = _count_new(client, bid, checked)
+    new = _count_new(client, checked)
     if dry:
         _dry_run(checked, new)
     if invalid:
@@ -142,11 +142,14 @@ def _report_invalid(invalid: list[Checked], reporter: Reporter, *, fatal: bool) 
         reporter.warn(text)
 
 
-def _count_new(client: Any, bid: str, checked: list[Checked]) -> int:
-    """How many lines would be submitted now (the ledger knows the rest)."""
-    rows = (client.ledger.batch_rows(bid) if client.ledger else None) or []
-    known = {r.line for r in rows if r.task_id or r.state != "rejected"}
-    return sum(1 for c in checked if c.prepared is not None and c.line.number not in known)
+def _count_new(client: Any, checked: list[Checked]) -> int:
+    """How many lines would be submitted now (the ledger knows the rest, by their keys)."""
+    from vtrix.batch_input import line_keys
+
+    keys = line_keys([c.line for c in checked])
+    rows = (client.ledger.by_keys(list(keys.values())) if client.ledger else None) or {}
+    known = {k for k, r in rows.items() if r.task_id or r.state != "rejected"}
+    return sum(1 for c in checked if c.prepared is not None and keys[c.line.number] not in known)
 
 
 def _dry_run(checked: list[Checked], new: int) -> None:
@@ -218,6 +221,11 @@ class BatchProgress:
 
     def event(self, kind: str, result: LineResult | None) -> None:
         if result is None:
+            return
+        if kind == "held":
+            self.reporter.line(
+                f"line {result.line}: another vtrix process is sending it; waiting for its task"
+            )
             return
         if kind == "running":
             self.counts["running"] += 1
@@ -293,19 +301,17 @@ def status(ctx: click.Context, /, file: str, default_model: str | None, output: 
     """Where the batch of FILE stands: each line's task and state, from the ledger."""
     import json
 
-    from vtrix.batch_input import batch_id, parse, read_bytes
+    from vtrix.batch_input import line_keys, parse, read_bytes
     from vtrix.output import emit
 
     data = read_bytes(file)
     lines = parse(data, name=file, model=default_model)
     client = client_for(ctx)
-    rows = {
-        r.line: r
-        for r in ((client.ledger.batch_rows(batch_id(data)) if client.ledger else None) or [])
-    }
+    keys = line_keys(lines)
+    rows = (client.ledger.by_keys(list(keys.values())) if client.ledger else None) or {}
     table = []
     for line in lines:
-        row = rows.get(line.number)
+        row = rows.get(keys[line.number])
         state = row.shown_state if row else ("invalid" if line.problem else "not submitted")
         table.append(
             {
