@@ -109,3 +109,108 @@ def _wait_for(predicate: Any, timeout: float = 10.0) -> None:
     end = time.monotonic() + timeout
     while not predicate() and time.monotonic() < end:
         time.sleep(0.05)
+
+
+# ------------------------------------------------------------------ no ledger, no submit
+
+RUN = ["run", "kirin_v3_i2v", "--param", "image_url=https://example.com/a.jpg"]
+
+
+def _refused(r: Any, gw: Any, what: str) -> None:
+    assert r.code == 2, (r.code, r.err)
+    assert "ledger.sqlite3 cannot be used" in r.err and what in r.err, r.err
+    assert "nothing was sent" in r.err
+    assert gw.count("POST") == 0
+
+
+def test_2_a_directory_where_the_ledger_should_be_refuses_the_submit(vtrix, hostile, home):
+    (home / "data" / "ledger.sqlite3").mkdir(parents=True)
+    _refused(vtrix(*RUN, env=env_for(hostile)), hostile, "not a regular file")
+    listed = vtrix("task", "list", env=env_for(hostile))
+    assert listed.code == 2 and "cannot be used" in listed.err  # never an empty table
+
+
+def test_2_a_ledger_locked_past_a_few_seconds_refuses_the_submit(vtrix, hostile, home):
+    import sqlite3
+
+    from vtrix.ledger import LOCK_WAIT, Ledger
+
+    path = home / "data" / "ledger.sqlite3"
+    Ledger(path).check()  # a real ledger
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        start = time.monotonic()
+        r = vtrix(*RUN, env=env_for(hostile))
+        took = time.monotonic() - start
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    _refused(r, hostile, "held its lock")
+    assert took < LOCK_WAIT + 5
+
+
+def test_2_a_ledger_from_a_newer_vtrix_refuses_the_submit(vtrix, hostile, home):
+    import sqlite3
+
+    from vtrix.ledger import Ledger
+
+    path = home / "data" / "ledger.sqlite3"
+    Ledger(path).check()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 99")
+    _refused(vtrix(*RUN, env=env_for(hostile)), hostile, "newer vtrix")
+
+
+def test_2_a_read_only_or_full_disk_refuses_the_submit(vtrix, hostile, home, monkeypatch):
+    """Simulated at the write seam (this suite runs as root, so permissions cannot make a
+    directory read-only, and no small file system is mounted): SQLite's own errors."""
+    import sqlite3
+
+    from vtrix import ledger as ledger_mod
+
+    real = ledger_mod.Ledger._begin
+    for message, words in (
+        ("attempt to write a readonly database", "read-only"),
+        ("database or disk is full", "disk is full"),
+    ):
+
+        def failing(self: Any, *a: Any, _m: str = message, **k: Any) -> Any:
+            raise sqlite3.OperationalError(_m)
+
+        monkeypatch.setattr(ledger_mod.Ledger, "_begin", failing)
+        _refused(vtrix(*RUN, env=env_for(hostile)), hostile, words)
+    monkeypatch.setattr(ledger_mod.Ledger, "_begin", real)
+
+
+def test_7_a_fifo_for_the_ledger_or_the_config_is_refused_at_once(cli, hostile, home):
+    (home / "data").mkdir(parents=True, exist_ok=True)
+    os.mkfifo(home / "data" / "ledger.sqlite3")
+    r = cli(*RUN, env=env_for(hostile), timeout=20)
+    _refused(r, hostile, "not a regular file")
+    os.unlink(home / "data" / "ledger.sqlite3")
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    os.mkfifo(home / "config" / "config.json")
+    r = cli(*RUN, env=env_for(hostile), timeout=20)
+    assert r.code == 2 and "config.json is not a regular file" in r.err, r.err
+    assert hostile.count("POST") == 0
+
+
+def test_2_text_in_a_numeric_column_never_crashes_task_list(vtrix, sandbox, home):
+    import sqlite3
+
+    assert vtrix(*RUN, "--no-wait", env=env_for(sandbox)).code == 0
+    with sqlite3.connect(home / "data" / "ledger.sqlite3") as db:
+        db.execute("UPDATE tasks SET created_at = 'yesterday', completed_at = 'x', line = 'y'")
+    for args in (["task", "list"], ["task", "list", "-o", "json"]):
+        r = vtrix(*args, env=env_for(sandbox))
+        assert r.code == 0 and "task_" in r.out, r.err
+
+
+def test_2_a_garbage_history_file_is_set_aside(vtrix, sandbox, home):
+    (home / "data").mkdir(parents=True, exist_ok=True)
+    (home / "data" / "history.jsonl").write_bytes(b"\xff\xfe\x00garbage\x80\n")
+    r = vtrix(*RUN, "--no-wait", env=env_for(sandbox))
+    assert r.code == 0, r.err
+    assert "history.jsonl is not a readable history file" in r.err
+    assert any(p.name.startswith("history.jsonl.corrupt-") for p in (home / "data").iterdir())

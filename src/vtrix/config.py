@@ -113,6 +113,20 @@ def read_config() -> dict[str, Any]:
     """The config file's contents (``{"profiles": {}}`` when absent or set aside)."""
     path = config_path()
     try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return {"profiles": {}}
+    except OSError:
+        st = None
+    import stat
+
+    if st is not None and not stat.S_ISREG(st.st_mode):  # a FIFO would hang a read
+        raise UsageError(
+            f"{path} is not a regular file (a directory, FIFO or device is in its place); "
+            "nothing was sent",
+            hint="Move it out of the way, or point VTRIX_CONFIG_DIR elsewhere.",
+        )
+    try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {"profiles": {}}

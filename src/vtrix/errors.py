@@ -6,7 +6,8 @@ The tree::
     ├── UsageError                  2  bad arguments or configuration; nothing was sent
     │   ├── ValidationFailed        2  parameters that do not fit the spec (every problem)
     │   ├── UnknownModel            2  no gateway knows the model id (with close matches)
-    │   └── SubmitInProgress        2  another vtrix process is sending this submit now
+    │   ├── SubmitInProgress        2  another vtrix process is sending this submit now
+    │   └── LedgerUnavailable       2  the task ledger cannot be used: no submit without it
     ├── ApiError                    1  the gateway answered with an error
     │   ├── AuthError               1  401
     │   ├── PaymentRequired         1  402
@@ -147,6 +148,12 @@ class UnknownModel(UsageError):
 class SubmitInProgress(UsageError):
     """Another vtrix process holds this idempotency key's submit right now; nothing was
     sent from here."""
+
+
+class LedgerUnavailable(UsageError):
+    """The task ledger cannot be used (a directory or FIFO in its place, locked by another
+    process too long, read-only, full, from a newer vtrix). Nothing is sent without it: a
+    submit the ledger cannot hold could be paid twice."""
 
 
 class ApiError(VtrixError):

@@ -7,9 +7,13 @@ downloads update it after. ``vtrix task list``, ``task get/wait`` (to find a tas
 gateway), batch resume and wait scheduling all read it.
 
 SQLite in the user data dir, WAL, with a busy timeout: any number of processes write at
-once and none loses a row. The ledger is never a reason to fail: a file that is not a
-database is set aside (renamed) with one line on stderr and a new one is started; any
-other trouble (a locked or read-only disk) is reported once and the run goes on without it.
+once and none loses a row. No ledger, no submit: when a submit cannot be recorded first (a
+directory, FIFO or device where the file should be, another process holding its lock past
+:data:`LOCK_WAIT` seconds, a read-only or full disk, a schema from a newer vtrix) nothing is
+sent and :class:`~vtrix.errors.LedgerUnavailable` names the file and the fix. A file that is
+not a database is set aside (renamed, kept) with one line on stderr and a new one started.
+Reads and the writes after a submit (a task id, a poll) never fail a run: trouble there is
+reported once and the run goes on.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from vtrix.errors import LedgerUnavailable
 from vtrix.record import field, record
 
 if TYPE_CHECKING:
@@ -35,6 +40,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 SUBMITTING, SUBMITTED, UNKNOWN, REJECTED = "submitting", "submitted", "unknown", "rejected"
+SCHEMA_VERSION = 2  # PRAGMA user_version; a ledger with a higher one is a newer vtrix's
+LOCK_WAIT = 5.0  # seconds a write waits for another process's lock before giving up
 # A row still "submitting" this long after it was written belongs to a process that died.
 STALE_SUBMIT = 180.0
 SCHEMA = """
@@ -187,14 +194,38 @@ def _safe(method: Callable[P, R]) -> Callable[P, R | None]:
                     return None
                 try:
                     return method(*args, **kwargs)
+                except LedgerUnavailable as exc:
+                    self._disable(exc.message)
                 except sqlite3.DatabaseError as exc:
                     if attempt == 0 and _is_corrupt(exc):
                         self._set_aside(str(exc))
                         continue
-                    self._disable(str(exc))
+                    self._disable(_plain(exc))
             return None
 
     return wrapper
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) and abs(number) < 1e12 else None
+
+
+def _plain(exc: Exception) -> str:
+    """What an SQLite failure means, in words a user can act on."""
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return f"another process has held its lock for over {LOCK_WAIT:g}s"
+    if "readonly" in text or "read-only" in text:
+        return "it, or its directory, is read-only"
+    if "full" in text:
+        return "the disk is full"
+    if "unable to open" in text:
+        return "it cannot be opened"
+    return str(exc)
 
 
 def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
@@ -212,6 +243,7 @@ class Ledger:
             path = data_dir() / "ledger.sqlite3"
         self.path = Path(path)
         self.disabled = False
+        self.why = ""
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()  # one connection, shared by this process's threads
 
@@ -221,13 +253,14 @@ class Ledger:
         import sqlite3
 
         if self._conn is None:
+            self._check_path()
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fresh = not self.path.exists()
             conn = sqlite3.connect(
-                self.path, timeout=30, isolation_level=None, check_same_thread=False
+                self.path, timeout=LOCK_WAIT, isolation_level=None, check_same_thread=False
             )
             try:
-                conn.execute("PRAGMA busy_timeout = 30000")
+                conn.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT * 1000)}")
                 _wal(conn)
                 conn.execute("PRAGMA synchronous = NORMAL")
                 # The schema in one write transaction: processes opening a new ledger at
@@ -237,9 +270,18 @@ class Ledger:
                     if statement.strip():
                         conn.execute(statement)
                 have = {row[1] for row in conn.execute("PRAGMA table_info(tasks)")}
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    conn.execute("ROLLBACK")
+                    raise self._unavailable(
+                        f"its schema (version {version}) comes from a newer vtrix",
+                        "Upgrade vtrix (pip install -U vtrix), or point VTRIX_DATA_DIR at "
+                        "another directory.",
+                    )
                 for name, kind in ADDED_COLUMNS:
                     if name not in have:  # a ledger from before this column
                         conn.execute(f"ALTER TABLE tasks ADD COLUMN {name} {kind}")
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 conn.execute("COMMIT")
             except BaseException:
                 conn.close()
@@ -250,6 +292,46 @@ class Ledger:
             if fresh:
                 _import_history(self, self.path.parent / "history.jsonl")
         return self._conn
+
+    def _check_path(self) -> None:
+        """Refuse at once what would hang or mislead SQLite: a directory, FIFO or device
+        where the file (or its directory) should be."""
+        import stat
+
+        for path, kind in ((self.path, "file"), (self.path.parent, "directory")):
+            try:
+                mode = os.stat(path).st_mode
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise self._unavailable(exc.strerror or str(exc)) from None
+            ok = stat.S_ISREG(mode) if kind == "file" else stat.S_ISDIR(mode)
+            if not ok:
+                raise self._unavailable(
+                    f"{path} is not a regular {kind}",
+                    "Move it out of the way, or point VTRIX_DATA_DIR elsewhere.",
+                )
+
+    def _unavailable(self, why: str, fix: str = "") -> LedgerUnavailable:
+        return LedgerUnavailable(
+            f"the task ledger {self.path} cannot be used ({why}); nothing was sent",
+            hint=fix
+            or "vtrix records every submit before sending it, so that none is ever paid "
+            "twice or lost. Free the disk or the lock, fix the permissions, or point "
+            "VTRIX_DATA_DIR at a writable directory.",
+        )
+
+    def check(self) -> None:
+        """Raise LedgerUnavailable unless the ledger can be read and written now."""
+        import sqlite3
+
+        if self.disabled:
+            raise self._unavailable(self.why or "it failed earlier in this run")
+        with self._lock:
+            try:
+                self._db().execute("SELECT count(*) FROM tasks").fetchone()
+            except sqlite3.DatabaseError as exc:
+                raise self._unavailable(str(exc)) from None
 
     def close(self) -> None:
         if self._conn is not None:
@@ -266,6 +348,7 @@ class Ledger:
                 os.unlink(f"{self.path}{suffix}")
 
     def _disable(self, why: str) -> None:
+        self.why = why
         if not self.disabled:
             print(
                 f"! the task ledger {self.path} cannot be used ({why}); going on without it",
@@ -284,6 +367,15 @@ class Ledger:
             except ValueError:
                 loaded = []
             values[name] = [str(v) for v in loaded] if isinstance(loaded, list) else []
+        # A row edited by hand (text where a number belongs) is shown, never a crash.
+        for name in ("created_at", "updated_at"):
+            values[name] = _number(values[name]) or 0.0
+        for name in ("completed_at", "expires_at"):
+            values[name] = _number(values[name])
+        line = _number(values["line"])
+        values["line"] = int(line) if line is not None else None
+        for name in ("key", "provider", "model", "digest", "state", "endpoint"):
+            values[name] = "" if values[name] is None else str(values[name])
         return Entry(**values)
 
     def _select(self, where: str, args: tuple[Any, ...], tail: str = "") -> list[Entry]:
@@ -292,8 +384,29 @@ class Ledger:
 
     # ---------------------------------------------------------------- writing
 
-    @_safe
-    def begin(
+    def begin(self, **fields: Any) -> Entry | None:
+        """Record a submit about to be sent (None: go ahead); see :meth:`_begin`. Unlike
+        every other write this one never goes on without the ledger: it raises
+        LedgerUnavailable (nothing sent) when the row cannot be written."""
+        import sqlite3
+
+        with self._lock:
+            for attempt in (0, 1):
+                if self.disabled:
+                    raise self._unavailable(self.why or "it failed earlier in this run")
+                try:
+                    return self._begin(**fields)
+                except LedgerUnavailable:
+                    raise
+                except sqlite3.DatabaseError as exc:
+                    if attempt == 0 and _is_corrupt(exc):
+                        self._set_aside(str(exc))
+                        continue
+                    self.close()
+                    raise self._unavailable(_plain(exc)) from None
+        raise AssertionError("unreachable")
+
+    def _begin(
         self,
         *,
         key: str,
@@ -500,6 +613,11 @@ def _import_history(ledger: Ledger, path: Path) -> None:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:
+        return
+    except UnicodeDecodeError:
+        from vtrix.config import set_aside
+
+        set_aside(path, "is not a readable history file (not UTF-8 text)")
         return
     db = ledger._db()
     for line in lines:

@@ -174,6 +174,8 @@ def list_tasks(
     key: resubmit with `--idempotency-key KEY` only where the gateway honours it."""
     client = client_for(ctx)
     ledger = client.ledger
+    if ledger is not None:
+        ledger.check()  # a ledger that cannot be read is an error, never an empty table
     entries = (ledger.recent(limit, everything=everything) if ledger else None) or []
     if refresh:
         entries = _refresh(ctx, entries)
