@@ -214,3 +214,61 @@ def test_2_a_garbage_history_file_is_set_aside(vtrix, sandbox, home):
     assert r.code == 0, r.err
     assert "history.jsonl is not a readable history file" in r.err
     assert any(p.name.startswith("history.jsonl.corrupt-") for p in (home / "data").iterdir())
+
+
+# ------------------------------------------------------- unusable answers to a paid submit
+
+DEEP = "[" * 100_000 + "]" * 100_000
+SUBMIT, TASK = "/model/v1/generation", r"/model/v1/generation/task/.*"
+
+
+def test_3_any_unusable_submit_answer_is_outcome_unknown_with_the_key(vtrix, hostile, home):
+    from hostile import Reply
+
+    answers = [
+        Reply(body=DEEP),
+        Reply(body=b"\xff\xfenot json"),
+        Reply(json={"id": {"nested": 1}, "status": "in_progress"}),
+        Reply(json=[1, 2, 3]),
+    ]
+    for n, answer in enumerate(answers, 1):
+        hostile.on("POST", SUBMIT, answer)
+        r = vtrix(*RUN, "-o", "json", env=env_for(hostile))
+        assert r.code == 3, (n, r.err)
+        doc = json.loads(r.out)  # exactly one JSON object on stdout
+        assert doc["id"] is None and doc["status"] == "unknown"
+        assert doc["error"]["code"] == "outcome_unknown"
+        assert doc["idempotency_key"] and doc["idempotency_key"] in r.err
+        kept = list((home / "data" / "answers").iterdir())
+        assert len(kept) == n  # the answer is kept
+    assert hostile.count("POST") == len(answers)  # each sent once, never again
+
+
+def test_3_one_unusable_answer_does_not_kill_a_batch(vtrix, hostile, tmp_path):
+    from hostile import Reply, vtrix_task
+
+    def submit(req: Any) -> Reply:
+        url = req.json()["params"]["image_url"]
+        if url.endswith("/1.jpg"):
+            return Reply(body=DEEP)
+        return Reply(json=vtrix_task(f"task_{url[-5]}", "in_progress"))
+
+    hostile.on("POST", SUBMIT, submit)
+    hostile.on("GET", TASK, lambda req: Reply(json=vtrix_task(req.path.rsplit("/", 1)[1])))
+    src = _write(tmp_path / "in.jsonl", _lines(4))
+    out = tmp_path / "results.jsonl"
+    r = vtrix("batch", str(src), "--results", str(out), env=env_for(hostile))
+    assert r.code == 3, r.err
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert sorted(x["status"] for x in rows) == ["succeeded"] * 3 + ["unknown"]
+
+
+def test_3_an_unusable_poll_answer_is_a_clear_error_and_keeps_the_task(vtrix, hostile, home):
+    from hostile import Reply, vtrix_task
+
+    hostile.on("POST", SUBMIT, Reply(json=vtrix_task("task_1", "in_progress")))
+    hostile.on("GET", TASK, Reply(body=DEEP))
+    r = vtrix(*RUN, env=env_for(hostile))
+    assert r.code == 1 and "nested too deeply" in r.err and "task_1" in r.err, r.err
+    listed = json.loads(vtrix("task", "list", "-o", "json", env=env_for(hostile)).out)
+    assert [t["id"] for t in listed] == ["task_1"]

@@ -22,12 +22,15 @@ def keep(what: str, body: bytes | str | Any) -> str | None:
     elif isinstance(body, str):
         text = body
     else:
-        text = json.dumps(body, ensure_ascii=False, indent=2, default=str)
+        try:
+            text = json.dumps(body, ensure_ascii=False, indent=2, default=str)
+        except (RecursionError, ValueError):  # too deep to write as JSON: as Python sees it
+            text = repr(body)[:16 * 1024 * 1024]
     slug = re.sub(r"[^A-Za-z0-9]+", "-", what).strip("-")[:40] or "answer"
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     path = os.path.join(str(data_dir()), "answers", f"{stamp}-{slug}-{uuid.uuid4().hex[:6]}.txt")
     try:
-        write_bytes_atomic(path, redact(text).encode("utf-8"), mode=0o600)
-    except OSError:
+        write_bytes_atomic(path, redact(text).encode("utf-8", "replace"), mode=0o600)
+    except (OSError, RecursionError):
         return None
     return path

@@ -154,7 +154,17 @@ def to_json(obj: Any) -> str:
     dropped (so :func:`emit` has nothing to strip and the data is exact)."""
     from vtrix.text import escape_json_controls
 
-    return escape_json_controls(json.dumps(obj, indent=2, ensure_ascii=False))
+    try:
+        text = json.dumps(obj, indent=2, ensure_ascii=False)
+    except (RecursionError, ValueError):  # a gateway's raw answer nested too deep
+        if not isinstance(obj, dict) or "raw" not in obj:
+            raise
+        text = json.dumps(
+            {**obj, "raw": {"note": "the gateway's answer is nested too deeply to print"}},
+            indent=2,
+            ensure_ascii=False,
+        )
+    return escape_json_controls(text)
 
 
 def print_result(result: Any, output: str, saved: list[str] | None = None) -> None:
@@ -221,3 +231,24 @@ def human_result(
         lines.append("Saved:")
         lines += [f"  {p}" for p in saved]
     return "\n".join(lines)
+
+
+def print_submit_failure(exc: Any, model: str, provider: str, output: str) -> None:
+    """With ``-o json``, one JSON object for a submit that did not give a task: ``id`` null
+    (unless the error knows one), the error code, and the idempotency key to look it up by."""
+    if output != "json":
+        return
+    from vtrix.document import document, error_code
+    from vtrix.errors import SubmitOutcomeUnknown, TemporaryFailure
+
+    unknown = isinstance(exc, SubmitOutcomeUnknown)
+    code = "not_sent" if isinstance(exc, TemporaryFailure) else error_code(exc)
+    doc = document(
+        id=getattr(exc, "task_id", None),
+        model=model,
+        provider=provider,
+        status="unknown" if unknown else "failed",
+        error=(code, exc.message),
+    )
+    doc["idempotency_key"] = getattr(exc, "idempotency_key", None)
+    emit(to_json(doc))

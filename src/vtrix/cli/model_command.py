@@ -330,12 +330,19 @@ def submit_and_wait(
     resend = bool(values.get("run_resend_unknown"))
     if resend:
         warn_resend(reporter)
-    task = client.submit_prepared(
-        prepared,
-        idempotency_key=values["run_idempotency_key"],
-        on_created=created,
-        resend_unknown=resend,
-    )
+    try:
+        task = client.submit_prepared(
+            prepared,
+            idempotency_key=values["run_idempotency_key"],
+            on_created=created,
+            resend_unknown=resend,
+        )
+    except VtrixError as exc:
+        from vtrix.output import print_submit_failure
+
+        if exc.task_id is None:  # with a task id, on_created has printed it already
+            print_submit_failure(exc, prepared.model_id, prepared.spec.provider, output)
+        raise
     if values["run_no_wait"]:
         return
     reporter.line()

@@ -462,15 +462,17 @@ def drive(plan: Plan[T], do: Callable[[Step], Any]) -> T:
 
 
 def decode(resp: Response, what: str) -> Any:
-    """The JSON body of an answer; one that is not JSON is a BadAnswer (its text is kept)."""
+    """The JSON body of an answer; one that is not JSON, or nested too deep to read, is a
+    BadAnswer (its text is kept)."""
     try:
         return json.loads(resp.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         from vtrix.answers import keep
 
+        why = "nested too deeply to read" if isinstance(exc, RecursionError) else "not JSON"
         path = keep(what, resp.body)
         raise BadAnswer(
-            f"{what}: the answer from {clean_line(resp.url, 200)} is not JSON "
+            f"{what}: the answer from {clean_line(resp.url, 200)} is {why} "
             f"(HTTP {resp.status})" + (f"; it was saved to {path}" if path else ""),
             status=resp.status,
             hint=_REPORT,
@@ -481,7 +483,7 @@ def server_message(resp: Response) -> str:
     """The gateway's own words about an error, cleaned for a terminal and capped."""
     try:
         body = json.loads(resp.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         text = resp.body[:600].decode("utf-8", "replace").strip()
         return redact(clean_line(text, 300)) if text else "no details"
     if isinstance(body, dict):
@@ -494,7 +496,10 @@ def server_message(resp: Response) -> str:
         status = body.get("status")
         if isinstance(status, dict) and status.get("message"):
             return redact(clean_line(str(status["message"]), 300))
-    return redact(clean_line(json.dumps(body), 300))
+    try:
+        return redact(clean_line(json.dumps(body), 300))
+    except (RecursionError, ValueError):
+        return "an answer nested too deeply to show"
 
 
 def _logger() -> logging.Logger:

@@ -173,9 +173,12 @@ def text_of(value: Any) -> str | None:
     """Free text from an answer (an error, a status) for people: cleaned, capped."""
     if value is None or value == "":
         return None
-    if isinstance(value, dict):
-        value = value.get("error_message") or value.get("message") or json.dumps(value)
-    return clean_line(value if isinstance(value, str) else json.dumps(value, default=str), 500)
+    try:
+        if isinstance(value, dict):
+            value = value.get("error_message") or value.get("message") or json.dumps(value)
+        return clean_line(value if isinstance(value, str) else json.dumps(value, default=str), 500)
+    except (RecursionError, ValueError):
+        return "(a value nested too deeply to show)"
 
 
 def list_of(value: Any, name: str, what: str, raw: Any) -> list[Any]:

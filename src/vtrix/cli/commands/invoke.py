@@ -92,9 +92,15 @@ def invoke(
         from vtrix.cli.model_command import warn_resend
 
         warn_resend(reporter)
-    t = client.submit_prepared(
-        prepared, idempotency_key=idempotency_key, resend_unknown=resend_unknown
-    )
+    try:
+        t = client.submit_prepared(
+            prepared, idempotency_key=idempotency_key, resend_unknown=resend_unknown
+        )
+    except VtrixError as exc:
+        from vtrix.output import print_submit_failure
+
+        print_submit_failure(exc, model_slug, prepared.spec.provider, output)
+        raise
     if not wait_:
         if output == "json":
             print_state(t.state)
