@@ -240,7 +240,8 @@ def test_3_any_unusable_submit_answer_is_outcome_unknown_with_the_key(vtrix, hos
         assert doc["error"]["code"] == "outcome_unknown"
         assert doc["idempotency_key"] and doc["idempotency_key"] in r.err
         kept = list((home / "data" / "answers").iterdir())
-        assert len(kept) == n  # the answer is kept
+        assert len(kept) == n  # the answer is kept, privately
+        assert all(os.stat(k).st_mode & 0o077 == 0 for k in kept)
     assert hostile.count("POST") == len(answers)  # each sent once, never again
 
 
@@ -272,3 +273,126 @@ def test_3_an_unusable_poll_answer_is_a_clear_error_and_keeps_the_task(vtrix, ho
     assert r.code == 1 and "nested too deeply" in r.err and "task_1" in r.err, r.err
     listed = json.loads(vtrix("task", "list", "-o", "json", env=env_for(hostile)).out)
     assert [t["id"] for t in listed] == ["task_1"]
+
+
+# ------------------------------------------------------------------ secrets and files
+
+
+def test_11_file_modes_whatever_the_umask(cli, sandbox, home, tmp_path):
+    import stat
+
+    old = os.umask(0)  # the child inherits it: the worst case
+    try:
+        src = _write(tmp_path / "in.jsonl", _lines(2))
+        results = tmp_path / "results.jsonl"
+        env = env_for(sandbox)
+        r = cli(
+            "batch", str(src), "--results", str(results), "--save", str(tmp_path / "o"), env=env
+        )
+        assert r.code == 0, r.err
+        login = cli("auth", "login", "--with-token", input="sk-test-key-00000000\n")
+    finally:
+        os.umask(old)
+    mode = lambda p: stat.S_IMODE(os.stat(p).st_mode)  # noqa: E731
+    assert mode(home / "data") == 0o700
+    ledger = home / "data" / "ledger.sqlite3"
+    for p in (ledger, Path(f"{ledger}-wal"), Path(f"{ledger}-shm"), results):
+        if p.exists():
+            assert mode(p) == 0o600, (p, oct(mode(p)))
+    for saved in (tmp_path / "o").iterdir():
+        assert mode(saved) & 0o022 == 0, (saved, oct(mode(saved)))
+    assert login.code == 0 and mode(home / "config") == 0o700
+    assert mode(home / "config" / "config.json") == 0o600
+
+
+# ---------------------------------------------------------------- downloads and uploads
+
+
+def _task_with(url: str) -> dict[str, Any]:
+    from hostile import vtrix_task
+
+    done = vtrix_task("task_1")
+    done["output"] = [{"content": [{"type": "image", "url": url}]}]
+    return done
+
+
+def test_12_a_gzip_result_is_saved_as_served_and_never_inflated(vtrix, hostile, tmp_path):
+    import gzip
+
+    from hostile import Reply, vtrix_task
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 200_000
+    packed = gzip.compress(png)
+    hostile.on("POST", SUBMIT, Reply(json=vtrix_task("task_1", "in_progress")))
+    hostile.on("GET", TASK, Reply(json=_task_with(f"{hostile.url}/files/o.png")))
+    hostile.on("GET", r"/files/o\.png", Reply(body=packed, headers={"Content-Encoding": "gzip"}))
+    r = vtrix(
+        *RUN, "--save", str(tmp_path / "o"), "--max-download-size", "100K", env=env_for(hostile)
+    )
+    assert r.code == 0, r.err  # 200 KB inflated would be over the cap; as served it is not
+    saved = list((tmp_path / "o").iterdir())
+    assert len(saved) == 1 and saved[0].read_bytes() == packed
+    got = next(q for q in hostile.received if q.path.startswith("/files/"))
+    assert got.headers["accept-encoding"] == "identity"
+
+
+def test_13_every_redirect_hop_is_checked(vtrix, hostile, tmp_path):
+    from hostile import HostileGateway, Reply, vtrix_task
+
+    with HostileGateway() as other:  # another loopback port
+        other.on("GET", r"/o\.png", Reply(body=b"\x89PNG\r\n\x1a\n"))
+        hostile.on("POST", SUBMIT, Reply(json=vtrix_task("task_1", "in_progress")))
+        hostile.on("GET", TASK, Reply(json=_task_with(f"{hostile.url}/files/o.png")))
+        hostile.on("GET", r"/files/o\.png", Reply(302, headers={"Location": f"{other.url}/o.png"}))
+        r = vtrix(*RUN, "--save", str(tmp_path / "o"), env=env_for(hostile))
+        assert r.code == 1 and "private or link-local" in r.err, r.err
+        assert not other.received
+        ok = vtrix(
+            *RUN, "--save", str(tmp_path / "p"), "--allow-private-network", env=env_for(hostile)
+        )
+        assert ok.code == 0, ok.err
+        assert len(other.received) == 1
+
+
+def test_14_an_upload_url_that_is_not_https_is_never_sent_in_a_submit(vtrix, hostile, tmp_path):
+    from hostile import Reply
+
+    png = tmp_path / "cat.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    for bad in ("file:///etc/passwd", "javascript:alert(1)", "http://evil.example/x.png"):
+        hostile.on(
+            "POST",
+            r"/api/v1/media/files",
+            Reply(json={"code": 0, "data": {"file_id": "f", "url": bad}}),
+        )
+        r = vtrix(
+            "run",
+            "google/nano-banana-edit",
+            "--prompt",
+            "a hat",
+            "--image",
+            f"@{png}",
+            env=env_for(hostile),
+        )
+        assert r.code == 1 and "not https" in r.err, (bad, r.err)
+    assert not [q for q in hostile.received if q.path.startswith("/api/v1/google/")]
+
+
+def test_15_the_part_file_never_follows_a_symlink_nor_blocks_on_a_fifo(vtrix, sandbox, tmp_path):
+    from vtrix import Client
+    from vtrix.config import Settings
+
+    client = Client(settings=Settings.resolve(env=env_for(sandbox)))
+    task = client.submit("kirin_v3_i2v", image_url="https://e.com/a.jpg")
+    out = tmp_path / "o"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (out / f".{task.id}.vtrix-part").symlink_to(victim)
+    r = vtrix("task", "wait", task.id, "--save", str(out), env=env_for(sandbox))
+    assert r.code == 1 and "symlink" in r.err, r.err
+    assert victim.read_text() == "keep me"
+    (out / f".{task.id}.vtrix-part").unlink()
+    os.mkfifo(out / f".{task.id}.vtrix-part")
+    r = vtrix("task", "wait", task.id, "--save", str(out), env=env_for(sandbox))
+    assert r.code == 1 and "not a regular file" in r.err, r.err

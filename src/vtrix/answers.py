@@ -13,7 +13,7 @@ from typing import Any
 
 def keep(what: str, body: bytes | str | Any) -> str | None:
     """Write ``body`` to ``<data dir>/answers/`` and return the path (None if that fails)."""
-    from vtrix.config import data_dir
+    from vtrix.config import data_dir, private_dir
     from vtrix.files import write_bytes_atomic
     from vtrix.secrets import redact
 
@@ -25,10 +25,14 @@ def keep(what: str, body: bytes | str | Any) -> str | None:
         try:
             text = json.dumps(body, ensure_ascii=False, indent=2, default=str)
         except (RecursionError, ValueError):  # too deep to write as JSON: as Python sees it
-            text = repr(body)[:16 * 1024 * 1024]
+            text = repr(body)[: 16 * 1024 * 1024]
     slug = re.sub(r"[^A-Za-z0-9]+", "-", what).strip("-")[:40] or "answer"
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    path = os.path.join(str(data_dir()), "answers", f"{stamp}-{slug}-{uuid.uuid4().hex[:6]}.txt")
+    try:
+        where = private_dir(private_dir(data_dir()) / "answers")
+    except OSError:
+        return None
+    path = os.path.join(str(where), f"{stamp}-{slug}-{uuid.uuid4().hex[:6]}.txt")
     try:
         write_bytes_atomic(path, redact(text).encode("utf-8", "replace"), mode=0o600)
     except (OSError, RecursionError):

@@ -16,6 +16,7 @@ aside (renamed, never deleted) with one line on stderr; it never stops a run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -78,6 +79,14 @@ def _dir(env: str, kind: str) -> Path:
 
     fn: Callable[..., str] = getattr(platformdirs, f"user_{kind}_dir")
     return Path(fn("vtrix", appauthor=False))
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` made if need be, and readable by its owner only (0700), whatever the umask."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o700)
+    return path
 
 
 def config_dir() -> Path:

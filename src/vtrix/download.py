@@ -84,16 +84,22 @@ def safe_stem(task_id: str) -> str:
     return stem
 
 
-@dataclass(frozen=True)
+@dataclass
 class UrlPolicy:
     """Where results may be fetched from."""
 
     allow_private: bool = False
+    redirected: bool = False  # set per hop: after a redirect, loopback is no longer trusted
 
     def check_url(self, url: str) -> None:
         parts = urlsplit(url)
         host = parts.hostname or ""
         if parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(host)):
+            if host == "localhost" and self.redirected and not self.allow_private:
+                raise DownloadRefused(
+                    "a result URL redirected to localhost; refused "
+                    "(pass --allow-private-network to allow it)"
+                )
             try:
                 literal = ipaddress.ip_address(host)
             except ValueError:
@@ -115,8 +121,8 @@ class UrlPolicy:
 
     def check_peer(self, address: str) -> None:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if ip.is_loopback or self.allow_private:
-            return
+        if self.allow_private or (ip.is_loopback and not self.redirected):
+            return  # a gateway on loopback (a sandbox) names its own files there
         if not ip.is_global or ip.is_multicast:
             raise PeerRefused(
                 f"the result host resolves to {ip}, a private or link-local address; "
@@ -163,15 +169,34 @@ class _Part:
         )
 
     def open(self, append: bool) -> int:
-        flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+        import stat
+
+        # Never through a symlink, never blocking on a FIFO someone put there.
+        flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK
         flags |= os.O_APPEND if append else os.O_TRUNC
         try:
-            return os.open(self.path, flags, 0o644)
+            fd = os.open(self.path, flags, 0o600)
         except OSError as exc:
+            import errno
+
+            if exc.errno == errno.ENXIO:  # a FIFO with no reader
+                raise DownloadRefused(
+                    f"{self.path} is not a regular file; nothing was written there",
+                    hint="Remove what is in the way and save again.",
+                ) from None
             raise DownloadRefused(
                 f"cannot write {self.path} ({exc.strerror})",
                 hint="A symlink or a file that is not yours is in the way; remove it.",
             ) from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise DownloadRefused(
+                f"{self.path} is not a regular file; nothing was written there",
+                hint="Remove what is in the way and save again.",
+            )
+        os.set_blocking(fd, True)
+        os.fchmod(fd, 0o600)  # a partial download is private, whatever the umask
+        return fd
 
     def discard(self) -> None:
         for p in (self.path, self.meta):
@@ -216,6 +241,7 @@ class Downloader:
         return out
 
     def fetch(self, url: str, directory: Path, stem: str, resume_hint: str = "") -> Saved:
+        self.policy.redirected = False
         self.policy.check_url(url)
         parts = urlsplit(url)
         part = _Part(
@@ -233,9 +259,13 @@ class Downloader:
                 hint=how.text(),
                 task_id=resume_hint or None,
             ) from None
-        with open(part.path, "rb") as fh:
-            head = fh.read(64)
+        fd = os.open(part.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            head = os.read(fd, 64)
+        finally:
+            os.close(fd)
         final = self._place(part, directory, stem + extension(head, ctype))
+        os.chmod(final, 0o644, follow_symlinks=False)  # never group- or other-writable
         part.discard()
         _fsync_dir(directory)
         return Saved(url, str(final), size, resumed=resumed)
@@ -251,12 +281,15 @@ class Downloader:
             if etag:
                 headers["If-Range"] = etag
         for _ in range(MAX_REDIRECTS + 1):
-            request = Request("GET", url, headers)
+            # The file exactly as served: a gzip Content-Encoding is saved, never inflated
+            # (so a small bomb cannot fill the disk), and the size cap counts bytes written.
+            request = Request("GET", url, headers, decode=False)
             try:
                 with self.transport.open(request, deadline=time.monotonic() + 3600) as answer:
                     status, rheaders, _u, chunks = answer
                     if 300 <= status < 400 and rheaders.get("location"):
                         url = urljoin(url, rheaders["location"])
+                        self.policy.redirected = True  # every hop checked, loopback too
                         self.policy.check_url(url)
                         continue
                     start, total = self._check_status(status, rheaders, have, url, how)

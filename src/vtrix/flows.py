@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from vtrix.errors import (
     Interrupted,
@@ -83,10 +84,24 @@ def upload_flow(client: Client, prepared: Prepared) -> Plan[Prepared]:
     urls = {}
     for u in prepared.uploads:
         answer = yield Call(partial(upload, str(u.file.path), u.content_type))
-        urls[u.marker] = url_of(answer.get("url"), f"upload of {u.file.path}", answer)
+        urls[u.marker] = uploaded_url(answer, f"upload of {u.file.path}")
     params = replace_markers(prepared.params, urls)
     request = prov.prepare_submit(spec, params)
     return Prepared(prepared.model_id, spec, request, prepared.checked, params, prepared.unlisted)
+
+
+def uploaded_url(answer: Any, what: str) -> str:
+    """The URL an upload route returned, fit to go into a paid submit: https, or http on
+    loopback (a ``file:`` or ``javascript:`` URL is the gateway's error, never sent on)."""
+    from vtrix.config import is_loopback_host
+    from vtrix.providers.base import bad_answer
+
+    url = url_of(answer.get("url") if isinstance(answer, dict) else None, what, answer)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if (parts.scheme == "https" and host) or (parts.scheme == "http" and is_loopback_host(host)):
+        return url
+    raise bad_answer(what, f"the uploaded file's URL is not https ({url[:80]!r}); not sent", answer)
 
 
 def submit_flow(

@@ -254,8 +254,14 @@ class Ledger:
 
         if self._conn is None:
             self._check_path()
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            from vtrix.config import private_dir
+
+            private_dir(self.path.parent)
             fresh = not self.path.exists()
+            if fresh:  # 0600 before SQLite opens it: its -wal and -shm get the same mode
+                with contextlib.suppress(FileExistsError):
+                    os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                os.chmod(self.path, 0o600)
             conn = sqlite3.connect(
                 self.path, timeout=LOCK_WAIT, isolation_level=None, check_same_thread=False
             )

@@ -35,6 +35,7 @@ class Request:
         None  # multipart: field -> (name, file, type)
     )
     fresh: bool = False  # on a new connection (a paid submit never rides a stale keep-alive)
+    decode: bool = True  # undo a Content-Encoding (False: the bytes as served, for files)
 
 
 @record(frozen=True)
@@ -221,13 +222,16 @@ class RequestsTransport:
             raise classify(exc, sent=bool(getattr(_WRITING, "started", False))) from None
         try:
             headers = {k.lower(): v for k, v in resp.headers.items()}
-            yield resp.status_code, headers, resp.url or request.url, self._chunks(resp, deadline)
+            chunks = self._chunks(resp, deadline, request.decode)
+            yield resp.status_code, headers, resp.url or request.url, chunks
         finally:
             resp.close()
             if session is not self._session:
                 session.close()
 
-    def _chunks(self, resp: requests.Response, deadline: float) -> Iterator[bytes]:
+    def _chunks(
+        self, resp: requests.Response, deadline: float, decode: bool = True
+    ) -> Iterator[bytes]:
         """The body, one socket read at a time, each bounded by what is left of the deadline
         (so a body that trickles in byte by byte still ends on time)."""
         import requests
@@ -241,7 +245,7 @@ class RequestsTransport:
             if sock is not None:
                 sock.settimeout(min(self.timeouts.read, remaining))
             try:
-                chunk = raw.read1(65536, decode_content=True)
+                chunk = raw.read1(65536, decode_content=decode)
             except (requests.RequestException, OSError, ValueError) as exc:
                 raise classify(exc, sent=True) from None
             except Exception as exc:  # urllib3's own errors (ReadTimeoutError, ProtocolError)

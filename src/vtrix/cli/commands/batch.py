@@ -273,7 +273,9 @@ def _finish(
         from vtrix.files import write_text_atomic
 
         write_text_atomic(
-            opts["results_file"], "".join(json.dumps(r.as_json()) + "\n" for r in everything)
+            opts["results_file"],
+            "".join(json.dumps(r.as_json()) + "\n" for r in everything),
+            mode=0o600,
         )
     reporter.end_status()
     if opts["output"] == "json":
