@@ -31,8 +31,13 @@ class Sandbox:
     def url(self) -> str:
         return self.running.url
 
+    def _headers(self) -> dict[str, str]:
+        keys = sorted(self.running.config.accepted_keys)
+        return {"Authorization": f"Bearer {keys[0]}"} if keys else {}
+
     def stats(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"{self.url}/__sandbox/stats") as resp:
+        req = urllib.request.Request(f"{self.url}/__sandbox/stats", headers=self._headers())
+        with urllib.request.urlopen(req) as resp:
             data: dict[str, Any] = json.load(resp)
             return data
 
@@ -40,13 +45,15 @@ class Sandbox:
         req = urllib.request.Request(
             f"{self.url}/__sandbox/faults",
             data=json.dumps({k.replace("_", "."): v for k, v in routes.items()}).encode(),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", **self._headers()},
             method="POST",
         )
         urllib.request.urlopen(req).close()
 
     def reset(self) -> None:
-        req = urllib.request.Request(f"{self.url}/__sandbox/reset", data=b"", method="POST")
+        req = urllib.request.Request(
+            f"{self.url}/__sandbox/reset", data=b"", method="POST", headers=self._headers()
+        )
         urllib.request.urlopen(req).close()
 
 

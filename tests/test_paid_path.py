@@ -396,3 +396,90 @@ def test_15_the_part_file_never_follows_a_symlink_nor_blocks_on_a_fifo(vtrix, sa
     os.mkfifo(out / f".{task.id}.vtrix-part")
     r = vtrix("task", "wait", task.id, "--save", str(out), env=env_for(sandbox))
     assert r.code == 1 and "not a regular file" in r.err, r.err
+
+
+def test_10_a_key_the_gateway_echoes_is_never_stored_or_printed(vtrix, hostile, home, tmp_path):
+    from conftest import CANARY
+    from hostile import Reply, vtrix_task
+
+    other = "sk-profile-only-key-5d4c3b2a1908"  # a key of another profile, not in use
+    assert vtrix("auth", "login", "--profile", "p2", "--with-token", input=other + "\n").code == 0
+    echoed = vtrix_task("task_1", "failed", error=f"key {CANARY} and {other} were rejected")
+    echoed["model"] = f"kirin_v3_i2v?key={CANARY}"
+    hostile.on("POST", SUBMIT, Reply(json=vtrix_task("task_1", "in_progress")))
+    hostile.on("GET", TASK, Reply(json=echoed))
+    src = _write(tmp_path / "in.jsonl", _lines(1))
+    results = tmp_path / "results.jsonl"
+    outs = [
+        vtrix(*RUN, "-o", "json", env=env_for(hostile)),
+        vtrix("batch", str(src), "--results", str(results), env=env_for(hostile)),
+        vtrix("task", "list", "-o", "json", env=env_for(hostile)),
+        vtrix("task", "list", env=env_for(hostile)),
+    ]
+    stored = [p.read_bytes() for p in (home / "data").rglob("*") if p.is_file()]
+    stored.append(results.read_bytes())
+    for secret in (CANARY, other):
+        assert all(secret not in r.out + r.err for r in outs), secret
+        assert all(secret.encode() not in blob for blob in stored), secret
+    assert "[redacted]" in outs[0].out
+
+
+def test_17_an_oversized_key_header_says_so(vtrix, hostile):
+    from hostile import Reply
+
+    hostile.on("POST", SUBMIT, Reply(431, json={"message": "Request Header Fields Too Large"}))
+    r = vtrix(*RUN, env={**env_for(hostile), "VTRIX_API_KEY": "sk-" + "x" * 100_000})
+    assert r.code == 1, r.err
+    assert "too large (HTTP 431)" in r.err and "100003 characters" in r.err
+    assert "not an API key" in r.err and "Fix the parameter" not in r.err
+
+
+def test_16_the_sandbox_caps_uploads_and_guards_its_control_routes(make_sandbox, tmp_path):
+    import urllib.error
+    import urllib.request
+
+    sb = make_sandbox(accepted_keys={"sk-sandbox-key-1"}, max_upload=1024)
+    body = b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.png"\r\n'
+    body += b"Content-Type: image/png\r\n\r\n" + b"\0" * 200_000 + b"\r\n--b--\r\n"
+    req = urllib.request.Request(
+        f"{sb.url}/api/v1/media/files",
+        data=body,
+        headers={
+            "Content-Type": "multipart/form-data; boundary=b",
+            "Authorization": "Bearer sk-sandbox-key-1",
+        },
+    )
+    try:
+        urllib.request.urlopen(req)
+        raise AssertionError("not refused")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 413
+    for method, path in (("POST", "/__sandbox/reset"), ("GET", "/__sandbox/stats")):
+        bare = urllib.request.Request(
+            f"{sb.url}{path}", data=b"" if method == "POST" else None, method=method
+        )
+        try:
+            urllib.request.urlopen(bare)
+            raise AssertionError(f"{path} open without the key")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 401
+    assert sb.stats()["tasks_created"] == 0  # with the key: fine
+
+
+def test_8_a_429_on_a_poll_is_honoured_while_the_deadline_allows(vtrix, hostile):
+    from hostile import Reply, vtrix_task
+
+    hostile.on("POST", SUBMIT, Reply(json=vtrix_task("task_1", "in_progress")))
+    slow = Reply(429, json={"message": "slow down"}, headers={"Retry-After": "1"})
+    hostile.on("GET", TASK, slow, Reply(json=vtrix_task("task_1")))
+    r = vtrix(*RUN, "--timeout", "10", env=env_for(hostile))
+    assert r.code == 0, r.err  # waited out the second, then done
+    hostile.on("GET", TASK, Reply(429, json={}, headers={"Retry-After": "30"}))
+    start = time.monotonic()
+    r = vtrix(*RUN, "--timeout", "3", env=env_for(hostile))
+    assert r.code == 124 and "task wait task_1" in r.err, r.err
+    assert "rate-limiting polls (HTTP 429, it asked to wait 30s)" in r.err
+    assert time.monotonic() - start < 5
+    hostile.on("GET", TASK, Reply(json=vtrix_task("task_1", "in_progress")))
+    r = vtrix(*RUN, "--timeout", "1", env=env_for(hostile))
+    assert r.code == 124 and "not answering" not in r.err and "in_progress" in r.err, r.err

@@ -281,6 +281,15 @@ class Settings:
                     "`vtrix auth status` lists them.",
                 )
             stored = profiles.get(name, {})
+            # Every key vtrix knows is redacted wherever it could surface (a gateway may echo
+            # one back), not only the one in use.
+            for other in profiles.values():
+                for field_name in ("api_key", "modellix_api_key"):
+                    if isinstance(other.get(field_name), str):
+                        Secret(other[field_name])
+        for variable in (VTRIX.key_env, MODELLIX.key_env):
+            if env.get(variable):
+                Secret(env[variable])
         s = cls(profile=name)
 
         def pick(flag: str | None, env_names: tuple[str, ...], key: str) -> tuple[str, str]:

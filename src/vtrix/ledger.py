@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from vtrix.errors import LedgerUnavailable
 from vtrix.record import field, record
+from vtrix.secrets import redact
 
 if TYPE_CHECKING:
     import sqlite3
@@ -476,7 +477,7 @@ class Ledger:
         self._db().execute(
             "UPDATE tasks SET state = ?, error = ?, updated_at = ? WHERE key = ? AND"
             " task_id IS NULL",
-            (state, error[:2000], time.time(), key),
+            (state, redact(error)[:2000], time.time(), key),
         )
 
     @_safe
@@ -500,6 +501,9 @@ class Ledger:
         now). A task vtrix did not submit from here gets a row too."""
         now = time.time()
         ended = finished_at if finished_at is not None and finished_at <= now else now
+        # A key a gateway echoed back (in an error, a result URL, a model field) is never kept.
+        urls = [redact(u) for u in urls or []]
+        error, model, remote_status = redact(error or ""), redact(model), redact(remote_status)
         db = self._db()
         updated = db.execute(
             "UPDATE tasks SET state = ?, remote_status = ?, urls = ?, error = ?,"

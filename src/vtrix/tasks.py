@@ -165,6 +165,7 @@ def wait_plan(
     looked = look_now and initial is not None
     missing = MissingStatus(task_id)
     last_call = False
+    last_word = (initial.remote_status or initial.status) if initial is not None else "unknown"
     ideal = 0.0  # when the last poll was meant to come, seconds into the wait
     # Wall time the task was last seen unfinished: it ended between then and the poll that
     # sees it done, so the midpoint is an unbiased estimate of when (what the ledger learns
@@ -180,12 +181,13 @@ def wait_plan(
             continue
         except TemporaryFailure as exc:
             if exc.deadline or clock() >= deadline:
-                raise _timeout(task_id, timeout, "the gateway was not answering") from None
+                raise _timeout(task_id, timeout, _why_late(exc, last_word)) from None
             exc.task_id = task_id
             exc.hint = f"{exc.hint} The task {task_id} is still there. {resume_hint(task_id)}"
             raise
         now = clock()
         fresh = False  # seen once: a later 404 is real
+        last_word = state.remote_status or state.status
         if state.progress_raw is not None:
             state.progress = scale.percent(state.progress_raw)
         missing.see(state, now)
@@ -212,6 +214,17 @@ def wait_plan(
             # One last poll a little before the deadline, not after it.
             last_call, nxt = True, max(remaining - LAST_POLL_AHEAD, 0.0)
         yield Sleep(nxt)
+
+
+def _why_late(exc: TemporaryFailure, last_word: str) -> str:
+    """What the last status was when the deadline came during a poll: the gateway's rate
+    limit or failure if that is what held the poll up, else the task's last status."""
+    if exc.status == 429:
+        wait = f", it asked to wait {exc.retry_after:.0f}s" if exc.retry_after else ""
+        return f"{last_word}; the gateway was rate-limiting polls (HTTP 429{wait})"
+    if exc.status >= 500:
+        return f"{last_word}; the gateway was failing (HTTP {exc.status})"
+    return last_word
 
 
 def _timeout(task_id: str, timeout: float, last: str) -> WaitTimeout:

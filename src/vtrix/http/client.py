@@ -425,6 +425,15 @@ class Http:
                 status=status,
                 hint="Check the model id (`vtrix models list`) or the task id (`vtrix task list`).",
             )
+        if status == 431:
+            size = len(self.api_key.reveal()) if self.api_key is not None else 0
+            return RequestRejected(
+                f"{what}: the gateway refused the request headers as too large (HTTP 431); "
+                f"the API key from {self.key_source} is {size} characters long",
+                status=status,
+                hint=f"That is not an API key: set {self.key_env} to the key exactly as the "
+                "console shows it. Nothing was created.",
+            )
         if status >= 500:
             return TemporaryFailure(
                 f"{what}: the gateway failed (HTTP {status}): {msg}",

@@ -14,8 +14,21 @@ from vtrix.sandbox.state import Faults
 router = APIRouter()
 
 
+def denied(request: Request) -> JSONResponse | None:
+    """With ``--api-key``, the control routes take one of those keys too: a sandbox shared on
+    a machine must not let anyone reset it or inject faults."""
+    keys = sandbox_of(request).config.accepted_keys
+    header = request.headers.get("authorization", "")
+    key = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    if keys and key not in keys:
+        return JSONResponse({"message": "Unauthorized: the control routes need a key"}, 401)
+    return None
+
+
 @router.get("/__sandbox/stats")
 def stats(request: Request) -> Any:
+    if (refused := denied(request)) is not None:
+        return refused
     state = sandbox_of(request).state
     with state.lock:
         counts = dict(state.stats)
@@ -41,6 +54,8 @@ def stats(request: Request) -> Any:
 
 @router.post("/__sandbox/faults")
 async def set_faults(request: Request) -> Any:
+    if (refused := denied(request)) is not None:
+        return refused
     body = await request.json()
     if not isinstance(body, dict):
         return JSONResponse({"message": "expected {route: {fault: value}}"}, 400)
@@ -56,6 +71,8 @@ async def set_faults(request: Request) -> Any:
 
 @router.post("/__sandbox/reset")
 def reset(request: Request) -> Any:
+    if (refused := denied(request)) is not None:
+        return refused
     state = sandbox_of(request).state
     with state.lock:
         state.stats.clear()

@@ -51,4 +51,4 @@ def uploaded_file(request: Request, file_id: str, name: str) -> Any:
     item = sandbox_of(request).state.files.get(file_id)
     if item is None:
         return Response("not found", status_code=404)
-    return serve_bytes(request, item[0], item[2])
+    return serve_bytes(request, item[0].read_bytes(), item[2])

@@ -35,7 +35,6 @@ from vtrix.sandbox.common import (
 from vtrix.sandbox.state import SandboxTask
 
 router = APIRouter()
-MAX_UPLOAD = 100 * 1024 * 1024
 
 
 @router.get(MODELLIX_CATALOG_PATH)
@@ -114,27 +113,41 @@ async def upload(request: Request) -> Any:
     _, denied = authorize(request, "modellix")
     if denied:
         return denied
+    state = sandbox_of(request).state
+    cap = state.config.max_upload
+    length = request.headers.get("content-length", "")
+    too_big = modellix_error(413, f"Payload Too Large: files are at most {cap} bytes")
+    if length.isdigit() and int(length) > cap + 64 * 1024:  # refused before reading a byte
+        return too_big
     try:
-        form = await request.form(max_part_size=MAX_UPLOAD)
+        # Starlette spools file parts to disk past 1 MB: an upload is never held in memory.
+        form = await request.form(max_part_size=64 * 1024)
     except Exception:  # a body that is not multipart at all
         return modellix_error(400, "the body must be multipart/form-data with a file field")
     file = form.get("file")
     if file is None or isinstance(file, str):
         return modellix_error(400, "multipart field 'file' is missing")
-    content = await file.read()
+    if (file.size or 0) > cap:
+        await file.close()
+        return too_big
     file_id = "file-" + uuid.uuid4().hex[:12]
     name = re.sub(r"[^A-Za-z0-9._-]", "_", file.filename or "upload")
     ctype = file.content_type or "application/octet-stream"
-    state = sandbox_of(request).state
+    path = state.upload_dir / file_id
+    with open(path, "wb") as out:
+        while chunk := await file.read(1024 * 1024):
+            out.write(chunk)
+    size = path.stat().st_size
+    await file.close()
     with state.lock:
-        state.files[file_id] = (content, name, ctype)
+        state.files[file_id] = (path, name, ctype)
     return modellix_ok(
         {
             "file_id": file_id,
             "type": ctype.split("/")[0],
             "filename": name,
             "url": f"{base_url(request)}/uploads/{file_id}/{name}",
-            "size": len(content),
+            "size": size,
             "created_at": int(time.time()),
         }
     )

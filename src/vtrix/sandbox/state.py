@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+import tempfile
 import threading
 import time
 import uuid
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -85,6 +87,7 @@ class SandboxConfig:
     broke_keys: set[str] = field(default_factory=set)
     rate_limit: int = 0
     url_ttl: float = 24 * 3600
+    max_upload: int = 100 * 1024 * 1024  # bytes; larger uploads get 413
     faults: Faults = field(default_factory=Faults)
 
 
@@ -120,7 +123,8 @@ class State:
         self.stats: Counter[str] = Counter()
         self.tasks: dict[str, SandboxTask] = {}
         self.by_key: dict[str, SandboxTask] = {}  # Idempotency-Key -> the task it made
-        self.files: dict[str, tuple[bytes, str, str]] = {}
+        self.files: dict[str, tuple[Path, str, str]] = {}  # id -> (on disk, name, type)
+        self.upload_dir = Path(tempfile.mkdtemp(prefix="vtrix-sandbox-uploads-"))
         self.route_faults: dict[str, Faults] = {"*": config.faults}
         self.rng = random.Random(config.faults.seed)
         self.hits: dict[str, deque[float]] = {}

@@ -271,10 +271,11 @@ def _finish(
     everything.sort(key=lambda r: r.line)
     if opts["results_file"]:
         from vtrix.files import write_text_atomic
+        from vtrix.secrets import redact
 
         write_text_atomic(
             opts["results_file"],
-            "".join(json.dumps(r.as_json()) + "\n" for r in everything),
+            redact("".join(json.dumps(r.as_json()) + "\n" for r in everything)),
             mode=0o600,
         )
     reporter.end_status()
