@@ -483,3 +483,49 @@ def test_8_a_429_on_a_poll_is_honoured_while_the_deadline_allows(vtrix, hostile)
     hostile.on("GET", TASK, Reply(json=vtrix_task("task_1", "in_progress")))
     r = vtrix(*RUN, "--timeout", "1", env=env_for(hostile))
     assert r.code == 124 and "not answering" not in r.err and "in_progress" in r.err, r.err
+
+
+# ----------------------------------------------------------------------------- signals
+
+
+def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "vtrix", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+        cwd=ROOT,
+    )
+
+
+def test_9_sigterm_mid_submit_is_outcome_unknown_with_the_key(hostile, home):
+    import signal
+
+    from hostile import Reply
+
+    hostile.on("POST", SUBMIT, Reply(hang=30))
+    proc = _start(RUN, env_for(hostile))
+    _wait_for(lambda: hostile.count("POST") > 0)
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 143, err
+    assert "may have created the task" in err and "idempotency key vtrix-" in err
+    assert "Traceback" not in err
+
+
+def test_9_sighup_mid_wait_prints_the_task_object(hostile, home):
+    import signal
+
+    from hostile import Reply, vtrix_task
+
+    hostile.on("POST", SUBMIT, Reply(json=vtrix_task("task_1", "in_progress")))
+    hostile.on("GET", TASK, Reply(json=vtrix_task("task_1", "in_progress")))
+    proc = _start([*RUN, "-o", "json"], env_for(hostile))
+    _wait_for(lambda: hostile.count("GET", TASK) > 0)
+    proc.send_signal(signal.SIGHUP)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 129, err
+    doc = json.loads(out)
+    assert doc["id"] == "task_1" and doc["error"]["code"] == "interrupted"
+    assert "vtrix task wait task_1" in err and "Traceback" not in err
