@@ -29,6 +29,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     hang: float = 0.0  # seconds before the status line
     drip: float = 0.0  # seconds between body bytes
+    drip_head: float = 0.0  # seconds between bytes of the status line and headers
     reset: bool = False  # reset the connection instead of answering
     reset_after: int | None = None  # send this many body bytes, then reset
     length: int | None = None  # a Content-Length to claim (default: the real one)
@@ -137,7 +138,14 @@ class HostileGateway:
             )
         head += [f"{k}: {v}" for k, v in headers.items()]
         try:
-            sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+            raw_head = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
+            if reply.drip_head:
+                for i in range(len(raw_head)):
+                    if self.stopping.wait(reply.drip_head):
+                        return
+                    sock.sendall(raw_head[i : i + 1])
+                raw_head = b""
+            sock.sendall(raw_head)
             if reply.reset_after is not None:
                 sock.sendall(payload[: reply.reset_after])
                 time.sleep(0.05)

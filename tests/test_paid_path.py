@@ -529,3 +529,132 @@ def test_9_sighup_mid_wait_prints_the_task_object(hostile, home):
     doc = json.loads(out)
     assert doc["id"] == "task_1" and doc["error"]["code"] == "interrupted"
     assert "vtrix task wait task_1" in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------------------- hangs
+
+
+def _timed(vtrix: Any, *args: str, env: dict[str, str]) -> tuple[Any, float]:
+    start = time.monotonic()
+    r = vtrix(*args, env=env)
+    return r, time.monotonic() - start
+
+
+def test_6_timeout_bounds_dripped_headers_a_hung_submit_and_an_endless_download(
+    vtrix, hostile, tmp_path
+):
+    from hostile import Reply, vtrix_task
+
+    env = env_for(hostile)
+    # Response headers dripped one byte a second: each read is quick, the answer never ends.
+    hostile.on("GET", TASK, Reply(json=vtrix_task("task_1"), drip_head=1.0))
+    r, took = _timed(
+        vtrix, "task", "wait", "task_1", "--provider", "vtrix", "--timeout", "3", env=env
+    )
+    assert r.code == 124 and took < 5, (r.code, took, r.err)
+    # The submit itself hangs: --timeout ends the command; the outcome is unknown (exit 3).
+    hostile.on("POST", SUBMIT, Reply(hang=30))
+    r, took = _timed(vtrix, *RUN, "--timeout", "3", env=env)
+    assert r.code == 3 and took < 5, (r.code, took, r.err)
+    assert "idempotency key" in r.err
+    # An endless, slow download: ended by the deadline; the URLs are printed, with the hint.
+    url = f"{hostile.url}/files/o.png"
+    done = vtrix_task("task_1")
+    done["output"] = [{"content": [{"type": "image", "url": url}]}]
+    hostile.on("POST", SUBMIT, Reply(json=vtrix_task("task_1", "in_progress")))
+    hostile.on("GET", TASK, Reply(json=done))
+    hostile.on("GET", r"/files/o\.png", Reply(body=b"\x89PNG" + b"\0" * 10_000, drip=0.2))
+    r, took = _timed(vtrix, *RUN, "--timeout", "4", "--save", str(tmp_path / "o"), env=env)
+    assert r.code in (75, 124) and took < 6, (r.code, took, r.err)
+    assert url in r.out and "vtrix task get task_1 --save" in r.err
+
+
+# ------------------------------------------------------- a paid result never lost
+
+
+def _paid_task(hostile: Any, on_poll: Any = None) -> str:
+    from hostile import Reply, vtrix_task
+
+    url = f"{hostile.url}/files/o.png"
+    done = vtrix_task("task_1")
+    done["output"] = [{"content": [{"type": "image", "url": url}]}]
+
+    def poll(req: Any) -> Any:
+        if on_poll is not None:
+            on_poll()
+        return Reply(json=done)
+
+    hostile.on("POST", SUBMIT, Reply(json=vtrix_task("task_1", "in_progress")))
+    hostile.on("GET", TASK, poll)
+    hostile.on("GET", r"/files/o\.png", Reply(body=b"\x89PNG\r\n\x1a\n" + b"\0" * 64))
+    return url
+
+
+def test_4_the_save_directory_replaced_during_the_wait_still_prints_the_result(
+    vtrix, hostile, tmp_path
+):
+    out = tmp_path / "o"
+
+    def replace_dir() -> None:
+        if out.is_dir():
+            out.rmdir()
+            out.write_text("not a directory any more")
+
+    url = _paid_task(hostile, replace_dir)
+    r = vtrix(*RUN, "--save", str(out), "-o", "url", env=env_for(hostile))
+    assert r.code == 1, r.err  # not 2 "nothing was sent": it was sent, and paid
+    assert r.out.strip() == url
+    assert "task_1 succeeded" in r.err and "vtrix task get task_1 --save" in r.err
+    assert "nothing was sent" not in r.err
+
+
+def test_4_a_full_disk_while_saving_still_prints_the_result(vtrix, hostile, tmp_path, monkeypatch):
+    """ENOSPC simulated at the write seam (no small file system is mounted here)."""
+    import errno
+
+    from vtrix import download
+
+    url = _paid_task(hostile)
+
+    def full(fd: int, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(download.os, "write", full)
+    r = vtrix(*RUN, "--save", str(tmp_path / "o"), "-o", "json", env=env_for(hostile))
+    assert r.code == 1, r.err
+    assert json.loads(r.out)["urls"] == [url]
+    assert "No space left on device" in r.err and "vtrix task get task_1 --save" in r.err
+
+
+def test_4_batch_results_file_is_checked_before_the_first_submit(vtrix, hostile, tmp_path):
+    src = _write(tmp_path / "in.jsonl", _lines(2))
+    r = vtrix(
+        "batch", str(src), "--results", str(tmp_path / "nope" / "r.jsonl"), env=env_for(hostile)
+    )
+    assert r.code == 2 and "not writable" in r.err and "nothing was sent" in r.err
+    assert hostile.count("POST") == 0
+
+
+def test_5_a_file_in_place_of_the_result_is_never_reported_saved(vtrix, hostile, tmp_path):
+    _paid_task(hostile)
+    out = tmp_path / "o"
+    first = vtrix(*RUN, "--save", str(out), env=env_for(hostile))
+    assert first.code == 0, first.err
+    (saved,) = list(out.iterdir())
+    good = saved.read_bytes()
+    saved.write_bytes(b"someone else's bytes")  # same name, other content
+    again = vtrix("task", "get", "task_1", "--save", str(out), env=env_for(hostile))
+    assert again.code == 0, again.err
+    files = sorted(out.iterdir())
+    assert len(files) == 2 and files[0].read_bytes() == b"someone else's bytes"
+    assert files[1].read_bytes() == good and str(files[1]) in again.out
+    for f in files:
+        f.unlink()
+    target = tmp_path / "elsewhere.png"
+    target.write_bytes(good)
+    files[0].symlink_to(target)  # a symlink with the right bytes behind it: still not ours
+    third = vtrix("task", "get", "task_1", "--save", str(out), env=env_for(hostile))
+    assert third.code == 0, third.err
+    regular = [f for f in out.iterdir() if not f.is_symlink()]
+    assert len(regular) == 1 and regular[0].read_bytes() == good
+    assert str(regular[0]) in third.out and str(files[0]) not in third.out

@@ -185,13 +185,22 @@ class BatchRun:
             base.created_at = result.created_at
             if self.options.save is not None:
                 save = self.options.save
-                base.files = await self.client.save(
-                    result,
-                    save.directory,
-                    overwrite=save.overwrite,
-                    max_bytes=save.max_bytes,
-                    allow_private_network=save.allow_private,
-                )
+                try:
+                    base.files = await self.client.save(
+                        result,
+                        save.directory,
+                        overwrite=save.overwrite,
+                        max_bytes=save.max_bytes,
+                        allow_private_network=save.allow_private,
+                    )
+                except OSError as exc:  # paid and done: the URLs stay in the line's result
+                    base.status = FAILED
+                    base.error = (
+                        f"succeeded, but its files could not be saved in {save.directory}: "
+                        f"{exc.strerror or exc}; save them with `vtrix task get {task.id} "
+                        "--save DIR`"
+                    )
+                    return base
             base.status = SUCCEEDED
         except SubmitOutcomeUnknown as exc:
             base.error = exc.message

@@ -325,8 +325,10 @@ class Client:
         batch: str | None = None,
         line: int | None = None,
         resend_unknown: bool = False,
+        deadline: float | None = None,
     ) -> Task:
-        """Send a prepared submit once; returns at once with a :class:`Task`.
+        """Send a prepared submit once; returns at once with a :class:`Task`. ``deadline``
+        (a ``time.monotonic()`` time) bounds the submit, else its own 60 s do.
 
         The ledger holds the submit before it goes out and its task id as soon as it is
         known; ``on_created`` runs once the id is safe there (even if Ctrl-C comes). A key
@@ -346,6 +348,7 @@ class Client:
             batch=batch,
             line=line,
             resend_unknown=resend_unknown,
+            deadline=deadline,
         )
         return self.task_of(self.provider(prepared.spec.provider).http.run(flow))
 
@@ -383,10 +386,14 @@ class Client:
 
     # ------------------------------------------------------------------ tasks
 
-    def get_task(self, task_id: str, provider: str | None = None) -> Task:
+    def get_task(
+        self, task_id: str, provider: str | None = None, *, deadline: float | None = None
+    ) -> Task:
         """A task by id. Its gateway: ``provider``, else the ledger, else the id's shape,
-        else each gateway a key is set for, asked in turn."""
-        state, endpoint = any_http(self, provider).run(lookup_flow(self, task_id, provider))
+        else each gateway a key is set for, asked in turn. ``deadline`` (monotonic) bounds
+        the lookup, else the read budget (30 s) does."""
+        flow = lookup_flow(self, task_id, provider, deadline)
+        state, endpoint = any_http(self, provider).run(flow)
         return Task(self, state, endpoint=endpoint)
 
     def save(
@@ -398,9 +405,11 @@ class Client:
         max_bytes: int | None = None,
         allow_private_network: bool = False,
         progress: Progress | None = None,
+        deadline: float | None = None,
     ) -> list[str]:
         """Save ``result``'s outputs into ``directory``; the ledger keeps the file paths, and
-        files it already holds there are not fetched again."""
+        files it already holds there are not fetched again. ``deadline`` (monotonic) bounds
+        the downloads, else an hour each does."""
         from vtrix.download import DEFAULT_MAX_DOWNLOAD, Downloader, UrlPolicy, check_save_dir
 
         where = check_save_dir(directory)
@@ -422,13 +431,19 @@ class Client:
             overwrite=overwrite,
             progress=progress,
             network=self.settings.network(),
+            deadline=deadline,
         )
         saved = downloader.save_all(
-            result.task_id, result.urls, where, entry.files if entry else None
+            result.task_id,
+            result.urls,
+            where,
+            entry.files if entry else None,
+            entry.file_sums if entry else None,
         )
         result.files = [s.path for s in saved]
         if self.ledger is not None:
-            self.ledger.saved(result.provider, result.task_id, result.files)
+            sums = {s.path: [s.size, s.sha256] for s in saved if s.sha256}
+            self.ledger.saved(result.provider, result.task_id, result.files, sums)
         return result.files
 
     def batch(

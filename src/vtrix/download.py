@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from vtrix.config import is_loopback_host
@@ -44,6 +45,7 @@ from vtrix.text import clean_line
 DEFAULT_MAX_DOWNLOAD = 2 * 1024**3
 MAX_REDIRECTS = 5
 _STEM_LIMIT = 80
+MAX_FILE_SECONDS = 3600.0  # one file's own bound, without a --timeout
 Progress = Callable[[str, int, "int | None"], None]  # (name, bytes so far, total)
 
 
@@ -137,6 +139,27 @@ class Saved:
     size: int
     resumed: bool = False
     skipped: bool = False
+    sha256: str = ""
+
+
+def file_sum(path: str) -> tuple[int, str] | None:
+    """(size, sha256) of a regular file, never through a symlink; None for anything else."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        digest, size = hashlib.sha256(), 0
+        while chunk := os.read(fd, 1024 * 1024):
+            digest.update(chunk)
+            size += len(chunk)
+        return size, digest.hexdigest()
+    finally:
+        os.close(fd)
 
 
 @dataclass
@@ -216,7 +239,9 @@ class Downloader:
         progress: Progress | None = None,
         timeouts: Timeouts | None = None,
         network: Network | None = None,
+        deadline: float | None = None,
     ) -> None:
+        self.deadline = deadline  # monotonic; else each file gets MAX_FILE_SECONDS
         self.policy = policy or UrlPolicy()
         self.max_bytes = max_bytes
         self.overwrite = overwrite
@@ -226,17 +251,27 @@ class Downloader:
         )
 
     def save_all(
-        self, task_id: str, urls: list[str], directory: Path, known: list[str] | None = None
+        self,
+        task_id: str,
+        urls: list[str],
+        directory: Path,
+        known: list[str] | None = None,
+        sums: dict[str, list[Any]] | None = None,
     ) -> list[Saved]:
-        """Every URL of a task into ``directory``; files the ledger says are there already
-        are kept, not fetched again."""
+        """Every URL of a task into ``directory``. A file the ledger saved there before is
+        kept only when it still is what was saved (a regular file of the same size and
+        SHA-256); anything else in its place — other bytes, a symlink — is never reported
+        as saved: the result is fetched again, to a new name."""
         out = []
         for i, url in enumerate(urls):
             stem = safe_stem(task_id) + (f"-{i + 1}" if len(urls) > 1 else "")
             have = (known or [])[i] if i < len(known or []) else ""
-            if have and Path(have).parent == directory and os.path.isfile(have):
-                out.append(Saved(url, have, os.path.getsize(have), skipped=True))
-                continue
+            expected = (sums or {}).get(have)
+            if have and Path(have).parent == directory and expected:
+                found = file_sum(have)
+                if found is not None and list(found) == list(expected):
+                    out.append(Saved(url, have, found[0], skipped=True, sha256=found[1]))
+                    continue
             out.append(self.fetch(url, directory, stem, resume_hint=task_id))
         return out
 
@@ -268,7 +303,8 @@ class Downloader:
         os.chmod(final, 0o644, follow_symlinks=False)  # never group- or other-writable
         part.discard()
         _fsync_dir(directory)
-        return Saved(url, str(final), size, resumed=resumed)
+        found = file_sum(str(final))
+        return Saved(url, str(final), size, resumed=resumed, sha256=found[1] if found else "")
 
     # ------------------------------------------------------------------ streaming
 
@@ -285,7 +321,10 @@ class Downloader:
             # (so a small bomb cannot fill the disk), and the size cap counts bytes written.
             request = Request("GET", url, headers, decode=False)
             try:
-                with self.transport.open(request, deadline=time.monotonic() + 3600) as answer:
+                until = time.monotonic() + MAX_FILE_SECONDS
+                if self.deadline is not None:
+                    until = min(until, self.deadline)
+                with self.transport.open(request, deadline=until) as answer:
                     status, rheaders, _u, chunks = answer
                     if 300 <= status < 400 and rheaders.get("location"):
                         url = urljoin(url, rheaders["location"])

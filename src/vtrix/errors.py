@@ -21,7 +21,8 @@ The tree::
     ├── Interrupted               130  Ctrl-C; the task is not cancelled
     ├── SpecUnavailable             1  no spec can be had for a model
     ├── DownloadFailed             75  saving a result was cut short (the part is kept)
-    └── DownloadRefused             1  a result vtrix will not fetch (policy, size, expired)
+    ├── DownloadRefused             1  a result vtrix will not fetch (policy, size, expired)
+    └── SaveFailed                  1  a paid result could not be written here (its URLs shown)
 """
 
 from __future__ import annotations
@@ -260,3 +261,9 @@ class DownloadFailed(VtrixError):
 
 class DownloadRefused(VtrixError):
     """A result vtrix will not fetch: a refused URL or address, over the size cap, expired."""
+
+
+class SaveFailed(VtrixError):
+    """A finished, paid task whose files could not be written locally (the --save directory
+    vanished or became a file, the disk is full): its URLs are printed, and the hint says
+    how to save them later. Never "nothing was sent"."""

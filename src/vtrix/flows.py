@@ -113,6 +113,7 @@ def submit_flow(
     batch: str | None = None,
     line: int | None = None,
     resend_unknown: bool = False,
+    deadline: float | None = None,
 ) -> Plan[Submitted]:
     """Upload local files, then send a prepared submit once (see the module docstring)."""
     prepared = yield from upload_flow(client, prepared)
@@ -145,7 +146,7 @@ def submit_flow(
             return done
     try:
         state = yield from client.provider(spec.provider).submit_plan(
-            prepared.request, spec.id, key
+            prepared.request, spec.id, key, deadline
         )
     except BaseException as exc:
         if ledger is not None:
@@ -275,7 +276,9 @@ def wait_flow(
     return final
 
 
-def lookup_flow(client: Client, task_id: str, provider: str | None) -> Plan[tuple[TaskState, str]]:
+def lookup_flow(
+    client: Client, task_id: str, provider: str | None, deadline: float | None = None
+) -> Plan[tuple[TaskState, str]]:
     """(the task's state, its poll endpoint). Its gateway: ``provider``, else the ledger, else
     the id's shape, else each gateway a key is set for, asked in turn."""
     ledger = client.ledger
@@ -290,7 +293,7 @@ def lookup_flow(client: Client, task_id: str, provider: str | None) -> Plan[tupl
     last: NotFound | None = None
     for name, endpoint, model in candidates:
         try:
-            state = yield from client.provider(name).task_plan(task_id, endpoint)
+            state = yield from client.provider(name).task_plan(task_id, endpoint, deadline)
         except NotFound as exc:
             last = exc
             continue

@@ -65,7 +65,8 @@ CREATE TABLE IF NOT EXISTS tasks (
     batch TEXT,
     line INTEGER,
     owner TEXT,
-    expires_at REAL
+    expires_at REAL,
+    file_sums TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS tasks_by_id ON tasks (task_id);
 CREATE INDEX IF NOT EXISTS tasks_by_time ON tasks (created_at);
@@ -92,9 +93,14 @@ COLUMNS = [
     "line",
     "owner",
     "expires_at",
+    "file_sums",
 ]
 # Columns added after the first release: a ledger from before gets them on open.
-ADDED_COLUMNS = (("owner", "TEXT"), ("expires_at", "REAL"))
+ADDED_COLUMNS = (
+    ("owner", "TEXT"),
+    ("expires_at", "REAL"),
+    ("file_sums", "TEXT NOT NULL DEFAULT '{}'"),
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -132,6 +138,7 @@ class Entry:
     line: int | None = None
     owner: str | None = None  # "host:pid" of the process that wrote "submitting"
     expires_at: float | None = None  # when the result URLs stop working, if the gateway said
+    file_sums: dict[str, list[Any]] = field(default_factory=dict)  # path -> [size, sha256]
 
     @property
     def shown_state(self) -> str:
@@ -374,6 +381,11 @@ class Ledger:
             except ValueError:
                 loaded = []
             values[name] = [str(v) for v in loaded] if isinstance(loaded, list) else []
+        try:
+            sums = json.loads(values["file_sums"] or "{}")
+        except (ValueError, TypeError):
+            sums = {}
+        values["file_sums"] = sums if isinstance(sums, dict) else {}
         # A row edited by hand (text where a number belongs) is shown, never a crash.
         for name in ("created_at", "updated_at"):
             values[name] = _number(values[name]) or 0.0
@@ -550,10 +562,18 @@ class Ledger:
             )
 
     @_safe
-    def saved(self, provider: str, task_id: str, files: list[str]) -> None:
+    def saved(
+        self,
+        provider: str,
+        task_id: str,
+        files: list[str],
+        sums: dict[str, list[Any]] | None = None,
+    ) -> None:
+        """Where a task's results were saved, with each file's [size, sha256]."""
         self._db().execute(
-            "UPDATE tasks SET files = ?, updated_at = ? WHERE provider = ? AND task_id = ?",
-            (json.dumps(files), time.time(), provider, task_id),
+            "UPDATE tasks SET files = ?, file_sums = ?, updated_at = ? WHERE provider = ? AND"
+            " task_id = ?",
+            (json.dumps(files), json.dumps(sums or {}), time.time(), provider, task_id),
         )
 
     # ---------------------------------------------------------------- reading

@@ -90,7 +90,10 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
             type=click.FloatRange(min=0),
             default=600,
             show_default=True,
-            help="Maximum seconds to wait for the result.",
+            help="A deadline for the whole command when given: the submit, the wait and "
+            "the download all end by then (exit 124, or 3 if the submit's answer was cut). "
+            "Without it the wait stops after 600 s; the submit and the download have their "
+            "own bounds (60 s, 1 h).",
         ),
         click.option(
             "--no-wait",
@@ -229,6 +232,10 @@ def execute(
         enable_debug()
         g.debug = True
     reporter = Reporter(quiet=g.quiet or values["run_quiet"])
+    import time
+
+    explicit = ctx.get_parameter_source("run_timeout") is not click.core.ParameterSource.DEFAULT
+    values["run_deadline"] = time.monotonic() + values["run_timeout"] if explicit else None
     saving = None if dry else save_request(values, no_wait=values["run_no_wait"])
     body, problems = build_body(spec, opts, values)
     client = client_for(ctx)
@@ -336,6 +343,7 @@ def submit_and_wait(
             idempotency_key=values["run_idempotency_key"],
             on_created=created,
             resend_unknown=resend,
+            deadline=values.get("run_deadline"),
         )
     except VtrixError as exc:
         from vtrix.output import print_submit_failure
@@ -353,7 +361,7 @@ def submit_and_wait(
 
     try:
         result = task.wait(
-            timeout=values["run_timeout"],
+            timeout=remaining(values.get("run_deadline"), values["run_timeout"]),
             on_progress=on_progress,
             poll_interval=values["run_poll_interval"],
         )
@@ -365,8 +373,17 @@ def submit_and_wait(
         reporter.progress(100.0, None, "done")
     reporter.line()
     reporter.ok("Done")
+    if saving is not None and values.get("run_deadline") is not None:
+        saving = saving._replace(deadline=values["run_deadline"])
     saved = save_outputs(client, result, saving, reporter, output) if saving else []
     print_result(result, output, saved)
+
+
+def remaining(deadline: float | None, default: float) -> float:
+    """Seconds left before ``deadline`` (a ``time.monotonic()`` time), else ``default``."""
+    import time
+
+    return default if deadline is None else max(deadline - time.monotonic(), 0.0)
 
 
 def warn_resend(reporter: Reporter) -> None:

@@ -52,6 +52,7 @@ class SaveRequest(NamedTuple):
     overwrite: bool
     max_bytes: int | None
     allow_private: bool
+    deadline: float | None = None  # the command's --timeout, when given
 
 
 def save_request(values: dict[str, Any], *, no_wait: bool = False) -> SaveRequest | None:
@@ -78,7 +79,7 @@ def save_outputs(
     client: Client, result: Result, req: SaveRequest, reporter: Reporter, output: str
 ) -> list[str]:
     """Save ``result``; if that fails, print the result (its URLs) first, then the error."""
-    from vtrix.errors import DownloadFailed, DownloadRefused, Interrupted
+    from vtrix.errors import DownloadFailed, DownloadRefused, Interrupted, SaveFailed, UsageError
     from vtrix.output import print_result
 
     try:
@@ -89,11 +90,25 @@ def save_outputs(
             max_bytes=req.max_bytes,
             allow_private_network=req.allow_private,
             progress=reporter.transfer,
+            deadline=req.deadline,
         )
     except (DownloadFailed, DownloadRefused, Interrupted):
         reporter.end_transfer()
         print_result(result, output)
         raise
+    except (UsageError, OSError) as exc:
+        # Paid and finished: the directory vanished or became a file, or the disk filled.
+        reporter.end_transfer()
+        print_result(result, output)
+        why = exc.message if isinstance(exc, UsageError) else (exc.strerror or str(exc))
+        why = why.replace("; nothing was sent", "")  # it was: the task ran and was paid
+        raise SaveFailed(
+            f"task {result.task_id} succeeded, but its files could not be saved in "
+            f"{req.directory}: {why}",
+            hint=f"The URLs are above. Save them later with: vtrix task get {result.task_id} "
+            f"--save DIR (never run the task again for this)",
+            task_id=result.task_id,
+        ) from None
     reporter.end_transfer()
     for path in saved:
         reporter.line(f"  saved {path}")

@@ -270,7 +270,13 @@ class Http:
         return self.run(self.submit_plan(url, body, idempotency_key=idempotency_key, what=what))
 
     def submit_plan(
-        self, url: str, body: Any, *, idempotency_key: str | None = None, what: str = "submit"
+        self,
+        url: str,
+        body: Any,
+        *,
+        idempotency_key: str | None = None,
+        what: str = "submit",
+        deadline: float | None = None,
     ) -> Plan[Any]:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         key = idempotency_key or str(uuid.uuid4())
@@ -289,7 +295,8 @@ class Http:
         while True:
             _log_request("POST", url, headers)
             request = Request("POST", url, headers, data, fresh=True)
-            outcome = yield Send(request, self.clock() + self.submit_timeout)
+            until = self.clock() + self.submit_timeout
+            outcome = yield Send(request, until if deadline is None else min(until, deadline))
             attempt += 1
             if isinstance(outcome, TransportError):
                 if outcome.sent:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, Protocol
 
 from vtrix.http.network import DIRECT, Network
@@ -102,10 +102,12 @@ def _new_session(peer_check: PeerCheck | None = None) -> requests.Session:
                 except BaseException:
                     sock.close()
                     raise
+            _watch(sock)
             return sock
 
         def request(self, *args: Any, **kwargs: Any) -> Any:
             _WRITING.started = True
+            _watch(getattr(self, "sock", None))
             return super().request(*args, **kwargs)  # type: ignore[misc]
 
     class NotingHTTP(Noting, HTTPConnection):
@@ -197,7 +199,6 @@ class RequestsTransport:
         self, request: Request, *, deadline: float
     ) -> Iterator[tuple[int, dict[str, str], str, Iterator[bytes]]]:
         """Send ``request``; yield (status, headers, url, body chunks), all within ``deadline``."""
-        import requests
 
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -205,6 +206,27 @@ class RequestsTransport:
         timeout = (min(self.timeouts.connect, remaining), min(self.timeouts.read, remaining))
         session = _new_session(self.peer_check) if request.fresh else self.session
         _WRITING.started = False
+        # Read timeouts bound each wait for a byte; a server that drips its status line and
+        # headers one byte at a time defeats them. The watchdog ends the exchange at the
+        # deadline whatever the server does, by shutting its socket.
+        watchdog = _Watchdog(remaining)
+        _WRITING.watchdog = watchdog
+        try:
+            yield from self._exchange(session, request, deadline, timeout, watchdog)
+        finally:
+            watchdog.cancel()
+            _WRITING.watchdog = None
+
+    def _exchange(
+        self,
+        session: requests.Session,
+        request: Request,
+        deadline: float,
+        timeout: tuple[float, float],
+        watchdog: _Watchdog,
+    ) -> Iterator[tuple[int, dict[str, str], str, Iterator[bytes]]]:
+        import requests
+
         try:
             resp = session.request(
                 request.method,
@@ -219,7 +241,12 @@ class RequestsTransport:
                 verify=self.network.verify,
             )
         except (requests.RequestException, ValueError, UnicodeError) as exc:
-            raise classify(exc, sent=bool(getattr(_WRITING, "started", False))) from None
+            sent = bool(getattr(_WRITING, "started", False))
+            if watchdog.fired:
+                raise TransportError(
+                    "deadline", "the deadline passed before the answer came", sent=sent
+                ) from None
+            raise classify(exc, sent=sent) from None
         try:
             headers = {k.lower(): v for k, v in resp.headers.items()}
             chunks = self._chunks(resp, deadline, request.decode)
@@ -253,6 +280,47 @@ class RequestsTransport:
             if not chunk:
                 return
             yield chunk
+
+
+class _Watchdog:
+    """Shuts the sockets of one exchange when its deadline passes."""
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self.socks: list[Any] = []
+        self.lock = threading.Lock()
+        self.timer = threading.Timer(max(seconds, 0.0), self._fire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def watch(self, sock: Any) -> None:
+        with self.lock:
+            if sock is not None and sock not in self.socks:
+                self.socks.append(sock)
+            if self.fired:
+                _shut(sock)
+
+    def _fire(self) -> None:
+        with self.lock:
+            self.fired = True
+            for sock in self.socks:
+                _shut(sock)
+
+    def cancel(self) -> None:
+        self.timer.cancel()
+
+
+def _shut(sock: Any) -> None:
+    import socket
+
+    with suppress(OSError, AttributeError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _watch(sock: Any) -> None:
+    watchdog = getattr(_WRITING, "watchdog", None)
+    if watchdog is not None and sock is not None:
+        watchdog.watch(sock)
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:

@@ -329,10 +329,18 @@ class Provider(abc.ABC):
         )
 
     def submit_plan(
-        self, request: PreparedRequest, model_id: str, idempotency_key: str
+        self,
+        request: PreparedRequest,
+        model_id: str,
+        idempotency_key: str,
+        deadline: float | None = None,
     ) -> Plan[TaskState]:
         raw = yield from self.http.submit_plan(
-            request.url, request.body, idempotency_key=idempotency_key, what=f"submit of {model_id}"
+            request.url,
+            request.body,
+            idempotency_key=idempotency_key,
+            what=f"submit of {model_id}",
+            deadline=deadline,
         )
         try:
             return self.parse_submit(raw, model_id)

@@ -115,6 +115,8 @@ def run_batch(ctx: click.Context, /, file: str, **opts: Any) -> None:
     for provider in {c.prepared.spec.provider for c in checked if c.prepared is not None}:
         client_for(ctx, require_key=True, provider=provider)
     _check_size(new, opts, reporter)
+    if opts["results_file"]:
+        _check_results_file(opts["results_file"])
     if opts["resubmit_unknown"]:
         from vtrix.cli.model_command import warn_resend
 
@@ -140,6 +142,23 @@ def _report_invalid(invalid: list[Checked], reporter: Reporter, *, fatal: bool) 
         )
     for text in lines:
         reporter.warn(text)
+
+
+def _check_results_file(path: str) -> None:
+    """``--results`` must be writable before anything is paid, as ``--save`` must."""
+    import os
+
+    from vtrix.errors import UsageError
+
+    target = os.path.abspath(path)
+    parent = os.path.dirname(target)
+    if os.path.isdir(target):
+        raise UsageError(f"--results {path}: is a directory; nothing was sent")
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(
+            f"--results {path}: its directory {parent} does not exist or is not writable; "
+            "nothing was sent"
+        )
 
 
 def _count_new(client: Any, checked: list[Checked]) -> int:
@@ -269,15 +288,23 @@ def _finish(
         for c in invalid
     ]
     everything.sort(key=lambda r: r.line)
+    results_lost = False
     if opts["results_file"]:
         from vtrix.files import write_text_atomic
         from vtrix.secrets import redact
 
-        write_text_atomic(
-            opts["results_file"],
-            redact("".join(json.dumps(r.as_json()) + "\n" for r in everything)),
-            mode=0o600,
-        )
+        try:
+            write_text_atomic(
+                opts["results_file"],
+                redact("".join(json.dumps(r.as_json()) + "\n" for r in everything)),
+                mode=0o600,
+            )
+        except OSError as exc:  # the tasks are in the ledger: `vtrix batch status` shows them
+            reporter.error(
+                f"--results {opts['results_file']} could not be written ({exc.strerror or exc});"
+                " every line's task is in the ledger: vtrix batch status FILE -o json"
+            )
+            results_lost = True
     reporter.end_status()
     if opts["output"] == "json":
         for r in everything:
@@ -290,7 +317,7 @@ def _finish(
                 emit(f"line {r.line}: {r.status}: {r.error or ''}".rstrip(": "))
     if interrupted:
         reporter.warn("interrupted; the batch's state is kept: run the same command to resume")
-    code = exit_code(everything, interrupted)
+    code = exit_code(everything, interrupted) or (1 if results_lost else 0)
     if code:
         sys.exit(code)
 

@@ -119,7 +119,13 @@ status = click.Command(
 @click.argument("task_id", shell_complete=complete_task)
 @PROVIDER
 @OUTPUT
-@click.option("--timeout", type=click.FloatRange(min=0), default=600, show_default=True)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=600,
+    show_default=True,
+    help="Seconds before the command ends (the lookup, the wait and a --save download).",
+)
 @click.option("--quiet", "-q", is_flag=True)
 @save_options
 @click.pass_context
@@ -138,11 +144,24 @@ def wait(
     saving = save_request(save)
     client = client_for(ctx, require_key=bool(provider), provider=provider)
     reporter = Reporter(quiet=quiet or g.quiet)
-    t = client.get_task(task_id, provider=provider)
+    deadline = time.monotonic() + timeout  # the whole command ends by then
+    try:
+        t = client.get_task(task_id, provider=provider, deadline=deadline)
+    except VtrixError as exc:
+        if getattr(exc, "deadline", False):
+            from vtrix.errors import WaitTimeout
+            from vtrix.tasks import resume_hint
+
+            raise WaitTimeout(
+                f"Timed out after {timeout:g}s looking task {task_id} up; it may still run.",
+                hint=resume_hint(task_id),
+                task_id=task_id,
+            ) from None
+        raise
     reporter.line(f"Waiting for {task_id}...")
     try:
         result = t.wait(
-            timeout=timeout,
+            timeout=max(deadline - time.monotonic(), 0.0),
             on_progress=lambda s, r: reporter.progress(s.progress, r, s.remote_status or s.status),
         )
     except VtrixError as exc:
@@ -151,6 +170,8 @@ def wait(
         raise
     reporter.line()
     reporter.ok("Done")
+    if saving is not None:
+        saving = saving._replace(deadline=deadline)
     saved = save_outputs(client, result, saving, reporter, output) if saving else []
     print_result(result, output, saved)
 
