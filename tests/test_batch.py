@@ -113,7 +113,11 @@ def test_max_tasks_refuses_a_bigger_batch(vtrix, sandbox, tmp_path):
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_kill_then_rerun_never_submits_a_line_twice(cli, make_sandbox, tmp_path, sig):
-    sb = make_sandbox(task_seconds=1.0)
+    from vtrix.sandbox.state import Faults
+
+    # A gateway that honours the idempotency key (the sandbox does only when asked: neither
+    # real gateway promises it), so that a resend of a submit cut by the kill makes no task.
+    sb = make_sandbox(task_seconds=1.0, faults=Faults(honour_idempotency=True))
     src = jsonl(tmp_path / "in.jsonl", 30)
     args = [sys.executable, "-m", "vtrix", "batch", str(src), "--concurrency", "4", "-q"]
     env = {**os.environ, **env_for(sb)}

@@ -62,12 +62,14 @@ def test_a_corrupt_ledger_is_set_aside_and_never_stops_a_run(vtrix, sandbox, hom
     assert [row["id"] for row in listed(vtrix)] == [r.out.strip()]
 
 
-def test_an_unusable_ledger_is_reported_once_and_the_run_goes_on(vtrix, sandbox, home):
+def test_an_unusable_ledger_refuses_the_submit(vtrix, sandbox, home):
+    """No ledger, no submit (issue 18): once, with the file and the fix, nothing sent."""
     (home / "data").mkdir(parents=True)
     (home / "data" / "ledger.sqlite3").mkdir()  # not a file at all
     r = vtrix(*RUN, "-o", "url", env=env_for(sandbox))
-    assert r.code == 0, r.err
-    assert r.err.count("cannot be used") == 1 and "/files/" in r.out
+    assert r.code == 2, r.err
+    assert r.err.count("cannot be used") == 1 and not r.out
+    assert sandbox.stats()["tasks_created"] == 0
 
 
 def test_a_corrupt_config_is_set_aside_and_never_stops_a_run(vtrix, sandbox, home):
