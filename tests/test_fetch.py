@@ -89,17 +89,27 @@ def test_fetch_then_generate_round_trips(hostile, tmp_path):
     assert catalog and catalog[0].headers["authorization"] == "Bearer sk-fetch-key-1234"
 
 
-def test_fetch_from_the_sandbox_reports_what_it_does_not_serve(sandbox, tmp_path):
+def test_fetch_from_a_sandbox_of_the_snapshot_is_the_identity(make_sandbox, tmp_path):
+    """Issue 19: a sandbox serves exactly the snapshot it was given; `codegen fetch` from it
+    leaves specs/ byte-identical (validators aside) and `generate` changes nothing."""
+    sb = make_sandbox(specs_dir=str(ROOT / "specs"))
     specs = tmp_path / "specs"
     shutil.copytree(ROOT / "specs", specs)
     env = {
-        "VTRIX_BASE_URL": sandbox.url,
-        "MODELLIX_BASE_URL": sandbox.url,
+        "VTRIX_BASE_URL": sb.url,
+        "MODELLIX_BASE_URL": sb.url,
         "MODELLIX_API_KEY": "sk-fetch-key-1234",
     }
     r = run(["fetch", "--specs", str(specs)], env)
     assert r.returncode == 0, r.stderr
-    assert "BREAKING gpt_image_1: model removed from the catalog" in r.stdout
+    assert "No changes" in r.stdout, r.stdout
+    fetched = read_tree(specs)
+    fetched.pop("validators.json", None)
+    assert fetched == read_tree(ROOT / "specs")
+    out = tmp_path / "out"
+    assert run(["generate", "--specs", str(specs), "--root", str(out)], env).returncode == 0
+    for d in OUTPUT_DIRS:
+        assert read_tree(out / d) == read_tree(ROOT / d)
 
 
 def test_failed_fetch_leaves_specs_alone(sandbox, tmp_path):
@@ -212,7 +222,7 @@ def test_a_changed_spec_is_downloaded_and_reported(make_sandbox, tmp_path):
     r = run(["fetch", "--specs", str(specs), "--report", str(report)], _env(new.url))
     assert r.returncode == 0, r.stderr
     # the vtrix specs name the serving sandbox as their endpoint, and its port changed
-    assert "3 specs downloaded, 245 not modified" in r.stdout
+    assert "1 specs downloaded, 67 not modified, 237 without a spec" in r.stdout
     assert "BREAKING kirin_v3_i2v: enum of resolution narrowed: removed ['480p']" in r.stdout
     assert "enum of resolution narrowed" in report.read_text()
     kept = json.loads((specs / "vtrix" / "kirin_v3_i2v.json").read_text())

@@ -98,7 +98,7 @@ def test_json_output_escapes_control_characters_instead_of_dropping_them(cli, sa
 
 @pytest.mark.parametrize(
     "model,provider,kind",
-    [("kirin_v3_i2v", "vtrix", "video"), ("alibaba/ai-try-on", "modellix", "image")],
+    [("kirin_v3_i2v", "vtrix", "video"), ("bytedance/seedream-4.5-t2i", "modellix", "image")],
 )
 def test_models_spec_json_is_normalised_on_both_gateways(cli, sandbox, model, provider, kind):
     env = both(sandbox)

@@ -142,7 +142,7 @@ def test_seed_dry_run_and_example_against_the_installed_sandbox(installed, tmp_p
         assert sandbox.stdout is not None
         url = sandbox.stdout.readline().strip()
         with urllib.request.urlopen(f"{url}/api/v1/skill/models?page_size=100") as resp:
-            assert json.load(resp)["data"]["total"] == 3  # the vtrix models with a spec
+            assert json.load(resp)["data"]["total"] == 60  # the whole snapshot catalog
         req = urllib.request.Request(
             f"{url}/api/v1/models", headers={"Authorization": "Bearer sk-wheel-check-key"}
         )

@@ -229,7 +229,8 @@ def _why_late(exc: TemporaryFailure, last_word: str) -> str:
 
 def _timeout(task_id: str, timeout: float, last: str) -> WaitTimeout:
     return WaitTimeout(
-        f"Timed out after {timeout:g}s waiting for task {task_id} (last status: {last}); "
+        f"Timed out after {round(timeout, 1):g}s waiting for task {task_id} (last status: "
+        f"{last}); "
         "it may still finish.",
         hint=resume_hint(task_id),
         task_id=task_id,

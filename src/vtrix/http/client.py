@@ -326,20 +326,7 @@ class Http:
                     ) from None
             hint = should_retry_hint(outcome.headers)
             if outcome.status == 429:
-                # Never resent here: a gateway may have created the task before refusing
-                # (Modellix's own app treats a 429 on a paid POST so). The caller decides
-                # (a batch holds and tries the line again; exit 75 says how long to wait).
-                wait = retry_after(outcome.headers)
-                self.hold(wait if wait is not None else self.backoff.delay(0))
-                when = f"retry in {wait:.0f}s" if wait is not None else "retry later"
-                raise TemporaryFailure(
-                    f"{what}: the gateway refused the submit with HTTP 429 (rate or "
-                    f"concurrency limit) at {url}; vtrix does not resend a paid submit by itself",
-                    status=429,
-                    retry_after=wait,
-                    hint=f"Too many requests: {when}. If unsure whether a task was created, "
-                    "check the gateway's console or `vtrix task list` first.",
-                )
+                raise self._submit_refused(outcome, what, url)
             if (outcome.status >= 500 or outcome.status == 408) and hint is True and attempt < 3:
                 wait = retry_after(outcome.headers, status=outcome.status)
                 yield Sleep(wait if wait is not None else self.backoff.delay(attempt))
@@ -371,6 +358,22 @@ class Http:
         return decode(resp, "upload")
 
     # ------------------------------------------------------------------- errors
+
+    def _submit_refused(self, outcome: Response, what: str, url: str) -> TemporaryFailure:
+        """A 429 to a paid submit. Never resent here: a gateway may have created the task
+        before refusing (Modellix's own app treats a 429 on a paid POST so). The caller
+        decides (a batch holds and tries the line again; exit 75 says how long to wait)."""
+        wait = retry_after(outcome.headers)
+        self.hold(wait if wait is not None else self.backoff.delay(0))
+        when = f"retry in {wait:.0f}s" if wait is not None else "retry later"
+        return TemporaryFailure(
+            f"{what}: the gateway refused the submit with HTTP 429 (rate or concurrency "
+            f"limit) at {url}; vtrix does not resend a paid submit by itself",
+            status=429,
+            retry_after=wait,
+            hint=f"Too many requests: {when}. If unsure whether a task was created, check "
+            "the gateway's console or `vtrix task list` first.",
+        )
 
     def _temporary(
         self,

@@ -2,11 +2,13 @@
 submits against. By default the snapshot packaged with vtrix (``vtrix/models/_snapshot.json``,
 written by codegen); ``--specs DIR`` serves a ``specs/`` directory instead.
 
-Catalog, spec and submit agree. vtrix: the catalog lists only the models whose spec the
-snapshot holds, and only those take submits (a vtrix spec cannot say "parameters unknown").
-Modellix: every catalog model is served; one whose parameters the snapshot does not know
-gets an api_schema that says so (any JSON object), and its submits accept any object, as
-its spec allows — so the seed page's `model invoke` examples work as written.
+The sandbox serves exactly the snapshot it was given: both catalogs whole, each spec the
+snapshot holds byte for byte as committed (documented endpoints included; ``--rewrite-
+endpoints`` points vtrix endpoints at the sandbox for clients that submit to the host a spec
+names), and 404 for a catalog model whose spec the snapshot does not hold — so `codegen
+fetch` from a sandbox leaves specs/ as it is. Submits to such a model (either gateway) take
+any JSON object, as a model without a published spec does — so the seed page's `model
+invoke` examples work as written.
 """
 
 from __future__ import annotations
@@ -17,7 +19,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vtrix.spec.normalise import ModelSpec, agent_prompt, normalise_modellix, normalise_vtrix
+from vtrix.spec.normalise import (
+    ModelSpec,
+    modality_of,
+    normalise_modellix,
+    normalise_vtrix,
+)
 from vtrix.spec.snapshot import Snapshot, load_snapshot
 
 
@@ -30,15 +37,19 @@ class Catalog:
             self.normalised[mid] = normalise_vtrix(raw, source=f"vtrix/{mid}")
         for slug, raw in snap.modellix_specs.items():
             self.normalised[slug] = normalise_modellix(slug, raw, snap.modellix_entry(slug))
-        self.vtrix_models = [m for m in snap.vtrix_catalog if m.get("id") in snap.vtrix_specs]
+        self.vtrix_models = list(snap.vtrix_catalog)
         self.modellix_models = list(snap.modellix_catalog)
         self.modellix_specs = dict(snap.modellix_specs)
+        # Catalog models without a spec: their kind, for submits that take any object.
+        self.unspecified: dict[str, str] = {}
+        for entry in snap.vtrix_catalog:
+            mid = str(entry.get("id"))
+            if mid not in self.normalised:
+                self.unspecified[mid] = modality_of(str(entry.get("type") or "image"))
         for entry in snap.modellix_catalog:
             slug = str(entry.get("slug"))
-            if slug not in self.modellix_specs:
-                self.modellix_specs[slug] = open_api_schema(slug, entry)
-                self.normalised[slug] = normalise_modellix(slug, self.modellix_specs[slug], entry)
-        self.agent_prompts = {mid: agent_prompt(spec) for mid, spec in self.normalised.items()}
+            if slug not in self.normalised:
+                self.unspecified[slug] = modality_of(str(entry.get("type") or "image"))
         self.drifted: dict[str, dict[str, Any]] = {}
         self.drifted_normalised: dict[str, ModelSpec] = {}
         base = snap.vtrix_specs.get(DRIFT_MODEL)
@@ -61,27 +72,14 @@ class Catalog:
         return (self.drifted_normalised.get(model) if drift else None) or self.normalised.get(model)
 
     def kind(self, model: str) -> str | None:
-        """The result kind of a model the sandbox serves (None: not served)."""
+        """The result kind of a model the sandbox serves (None: not in its catalogs)."""
         spec = self.normalised.get(model)
-        return spec.type if spec else None
-
-
-def open_api_schema(slug: str, entry: dict[str, Any]) -> dict[str, Any]:
-    """The api_schema of a catalog model whose parameters the snapshot does not know."""
-    return {
-        "servers": [{"url": f"https://api.modellix.ai/api/v1/{slug}/async"}],
-        "post": {
-            "summary": slug,
-            "description": str(entry.get("description") or slug)
-            + " (vtrix sandbox: this model's parameters are not known; any JSON object is"
-            " accepted.)",
-            "requestBody": {
-                "content": {
-                    "application/json": {"schema": {"type": "object", "additionalProperties": True}}
-                }
-            },
-        },
-    }
+        if spec is not None:
+            return spec.type if spec.type in ("image", "video", "audio") else "image"
+        kind = self.unspecified.get(model)
+        if kind is None:
+            return None
+        return kind if kind in ("image", "video", "audio") else "image"
 
 
 # The model whose live spec can drift from the snapshot (--spec-drift): the seed page's

@@ -49,7 +49,7 @@ def catalog(request: Request) -> Any:
 def schema(request: Request, vendor: str, model: str) -> Any:
     cat = sandbox_of(request).catalog
     raw = cat.modellix_specs.get(f"{vendor}/{model}")
-    if raw is None:
+    if raw is None:  # also for a catalog model whose parameters are not published
         return modellix_error(404, f"no api_schema for {vendor}/{model}")
     return cacheable(request, raw, cat.loaded_at)
 

@@ -88,6 +88,7 @@ class SandboxConfig:
     rate_limit: int = 0
     url_ttl: float = 24 * 3600
     max_upload: int = 100 * 1024 * 1024  # bytes; larger uploads get 413
+    rewrite_endpoints: bool = False  # point vtrix spec endpoints at the sandbox itself
     faults: Faults = field(default_factory=Faults)
 
 

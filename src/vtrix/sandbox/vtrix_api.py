@@ -72,17 +72,20 @@ def catalog(request: Request) -> Any:
 
 @router.get("/api/v1/skill/models/{model_id}/spec")
 def spec(request: Request, model_id: str) -> Any:
-    """The spec as the models service serves it, pointing its endpoint at this sandbox."""
+    """The spec as the snapshot holds it (with ``--rewrite-endpoints``, its endpoint pointed
+    at this sandbox); 404 for a catalog model the snapshot has no spec of."""
     sb = sandbox_of(request)
     cat, modes = sb.catalog, sb.state.faults_for("vtrix.spec")
     raw = cat.vtrix_spec(model_id, dialect=modes.spec_dialect, drift=modes.spec_drift)
     if raw is None:
-        return vtrix_models_error(404, f"model {model_id} not found")
-    api = dict(raw.get("api") or {})
-    path = urlsplit(str(api.get("endpoint") or "")).path or VTRIX_GENERATION_PATH
-    api["endpoint"] = base_url(request) + path
-    served = {**raw, "api": api}
-    served.setdefault("agent_prompt", cat.agent_prompts.get(model_id, ""))
+        known = model_id in cat.unspecified
+        why = "publishes no parameter spec" if known else "not found"
+        return vtrix_models_error(404, f"model {model_id} {why}")
+    served = raw
+    if sb.config.rewrite_endpoints:
+        api = dict(raw.get("api") or {})
+        path = urlsplit(str(api.get("endpoint") or "")).path or VTRIX_GENERATION_PATH
+        served = {**raw, "api": {**api, "endpoint": base_url(request) + path}}
     return cacheable(
         request, {"status": {"code": 0, "message": "ok"}, "data": served}, cat.loaded_at
     )

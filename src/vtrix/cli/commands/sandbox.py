@@ -111,6 +111,11 @@ from vtrix.sandbox.state import MODES
     help="vtrix specs strict, or as loose as the official client's types allow.",
 )
 @click.option(
+    "--rewrite-endpoints",
+    is_flag=True,
+    help="Point the vtrix specs' endpoints at this sandbox (default: served as committed).",
+)
+@click.option(
     "--spec-drift",
     is_flag=True,
     help="Serve kirin_v3_i2v's live spec with other fields than the bundled one.",
@@ -149,6 +154,7 @@ def sandbox(
     status_words: str,
     spec_dialect: str,
     spec_drift: bool,
+    rewrite_endpoints: bool,
     seed: int,
     url_ttl: float,
 ) -> None:
@@ -179,6 +185,7 @@ def sandbox(
             broke_keys=set(broke_key),
             rate_limit=rate_limit,
             url_ttl=url_ttl,
+            rewrite_endpoints=rewrite_endpoints,
             faults=Faults(
                 error_rate=fail_rate,
                 unavailable_rate=unavailable_rate,
