@@ -23,7 +23,7 @@ def test_models_list_live_with_filters(cli, sandbox):
             "models", "list", "--type", "video", "--provider", "vtrix", "--output", "json", env=env
         ).out
     )
-    assert len(video) == 3 and {m["type"] for m in video} == {"video"}
+    assert len(video) == 45 and {m["type"] for m in video} == {"video"}
     assert all(m["source"] == "live" for m in video)
     table = cli("models", "list", "--search", "seedream", env=env).out
     assert table.startswith("MODEL") and "bytedance/seedream-4.5-t2i" in table
