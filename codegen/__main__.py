@@ -29,6 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--specs", type=Path, default=ROOT / "specs")
     p.add_argument("--concurrency", type=int, default=8, help="specs fetched at once")
     p.add_argument("--report", type=Path, help="also write the whole change report here")
+    p.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="accept a catalog that loses more than a tenth of its models",
+    )
     p = sub.add_parser("seed", help="../shared/catalogs -> specs/")
     p.add_argument("catalogs", type=Path)
     p.add_argument("--specs", type=Path, default=ROOT / "specs")
@@ -48,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "fetch":
             from codegen.fetch import fetch_command
 
-            return fetch_command(args.specs, max(1, min(args.concurrency, 64)), args.report)
+            return fetch_command(
+                args.specs, max(1, min(args.concurrency, 64)), args.report, args.allow_shrink
+            )
         from codegen.seed import main as seed_main
 
         return seed_main(args.catalogs, args.specs)

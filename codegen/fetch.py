@@ -197,7 +197,8 @@ class Fetcher:
         if new.warnings:
             with self.tally.lock:
                 self.tally.warnings.extend(new.warnings)
-        return spec_changes(job.model_id, self._old_spec(job, old_path), new)
+        old = self._old_spec(job, old_path)
+        return endpoint_changes(job.model_id, old, new) + spec_changes(job.model_id, old, new)
 
     def _old_spec(self, job: SpecJob, old_path: Path) -> Any:
         if not old_path.is_file():
@@ -207,6 +208,42 @@ class Fetcher:
             return normalise_one(job.provider, job.model_id, raw, job.old_entry, str(old_path))
         except SpecError:
             return None  # an old spec the normaliser no longer takes: reported as added
+
+
+def endpoint_changes(model_id: str, old: Any, new: Any) -> list[Change]:
+    """A submit endpoint that moved host, or points at loopback or a private address (a
+    sandbox's spec about to be committed): breaking, at the top of the report."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    out = []
+    host = (urlsplit(new.endpoint).hostname or "").lower()
+    before = (urlsplit(old.endpoint).hostname or "").lower() if old is not None else host
+    if before != host:
+        out.append(Change(model_id, f"endpoint host changed {before} -> {host}", True))
+    try:
+        private = not ipaddress.ip_address(host).is_global
+    except ValueError:
+        private = host == "localhost" or host.endswith((".localhost", ".local", ".internal"))
+    if private:
+        out.append(Change(model_id, f"endpoint on a loopback or private host ({host})", True))
+    return out
+
+
+def shrinkage(old_dir: Path, vtrix: list[Any], modellix: list[Any]) -> list[str]:
+    """Catalogs that would lose more than a tenth of their models (each named)."""
+    if not old_dir.exists():
+        return []
+    old = load_snapshot(old_dir, catalogs_only=True)
+    out = []
+    for label, before, after, key in (
+        ("vtrix", old.vtrix_catalog, vtrix, "id"),
+        ("Modellix", old.modellix_catalog, modellix, "slug"),
+    ):
+        gone = {str(e.get(key)) for e in before} - {str(e.get(key)) for e in after}
+        if before and len(gone) > len(before) / 10:
+            out.append(f"the {label} catalog would lose {len(gone)} of {len(before)} models")
+    return out
 
 
 def _sha(path: Path) -> str:
@@ -264,7 +301,10 @@ def removed_specs(old_dir: Path, jobs: list[SpecJob]) -> list[Change]:
 
 
 def fetch_command(
-    specs_dir: Path, concurrency: int = DEFAULT_CONCURRENCY, report: Path | None = None
+    specs_dir: Path,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    report: Path | None = None,
+    allow_shrink: bool = False,
 ) -> int:
     settings = Settings.resolve()
     print(
@@ -276,6 +316,15 @@ def fetch_command(
         vtrix, modellix = fetch_catalogs(settings)
     except (FetchError, SpecError) as exc:
         print(f"error: {exc}\nspecs/ was left as it was.", file=sys.stderr)
+        return 1
+    shrunk = shrinkage(specs_dir, vtrix, modellix)
+    if shrunk and not allow_shrink:
+        print(
+            f"error: {'; '.join(shrunk)} (more than a tenth): the wrong URL, or a gateway "
+            "that lost its catalog?\nspecs/ was left as it was; pass --allow-shrink if this "
+            "is meant.",
+            file=sys.stderr,
+        )
         return 1
     jobs, old_ids = spec_jobs(vtrix, modellix, specs_dir)
     catalogs = {

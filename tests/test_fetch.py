@@ -292,3 +292,38 @@ def test_a_loose_spec_is_fetched_with_warnings_and_an_unusable_one_keeps_its_old
     assert kept.read_bytes() == (ROOT / "specs" / "vtrix" / "spark_dance_v2_0.json").read_bytes()
     fetched = json.loads((specs / "vtrix" / "kirin_v3_i2v.json").read_text())
     assert fetched["parameters"][4]["constraints"]["default"] == "5"  # kept as served
+
+
+def test_fetch_guards_what_it_commits(make_sandbox, hostile, tmp_path):
+    """Issue 19: endpoint hosts that move or point at loopback are breaking and reported
+    first; a catalog that loses more than a tenth stops the fetch unless --allow-shrink."""
+    from hostile import Reply
+
+    from vtrix.spec.snapshot import load_snapshot
+
+    sb = make_sandbox(specs_dir=str(ROOT / "specs"), rewrite_endpoints=True)
+    specs = tmp_path / "specs"
+    shutil.copytree(ROOT / "specs", specs)
+    env = {"VTRIX_BASE_URL": sb.url, "MODELLIX_BASE_URL": sb.url, "MODELLIX_API_KEY": "k-12345"}
+    r = run(["fetch", "--specs", str(specs)], env)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    report = lines[lines.index(next(x for x in lines if "change(s)" in x)) + 1 :]
+    assert report[0].startswith("  BREAKING")
+    assert "  BREAKING kirin_v3_i2v: endpoint host changed vtrix.ai -> 127.0.0.1" in report
+    assert "  BREAKING kirin_v3_i2v: endpoint on a loopback or private host (127.0.0.1)" in report
+    # A catalog that shrinks by more than a tenth: the wrong URL, most likely.
+    mirror(hostile)
+    snap = load_snapshot(ROOT / "specs")
+    short = {"status": {"code": 0}, "data": {"models": snap.vtrix_catalog[:50], "total_pages": 1}}
+    hostile.on("GET", r"/api/v1/skill/models(\?.*)?", Reply(json=short))
+    fresh = tmp_path / "fresh"
+    shutil.copytree(ROOT / "specs", fresh)
+    env = {"VTRIX_BASE_URL": hostile.url, "MODELLIX_BASE_URL": hostile.url, **env}
+    env.update(VTRIX_BASE_URL=hostile.url, MODELLIX_BASE_URL=hostile.url)
+    stopped = run(["fetch", "--specs", str(fresh)], env)
+    assert stopped.returncode == 1 and "would lose 10 of 60 models" in stopped.stderr
+    assert read_tree(fresh) == read_tree(ROOT / "specs")
+    allowed = run(["fetch", "--specs", str(fresh), "--allow-shrink"], env)
+    assert allowed.returncode == 0, allowed.stderr
+    assert "BREAKING" in allowed.stdout and "model removed from the catalog" in allowed.stdout
