@@ -6,6 +6,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from codegen import manifest as mf
 from codegen.generate import (
@@ -21,15 +22,49 @@ from codegen.pipeline import MODEL_FILES
 from codegen.specfiles import write_atomic
 
 
+def _generated_snapshot(root: Path) -> tuple[dict[str, Any], set[str]]:
+    """(the normalised specs, the catalog ids) the code under ``root`` was generated from."""
+    import json
+
+    from vtrix.spec.normalise import SpecError
+    from vtrix.spec.snapshot import Snapshot, normalise_snapshot
+
+    try:
+        data = json.loads((root / MODELS_DIR / "_snapshot.json").read_text(encoding="utf-8"))
+        snap = Snapshot(
+            vtrix_catalog=data["vtrix_catalog"],
+            modellix_catalog=data["modellix_catalog"],
+            vtrix_specs=data["vtrix_specs"],
+            modellix_specs=data["modellix_specs"],
+        )
+        specs = {s.id: s for s in normalise_snapshot(snap)}
+    except (OSError, ValueError, KeyError, TypeError, SpecError):
+        return {}, set()
+    ids = {str(e.get("id")) for e in snap.vtrix_catalog}
+    ids |= {str(e.get("slug")) for e in snap.modellix_catalog}
+    return specs, ids
+
+
 def generate_command(specs: Path, root: Path, jobs: int | None = None) -> int:
+    from codegen.report import compare, format_report
+
     start = time.perf_counter()
+    before, before_ids = _generated_snapshot(root)
     outcome, lock = generate(specs, root, jobs=jobs)
+    after, after_ids = _generated_snapshot(root)
     lock_path = specs / LOCK_FILE
     if not lock_path.exists() or lock_path.read_text(encoding="utf-8") != lock_text(lock):
         write_atomic(lock_path, lock_text(lock))
     print(
         f"generated {outcome.models} models into {root} in {time.perf_counter() - start:.1f}s: "
         f"{outcome.rendered} rendered, {outcome.reused} unchanged, {outcome.removed} removed"
+    )
+    # What this generation changed for callers, breaking changes first (fetch's report).
+    changes = compare(before, after, before_ids, after_ids)
+    print(
+        format_report(changes, limit=200).replace(
+            "specs/ already matches the gateways", ("the generated code already matched specs/")
+        )
     )
     return 0
 

@@ -327,3 +327,29 @@ def test_fetch_guards_what_it_commits(make_sandbox, hostile, tmp_path):
     allowed = run(["fetch", "--specs", str(fresh), "--allow-shrink"], env)
     assert allowed.returncode == 0, allowed.stderr
     assert "BREAKING" in allowed.stdout and "model removed from the catalog" in allowed.stdout
+
+
+def test_generate_reports_what_it_regenerated(tmp_path):
+    """Issue 19: generate prints the report fetch prints: what changed for callers,
+    breaking changes first."""
+    specs = tmp_path / "specs"
+    shutil.copytree(ROOT / "specs", specs)
+    out = tmp_path / "out"
+    first = run(["generate", "--specs", str(specs), "--root", str(out)], {})
+    assert first.returncode == 0, first.stderr
+    path = specs / "vtrix" / "kirin_v3_i2v.json"
+    raw = json.loads(path.read_text())
+    resolution = next(p for p in raw["parameters"] if p["name"] == "resolution")
+    resolution["constraints"]["enum"] = ["720p", "1080p", "4k"]
+    raw["parameters"] = [p for p in raw["parameters"] if p["name"] != "seed"]
+    path.write_text(json.dumps(raw, indent=2))
+    again = run(["generate", "--specs", str(specs), "--root", str(out)], {})
+    assert again.returncode == 0, again.stderr
+    lines = again.stdout.splitlines()
+    start = next(i for i, x in enumerate(lines) if "change(s)" in x)
+    assert lines[start] == "3 change(s), 2 breaking:"
+    assert lines[start + 1 : start + 3] == [
+        "  BREAKING kirin_v3_i2v: parameter seed removed",
+        "  BREAKING kirin_v3_i2v: enum of resolution narrowed: removed ['480p']",
+    ]
+    assert "  kirin_v3_i2v: enum of resolution widened: added ['4k']" in lines
