@@ -44,6 +44,7 @@ class GenModel:
     options: list[Option]
     aliases: dict[str, str]  # "Class.wire" -> Python field name, for the pydantic generator
     titled_schema: dict[str, Any] = field(default_factory=dict)
+    open: bool = False  # the spec allows parameters it does not list: ``**extra`` takes them
 
 
 def source_path(spec: ModelSpec) -> str:
@@ -167,4 +168,5 @@ def build_model(spec: ModelSpec, module: str) -> GenModel:
         options=options(spec.schema),
         aliases=builder.aliases,
         titled_schema=titled,
+        open=spec.schema.get("additionalProperties") is True,
     )

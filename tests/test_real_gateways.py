@@ -463,3 +463,21 @@ def test_12_a_404_after_the_grace_is_reported(vtrix, make_sandbox):
     sb = make_sandbox(task_seconds=0.3, faults=Faults(visible_after=60))
     r = vtrix(*RUN, "--poll-interval", "0.2", env=env_for(sb))
     assert r.code == 1 and "HTTP 404" in r.err, r.err
+
+
+def test_19_4_an_open_schema_generates_functions_that_take_extra_parameters(sandbox, home):
+    import inspect
+
+    from vtrix import Client
+    from vtrix.models import alibaba_cosyvoice_clone as clone
+
+    for fn in (clone.run, clone.submit, clone.arun, clone.asubmit):
+        kinds = [p.kind for p in inspect.signature(fn).parameters.values()]
+        assert kinds[-1] is inspect.Parameter.VAR_KEYWORD
+        assert "sent by name, unchecked" in (fn.__doc__ or "") or fn in (clone.arun, clone.asubmit)
+    client = Client(settings=Settings.resolve(env=env_for(sandbox)))
+    task = clone.submit(
+        model="cosyvoice-v3.5-plus", text="hi", url="https://e.com/a.wav", speed=1.2, client=client
+    )
+    params = sandbox.stats()["task_times"][task.id]["params"]
+    assert params["speed"] == 1.2 and params["text"] == "hi"

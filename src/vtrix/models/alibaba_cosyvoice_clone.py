@@ -56,6 +56,7 @@ def submit(
     url: str | PathLike[str],
     idempotency_key: str | None = None,
     client: Client | None = None,
+    **extra: Any,
 ) -> Task:
     """Validate, submit a alibaba/cosyvoice-clone task and return at once (``task.wait()`` for the result).
 
@@ -65,9 +66,12 @@ def submit(
         model: Target CosyVoice model (e.g. cosyvoice-v3.5-plus) (a string)
         text: Text to synthesize in the cloned voice (a string)
         url: Reference audio URL for cloning (a string)
+
+    The spec allows parameters it does not list: pass them as keyword arguments (``**extra``);
+    they are sent by name, unchecked.
     """
     return _typed.client(client).submit(
-        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+        MODEL_ID, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key=idempotency_key
     )
 
 
@@ -79,6 +83,7 @@ def run(
     timeout: float = 600,
     idempotency_key: str | None = None,
     client: Client | None = None,
+    **extra: Any,
 ) -> Result:
     """Run alibaba/cosyvoice-clone: validate, submit, wait up to ``timeout`` seconds, return the result.
 
@@ -88,9 +93,15 @@ def run(
         model: Target CosyVoice model (e.g. cosyvoice-v3.5-plus) (a string)
         text: Text to synthesize in the cloned voice (a string)
         url: Reference audio URL for cloning (a string)
+
+    The spec allows parameters it does not list: pass them as keyword arguments (``**extra``);
+    they are sent by name, unchecked.
     """
     return _typed.client(client).run(
-        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+        MODEL_ID,
+        {**_typed.wire(locals(), _WIRE), **extra},
+        timeout=timeout,
+        idempotency_key=idempotency_key,
     )
 
 
@@ -101,10 +112,11 @@ async def asubmit(
     url: str | PathLike[str],
     idempotency_key: str | None = None,
     client: AsyncClient | None = None,
+    **extra: Any,
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.aclient(client).submit(
-        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+        MODEL_ID, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key=idempotency_key
     )
 
 
@@ -116,8 +128,12 @@ async def arun(
     timeout: float = 600,
     idempotency_key: str | None = None,
     client: AsyncClient | None = None,
+    **extra: Any,
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.aclient(client).run(
-        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+        MODEL_ID,
+        {**_typed.wire(locals(), _WIRE), **extra},
+        timeout=timeout,
+        idempotency_key=idempotency_key,
     )

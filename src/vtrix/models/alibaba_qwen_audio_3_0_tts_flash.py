@@ -50,6 +50,7 @@ def submit(
     voice: str,
     idempotency_key: str | None = None,
     client: Client | None = None,
+    **extra: Any,
 ) -> Task:
     """Validate, submit a alibaba/qwen-audio-3.0-tts-flash task and return at once (``task.wait()`` for the result).
 
@@ -58,9 +59,12 @@ def submit(
     Args:
         text: Text to synthesize (a string)
         voice: Flash-compatible voice id (e.g. longanhuan_v3.6) (a string)
+
+    The spec allows parameters it does not list: pass them as keyword arguments (``**extra``);
+    they are sent by name, unchecked.
     """
     return _typed.client(client).submit(
-        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+        MODEL_ID, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key=idempotency_key
     )
 
 
@@ -71,6 +75,7 @@ def run(
     timeout: float = 600,
     idempotency_key: str | None = None,
     client: Client | None = None,
+    **extra: Any,
 ) -> Result:
     """Run alibaba/qwen-audio-3.0-tts-flash: validate, submit, wait up to ``timeout`` seconds, return the result.
 
@@ -79,9 +84,15 @@ def run(
     Args:
         text: Text to synthesize (a string)
         voice: Flash-compatible voice id (e.g. longanhuan_v3.6) (a string)
+
+    The spec allows parameters it does not list: pass them as keyword arguments (``**extra``);
+    they are sent by name, unchecked.
     """
     return _typed.client(client).run(
-        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+        MODEL_ID,
+        {**_typed.wire(locals(), _WIRE), **extra},
+        timeout=timeout,
+        idempotency_key=idempotency_key,
     )
 
 
@@ -91,10 +102,11 @@ async def asubmit(
     voice: str,
     idempotency_key: str | None = None,
     client: AsyncClient | None = None,
+    **extra: Any,
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.aclient(client).submit(
-        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+        MODEL_ID, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key=idempotency_key
     )
 
 
@@ -105,8 +117,12 @@ async def arun(
     timeout: float = 600,
     idempotency_key: str | None = None,
     client: AsyncClient | None = None,
+    **extra: Any,
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.aclient(client).run(
-        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+        MODEL_ID,
+        {**_typed.wire(locals(), _WIRE), **extra},
+        timeout=timeout,
+        idempotency_key=idempotency_key,
     )

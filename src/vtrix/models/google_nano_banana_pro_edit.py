@@ -66,6 +66,7 @@ def submit(
     prompt: str,
     idempotency_key: str | None = None,
     client: Client | None = None,
+    **extra: Any,
 ) -> Task:
     """Validate, submit a google/nano-banana-pro-edit task and return at once (``task.wait()`` for the result).
 
@@ -76,9 +77,12 @@ def submit(
         image: Ordered HTTPS image URLs (2-10) (an array of 1–10 items)
         image_size: Output resolution (one of 1K | 2K | 4K)
         prompt: Editing instruction (a string of at least 1 character)
+
+    The spec allows parameters it does not list: pass them as keyword arguments (``**extra``);
+    they are sent by name, unchecked.
     """
     return _typed.client(client).submit(
-        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+        MODEL_ID, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key=idempotency_key
     )
 
 
@@ -92,6 +96,7 @@ def run(
     timeout: float = 600,
     idempotency_key: str | None = None,
     client: Client | None = None,
+    **extra: Any,
 ) -> Result:
     """Run google/nano-banana-pro-edit: validate, submit, wait up to ``timeout`` seconds, return the result.
 
@@ -102,9 +107,15 @@ def run(
         image: Ordered HTTPS image URLs (2-10) (an array of 1–10 items)
         image_size: Output resolution (one of 1K | 2K | 4K)
         prompt: Editing instruction (a string of at least 1 character)
+
+    The spec allows parameters it does not list: pass them as keyword arguments (``**extra``);
+    they are sent by name, unchecked.
     """
     return _typed.client(client).run(
-        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+        MODEL_ID,
+        {**_typed.wire(locals(), _WIRE), **extra},
+        timeout=timeout,
+        idempotency_key=idempotency_key,
     )
 
 
@@ -117,10 +128,11 @@ async def asubmit(
     prompt: str,
     idempotency_key: str | None = None,
     client: AsyncClient | None = None,
+    **extra: Any,
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.aclient(client).submit(
-        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+        MODEL_ID, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key=idempotency_key
     )
 
 
@@ -134,8 +146,12 @@ async def arun(
     timeout: float = 600,
     idempotency_key: str | None = None,
     client: AsyncClient | None = None,
+    **extra: Any,
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.aclient(client).run(
-        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+        MODEL_ID,
+        {**_typed.wire(locals(), _WIRE), **extra},
+        timeout=timeout,
+        idempotency_key=idempotency_key,
     )

@@ -70,6 +70,7 @@ def submit(
     seed: int | None = None,
     idempotency_key: str | None = None,
     client: Client | None = None,
+    **extra: Any,
 ) -> Task:
     """Validate, submit a vidu/viduq3-pro-i2v task and return at once (``task.wait()`` for the result).
 
@@ -81,9 +82,12 @@ def submit(
         prompt: Motion description (a string of 1–5000 characters)
         resolution: Video resolution (one of 540p | 720p | 1080p; server default "720p")
         seed: Random seed (an integer)
+
+    The spec allows parameters it does not list: pass them as keyword arguments (``**extra``);
+    they are sent by name, unchecked.
     """
     return _typed.client(client).submit(
-        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+        MODEL_ID, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key=idempotency_key
     )
 
 
@@ -97,6 +101,7 @@ def run(
     timeout: float = 600,
     idempotency_key: str | None = None,
     client: Client | None = None,
+    **extra: Any,
 ) -> Result:
     """Run vidu/viduq3-pro-i2v: validate, submit, wait up to ``timeout`` seconds, return the result.
 
@@ -108,9 +113,15 @@ def run(
         prompt: Motion description (a string of 1–5000 characters)
         resolution: Video resolution (one of 540p | 720p | 1080p; server default "720p")
         seed: Random seed (an integer)
+
+    The spec allows parameters it does not list: pass them as keyword arguments (``**extra``);
+    they are sent by name, unchecked.
     """
     return _typed.client(client).run(
-        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+        MODEL_ID,
+        {**_typed.wire(locals(), _WIRE), **extra},
+        timeout=timeout,
+        idempotency_key=idempotency_key,
     )
 
 
@@ -123,10 +134,11 @@ async def asubmit(
     seed: int | None = None,
     idempotency_key: str | None = None,
     client: AsyncClient | None = None,
+    **extra: Any,
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.aclient(client).submit(
-        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+        MODEL_ID, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key=idempotency_key
     )
 
 
@@ -140,8 +152,12 @@ async def arun(
     timeout: float = 600,
     idempotency_key: str | None = None,
     client: AsyncClient | None = None,
+    **extra: Any,
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.aclient(client).run(
-        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+        MODEL_ID,
+        {**_typed.wire(locals(), _WIRE), **extra},
+        timeout=timeout,
+        idempotency_key=idempotency_key,
     )

@@ -76,6 +76,7 @@ def submit(
     seed: int | None = None,
     idempotency_key: str | None = None,
     client: Client | None = None,
+    **extra: Any,
 ) -> Task:
     """Validate, submit a vidu/viduq3-turbo-fl2v task and return at once (``task.wait()`` for the result).
 
@@ -88,9 +89,12 @@ def submit(
         prompt: Transition description (a string of 1–5000 characters)
         resolution: Video resolution (one of 540p | 720p | 1080p; server default "720p")
         seed: Random seed (an integer)
+
+    The spec allows parameters it does not list: pass them as keyword arguments (``**extra``);
+    they are sent by name, unchecked.
     """
     return _typed.client(client).submit(
-        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+        MODEL_ID, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key=idempotency_key
     )
 
 
@@ -105,6 +109,7 @@ def run(
     timeout: float = 600,
     idempotency_key: str | None = None,
     client: Client | None = None,
+    **extra: Any,
 ) -> Result:
     """Run vidu/viduq3-turbo-fl2v: validate, submit, wait up to ``timeout`` seconds, return the result.
 
@@ -117,9 +122,15 @@ def run(
         prompt: Transition description (a string of 1–5000 characters)
         resolution: Video resolution (one of 540p | 720p | 1080p; server default "720p")
         seed: Random seed (an integer)
+
+    The spec allows parameters it does not list: pass them as keyword arguments (``**extra``);
+    they are sent by name, unchecked.
     """
     return _typed.client(client).run(
-        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+        MODEL_ID,
+        {**_typed.wire(locals(), _WIRE), **extra},
+        timeout=timeout,
+        idempotency_key=idempotency_key,
     )
 
 
@@ -133,10 +144,11 @@ async def asubmit(
     seed: int | None = None,
     idempotency_key: str | None = None,
     client: AsyncClient | None = None,
+    **extra: Any,
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.aclient(client).submit(
-        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+        MODEL_ID, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key=idempotency_key
     )
 
 
@@ -151,8 +163,12 @@ async def arun(
     timeout: float = 600,
     idempotency_key: str | None = None,
     client: AsyncClient | None = None,
+    **extra: Any,
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.aclient(client).run(
-        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+        MODEL_ID,
+        {**_typed.wire(locals(), _WIRE), **extra},
+        timeout=timeout,
+        idempotency_key=idempotency_key,
     )
