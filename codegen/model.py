@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from vtrix.gateways import GATEWAYS
 from vtrix.spec.describe import describe_expected, is_media_input, options
 from vtrix.spec.names import class_names, field_names
 from vtrix.spec.normalise import ModelSpec
@@ -72,7 +73,8 @@ def _object_paths(
 class _Builder:
     """Walks one schema, naming classes and producing annotations, aliases and TypedDicts."""
 
-    def __init__(self, schema: dict[str, Any]) -> None:
+    def __init__(self, schema: dict[str, Any], uploads: bool = True) -> None:
+        self.uploads = uploads
         paths: list[tuple[str, ...]] = []
         _object_paths(schema, (), paths)
         self.classes = class_names(paths)
@@ -83,7 +85,7 @@ class _Builder:
         if "enum" in schema:
             return "Literal[" + ", ".join(repr(v) for v in schema["enum"]) + "]"
         kind = schema["type"]
-        media = is_media_input(wire, schema)
+        media = self.uploads and is_media_input(wire, schema)
         if kind == "array":
             items = schema.get("items")
             if not items:
@@ -144,7 +146,8 @@ def arg_doc(schema: dict[str, Any]) -> str:
 
 
 def build_model(spec: ModelSpec, module: str) -> GenModel:
-    builder = _Builder(spec.schema)
+    uploads = GATEWAYS[spec.provider].has_upload  # @FILE / PathLike only where they work
+    builder = _Builder(spec.schema, uploads)
     titled = builder.titled(spec.schema, ())
     props = spec.schema.get("properties", {})
     names = field_names(props)
@@ -165,7 +168,7 @@ def build_model(spec: ModelSpec, module: str) -> GenModel:
         source=source_path(spec),
         args=args,
         dicts=builder.dicts,
-        options=options(spec.schema),
+        options=options(spec.schema, uploads=uploads),
         aliases=builder.aliases,
         titled_schema=titled,
         open=spec.schema.get("additionalProperties") is True,

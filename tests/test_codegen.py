@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from codegen.generate import MODELS_DIR, OUTPUT_DIRS, generate_tree, render
 from codegen.specfiles import read_tree
+from vtrix.gateways import GATEWAYS
 from vtrix.spec.describe import options
 from vtrix.spec.names import assign_module_names
 from vtrix.spec.normalise import SpecError, normalise_modellix
@@ -499,7 +500,7 @@ def test_kirin_help_shows_enum_range_default_required():
     out = CliRunner().invoke(cmd, ["--help"], terminal_width=200).output
     assert "--resolution [480p|720p|1080p]" in out
     assert "3<=x<=10" in out and "[default: 5]" in out
-    assert "Input image URL (a URL, or @FILE to upload a local file) [required]" in out
+    assert "Input image URL [required]" in out  # vtrix has no upload route: no @FILE
 
 
 def test_snapshot_files_are_canonical():
@@ -562,4 +563,5 @@ def test_stored_options_are_the_derived_ones():
     for path in sorted((ROOT / "src/vtrix/models/_specs").glob("*.json")):
         data = json.loads(path.read_text())
         assert data["options"], path
-        assert spec_options(data) == options(data["schema"]), path
+        uploads = GATEWAYS[data["provider"]].has_upload
+        assert spec_options(data) == options(data["schema"], uploads=uploads), path

@@ -481,3 +481,18 @@ def test_19_4_an_open_schema_generates_functions_that_take_extra_parameters(sand
     )
     params = sandbox.stats()["task_times"][task.id]["params"]
     assert params["speed"] == 1.2 and params["text"] == "hi"
+
+
+def test_19_5_no_upload_promises_where_the_gateway_has_no_upload_route(vtrix, sandbox, tmp_path):
+    from vtrix.models import google_nano_banana_edit, kirin_v3_i2v
+
+    vhelp = vtrix("run", "kirin_v3_i2v", "--help").out
+    assert "@FILE" not in vhelp and "Input image URL" in vhelp
+    assert "@FILE" in vtrix("run", "google/nano-banana-edit", "--help").out
+    assert "PathLike" not in str(kirin_v3_i2v.run.__annotations__)
+    assert "PathLike" in str(google_nano_banana_edit.run.__annotations__)
+    png = tmp_path / "cat.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    r = vtrix("run", "kirin_v3_i2v", "--image-url", f"@{png}", env=env_for(sandbox))
+    assert r.code == 2 and "vtrix has no upload route" in r.err and "URL" in r.err, r.err
+    assert sandbox.stats()["tasks_created"] == 0

@@ -10,7 +10,6 @@ qwen-audio-3.0-tts-flash
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -10,7 +10,6 @@ Qwen Image is an older generation text-to-image model.
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -10,7 +10,6 @@ Qwen Image 2.0 is a fast, photorealistic image generation model.
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -10,7 +10,6 @@ Wan 2.7 Image is a fast, reasoning-enhanced image generation model.
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -10,7 +10,6 @@ ByteDance's small-parameter version of the video generation model achieves excel
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

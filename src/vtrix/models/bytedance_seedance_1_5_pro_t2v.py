@@ -10,7 +10,6 @@ Seedance 1.5 Pro T2V is a joint audio-video text-to-video generation model.
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -10,7 +10,6 @@ Seedream 4.0 T2I is an older high-definition image creation model.
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -10,7 +10,6 @@ Seedream 5.0 Lite is a smart, reasoning-enhanced image generation model with rea
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

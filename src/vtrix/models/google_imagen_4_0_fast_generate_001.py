@@ -10,7 +10,6 @@ Imagen 4.0 Fast is a high-speed text-to-image model optimized for rapid visual g
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

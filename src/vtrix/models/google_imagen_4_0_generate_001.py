@@ -10,7 +10,6 @@ Imagen 4.0 is Google's flagship professional-grade text-to-image model designed 
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -10,7 +10,6 @@ Imagen 4.0 Ultra is Google's premium text-to-image model optimized for the highe
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -10,7 +10,6 @@ Nano Banana is the original fast creative image model.
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -10,7 +10,6 @@ Nano Banana 2 (Gemini 3.1 Flash Image) is an extremely fast text-to-image model.
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

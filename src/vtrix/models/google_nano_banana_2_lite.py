@@ -10,7 +10,6 @@ Nano Banana 2 Lite (Gemini 3.1 Flash Lite Image) is the lightweight, cost-effici
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -10,7 +10,6 @@ Nano Banana Pro (Gemini 3 Pro Image) is a high-capability creative image model.
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -10,7 +10,6 @@ Veo 3.1 Lite T2V is a balanced text-to-video model.
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

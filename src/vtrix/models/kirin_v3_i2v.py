@@ -10,7 +10,6 @@ Kling V3 - Image to Video
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -68,7 +67,7 @@ _WIRE = {
 
 def submit(
     *,
-    image_url: str | PathLike[str],
+    image_url: str,
     prompt: str | None = None,
     negative_prompt: str | None = None,
     resolution: Literal["480p", "720p", "1080p"] | None = None,
@@ -96,7 +95,7 @@ def submit(
 
 def run(
     *,
-    image_url: str | PathLike[str],
+    image_url: str,
     prompt: str | None = None,
     negative_prompt: str | None = None,
     resolution: Literal["480p", "720p", "1080p"] | None = None,
@@ -125,7 +124,7 @@ def run(
 
 async def asubmit(
     *,
-    image_url: str | PathLike[str],
+    image_url: str,
     prompt: str | None = None,
     negative_prompt: str | None = None,
     resolution: Literal["480p", "720p", "1080p"] | None = None,
@@ -142,7 +141,7 @@ async def asubmit(
 
 async def arun(
     *,
-    image_url: str | PathLike[str],
+    image_url: str,
     prompt: str | None = None,
     negative_prompt: str | None = None,
     resolution: Literal["480p", "720p", "1080p"] | None = None,

@@ -10,7 +10,6 @@ Kling V1.6 T2V is an older generation text-to-video model.
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -10,7 +10,6 @@ Hailuo 2.3 T2V is a flagship text-to-video generation model optimized for human 
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -10,7 +10,6 @@ MiniMax T2V-01 is a legacy text-to-video model.
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -10,7 +10,6 @@ GPT Image 2 is a state-of-the-art text-to-image generation model.
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

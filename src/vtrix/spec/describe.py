@@ -217,7 +217,9 @@ def item_fields(items: dict[str, Any]) -> str:
     return ", ".join(out) or "any fields"
 
 
-def _help(schema: dict[str, Any], wire: str, required: bool, renamed: str | None) -> str:
+def _help(
+    schema: dict[str, Any], wire: str, required: bool, renamed: str | None, uploads: bool = True
+) -> str:
     parts = [clean_text(schema.get("description", ""))]
     kind = schema.get("type")
     if kind == "object":
@@ -231,7 +233,7 @@ def _help(schema: dict[str, Any], wire: str, required: bool, renamed: str | None
     sizes = size_phrase(schema)
     if sizes:
         parts.append(f"[{sizes}]")
-    if is_media_input(wire.rsplit(".", 1)[-1], schema):
+    if uploads and is_media_input(wire.rsplit(".", 1)[-1], schema):
         parts.append("(a URL, or @FILE to upload a local file)")
     if renamed:
         parts.append(
@@ -270,8 +272,9 @@ def _collect(
             _collect(sub, here, pyhere, False, out)
 
 
-def options(schema: dict[str, Any]) -> list[Option]:
-    """Typed options for an object schema, in schema order, depth first."""
+def options(schema: dict[str, Any], *, uploads: bool = True) -> list[Option]:
+    """Typed options for an object schema, in schema order, depth first. ``uploads``: the
+    model's gateway has an upload route, so media parameters also take ``@FILE``."""
     raws: list[_Raw] = []
     _collect(schema, (), (), True, raws)
     wanted = [flag_for(r.pypath) for r in raws]
@@ -311,7 +314,7 @@ def options(schema: dict[str, Any]) -> list[Option]:
                 multiple=multiple,
                 required=raw.required,
                 default_text=default_text(raw.schema),
-                help=_help(raw.schema, ".".join(raw.path), raw.required, renamed),
+                help=_help(raw.schema, ".".join(raw.path), raw.required, renamed, uploads),
                 metavar=_metavar(display, kind, raw.schema, multiple),
             )
         )

@@ -10,7 +10,6 @@ Kling V2.6 - Image to Video
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -91,7 +90,7 @@ _WIRE = {
 
 def submit(
     *,
-    image: str | PathLike[str] | None = None,
+    image: str | None = None,
     camera_control: CameraControl | CameraControlDict | None = None,
     idempotency_key: str | None = None,
     client: Client | None = None,
@@ -111,7 +110,7 @@ def submit(
 
 def run(
     *,
-    image: str | PathLike[str] | None = None,
+    image: str | None = None,
     camera_control: CameraControl | CameraControlDict | None = None,
     timeout: float = 600,
     idempotency_key: str | None = None,
@@ -132,7 +131,7 @@ def run(
 
 async def asubmit(
     *,
-    image: str | PathLike[str] | None = None,
+    image: str | None = None,
     camera_control: CameraControl | CameraControlDict | None = None,
     idempotency_key: str | None = None,
     client: AsyncClient | None = None,
@@ -145,7 +144,7 @@ async def asubmit(
 
 async def arun(
     *,
-    image: str | PathLike[str] | None = None,
+    image: str | None = None,
     camera_control: CameraControl | CameraControlDict | None = None,
     timeout: float = 600,
     idempotency_key: str | None = None,
