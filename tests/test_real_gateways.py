@@ -496,3 +496,16 @@ def test_19_5_no_upload_promises_where_the_gateway_has_no_upload_route(vtrix, sa
     r = vtrix("run", "kirin_v3_i2v", "--image-url", f"@{png}", env=env_for(sandbox))
     assert r.code == 2 and "vtrix has no upload route" in r.err and "URL" in r.err, r.err
     assert sandbox.stats()["tasks_created"] == 0
+
+
+@pytest.mark.parametrize("model", ["alibaba/ai-try-on", "gpt_image_1"])
+def test_19_6_typed_options_on_a_model_without_a_spec_say_what_works(vtrix, sandbox, model):
+    r = vtrix("run", model, "--prompt", "x", env=env_for(sandbox))
+    assert r.code == 2 and "publishes no parameter spec" in r.err, r.err
+    assert "--param prompt=VALUE" in r.err and "--body" in r.err
+    assert "No such option" not in r.err
+    if "/" in model:
+        assert "https://docs.modellix.ai/alibaba/ai-try-on.md" in r.err
+    assert sandbox.stats()["tasks_created"] == 0
+    ok = vtrix("run", model, "--param", "prompt=x", "-o", "url", env=env_for(sandbox))
+    assert ok.code == 0, ok.err

@@ -140,12 +140,35 @@ class SpeclessCommand(click.Command):
             return super().parse_args(ctx, args)
         except click.NoSuchOption as exc:
             name = exc.option_name.lstrip("-").replace("-", "_")
+            docs = docs_url(self.name or "")
             raise click.UsageError(
                 f"{self.name} publishes no parameter spec, so it has no typed options such as "
                 f"{exc.option_name}. Pass parameters with --param {name}=VALUE or --body JSON; "
-                "they are sent as given, unchecked.",
+                "they are sent as given, unchecked."
+                + (f" Its parameters are documented at {docs}" if docs else ""),
                 ctx,
             ) from None
+
+
+def docs_url(model_id: str) -> str | None:
+    """Where a catalog model's documentation is, if its catalog entry says (read from the
+    packaged snapshot: only on this error path)."""
+    import json
+    import os
+
+    from vtrix import registry
+
+    try:
+        path = os.path.join(registry.models_dir(), "_snapshot.json")
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    for entry in [*data.get("modellix_catalog", []), *data.get("vtrix_catalog", [])]:
+        if model_id in (entry.get("slug"), entry.get("id")):
+            url = entry.get("docs_url") or entry.get("doc_url")
+            return url if isinstance(url, str) and url.startswith("https://") else None
+    return None
 
 
 def build_command(
@@ -168,9 +191,11 @@ def build_command(
             f"{spec.get('summary', '')}"
         )
     else:
+        docs = docs_url(model_id)
         help_text = (
             f"{model_id}: the gateway publishes no parameter spec for this model; parameters "
             "given with --param/--body are sent as given, unchecked."
+            + (f" Its parameters are documented at {docs}" if docs else "")
         )
     if note:
         help_text += f"\n\n{note}"
