@@ -47,6 +47,8 @@ def test_shell_completion_offers_model_ids_and_enum_values(cli):
     env = {"_VTRIX_COMPLETE": "bash_complete", "COMP_WORDS": "vtrix run kirin_v", "COMP_CWORD": "2"}
     out = cli(env=env).out
     assert "kirin_v3_i2v" in out and "kirin_v2_6_i2v" in out
+    # Every matching catalog model, typed or not (issue 19): kirin_v1_i2v has no spec.
+    assert "plain,kirin_v1_i2v" in out.splitlines()
     env = {
         "_VTRIX_COMPLETE": "bash_complete",
         "COMP_WORDS": "vtrix run kirin_v3_i2v --resolution ",

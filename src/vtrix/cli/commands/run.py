@@ -52,7 +52,8 @@ class RunGroup(click.Group):
 
         if incomplete.startswith("-"):
             return super().shell_complete(ctx, incomplete)
-        return [CompletionItem(i, help=h) for i, h in model_ids(incomplete, generated_only=True)]
+        # Every catalog model, typed or not: the same list did-you-mean draws from.
+        return [CompletionItem(i, help=h) for i, h in model_ids(incomplete)]
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         from vtrix import registry
