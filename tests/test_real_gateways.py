@@ -509,3 +509,76 @@ def test_19_6_typed_options_on_a_model_without_a_spec_say_what_works(vtrix, sand
     assert sandbox.stats()["tasks_created"] == 0
     ok = vtrix("run", model, "--param", "prompt=x", "-o", "url", env=env_for(sandbox))
     assert ok.code == 0, ok.err
+
+
+# --------------------------------------------------------- issue 19: small things
+
+
+def test_19_8_models_list_type_typo_says_did_you_mean(vtrix):
+    r = vtrix("models", "list", "--type", "audo", "--offline")
+    assert r.code == 2 and "Did you mean: audio?" in r.err
+
+
+def test_19_8_quiet_on_every_command_that_reports(vtrix, sandbox):
+    env = env_for(sandbox)
+    task = json.loads(vtrix(*RUN, "--no-wait", "-o", "json", env=env).out)["id"]
+    for args in (
+        ["task", "get", task, "-q"],
+        ["task", "wait", task, "-q"],
+        ["model", "invoke", "--model-slug", SLUG, "--body", '{"prompt": "x"}', "-q", "--wait"],
+    ):
+        r = vtrix(*args, env=env)
+        assert r.code == 0 and r.err == "", (args, r.err)
+
+
+def test_19_8_task_list_columns_align_with_long_keys(vtrix, hostile):
+    hostile.on("POST", "/model/v1/generation", Reply(400, json={"message": "bad"}))
+    vtrix(*RUN, "--idempotency-key", "k" * 60, env=env_for(hostile))
+    hostile.on("POST", "/model/v1/generation", Reply(json=vtrix_task("task_1", "in_progress")))
+    vtrix(*RUN, "--no-wait", env=env_for(hostile))
+    lines = vtrix("task", "list", "--all", env=env_for(hostile)).out.splitlines()
+    starts = {line.index(" vtrix ") for line in lines[1:]}
+    assert len(lines) == 3 and len(starts) == 1 and lines[0].index("PROVIDER") == starts.pop() + 1
+
+
+def test_19_8_auth_login_checks_a_modellix_key(vtrix, make_sandbox):
+    sb = make_sandbox(accepted_keys={"sk-good-key-0001"})
+    env = {"MODELLIX_BASE_URL": sb.url}
+    bad = vtrix(
+        "auth", "login", "--provider", "modellix", "--with-token", input="sk-bad-00001\n", env=env
+    )
+    assert bad.code == 2 and "Modellix refused this key" in bad.err and "not stored" in bad.err
+    good = vtrix(
+        "auth",
+        "login",
+        "--provider",
+        "modellix",
+        "--with-token",
+        input="sk-good-key-0001\n",
+        env=env,
+    )
+    assert good.code == 0 and "Modellix accepts this key" in good.err
+
+
+def test_19_9_task_list_filters_wait_for_many_and_durations(vtrix, sandbox):
+    env = env_for(sandbox)
+    ids = [json.loads(vtrix(*RUN, "--no-wait", "-o", "json", env=env).out)["id"] for _ in range(2)]
+    mid = json.loads(vtrix(*MRUN, "--no-wait", "-o", "json", env=env).out)["id"]
+    r = vtrix("task", "wait", *ids, mid, "--timeout", "1m", "-o", "url", env=env)
+    assert r.code == 0 and len(r.out.split()) == 3, r.err
+    listed = json.loads(vtrix("task", "list", "--model", SLUG, "-o", "json", env=env).out)
+    assert [t["id"] for t in listed] == [mid]
+    done = json.loads(
+        vtrix("task", "list", "--status", "succeeded", "--since", "2h", "-o", "json", env=env).out
+    )
+    assert {t["id"] for t in done} == {*ids, mid}
+    assert vtrix("task", "list", "--since", "soon", env=env).code == 2
+    assert vtrix(*RUN, "--timeout", "90s", "-o", "url", env=env).code == 0
+    kling = vtrix("models", "list", "--vendor", "bytedance", "--offline", "-o", "id").out.split()
+    assert kling and all(m.startswith("bytedance/") for m in kling)
+
+
+def test_19_8_json_never_cuts_text(vtrix, sandbox):
+    listed = json.loads(vtrix("models", "list", "-o", "json", env=env_for(sandbox)).out)
+    assert listed and not any("…" in m["summary"] for m in listed)
+    assert any(len(m["summary"]) > 100 for m in listed)  # long first sentences kept whole

@@ -61,3 +61,29 @@ def click_option(opt: Option) -> click.Option:
         metavar=opt.metavar,
         help=opt.help,
     )
+
+
+_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+class Duration(click.ParamType):  # type: ignore[type-arg]
+    """Seconds, as a number or with a unit: ``90``, ``90s``, ``5m``, ``2h``, ``7d``."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, (int, float)):
+            seconds = float(value)
+        else:
+            text = str(value).strip().lower()
+            unit = text[-1:] if text[-1:] in "smhd" else ""
+            try:
+                seconds = float(text[: len(text) - len(unit)]) * _UNITS[unit]
+            except ValueError:
+                self.fail(f"{value!r} is not a duration (say 90, 90s, 5m, 2h or 7d)", param, ctx)
+        if not seconds >= 0 or seconds == float("inf"):
+            self.fail(f"{value!r} is not a duration of 0 or more seconds", param, ctx)
+        return seconds
+
+
+DURATION = Duration()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from vtrix.cli.click_types import click_option
+from vtrix.cli.click_types import DURATION, click_option
 from vtrix.cli.completion import complete_param
 from vtrix.cli.context import Globals, client_for
 from vtrix.cli.saving import SaveRequest, save_options, save_outputs, save_request
@@ -87,7 +87,7 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--timeout",
             "run_timeout",
-            type=click.FloatRange(min=0),
+            type=DURATION,
             default=600,
             show_default=True,
             help="A deadline for the whole command when given: the submit, the wait and "

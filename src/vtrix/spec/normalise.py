@@ -201,14 +201,17 @@ def modality_of(kind: str) -> str:
     return low or "unknown"
 
 
-def summary_line(text: str, limit: int = 100) -> str:
-    """First sentence or line of ``text``, whitespace folded, at most ``limit`` characters."""
+def summary_line(text: str, limit: int | None = None) -> str:
+    """First sentence or line of ``text``, whitespace folded; cut (with "…") only when a
+    ``limit`` is given — tables cut, data (``-o json``, specs, the index) never does."""
     line = " ".join(str(text).split())
     for stop in (". ", "; "):
         if stop in line:
             line = line.split(stop, 1)[0] + stop.strip()
             break
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+    if limit is None or len(line) <= limit:
+        return line
+    return line[: limit - 1].rstrip() + "…"
 
 
 # --------------------------------------------------------------------------- vtrix dialect

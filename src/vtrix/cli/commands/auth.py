@@ -35,9 +35,14 @@ def _profile(ctx: click.Context, profile: str | None) -> str:
     help="Which gateway the key is for.",
 )
 @click.option("--profile", metavar="NAME")
+@click.option("--no-check", is_flag=True, help="Store the key without asking the gateway.")
 @click.pass_context
-def login(ctx: click.Context, with_token: bool, provider: str, profile: str | None) -> None:
-    """Store an API key in a profile (file 0600 in a 0700 directory)."""
+def login(
+    ctx: click.Context, with_token: bool, provider: str, profile: str | None, no_check: bool
+) -> None:
+    """Store an API key in a profile (file 0600 in a 0700 directory). A key for Modellix is
+    checked first on its key-check route (the vtrix gateway has none): a key it refuses is
+    not stored."""
     from vtrix.config import config_path, editing_config
     from vtrix.errors import UsageError
     from vtrix.secrets import Secret
@@ -53,6 +58,8 @@ def login(ctx: click.Context, with_token: bool, provider: str, profile: str | No
             f"no usable API key was given: it {problem}",
             hint='Pass it on stdin: echo "$KEY" | vtrix auth login --with-token',
         )
+    if provider in ("modellix", "both") and not no_check:
+        _check_modellix_key(key, refuse=provider == "modellix")
     name = _profile(ctx, profile)
     with editing_config() as data:
         prof = data["profiles"].setdefault(name, {})
@@ -61,6 +68,41 @@ def login(ctx: click.Context, with_token: bool, provider: str, profile: str | No
         if provider in ("modellix", "both"):
             prof["modellix_api_key"] = key
     emit(f"Saved key {secret.masked()} to profile {name!r} ({config_path()})")
+
+
+def _check_modellix_key(key: str, *, refuse: bool) -> None:
+    """Ask Modellix whether it accepts ``key``: a plain refusal stops the login (for a key
+    meant for Modellix alone); an unreachable gateway only says the key was not checked."""
+    import os
+
+    from vtrix.config import Settings
+    from vtrix.errors import AuthError, UsageError, VtrixError
+    from vtrix.output import Reporter
+    from vtrix.providers.modellix import ModellixProvider
+
+    reporter = Reporter()
+    settings = Settings.resolve(env={**os.environ, "MODELLIX_API_KEY": key})
+    http = ModellixProvider(settings).http
+    http.read_attempts, http.read_budget = 1, 5.0  # one quick look: a login never hangs
+    try:
+        answer = http.get_json(f"{settings.modellix_url}/api/v1/apikey/validate", what="key check")
+    except AuthError:
+        valid = False
+    except VtrixError as exc:
+        reporter.warn(f"the key could not be checked with Modellix now ({exc.message})")
+        return
+    else:
+        data = answer.get("data") if isinstance(answer, dict) else None
+        valid = bool(isinstance(data, dict) and data.get("is_valid"))
+    if valid:
+        reporter.ok("Modellix accepts this key")
+        return
+    if refuse:
+        raise UsageError(
+            "Modellix refused this key (it is invalid or expired); it was not stored",
+            hint="Copy the key again from the Modellix console, or pass --no-check.",
+        )
+    reporter.warn("Modellix refused this key: it is stored for vtrix, and may not work there")
 
 
 @auth.command()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from vtrix.cli.click_types import DURATION
 from vtrix.cli.context import Globals, client_for
 from vtrix.cli.lazy import summary
 from vtrix.cli.saving import save_options, save_request
@@ -74,7 +75,7 @@ def batch() -> None:
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0),
+    type=DURATION,
     default=600,
     show_default=True,
     help="Seconds each line may wait for its result.",
@@ -311,7 +312,8 @@ def _finish(
             emit(json.dumps(r.as_json()))
     else:
         counts = summary_counts(everything)
-        emit(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no lines")
+        if counts or not interrupted:  # Ctrl-C before any line ended: nothing to sum up
+            emit(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no lines")
         for r in everything:
             if r.status != "succeeded":
                 emit(f"line {r.line}: {r.status}: {r.error or ''}".rstrip(": "))

@@ -28,6 +28,9 @@ def models() -> None:
 @click.option("--type", "kind", metavar="TYPE", help="image, video, audio… or a task.")
 @click.option("--search", metavar="TEXT", help="Keep models whose id or summary has TEXT.")
 @click.option("--provider", type=click.Choice(PROVIDERS))
+@click.option(
+    "--vendor", metavar="V", help="Only models of this vendor (bytedance, kling, google…)."
+)
 @click.option("--typed", is_flag=True, help="Only models with typed options (generated).")
 @click.option("--offline", is_flag=True, help="Only the generated index: no network.")
 @click.option(
@@ -39,6 +42,7 @@ def list_models(
     kind: str | None,
     search: str | None,
     provider: str | None,
+    vendor: str | None,
     typed: bool,
     offline: bool,
     output: str,
@@ -49,9 +53,13 @@ def list_models(
     from vtrix import registry
 
     index = registry.entries()  # one pass over the index serves every gateway
+    if kind:
+        _check_type(kind, index)
     rows: list[tuple[CatalogEntry, str]] = []
     for name in [provider] if provider else list(PROVIDERS):
         rows += [r for r in _provider_rows(ctx, name, offline, index) if r[0].matches(kind, search)]
+    if vendor:
+        rows = [r for r in rows if _vendor_of(r[0]) == vendor.strip().lower()]
     rows.sort(key=lambda r: (r[0].provider, r[0].id))
     typed_ids = {e.id for e in index if e.module}
     if typed:
@@ -64,6 +72,34 @@ def list_models(
         )
     else:
         emit(_table([e for e, _ in rows], typed_ids))
+
+
+def _vendor_of(entry: CatalogEntry) -> str:
+    """The vendor of a model: a Modellix slug's first half, a vtrix id's family (from its
+    name: "Kling V3" -> kling)."""
+    if "/" in entry.id:
+        return entry.id.split("/", 1)[0].lower()
+    return (entry.name or entry.id).split()[0].split("_")[0].lower()
+
+
+def _check_type(kind: str, index: list[IndexEntry]) -> None:
+    """An unknown ``--type`` is a typo to name (exit 2), never an empty list."""
+    import difflib
+
+    from vtrix.errors import UsageError
+
+    known = {e.type.lower() for e in index} | {e.task.lower() for e in index if e.task}
+    known.discard("")
+    want = kind.strip().lower()
+    if want in known:
+        return
+    close = difflib.get_close_matches(want, sorted(known), n=3, cutoff=0.6)
+    raise UsageError(
+        f"no model has the type {kind!r}",
+        hint=(f"Did you mean: {', '.join(close)}? " if close else "")
+        + "Types: "
+        + ", ".join(sorted(t for t in known if "-" not in t)),
+    )
 
 
 def _provider_rows(

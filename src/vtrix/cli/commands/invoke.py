@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from vtrix.cli.click_types import DURATION
 from vtrix.cli.completion import complete_model
 from vtrix.cli.context import client_for
 from vtrix.cli.lazy import summary
@@ -32,10 +33,13 @@ def model() -> None:
 @click.option(
     "--output", "-o", type=click.Choice(["id", "json", "url"]), default="id", show_default=True
 )
-@click.option("--timeout", type=click.FloatRange(min=0), default=600, show_default=True)
+@click.option(
+    "--timeout", type=DURATION, default=600, show_default=True, help="Seconds, or 90s, 5m, 1h."
+)
 @click.option(
     "--idempotency-key", metavar="KEY", help="Send with this Idempotency-Key (see `vtrix run`)."
 )
+@click.option("--quiet", "-q", is_flag=True, help="No status lines on stderr.")
 @click.option(
     "--resend-unknown",
     is_flag=True,
@@ -52,6 +56,7 @@ def invoke(
     output: str,
     timeout: float,
     idempotency_key: str | None,
+    quiet: bool,
     resend_unknown: bool,
 ) -> None:
     """Submit a task and print its task id (then: vtrix task get <task_id>)."""
@@ -75,7 +80,7 @@ def invoke(
         ctx, require_key=not g.dry_run, provider=registry.provider_of(model_slug), api_key=api_key
     )
     prepared = client.prepare(model_slug, params)
-    reporter = Reporter(quiet=g.quiet)
+    reporter = Reporter(quiet=g.quiet or quiet)
     if not prepared.checked:
         reporter.warn(f"{model_slug}: no parameter spec is published; the body is sent as given")
     elif prepared.unlisted:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from vtrix.cli.click_types import DURATION
 from vtrix.cli.completion import complete_task
 from vtrix.cli.context import Globals, client_for
 from vtrix.cli.lazy import summary
@@ -80,6 +81,7 @@ def _show(state: TaskState, output: str) -> None:
 @PROVIDER
 @OUTPUT
 @click.option("--api-key", metavar="KEY", help="API key (overrides env and profile).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @save_options
 @click.pass_context
 def get(
@@ -92,6 +94,7 @@ def get(
     **save: Any,
 ) -> None:
     """Status and result of TASK_ID, once. With --save, its files (a cut download resumes)."""
+    quiet = bool(save.pop("quiet", False))
     saving = save_request(save)
     client = client_for(ctx, require_key=bool(provider), provider=provider, api_key=api_key)
     t = client.get_task(task_id, provider=provider)
@@ -105,7 +108,7 @@ def get(
             "nothing saved yet",
             hint=f"Wait and save with: vtrix task wait {task_id} --save {saving.directory}",
         )
-    reporter = Reporter(quiet=(ctx.find_object(Globals) or Globals()).quiet)
+    reporter = Reporter(quiet=quiet or (ctx.find_object(Globals) or Globals()).quiet)
     result = client.result_of(t.state)
     print_result(result, output, save_outputs(client, result, saving, reporter, output))
 
@@ -116,15 +119,18 @@ status = click.Command(
 
 
 @task.command(name="wait")
-@click.argument("task_id", shell_complete=complete_task)
+@click.argument(
+    "task_ids", metavar="TASK_ID...", nargs=-1, required=True, shell_complete=complete_task
+)
 @PROVIDER
 @OUTPUT
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0),
+    type=DURATION,
     default=600,
     show_default=True,
-    help="Seconds before the command ends (the lookup, the wait and a --save download).",
+    help="Seconds (or 90s, 5m, 1h) before the command ends: every lookup, wait and --save "
+    "download.",
 )
 @click.option("--quiet", "-q", is_flag=True)
 @save_options
@@ -132,19 +138,44 @@ status = click.Command(
 def wait(
     ctx: click.Context,
     /,
-    task_id: str,
+    task_ids: tuple[str, ...],
     provider: str | None,
     output: str,
     timeout: float,
     quiet: bool,
     **save: Any,
 ) -> None:
-    """Wait for TASK_ID to finish and print its result (with --save, save its files)."""
+    """Wait for each TASK_ID to finish and print its result (with --save, save its files).
+    With several ids, every one is waited on (one shared deadline); the exit code is the
+    first failure's."""
     g = ctx.find_object(Globals) or Globals()
     saving = save_request(save)
     client = client_for(ctx, require_key=bool(provider), provider=provider)
     reporter = Reporter(quiet=quiet or g.quiet)
     deadline = time.monotonic() + timeout  # the whole command ends by then
+    first: VtrixError | None = None
+    for task_id in dict.fromkeys(task_ids):
+        try:
+            _wait_one(client, task_id, provider, output, timeout, deadline, reporter, saving)
+        except VtrixError as exc:
+            if len(task_ids) == 1:
+                raise
+            reporter.error(f"{task_id}: {exc.message}")
+            first = first or exc
+    if first is not None:
+        raise first
+
+
+def _wait_one(
+    client: Any,
+    task_id: str,
+    provider: str | None,
+    output: str,
+    timeout: float,
+    deadline: float,
+    reporter: Reporter,
+    saving: Any,
+) -> None:
     try:
         t = client.get_task(task_id, provider=provider, deadline=deadline)
     except VtrixError as exc:
@@ -185,9 +216,24 @@ def wait(
 @click.option(
     "--refresh", is_flag=True, help="Ask the gateways for the status of unfinished tasks."
 )
+@click.option("--model", metavar="M", help="Only tasks of this model.")
+@click.option(
+    "--status",
+    "wanted_status",
+    metavar="S",
+    help="Only tasks in this state (queued, running, succeeded, failed, unknown…).",
+)
+@click.option("--since", type=DURATION, metavar="AGE", help="Only tasks newer than 2h, 7d, 90s…")
 @click.pass_context
 def list_tasks(
-    ctx: click.Context, output: str, limit: int, everything: bool, refresh: bool
+    ctx: click.Context,
+    output: str,
+    limit: int,
+    everything: bool,
+    refresh: bool,
+    model: str | None,
+    wanted_status: str | None,
+    since: float | None,
 ) -> None:
     """Tasks submitted from this machine (the ledger; newest last).
 
@@ -197,7 +243,18 @@ def list_tasks(
     ledger = client.ledger
     if ledger is not None:
         ledger.check()  # a ledger that cannot be read is an error, never an empty table
-    entries = (ledger.recent(limit, everything=everything) if ledger else None) or []
+    filtered = bool(model or wanted_status or since is not None)
+    got = ledger.recent(10**9 if filtered else limit, everything=everything) if ledger else None
+    entries = got or []
+    if filtered:
+        after = time.time() - since if since is not None else None
+        entries = [
+            e
+            for e in entries
+            if (not model or e.model == model)
+            and (not wanted_status or e.shown_state == wanted_status.strip().lower())
+            and (after is None or e.created_at >= after)
+        ][-limit:]
     if refresh:
         entries = _refresh(ctx, entries)
     if output == "json":
@@ -252,13 +309,20 @@ def _when(t: float) -> str:
 
 
 def _table(entries: list[Entry]) -> str:
-    lines = [f"{'TASK':<28}  {'MODEL':<32}  {'PROVIDER':<8}  {'CREATED':<19}  STATUS"]
+    """Columns as wide as their widest cell (a rejected submit's key is long), so they
+    always line up."""
+    rows = []
     for e in entries:
-        shown = e.task_id or f"? key {e.key}"
         status = e.shown_state
         if not e.task_id and e.error:
             status += f" ({json.dumps(e.error)[1:-1][:60]})"
-        lines.append(
-            f"{shown:<28}  {e.model:<32}  {e.provider:<8}  {_when(e.created_at):<19}  {status}"
+        rows.append(
+            (e.task_id or f"? key {e.key}", e.model, e.provider, _when(e.created_at), status)
         )
+    head = ("TASK", "MODEL", "PROVIDER", "CREATED", "STATUS")
+    widths = [max([len(head[i])] + [len(r[i]) for r in rows]) for i in range(4)]
+    lines = []
+    for row in [head, *rows]:
+        cells = [f"{c:<{w}}" for c, w in zip(row[:4], widths, strict=True)]
+        lines.append("  ".join([*cells, row[4]]))
     return "\n".join(lines)
