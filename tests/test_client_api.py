@@ -61,7 +61,8 @@ def test_generated_typed_functions(client, sandbox):
 
     hints = kirin_v3_i2v.run.__annotations__
     assert hints["resolution"] == "Literal['480p', '720p', '1080p'] | None"
-    assert hints["image_url"] == "str | PathLike[str]" and hints["duration"] == "int | None"
+    # vtrix has no upload route: a URL only (issue 19), no PathLike promised
+    assert hints["image_url"] == "str" and hints["duration"] == "int | None"
     sig = inspect.signature(kirin_v3_i2v.run)
     assert all(p.kind is p.KEYWORD_ONLY for p in sig.parameters.values())
     assert "Video duration in seconds (an integer in range 3–10" in kirin_v3_i2v.run.__doc__
