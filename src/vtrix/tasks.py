@@ -69,7 +69,7 @@ class PollPlan:
         if self.expected:
             until = self.expected - age
             if until > self.dense:
-                return min(until - self.dense / 2, self.cap)
+                return min(until, self.cap)  # at the typical end, then densely
             if age < self.expected * 1.3 + 1:
                 return self.dense
         return min(max(self.growth * age, self.first if waited == 0 else self.floor), self.cap)

@@ -283,15 +283,15 @@ class RequestsTransport:
 
 
 class _Watchdog:
-    """Shuts the sockets of one exchange when its deadline passes."""
+    """Shuts the sockets of one exchange when its deadline passes. One shared thread keeps
+    every watchdog (a thousand concurrent waits cost one thread, not a thousand)."""
 
     def __init__(self, seconds: float) -> None:
         self.fired = False
+        self.cancelled = False
         self.socks: list[Any] = []
         self.lock = threading.Lock()
-        self.timer = threading.Timer(max(seconds, 0.0), self._fire)
-        self.timer.daemon = True
-        self.timer.start()
+        _WATCHER.add(time.monotonic() + max(seconds, 0.0), self)
 
     def watch(self, sock: Any) -> None:
         with self.lock:
@@ -307,7 +307,51 @@ class _Watchdog:
                 _shut(sock)
 
     def cancel(self) -> None:
-        self.timer.cancel()
+        self.cancelled = True
+
+
+class _Watcher:
+    """The thread behind every :class:`_Watchdog`: a heap of deadlines, woken when an earlier
+    one arrives."""
+
+    def __init__(self) -> None:
+        self.heap: list[tuple[float, int, _Watchdog]] = []
+        self.cond = threading.Condition()
+        self.thread: threading.Thread | None = None
+        self.count = 0
+
+    def add(self, when: float, dog: _Watchdog) -> None:
+        import heapq
+
+        with self.cond:
+            self.count += 1
+            heapq.heappush(self.heap, (when, self.count, dog))
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="vtrix-deadlines")
+                self.thread.daemon = True
+                self.thread.start()
+            self.cond.notify()
+
+    def _run(self) -> None:
+        import heapq
+
+        while True:
+            with self.cond:
+                while self.heap and self.heap[0][2].cancelled:
+                    heapq.heappop(self.heap)  # ended before its deadline: forget it
+                if not self.heap:
+                    self.cond.wait(30.0)
+                    continue
+                when, _, dog = self.heap[0]
+                left = when - time.monotonic()
+                if left > 0:
+                    self.cond.wait(left)
+                    continue
+                heapq.heappop(self.heap)
+            dog._fire()
+
+
+_WATCHER = _Watcher()
 
 
 def _shut(sock: Any) -> None:
