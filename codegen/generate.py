@@ -259,6 +259,18 @@ class Outcome:
     rendered: int
     reused: int
     removed: int
+    changes: list[Any] = field(default_factory=list)  # for callers, as fetch reports them
+
+
+def _spec_of(root: Path, module: str) -> Any:
+    """The normalised spec a generated module was made from (None: not readable)."""
+    from vtrix.spec.normalise import ModelSpec
+
+    try:
+        path = root / MODELS_DIR / "_specs" / f"{module}.json"
+        return ModelSpec.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def generate(
@@ -284,6 +296,13 @@ def generate(
         else:
             todo.append(job)
     kept = {job.model_id for job, _ in reuse}
+    # What the code said before, for the report: read for the changed models only, before
+    # anything is replaced (one changed model of 10,000 costs one read).
+    before = {
+        j.model_id: _spec_of(root, old.models[j.model_id].module)
+        for j in todo
+        if j.model_id in old.models
+    }
     with Staging(root, in_place=in_place) as staging, ThreadPoolExecutor(1) as side:
         # The snapshot needs only the inputs: written while the workers render.
         lines = snapshot_lines(root / MODELS_DIR / "_snapshot.json", kept) if in_place else {}
@@ -313,7 +332,17 @@ def generate(
         seen.remember(base, {r: d for m in new.models.values() for r, d in m.files.items()})
     seen.save()
     removed = len(set(old.models) - set(new.models))
-    return Outcome(len(new.models), len(todo), len(reuse), removed), inputs.lock
+    after = {j.model_id: _spec_of(root, new.models[j.model_id].module) for j in todo}
+    from codegen.report import compare
+
+    changes = compare(
+        {k: v for k, v in before.items() if v is not None},
+        {k: v for k, v in after.items() if v is not None},
+        set(old.models),
+        set(new.models),
+    )
+    outcome = Outcome(len(new.models), len(todo), len(reuse), removed, changes)
+    return outcome, inputs.lock
 
 
 def _render_all(todo: list[Job], stage: Path, jobs: int | None) -> Iterator[Rendered]:

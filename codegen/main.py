@@ -6,7 +6,6 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from codegen import manifest as mf
 from codegen.generate import (
@@ -22,67 +21,11 @@ from codegen.pipeline import MODEL_FILES
 from codegen.specfiles import write_atomic
 
 
-def _generated_snapshot(root: Path) -> Any:
-    """The raw snapshot the code under ``root`` was generated from (None: unreadable)."""
-    import json
-
-    from vtrix.spec.snapshot import Snapshot
-
-    try:
-        data = json.loads((root / MODELS_DIR / "_snapshot.json").read_text(encoding="utf-8"))
-        return Snapshot(
-            vtrix_catalog=data["vtrix_catalog"],
-            modellix_catalog=data["modellix_catalog"],
-            vtrix_specs=data["vtrix_specs"],
-            modellix_specs=data["modellix_specs"],
-        )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _what_changed(before: Any, after: Any) -> list[Any]:
-    """The report of what a generation changed for callers: only the models whose spec or
-    catalog entry differ are normalised (a 10,000-model catalog with one change costs one)."""
-    from codegen.report import compare
-    from vtrix.spec.normalise import SpecError
-    from vtrix.spec.snapshot import normalise_one
-
-    if before is None or after is None:
-        return []
-
-    def side(snap: Any, ids: set[str]) -> dict[str, Any]:
-        out = {}
-        for provider, specs, entry in (
-            ("vtrix", snap.vtrix_specs, snap.vtrix_entry),
-            ("modellix", snap.modellix_specs, snap.modellix_entry),
-        ):
-            for mid in ids & set(specs):
-                try:
-                    out[mid] = normalise_one(provider, mid, specs[mid], entry(mid), mid)
-                except SpecError:
-                    continue
-        return out
-
-    def raw(snap: Any) -> dict[str, Any]:
-        return {**snap.vtrix_specs, **snap.modellix_specs}
-
-    old, new = raw(before), raw(after)
-    changed = {m for m in set(old) | set(new) if old.get(m) != new.get(m)}
-    ids = [
-        {str(e.get("id")) for e in s.vtrix_catalog}
-        | {str(e.get("slug")) for e in s.modellix_catalog}
-        for s in (before, after)
-    ]
-    return compare(side(before, changed), side(after, changed), ids[0], ids[1])
-
-
 def generate_command(specs: Path, root: Path, jobs: int | None = None) -> int:
     from codegen.report import format_report
 
     start = time.perf_counter()
-    before = _generated_snapshot(root)
     outcome, lock = generate(specs, root, jobs=jobs)
-    after = _generated_snapshot(root) if outcome.rendered or outcome.removed else before
     lock_path = specs / LOCK_FILE
     if not lock_path.exists() or lock_path.read_text(encoding="utf-8") != lock_text(lock):
         write_atomic(lock_path, lock_text(lock))
@@ -91,7 +34,7 @@ def generate_command(specs: Path, root: Path, jobs: int | None = None) -> int:
         f"{outcome.rendered} rendered, {outcome.reused} unchanged, {outcome.removed} removed"
     )
     # What this generation changed for callers, breaking changes first (fetch's report).
-    changes = _what_changed(before, after)
+    changes = outcome.changes
     print(
         format_report(changes, limit=200).replace(
             "specs/ already matches the gateways", ("the generated code already matched specs/")
