@@ -332,9 +332,13 @@ def generate(
         seen.remember(base, {r: d for m in new.models.values() for r, d in m.files.items()})
     seen.save()
     removed = len(set(old.models) - set(new.models))
-    after = {j.model_id: _spec_of(root, new.models[j.model_id].module) for j in todo}
     from codegen.report import compare
 
+    # A model new to the code needs no reading: "added" is all there is to say of it.
+    after = {
+        j.model_id: _spec_of(root, new.models[j.model_id].module) if j.model_id in before else j
+        for j in todo
+    }
     changes = compare(
         {k: v for k, v in before.items() if v is not None},
         {k: v for k, v in after.items() if v is not None},
