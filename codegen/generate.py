@@ -335,7 +335,7 @@ def generate(
     from codegen.report import compare
 
     # A model new to the code needs no reading: "added" is all there is to say of it.
-    after = {
+    after: dict[str, Any] = {
         j.model_id: _spec_of(root, new.models[j.model_id].module) if j.model_id in before else j
         for j in todo
     }
