@@ -59,9 +59,11 @@ def client_for(
     api_key: str | None = None,
 ) -> Client:
     """The shared Client (built on first use); optionally insist on a key for ``provider``."""
+    from vtrix.cli import signals
     from vtrix.client import Client
     from vtrix.errors import UsageError
 
+    signals.install()  # from here on, SIGTERM/SIGHUP keep a paid task safe as Ctrl-C does
     root = ctx.find_root()
     g = ctx.find_object(Globals) or Globals()
     if api_key:

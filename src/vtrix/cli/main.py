@@ -8,9 +8,10 @@ from typing import Any
 import click
 
 from vtrix._version import __version__
+from vtrix.cli import signals
 from vtrix.cli.context import Globals
 from vtrix.cli.lazy import COMMANDS, LazyGroup
-from vtrix.errors import INTERRUPTED, USAGE, Interrupted, VtrixError, exit_code_table
+from vtrix.errors import USAGE, Interrupted, VtrixError, exit_code_table
 
 EPILOG = (
     "\b\nExit codes:\n"
@@ -41,18 +42,18 @@ class RootGroup(LazyGroup):
         self, args: list[str] | None = None, prog_name: str | None = None, **extra: Any
     ) -> Any:
         extra.pop("standalone_mode", None)
-        previous = _on_signals()
+        signals.SIGNALLED.clear()
         try:
             super().main(args=args, prog_name="vtrix", standalone_mode=False, **extra)
         except VtrixError as exc:
             _report(exc)
-            sys.exit(_signal_code() if isinstance(exc, Interrupted) else exc.exit_code)
+            sys.exit(signals.exit_code() if isinstance(exc, Interrupted) else exc.exit_code)
         except click.exceptions.Abort:
             print("Aborted.", file=sys.stderr)
-            sys.exit(_signal_code())
+            sys.exit(signals.exit_code())
         except KeyboardInterrupt:
             print("Interrupted.", file=sys.stderr)
-            sys.exit(_signal_code())
+            sys.exit(signals.exit_code())
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
@@ -64,7 +65,7 @@ class RootGroup(LazyGroup):
         except BrokenPipeError:
             sys.exit(1)
         finally:
-            _restore(previous)
+            signals.restore()
         sys.exit(0)
 
 
@@ -129,45 +130,6 @@ def cli(
         from vtrix.cli.context import note_key_in_argv
 
         note_key_in_argv(ctx, api_key)
-
-
-_SIGNALLED: list[int] = []
-
-
-def _on_signals() -> dict[int, Any]:
-    """SIGTERM and SIGHUP act as Ctrl-C does (the ledger write, the task id and the resume
-    hint all survive), in the main thread; the handlers they replace, to restore."""
-    import signal
-    import threading
-
-    from vtrix.errors import Terminated
-
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    _SIGNALLED.clear()
-
-    def handler(signum: int, _frame: object) -> None:
-        _SIGNALLED.append(signum)
-        raise Terminated(signum)
-
-    previous = {}
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            number = getattr(signal, name)
-            previous[number] = signal.signal(number, handler)
-    return previous
-
-
-def _restore(previous: dict[int, Any]) -> None:
-    import signal
-
-    for number, handler in previous.items():
-        signal.signal(number, handler)
-
-
-def _signal_code() -> int:
-    """130 for Ctrl-C; 128 + the number for SIGTERM (143) or SIGHUP (129)."""
-    return 128 + _SIGNALLED[-1] if _SIGNALLED else INTERRUPTED
 
 
 def main(argv: list[str] | None = None) -> Any:
