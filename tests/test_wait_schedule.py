@@ -13,8 +13,9 @@ from vtrix.providers.modellix import ModellixProvider
 from vtrix.tasks import PollPlan, wait_plan
 
 
-def simulate(task_seconds: float, plan: PollPlan) -> tuple[int, float]:
-    """(status requests, seconds between the task's end and the wait's end)."""
+def _waited(task_seconds: float, plan: PollPlan, initial, timeout: float = 3600) -> list[float]:
+    """When each poll of a wait came (fake clock, mock transport); the clock ends at the
+    wait's end."""
     now = [0.0]
     polls: list[float] = []
 
@@ -27,11 +28,16 @@ def simulate(task_seconds: float, plan: PollPlan) -> tuple[int, float]:
     prov = ModellixProvider(Settings(), MockTransport(answer, clock=lambda: now[0]))
     prov.http.clock = lambda: now[0]
     prov.http.sleep = lambda d: now.__setitem__(0, now[0] + d)
+    prov.http.run(wait_plan(prov, "task-1", timeout=timeout, plan=plan, initial=initial))
+    return [*polls, now[0]]
+
+
+def simulate(task_seconds: float, plan: PollPlan) -> tuple[int, float]:
+    """(status requests, seconds between the task's end and the wait's end)."""
     from vtrix.providers.base import TaskState
 
-    initial = TaskState("task-1", "modellix", "queued")
-    prov.http.run(wait_plan(prov, "task-1", timeout=3600, plan=plan, initial=initial))
-    return len(polls), now[0] - task_seconds
+    times = _waited(task_seconds, plan, TaskState("task-1", "modellix", "queued"))
+    return len(times) - 1, times[-1] - task_seconds
 
 
 @pytest.mark.parametrize("seconds", [1, 3, 7, 30, 120, 600])
@@ -112,24 +118,12 @@ def test_a_wait_records_when_the_task_ended_not_when_it_was_noticed(monkeypatch)
 
 def _first_poll(task_seconds: float, plan: PollPlan) -> tuple[float, int, float]:
     """(when the first poll came, polls, lateness) of a wait right after a Modellix submit."""
-    now = [0.0]
-    polls: list[float] = []
-
-    def answer(request):
-        polls.append(now[0])
-        status = "success" if now[0] >= task_seconds else "processing"
-        body = {"code": 0, "data": {"task_id": "task-1", "status": status}}
-        return Response(200, {}, json.dumps(body).encode(), request.url)
-
-    prov = ModellixProvider(Settings(), MockTransport(answer, clock=lambda: now[0]))
-    prov.http.clock = lambda: now[0]
-    prov.http.sleep = lambda d: now.__setitem__(0, now[0] + d)
     from vtrix.providers.base import TaskState
 
     # What a Modellix submit answers: "pending", no progress.
     initial = TaskState("task-1", "modellix", "queued", remote_status="pending")
-    prov.http.run(wait_plan(prov, "task-1", timeout=3600, plan=plan, initial=initial))
-    return polls[0], len(polls), now[0] - task_seconds
+    times = _waited(task_seconds, plan, initial)
+    return times[0], len(times) - 1, times[-1] - task_seconds
 
 
 @pytest.mark.parametrize("expected", [None, 3.0, 30.0])
@@ -151,17 +145,6 @@ def test_a_submit_answer_with_progress_is_news_enough_to_wait_on():
     nothing new); the rate estimate starts from it."""
     from vtrix.providers.base import TaskState
 
-    now = [0.0]
-    polls: list[float] = []
-
-    def answer(request):
-        polls.append(now[0])
-        body = {"code": 0, "data": {"task_id": "task-1", "status": "success"}}
-        return Response(200, {}, json.dumps(body).encode(), request.url)
-
-    prov = ModellixProvider(Settings(), MockTransport(answer, clock=lambda: now[0]))
-    prov.http.clock = lambda: now[0]
-    prov.http.sleep = lambda d: now.__setitem__(0, now[0] + d)
     initial = TaskState("task-1", "modellix", "running", progress_raw=10, progress=10.0)
-    prov.http.run(wait_plan(prov, "task-1", timeout=60, plan=PollPlan(jitter=0), initial=initial))
-    assert polls[0] >= 1.0
+    times = _waited(0.0, PollPlan(jitter=0), initial, timeout=60)
+    assert times[0] >= 1.0

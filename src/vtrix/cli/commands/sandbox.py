@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from vtrix.sandbox.state import MODES
+
+# Each protocol mode (its values in MODES, the first the default) as an option: what it plays.
+MODE_HELP = {
+    "submit_form": "vtrix submit bodies accepted: {model, params}, {model, input: [{params}]}.",
+    "progress_scale": "vtrix task progress as 0-100, a 0-1 fraction, or absent.",
+    "modellix_async": "Modellix submit routes: with and without /async, new (none), old only.",
+    "result_items": "Modellix result items: objects, URL strings, {url} objects, data.resources.",
+    "status_words": "Status words: the documented ones, other known ones, an unknown running word.",
+    "spec_dialect": "vtrix specs strict, or as loose as the official client's types allow.",
+}
+
+
+def mode_options(f: Any) -> Any:
+    for name in reversed(MODES):
+        f = click.option(
+            "--" + name.replace("_", "-"),
+            name,
+            type=click.Choice(MODES[name]),
+            default=MODES[name][0],
+            show_default=True,
+            help=MODE_HELP[name],
+        )(f)
+    return f
 
 
 @click.command(context_settings={"max_content_width": 100})
@@ -68,48 +93,7 @@ from vtrix.sandbox.state import MODES
     metavar="SECONDS",
     help="A new task answers 404 this long (a task store that lags).",
 )
-@click.option(
-    "--submit-form",
-    type=click.Choice(MODES["submit_form"]),
-    default="both",
-    show_default=True,
-    help="vtrix submit bodies accepted: {model, params}, {model, input: [{params}]}, both.",
-)
-@click.option(
-    "--progress-scale",
-    type=click.Choice(MODES["progress_scale"]),
-    default="percent",
-    show_default=True,
-    help="vtrix task progress as 0-100, a 0-1 fraction, or absent.",
-)
-@click.option(
-    "--modellix-async",
-    type=click.Choice(MODES["modellix_async"]),
-    default="both",
-    show_default=True,
-    help="Modellix submit routes served: with and without /async, new (none), old (/async).",
-)
-@click.option(
-    "--result-items",
-    type=click.Choice(MODES["result_items"]),
-    default="object",
-    show_default=True,
-    help="Modellix result items: objects, URL strings, {url} objects, or data.resources.",
-)
-@click.option(
-    "--status-words",
-    type=click.Choice(MODES["status_words"]),
-    default="default",
-    show_default=True,
-    help="Status words: the documented ones, other known ones, or an unknown running word.",
-)
-@click.option(
-    "--spec-dialect",
-    type=click.Choice(MODES["spec_dialect"]),
-    default="vtrix",
-    show_default=True,
-    help="vtrix specs strict, or as loose as the official client's types allow.",
-)
+@mode_options
 @click.option(
     "--rewrite-endpoints",
     is_flag=True,
@@ -147,16 +131,11 @@ def sandbox(
     submit_429: bool,
     honour_idempotency: bool,
     visible_after: float,
-    submit_form: str,
-    progress_scale: str,
-    modellix_async: str,
-    result_items: str,
-    status_words: str,
-    spec_dialect: str,
     spec_drift: bool,
     rewrite_endpoints: bool,
     seed: int,
     url_ttl: float,
+    **modes: Any,  # one per MODES entry: a choice among its values
 ) -> None:
     """Start a local gateway that speaks both the vtrix and the Modellix protocol.
 
@@ -195,13 +174,8 @@ def sandbox(
                 submit_429=submit_429,
                 honour_idempotency=honour_idempotency,
                 visible_after=visible_after,
-                submit_form=submit_form,
-                progress_scale=progress_scale,
-                modellix_async=modellix_async,
-                result_items=result_items,
-                status_words=status_words,
-                spec_dialect=spec_dialect,
                 spec_drift=spec_drift,
+                **modes,
                 seed=seed,
             ),
         )
