@@ -11,11 +11,8 @@ from typing import Any
 
 from bench.common import FLOOR, PY, launch, timed, versus, vtrix_cmd
 
-DRY_FLOOR = [
-    PY,
-    "-c",
-    """
-import json, click
+# The seed example's parameters as a floor script validates them (one 6-field model).
+SEED_MODEL = """
 from typing import Literal
 from pydantic import BaseModel, Field
 class P(BaseModel):
@@ -28,8 +25,13 @@ class P(BaseModel):
 d = {"image_url": "https://example.com/landscape.jpg", "prompt": "gentle wind", "duration": 6,
      "resolution": "1080p"}
 P.model_validate(d, strict=True)
-print(json.dumps({"model": "kirin_v3_i2v", "params": d}, indent=2))
-""",
+"""
+DRY_FLOOR = [
+    PY,
+    "-c",
+    "import json, click\n"
+    + SEED_MODEL
+    + 'print(json.dumps({"model": "kirin_v3_i2v", "params": d}, indent=2))\n',
 ]
 SEED_PARAMS = [
     "--param",
@@ -84,27 +86,17 @@ url, key = sys.argv[1], sys.argv[2]
 r = requests.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
 print(json.dumps(r.json(), indent=2))
 """
-RUN_FLOOR = """
-import json, sys, click, requests
-from typing import Literal
-from pydantic import BaseModel, Field
-class P(BaseModel):
-    image_url: str
-    prompt: str = ""
-    negative_prompt: str = ""
-    resolution: Literal["480p", "720p", "1080p"] = "720p"
-    duration: int = Field(5, ge=3, le=10)
-    seed: int = -1
-base, key = sys.argv[1], sys.argv[2]
-d = {"image_url": "https://example.com/landscape.jpg", "prompt": "gentle wind", "duration": 6,
-     "resolution": "1080p"}
-P.model_validate(d, strict=True)
+RUN_FLOOR = (
+    "import json, sys, click, requests\n"
+    + SEED_MODEL
+    + """base, key = sys.argv[1], sys.argv[2]
 h = {"Authorization": f"Bearer {key}"}
 t = requests.post(base + "/model/v1/generation", json={"model": "kirin_v3_i2v", "params": d},
                   headers=h, timeout=30).json()
 r = requests.get(base + "/model/v1/generation/task/" + t["id"], headers=h, timeout=30)
 print(json.dumps(r.json(), indent=2))
 """
+)
 
 
 def network_commands(env: dict[str, str], url: str, key: str) -> dict[str, Any]:

@@ -474,7 +474,8 @@ def test_19_4_an_open_schema_generates_functions_that_take_extra_parameters(sand
     for fn in (clone.run, clone.submit, clone.arun, clone.asubmit):
         kinds = [p.kind for p in inspect.signature(fn).parameters.values()]
         assert kinds[-1] is inspect.Parameter.VAR_KEYWORD
-        assert "sent by name, unchecked" in (fn.__doc__ or "") or fn in (clone.arun, clone.asubmit)
+    for fn in (clone.run, clone.submit):  # the async twins' docstrings point at these
+        assert "sent by name, unchecked" in (fn.__doc__ or "")
     client = Client(settings=Settings.resolve(env=env_for(sandbox)))
     task = clone.submit(
         model="cosyvoice-v3.5-plus", text="hi", url="https://e.com/a.wav", speed=1.2, client=client
