@@ -16,7 +16,7 @@ from typing import Any
 
 from bench import batching, codegen_scale, startup, waits
 from bench.common import REPS, ROOT, compile_tree, home_env, sandbox
-from vtrix.files import write_text_atomic
+from vtrix.base.atomic import write_text_atomic
 
 SCALE = int(os.environ.get("BENCH_SCALE", "10000"))
 

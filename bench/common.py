@@ -24,8 +24,9 @@ FLOOR = [PY, "-c", "import click"]
 # Runs vtrix with vtrix.models pointing at another generated tree (a synthetic catalog).
 LAUNCH = """
 import sys
-import vtrix.models
-vtrix.models.__path__[:] = [sys.argv.pop(1)]
+import vtrix.engine.registry, vtrix.models
+vtrix.models.__path__[:] = [sys.argv[1]]
+vtrix.engine.registry._DIR = sys.argv.pop(1)
 from vtrix.cli.main import main
 main()
 """

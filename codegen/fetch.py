@@ -35,13 +35,13 @@ from typing import Any
 from codegen.manifest import sha
 from codegen.report import Change, catalog_changes, format_report, spec_changes
 from codegen.specfiles import stage_tree, swap_tree
-from vtrix.config import Settings
 from vtrix.errors import NotFound, VtrixError
-from vtrix.providers.base import Provider
-from vtrix.providers.modellix import ModellixProvider
-from vtrix.providers.vtrix import VtrixProvider
 from vtrix.spec.normalise import SpecError, check_model_id, check_slug
 from vtrix.spec.snapshot import dumps, load_snapshot, normalise_one, read_json
+from vtrix.store.config import Settings
+from vtrix.wire.base import Provider
+from vtrix.wire.modellix import ModellixProvider
+from vtrix.wire.vtrix import VtrixProvider
 
 VALIDATORS = "validators.json"
 KEEP = ("provenance.json", "module-names.json")

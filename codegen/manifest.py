@@ -30,8 +30,11 @@ def sha(data: bytes | str) -> str:
 GENERATOR_SOURCES = (
     *(f"codegen/{m}.py" for m in ("generate", "pipeline", "model", "pydantic_gen", "render")),
     *(f"codegen/{m}.py" for m in ("format", "manifest")),
-    "src/vtrix/text.py",
-    "src/vtrix/gateways.py",
+    "src/vtrix/base/__init__.py",
+    "src/vtrix/base/text.py",
+    "src/vtrix/wire/__init__.py",
+    "src/vtrix/wire/gateways.py",
+    *(f"src/vtrix/spec/{m}.py" for m in ("normalise", "describe", "option", "names", "snapshot")),
 )
 
 
@@ -46,7 +49,6 @@ def generator_hash() -> str:
     h = hashlib.sha256()
     sources = [ROOT / rel for rel in GENERATOR_SOURCES]
     sources += sorted((ROOT / "codegen" / "templates").glob("*.j2"))
-    sources += sorted((ROOT / "src/vtrix/spec").glob("*.py"))
     for path in sources:
         h.update(str(path.relative_to(ROOT)).encode())
         h.update(path.read_bytes())

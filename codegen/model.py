@@ -8,12 +8,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from vtrix.gateways import GATEWAYS
+from vtrix.base.text import clean_text
 from vtrix.spec.describe import describe_expected, is_media_input, options
 from vtrix.spec.names import class_names, field_names
 from vtrix.spec.normalise import ModelSpec
 from vtrix.spec.option import Option
-from vtrix.text import clean_text
+from vtrix.wire.gateways import GATEWAYS
 
 
 @dataclass

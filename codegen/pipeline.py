@@ -9,6 +9,7 @@ need — so memory does not grow with the catalog.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -31,11 +32,15 @@ MODEL_FILES = (  # one model's files ({m}: its module name)
     f"{DOCS_DIR}/{{m}}.md",
 )
 BASE_IMPORTS: dict[str, set[str]] = {
-    "typing": {"Any", "Literal"},
-    "typing_extensions": {"Required", "TypedDict"},
     "vtrix": {"typed as _typed"},
     "vtrix.aio": {"AsyncClient", "AsyncTask"},
-    "vtrix.client": {"Client", "Result", "Task"},
+    "vtrix.client": {"Client", "Task"},
+    "vtrix.task": {"Result"},
+}
+# Names a module imports only when its annotations or classes use them.
+USED_IF_SEEN: dict[str, tuple[str, ...]] = {
+    "typing": ("Any", "Literal"),
+    "typing_extensions": ("Required", "TypedDict"),
 }
 STDLIB = frozenset({"typing", "enum", "datetime", "decimal", "uuid", "collections.abc", "os"})
 
@@ -69,10 +74,16 @@ def _imports(code: ParamsCode, m: GenModel) -> list[list[tuple[str, list[str]]]]
     """Import groups as isort orders them: standard library, third party, vtrix."""
     merged: dict[str, set[str]] = {k: set(v) for k, v in BASE_IMPORTS.items()}
     annotations = [a.annotation for a in m.args] + [t for d in m.dicts for _, t in d.items]
+    seen = " ".join(annotations) + code.body + (" Any" if m.open else "")
+    seen += " TypedDict" if m.dicts else ""
+    for module, words in USED_IF_SEEN.items():
+        used = {n for n in words if re.search(rf"\b{n}\b", seen)}
+        if used:
+            merged[module] = used
     if any("PathLike" in t for t in annotations):  # only where a local file can be uploaded
         merged["os"] = {"PathLike"}
-    for module, names in code.imports.items():
-        merged.setdefault(module, set()).update(names)
+    for module, imported in code.imports.items():
+        merged.setdefault(module, set()).update(imported)
 
     def group(module: str) -> int:
         if module.split(".")[0] == "vtrix":

@@ -12,8 +12,8 @@ from typing import Any
 
 import jinja2
 
+from vtrix.base.text import clean_text
 from vtrix.spec.names import is_safe_identifier
-from vtrix.text import clean_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")

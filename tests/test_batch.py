@@ -94,7 +94,7 @@ def test_every_line_is_validated_before_paying(vtrix, sandbox, tmp_path):
     out = tmp_path / "r.jsonl"
     r = vtrix("batch", str(src), "--skip-invalid", "--results", str(out), env=env_for(sandbox))
     assert r.code == 1 and sandbox.stats()["tasks_created"] == 1
-    assert [x["status"] for x in results_of(out)] == ["succeeded", "invalid", "invalid", "invalid"]
+    assert [x["outcome"] for x in results_of(out)] == ["succeeded", "invalid", "invalid", "invalid"]
 
 
 def test_dry_run_counts_and_sends_nothing(vtrix, sandbox, tmp_path):
@@ -230,14 +230,15 @@ def test_async_client_runs_many_without_blocking_the_loop(home, sandbox):
 
 def test_client_batch_iterator(home, sandbox):
     from vtrix import Client
+    from vtrix.batch.run import run_batch
 
     client = Client(api_key=CANARY, base_url=sandbox.url)
     items = [
         {"model": "kirin_v3_i2v", "params": {"image_url": f"https://e.com/{i}.jpg"}, "key": str(i)}
         for i in range(5)
     ]
-    got = list(client.batch(items, concurrency=3))
+    got = list(run_batch(items, client=client, concurrency=3))
     assert sorted(r.key for r in got) == ["0", "1", "2", "3", "4"]
     assert all(r.status == "succeeded" for r in got)
-    again = list(client.batch(items, concurrency=3))  # the same items: nothing sent again
+    again = list(run_batch(items, client=client, concurrency=3))  # the same items: nothing sent again
     assert sandbox.stats()["tasks_created"] == 5 and len(again) == 5

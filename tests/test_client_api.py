@@ -29,7 +29,8 @@ def test_client_run_and_result(client, sandbox, tmp_path):
     )
     assert result.raw["status"] == "completed" and result.cost == "0.30"
     assert seen and seen[-1] == 100
-    saved = result.save(tmp_path / "out", client)
+    assert result.status == "succeeded" and result.model == "kirin_v3_i2v" and result.id
+    saved = client.save(result, tmp_path / "out")
     with open(saved[0], "rb") as fh:
         assert fh.read()[4:8] == b"ftyp"
 
@@ -84,7 +85,7 @@ def test_only_given_values_are_sent(client):
 
 
 def test_not_generated_model_uses_live_spec(client, sandbox, monkeypatch, tmp_path):
-    import vtrix.registry as reg
+    import vtrix.engine.registry as reg
 
     (tmp_path / "empty.tsv").write_text("# an empty index\n")
     monkeypatch.setattr(reg, "_INDEX", reg._Index(str(tmp_path / "empty.tsv")))

@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 
 from codegen.generate import MODELS_DIR, OUTPUT_DIRS, generate_tree, render
 from codegen.specfiles import read_tree
-from vtrix.gateways import GATEWAYS
 from vtrix.spec.describe import options
 from vtrix.spec.names import assign_module_names
 from vtrix.spec.normalise import SpecError, normalise_modellix
 from vtrix.spec.snapshot import Snapshot, dumps, load_snapshot, normalise_snapshot
+from vtrix.wire.gateways import GATEWAYS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,14 +55,14 @@ def tree(root: Path) -> dict[str, str]:
 PROBE = """
 import json, sys, typing, warnings
 warnings.simplefilter("error")
-import vtrix.models, vtrix.registry
+import vtrix.models, vtrix.engine.registry
 vtrix.models.__path__[:] = [{models!r}]
-vtrix.registry._DIR = None
+vtrix.engine.registry._DIR = {models!r}
 import importlib
 from click.testing import CliRunner
 from vtrix.cli.model_command import build_command
 m = importlib.import_module('vtrix.models.{module}')
-spec = vtrix.registry.generated_spec_data({model_id!r})
+spec = vtrix.engine.registry.generated_spec_data({model_id!r})
 r = CliRunner().invoke(build_command({model_id!r}, spec), ['--help'], terminal_width=200)
 hints = typing.get_type_hints(m.run)
 print(json.dumps({{
@@ -443,8 +443,8 @@ def test_broken_children_tree_stops_generation_and_leaves_output_untouched(tmp_p
 
 
 def test_generated_help_for_every_model_shows_typed_options():
-    from vtrix import registry
     from vtrix.cli.model_command import build_command
+    from vtrix.engine import registry
 
     runner = CliRunner()
     for entry in registry.entries():
@@ -462,7 +462,7 @@ def test_generated_help_for_every_model_shows_typed_options():
 def test_every_generated_module_has_resolvable_type_hints():
     import importlib
 
-    from vtrix import registry
+    from vtrix.engine import registry
 
     for entry in registry.entries():
         if entry.module:
@@ -493,8 +493,8 @@ def test_nested_objects_are_typed_and_generated_submodels_are_accepted(home):
 
 
 def test_kirin_help_shows_enum_range_default_required():
-    from vtrix import registry
     from vtrix.cli.model_command import build_command
+    from vtrix.engine import registry
 
     cmd = build_command("kirin_v3_i2v", registry.generated_spec_data("kirin_v3_i2v"))
     out = CliRunner().invoke(cmd, ["--help"], terminal_width=200).output
@@ -512,7 +512,7 @@ def test_snapshot_files_are_canonical():
 
 def test_every_snapshot_spec_is_generated():
     snap = load_snapshot(ROOT / "specs")
-    from vtrix import registry
+    from vtrix.engine import registry
 
     ids = {e.id for e in registry.entries() if e.module}
     assert ids == set(snap.vtrix_specs) | set(snap.modellix_specs)

@@ -18,7 +18,7 @@ RUN = ["run", "kirin_v3_i2v", "--param", "image_url=https://example.com/a.jpg"]
 def test_0_success_human_output(cli, sandbox):
     r = cli(*RUN, env=env_for(sandbox))
     assert r.code == 0, r.err
-    assert r.out.startswith("Status:  completed\nTask:    task_")
+    assert r.out.startswith("Status:  succeeded\nTask:    task_")
     assert "Cost:    0.30" in r.out and "Output:\n  http://" in r.out
 
 

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vtrix import registry
 from vtrix.cli.main import cli
+from vtrix.engine import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = (

@@ -116,7 +116,8 @@ def test_a_rejected_submit_is_kept_but_not_listed_by_default(vtrix, hostile):
     hostile.on("POST", SUBMIT, Reply(400, json={"message": "bad prompt"}))
     assert vtrix(*RUN, env=env_for(hostile)).code == 1
     assert listed(vtrix) == []
-    assert listed(vtrix, "--all")[0]["status"] == "rejected"
+    row = listed(vtrix, "--all")[0]
+    assert row["status"] == "failed" and row["error"]["code"] == "request_rejected"
 
 
 def test_resubmitting_with_the_idempotency_key_of_an_unknown_outcome(vtrix, hostile):
@@ -231,7 +232,7 @@ def test_task_list_refresh_updates_statuses(vtrix, sandbox):
 
 
 def test_ledger_rows_survive_concurrent_writers(tmp_path: Path):
-    from vtrix.ledger import Ledger, digest
+    from vtrix.store.ledger import Ledger, digest
 
     def write(n: int) -> None:
         ledger = Ledger(tmp_path / "l.sqlite3")

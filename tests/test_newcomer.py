@@ -10,7 +10,20 @@ import pytest
 from conftest import env_for
 
 ROOT = Path(__file__).resolve().parent.parent
-SHAPE = ["id", "model", "provider", "status", "urls", "files", "cost", "error", "created_at", "raw"]
+SHAPE = [
+    "id",
+    "model",
+    "provider",
+    "status",
+    "urls",
+    "files",
+    "cost",
+    "error",
+    "created_at",
+    "expires_at",
+    "idempotency_key",
+    "raw",
+]
 VTRIX_RUN = ["run", "kirin_v3_i2v", "--image-url", "https://example.com/a.jpg"]
 MODELLIX_RUN = ["run", "bytedance/seedream-4.5-t2i", "--prompt", "a lighthouse"]
 
@@ -72,8 +85,8 @@ def test_batch_results_carry_the_shape(cli, sandbox, tmp_path):
     r = cli("batch", str(lines), "-q", "-o", "json", env=both(sandbox))
     assert r.code == 1
     rows = [json.loads(line) for line in r.out.splitlines()]
-    assert [list(row)[:2] for row in rows] == [["line", "key"]] * 2
-    assert all(list(row)[2:] == SHAPE for row in rows)
+    assert [list(row)[:3] for row in rows] == [["line", "key", "outcome"]] * 2
+    assert all(list(row)[3:] == SHAPE for row in rows)
     assert rows[0]["status"] == "succeeded" and rows[0]["provider"] == "vtrix"
     assert rows[1]["status"] == "failed" and rows[1]["error"]["code"] == "task_failed"
     assert rows[1]["provider"] == "modellix" and rows[1]["raw"]

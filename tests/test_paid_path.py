@@ -93,7 +93,7 @@ def test_1_three_batch_processes_on_one_file_never_double_pay(
 
 
 def test_1_the_idempotency_key_derives_from_the_line():
-    from vtrix.batch_input import Line, line_keys
+    from vtrix.batch.input import Line, line_keys
 
     a = Line(1, "m", params={"x": 1, "y": [1, 2]})
     b = Line(7, "m", params={"y": [1, 2], "x": 1})  # same params, other order and place
@@ -135,7 +135,7 @@ def test_2_a_directory_where_the_ledger_should_be_refuses_the_submit(vtrix, host
 def test_2_a_ledger_locked_past_a_few_seconds_refuses_the_submit(vtrix, hostile, home):
     import sqlite3
 
-    from vtrix.ledger import LOCK_WAIT, Ledger
+    from vtrix.store.ledger import LOCK_WAIT, Ledger
 
     path = home / "data" / "ledger.sqlite3"
     Ledger(path).check()  # a real ledger
@@ -155,7 +155,7 @@ def test_2_a_ledger_locked_past_a_few_seconds_refuses_the_submit(vtrix, hostile,
 def test_2_a_ledger_from_a_newer_vtrix_refuses_the_submit(vtrix, hostile, home):
     import sqlite3
 
-    from vtrix.ledger import Ledger
+    from vtrix.store.ledger import Ledger
 
     path = home / "data" / "ledger.sqlite3"
     Ledger(path).check()
@@ -169,7 +169,7 @@ def test_2_a_read_only_or_full_disk_refuses_the_submit(vtrix, hostile, home, mon
     directory read-only, and no small file system is mounted): SQLite's own errors."""
     import sqlite3
 
-    from vtrix import ledger as ledger_mod
+    from vtrix.store import ledger as ledger_mod
 
     real = ledger_mod.Ledger._begin
     for message, words in (
@@ -382,7 +382,7 @@ def test_14_an_upload_url_that_is_not_https_is_never_sent_in_a_submit(vtrix, hos
 
 def test_15_the_part_file_never_follows_a_symlink_nor_blocks_on_a_fifo(vtrix, sandbox, tmp_path):
     from vtrix import Client
-    from vtrix.config import Settings
+    from vtrix.store.config import Settings
 
     client = Client(settings=Settings.resolve(env=env_for(sandbox)))
     task = client.submit("kirin_v3_i2v", image_url="https://e.com/a.jpg")
@@ -614,7 +614,7 @@ def test_4_a_full_disk_while_saving_still_prints_the_result(vtrix, hostile, tmp_
     """ENOSPC simulated at the write seam (no small file system is mounted here)."""
     import errno
 
-    from vtrix import download
+    from vtrix.files import download
 
     url = _paid_task(hostile)
 

@@ -11,12 +11,12 @@ import pytest
 from conftest import CANARY, env_for
 from hostile import Reply, modellix_task, vtrix_task
 
-from vtrix.config import Settings
 from vtrix.errors import BadAnswer
-from vtrix.providers.base import ProgressScale
-from vtrix.providers.modellix import ModellixProvider
-from vtrix.providers.vtrix import VtrixProvider
 from vtrix.spec.normalise import ModelSpec, normalise_vtrix
+from vtrix.store.config import Settings
+from vtrix.wire.base import ProgressScale
+from vtrix.wire.modellix import ModellixProvider
+from vtrix.wire.vtrix import VtrixProvider
 
 RUN = ["run", "kirin_v3_i2v", "--param", "image_url=https://example.com/a.jpg"]
 SLUG = "bytedance/seedream-4.5-t2i"
@@ -266,7 +266,7 @@ def test_13_modellix_result_items_in_every_shape(vtrix, make_sandbox, items):
 
 
 def test_13_result_expiry_is_kept_and_shown(vtrix, make_sandbox, home):
-    from vtrix.ledger import Ledger
+    from vtrix.store.ledger import Ledger
 
     sb = make_sandbox(url_ttl=0.0)
     r = vtrix(*MRUN, "-o", "json", env=env_for(sb))
@@ -441,8 +441,8 @@ def test_sandbox_modes_refuse_unknown_values(sandbox):
 
 
 def test_11_a_status_missing_for_a_long_stretch_ends_the_wait_with_the_resume_hint():
-    from vtrix.providers.base import TaskState
-    from vtrix.tasks import MISSING_STRETCH, MissingStatus
+    from vtrix.engine.polling import MISSING_STRETCH, MissingStatus
+    from vtrix.wire.base import TaskState
 
     missing = MissingStatus("task_1")
     blank = TaskState("task_1", "vtrix", "unknown")

@@ -17,8 +17,8 @@ import pytest
 from conftest import CANARY, env_for
 from hostile import Reply, vtrix_task
 
-from vtrix.download import UrlPolicy, extension, safe_stem
 from vtrix.errors import DownloadRefused
+from vtrix.files.download import UrlPolicy, extension, safe_stem
 from vtrix.http.transport import PeerRefused
 from vtrix.sandbox import media
 
@@ -258,7 +258,7 @@ def test_the_size_cap(vtrix, hostile, tmp_path):
 
 
 def test_download_progress_shows_on_a_terminal_only():
-    from vtrix.output import Reporter
+    from vtrix.cli.output import Reporter
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:
@@ -281,10 +281,11 @@ def test_sdk_result_save(home, sandbox, tmp_path):
 
     client = Client(api_key=CANARY, base_url=sandbox.url)
     result = client.run("kirin_v3_i2v", image_url="https://example.com/a.jpg", timeout=30)
-    paths = result.save(tmp_path / "sdk", client)
+    paths = client.save(result, tmp_path / "sdk")
     assert len(paths) == 1 and paths[0].endswith(".mp4") and Path(paths[0]).stat().st_size > 100
+    assert result.files == paths
     assert client.ledger is not None
-    assert client.ledger.by_task(result.task_id).files == paths
+    assert client.ledger.by_task(result.id).files == paths
 
 
 # --------------------------------------------------------------------- local files in

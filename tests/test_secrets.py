@@ -8,9 +8,9 @@ from pathlib import Path
 
 from conftest import CANARY, env_for
 
+from vtrix.base.secrets import Secret, redact
 from vtrix.client import Client
-from vtrix.config import Settings
-from vtrix.secrets import Secret, redact
+from vtrix.store.config import Settings
 
 RUN = ["run", "kirin_v3_i2v", "--param", "image_url=https://example.com/a.jpg"]
 
@@ -76,7 +76,7 @@ def test_config_file_is_private(cli, home):
 
 
 def test_key_precedence(home, monkeypatch):
-    from vtrix.config import editing_config
+    from vtrix.store.config import editing_config
 
     with editing_config() as data:
         data["profiles"]["default"] = {"api_key": "sk-profile-key-0001"}

@@ -18,7 +18,7 @@ except SystemExit:
     pass
 import json
 mods = sorted(m for m in sys.modules if m.startswith(('requests', 'pydantic', 'vtrix.models',
-    'vtrix.client', 'vtrix.providers', 'logging', 'dataclasses')))
+    'vtrix.client', 'vtrix.wire.adapters', 'logging', 'dataclasses')))
 sys.stderr.write('\\n@@' + json.dumps(mods))
 """
 
@@ -82,7 +82,7 @@ def test_network_commands_load_only_what_they_use(args, sandbox, home):
     from conftest import env_for
 
     from vtrix import Client
-    from vtrix.config import Settings
+    from vtrix.store.config import Settings
 
     env = env_for(sandbox)
     if "TASK" in args:
@@ -92,9 +92,9 @@ def test_network_commands_load_only_what_they_use(args, sandbox, home):
     mods = _loaded(args, env)
     assert "vtrix.client" in mods  # it did run
     forbidden = {
-        "vtrix.download",
-        "vtrix.batch",
-        "vtrix.batch_input",
+        "vtrix.files.download",
+        "vtrix.batch.run",
+        "vtrix.batch.input",
         "vtrix.sandbox",
         "vtrix.cli.commands.batch",
         "vtrix.cli.commands.doctor",
@@ -104,7 +104,7 @@ def test_network_commands_load_only_what_they_use(args, sandbox, home):
     }
     assert not (mods & forbidden), sorted(mods & forbidden)
     if "task" in args:
-        assert "vtrix.validate" not in mods and "pydantic" not in mods
+        assert "vtrix.spec.validate" not in mods and "pydantic" not in mods
 
 
 @pytest.mark.parametrize(
@@ -116,7 +116,7 @@ def test_the_fast_path_dirs_are_what_platformdirs_says(env, monkeypatch):
     they must be exactly platformdirs' answer."""
     import platformdirs
 
-    from vtrix import config
+    from vtrix.base import dirs as config
 
     for name in ("VTRIX_CONFIG_DIR", "VTRIX_DATA_DIR", "VTRIX_CACHE_DIR", *env):
         monkeypatch.delenv(name, raising=False)

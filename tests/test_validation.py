@@ -9,10 +9,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vtrix import registry
-from vtrix.params import BodyBuilder, coerce, load_body, parse_assignment
+from vtrix.engine import registry
+from vtrix.engine.params import BodyBuilder, coerce, load_body, parse_assignment
 from vtrix.spec.names import dedupe, is_safe_identifier, python_name
-from vtrix.validate import dynamic_model, validate
+from vtrix.spec.validate import dynamic_model, validate
 
 KIRIN = registry.generated_spec("kirin_v3_i2v")
 assert KIRIN is not None
@@ -186,7 +186,7 @@ def test_generated_params_and_dynamic_model_agree(data):
 
 
 def test_progress_bar_matches_the_seed_line():
-    from vtrix.output import progress_bar
+    from vtrix.cli.output import progress_bar
 
     assert progress_bar(96, 3.2) == "████████████████████████░  96%  ~3s remaining"
     assert progress_bar(100, None) == "█" * 25 + " 100%"
@@ -195,10 +195,10 @@ def test_progress_bar_matches_the_seed_line():
 def test_eta_drives_the_next_poll():
     """Polls follow the progress rate: a 10 s task is seen done within 0.5 s of its end,
     with about one poll a second (fake clock, mock transport)."""
-    from vtrix.config import Settings
+    from vtrix.engine.polling import PollPlan, wait_plan
     from vtrix.http import MockTransport, Response
-    from vtrix.providers.vtrix import VtrixProvider
-    from vtrix.tasks import PollPlan, wait_plan
+    from vtrix.store.config import Settings
+    from vtrix.wire.vtrix import VtrixProvider
 
     now = [0.0]
     polls: list[float] = []

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from vtrix.config import Settings
+from vtrix.engine.polling import PollPlan, wait_plan
 from vtrix.http import MockTransport, Response
-from vtrix.providers.modellix import ModellixProvider
-from vtrix.tasks import PollPlan, wait_plan
+from vtrix.store.config import Settings
+from vtrix.wire.modellix import ModellixProvider
 
 
 def _waited(task_seconds: float, plan: PollPlan, initial, timeout: float = 3600) -> list[float]:
@@ -34,7 +34,7 @@ def _waited(task_seconds: float, plan: PollPlan, initial, timeout: float = 3600)
 
 def simulate(task_seconds: float, plan: PollPlan) -> tuple[int, float]:
     """(status requests, seconds between the task's end and the wait's end)."""
-    from vtrix.providers.base import TaskState
+    from vtrix.wire.base import TaskState
 
     times = _waited(task_seconds, plan, TaskState("task-1", "modellix", "queued"))
     return len(times) - 1, times[-1] - task_seconds
@@ -58,7 +58,7 @@ def test_a_3_second_task_cold_and_with_history():
 
 
 def test_history_comes_from_the_ledger(tmp_path):
-    from vtrix.ledger import Ledger
+    from vtrix.store.ledger import Ledger
 
     ledger = Ledger(tmp_path / "l.sqlite3")
     assert ledger.timing("m", "modellix", "t") == (None, 0.0)
@@ -76,7 +76,7 @@ def test_history_comes_from_the_ledger(tmp_path):
 def test_history_is_keyed_by_the_model_as_submitted(tmp_path):
     """Modellix names a task's model without its vendor ("seedream-4.5-t2i"): the history is
     still the one of the slug vtrix submitted."""
-    from vtrix.ledger import Ledger
+    from vtrix.store.ledger import Ledger
 
     ledger = Ledger(tmp_path / "l.sqlite3")
     slug = "bytedance/seedream-4.5-t2i"
@@ -96,10 +96,10 @@ def test_history_is_keyed_by_the_model_as_submitted(tmp_path):
 def test_a_wait_records_when_the_task_ended_not_when_it_was_noticed(monkeypatch):
     """The end is estimated halfway between the last poll that saw it running and the one
     that saw it done, so learned durations are not inflated by the polling itself."""
-    import vtrix.tasks
+    import vtrix.engine.polling
 
     wall = [1000.0]
-    monkeypatch.setattr(vtrix.tasks.time, "time", lambda: wall[0])
+    monkeypatch.setattr(vtrix.engine.polling.time, "time", lambda: wall[0])
     answers = iter(["processing", "processing", "success"])
 
     def answer(request):
@@ -107,7 +107,7 @@ def test_a_wait_records_when_the_task_ended_not_when_it_was_noticed(monkeypatch)
         body = {"code": 0, "data": {"task_id": "task-1", "status": next(answers)}}
         return Response(200, {}, json.dumps(body).encode(), request.url)
 
-    from vtrix.providers.base import TaskState
+    from vtrix.wire.base import TaskState
 
     prov = ModellixProvider(Settings(), MockTransport(answer))
     prov.http.sleep = lambda d: None
@@ -118,7 +118,7 @@ def test_a_wait_records_when_the_task_ended_not_when_it_was_noticed(monkeypatch)
 
 def _first_poll(task_seconds: float, plan: PollPlan) -> tuple[float, int, float]:
     """(when the first poll came, polls, lateness) of a wait right after a Modellix submit."""
-    from vtrix.providers.base import TaskState
+    from vtrix.wire.base import TaskState
 
     # What a Modellix submit answers: "pending", no progress.
     initial = TaskState("task-1", "modellix", "queued", remote_status="pending")
@@ -143,7 +143,7 @@ def test_a_3_second_task_keeps_its_budget_with_the_look_at_once(expected):
 def test_a_submit_answer_with_progress_is_news_enough_to_wait_on():
     """The vtrix protocol's submit answer reports progress: no look at once (it would say
     nothing new); the rate estimate starts from it."""
-    from vtrix.providers.base import TaskState
+    from vtrix.wire.base import TaskState
 
     initial = TaskState("task-1", "modellix", "running", progress_raw=10, progress=10.0)
     times = _waited(0.0, PollPlan(jitter=0), initial, timeout=60)

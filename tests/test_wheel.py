@@ -105,7 +105,7 @@ def _env(tmp: Path) -> dict[str, str]:
 def test_installed_vtrix_comes_from_the_wheel_with_its_data(installed, tmp_path):
     py = installed / "bin" / "python"
     code = (
-        "import json, vtrix, vtrix.models, vtrix.registry as r;"
+        "import json, vtrix, vtrix.models, vtrix.engine.registry as r;"
         "print(json.dumps([vtrix.__file__, r.count(), r.generated_spec_data('kirin_v3_i2v')"
         " is not None]))"
     )

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vtrix.config import Settings
 from vtrix.errors import VtrixError
 from vtrix.http import MockTransport, Response
-from vtrix.providers.modellix import ModellixProvider
-from vtrix.providers.vtrix import VtrixProvider
+from vtrix.store.config import Settings
+from vtrix.wire.modellix import ModellixProvider
+from vtrix.wire.vtrix import VtrixProvider
 
 JSON = st.recursive(
     st.none()

@@ -12,17 +12,31 @@ from vtrix._version import __version__
 
 if TYPE_CHECKING:
     from vtrix.aio import AsyncClient, AsyncTask
-    from vtrix.client import Client, Result, Task
+    from vtrix.client import Client, Task
     from vtrix.errors import VtrixError
+    from vtrix.task import Result, TaskError
 
-__all__ = ["AsyncClient", "AsyncTask", "Client", "Result", "Task", "VtrixError", "__version__"]
+__all__ = [
+    "AsyncClient",
+    "AsyncTask",
+    "Client",
+    "Result",
+    "Task",
+    "TaskError",
+    "VtrixError",
+    "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Client", "Result", "Task"):
+    if name in ("Client", "Task"):
         from vtrix import client
 
         return getattr(client, name)
+    if name in ("Result", "TaskError"):
+        from vtrix import task
+
+        return getattr(task, name)
     if name in ("AsyncClient", "AsyncTask"):
         from vtrix import aio
 

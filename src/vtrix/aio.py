@@ -1,9 +1,9 @@
-"""The async client: the same flows as :class:`vtrix.Client` (:mod:`vtrix.flows`), driven on
-an event loop. Nothing blocks the loop: each HTTP exchange and each blocking step (the
-ledger, an upload) runs on a small shared pool of worker threads, and waits are coroutines
-sleeping on the loop's own timers — a thousand concurrent waits share one scheduler and a
-handful of threads, not a thread each. Retries, redaction, the host policy and the 429 hold
-are those of the one HTTP layer.
+"""The async client: the same engine as :class:`vtrix.Client` (a session and the plans of
+:mod:`vtrix.engine.plans`), driven on an event loop by :func:`vtrix.http.drive_async`.
+Nothing blocks the loop: each HTTP exchange and each blocking step (the ledger, an upload)
+runs on a small shared pool of worker threads, and waits are coroutines sleeping on the
+loop's own timers — a thousand concurrent waits share one scheduler and a handful of
+threads, not a thread each.
 
     async with AsyncClient() as client:
         result = await client.run("kirin_v3_i2v", image_url="https://…")
@@ -13,31 +13,40 @@ from __future__ import annotations
 
 import os
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from vtrix.client import Client, Prepared, Result, Task
-from vtrix.config import Settings
-from vtrix.flows import ProgressCallback, Submitted, any_http, lookup_flow, submit_flow, wait_flow
-from vtrix.http import Call, Http, Plan, Send, Sleep, Step, Transport, TransportError
-from vtrix.ledger import Ledger
+from vtrix.engine import prepare as _prepare
+from vtrix.engine.handle import TaskHandle
+from vtrix.engine.outcome import finished
+from vtrix.engine.plans import ProgressCallback, lookup_flow, submit_flow, wait_flow
+from vtrix.engine.saving import save as _save
+from vtrix.engine.session import Session
+from vtrix.http import drive_async
+from vtrix.task import Result
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pydantic import BaseModel
+
+    from vtrix.engine.prepare import Prepared
+    from vtrix.http import Http, Plan, Transport
+    from vtrix.store.config import Settings
+    from vtrix.store.ledger import Ledger
 
 T = TypeVar("T")
 
+__all__ = ["AsyncClient", "AsyncTask"]
 
-class AsyncTask(Task):
+
+class AsyncTask(TaskHandle):
     """A submitted task, awaited with :meth:`wait`."""
 
-    def __init__(self, aclient: AsyncClient, task: Task) -> None:
-        super().__init__(
-            task.client,
-            task.state,
-            endpoint=task.endpoint,
-            idempotency_key=task.idempotency_key,
-            reused=task.reused,
-        )
-        self.aclient = aclient
+    def __init__(self, client: AsyncClient, *args: Any, **kwargs: Any) -> None:
+        super().__init__(client.session, *args, **kwargs)
+        self.client = client
 
-    async def wait(  # type: ignore[override]
+    async def wait(
         self,
         timeout: float = 600,
         on_progress: ProgressCallback | None = None,
@@ -45,15 +54,15 @@ class AsyncTask(Task):
     ) -> Result:
         """Wait until the task ends (``timeout`` is a deadline for everything)."""
         flow = wait_flow(
-            self.client,
+            self.session,
             self.state,
             self.endpoint,
             timeout=timeout,
             on_progress=on_progress,
             poll_interval=poll_interval,
         )
-        self.state = await self.aclient.drive(self.client.provider(self.provider).http, flow)
-        return self.client.result_of(self.state)
+        self.state = await self.client.drive(self.session.provider(self.provider).http, flow)
+        return finished(self.state, key=self.idempotency_key)
 
 
 class AsyncClient:
@@ -66,21 +75,27 @@ class AsyncClient:
         profile: str | None = None,
         base_url: str | None = None,
         *,
+        proxy: str | None = None,
         settings: Settings | None = None,
         ledger: Ledger | bool = True,
         transport: Transport | None = None,
+        session: Session | None = None,
         max_connections: int = 16,
     ) -> None:
-        self.sync = Client(
-            api_key, profile, base_url, settings=settings, ledger=ledger, transport=transport
+        self.session = session or Session.create(
+            api_key=api_key,
+            profile=profile,
+            base_url=base_url,
+            proxy=proxy,
+            settings=settings,
+            ledger=ledger,
+            transport=transport,
         )
         self.max_connections = max_connections
-        from concurrent.futures import ThreadPoolExecutor
-
-        self._pool = ThreadPoolExecutor(max_connections, thread_name_prefix="vtrix-http")
+        self._pool: ThreadPoolExecutor | None = None
 
     def __repr__(self) -> str:
-        return f"AsyncClient(profile={self.sync.settings.profile!r})"
+        return f"AsyncClient(profile={self.settings.profile!r})"
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -89,76 +104,52 @@ class AsyncClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     @property
     def settings(self) -> Settings:
-        return self.sync.settings
+        return self.session.settings
 
     @property
     def ledger(self) -> Ledger | None:
-        return self.sync.ledger
+        return self.session.ledger
 
-    # ------------------------------------------------------------------ driving
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        """The worker threads (made on first use)."""
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(self.max_connections, thread_name_prefix="vtrix-http")
+        return self._pool
 
     async def drive(self, http: Http, plan: Plan[T]) -> T:
-        """Carry out a plan on the running loop (exceptions, cancellation included, are
-        raised inside the plan so that it can record what it must first)."""
-        step = next(plan)
-        while True:
-            try:
-                outcome = await self._do(http, step)
-            except BaseException as exc:
-                try:
-                    step = plan.throw(exc)
-                except StopIteration as done:
-                    value: T = done.value
-                    return value
-                continue
-            try:
-                step = plan.send(outcome)
-            except StopIteration as done:
-                result: T = done.value
-                return result
-
-    async def _do(self, http: Http, step: Step) -> Any:
-        import asyncio  # imported when used: the generated model modules import this module
-
-        loop = asyncio.get_running_loop()
-        if isinstance(step, Send):
-            wait = http.hold_until - http.clock()
-            if wait > 0:
-                await asyncio.sleep(min(wait, max(step.deadline - http.clock(), 0)))
-            send = partial(
-                http.transport.send, step.request, deadline=step.deadline, max_bytes=step.max_bytes
-            )
-            try:
-                return await loop.run_in_executor(self._pool, send)
-            except TransportError as exc:
-                return exc
-        if isinstance(step, Sleep):
-            if step.rate_limited:
-                http.hold(step.seconds)
-            await asyncio.sleep(step.seconds)
-            return None
-        assert isinstance(step, Call)
-        if step.blocking:
-            return await loop.run_in_executor(self._pool, step.fn)
-        return step.fn()
+        """Carry out a plan on the running loop."""
+        return await drive_async(http, plan, self.pool)
 
     async def _blocking(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         import asyncio
 
         return await asyncio.get_running_loop().run_in_executor(
-            self._pool, partial(fn, *args, **kwargs)
+            self.pool, partial(fn, *args, **kwargs)
         )
 
     # ------------------------------------------------------------------- calls
 
-    async def prepare(self, model_id: str, params: dict[str, Any]) -> Prepared:
+    async def prepare(
+        self,
+        model_id: str,
+        params: dict[str, Any],
+        *,
+        params_model: type[BaseModel] | None = None,
+    ) -> Prepared:
         """Validate and build the request (a live spec, if one is needed, is fetched off the
         loop)."""
-        prepared: Prepared = await self._blocking(self.sync.prepare, model_id, params)
+        prepared: Prepared = await self._blocking(
+            _prepare.prepare, self.session, model_id, params, params_model=params_model
+        )
         return prepared
 
     async def submit_prepared(
@@ -171,15 +162,17 @@ class AsyncClient:
         resend_unknown: bool = False,
     ) -> AsyncTask:
         flow = submit_flow(
-            self.sync,
+            self.session,
             prepared,
             idempotency_key=idempotency_key,
             batch=batch,
             line=line,
             resend_unknown=resend_unknown,
         )
-        done: Submitted = await self.drive(self.sync.provider(prepared.spec.provider).http, flow)
-        return AsyncTask(self, self.sync.task_of(done))
+        done = await self.drive(self.session.provider(prepared.spec.provider).http, flow)
+        return AsyncTask(
+            self, done.state, endpoint=done.endpoint, idempotency_key=done.key, reused=done.reused
+        )
 
     async def submit(
         self,
@@ -210,14 +203,14 @@ class AsyncClient:
         return await task.wait(timeout=timeout, on_progress=on_progress)
 
     async def get_task(self, task_id: str, provider: str | None = None) -> AsyncTask:
-        """A task by id, its gateway found as :meth:`Client.get_task` finds it."""
-        http = any_http(self.sync, provider)
-        state, endpoint = await self.drive(http, lookup_flow(self.sync, task_id, provider))
-        return AsyncTask(self, Task(self.sync, state, endpoint=endpoint))
+        """A task by id, its gateway found as :meth:`vtrix.Client.get_task` finds it."""
+        flow = lookup_flow(self.session, task_id, provider)
+        state, endpoint, key = await self.drive(self.session.http(provider), flow)
+        return AsyncTask(self, state, endpoint=endpoint, idempotency_key=key)
 
     async def wait(
         self,
-        task: Task | str,
+        task: AsyncTask | str,
         *,
         timeout: float = 600,
         on_progress: ProgressCallback | None = None,
@@ -225,14 +218,11 @@ class AsyncClient:
         """Wait for a task (or a task id) to end."""
         if isinstance(task, str):
             task = await self.get_task(task)
-        elif not isinstance(task, AsyncTask):
-            task = AsyncTask(self, task)
-        assert isinstance(task, AsyncTask)
         return await task.wait(timeout=timeout, on_progress=on_progress)
 
     async def save(
         self, result: Result, directory: str | os.PathLike[str], **options: Any
     ) -> list[str]:
-        """Save a result's files (see :meth:`Client.save`), off the loop."""
-        saved: list[str] = await self._blocking(self.sync.save, result, directory, **options)
+        """Save a result's files (see :meth:`vtrix.Client.save`), off the loop."""
+        saved: list[str] = await self._blocking(_save, self.session, result, directory, **options)
         return saved

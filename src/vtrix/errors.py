@@ -1,28 +1,30 @@
-"""Typed errors, each carrying the exit code the CLI uses (see :data:`EXIT_CODES`).
+"""Typed errors, each carrying the exit code the CLI uses (see :data:`EXIT_CODES`) and the
+``error.code`` that ``-o json`` prints (its ``code`` attribute, shown after the exit code).
 
-The tree::
+The tree (exit code, ``error.code``, meaning)::
 
-    VtrixError                      1  anything vtrix raises on purpose
-    ├── UsageError                  2  bad arguments or configuration; nothing was sent
-    │   ├── ValidationFailed        2  parameters that do not fit the spec (every problem)
-    │   ├── UnknownModel            2  no gateway knows the model id (with close matches)
-    │   ├── SubmitInProgress        2  another vtrix process is sending this submit now
-    │   └── LedgerUnavailable       2  the task ledger cannot be used: no submit without it
-    ├── ApiError                    1  the gateway answered with an error
-    │   ├── AuthError               1  401
-    │   ├── PaymentRequired         1  402
-    │   ├── NotFound                1  404: unknown model or task
-    │   ├── RequestRejected         1  other 4xx
-    │   ├── BadAnswer               1  an answer vtrix cannot use (kept in a file)
-    │   ├── TemporaryFailure       75  429, 5xx or network trouble outlasting the retries
-    │   └── SubmitOutcomeUnknown    3  a submit was sent, no clear answer: do not resubmit
-    ├── TaskFailed                  1  the remote task ended in failure
-    ├── WaitTimeout               124  waiting ran out of time; the task may still finish
-    ├── Interrupted               130  Ctrl-C; the task is not cancelled
-    ├── SpecUnavailable             1  no spec can be had for a model
-    ├── DownloadFailed             75  saving a result was cut short (the part is kept)
-    ├── DownloadRefused             1  a result vtrix will not fetch (policy, size, expired)
-    └── SaveFailed                  1  a paid result could not be written here (its URLs shown)
+    VtrixError                 1  error               anything vtrix raises on purpose
+    ├── UsageError             2  usage_error         bad arguments or configuration; not sent
+    │   ├── ValidationFailed   2  invalid_params      parameters that do not fit the spec
+    │   ├── UnknownModel       2  unknown_model       no gateway knows the model id
+    │   ├── SubmitInProgress   2  submit_in_progress  another process is sending this submit
+    │   └── LedgerUnavailable  2  ledger_unavailable  the ledger cannot be used: no submit
+    ├── ApiError               1  api_error           the gateway answered with an error
+    │   ├── AuthError          1  unauthorized        401
+    │   ├── PaymentRequired    1  payment_required    402
+    │   ├── NotFound           1  not_found           404: unknown model or task
+    │   ├── RequestRejected    1  request_rejected    other 4xx
+    │   ├── BadAnswer          1  bad_answer          an answer vtrix cannot use (kept in a file)
+    │   ├── TemporaryFailure  75  temporary_failure   429, 5xx or network trouble (not_sent:
+    │   │                                             a submit that never reached the gateway)
+    │   └── SubmitOutcomeUnknown 3  outcome_unknown   a submit was sent, no clear answer
+    ├── TaskFailed             1  task_failed         the task failed (task_canceled: canceled)
+    ├── WaitTimeout          124  wait_timeout        waiting ran out; the task may still finish
+    ├── Interrupted          130  interrupted         Ctrl-C; the task is not cancelled
+    ├── SpecUnavailable        1  spec_unavailable    no spec can be had for a model
+    ├── DownloadFailed        75  download_failed     saving a result was cut short (part kept)
+    ├── DownloadRefused        1  download_refused    a result vtrix will not fetch
+    └── SaveFailed             1  save_failed         a paid result could not be written here
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ def exit_code_table() -> str:
 class VtrixError(Exception):
     """Base of every error vtrix raises on purpose. ``exit_code`` is what the CLI exits with."""
 
+    code = "error"
+
     exit_code = FAILED
 
     def __init__(
@@ -86,6 +90,8 @@ class VtrixError(Exception):
 
 class UsageError(VtrixError):
     """Bad arguments or configuration; nothing was sent."""
+
+    code = "usage_error"
 
     exit_code = USAGE
 
@@ -130,6 +136,8 @@ class Problem:
 class ValidationFailed(UsageError):
     """Parameters that do not fit the model's spec. Lists every problem at once."""
 
+    code = "invalid_params"
+
     def __init__(self, model_id: str, problems: list[Problem]) -> None:
         self.model_id = model_id
         self.problems = problems
@@ -146,6 +154,8 @@ class ValidationFailed(UsageError):
 class UnknownModel(UsageError):
     """A model id neither the index nor the gateway knows; ``suggestions``: close ids."""
 
+    code = "unknown_model"
+
     def __init__(self, model_id: str, suggestions: list[str] | None = None) -> None:
         self.model_id = model_id
         self.suggestions = list(suggestions or [])
@@ -159,15 +169,21 @@ class SubmitInProgress(UsageError):
     """Another vtrix process holds this idempotency key's submit right now; nothing was
     sent from here."""
 
+    code = "submit_in_progress"
+
 
 class LedgerUnavailable(UsageError):
     """The task ledger cannot be used (a directory or FIFO in its place, locked by another
     process too long, read-only, full, from a newer vtrix). Nothing is sent without it: a
     submit the ledger cannot hold could be paid twice."""
 
+    code = "ledger_unavailable"
+
 
 class ApiError(VtrixError):
     """The gateway answered with an error status."""
+
+    code = "api_error"
 
     def __init__(
         self,
@@ -185,26 +201,38 @@ class ApiError(VtrixError):
 class AuthError(ApiError):
     """401: key missing, invalid or expired."""
 
+    code = "unauthorized"
+
 
 class PaymentRequired(ApiError):
     """402: the balance is insufficient."""
+
+    code = "payment_required"
 
 
 class NotFound(ApiError):
     """404: unknown model or task."""
 
+    code = "not_found"
+
 
 class RequestRejected(ApiError):
     """400/422 (or another 4xx): the gateway refused the request."""
+
+    code = "request_rejected"
 
 
 class BadAnswer(ApiError):
     """The gateway answered something vtrix cannot use (not the documented shape)."""
 
+    code = "bad_answer"
+
 
 class TemporaryFailure(ApiError):
     """429, 5xx or network trouble that outlasted the retries: safe to retry later.
     ``deadline`` is True when the caller's deadline, not the retry budget, ran out."""
+
+    code = "temporary_failure"
 
     exit_code = TEMPORARY
 
@@ -225,19 +253,26 @@ class TemporaryFailure(ApiError):
 class SubmitOutcomeUnknown(ApiError):
     """The submit was sent but no clear answer came back: do not resubmit blindly."""
 
+    code = "outcome_unknown"
+
     exit_code = OUTCOME_UNKNOWN
 
 
 class TaskFailed(VtrixError):
-    """The remote task ended in failure (``state``: its last state, as the gateway gave it)."""
+    """The remote task ended in failure (``result``: the task as it ended, a
+    :class:`vtrix.task.Result`)."""
 
-    def __init__(self, message: str, *, task_id: str | None = None, state: Any = None) -> None:
+    code = "task_failed"
+
+    def __init__(self, message: str, *, task_id: str | None = None, result: Any = None) -> None:
         super().__init__(message, task_id=task_id)
-        self.state = state
+        self.result = result
 
 
 class WaitTimeout(VtrixError):
     """Waiting exceeded the timeout; the task may still finish."""
+
+    code = "wait_timeout"
 
     exit_code = WAIT_TIMEOUT
 
@@ -245,16 +280,22 @@ class WaitTimeout(VtrixError):
 class Interrupted(VtrixError):
     """Ctrl-C; the task keeps running remotely (or, during a submit, may have been created)."""
 
+    code = "interrupted"
+
     exit_code = INTERRUPTED
 
 
 class SpecUnavailable(VtrixError):
     """A model's spec could not be had (unknown id, or the models service unreachable)."""
 
+    code = "spec_unavailable"
+
 
 class DownloadFailed(VtrixError):
     """Saving a finished task's result was cut short; the part fetched is kept and the same
     ``vtrix task get <id> --save DIR`` resumes it."""
+
+    code = "download_failed"
 
     exit_code = TEMPORARY
 
@@ -262,8 +303,12 @@ class DownloadFailed(VtrixError):
 class DownloadRefused(VtrixError):
     """A result vtrix will not fetch: a refused URL or address, over the size cap, expired."""
 
+    code = "download_refused"
+
 
 class SaveFailed(VtrixError):
     """A finished, paid task whose files could not be written locally (the --save directory
     vanished or became a file, the disk is full): its URLs are printed, and the hint says
     how to save them later. Never "nothing was sent"."""
+
+    code = "save_failed"

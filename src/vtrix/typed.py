@@ -1,6 +1,7 @@
 """What the generated typed functions (``vtrix.models.<model>``) call. Hand-written; the
-generator never touches it. Everything goes through :class:`vtrix.Client`, the one route to
-a request."""
+generator never touches it. Each function passes its own generated ``Params`` class down,
+so the engine never imports the generated package; everything goes through the one route to
+a request (:mod:`vtrix.engine.prepare`)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from vtrix.aio import AsyncClient
-    from vtrix.client import Client
+    from pydantic import BaseModel
+
+    from vtrix.aio import AsyncClient, AsyncTask
+    from vtrix.client import Client, Task
+    from vtrix.task import Result
 
 
 def client(given: Client | None) -> Client:
@@ -45,3 +49,54 @@ def aclient(given: AsyncClient | None) -> AsyncClient:
 def wire(values: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
     """The given keyword arguments by wire name; arguments left at None are not sent."""
     return {names[k]: v for k, v in values.items() if k in names and v is not None}
+
+
+def submit(
+    given: Client | None,
+    model_id: str,
+    params_model: type[BaseModel],
+    params: dict[str, Any],
+    idempotency_key: str | None,
+) -> Task:
+    """Validate against ``params_model`` and submit."""
+    c = client(given)
+    prepared = c.prepare(model_id, params, params_model=params_model)
+    return c.submit_prepared(prepared, idempotency_key=idempotency_key)
+
+
+def run(
+    given: Client | None,
+    model_id: str,
+    params_model: type[BaseModel],
+    params: dict[str, Any],
+    idempotency_key: str | None,
+    timeout: float,
+) -> Result:
+    """Validate, submit and wait."""
+    return submit(given, model_id, params_model, params, idempotency_key).wait(timeout=timeout)
+
+
+async def asubmit(
+    given: AsyncClient | None,
+    model_id: str,
+    params_model: type[BaseModel],
+    params: dict[str, Any],
+    idempotency_key: str | None,
+) -> AsyncTask:
+    """:func:`submit` on the event loop."""
+    c = aclient(given)
+    prepared = await c.prepare(model_id, params, params_model=params_model)
+    return await c.submit_prepared(prepared, idempotency_key=idempotency_key)
+
+
+async def arun(
+    given: AsyncClient | None,
+    model_id: str,
+    params_model: type[BaseModel],
+    params: dict[str, Any],
+    idempotency_key: str | None,
+    timeout: float,
+) -> Result:
+    """:func:`run` on the event loop."""
+    task = await asubmit(given, model_id, params_model, params, idempotency_key)
+    return await task.wait(timeout=timeout)

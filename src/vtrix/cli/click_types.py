@@ -53,7 +53,7 @@ def click_option(opt: Option) -> click.Option:
     """The click option of one model parameter."""
     if opt.off_flag:
         return click.Option([f"{opt.flag}/{opt.off_flag}", opt.dest], default=None, help=opt.help)
-    return click.Option(
+    option = click.Option(
         [opt.flag, opt.dest],
         type=click_type(opt.display),
         multiple=opt.multiple,
@@ -61,6 +61,8 @@ def click_option(opt: Option) -> click.Option:
         metavar=opt.metavar,
         help=opt.help,
     )
+    option.vtrix_wire_name = ".".join(opt.path)  # type: ignore[attr-defined]
+    return option
 
 
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}

@@ -18,7 +18,7 @@ MAX_ITEMS = 2000  # enough for any prefix a person types; bounded for an empty o
 
 def model_ids(prefix: str, *, generated_only: bool = False) -> list[tuple[str, str]]:
     """(id, one-line help) of the models whose id starts with ``prefix``."""
-    from vtrix import registry
+    from vtrix.engine import registry
 
     out = []
     for entry in registry.entries_with_prefix(prefix):
@@ -40,7 +40,7 @@ def complete_task(ctx: click.Context, param: Any, incomplete: str) -> list[Compl
     """Task ids of the ledger, newest first."""
     from click.shell_completion import CompletionItem
 
-    from vtrix.ledger import Ledger
+    from vtrix.store.ledger import Ledger
 
     try:
         rows = Ledger().recent(200) or []
@@ -57,7 +57,7 @@ def complete_param(ctx: click.Context, param: Any, incomplete: str) -> list[Comp
     """``KEY=`` for each parameter of the model whose command this is (``a.b=`` nested)."""
     from click.shell_completion import CompletionItem
 
-    from vtrix import registry
+    from vtrix.engine import registry
     from vtrix.spec.describe import fields
 
     if "=" in incomplete or ctx.command.name is None:

@@ -36,8 +36,8 @@ class Globals:
 def note_key_in_argv(ctx: click.Context, key: str) -> None:
     """Register a key given on the command line for redaction, and say once why that is a
     bad place for it."""
-    from vtrix.output import Reporter
-    from vtrix.secrets import Secret
+    from vtrix.base.secrets import Secret
+    from vtrix.cli.output import Reporter
 
     Secret(key)
     root = ctx.find_root()
@@ -75,7 +75,7 @@ def client_for(
         )
         root.meta["vtrix.client"] = client
     if require_key and provider and client.settings.key_for(provider) is None:
-        from vtrix.gateways import GATEWAYS
+        from vtrix.wire.gateways import GATEWAYS
 
         raise UsageError(
             f"no API key for {GATEWAYS[provider].label}: nothing was sent",

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from vtrix._version import __version__
-from vtrix.cli import signals
+from vtrix.cli import ending, signals
 from vtrix.cli.context import Globals
 from vtrix.cli.lazy import COMMANDS, LazyGroup
 from vtrix.errors import USAGE, Interrupted, VtrixError, exit_code_table
@@ -43,23 +43,27 @@ class RootGroup(LazyGroup):
     ) -> Any:
         extra.pop("standalone_mode", None)
         signals.SIGNALLED.clear()
+        ending.reset()
         try:
             super().main(args=args, prog_name="vtrix", standalone_mode=False, **extra)
         except VtrixError as exc:
+            ending.print_error(exc)
             _report(exc)
             sys.exit(signals.exit_code() if isinstance(exc, Interrupted) else exc.exit_code)
-        except click.exceptions.Abort:
-            print("Aborted.", file=sys.stderr)
-            sys.exit(signals.exit_code())
-        except KeyboardInterrupt:
-            print("Interrupted.", file=sys.stderr)
+        except (click.exceptions.Abort, KeyboardInterrupt) as exc:
+            ending.print_interrupted("interrupted")
+            print(
+                "Aborted." if isinstance(exc, click.exceptions.Abort) else "Interrupted.",
+                file=sys.stderr,
+            )
             sys.exit(signals.exit_code())
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
-            from vtrix.secrets import redact
+            from vtrix.base.secrets import redact
 
             exc.message = redact(exc.message)  # type: ignore[misc]
+            ending.print_usage_error(exc.message, _args(args), _field_of(exc))
             exc.show()
             sys.exit(USAGE if exc.exit_code == 2 else exc.exit_code)
         except BrokenPipeError:
@@ -67,6 +71,19 @@ class RootGroup(LazyGroup):
         finally:
             signals.restore()
         sys.exit(0)
+
+
+def _args(args: list[str] | None) -> list[str]:
+    return list(args) if args is not None else sys.argv[1:]
+
+
+def _field_of(exc: click.ClickException) -> str | None:
+    """The model parameter a refused option value belongs to (its wire name), if any."""
+    param = getattr(exc, "param", None)
+    if not isinstance(exc, click.BadParameter) or param is None:
+        return None
+    wire = getattr(param, "vtrix_wire_name", None)
+    return str(wire) if wire else None
 
 
 @click.group(
@@ -114,7 +131,7 @@ def cli(
 ) -> None:
     """vtrix: run image, video and audio models on the vtrix and Modellix gateways."""
     if debug:
-        from vtrix.log import enable_debug
+        from vtrix.base.log import enable_debug
 
         enable_debug()
     ctx.obj = Globals(
@@ -138,7 +155,7 @@ def main(argv: list[str] | None = None) -> Any:
 
 
 def _report(exc: VtrixError) -> None:
-    from vtrix.output import Reporter
+    from vtrix.cli.output import Reporter
 
     r = Reporter(quiet=False)
     r.error(exc.message)

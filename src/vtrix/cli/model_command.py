@@ -19,12 +19,14 @@ import click
 from vtrix.cli.click_types import DURATION, click_option
 from vtrix.cli.completion import complete_param
 from vtrix.cli.context import Globals, client_for
+from vtrix.cli.ending import note_output
 from vtrix.cli.saving import SaveRequest, save_options, save_outputs, save_request
 from vtrix.spec.option import Option, spec_options
 
 if TYPE_CHECKING:
-    from vtrix.client import Client, Prepared, Resolved, Task
-    from vtrix.output import Reporter
+    from vtrix.cli.output import Reporter
+    from vtrix.client import Client, Task
+    from vtrix.engine.prepare import Prepared, Resolved
 
 RUN_EPILOG = (
     "Values are checked against the model's spec before anything is sent; "
@@ -82,6 +84,7 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Choice(["human", "url", "json"]),
             default="human",
             show_default=True,
+            callback=note_output,
             help="url: result URLs only; json: the task as one JSON object (README).",
         ),
         click.option(
@@ -156,7 +159,7 @@ def docs_url(model_id: str) -> str | None:
     import json
     import os
 
-    from vtrix import registry
+    from vtrix.engine import registry
 
     try:
         path = os.path.join(registry.models_dir(), "_snapshot.json")
@@ -216,7 +219,7 @@ def build_body(
 ) -> tuple[dict[str, Any], list[Any]]:
     """The request body from ``--body``/``--body-file``, ``--param`` and typed options, and
     every problem found on the way."""
-    from vtrix.params import BodyBuilder, load_body
+    from vtrix.engine.params import BodyBuilder, load_body
 
     stdin = sys.stdin.read() if values["run_body_file"] == "-" else None
     base, body_problems = load_body(values["run_body"], values["run_body_file"], stdin)
@@ -245,14 +248,14 @@ def execute(
     resolved: Resolved | None,
 ) -> None:
     """Build the body, prepare (validate) it, then print it (dry run) or submit and wait."""
+    from vtrix.cli.output import Reporter
     from vtrix.errors import ValidationFailed
-    from vtrix.output import Reporter
 
     g = ctx.find_object(Globals) or Globals()
     dry = g.dry_run or values["run_dry_run"]
     debug = g.debug or values["run_debug"]
     if debug and not g.debug:
-        from vtrix.log import enable_debug
+        from vtrix.base.log import enable_debug
 
         enable_debug()
         g.debug = True
@@ -262,11 +265,16 @@ def execute(
     explicit = ctx.get_parameter_source("run_timeout") is not click.core.ParameterSource.DEFAULT
     values["run_deadline"] = time.monotonic() + values["run_timeout"] if explicit else None
     saving = None if dry else save_request(values, no_wait=values["run_no_wait"])
+    from vtrix.cli import ending
+
+    ending.note(model=model_id, provider=(spec or {}).get("provider") or _provider(model_id))
     body, problems = build_body(spec, opts, values)
     client = client_for(ctx)
     prepared: Prepared | None = None
     try:
-        prepared = client.prepare(model_id, body, resolved=resolved)
+        prepared = client.prepare(
+            model_id, body, resolved=resolved, params_model=params_model(spec)
+        )
     except ValidationFailed as exc:
         seen = {p.path for p in problems}
         problems += [p for p in exc.problems if p.path not in seen]
@@ -291,8 +299,9 @@ def execute(
 def print_dry_run(client: Client, prepared: Prepared, debug: bool, output: str = "human") -> None:
     """What a submit would send: uploads first, then the request (nothing is sent). With
     ``-o json``, one JSON object and nothing else on stdout (for jq and scripts)."""
+    from vtrix.cli import ending
+    from vtrix.cli.output import emit, to_json
     from vtrix.http.transport import human_size
-    from vtrix.output import emit, to_json
 
     route = client.provider(prepared.spec.provider).upload_path
     if output == "json":
@@ -318,6 +327,7 @@ def print_dry_run(client: Client, prepared: Prepared, debug: bool, output: str =
             "checked": prepared.checked,
         }
         emit(to_json(doc))
+        ending.printed()
         return
     for u in prepared.uploads:
         emit(
@@ -341,8 +351,8 @@ def submit_and_wait(
     reporter: Reporter,
     saving: SaveRequest | None,
 ) -> None:
-    from vtrix.errors import VtrixError
-    from vtrix.output import emit, print_failure, print_result, print_state
+    from vtrix.cli import ending
+    from vtrix.cli.output import emit, print_result, print_task
 
     output = values["run_output"]
     reporter.line("Submitting task...")
@@ -355,27 +365,22 @@ def submit_and_wait(
         if values["run_no_wait"]:
             reporter.line(f"Check it with: vtrix task get {task.id}")
             if output == "json":
-                print_state(task.state)
+                print_task(task.result())
             else:
                 emit(task.id)
 
     resend = bool(values.get("run_resend_unknown"))
     if resend:
         warn_resend(reporter)
-    try:
-        task = client.submit_prepared(
-            prepared,
-            idempotency_key=values["run_idempotency_key"],
-            on_created=created,
-            resend_unknown=resend,
-            deadline=values.get("run_deadline"),
-        )
-    except VtrixError as exc:
-        from vtrix.output import print_submit_failure
-
-        if exc.task_id is None:  # with a task id, on_created has printed it already
-            print_submit_failure(exc, prepared.model_id, prepared.spec.provider, output)
-        raise
+    ending.note(model=prepared.model_id, provider=prepared.spec.provider, sending=True)
+    task = client.submit_prepared(
+        prepared,
+        idempotency_key=values["run_idempotency_key"],
+        on_created=created,
+        resend_unknown=resend,
+        deadline=values.get("run_deadline"),
+    )
+    ending.note(sending=False, task=task.result())
     if values["run_no_wait"]:
         return
     reporter.line()
@@ -390,9 +395,9 @@ def submit_and_wait(
             on_progress=on_progress,
             poll_interval=values["run_poll_interval"],
         )
-    except VtrixError as exc:
+    except BaseException as exc:
         reporter.line()
-        print_failure(exc, task.state, output)
+        ending.note(task=getattr(exc, "result", None) or task.result())
         raise
     if task.state.progress is not None and task.state.progress < 100:
         reporter.progress(100.0, None, "done")
@@ -402,6 +407,23 @@ def submit_and_wait(
         saving = saving._replace(deadline=values["run_deadline"])
     saved = save_outputs(client, result, saving, reporter, output) if saving else []
     print_result(result, output, saved)
+
+
+def _provider(model_id: str) -> str:
+    from vtrix.engine import registry
+
+    return registry.provider_of(model_id)
+
+
+def params_model(spec: dict[str, Any] | None) -> Any:
+    """The generated ``Params`` class of a generated model (the CLI sits above the generated
+    package; the engine never imports it)."""
+    module = (spec or {}).get("module")
+    if not isinstance(module, str) or not module.isidentifier():
+        return None
+    import importlib
+
+    return importlib.import_module(f"vtrix.models.{module}").Params
 
 
 def remaining(deadline: float | None, default: float) -> float:

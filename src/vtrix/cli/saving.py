@@ -11,8 +11,9 @@ import click
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from vtrix.client import Client, Result
-    from vtrix.output import Reporter
+    from vtrix.cli.output import Reporter
+    from vtrix.client import Client
+    from vtrix.task import Result
 
 
 def save_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -59,8 +60,8 @@ def save_request(values: dict[str, Any], *, no_wait: bool = False) -> SaveReques
     """The checked ``--save`` request (a UsageError, with nothing sent, when it can't work)."""
     if not values.get("save_dir"):
         return None  # nothing to save: the download module is not even imported
-    from vtrix.download import check_save_dir, parse_size
     from vtrix.errors import UsageError
+    from vtrix.files.download import check_save_dir, parse_size
 
     if no_wait:
         raise UsageError(
@@ -78,9 +79,9 @@ def save_request(values: dict[str, Any], *, no_wait: bool = False) -> SaveReques
 def save_outputs(
     client: Client, result: Result, req: SaveRequest, reporter: Reporter, output: str
 ) -> list[str]:
-    """Save ``result``; if that fails, print the result (its URLs) first, then the error."""
+    """Save ``result``; if that fails, print the result (its URLs) first, then the error
+    (with ``-o json``, one object: the task with the error set)."""
     from vtrix.errors import DownloadFailed, DownloadRefused, Interrupted, SaveFailed, UsageError
-    from vtrix.output import print_result
 
     try:
         saved = client.save(
@@ -94,22 +95,34 @@ def save_outputs(
         )
     except (DownloadFailed, DownloadRefused, Interrupted):
         reporter.end_transfer()
-        print_result(result, output)
+        _show(result, output)
         raise
     except (UsageError, OSError) as exc:
         # Paid and finished: the directory vanished or became a file, or the disk filled.
         reporter.end_transfer()
-        print_result(result, output)
+        _show(result, output)
         why = exc.message if isinstance(exc, UsageError) else (exc.strerror or str(exc))
         why = why.replace("; nothing was sent", "")  # it was: the task ran and was paid
         raise SaveFailed(
-            f"task {result.task_id} succeeded, but its files could not be saved in "
+            f"task {result.id} succeeded, but its files could not be saved in "
             f"{req.directory}: {why}",
-            hint=f"The URLs are above. Save them later with: vtrix task get {result.task_id} "
+            hint=f"The URLs are above. Save them later with: vtrix task get {result.id} "
             f"--save DIR (never run the task again for this)",
-            task_id=result.task_id,
+            task_id=result.id,
         ) from None
     reporter.end_transfer()
     for path in saved:
         reporter.line(f"  saved {path}")
     return saved
+
+
+def _show(result: Result, output: str) -> None:
+    """A paid result whose files could not be saved: its URLs now; with ``-o json`` the
+    root command prints it once, with the error set."""
+    from vtrix.cli import ending
+    from vtrix.cli.output import print_result
+
+    if output == "json":
+        ending.note(task=result)
+    else:
+        print_result(result, output)

@@ -1,7 +1,7 @@
 """vtrix's HTTP layer: the transport seam (:mod:`.transport`), retry rules (:mod:`.retry`)
 and the policy every request follows (:mod:`.client`)."""
 
-from vtrix.http.client import USER_AGENT, Call, Http, Plan, Send, Sleep, Step, drive
+from vtrix.http.client import USER_AGENT, Call, Http, Plan, Send, Sleep, Step, drive, drive_async
 from vtrix.http.transport import (
     MAX_ANSWER_BYTES,
     MockTransport,
@@ -30,4 +30,5 @@ __all__ = [
     "Transport",
     "TransportError",
     "drive",
+    "drive_async",
 ]

@@ -12,7 +12,8 @@
   cannot be a header value is a usage error, with nothing sent.
 
 The policy is a plan (a generator yielding :class:`Send` and :class:`Sleep` steps) run by
-:meth:`Http.run` here and by the async client's driver, so both share every rule.
+:meth:`Http.run` (:func:`drive`) and by :func:`drive_async` on an event loop, so both share
+every rule.
 """
 
 from __future__ import annotations
@@ -22,10 +23,14 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Generator, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 from vtrix._version import __version__
+from vtrix.base.record import record
+from vtrix.base.secrets import Secret, redact
+from vtrix.base.text import clean_line
 from vtrix.errors import (
     ApiError,
     AuthError,
@@ -46,12 +51,10 @@ from vtrix.http.transport import (
     Transport,
     TransportError,
 )
-from vtrix.record import record
-from vtrix.secrets import Secret, redact
-from vtrix.text import clean_line
 
 if TYPE_CHECKING:
     import logging
+    from concurrent.futures import Executor
 
 # Honest about who calls: not the official clients' names.
 USER_AGENT = f"vtrix-python/{__version__}"
@@ -480,13 +483,61 @@ def drive(plan: Plan[T], do: Callable[[Step], Any]) -> T:
             return result
 
 
+async def drive_async(http: Http, plan: Plan[T], pool: Executor) -> T:
+    """Run ``plan`` on the running event loop (the async driver): each exchange and each
+    blocking step on ``pool``, sleeps and the 429 hold on the loop's own timers.
+    Exceptions, cancellation included, are raised inside the plan as :func:`drive` does."""
+    step = next(plan)
+    while True:
+        try:
+            outcome = await _do_async(http, step, pool)
+        except BaseException as exc:
+            try:
+                step = plan.throw(exc)
+            except StopIteration as done:
+                value: T = done.value
+                return value
+            continue
+        try:
+            step = plan.send(outcome)
+        except StopIteration as done:
+            result: T = done.value
+            return result
+
+
+async def _do_async(http: Http, step: Step, pool: Executor) -> Any:
+    import asyncio  # imported when used: the sync path never needs it
+
+    loop = asyncio.get_running_loop()
+    if isinstance(step, Send):
+        wait = http.hold_until - http.clock()
+        if wait > 0:
+            await asyncio.sleep(min(wait, max(step.deadline - http.clock(), 0)))
+        send = partial(
+            http.transport.send, step.request, deadline=step.deadline, max_bytes=step.max_bytes
+        )
+        try:
+            return await loop.run_in_executor(pool, send)
+        except TransportError as exc:
+            return exc
+    if isinstance(step, Sleep):
+        if step.rate_limited:
+            http.hold(step.seconds)
+        await asyncio.sleep(step.seconds)
+        return None
+    assert isinstance(step, Call)
+    if step.blocking:
+        return await loop.run_in_executor(pool, step.fn)
+    return step.fn()
+
+
 def decode(resp: Response, what: str) -> Any:
     """The JSON body of an answer; one that is not JSON, or nested too deep to read, is a
     BadAnswer (its text is kept)."""
     try:
         return json.loads(resp.body)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        from vtrix.answers import keep
+        from vtrix.base.answers import keep
 
         why = "nested too deeply to read" if isinstance(exc, RecursionError) else "not JSON"
         path = keep(what, resp.body)
@@ -523,7 +574,7 @@ def server_message(resp: Response) -> str:
 
 def _logger() -> logging.Logger:
     """vtrix's logger, imported on the first request (logging costs ~2 ms of a dry run)."""
-    from vtrix.log import logger
+    from vtrix.base.log import logger
 
     return logger
 

@@ -7,7 +7,7 @@ import math
 import time
 from collections.abc import Mapping
 
-from vtrix.record import record
+from vtrix.base.record import record
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # The longest server-asked wait taken as meant (a day); a longer one is nonsense and falls

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, Protocol
 
+from vtrix.base.record import field, record
 from vtrix.http.network import DIRECT, Network
-from vtrix.record import field, record
 
 if TYPE_CHECKING:
     import requests

@@ -10,14 +10,14 @@ Nano Banana is the original fast creative image model.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from typing_extensions import Required, TypedDict
 
 from vtrix import typed as _typed
 from vtrix.aio import AsyncClient, AsyncTask
-from vtrix.client import Client, Result, Task
+from vtrix.client import Client, Task
+from vtrix.task import Result
 
 MODEL_ID = "google/nano-banana"
 PROVIDER = "modellix"
@@ -62,9 +62,7 @@ def submit(
         aspect_ratio: Image aspect ratio (one of 1:1 | 2:3 | 3:2 | 3:4 | 4:3 | 4:5 | 5:4 | 9:16 | 16:9 | 21:9; server default "1:1")
         prompt: Image description (a string of at least 1 character)
     """
-    return _typed.client(client).submit(
-        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
-    )
+    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
 
 def run(
@@ -84,8 +82,8 @@ def run(
         aspect_ratio: Image aspect ratio (one of 1:1 | 2:3 | 3:2 | 3:4 | 4:3 | 4:5 | 5:4 | 9:16 | 16:9 | 21:9; server default "1:1")
         prompt: Image description (a string of at least 1 character)
     """
-    return _typed.client(client).run(
-        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    return _typed.run(
+        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
     )
 
 
@@ -98,8 +96,8 @@ async def asubmit(
     client: AsyncClient | None = None,
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
-    return await _typed.aclient(client).submit(
-        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+    return await _typed.asubmit(
+        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
     )
 
 
@@ -113,6 +111,6 @@ async def arun(
     client: AsyncClient | None = None,
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
-    return await _typed.aclient(client).run(
-        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    return await _typed.arun(
+        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
     )

@@ -14,11 +14,11 @@ from os import PathLike
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from typing_extensions import Required, TypedDict
 
 from vtrix import typed as _typed
 from vtrix.aio import AsyncClient, AsyncTask
-from vtrix.client import Client, Result, Task
+from vtrix.client import Client, Task
+from vtrix.task import Result
 
 MODEL_ID = "google/veo-3.1-fast-t2v"
 PROVIDER = "modellix"
@@ -104,8 +104,8 @@ def submit(
     The spec allows parameters it does not list: pass them as keyword arguments (``**extra``);
     they are sent by name, unchecked.
     """
-    return _typed.client(client).submit(
-        MODEL_ID, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key=idempotency_key
+    return _typed.submit(
+        client, MODEL_ID, Params, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key
     )
 
 
@@ -139,11 +139,13 @@ def run(
     The spec allows parameters it does not list: pass them as keyword arguments (``**extra``);
     they are sent by name, unchecked.
     """
-    return _typed.client(client).run(
+    return _typed.run(
+        client,
         MODEL_ID,
+        Params,
         {**_typed.wire(locals(), _WIRE), **extra},
-        timeout=timeout,
-        idempotency_key=idempotency_key,
+        idempotency_key,
+        timeout,
     )
 
 
@@ -161,8 +163,8 @@ async def asubmit(
     **extra: Any,
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
-    return await _typed.aclient(client).submit(
-        MODEL_ID, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key=idempotency_key
+    return await _typed.asubmit(
+        client, MODEL_ID, Params, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key
     )
 
 
@@ -181,9 +183,11 @@ async def arun(
     **extra: Any,
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
-    return await _typed.aclient(client).run(
+    return await _typed.arun(
+        client,
         MODEL_ID,
+        Params,
         {**_typed.wire(locals(), _WIRE), **extra},
-        timeout=timeout,
-        idempotency_key=idempotency_key,
+        idempotency_key,
+        timeout,
     )

@@ -10,14 +10,15 @@ Kling V2.6 - Image to Video
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import Required, TypedDict
 
 from vtrix import typed as _typed
 from vtrix.aio import AsyncClient, AsyncTask
-from vtrix.client import Client, Result, Task
+from vtrix.client import Client, Task
+from vtrix.task import Result
 
 MODEL_ID = "kirin_v2_6_i2v"
 PROVIDER = "vtrix"
@@ -103,9 +104,7 @@ def submit(
         image: Input image URL (a string)
         camera_control: Camera movement (an object)
     """
-    return _typed.client(client).submit(
-        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
-    )
+    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
 
 def run(
@@ -124,8 +123,8 @@ def run(
         image: Input image URL (a string)
         camera_control: Camera movement (an object)
     """
-    return _typed.client(client).run(
-        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    return _typed.run(
+        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
     )
 
 
@@ -137,8 +136,8 @@ async def asubmit(
     client: AsyncClient | None = None,
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
-    return await _typed.aclient(client).submit(
-        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+    return await _typed.asubmit(
+        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
     )
 
 
@@ -151,6 +150,6 @@ async def arun(
     client: AsyncClient | None = None,
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
-    return await _typed.aclient(client).run(
-        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    return await _typed.arun(
+        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
     )

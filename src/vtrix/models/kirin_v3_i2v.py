@@ -10,14 +10,14 @@ Kling V3 - Image to Video
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from typing_extensions import Required, TypedDict
 
 from vtrix import typed as _typed
 from vtrix.aio import AsyncClient, AsyncTask
-from vtrix.client import Client, Result, Task
+from vtrix.client import Client, Task
+from vtrix.task import Result
 
 MODEL_ID = "kirin_v3_i2v"
 PROVIDER = "vtrix"
@@ -88,9 +88,7 @@ def submit(
         duration: Video duration in seconds (an integer in range 3–10; server default 5)
         seed: Random seed, -1 for random (an integer; server default -1)
     """
-    return _typed.client(client).submit(
-        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
-    )
+    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
 
 def run(
@@ -117,8 +115,8 @@ def run(
         duration: Video duration in seconds (an integer in range 3–10; server default 5)
         seed: Random seed, -1 for random (an integer; server default -1)
     """
-    return _typed.client(client).run(
-        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    return _typed.run(
+        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
     )
 
 
@@ -134,8 +132,8 @@ async def asubmit(
     client: AsyncClient | None = None,
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
-    return await _typed.aclient(client).submit(
-        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+    return await _typed.asubmit(
+        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
     )
 
 
@@ -152,6 +150,6 @@ async def arun(
     client: AsyncClient | None = None,
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
-    return await _typed.aclient(client).run(
-        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    return await _typed.arun(
+        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
     )

@@ -11,14 +11,14 @@ Kling V2.6 I2V is a stable, classic image-to-video model.
 from __future__ import annotations
 
 from os import PathLike
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from typing_extensions import Required, TypedDict
 
 from vtrix import typed as _typed
 from vtrix.aio import AsyncClient, AsyncTask
-from vtrix.client import Client, Result, Task
+from vtrix.client import Client, Task
+from vtrix.task import Result
 
 MODEL_ID = "kling/kling-v2.6-i2v"
 PROVIDER = "modellix"
@@ -112,9 +112,7 @@ def submit(
         static_mask: Static mask image for motion brush (exclusive with image_tail) (a string)
         voice_list: Voice ID list for audio (V2.6), 1-10 (an array of 1–10 items)
     """
-    return _typed.client(client).submit(
-        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
-    )
+    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
 
 def run(
@@ -147,8 +145,8 @@ def run(
         static_mask: Static mask image for motion brush (exclusive with image_tail) (a string)
         voice_list: Voice ID list for audio (V2.6), 1-10 (an array of 1–10 items)
     """
-    return _typed.client(client).run(
-        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    return _typed.run(
+        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
     )
 
 
@@ -167,8 +165,8 @@ async def asubmit(
     client: AsyncClient | None = None,
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
-    return await _typed.aclient(client).submit(
-        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+    return await _typed.asubmit(
+        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
     )
 
 
@@ -188,6 +186,6 @@ async def arun(
     client: AsyncClient | None = None,
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
-    return await _typed.aclient(client).run(
-        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    return await _typed.arun(
+        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
     )

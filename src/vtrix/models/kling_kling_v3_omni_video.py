@@ -11,14 +11,15 @@ Kling V3 Omni Video is the flagship unified multimodal video generation endpoint
 from __future__ import annotations
 
 from os import PathLike
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from typing_extensions import Required, TypedDict
+from typing_extensions import Required
 
 from vtrix import typed as _typed
 from vtrix.aio import AsyncClient, AsyncTask
-from vtrix.client import Client, Result, Task
+from vtrix.client import Client, Task
+from vtrix.task import Result
 
 MODEL_ID = "kling/kling-v3-omni-video"
 PROVIDER = "modellix"
@@ -112,9 +113,7 @@ def submit(
         sound: Audio generation switch; must be off with videos (one of on | off; server default "off")
         videos: Optional reference video (exactly 1); when provided sound must be off and duration omitted (an array of exactly 1 item)
     """
-    return _typed.client(client).submit(
-        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
-    )
+    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
 
 def run(
@@ -147,8 +146,8 @@ def run(
         sound: Audio generation switch; must be off with videos (one of on | off; server default "off")
         videos: Optional reference video (exactly 1); when provided sound must be off and duration omitted (an array of exactly 1 item)
     """
-    return _typed.client(client).run(
-        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    return _typed.run(
+        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
     )
 
 
@@ -167,8 +166,8 @@ async def asubmit(
     client: AsyncClient | None = None,
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
-    return await _typed.aclient(client).submit(
-        MODEL_ID, _typed.wire(locals(), _WIRE), idempotency_key=idempotency_key
+    return await _typed.asubmit(
+        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
     )
 
 
@@ -188,6 +187,6 @@ async def arun(
     client: AsyncClient | None = None,
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
-    return await _typed.aclient(client).run(
-        MODEL_ID, _typed.wire(locals(), _WIRE), timeout=timeout, idempotency_key=idempotency_key
+    return await _typed.arun(
+        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
     )

@@ -141,7 +141,7 @@ def official_dialect(raw: dict[str, Any]) -> dict[str, Any]:
 
 def packaged_snapshot() -> Snapshot:
     """The snapshot this vtrix was built from, as packaged."""
-    from vtrix import registry
+    from vtrix.engine import registry
 
     path = os.path.join(registry.models_dir(), "_snapshot.json")
     with open(path, encoding="utf-8") as fh:

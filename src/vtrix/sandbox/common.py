@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from vtrix.sandbox import media
 from vtrix.sandbox.catalog import Catalog
 from vtrix.sandbox.state import SandboxConfig, SandboxTask, State
-from vtrix.validate import validate
+from vtrix.spec.validate import validate
 
 FAIL_MARK = "[fail]"
 

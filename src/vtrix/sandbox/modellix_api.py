@@ -17,7 +17,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from vtrix.gateways import MODELLIX_CATALOG_PATH, MODELLIX_TASK_PATH, MODELLIX_UPLOAD_PATH
 from vtrix.sandbox.common import (
     authorize,
     base_url,
@@ -33,6 +32,7 @@ from vtrix.sandbox.common import (
     status_word,
 )
 from vtrix.sandbox.state import SandboxTask
+from vtrix.wire.gateways import MODELLIX_CATALOG_PATH, MODELLIX_TASK_PATH, MODELLIX_UPLOAD_PATH
 
 router = APIRouter()
 

@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from vtrix.gateways import VTRIX_GENERATION_PATH
 from vtrix.sandbox.common import (
     authorize,
     base_url,
@@ -26,6 +25,7 @@ from vtrix.sandbox.common import (
     vtrix_ok,
 )
 from vtrix.sandbox.state import SandboxTask
+from vtrix.wire.gateways import VTRIX_GENERATION_PATH
 
 router = APIRouter()
 

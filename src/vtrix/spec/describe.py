@@ -18,9 +18,9 @@ import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+from vtrix.base.text import clean_text
 from vtrix.spec.names import field_names, flag_for
 from vtrix.spec.option import Display, Option
-from vtrix.text import clean_text
 
 # Flags vtrix's own commands use (or keep for themselves); a parameter never takes one.
 RESERVED_FLAGS = frozenset(

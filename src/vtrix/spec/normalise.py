@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from vtrix.gateways import MODELLIX, MODELLIX_LEGACY_SUFFIX, default_endpoint
+from vtrix.wire.gateways import MODELLIX, MODELLIX_LEGACY_SUFFIX, default_endpoint
 
 SCALAR_TYPES = ("string", "integer", "number", "boolean")
 ALL_TYPES = (*SCALAR_TYPES, "array", "object")

@@ -98,8 +98,8 @@ def spec_options(spec: dict[str, Any]) -> list[Option]:
     stored = spec.get("options")
     if isinstance(stored, list):
         return [Option.from_data(o) for o in stored]
-    from vtrix.gateways import GATEWAYS
     from vtrix.spec.describe import options
+    from vtrix.wire.gateways import GATEWAYS
 
     gateway = GATEWAYS.get(str(spec.get("provider")))
     return options(spec["schema"], uploads=gateway is None or gateway.has_upload)

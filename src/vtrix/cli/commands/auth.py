@@ -7,8 +7,8 @@ import sys
 import click
 
 from vtrix.cli.lazy import summary
-from vtrix.gateways import PROVIDERS
-from vtrix.output import emit
+from vtrix.cli.output import emit
+from vtrix.wire.gateways import PROVIDERS
 
 
 @click.group(help=summary("auth"))
@@ -43,9 +43,10 @@ def login(
     """Store an API key in a profile (file 0600 in a 0700 directory). A key for Modellix is
     checked first on its key-check route (the vtrix gateway has none): a key it refuses is
     not stored."""
-    from vtrix.config import config_path, editing_config
+    from vtrix.base.dirs import config_path
+    from vtrix.base.secrets import Secret
     from vtrix.errors import UsageError
-    from vtrix.secrets import Secret
+    from vtrix.store.config import editing_config
 
     if with_token or not sys.stdin.isatty():
         key = sys.stdin.readline().strip()
@@ -75,10 +76,10 @@ def _check_modellix_key(key: str, *, refuse: bool) -> None:
     meant for Modellix alone); an unreachable gateway only says the key was not checked."""
     import os
 
-    from vtrix.config import Settings
+    from vtrix.cli.output import Reporter
     from vtrix.errors import AuthError, UsageError, VtrixError
-    from vtrix.output import Reporter
-    from vtrix.providers.modellix import ModellixProvider
+    from vtrix.store.config import Settings
+    from vtrix.wire.modellix import ModellixProvider
 
     reporter = Reporter()
     settings = Settings.resolve(env={**os.environ, "MODELLIX_API_KEY": key})
@@ -110,8 +111,9 @@ def _check_modellix_key(key: str, *, refuse: bool) -> None:
 @click.pass_context
 def status(ctx: click.Context, profile: str | None) -> None:
     """Which key each gateway would use, masked, and where it comes from."""
+    from vtrix.base.dirs import config_path
     from vtrix.cli.context import Globals
-    from vtrix.config import Settings, config_path, read_config
+    from vtrix.store.config import Settings, read_config
 
     g = ctx.find_object(Globals) or Globals()
     s = Settings.resolve(api_key=g.api_key, profile=profile or g.profile)
@@ -135,7 +137,7 @@ def status(ctx: click.Context, profile: str | None) -> None:
 @click.pass_context
 def logout(ctx: click.Context, profile: str | None) -> None:
     """Remove the stored keys of a profile."""
-    from vtrix.config import editing_config
+    from vtrix.store.config import editing_config
 
     name = _profile(ctx, profile)
     with editing_config() as data:

@@ -9,14 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from vtrix.cli import ending
 from vtrix.cli.click_types import DURATION
 from vtrix.cli.context import Globals, client_for
 from vtrix.cli.lazy import summary
 from vtrix.cli.saving import save_options, save_request
 
 if TYPE_CHECKING:
-    from vtrix.batch import Checked, LineResult
-    from vtrix.output import Reporter
+    from vtrix.batch.run import Checked, LineResult
+    from vtrix.cli.output import Reporter
 
 CONFIRM_ABOVE = 20  # new paid submits above which a terminal user is asked first
 
@@ -87,14 +88,15 @@ def batch() -> None:
     default="human",
     show_default=True,
     help="json: one result line per input line on stdout.",
+    callback=ending.note_output,
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @save_options
 @click.pass_context
 def run_batch(ctx: click.Context, /, file: str, **opts: Any) -> None:
-    from vtrix.batch import Options, validate_lines
-    from vtrix.batch_input import batch_id, parse, read_bytes
-    from vtrix.output import Reporter
+    from vtrix.batch.input import batch_id, parse, read_bytes
+    from vtrix.batch.run import Options, validate_lines
+    from vtrix.cli.output import Reporter
 
     g = ctx.find_object(Globals) or Globals()
     dry = g.dry_run or opts["batch_dry_run"]
@@ -164,7 +166,7 @@ def _check_results_file(path: str) -> None:
 
 def _count_new(client: Any, checked: list[Checked]) -> int:
     """How many lines would be submitted now (the ledger knows the rest, by their keys)."""
-    from vtrix.batch_input import line_keys
+    from vtrix.batch.input import line_keys
 
     keys = line_keys([c.line for c in checked])
     rows = (client.ledger.by_keys(list(keys.values())) if client.ledger else None) or {}
@@ -173,7 +175,7 @@ def _count_new(client: Any, checked: list[Checked]) -> int:
 
 
 def _dry_run(checked: list[Checked], new: int) -> None:
-    from vtrix.output import emit
+    from vtrix.cli.output import emit
 
     per_model = Counter(c.line.model for c in checked if c.prepared is not None)
     width = max([len(m) for m in per_model] + [5])
@@ -206,16 +208,14 @@ def _execute(
     import asyncio
 
     from vtrix.aio import AsyncClient
-    from vtrix.batch import BatchRun
+    from vtrix.batch.run import BatchRun
 
     client = client_for(ctx)
     progress = BatchProgress(reporter, sum(1 for c in checked if c.prepared is not None))
 
     async def go() -> list[LineResult]:
         async with AsyncClient(
-            settings=client.settings,
-            ledger=client.ledger or False,
-            max_connections=min(max(options.concurrency, 4), 32),
+            session=client.session, max_connections=min(max(options.concurrency, 4), 32)
         ) as aclient:
             runner = BatchRun(aclient, bid, checked, options, progress.event)
             progress.runner = runner
@@ -281,8 +281,8 @@ def _finish(
 ) -> None:
     import json
 
-    from vtrix.batch import INVALID, LineResult, exit_code, summary_counts
-    from vtrix.output import emit
+    from vtrix.batch.run import INVALID, LineResult, exit_code, summary_counts
+    from vtrix.cli.output import emit
 
     everything = results + [
         LineResult(c.line.number, c.line.key, c.line.model, INVALID, error="; ".join(c.problems))
@@ -291,8 +291,8 @@ def _finish(
     everything.sort(key=lambda r: r.line)
     results_lost = False
     if opts["results_file"]:
-        from vtrix.files import write_text_atomic
-        from vtrix.secrets import redact
+        from vtrix.base.atomic import write_text_atomic
+        from vtrix.base.secrets import redact
 
         try:
             write_text_atomic(
@@ -310,6 +310,7 @@ def _finish(
     if opts["output"] == "json":
         for r in everything:
             emit(json.dumps(r.as_json()))
+        ending.printed()
     else:
         counts = summary_counts(everything)
         if counts or not interrupted:  # Ctrl-C before any line ended: nothing to sum up
@@ -327,14 +328,20 @@ def _finish(
 @batch.command(name="status")
 @click.argument("file", metavar="FILE")
 @click.option("--model", "default_model", metavar="ID", help="As given to `vtrix batch`.")
-@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    callback=ending.note_output,
+)
 @click.pass_context
 def status(ctx: click.Context, /, file: str, default_model: str | None, output: str) -> None:
     """Where the batch of FILE stands: each line's task and state, from the ledger."""
     import json
 
-    from vtrix.batch_input import line_keys, parse, read_bytes
-    from vtrix.output import emit
+    from vtrix.batch.input import line_keys, parse, read_bytes
+    from vtrix.cli.output import emit
 
     data = read_bytes(file)
     lines = parse(data, name=file, model=default_model)

@@ -7,16 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from vtrix.base.text import for_terminal
+from vtrix.cli import ending
 from vtrix.cli.completion import complete_model
 from vtrix.cli.context import client_for
 from vtrix.cli.lazy import summary
-from vtrix.gateways import PROVIDERS
-from vtrix.output import Reporter, emit, to_json
-from vtrix.text import for_terminal
+from vtrix.cli.output import Reporter, emit, to_json
+from vtrix.wire.gateways import PROVIDERS
 
 if TYPE_CHECKING:
-    from vtrix.providers.base import CatalogEntry
-    from vtrix.registry import IndexEntry
+    from vtrix.engine.registry import IndexEntry
+    from vtrix.wire.base import CatalogEntry
 
 
 @click.group(help=summary("models"))
@@ -34,7 +35,12 @@ def models() -> None:
 @click.option("--typed", is_flag=True, help="Only models with typed options (generated).")
 @click.option("--offline", is_flag=True, help="Only the generated index: no network.")
 @click.option(
-    "--output", "-o", type=click.Choice(["table", "json", "id"]), default="table", show_default=True
+    "--output",
+    "-o",
+    type=click.Choice(["table", "json", "id"]),
+    default="table",
+    show_default=True,
+    callback=ending.note_output,
 )
 @click.pass_context
 def list_models(
@@ -50,7 +56,7 @@ def list_models(
     """Models of the catalog: each gateway's live list when it answers (the generated index
     for a gateway that does not, or with --offline). TYPED: the model has typed options
     (`vtrix run MODEL --help`); others take --param/--body, checked against a live spec."""
-    from vtrix import registry
+    from vtrix.engine import registry
 
     index = registry.entries()  # one pass over the index serves every gateway
     if kind:
@@ -107,7 +113,7 @@ def _provider_rows(
 ) -> list[tuple[CatalogEntry, str]]:
     """One gateway's catalog: live, else (offline, no key, unreachable) the generated index."""
     from vtrix.errors import ApiError
-    from vtrix.gateways import GATEWAYS
+    from vtrix.wire.gateways import GATEWAYS
 
     client = client_for(ctx)
     why = ""
@@ -122,7 +128,7 @@ def _provider_rows(
             why = f"catalog not reachable ({exc.message})"
     if why:
         Reporter().warn(f"{GATEWAYS[name].label}: {why}; showing the generated index")
-    from vtrix.providers.base import CatalogEntry
+    from vtrix.wire.base import CatalogEntry
 
     return [
         (CatalogEntry(e.id, e.provider, e.type, e.name, e.summary, e.task), "generated index")
@@ -152,7 +158,12 @@ def _table(entries: list[CatalogEntry], typed_ids: set[str]) -> str:
 @models.command(name="spec")
 @click.argument("model_id", shell_complete=complete_model)
 @click.option(
-    "--output", "-o", type=click.Choice(["human", "json"]), default="human", show_default=True
+    "--output",
+    "-o",
+    type=click.Choice(["human", "json"]),
+    default="human",
+    show_default=True,
+    callback=ending.note_output,
 )
 @click.option("--raw", is_flag=True, help="The spec exactly as the gateway serves it (JSON).")
 @click.option(
@@ -214,7 +225,7 @@ def _drift(info: Any) -> list[Any]:
     """How a live spec differs from the generated one, breaking changes first."""
     if info.source != "live":
         return []
-    from vtrix import registry
+    from vtrix.engine import registry
     from vtrix.spec.changes import spec_changes
 
     built = registry.generated_spec(info.spec.id)

@@ -10,14 +10,15 @@ from typing import Any
 
 import click
 
+from vtrix.cli import ending
 from vtrix.cli.context import client_for
-from vtrix.output import emit, to_json
+from vtrix.cli.output import emit, to_json
 
 
 def _probe(client: Any, provider: str) -> dict[str, Any]:
     """One gateway's facts; every request a cheap read (no key crosses gateways)."""
     from vtrix.errors import VtrixError
-    from vtrix.gateways import GATEWAYS, VTRIX_CATALOG_PATH
+    from vtrix.wire.gateways import GATEWAYS, VTRIX_CATALOG_PATH
 
     s = client.settings
     g = GATEWAYS[provider]
@@ -73,7 +74,7 @@ def _probe(client: Any, provider: str) -> dict[str, Any]:
 
 
 def _ledger() -> dict[str, Any]:
-    from vtrix.ledger import Ledger
+    from vtrix.store.ledger import Ledger
 
     ledger = Ledger()
     rows = ledger.recent(limit=100000, everything=True)
@@ -87,7 +88,12 @@ def _ledger() -> dict[str, Any]:
 
 @click.command()
 @click.option(
-    "--output", "-o", type=click.Choice(["human", "json"]), default="human", show_default=True
+    "--output",
+    "-o",
+    type=click.Choice(["human", "json"]),
+    default="human",
+    show_default=True,
+    callback=ending.note_output,
 )
 @click.pass_context
 def doctor(ctx: click.Context, output: str) -> None:
@@ -95,7 +101,7 @@ def doctor(ctx: click.Context, output: str) -> None:
     import requests
 
     from vtrix import __version__
-    from vtrix.gateways import PROVIDERS
+    from vtrix.wire.gateways import PROVIDERS
 
     client = client_for(ctx)
     gateways = {p: _probe(client, p) for p in PROVIDERS}

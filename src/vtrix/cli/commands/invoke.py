@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
+from vtrix.cli import ending
 from vtrix.cli.click_types import DURATION
 from vtrix.cli.completion import complete_model
 from vtrix.cli.context import client_for
 from vtrix.cli.lazy import summary
-from vtrix.output import Reporter, emit, print_failure, print_result, print_state
+from vtrix.cli.output import Reporter, emit, print_result, print_task
 
 
 @click.group(help=summary("model"))
@@ -31,7 +32,12 @@ def model() -> None:
     "--wait", "wait_", is_flag=True, help="Wait for the result instead of returning the task id."
 )
 @click.option(
-    "--output", "-o", type=click.Choice(["id", "json", "url"]), default="id", show_default=True
+    "--output",
+    "-o",
+    type=click.Choice(["id", "json", "url"]),
+    default="id",
+    show_default=True,
+    callback=ending.note_output,
 )
 @click.option(
     "--timeout", type=DURATION, default=600, show_default=True, help="Seconds, or 90s, 5m, 1h."
@@ -62,12 +68,14 @@ def invoke(
     """Submit a task and print its task id (then: vtrix task get <task_id>)."""
     import sys
 
-    from vtrix import registry
     from vtrix.cli.context import Globals
-    from vtrix.errors import Problem, ValidationFailed, VtrixError
-    from vtrix.params import load_body
+    from vtrix.engine import registry
+    from vtrix.engine.params import load_body
+    from vtrix.errors import Problem, ValidationFailed
 
     g = ctx.find_object(Globals) or Globals()
+    model_slug = registry.canonical(model_slug)
+    ending.note(model=model_slug, provider=registry.provider_of(model_slug))
     if body is None and body_file is None:
         raise ValidationFailed(
             model_slug, [Problem("--body", "give --body JSON or --body-file PATH")]
@@ -97,28 +105,24 @@ def invoke(
         from vtrix.cli.model_command import warn_resend
 
         warn_resend(reporter)
-    try:
-        t = client.submit_prepared(
-            prepared, idempotency_key=idempotency_key, resend_unknown=resend_unknown
-        )
-    except VtrixError as exc:
-        from vtrix.output import print_submit_failure
-
-        print_submit_failure(exc, model_slug, prepared.spec.provider, output)
-        raise
+    ending.note(sending=True)
+    t = client.submit_prepared(
+        prepared, idempotency_key=idempotency_key, resend_unknown=resend_unknown
+    )
+    ending.note(sending=False, task=t.result())
     if not wait_:
         if output == "json":
-            print_state(t.state)
+            print_task(t.result())
         else:
             emit(t.id)
         return
     reporter.ok(f"Task created: {t.id}")
     try:
         result = t.wait(timeout=timeout)
-    except VtrixError as exc:
-        print_failure(exc, t.state, output)
+    except BaseException as exc:
+        ending.note(task=getattr(exc, "result", None) or t.result())
         raise
     if output == "id":
-        emit(result.task_id)
+        emit(result.id or "")
     else:
         print_result(result, output)

@@ -31,14 +31,15 @@ class RunGroup(click.Group):
     reads the whole index: help and completion cost the same for 60 models or 60,000."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        from vtrix import registry
+        from vtrix.engine import registry
 
         return registry.ids_with_prefix("", generated_only=True)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        from vtrix import registry
         from vtrix.cli.model_command import build_command
+        from vtrix.engine import registry
 
+        cmd_name = registry.canonical(cmd_name)  # a Modellix model by its last part, too
         spec = registry.generated_spec_data(cmd_name)
         if spec is not None:
             return build_command(cmd_name, spec)
@@ -56,7 +57,7 @@ class RunGroup(click.Group):
         return [CompletionItem(i, help=h) for i, h in model_ids(incomplete)]
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from vtrix import registry
+        from vtrix.engine import registry
 
         generated, known = registry.count()
         if not generated:
@@ -91,11 +92,11 @@ class RunGroup(click.Group):
         if cmd is None:
             if not name or name.startswith("-"):
                 raise click.UsageError(f"no model given before {name!r}", ctx)
-            from vtrix import registry
+            from vtrix.engine import registry
             from vtrix.errors import UnknownModel
 
             raise UnknownModel(name, registry.suggest(name))
-        return name, cmd, args[1:]
+        return cmd.name or name, cmd, args[1:]
 
 
 def _live_command(ctx: click.Context, model_id: str) -> click.Command | None:
@@ -112,6 +113,7 @@ def _live_command(ctx: click.Context, model_id: str) -> click.Command | None:
     except ApiError as exc:
         exc.message = f"cannot load the spec of {model_id!r}: {exc.message}"
         raise
+    model_id = resolved.spec.id
     if not resolved.checked:
         return build_command(model_id, None, resolved=resolved)
     note = "(spec fetched live: this model is not in the generated index)"

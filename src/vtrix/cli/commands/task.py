@@ -8,26 +8,20 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from vtrix.cli import ending
 from vtrix.cli.click_types import DURATION
 from vtrix.cli.completion import complete_task
 from vtrix.cli.context import Globals, client_for
 from vtrix.cli.lazy import summary
+from vtrix.cli.output import Reporter, emit, human_result, print_result, print_task, to_json
 from vtrix.cli.saving import save_options, save_outputs, save_request
+from vtrix.engine.outcome import finished
 from vtrix.errors import DownloadFailed, VtrixError
-from vtrix.gateways import PROVIDERS
-from vtrix.output import (
-    Reporter,
-    emit,
-    human_result,
-    print_failure,
-    print_result,
-    print_state,
-    to_json,
-)
+from vtrix.wire.gateways import PROVIDERS
 
 if TYPE_CHECKING:
-    from vtrix.ledger import Entry
-    from vtrix.providers.base import TaskState
+    from vtrix.client import Task
+    from vtrix.store.ledger import Entry
 
 PROVIDER = click.option(
     "--provider",
@@ -41,6 +35,7 @@ OUTPUT = click.option(
     type=click.Choice(["human", "url", "json"]),
     default="human",
     show_default=True,
+    callback=ending.note_output,
 )
 
 
@@ -49,9 +44,10 @@ def task() -> None:
     pass
 
 
-def _show(state: TaskState, output: str) -> None:
+def _show(t: Task, output: str) -> None:
+    state = t.state
     if output == "json":
-        print_state(state)
+        print_task(t.result())
     elif output == "url":
         for url in state.urls:
             emit(url)
@@ -98,18 +94,20 @@ def get(
     saving = save_request(save)
     client = client_for(ctx, require_key=bool(provider), provider=provider, api_key=api_key)
     t = client.get_task(task_id, provider=provider)
+    ending.note(model=t.model, provider=t.provider, task=t.result())
     if saving is None:
-        _show(t.state, output)
+        _show(t, output)
         return
     if not t.state.done:
-        _show(t.state, output)
+        if output != "json":  # with -o json, the one object says why nothing was saved
+            _show(t, output)
         raise DownloadFailed(
             f"task {task_id} is not finished ({t.state.remote_status or t.state.status}); "
             "nothing saved yet",
             hint=f"Wait and save with: vtrix task wait {task_id} --save {saving.directory}",
         )
     reporter = Reporter(quiet=quiet or (ctx.find_object(Globals) or Globals()).quiet)
-    result = client.result_of(t.state)
+    result = finished(t.state, key=t.idempotency_key)
     print_result(result, output, save_outputs(client, result, saving, reporter, output))
 
 
@@ -160,9 +158,12 @@ def wait(
         except VtrixError as exc:
             if len(task_ids) == 1:
                 raise
+            ending.print_error(exc)  # with -o json: one object per task, this one's error
+            ending.note(task=None, printed=False)
             reporter.error(f"{task_id}: {exc.message}")
             first = first or exc
     if first is not None:
+        ending.printed()
         raise first
 
 
@@ -180,8 +181,8 @@ def _wait_one(
         t = client.get_task(task_id, provider=provider, deadline=deadline)
     except VtrixError as exc:
         if getattr(exc, "deadline", False):
+            from vtrix.engine.polling import resume_hint
             from vtrix.errors import WaitTimeout
-            from vtrix.tasks import resume_hint
 
             raise WaitTimeout(
                 f"Timed out after {timeout:g}s looking task {task_id} up; it may still run.",
@@ -189,15 +190,16 @@ def _wait_one(
                 task_id=task_id,
             ) from None
         raise
+    ending.note(model=t.model, provider=t.provider, task=t.result())
     reporter.line(f"Waiting for {task_id}...")
     try:
         result = t.wait(
             timeout=max(deadline - time.monotonic(), 0.0),
             on_progress=lambda s, r: reporter.progress(s.progress, r, s.remote_status or s.status),
         )
-    except VtrixError as exc:
+    except BaseException as exc:
         reporter.line()
-        print_failure(exc, t.state, output)
+        ending.note(task=getattr(exc, "result", None) or t.result())
         raise
     reporter.line()
     reporter.ok("Done")
@@ -205,11 +207,17 @@ def _wait_one(
         saving = saving._replace(deadline=deadline)
     saved = save_outputs(client, result, saving, reporter, output) if saving else []
     print_result(result, output, saved)
+    ending.note(printed=False, task=None)  # the next task of `task wait ID ID` prints its own
 
 
 @task.command(name="list")
 @click.option(
-    "--output", "-o", type=click.Choice(["table", "json", "id"]), default="table", show_default=True
+    "--output",
+    "-o",
+    type=click.Choice(["table", "json", "id"]),
+    default="table",
+    show_default=True,
+    callback=ending.note_output,
 )
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @click.option("--all", "everything", is_flag=True, help="Also submits that were rejected.")
@@ -258,7 +266,8 @@ def list_tasks(
     if refresh:
         entries = _refresh(ctx, entries)
     if output == "json":
-        emit(to_json([_as_json(e) for e in entries]))
+        emit(to_json([e.to_task().to_dict() for e in entries]))
+        ending.printed()
     elif output == "id":
         for e in entries:
             emit(e.task_id or f"key:{e.key}")
@@ -267,7 +276,7 @@ def list_tasks(
 
 
 def _refresh(ctx: click.Context, entries: list[Entry]) -> list[Entry]:
-    from vtrix.providers.base import FINAL
+    from vtrix.task import FINAL
 
     client = client_for(ctx)
     reporter = Reporter(quiet=(ctx.find_object(Globals) or Globals()).quiet)
@@ -279,26 +288,6 @@ def _refresh(ctx: click.Context, entries: list[Entry]) -> list[Entry]:
                 reporter.warn(f"{e.task_id}: {exc.message}")
     ledger = client.ledger
     return [(ledger.by_key(e.key) if ledger else None) or e for e in entries]
-
-
-def _as_json(e: Entry) -> dict[str, Any]:
-    """The task shape of :mod:`vtrix.document` (``raw`` is not kept in the ledger: empty),
-    with the ledger's own fields after it."""
-    from vtrix.document import document, error_for_status
-
-    error = (error_for_status(e.state), e.error) if e.error else None
-    doc = document(
-        id=e.task_id,
-        model=e.model,
-        provider=e.provider,
-        status=e.shown_state,
-        urls=e.urls,
-        files=e.files,
-        cost=e.cost,
-        error=error,
-        created_at=e.created_at,
-    )
-    return {**doc, "idempotency_key": e.key, "remote_status": e.remote_status}
 
 
 def _when(t: float) -> str:

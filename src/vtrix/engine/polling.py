@@ -28,10 +28,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from vtrix.base.record import field, record
 from vtrix.errors import NotFound, TemporaryFailure, WaitTimeout
 from vtrix.http import Plan, Sleep
-from vtrix.providers.base import ProgressScale, Provider, TaskState, bad_answer
-from vtrix.record import field, record
+from vtrix.wire.base import ProgressScale, Provider, TaskState, bad_answer
 
 # A status word vtrix does not know keeps the wait going (both official clients do so); an
 # answer with no status at all for this long, over at least MISSING_POLLS polls, ends it.

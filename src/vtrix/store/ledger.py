@@ -30,49 +30,27 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from vtrix.base.record import field, record
+from vtrix.base.secrets import redact
 from vtrix.errors import LedgerUnavailable
-from vtrix.record import field, record
-from vtrix.secrets import redact
+from vtrix.store.migrations import SCHEMA_VERSION, migrate
+from vtrix.task import FAILED as TASK_FAILED
+from vtrix.task import QUEUED, STATUSES, Result, TaskError, error_for, moment
+from vtrix.task import UNKNOWN as TASK_UNKNOWN
 
 if TYPE_CHECKING:
     import sqlite3
+
+# What a row's bookkeeping state means as a task status.
+_TASK_STATUS = {"submitted": QUEUED, "submitting": TASK_UNKNOWN, "rejected": TASK_FAILED}
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 SUBMITTING, SUBMITTED, UNKNOWN, REJECTED = "submitting", "submitted", "unknown", "rejected"
-SCHEMA_VERSION = 2  # PRAGMA user_version; a ledger with a higher one is a newer vtrix's
 LOCK_WAIT = 5.0  # seconds a write waits for another process's lock before giving up
 # A row still "submitting" this long after it was written belongs to a process that died.
 STALE_SUBMIT = 180.0
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS tasks (
-    key TEXT PRIMARY KEY,
-    provider TEXT NOT NULL,
-    model TEXT NOT NULL,
-    digest TEXT NOT NULL DEFAULT '',
-    state TEXT NOT NULL,
-    task_id TEXT,
-    endpoint TEXT NOT NULL DEFAULT '',
-    remote_status TEXT NOT NULL DEFAULT '',
-    error TEXT NOT NULL DEFAULT '',
-    urls TEXT NOT NULL DEFAULT '[]',
-    files TEXT NOT NULL DEFAULT '[]',
-    cost TEXT,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    completed_at REAL,
-    batch TEXT,
-    line INTEGER,
-    owner TEXT,
-    expires_at REAL,
-    file_sums TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX IF NOT EXISTS tasks_by_id ON tasks (task_id);
-CREATE INDEX IF NOT EXISTS tasks_by_time ON tasks (created_at);
-CREATE INDEX IF NOT EXISTS tasks_by_batch ON tasks (batch, line);
-CREATE INDEX IF NOT EXISTS tasks_by_model ON tasks (model, completed_at);
-"""
 COLUMNS = [
     "key",
     "provider",
@@ -94,13 +72,9 @@ COLUMNS = [
     "owner",
     "expires_at",
     "file_sums",
+    "raw",
+    "task_created_at",
 ]
-# Columns added after the first release: a ledger from before gets them on open.
-ADDED_COLUMNS = (
-    ("owner", "TEXT"),
-    ("expires_at", "REAL"),
-    ("file_sums", "TEXT NOT NULL DEFAULT '{}'"),
-)
 
 
 @functools.lru_cache(maxsize=1)
@@ -139,6 +113,37 @@ class Entry:
     owner: str | None = None  # "host:pid" of the process that wrote "submitting"
     expires_at: float | None = None  # when the result URLs stop working, if the gateway said
     file_sums: dict[str, list[Any]] = field(default_factory=dict)  # path -> [size, sha256]
+    raw: dict[str, Any] = field(default_factory=dict)  # the gateway's last answer
+    task_created_at: float | None = None  # when the task was created, as its gateway said
+
+    @property
+    def idempotency_key(self) -> str | None:
+        """The key its submit was sent with (None for a task vtrix only looked up)."""
+        return None if self.key.startswith("task:") else self.key
+
+    def to_task(self) -> Result:
+        """The row in the one task shape (:class:`vtrix.task.Result`)."""
+        shown = self.shown_state
+        status = _TASK_STATUS.get(shown, shown if shown in STATUSES else TASK_UNKNOWN)
+        error = error_for(status, self.error or None)
+        if shown == REJECTED:
+            error = TaskError("request_rejected", self.error or "the gateway refused the submit")
+        elif shown == UNKNOWN and not self.task_id:
+            error = TaskError("outcome_unknown", self.error or "the submit's outcome is unknown")
+        return Result(
+            id=self.task_id,
+            model=self.model,
+            provider=self.provider,
+            status=status,
+            urls=list(self.urls),
+            files=list(self.files),
+            cost=self.cost,
+            error=error,
+            created_at=moment(self.task_created_at or self.created_at or None),
+            expires_at=moment(self.expires_at),
+            idempotency_key=self.idempotency_key,
+            raw=dict(self.raw),
+        )
 
     @property
     def shown_state(self) -> str:
@@ -246,7 +251,7 @@ class Ledger:
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         if path is None:
-            from vtrix.config import data_dir
+            from vtrix.base.dirs import data_dir
 
             path = data_dir() / "ledger.sqlite3"
         self.path = Path(path)
@@ -262,7 +267,7 @@ class Ledger:
 
         if self._conn is None:
             self._check_path()
-            from vtrix.config import private_dir
+            from vtrix.base.dirs import private_dir
 
             private_dir(self.path.parent)
             fresh = not self.path.exists()
@@ -280,10 +285,6 @@ class Ledger:
                 # The schema in one write transaction: processes opening a new ledger at
                 # once wait for each other (busy timeout) instead of failing.
                 conn.execute("BEGIN IMMEDIATE")
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                have = {row[1] for row in conn.execute("PRAGMA table_info(tasks)")}
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
                 if version > SCHEMA_VERSION:
                     conn.execute("ROLLBACK")
@@ -292,10 +293,7 @@ class Ledger:
                         "Upgrade vtrix (pip install -U vtrix), or point VTRIX_DATA_DIR at "
                         "another directory.",
                     )
-                for name, kind in ADDED_COLUMNS:
-                    if name not in have:  # a ledger from before this column
-                        conn.execute(f"ALTER TABLE tasks ADD COLUMN {name} {kind}")
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                migrate(conn, version)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.close()
@@ -353,7 +351,7 @@ class Ledger:
             self._conn = None
 
     def _set_aside(self, why: str) -> None:
-        from vtrix.config import set_aside
+        from vtrix.base.dirs import set_aside
 
         self.close()
         set_aside(self.path, f"is not a usable task ledger ({why})")
@@ -386,10 +384,15 @@ class Ledger:
         except (ValueError, TypeError):
             sums = {}
         values["file_sums"] = sums if isinstance(sums, dict) else {}
+        try:
+            raw = json.loads(values["raw"] or "{}")
+        except (ValueError, TypeError):
+            raw = {}
+        values["raw"] = raw if isinstance(raw, dict) else {}
         # A row edited by hand (text where a number belongs) is shown, never a crash.
         for name in ("created_at", "updated_at"):
             values[name] = _number(values[name]) or 0.0
-        for name in ("completed_at", "expires_at"):
+        for name in ("completed_at", "expires_at", "task_created_at"):
             values[name] = _number(values[name])
         line = _number(values["line"])
         values["line"] = int(line) if line is not None else None
@@ -476,11 +479,20 @@ class Ledger:
         return None
 
     @_safe
-    def submitted(self, key: str, task_id: str, status: str, remote_status: str = "") -> None:
+    def submitted(
+        self,
+        key: str,
+        task_id: str,
+        status: str,
+        remote_status: str = "",
+        created_at: float | None = None,
+        raw: dict[str, Any] | None = None,
+    ) -> None:
+        answer = redact(json.dumps(raw or {}, default=str))
         self._db().execute(
-            "UPDATE tasks SET task_id = ?, state = ?, remote_status = ?, updated_at = ?"
-            " WHERE key = ?",
-            (task_id, status or SUBMITTED, remote_status, time.time(), key),
+            "UPDATE tasks SET task_id = ?, state = ?, remote_status = ?, updated_at = ?,"
+            " task_created_at = ?, raw = ? WHERE key = ?",
+            (task_id, status or SUBMITTED, remote_status, time.time(), created_at, answer, key),
         )
 
     @_safe
@@ -508,6 +520,8 @@ class Ledger:
         final: bool = False,
         finished_at: float | None = None,
         expires_at: float | None = None,
+        raw: dict[str, Any] | None = None,
+        created_at: float | None = None,
     ) -> None:
         """What a poll saw (``finished_at``: when a final task ended, if better known than
         now). A task vtrix did not submit from here gets a row too."""
@@ -516,9 +530,11 @@ class Ledger:
         # A key a gateway echoed back (in an error, a result URL, a model field) is never kept.
         urls = [redact(u) for u in urls or []]
         error, model, remote_status = redact(error or ""), redact(model), redact(remote_status)
+        answer = redact(json.dumps(raw or {}, default=str))
         db = self._db()
         updated = db.execute(
-            "UPDATE tasks SET state = ?, remote_status = ?, urls = ?, error = ?,"
+            "UPDATE tasks SET state = ?, remote_status = ?, urls = ?, error = ?, raw = ?,"
+            " task_created_at = COALESCE(task_created_at, ?),"
             " cost = COALESCE(?, cost), expires_at = COALESCE(?, expires_at),"
             " model = CASE WHEN model = '' THEN ? ELSE model END,"
             " updated_at = ?, completed_at = CASE WHEN ? AND completed_at IS NULL THEN ?"
@@ -528,6 +544,8 @@ class Ledger:
                 remote_status,
                 json.dumps(urls or []),
                 error or "",
+                answer,
+                created_at,
                 cost,
                 expires_at,
                 model,
@@ -542,7 +560,8 @@ class Ledger:
             db.execute(
                 "INSERT OR IGNORE INTO tasks (key, provider, model, state, task_id, endpoint,"
                 " remote_status, urls, error, cost, created_at, updated_at, completed_at,"
-                " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " expires_at, raw, task_created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     f"task:{provider}:{task_id}",
                     provider,
@@ -558,6 +577,8 @@ class Ledger:
                     now,
                     now if final else None,
                     expires_at,
+                    answer,
+                    created_at,
                 ),
             )
 
@@ -645,7 +666,7 @@ def _import_history(ledger: Ledger, path: Path) -> None:
     except OSError:
         return
     except UnicodeDecodeError:
-        from vtrix.config import set_aside
+        from vtrix.base.dirs import set_aside
 
         set_aside(path, "is not a readable history file (not UTF-8 text)")
         return

@@ -1,7 +1,7 @@
 """The model registry: the generated index and specs, and live specs cached on disk.
 
-Everything here reads data files that codegen writes into ``vtrix/models/``; nothing imports
-click or pydantic except :func:`params_model`, which loads a model's typed module.
+Everything here reads data files that codegen writes into ``vtrix/models/``, by path: nothing
+here imports the generated package (which sits above the engine), click or pydantic.
 
 * ``_index.tsv``: every known model, one row a line, sorted by id: id, module (empty for a
   catalog entry without a spec), provider, type (modality), name, summary, task; the header
@@ -12,18 +12,15 @@ click or pydantic except :func:`params_model`, which loads a model's typed modul
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from vtrix.gateways import provider_for_id
+from vtrix.wire.gateways import provider_for_id
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
-    from vtrix.providers.base import Provider
     from vtrix.spec.normalise import ModelSpec
+    from vtrix.wire.base import Provider
 
 CACHE_TTL = 24 * 3600
 
@@ -63,12 +60,11 @@ _INDEX: _Index | None = None
 
 
 def models_dir() -> str:
-    """The directory of the generated package ``vtrix.models``."""
+    """The directory of the generated package ``vtrix.models`` (found by path: importing
+    the package from here would import upwards)."""
     global _DIR
     if _DIR is None:
-        import vtrix.models
-
-        _DIR = str(next(iter(vtrix.models.__path__)))
+        _DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models")
     return _DIR
 
 
@@ -177,6 +173,17 @@ def entries_with_prefix(prefix: str) -> Iterator[IndexEntry]:
         yield entry
 
 
+def canonical(model_id: str) -> str:
+    """The catalog id for ``model_id``: itself when the catalog has it, else the one catalog
+    id whose last part it is (Modellix names ``bytedance/seedream-4.5-t2i`` by its last part,
+    ``seedream-4.5-t2i``, in its answers), else ``model_id`` unchanged."""
+    if not model_id or "/" in model_id or lookup(model_id) is not None:
+        return model_id
+    tail = "/" + model_id
+    found = [e.id for e in _index().rows() if e.id.endswith(tail)]
+    return found[0] if len(found) == 1 else model_id
+
+
 def suggest(model_id: str, limit: int = 3) -> list[str]:
     """Known ids close to ``model_id`` (a typo, a missing vendor prefix): for error messages,
     so reading the whole index is fine here."""
@@ -228,17 +235,8 @@ def generated_spec(model_id: str) -> ModelSpec | None:
     return ModelSpec.from_dict(data)
 
 
-def params_model(model_id: str) -> type[BaseModel] | None:
-    """The generated pydantic ``Params`` for ``model_id``, if it was generated."""
-    entry = lookup(model_id)
-    if entry is None or not entry.module:
-        return None
-    model: type[BaseModel] = importlib.import_module(f"vtrix.models.{entry.module}").Params
-    return model
-
-
 def _cache_file(provider: str, model_id: str) -> str:
-    from vtrix.config import cache_dir
+    from vtrix.base.dirs import cache_dir
 
     return str(cache_dir() / "specs" / provider / (model_id.replace("/", "__") + ".json"))
 
@@ -265,7 +263,7 @@ def store_spec(spec: ModelSpec) -> None:
     import json
 
     try:
-        from vtrix.files import write_text_atomic
+        from vtrix.base.atomic import write_text_atomic
 
         write_text_atomic(_cache_file(spec.provider, spec.id), json.dumps(spec.to_dict()))
     except OSError:

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from vtrix.gateways import MODELLIX, VTRIX
+from vtrix.wire.gateways import MODELLIX, VTRIX
 
 if TYPE_CHECKING:
-    from vtrix.config import Settings
     from vtrix.http import Transport
-    from vtrix.providers.base import Provider
+    from vtrix.store.config import Settings
+    from vtrix.wire.base import Provider
 
 
 def make_provider(name: str, settings: Settings, transport: Transport | None = None) -> Provider:
     """Build the adapter for ``name`` from resolved settings."""
     if name == MODELLIX.name:
-        from vtrix.providers.modellix import ModellixProvider
+        from vtrix.wire.modellix import ModellixProvider
 
         return ModellixProvider(settings, transport)
     if name == VTRIX.name:
-        from vtrix.providers.vtrix import VtrixProvider
+        from vtrix.wire.vtrix import VtrixProvider
 
         return VtrixProvider(settings, transport)
     raise ValueError(f"unknown provider {name!r}")

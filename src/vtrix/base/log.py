@@ -2,7 +2,7 @@
 
 Library code logs through :data:`logger` and never configures handlers; the CLI's
 ``--debug`` calls :func:`enable_debug`. Every record passes :class:`RedactingFilter`, which
-replaces any known API key (see :mod:`vtrix.secrets`) in the message and its arguments, so
+replaces any known API key (see :mod:`vtrix.base.secrets`) in the message and its arguments, so
 a key can't reach a log whatever the caller logs.
 """
 
@@ -12,7 +12,7 @@ import logging
 import sys
 from typing import TextIO
 
-from vtrix.secrets import redact
+from vtrix.base.secrets import redact
 
 logger = logging.getLogger("vtrix")
 

@@ -11,10 +11,13 @@ import json
 import os
 import sys
 import time
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from vtrix.secrets import redact
-from vtrix.text import for_terminal
+from vtrix.base.secrets import redact
+from vtrix.base.text import for_terminal
+
+if TYPE_CHECKING:
+    from vtrix.task import Result
 
 BAR_WIDTH = 25
 
@@ -152,7 +155,7 @@ def emit(text: str, stream: TextIO | None = None) -> None:
 def to_json(obj: Any) -> str:
     """JSON for stdout: readable UTF-8, with every control character escaped rather than
     dropped (so :func:`emit` has nothing to strip and the data is exact)."""
-    from vtrix.text import escape_json_controls
+    from vtrix.base.text import escape_json_controls
 
     try:
         text = json.dumps(obj, indent=2, ensure_ascii=False)
@@ -167,49 +170,37 @@ def to_json(obj: Any) -> str:
     return escape_json_controls(text)
 
 
-def print_result(result: Any, output: str, saved: list[str] | None = None) -> None:
-    """A finished :class:`vtrix.client.Result` on stdout: ``url``, ``json`` or ``human``."""
+def print_result(result: Result, output: str, saved: list[str] | None = None) -> None:
+    """A finished task on stdout: ``url``, ``json`` (the one task shape) or ``human``."""
+    from vtrix.cli import ending
+
+    if saved:
+        result.files = list(saved)
     if output == "url":
         for url in result.urls:
             emit(url)
     elif output == "json":
-        from vtrix.document import of_result
-
-        doc = of_result(result)
-        if saved:
-            doc["files"] = list(saved)
-        emit(to_json(doc))
+        print_task(result)
     else:
         emit(
             human_result(
                 status=result.status,
-                task_id=result.task_id,
+                task_id=result.id or "",
                 model=result.model,
                 urls=result.urls,
                 cost=result.cost,
                 saved=saved,
             )
         )
+    ending.printed()
 
 
-def print_state(state: Any) -> None:
-    """A task as last reported, with ``-o json`` (the one JSON shape of :mod:`vtrix.document`)."""
-    from vtrix.document import of_state
+def print_task(result: Result) -> None:
+    """A task (finished or not) as the one JSON object on stdout."""
+    from vtrix.cli import ending
 
-    emit(to_json(of_state(state)))
-
-
-def print_failure(exc: Any, state: Any, output: str) -> None:
-    """With ``-o json``, what a script needs when a wait ends badly: the task's shape with
-    ``error`` set (stdout), before the error itself goes to stderr."""
-    if output != "json" or state is None:
-        return
-    from vtrix.document import error_code, of_state
-
-    doc = of_state(getattr(exc, "state", None) or state)
-    if doc["error"] is None:
-        doc["error"] = {"code": error_code(exc), "message": exc.message}
-    emit(to_json(doc))
+    emit(to_json(result.to_dict()))
+    ending.printed()
 
 
 def human_result(
@@ -231,24 +222,3 @@ def human_result(
         lines.append("Saved:")
         lines += [f"  {p}" for p in saved]
     return "\n".join(lines)
-
-
-def print_submit_failure(exc: Any, model: str, provider: str, output: str) -> None:
-    """With ``-o json``, one JSON object for a submit that did not give a task: ``id`` null
-    (unless the error knows one), the error code, and the idempotency key to look it up by."""
-    if output != "json":
-        return
-    from vtrix.document import document, error_code
-    from vtrix.errors import SubmitOutcomeUnknown, TemporaryFailure
-
-    unknown = isinstance(exc, SubmitOutcomeUnknown)
-    code = "not_sent" if isinstance(exc, TemporaryFailure) else error_code(exc)
-    doc = document(
-        id=getattr(exc, "task_id", None),
-        model=model,
-        provider=provider,
-        status="unknown" if unknown else "failed",
-        error=(code, exc.message),
-    )
-    doc["idempotency_key"] = getattr(exc, "idempotency_key", None)
-    emit(to_json(doc))

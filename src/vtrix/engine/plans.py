@@ -1,6 +1,6 @@
 """What submitting, waiting and looking a task up *do*, written once as plans (see
-:mod:`vtrix.http.client`) that :class:`vtrix.Client` runs synchronously and
-:class:`vtrix.AsyncClient` runs on an event loop.
+:mod:`vtrix.http.client`) over a :class:`~vtrix.engine.session.Session`, which
+:class:`vtrix.Client` runs synchronously and :class:`vtrix.AsyncClient` on an event loop.
 
 Money rules live here: the ledger holds a submit before it goes out; its task id is written
 (and announced) as soon as it is known, even if Ctrl-C comes in the middle; a submit that
@@ -17,6 +17,9 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from vtrix.base.record import record
+from vtrix.engine.polling import PollPlan, resume_hint, wait_plan
+from vtrix.engine.registry import canonical
 from vtrix.errors import (
     Interrupted,
     NotFound,
@@ -25,16 +28,15 @@ from vtrix.errors import (
     UsageError,
     VtrixError,
 )
-from vtrix.gateways import GATEWAYS, PROVIDERS, VTRIX, provider_for_task
 from vtrix.http import Call, Plan
-from vtrix.ledger import REJECTED, Entry, digest
-from vtrix.ledger import UNKNOWN as UNKNOWN_SUBMIT
-from vtrix.providers.base import TaskState, url_of
-from vtrix.record import record
-from vtrix.tasks import PollPlan, resume_hint, wait_plan
+from vtrix.store.ledger import REJECTED, Entry, digest
+from vtrix.store.ledger import UNKNOWN as UNKNOWN_SUBMIT
+from vtrix.wire.base import TaskState, url_of
+from vtrix.wire.gateways import GATEWAYS, PROVIDERS, VTRIX, provider_for_task
 
 if TYPE_CHECKING:
-    from vtrix.client import Client, Prepared
+    from vtrix.engine.prepare import Prepared
+    from vtrix.engine.session import Session
 
 ProgressCallback = Callable[[TaskState, "float | None"], None]
 
@@ -70,15 +72,15 @@ def is_interrupt(exc: BaseException) -> bool:
     )
 
 
-def upload_flow(client: Client, prepared: Prepared) -> Plan[Prepared]:
+def upload_flow(session: Session, prepared: Prepared) -> Plan[Prepared]:
     """Upload the local files of a prepared submit; the same submit with their URLs."""
     if not prepared.uploads:
         return prepared
-    from vtrix.client import Prepared
-    from vtrix.uploads import replace_markers
+    from vtrix.engine.prepare import Prepared
+    from vtrix.files.uploads import replace_markers
 
     spec = prepared.spec
-    prov = client.provider(spec.provider)
+    prov = session.provider(spec.provider)
     upload = getattr(prov, "upload", None)
     assert upload is not None  # uploads.collect() refused gateways without an upload route
     urls = {}
@@ -93,8 +95,8 @@ def upload_flow(client: Client, prepared: Prepared) -> Plan[Prepared]:
 def uploaded_url(answer: Any, what: str) -> str:
     """The URL an upload route returned, fit to go into a paid submit: https, or http on
     loopback (a ``file:`` or ``javascript:`` URL is the gateway's error, never sent on)."""
-    from vtrix.config import is_loopback_host
-    from vtrix.providers.base import bad_answer
+    from vtrix.http.network import is_loopback_host
+    from vtrix.wire.base import bad_answer
 
     url = url_of(answer.get("url") if isinstance(answer, dict) else None, what, answer)
     parts = urlsplit(url)
@@ -105,7 +107,7 @@ def uploaded_url(answer: Any, what: str) -> str:
 
 
 def submit_flow(
-    client: Client,
+    session: Session,
     prepared: Prepared,
     *,
     idempotency_key: str | None = None,
@@ -116,12 +118,12 @@ def submit_flow(
     deadline: float | None = None,
 ) -> Plan[Submitted]:
     """Upload local files, then send a prepared submit once (see the module docstring)."""
-    prepared = yield from upload_flow(client, prepared)
+    prepared = yield from upload_flow(session, prepared)
     spec = prepared.spec
     key = idempotency_key or new_idempotency_key()
     # Where polls go: the submit's own URL (its host may be another of the gateway's).
     endpoint = prepared.request.url if spec.provider == VTRIX.name else ""
-    ledger = client.ledger
+    ledger = session.ledger
     if ledger is not None:
         body_digest = digest(spec.provider, spec.id, prepared.request.body)
         known = yield Call(
@@ -145,38 +147,54 @@ def submit_flow(
                 yield Call(lambda: on_created(done), blocking=False)
             return done
     try:
-        state = yield from client.provider(spec.provider).submit_plan(
+        state = yield from session.provider(spec.provider).submit_plan(
             prepared.request, spec.id, key, deadline
         )
     except BaseException as exc:
-        if ledger is not None:
-            message = getattr(exc, "message", "") or str(exc)
-            if is_interrupt(exc):
-                message = "interrupted while the submit was in flight"
-            if is_interrupt(exc) or isinstance(exc, SubmitOutcomeUnknown):
-                yield Call(lambda: ledger.outcome(key, UNKNOWN_SUBMIT, message))
-            elif isinstance(exc, VtrixError):
-                yield Call(lambda: ledger.outcome(key, REJECTED, message))
-        if isinstance(exc, KeyboardInterrupt):
-            raise Interrupted(
-                "Interrupted while the submit was being sent: the gateway may have created "
-                "the task.",
-                hint=unknown_outcome_hint(key),
-                idempotency_key=key,
-            ) from None
+        yield from _submit_failed(session, key, exc)
         raise
+    state.model = spec.id  # the catalog id, not the gateway's own word for the model
     if state.created_at is None:  # Modellix answers carry none: when vtrix submitted it
         state.created_at = time.time()
     state.submitted_at = time.monotonic()
     done = Submitted(state, endpoint, key)
     steps = []
     if ledger is not None:
-        record = partial(ledger.submitted, key, state.id, state.status, state.remote_status)
+        record = partial(
+            ledger.submitted,
+            key,
+            state.id,
+            state.status,
+            state.remote_status,
+            state.created_at,
+            state.raw,
+        )
         steps.append(Call(record))
     if on_created is not None:
         steps.append(Call(lambda: on_created(done), blocking=False))
     yield from _despite_interrupts(steps, state.id)
     return done
+
+
+def _submit_failed(session: Session, key: str, exc: BaseException) -> Plan[None]:
+    """Record how a submit that raised ended (unknown, or rejected); Ctrl-C becomes
+    Interrupted with the key to look the task up by."""
+    ledger = session.ledger
+    if ledger is not None:
+        message = getattr(exc, "message", "") or str(exc)
+        if is_interrupt(exc):
+            message = "interrupted while the submit was in flight"
+        if is_interrupt(exc) or isinstance(exc, SubmitOutcomeUnknown):
+            yield Call(lambda: ledger.outcome(key, UNKNOWN_SUBMIT, message))
+        elif isinstance(exc, VtrixError):
+            yield Call(lambda: ledger.outcome(key, REJECTED, message))
+    if isinstance(exc, KeyboardInterrupt):
+        raise Interrupted(
+            "Interrupted while the submit was being sent: the gateway may have created "
+            "the task.",
+            hint=unknown_outcome_hint(key),
+            idempotency_key=key,
+        ) from None
 
 
 def _held(known: Entry, key: str) -> UsageError:
@@ -223,7 +241,7 @@ def _despite_interrupts(steps: list[Call], task_id: str) -> Plan[None]:
 
 
 def wait_flow(
-    client: Client,
+    session: Session,
     state: TaskState,
     endpoint: str,
     *,
@@ -236,15 +254,15 @@ def wait_flow(
     last = [state]
 
     def progress(seen: TaskState, left: float | None) -> None:
-        seen.model = seen.model or model
+        seen.model = model or seen.model
         seen.created_at = seen.created_at or created
         last[0] = seen
         if on_progress is not None:
             on_progress(seen, left)
 
-    prov = client.provider(state.provider)
+    prov = session.provider(state.provider)
     plan = PollPlan(first=poll_interval) if poll_interval else PollPlan()
-    ledger = client.ledger
+    ledger = session.ledger
     if ledger is not None and state.model:
         history = yield Call(lambda: ledger.timing(state.model, state.provider, state.id))
         if history is not None:
@@ -261,7 +279,7 @@ def wait_flow(
         )
     except BaseException as exc:
         seen = last[0]
-        yield Call(lambda: client.record(seen, endpoint))
+        yield Call(lambda: session.record(seen, endpoint))
         if isinstance(exc, KeyboardInterrupt):
             raise Interrupted(
                 f"Interrupted while waiting for task {state.id}; the task was not cancelled "
@@ -270,18 +288,19 @@ def wait_flow(
                 task_id=state.id,
             ) from None
         raise
-    final.model = final.model or model
+    final.model = model or final.model
     final.created_at = final.created_at or created
-    yield Call(lambda: client.record(final, endpoint))
+    yield Call(lambda: session.record(final, endpoint))
     return final
 
 
 def lookup_flow(
-    client: Client, task_id: str, provider: str | None, deadline: float | None = None
-) -> Plan[tuple[TaskState, str]]:
-    """(the task's state, its poll endpoint). Its gateway: ``provider``, else the ledger, else
+    session: Session, task_id: str, provider: str | None, deadline: float | None = None
+) -> Plan[tuple[TaskState, str, str | None]]:
+    """(the task's state, its poll endpoint, the idempotency key its submit had, if the
+    ledger knows it). Its gateway: ``provider``, else the ledger, else
     the id's shape, else each gateway a key is set for, asked in turn."""
-    ledger = client.ledger
+    ledger = session.ledger
     entry = (yield Call(lambda: ledger.by_task(task_id, provider))) if ledger else None
     created = entry.created_at if entry is not None else None
     if entry is not None:
@@ -289,18 +308,18 @@ def lookup_flow(
     elif provider:
         candidates = [(provider, "", "")]
     else:
-        candidates = [(p, "", "") for p in _keyed_gateways(client, task_id)]
+        candidates = [(p, "", "") for p in _keyed_gateways(session, task_id)]
     last: NotFound | None = None
     for name, endpoint, model in candidates:
         try:
-            state = yield from client.provider(name).task_plan(task_id, endpoint, deadline)
+            state = yield from session.provider(name).task_plan(task_id, endpoint, deadline)
         except NotFound as exc:
             last = exc
             continue
-        state.model = state.model or model
+        state.model = model or canonical(state.model)
         state.created_at = state.created_at or created
-        yield Call(partial(client.record, state, endpoint))
-        return state, endpoint
+        yield Call(partial(session.record, state, endpoint))
+        return state, endpoint, entry.key if entry is not None else None
     assert last is not None
     if len(candidates) > 1:
         raise NotFound(
@@ -311,10 +330,10 @@ def lookup_flow(
     raise last
 
 
-def _keyed_gateways(client: Client, task_id: str) -> list[str]:
+def _keyed_gateways(session: Session, task_id: str) -> list[str]:
     guess = provider_for_task(task_id)
     order = sorted(PROVIDERS, key=lambda p: p != guess)
-    keyed = [p for p in order if client.settings.key_for(p) is not None]
+    keyed = [p for p in order if session.settings.key_for(p) is not None]
     if not keyed:
         envs = " or ".join(GATEWAYS[p].key_env for p in order)
         raise UsageError(
@@ -322,8 +341,3 @@ def _keyed_gateways(client: Client, task_id: str) -> list[str]:
             hint=f"Set {envs}, or run `vtrix auth login`.",
         )
     return keyed
-
-
-def any_http(client: Client, provider: str | None = None) -> Any:
-    """The Http whose transport carries a flow (any will do: requests carry their headers)."""
-    return client.provider(provider or PROVIDERS[0]).http

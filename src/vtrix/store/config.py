@@ -16,19 +16,19 @@ aside (renamed, never deleted) with one line on stderr; it never stops a run.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from vtrix.base.dirs import config_path, set_aside
+from vtrix.base.record import field, record
+from vtrix.base.secrets import Secret
 from vtrix.errors import UsageError
-from vtrix.gateways import (
+from vtrix.http.network import is_loopback_host
+from vtrix.wire.gateways import (
     DEFAULT_MODELLIX_SCHEMA_URL,
     DEFAULT_MODELLIX_URL,
     DEFAULT_VTRIX_GENERATION_URL,
@@ -36,8 +36,6 @@ from vtrix.gateways import (
     MODELLIX,
     VTRIX,
 )
-from vtrix.record import field, record
-from vtrix.secrets import Secret
 
 if TYPE_CHECKING:
     from vtrix.http.network import Network
@@ -56,66 +54,6 @@ PROFILE_KEYS = (
 # The vtrix submit body: the seed page's {"model", "params"} (the default), or the form the
 # official Go client (1.0.1) sends, {"model", "input": [{"params"}]}.
 SUBMIT_FORMS = ("params", "input")
-
-
-# platformdirs' own answer on Linux (XDG base directories), without its ~20 ms import (it
-# loads tempfile and random) on every network command; a test checks the two agree.
-_XDG = {
-    "config": ("XDG_CONFIG_HOME", "~/.config"),
-    "data": ("XDG_DATA_HOME", "~/.local/share"),
-    "cache": ("XDG_CACHE_HOME", "~/.cache"),
-}
-
-
-def _dir(env: str, kind: str) -> Path:
-    value = os.environ.get(env)
-    if value:
-        return Path(value)
-    if sys.platform.startswith("linux") and "ANDROID_DATA" not in os.environ:
-        var, default = _XDG[kind]
-        base = os.environ.get(var, "")
-        return Path(base if base.strip() else os.path.expanduser(default)) / "vtrix"
-    import platformdirs
-
-    fn: Callable[..., str] = getattr(platformdirs, f"user_{kind}_dir")
-    return Path(fn("vtrix", appauthor=False))
-
-
-def private_dir(path: Path) -> Path:
-    """``path`` made if need be, and readable by its owner only (0700), whatever the umask."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with contextlib.suppress(OSError):
-        os.chmod(path, 0o700)
-    return path
-
-
-def config_dir() -> Path:
-    return _dir("VTRIX_CONFIG_DIR", "config")
-
-
-def data_dir() -> Path:
-    return _dir("VTRIX_DATA_DIR", "data")
-
-
-def cache_dir() -> Path:
-    return _dir("VTRIX_CACHE_DIR", "cache")
-
-
-def config_path() -> Path:
-    return config_dir() / "config.json"
-
-
-def set_aside(path: Path, why: str) -> Path | None:
-    """Rename an unreadable file out of the way (kept, never deleted) and say so once."""
-    aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}")
-    try:
-        path.rename(aside)
-    except FileNotFoundError:
-        return None
-    except OSError:
-        aside = path
-    print(f"! {path} {why}; set aside as {aside.name}, starting afresh", file=sys.stderr)
-    return aside
 
 
 def read_config() -> dict[str, Any]:
@@ -159,7 +97,7 @@ def editing_config() -> Iterator[dict[str, Any]]:
     """
     from filelock import FileLock
 
-    from vtrix.files import write_text_atomic
+    from vtrix.base.atomic import write_text_atomic
 
     path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -215,18 +153,6 @@ def check_proxy_url(url: str) -> str:
 
 def _on_loopback(url: str) -> bool:
     return is_loopback_host(urlsplit(url).hostname or "")
-
-
-def is_loopback_host(host: str) -> bool:
-    """``localhost`` or a loopback address (where plain http is allowed)."""
-    if host == "localhost":
-        return True
-    import ipaddress  # ~1.5 ms: only once a URL is judged
-
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @record

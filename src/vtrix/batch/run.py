@@ -2,7 +2,7 @@
 
 Every line is validated before the first submit. A line's idempotency key comes from the
 line itself (its ``key``, else its model and parameters: see
-:func:`vtrix.batch_input.line_keys`), and the ledger knows every key it ever sent, so running
+:func:`vtrix.batch.input.line_keys`), and the ledger knows every key it ever sent, so running
 the input again — edited, reordered, appended to, re-encoded — never submits a line twice:
 lines with a task are waited on and saved, lines whose outcome is unknown are reported and
 left alone (unless ``resubmit_unknown``, which resends with the same key), lines another
@@ -14,14 +14,14 @@ are retried within the line's deadline.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from vtrix.batch_input import Line, line_keys
-from vtrix.document import document, error_for_status
+from vtrix.batch.input import Line, line_keys
 from vtrix.errors import (
     Interrupted,
     SubmitInProgress,
@@ -32,57 +32,69 @@ from vtrix.errors import (
     VtrixError,
     WaitTimeout,
 )
-from vtrix.ledger import REJECTED, SUBMITTING, Entry
-from vtrix.providers.base import FINAL, TaskState
+from vtrix.store.ledger import REJECTED, SUBMITTING, Entry
+from vtrix.task import FINAL, UNKNOWN, Result, TaskError
+from vtrix.wire.base import TaskState
 
 if TYPE_CHECKING:
     from vtrix.aio import AsyncClient, AsyncTask
-    from vtrix.client import Client, Prepared
+    from vtrix.client import Client
+    from vtrix.engine.prepare import Prepared
 
 SUCCEEDED, FAILED, OUTCOME_UNKNOWN, INVALID = "succeeded", "failed", "unknown", "invalid"
 TIMED_OUT = "timed out"
+# The error code of a line that ended so (a task's own failure keeps the task's code).
+LINE_ERRORS = {
+    OUTCOME_UNKNOWN: "outcome_unknown",
+    TIMED_OUT: "wait_timeout",
+    INVALID: "invalid_params",
+}
 
 
 @dataclass
 class LineResult:
-    """How one input line ended (one line of ``--results``)."""
+    """How one input line ended (one line of ``--results``): the line's outcome and its task
+    in the one task shape (:class:`vtrix.task.Result`)."""
 
     line: int
     key: str | None
     model: str
-    status: str  # succeeded, failed, unknown, timed out, invalid
+    status: str  # the line's outcome: succeeded, failed, unknown, timed out, invalid
     task_id: str | None = None
-    urls: list[str] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
     error: str | None = None
     resumed: bool = False  # the line's task existed before this run
-    error_code: str | None = None
+    task: Result | None = None  # the task as last seen (None: no task was created)
     provider: str = ""
-    cost: str | None = None
-    created_at: float | None = None
-    raw: dict[str, Any] = field(default_factory=dict)
+    idempotency_key: str | None = None
+    error_code: str | None = None
+
+    def result(self) -> Result:
+        """The line's task (a stand-in with ``id`` null when no task was created), its
+        ``error`` saying why the line did not succeed."""
+        code = self.error_code or LINE_ERRORS.get(self.status, "task_failed")
+        error = TaskError(code, self.error) if self.error else None
+        if self.task is not None:
+            if error is None or self.task.error is not None:
+                return self.task
+            return dataclasses.replace(self.task, error=error)
+        from vtrix.wire.gateways import provider_for_id
+
+        return Result(
+            id=None,
+            model=self.model,
+            provider=self.provider or provider_for_id(self.model),
+            status=UNKNOWN if self.status == OUTCOME_UNKNOWN else FAILED,
+            error=error,
+            idempotency_key=self.idempotency_key,
+        )
 
     def as_json(self) -> dict[str, Any]:
-        """The line (``line``, ``key``), then the task shape of :mod:`vtrix.document`."""
-        from vtrix.gateways import provider_for_id
-
-        code = self.error_code or error_for_status(self.status)
-        error = (code, self.error) if self.error else None
+        """The line (``line``, ``key``, ``outcome``), then the task's shape."""
         return {
             "line": self.line,
             "key": self.key,
-            **document(
-                id=self.task_id,
-                model=self.model,
-                provider=self.provider or provider_for_id(self.model),
-                status=self.status,
-                urls=self.urls,
-                files=self.files,
-                cost=self.cost,
-                error=error,
-                created_at=self.created_at,
-                raw=self.raw,
-            ),
+            "outcome": self.status,
+            **self.result().to_dict(),
         }
 
 
@@ -97,7 +109,7 @@ class Checked:
 
 def validate_lines(client: Client, lines: list[Line]) -> list[Checked]:
     """Every line checked against its model's spec, as ``vtrix run`` checks a command line."""
-    from vtrix.params import BodyBuilder
+    from vtrix.engine.params import BodyBuilder
 
     resolved: dict[str, Any] = {}
     out = []
@@ -167,26 +179,27 @@ class BatchRun:
 
     async def _line(self, checked: Checked, key: str, row: Entry | None) -> LineResult:
         line = checked.line
-        base = LineResult(line.number, line.key, line.model, OUTCOME_UNKNOWN)
+        model = checked.prepared.model_id if checked.prepared else line.model
+        base = LineResult(line.number, line.key, model, OUTCOME_UNKNOWN, idempotency_key=key)
         deadline = time.monotonic() + self.options.timeout
+        task: AsyncTask | None = None
         try:
             task, resumed = await self._task_for(checked, key, row, deadline)
             if task is None:
                 base.error = f"the submit's outcome is unknown (idempotency key {key})"
                 return base
             base.task_id, base.resumed = task.id, resumed
-            base.provider = task.provider
+            base.provider, base.task = task.provider, task.result()
             self.on_event("running", base)
             result = await task.wait(
                 timeout=max(deadline - time.monotonic(), 1.0),
                 poll_interval=self.options.poll_interval,
             )
-            base.urls, base.cost, base.raw = result.urls, result.cost, result.raw
-            base.created_at = result.created_at
+            base.task = result
             if self.options.save is not None:
                 save = self.options.save
                 try:
-                    base.files = await self.client.save(
+                    await self.client.save(
                         result,
                         save.directory,
                         overwrite=save.overwrite,
@@ -194,7 +207,7 @@ class BatchRun:
                         allow_private_network=save.allow_private,
                     )
                 except OSError as exc:  # paid and done: the URLs stay in the line's result
-                    base.status = FAILED
+                    base.status, base.error_code = FAILED, "save_failed"
                     base.error = (
                         f"succeeded, but its files could not be saved in {save.directory}: "
                         f"{exc.strerror or exc}; save them with `vtrix task get {task.id} "
@@ -206,16 +219,16 @@ class BatchRun:
             base.error = exc.message
         except TaskFailed as exc:
             base.status, base.error = FAILED, exc.message
-            if exc.state is not None:
-                base.raw, base.created_at = exc.state.raw, exc.state.created_at
-                base.error_code = error_for_status(exc.state.status)
+            if exc.result is not None:
+                base.task = exc.result
         except (WaitTimeout, Interrupted) as exc:
             # The task exists and may still finish; running the batch again waits for it.
             base.status = TIMED_OUT if base.task_id else OUTCOME_UNKNOWN
-            base.error = exc.message
+            base.error, base.error_code = exc.message, exc.code
+            if task is not None:
+                base.task = task.result()
         except VtrixError as exc:
-            base.status = FAILED
-            base.error = exc.message
+            base.status, base.error, base.error_code = FAILED, exc.message, exc.code
         return base
 
     async def _task_for(
@@ -240,13 +253,12 @@ class BatchRun:
 
     def _resumed(self, row: Entry) -> AsyncTask:
         from vtrix.aio import AsyncTask
-        from vtrix.client import Task
 
         assert row.task_id is not None
         state = TaskState(row.task_id, row.provider, row.state, model=row.model)
         if row.state in FINAL:
             state.status = "queued"  # ask again: result URLs may have expired
-        return AsyncTask(self.client, Task(self.client.sync, state, endpoint=row.endpoint))
+        return AsyncTask(self.client, state, endpoint=row.endpoint, idempotency_key=row.key)
 
     async def _held_elsewhere(self, key: str, deadline: float, line: Line) -> Entry | None:
         """Another vtrix process is sending this line: wait for its task id in the ledger
@@ -281,7 +293,7 @@ class BatchRun:
                 )
             except TemporaryFailure as exc:
                 attempt += 1
-                http = self.client.sync.provider(prepared.spec.provider).http
+                http = self.client.session.provider(prepared.spec.provider).http
                 pause = exc.retry_after if exc.retry_after is not None else min(2.0**attempt, 30)
                 if exc.status == 429:
                     http.hold(pause)
@@ -309,3 +321,64 @@ def exit_code(results: list[LineResult], interrupted: bool = False) -> int:
     if statuses - {SUCCEEDED}:
         return errors.FAILED
     return errors.OK
+
+
+def run_batch(
+    items: Iterable[Mapping[str, Any]],
+    *,
+    client: Client | None = None,
+    concurrency: int = 8,
+    timeout: float = 600,
+    resubmit_unknown: bool = False,
+) -> Iterator[LineResult]:
+    """Run many tasks from Python; yields a :class:`LineResult` per item as each ends.
+
+    Items are ``{"model": ..., "params": {...}, "key": ...}``. Every item is validated
+    before anything is sent (ValidationFailed lists the bad ones). Running the same items
+    again resumes: items already submitted are not submitted again."""
+    import json
+    import queue
+    import threading
+
+    from vtrix.aio import AsyncClient
+    from vtrix.batch.input import batch_id
+    from vtrix.client import Client
+    from vtrix.errors import Problem
+
+    sync = client or Client()
+    raw = [dict(item) for item in items]
+    lines = [
+        Line(n, str(i.get("model", "")), dict(i.get("params") or {}), key=i.get("key"))
+        for n, i in enumerate(raw, 1)
+    ]
+    checked = validate_lines(sync, lines)
+    bad = [f"item {c.line.number}: {q}" for c in checked for q in c.problems]
+    if bad:
+        raise ValidationFailed("the batch", [Problem("", b) for b in bad])
+    bid = batch_id(json.dumps(raw, sort_keys=True, default=str).encode())
+    results: queue.Queue[LineResult | BaseException | None] = queue.Queue()
+    options = Options(concurrency=concurrency, timeout=timeout, resubmit_unknown=resubmit_unknown)
+
+    async def go() -> None:
+        limit = min(max(concurrency, 4), 32)
+        async with AsyncClient(session=sync.session, max_connections=limit) as aclient:
+            await BatchRun(
+                aclient,
+                bid,
+                checked,
+                options,
+                lambda kind, r: results.put(r) if kind == "done" else None,
+            ).run()
+
+    def work() -> None:
+        try:
+            asyncio.run(go())
+        except BaseException as exc:
+            results.put(exc)
+        results.put(None)
+
+    threading.Thread(target=work, name="vtrix-batch", daemon=True).start()
+    while (got := results.get()) is not None:
+        if isinstance(got, BaseException):
+            raise got
+        yield got

@@ -11,25 +11,17 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from vtrix.config import Settings
+from vtrix.base.record import field, record
+from vtrix.base.text import clean_line
 from vtrix.errors import ApiError, BadAnswer, RequestRejected, SubmitOutcomeUnknown
-from vtrix.gateways import GATEWAYS
 from vtrix.http import USER_AGENT, Http, Plan, RequestsTransport, Transport
-from vtrix.record import field, record
-from vtrix.text import clean_line
+from vtrix.store.config import Settings
+from vtrix.task import FINAL
+from vtrix.wire.gateways import GATEWAYS
 
 if TYPE_CHECKING:  # the normaliser loads when a spec is read, not for a task lookup
     from vtrix.spec.normalise import ModelSpec
 
-QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELED = (
-    "queued",
-    "running",
-    "succeeded",
-    "failed",
-    "canceled",
-)
-UNKNOWN = "unknown"  # a status the gateway sent that vtrix does not know (or none at all)
-FINAL = frozenset({SUCCEEDED, FAILED, CANCELED})
 _TASK_ID = re.compile(r"^[\x21-\x7e]{1,256}\Z")
 _URL = re.compile(r"^[\x21-\x7e]{1,8192}\Z")
 
@@ -108,7 +100,7 @@ class CatalogEntry:
 
 def bad_answer(what: str, reason: str, raw: Any) -> BadAnswer:
     """A BadAnswer for ``raw`` (kept in a file, named in the message)."""
-    from vtrix.answers import keep
+    from vtrix.base.answers import keep
 
     path = keep(what, raw)
     saved = f"; the answer was saved to {path}" if path else ""

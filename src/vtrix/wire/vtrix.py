@@ -6,19 +6,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from vtrix.errors import ApiError, NotFound, RequestRejected
-from vtrix.gateways import (
-    DEFAULT_VTRIX_GENERATION_URL,
-    VTRIX,
-    VTRIX_CATALOG_PATH,
-    VTRIX_GENERATION_PATH,
-)
-from vtrix.providers.base import (
-    CANCELED,
-    FAILED,
-    QUEUED,
-    RUNNING,
-    SUCCEEDED,
-    UNKNOWN,
+from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, UNKNOWN
+from vtrix.wire.base import (
     CatalogEntry,
     Provider,
     TaskState,
@@ -30,6 +19,12 @@ from vtrix.providers.base import (
     task_id_of,
     text_of,
     url_of,
+)
+from vtrix.wire.gateways import (
+    DEFAULT_VTRIX_GENERATION_URL,
+    VTRIX,
+    VTRIX_CATALOG_PATH,
+    VTRIX_GENERATION_PATH,
 )
 
 if TYPE_CHECKING:

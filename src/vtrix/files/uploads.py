@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from vtrix.errors import Problem, UsageError
-from vtrix.filetypes import MEDIA_TYPES, extension
-from vtrix.gateways import GATEWAYS
+from vtrix.files.filetypes import MEDIA_TYPES, extension
 from vtrix.spec.describe import is_media_input
+from vtrix.wire.gateways import GATEWAYS
 
 __all__ = ["LocalFile", "Upload", "collect", "for_display", "from_text", "is_media_input"]
 
@@ -31,7 +31,7 @@ def max_upload() -> int:
     text = os.environ.get("VTRIX_MAX_UPLOAD")
     if not text:
         return MAX_UPLOAD
-    from vtrix.download import parse_size
+    from vtrix.files.download import parse_size
 
     return parse_size(text)
 

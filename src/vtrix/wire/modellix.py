@@ -5,21 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from vtrix.errors import ApiError
-from vtrix.gateways import (
-    DEFAULT_MODELLIX_URL,
-    MODELLIX,
-    MODELLIX_CATALOG_PATH,
-    MODELLIX_LEGACY_SUFFIX,
-    MODELLIX_TASK_PATH,
-    MODELLIX_UPLOAD_PATH,
-)
-from vtrix.providers.base import (
-    CANCELED,
-    FAILED,
-    QUEUED,
-    RUNNING,
-    SUCCEEDED,
-    UNKNOWN,
+from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, UNKNOWN
+from vtrix.wire.base import (
     CatalogEntry,
     Provider,
     TaskState,
@@ -31,6 +18,14 @@ from vtrix.providers.base import (
     task_id_of,
     text_of,
     url_of,
+)
+from vtrix.wire.gateways import (
+    DEFAULT_MODELLIX_URL,
+    MODELLIX,
+    MODELLIX_CATALOG_PATH,
+    MODELLIX_LEGACY_SUFFIX,
+    MODELLIX_TASK_PATH,
+    MODELLIX_UPLOAD_PATH,
 )
 
 if TYPE_CHECKING:

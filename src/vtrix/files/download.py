@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from vtrix.config import is_loopback_host
+from vtrix.base.text import clean_line
 from vtrix.errors import DownloadFailed, DownloadRefused, Interrupted, UsageError
-from vtrix.filetypes import extension
-from vtrix.http.network import Network
+from vtrix.files.filetypes import extension
+from vtrix.http.network import Network, is_loopback_host
 from vtrix.http.transport import (
     PeerRefused,
     Request,
@@ -40,7 +40,6 @@ from vtrix.http.transport import (
     TransportError,
     human_size,
 )
-from vtrix.text import clean_line
 
 DEFAULT_MAX_DOWNLOAD = 2 * 1024**3
 MAX_REDIRECTS = 5
@@ -185,7 +184,7 @@ class _Part:
         return st.st_size, etag if isinstance(etag, str) else None
 
     def remember(self, etag: str | None, total: int | None) -> None:
-        from vtrix.files import write_text_atomic
+        from vtrix.base.atomic import write_text_atomic
 
         write_text_atomic(
             self.meta, json.dumps({"origin": self.origin, "etag": etag, "total": total})

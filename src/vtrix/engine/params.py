@@ -14,8 +14,8 @@ import math
 from typing import Any
 
 from vtrix.errors import Problem
+from vtrix.files.uploads import from_text
 from vtrix.spec.describe import is_media_input
-from vtrix.uploads import from_text
 
 Path = tuple[str, ...]
 _TRUE = {"true", "1", "yes", "on"}

@@ -13,9 +13,9 @@ from typing import Any
 
 def keep(what: str, body: bytes | str | Any) -> str | None:
     """Write ``body`` to ``<data dir>/answers/`` and return the path (None if that fails)."""
-    from vtrix.config import data_dir, private_dir
-    from vtrix.files import write_bytes_atomic
-    from vtrix.secrets import redact
+    from vtrix.base.atomic import write_bytes_atomic
+    from vtrix.base.dirs import data_dir, private_dir
+    from vtrix.base.secrets import redact
 
     if isinstance(body, bytes):
         text = body.decode("utf-8", "replace")

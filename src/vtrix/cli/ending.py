@@ -1,0 +1,141 @@
+"""``-o json`` on every ending: exactly one JSON object on stdout however a command ends.
+
+A command's ``-o`` option records the output mode here (:func:`note_output`, its click
+callback); the command notes what it knows of its task as it goes (:func:`note`); when it
+ends with an error, the root command prints the task's shape with ``error`` set
+(:func:`print_error`) — the code from :mod:`vtrix.errors`, the idempotency key, the problems
+of a validation failure, each naming its field — unless the command printed its object
+already.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import click
+
+    from vtrix.errors import VtrixError
+    from vtrix.task import Result
+
+
+class Ending:
+    """What the running command has said and knows (reset for each command)."""
+
+    def __init__(self) -> None:
+        self.output = ""
+        self.printed = False
+        self.model = ""
+        self.provider = ""
+        self.sending = False  # a submit is being prepared or sent: 75 means "not sent"
+        self.task: Result | None = None
+
+
+STATE = Ending()
+
+
+def reset() -> None:
+    global STATE
+    STATE = Ending()
+
+
+def note_output(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """The ``-o`` option's callback: remember the output mode."""
+    if isinstance(value, str):
+        STATE.output = value
+    return value
+
+
+def note(**facts: Any) -> None:
+    """Remember facts of the command's task: ``model``, ``provider``, ``task``, ``sending``."""
+    for name, value in facts.items():
+        setattr(STATE, name, value)
+
+
+def printed() -> None:
+    """The command printed its JSON object: nothing more goes to stdout."""
+    STATE.printed = True
+
+
+def wants_json(args: list[str] | None = None) -> bool:
+    """``-o json`` was asked for (by the option, or in ``args`` when click refused them
+    before the option was read)."""
+    if STATE.output:
+        return STATE.output == "json"
+    words = list(args or [])
+    for i, word in enumerate(words):
+        if word in ("-o", "--output") and i + 1 < len(words) and words[i + 1] == "json":
+            return True
+        if word in ("-ojson", "--output=json"):
+            return True
+    return False
+
+
+def error_document(code: str, message: str, exc: VtrixError | None = None) -> dict[str, Any]:
+    """The task's shape with ``error`` set (``id`` null when no task was created)."""
+    from vtrix.task import FAILED, UNKNOWN, Result
+
+    task = STATE.task
+    if task is None:
+        unknown = code in ("outcome_unknown", "interrupted") and STATE.sending
+        task = Result(
+            id=getattr(exc, "task_id", None),
+            model=STATE.model,
+            provider=STATE.provider,
+            status=UNKNOWN if unknown else FAILED,
+        )
+    doc = task.to_dict()
+    key = getattr(exc, "idempotency_key", None)
+    if key and not doc["idempotency_key"]:
+        doc["idempotency_key"] = key
+    error: dict[str, Any] = {"code": code, "message": message}
+    if exc is not None and exc.hint:
+        error["hint"] = exc.hint
+    problems = getattr(exc, "problems", None)
+    if problems:
+        error["problems"] = [{"field": p.path, "message": p.message} for p in problems]
+    doc["error"] = error
+    return doc
+
+
+def code_of(exc: VtrixError) -> str:
+    from vtrix.errors import TemporaryFailure
+
+    if isinstance(exc, TemporaryFailure) and STATE.sending and STATE.task is None:
+        return "not_sent"  # 75 during a submit: it certainly never reached the gateway
+    if exc.code == "task_failed" and STATE.task is not None and STATE.task.error is not None:
+        return STATE.task.error.code  # task_canceled
+    return exc.code
+
+
+def print_error(exc: VtrixError) -> None:
+    """With ``-o json``, the one JSON object for a command that ended with ``exc``."""
+    if STATE.printed or not wants_json():
+        return
+    _emit(error_document(code_of(exc), exc.message, exc))
+
+
+def print_usage_error(message: str, args: list[str] | None, field: str | None = None) -> None:
+    """With ``-o json``, the JSON object for arguments click refused (exit 2)."""
+    if STATE.printed or not wants_json(args):
+        return
+    from vtrix.errors import Problem, ValidationFailed
+
+    if field:
+        exc = ValidationFailed(STATE.model or "the command", [Problem(field, message)])
+        _emit(error_document("invalid_params", exc.message, exc))
+    else:
+        _emit(error_document("usage_error", message))
+
+
+def print_interrupted(message: str) -> None:
+    if STATE.printed or not wants_json():
+        return
+    _emit(error_document("interrupted", message))
+
+
+def _emit(doc: dict[str, Any]) -> None:
+    from vtrix.cli.output import emit, to_json
+
+    STATE.printed = True
+    emit(to_json(doc))

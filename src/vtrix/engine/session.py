@@ -1,0 +1,87 @@
+"""The session: what every front end stands on — resolved settings, the transport, the
+ledger and one adapter per gateway. :class:`vtrix.Client` and :class:`vtrix.AsyncClient`
+each hold one (siblings; neither wraps the other); the plans of :mod:`vtrix.engine.plans`
+take it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vtrix.store.config import Settings
+from vtrix.store.ledger import Ledger
+from vtrix.wire.adapters import make_provider
+
+if TYPE_CHECKING:
+    from vtrix.http import Http, Transport
+    from vtrix.wire.base import Provider, TaskState
+
+
+class Session:
+    """Settings, transport, ledger and adapters, made once and shared by a client's calls."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        ledger: Ledger | None = None,
+        transport: Transport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.ledger = ledger
+        self.transport = transport
+        self._providers: dict[str, Provider] = {}
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        api_key: str | None = None,
+        profile: str | None = None,
+        base_url: str | None = None,
+        proxy: str | None = None,
+        settings: Settings | None = None,
+        ledger: Ledger | bool = True,
+        transport: Transport | None = None,
+    ) -> Session:
+        """A session as the CLI makes one: keys and URLs from flags, environment, profile
+        (see :mod:`vtrix.store.config`); the default ledger unless ``ledger`` says."""
+        resolved = settings or Settings.resolve(
+            api_key=api_key, profile=profile, base_url=base_url, proxy=proxy
+        )
+        book: Ledger | None = Ledger() if ledger is True else (ledger or None)
+        return cls(resolved, ledger=book, transport=transport)
+
+    def __repr__(self) -> str:
+        return f"Session(profile={self.settings.profile!r})"
+
+    def provider(self, name: str) -> Provider:
+        """The adapter of gateway ``name`` (made on first use)."""
+        if name not in self._providers:
+            self._providers[name] = make_provider(name, self.settings, self.transport)
+        return self._providers[name]
+
+    def http(self, provider: str | None = None) -> Http:
+        """The Http a plan runs on (any will do for a lookup: requests carry their headers)."""
+        from vtrix.wire.gateways import PROVIDERS
+
+        return self.provider(provider or PROVIDERS[0]).http
+
+    def record(self, state: TaskState, endpoint: str = "") -> None:
+        """Keep what a poll saw in the ledger (never fails the caller)."""
+        if self.ledger is not None:
+            self.ledger.observe(
+                provider=state.provider,
+                task_id=state.id,
+                model=state.model,
+                status=state.status,
+                remote_status=state.remote_status,
+                urls=state.urls,
+                error=state.error,
+                cost=state.cost,
+                endpoint=endpoint,
+                final=state.done,
+                finished_at=state.finished_at,
+                expires_at=state.expires_at,
+                raw=state.raw,
+                created_at=state.created_at,
+            )
