@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--specs", type=Path, default=ROOT / "specs")
     args = parser.parse_args(argv)
 
-    from vtrix.spec.normalise import SpecError
+    from vtrix.spec.clean import SpecError
 
     try:
         if args.cmd == "generate":

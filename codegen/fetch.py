@@ -36,7 +36,8 @@ from codegen.manifest import sha
 from codegen.report import Change, catalog_changes, format_report, spec_changes
 from codegen.specfiles import stage_tree, swap_tree
 from vtrix.errors import NotFound, VtrixError
-from vtrix.spec.normalise import SpecError, check_model_id, check_slug
+from vtrix.spec.clean import SpecError
+from vtrix.spec.normalise import check_model_id, check_slug
 from vtrix.spec.snapshot import dumps, load_snapshot, normalise_one, read_json
 from vtrix.store.config import Settings
 from vtrix.wire.base import Provider

@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from vtrix.spec.normalise import SpecError
+from vtrix.spec.clean import SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
 RUFF_SETTINGS = ("--line-length", "100", "--target-version", "py310")

@@ -53,8 +53,9 @@ from codegen.pipeline import (
 from codegen.pydantic_gen import ParamsCode, batches, generate_batch
 from codegen.render import environment
 from vtrix.base.text import clean_text
+from vtrix.spec.clean import SpecError
 from vtrix.spec.names import assign_module_names
-from vtrix.spec.normalise import ModelSpec, SpecError, modality_of, summary_line
+from vtrix.spec.normalise import ModelSpec, modality_of, summary_line
 from vtrix.spec.snapshot import Snapshot, load_snapshot, spec_files
 
 __all__ = ["MODELS_DIR", "OUTPUT_DIRS", "generate", "generate_tree", "output_files", "render"]

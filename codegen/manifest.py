@@ -34,7 +34,10 @@ GENERATOR_SOURCES = (
     "src/vtrix/base/text.py",
     "src/vtrix/wire/__init__.py",
     "src/vtrix/wire/gateways.py",
-    *(f"src/vtrix/spec/{m}.py" for m in ("normalise", "describe", "option", "names", "snapshot")),
+    *(
+        f"src/vtrix/spec/{m}.py"
+        for m in ("normalise", "clean", "describe", "option", "names", "snapshot")
+    ),
 )
 
 

@@ -152,7 +152,7 @@ def model_files(m: GenModel, code: ParamsCode) -> dict[str, str]:
 def render_chunk(jobs: list[Job], stage: str) -> list[Rendered]:
     """Render ``jobs`` into the stage tree rooted at ``stage``; what the manifest keeps."""
     from codegen.manifest import sha
-    from vtrix.spec.normalise import SpecError
+    from vtrix.spec.clean import SpecError
 
     root = Path(stage)
     models = []

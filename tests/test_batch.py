@@ -240,5 +240,7 @@ def test_client_batch_iterator(home, sandbox):
     got = list(run_batch(items, client=client, concurrency=3))
     assert sorted(r.key for r in got) == ["0", "1", "2", "3", "4"]
     assert all(r.status == "succeeded" for r in got)
-    again = list(run_batch(items, client=client, concurrency=3))  # the same items: nothing sent again
+    again = list(
+        run_batch(items, client=client, concurrency=3)
+    )  # the same items: nothing sent again
     assert sandbox.stats()["tasks_created"] == 5 and len(again) == 5

@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 
 from codegen.generate import MODELS_DIR, OUTPUT_DIRS, generate_tree, render
 from codegen.specfiles import read_tree
+from vtrix.spec.clean import SpecError
 from vtrix.spec.describe import options
 from vtrix.spec.names import assign_module_names
-from vtrix.spec.normalise import SpecError, normalise_modellix
+from vtrix.spec.normalise import normalise_modellix
 from vtrix.spec.snapshot import Snapshot, dumps, load_snapshot, normalise_snapshot
 from vtrix.wire.gateways import GATEWAYS
 
@@ -558,7 +559,7 @@ def test_unparsable_spec_file_names_the_file_and_position(tmp_path):
 
 def test_stored_options_are_the_derived_ones():
     """`run MODEL --help` reads the options codegen stored; they are what describe derives."""
-    from vtrix.spec.option import spec_options
+    from vtrix.spec.describe import spec_options
 
     for path in sorted((ROOT / "src/vtrix/models/_specs").glob("*.json")):
         data = json.loads(path.read_text())

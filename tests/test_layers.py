@@ -99,3 +99,142 @@ def test_no_function_in_src_is_longer_than_80_lines():
                 if length > 80:
                     long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} {length}")
     assert not long, long
+
+
+# ----------------------------------------------------------------- the import graph
+#
+# The runtime's layers, bottom-up. A module may import only from a lower layer, or from its
+# own sub-package (and then without a circle). Every import counts: at the top, inside
+# functions, and under TYPE_CHECKING. Within a layer, different packages stay apart
+# (the sync and async clients are siblings: neither imports the other).
+LAYERS: list[tuple[str, ...]] = [
+    ("vtrix._version", "vtrix.errors", "vtrix.base"),  # foundation
+    ("vtrix.task", "vtrix.wire.gateways"),  # the task noun; the gateway table (data)
+    ("vtrix.spec", "vtrix.http"),  # specs and schemas; the HTTP policy
+    ("vtrix.store", "vtrix.files"),  # config, keys, ledger; downloads and uploads
+    ("vtrix.wire",),  # the provider adapters: the only code that knows a wire format
+    ("vtrix.engine",),  # session, prepare, plans, polling, registry
+    ("vtrix.client", "vtrix.aio"),  # the sync and async clients (siblings)
+    ("vtrix", "vtrix.typed", "vtrix.batch"),  # the public package; above both clients
+    ("vtrix.models",),  # generated
+    ("vtrix.sandbox",),  # the local gateway
+    ("vtrix.cli",),  # the front ends
+    ("vtrix.__main__",),
+]
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph(root: Path = SRC) -> dict[str, set[str]]:
+    """Module -> the vtrix modules it imports (anywhere in its file)."""
+    files = {
+        _module_name(p): p
+        for p in root.rglob("*.py")
+        if "models" not in p.relative_to(root).parts[:1] or p.name == "__init__.py"
+    }
+    graph: dict[str, set[str]] = {}
+    for name, path in files.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        edges: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                edges.update(a.name for a in node.names if a.name in files)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*up, *([base] if base else [])])
+                for alias in node.names:
+                    target = f"{base}.{alias.name}"
+                    edges.add(target if target in files else base)
+        graph[name] = {e for e in edges if e in files and e != name}
+    return graph
+
+
+def layer_of(module: str) -> tuple[int, str]:
+    """(the layer, the package prefix that placed it) of a module: its longest prefix."""
+    best = (-1, "")
+    for rank, prefixes in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > len(best[1]):
+                best = (rank, prefix)
+    assert best[0] >= 0, f"{module} is in no layer: add it to LAYERS"
+    return best
+
+
+def layering_problems(graph: dict[str, set[str]]) -> list[str]:
+    """Every upward or sideways import, and every circle."""
+    problems = []
+    for module, targets in sorted(graph.items()):
+        rank, home = layer_of(module)
+        for target in sorted(targets):
+            their_rank, their_home = layer_of(target)
+            if their_rank > rank or (their_rank == rank and their_home != home):
+                problems.append(f"{module} imports {target} (layer {their_rank} > {rank})")
+    problems += [f"import circle: {' -> '.join(c)}" for c in circles(graph)]
+    return problems
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_the_runtime_imports_only_downwards_and_has_no_circle():
+    assert layering_problems(import_graph()) == []
+
+
+def test_the_layer_check_catches_a_planted_circle_and_an_upward_import():
+    graph = import_graph()
+    planted = {k: set(v) for k, v in graph.items()}
+    planted["vtrix.spec.option"].add("vtrix.spec.describe")
+    planted["vtrix.spec.describe"].add("vtrix.spec.option")
+    planted["vtrix.engine.registry"].add("vtrix.models")  # upwards
+    planted["vtrix.client"].add("vtrix.aio")  # sideways: siblings
+    found = layering_problems(planted)
+    assert any("circle" in p and "vtrix.spec.describe" in p for p in found), found
+    assert "vtrix.engine.registry imports vtrix.models (layer 8 > 5)" in found
+    assert "vtrix.client imports vtrix.aio (layer 6 > 6)" in found
+
+
+def test_the_top_of_the_package_is_the_public_face():
+    plain = sorted(p.name for p in SRC.glob("*.py"))
+    assert len(plain) <= 12, plain
+    long = []
+    for path in SRC.rglob("*.py"):
+        if "models" in path.relative_to(SRC).parts[:1]:
+            continue
+        lines = path.read_text(encoding="utf-8").count("\n")
+        if lines > 450:
+            long.append(f"{path.relative_to(ROOT)}: {lines} lines")
+    assert not long, long

@@ -232,7 +232,8 @@ def test_task_list_refresh_updates_statuses(vtrix, sandbox):
 
 
 def test_ledger_rows_survive_concurrent_writers(tmp_path: Path):
-    from vtrix.store.ledger import Ledger, digest
+    from vtrix.store.entry import digest
+    from vtrix.store.ledger import Ledger
 
     def write(n: int) -> None:
         ledger = Ledger(tmp_path / "l.sqlite3")

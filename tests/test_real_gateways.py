@@ -68,7 +68,7 @@ def test_2_a_spec_in_the_official_clients_dialect_is_read_with_warnings():
 
 
 def test_2_a_spec_that_could_steer_codegen_is_still_refused():
-    from vtrix.spec.normalise import SpecError
+    from vtrix.spec.clean import SpecError
 
     raw = {
         "model_id": "bad",

@@ -18,7 +18,8 @@ from conftest import CANARY, env_for
 from hostile import Reply, vtrix_task
 
 from vtrix.errors import DownloadRefused
-from vtrix.files.download import UrlPolicy, extension, safe_stem
+from vtrix.files.download import extension
+from vtrix.files.policy import UrlPolicy, safe_stem
 from vtrix.http.transport import PeerRefused
 from vtrix.sandbox import media
 

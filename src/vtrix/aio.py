@@ -127,7 +127,7 @@ class AsyncClient:
 
     async def drive(self, http: Http, plan: Plan[T]) -> T:
         """Carry out a plan on the running loop."""
-        return await drive_async(http, plan, self.pool)
+        return await drive_async(plan, partial(http.do_async, pool=self.pool))
 
     async def _blocking(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         import asyncio

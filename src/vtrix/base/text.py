@@ -42,3 +42,12 @@ def escape_json_controls(text: str) -> str:
     """JSON text (from ``json.dumps(..., ensure_ascii=False)``) with C1 controls, line and
     paragraph separators and bidi controls written as ``\\uXXXX``: same data, safe to print."""
     return text.translate(_JSON_ESCAPES)
+
+
+def human_size(n: float) -> str:
+    """``300 MB``, ``16 MB``, ``512 bytes`` (powers of 1024)."""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" or n >= 10 else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.0f} GB"

@@ -32,7 +32,7 @@ from vtrix.errors import (
     VtrixError,
     WaitTimeout,
 )
-from vtrix.store.ledger import REJECTED, SUBMITTING, Entry
+from vtrix.store.entry import REJECTED, SUBMITTING, Entry
 from vtrix.task import FINAL, UNKNOWN, Result, TaskError
 from vtrix.wire.base import TaskState
 

@@ -1,4 +1,5 @@
-"""``-o json`` on every ending: exactly one JSON object on stdout however a command ends.
+"""How a command ends on stdout: the result (:func:`print_result`, :func:`print_task`), and
+``-o json`` on every ending — exactly one JSON object on stdout however a command ends.
 
 A command's ``-o`` option records the output mode here (:func:`note_output`, its click
 callback); the command notes what it knows of its task as it goes (:func:`note`); when it
@@ -55,6 +56,39 @@ def note(**facts: Any) -> None:
 def printed() -> None:
     """The command printed its JSON object: nothing more goes to stdout."""
     STATE.printed = True
+
+
+def print_result(result: Result, output: str, saved: list[str] | None = None) -> None:
+    """A finished task on stdout: ``url``, ``json`` (the one task shape) or ``human``."""
+    from vtrix.cli.output import emit, human_result
+
+    if saved:
+        result.files = list(saved)
+    if output == "url":
+        for url in result.urls:
+            emit(url)
+    elif output == "json":
+        print_task(result)
+    else:
+        emit(
+            human_result(
+                status=result.status,
+                task_id=result.id or "",
+                model=result.model,
+                urls=result.urls,
+                cost=result.cost,
+                saved=saved,
+            )
+        )
+    printed()
+
+
+def print_task(result: Result) -> None:
+    """A task (finished or not) as the one JSON object on stdout."""
+    from vtrix.cli.output import emit, to_json
+
+    emit(to_json(result.to_dict()))
+    printed()
 
 
 def wants_json(args: list[str] | None = None) -> bool:

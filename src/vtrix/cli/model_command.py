@@ -21,7 +21,7 @@ from vtrix.cli.completion import complete_param
 from vtrix.cli.context import Globals, client_for
 from vtrix.cli.ending import note_output
 from vtrix.cli.saving import SaveRequest, save_options, save_outputs, save_request
-from vtrix.spec.option import Option, spec_options
+from vtrix.spec.option import Option, stored_options
 
 if TYPE_CHECKING:
     from vtrix.cli.output import Reporter
@@ -183,7 +183,7 @@ def build_command(
 ) -> click.Command:
     """The command of ``model_id``; ``spec`` is its normalised spec as data (None: the gateway
     publishes none), ``resolved`` what a live lookup already found."""
-    opts = spec_options(spec) if spec else []
+    opts = (stored_options(spec) or _derived_options(spec)) if spec else []
 
     def callback(**values: Any) -> None:
         execute(click.get_current_context(), model_id, spec, opts, values, resolved)
@@ -299,9 +299,9 @@ def execute(
 def print_dry_run(client: Client, prepared: Prepared, debug: bool, output: str = "human") -> None:
     """What a submit would send: uploads first, then the request (nothing is sent). With
     ``-o json``, one JSON object and nothing else on stdout (for jq and scripts)."""
+    from vtrix.base.text import human_size
     from vtrix.cli import ending
     from vtrix.cli.output import emit, to_json
-    from vtrix.http.transport import human_size
 
     route = client.provider(prepared.spec.provider).upload_path
     if output == "json":
@@ -352,7 +352,8 @@ def submit_and_wait(
     saving: SaveRequest | None,
 ) -> None:
     from vtrix.cli import ending
-    from vtrix.cli.output import emit, print_result, print_task
+    from vtrix.cli.ending import print_result, print_task
+    from vtrix.cli.output import emit
 
     output = values["run_output"]
     reporter.line("Submitting task...")
@@ -407,6 +408,12 @@ def submit_and_wait(
         saving = saving._replace(deadline=values["run_deadline"])
     saved = save_outputs(client, result, saving, reporter, output) if saving else []
     print_result(result, output, saved)
+
+
+def _derived_options(spec: dict[str, Any]) -> list[Option]:
+    from vtrix.spec.describe import spec_options
+
+    return spec_options(spec)
 
 
 def _provider(model_id: str) -> str:

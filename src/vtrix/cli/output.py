@@ -11,13 +11,10 @@ import json
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from vtrix.base.secrets import redact
 from vtrix.base.text import for_terminal
-
-if TYPE_CHECKING:
-    from vtrix.task import Result
 
 BAR_WIDTH = 25
 
@@ -111,7 +108,7 @@ class Reporter:
         """A download's progress (bytes, total, rate) on a terminal; nothing otherwise."""
         if self.quiet or not self.tty:
             return
-        from vtrix.http.transport import human_size
+        from vtrix.base.text import human_size
 
         now = time.monotonic()
         if self._transfer != name:
@@ -168,39 +165,6 @@ def to_json(obj: Any) -> str:
             ensure_ascii=False,
         )
     return escape_json_controls(text)
-
-
-def print_result(result: Result, output: str, saved: list[str] | None = None) -> None:
-    """A finished task on stdout: ``url``, ``json`` (the one task shape) or ``human``."""
-    from vtrix.cli import ending
-
-    if saved:
-        result.files = list(saved)
-    if output == "url":
-        for url in result.urls:
-            emit(url)
-    elif output == "json":
-        print_task(result)
-    else:
-        emit(
-            human_result(
-                status=result.status,
-                task_id=result.id or "",
-                model=result.model,
-                urls=result.urls,
-                cost=result.cost,
-                saved=saved,
-            )
-        )
-    ending.printed()
-
-
-def print_task(result: Result) -> None:
-    """A task (finished or not) as the one JSON object on stdout."""
-    from vtrix.cli import ending
-
-    emit(to_json(result.to_dict()))
-    ending.printed()
 
 
 def human_result(

@@ -61,7 +61,7 @@ def save_request(values: dict[str, Any], *, no_wait: bool = False) -> SaveReques
     if not values.get("save_dir"):
         return None  # nothing to save: the download module is not even imported
     from vtrix.errors import UsageError
-    from vtrix.files.download import check_save_dir, parse_size
+    from vtrix.files.policy import check_save_dir, parse_size
 
     if no_wait:
         raise UsageError(
@@ -120,7 +120,7 @@ def _show(result: Result, output: str) -> None:
     """A paid result whose files could not be saved: its URLs now; with ``-o json`` the
     root command prints it once, with the error set."""
     from vtrix.cli import ending
-    from vtrix.cli.output import print_result
+    from vtrix.cli.ending import print_result
 
     if output == "json":
         ending.note(task=result)

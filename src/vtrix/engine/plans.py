@@ -29,8 +29,8 @@ from vtrix.errors import (
     VtrixError,
 )
 from vtrix.http import Call, Plan
-from vtrix.store.ledger import REJECTED, Entry, digest
-from vtrix.store.ledger import UNKNOWN as UNKNOWN_SUBMIT
+from vtrix.store.entry import REJECTED, Entry, digest
+from vtrix.store.entry import UNKNOWN as UNKNOWN_SUBMIT
 from vtrix.wire.base import TaskState, url_of
 from vtrix.wire.gateways import GATEWAYS, PROVIDERS, VTRIX, provider_for_task
 
@@ -190,8 +190,7 @@ def _submit_failed(session: Session, key: str, exc: BaseException) -> Plan[None]
             yield Call(lambda: ledger.outcome(key, REJECTED, message))
     if isinstance(exc, KeyboardInterrupt):
         raise Interrupted(
-            "Interrupted while the submit was being sent: the gateway may have created "
-            "the task.",
+            "Interrupted while the submit was being sent: the gateway may have created the task.",
             hint=unknown_outcome_hint(key),
             idempotency_key=key,
         ) from None

@@ -31,7 +31,7 @@ def max_upload() -> int:
     text = os.environ.get("VTRIX_MAX_UPLOAD")
     if not text:
         return MAX_UPLOAD
-    from vtrix.files.download import parse_size
+    from vtrix.files.policy import parse_size
 
     return parse_size(text)
 
@@ -76,7 +76,7 @@ def _inspect(file: LocalFile, where: str) -> tuple[str, int] | Problem:
         return Problem(where, f"{path} is not a regular file")
     limit = max_upload()
     if st.st_size > limit:
-        from vtrix.http.transport import human_size
+        from vtrix.base.text import human_size
 
         return Problem(
             where,

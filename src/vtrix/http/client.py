@@ -19,29 +19,34 @@ every rule.
 from __future__ import annotations
 
 import json
-import sys
 import time
 import uuid
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 from vtrix._version import __version__
-from vtrix.base.record import record
-from vtrix.base.secrets import Secret, redact
+from vtrix.base.secrets import Secret
 from vtrix.base.text import clean_line
 from vtrix.errors import (
     ApiError,
-    AuthError,
     BadAnswer,
-    NotFound,
-    PaymentRequired,
-    RequestRejected,
     SubmitOutcomeUnknown,
     TemporaryFailure,
     UsageError,
 )
+from vtrix.http.answer import (
+    _REPORT,
+    _debugging,
+    _log_request,
+    _log_response,
+    _logger,
+    decode,
+    error_for,
+    server_message,
+)
+from vtrix.http.plan import Call, Plan, Send, Sleep, Step, drive
 from vtrix.http.retry import RETRY_STATUSES, Backoff, retry_after, should_retry_hint
 from vtrix.http.transport import (
     MAX_ANSWER_BYTES,
@@ -53,38 +58,11 @@ from vtrix.http.transport import (
 )
 
 if TYPE_CHECKING:
-    import logging
     from concurrent.futures import Executor
 
 # Honest about who calls: not the official clients' names.
 USER_AGENT = f"vtrix-python/{__version__}"
 T = TypeVar("T")
-
-
-@record(frozen=True)
-class Send:
-    request: Request
-    deadline: float
-    max_bytes: int = MAX_ANSWER_BYTES
-
-
-@record(frozen=True)
-class Sleep:
-    seconds: float
-    rate_limited: bool = False  # a 429: every request of this client should hold off
-
-
-@record(frozen=True)
-class Call:
-    """Run ``fn`` and send its result back: ``blocking`` work (the ledger, a file upload)
-    goes to a worker thread under the async driver; the rest runs in place."""
-
-    fn: Callable[[], Any]
-    blocking: bool = True
-
-
-Step = Send | Sleep | Call
-Plan = Generator[Step, Any, T]
 
 
 class Http:
@@ -146,6 +124,33 @@ class Http:
                 self.hold(step.seconds)
             self.sleep(step.seconds)
             return None
+        return step.fn()
+
+    async def do_async(self, step: Step, pool: Executor) -> Any:
+        """Carry out one step on the running loop: an exchange or blocking call on
+        ``pool``, a sleep (and the 429 hold) on the loop's own timers."""
+        import asyncio  # imported when used: the sync path never needs it
+
+        loop = asyncio.get_running_loop()
+        if isinstance(step, Send):
+            wait = self.hold_until - self.clock()
+            if wait > 0:
+                await asyncio.sleep(min(wait, max(step.deadline - self.clock(), 0)))
+            send = partial(
+                self.transport.send, step.request, deadline=step.deadline, max_bytes=step.max_bytes
+            )
+            try:
+                return await loop.run_in_executor(pool, send)
+            except TransportError as exc:
+                return exc
+        if isinstance(step, Sleep):
+            if step.rate_limited:
+                self.hold(step.seconds)
+            await asyncio.sleep(step.seconds)
+            return None
+        assert isinstance(step, Call)
+        if step.blocking:
+            return await loop.run_in_executor(pool, step.fn)
         return step.fn()
 
     def hold(self, seconds: float) -> None:
@@ -265,12 +270,6 @@ class Http:
             yield Sleep(delay, rate_limited=status == 429)
 
     # ------------------------------------------------------------------ submits
-
-    def post_json(
-        self, url: str, body: Any, *, idempotency_key: str | None = None, what: str = "submit"
-    ) -> Any:
-        """POST a paid submit (see the module docstring for when it is sent again)."""
-        return self.run(self.submit_plan(url, body, idempotency_key=idempotency_key, what=what))
 
     def submit_plan(
         self,
@@ -405,194 +404,13 @@ class Http:
         )
 
     def error_for(self, resp: Response, what: str) -> ApiError:
-        status = resp.status
-        msg = server_message(resp)
-        if 300 <= status < 400:
-            where = clean_line(resp.header("location") or "elsewhere", 200)
-            return BadAnswer(
-                f"{what}: the gateway redirected to {where} (HTTP {status}); not followed",
-                status=status,
-                hint="Check the base URL; vtrix never follows a redirect with your key.",
-            )
-        if status == 401:
-            return AuthError(
-                f"{what}: the API key is missing, invalid or expired (HTTP 401): {msg}",
-                status=status,
-                hint=f"Set {self.key_env}, or run `vtrix auth login`.",
-            )
-        if status == 402:
-            return PaymentRequired(
-                f"{what}: the account balance is insufficient (HTTP 402): {msg}",
-                status=status,
-                hint=f"Recharge your {self.label} account in its console, then retry.",
-            )
-        if status == 403:
-            return ApiError(
-                f"{what}: forbidden (HTTP 403): {msg}",
-                status=status,
-                hint="This key may not use that model or resource.",
-            )
-        if status == 404:
-            return NotFound(
-                f"{what}: not found (HTTP 404): {msg}",
-                status=status,
-                hint="Check the model id (`vtrix models list`) or the task id (`vtrix task list`).",
-            )
-        if status == 431:
-            size = len(self.api_key.reveal()) if self.api_key is not None else 0
-            return RequestRejected(
-                f"{what}: the gateway refused the request headers as too large (HTTP 431); "
-                f"the API key from {self.key_source} is {size} characters long",
-                status=status,
-                hint=f"That is not an API key: set {self.key_env} to the key exactly as the "
-                "console shows it. Nothing was created.",
-            )
-        if status >= 500:
-            return TemporaryFailure(
-                f"{what}: the gateway failed (HTTP {status}): {msg}",
-                status=status,
-                hint="A problem on the gateway's side; try again later.",
-            )
-        return RequestRejected(
-            f"{what}: the gateway rejected the request (HTTP {status}): {msg}",
-            status=status,
-            hint="Fix the parameter it names; `vtrix models spec <id>` lists them.",
+        """The typed error for an error status (see :func:`vtrix.http.answer.error_for`)."""
+        size = len(self.api_key.reveal()) if self.api_key is not None else 0
+        return error_for(
+            resp,
+            what,
+            label=self.label,
+            key_env=self.key_env,
+            key_source=self.key_source,
+            key_size=size,
         )
-
-
-_REPORT = "The gateway's answer was not what its protocol documents; nothing more was done."
-
-
-def drive(plan: Plan[T], do: Callable[[Step], Any]) -> T:
-    """Run ``plan``, carrying out each step with ``do`` (the sync driver)."""
-    step = next(plan)
-    while True:
-        try:
-            outcome = do(step)
-        except BaseException as exc:
-            try:
-                step = plan.throw(exc)
-            except StopIteration as done:
-                value: T = done.value
-                return value
-            continue
-        try:
-            step = plan.send(outcome)
-        except StopIteration as done:
-            result: T = done.value
-            return result
-
-
-async def drive_async(http: Http, plan: Plan[T], pool: Executor) -> T:
-    """Run ``plan`` on the running event loop (the async driver): each exchange and each
-    blocking step on ``pool``, sleeps and the 429 hold on the loop's own timers.
-    Exceptions, cancellation included, are raised inside the plan as :func:`drive` does."""
-    step = next(plan)
-    while True:
-        try:
-            outcome = await _do_async(http, step, pool)
-        except BaseException as exc:
-            try:
-                step = plan.throw(exc)
-            except StopIteration as done:
-                value: T = done.value
-                return value
-            continue
-        try:
-            step = plan.send(outcome)
-        except StopIteration as done:
-            result: T = done.value
-            return result
-
-
-async def _do_async(http: Http, step: Step, pool: Executor) -> Any:
-    import asyncio  # imported when used: the sync path never needs it
-
-    loop = asyncio.get_running_loop()
-    if isinstance(step, Send):
-        wait = http.hold_until - http.clock()
-        if wait > 0:
-            await asyncio.sleep(min(wait, max(step.deadline - http.clock(), 0)))
-        send = partial(
-            http.transport.send, step.request, deadline=step.deadline, max_bytes=step.max_bytes
-        )
-        try:
-            return await loop.run_in_executor(pool, send)
-        except TransportError as exc:
-            return exc
-    if isinstance(step, Sleep):
-        if step.rate_limited:
-            http.hold(step.seconds)
-        await asyncio.sleep(step.seconds)
-        return None
-    assert isinstance(step, Call)
-    if step.blocking:
-        return await loop.run_in_executor(pool, step.fn)
-    return step.fn()
-
-
-def decode(resp: Response, what: str) -> Any:
-    """The JSON body of an answer; one that is not JSON, or nested too deep to read, is a
-    BadAnswer (its text is kept)."""
-    try:
-        return json.loads(resp.body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        from vtrix.base.answers import keep
-
-        why = "nested too deeply to read" if isinstance(exc, RecursionError) else "not JSON"
-        path = keep(what, resp.body)
-        raise BadAnswer(
-            f"{what}: the answer from {clean_line(resp.url, 200)} is {why} "
-            f"(HTTP {resp.status})" + (f"; it was saved to {path}" if path else ""),
-            status=resp.status,
-            hint=_REPORT,
-        ) from None
-
-
-def server_message(resp: Response) -> str:
-    """The gateway's own words about an error, cleaned for a terminal and capped."""
-    try:
-        body = json.loads(resp.body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        text = resp.body[:600].decode("utf-8", "replace").strip()
-        return redact(clean_line(text, 300)) if text else "no details"
-    if isinstance(body, dict):
-        for key in ("message", "error", "detail"):
-            val = body.get(key)
-            if isinstance(val, dict):
-                val = val.get("message") or val.get("error_message") or json.dumps(val)
-            if isinstance(val, str) and val:
-                return redact(clean_line(val, 300))
-        status = body.get("status")
-        if isinstance(status, dict) and status.get("message"):
-            return redact(clean_line(str(status["message"]), 300))
-    try:
-        return redact(clean_line(json.dumps(body), 300))
-    except (RecursionError, ValueError):
-        return "an answer nested too deeply to show"
-
-
-def _logger() -> logging.Logger:
-    """vtrix's logger, imported on the first request (logging costs ~2 ms of a dry run)."""
-    from vtrix.base.log import logger
-
-    return logger
-
-
-def _debugging() -> bool:
-    """Whether vtrix's logger shows debug lines. Until something imported ``logging`` (the
-    CLI's --debug, or an application configuring it) nobody can be listening: the ~3 ms
-    import is skipped."""
-    return "logging" in sys.modules and _logger().isEnabledFor(10)
-
-
-def _log_request(method: str, url: str, headers: Mapping[str, str]) -> None:
-    if _debugging():
-        _logger().debug("> %s %s", method, url)
-        for k, v in headers.items():
-            _logger().debug("> %s: %s", k, "Bearer ***" if k == "Authorization" else v)
-
-
-def _log_response(resp: Response) -> None:
-    if _debugging():
-        _logger().debug("< %s (%d bytes)", resp.status, len(resp.body))

@@ -17,6 +17,7 @@ from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, Protocol
 
 from vtrix.base.record import field, record
+from vtrix.base.text import human_size
 from vtrix.http.network import DIRECT, Network
 
 if TYPE_CHECKING:
@@ -430,32 +431,3 @@ def classify(exc: BaseException, *, sent: bool) -> TransportError:
     return TransportError(
         "reset", f"the connection was dropped ({type(chain[-1]).__name__})", sent=True
     )
-
-
-def human_size(n: float) -> str:
-    """``300 MB``, ``16 MB``, ``512 bytes`` (powers of 1024)."""
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "bytes" or n >= 10 else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.0f} GB"
-
-
-class MockTransport:
-    """Answers every request from ``handler`` (which may raise TransportError); records them."""
-
-    def __init__(
-        self, handler: Callable[[Request], Response], clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.handler = handler
-        self.clock = clock
-        self.requests: list[Request] = []
-
-    def send(self, request: Request, *, deadline: float, max_bytes: int) -> Response:
-        self.requests.append(request)
-        if deadline - self.clock() <= 0:
-            raise TransportError("deadline", "the deadline passed before sending", sent=False)
-        response = self.handler(request)
-        if len(response.body) > max_bytes:
-            raise TransportError("too_large", "the answer is over the limit", sent=True)
-        return response

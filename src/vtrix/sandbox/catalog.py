@@ -19,12 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vtrix.spec.normalise import (
-    ModelSpec,
-    modality_of,
-    normalise_modellix,
-    normalise_vtrix,
-)
+from vtrix.spec.normalise import ModelSpec, modality_of, normalise_modellix, normalise_vtrix
 from vtrix.spec.snapshot import Snapshot, load_snapshot
 
 

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from vtrix.base.text import clean_text
 from vtrix.spec.names import field_names, flag_for
-from vtrix.spec.option import Display, Option
+from vtrix.spec.option import Display, Option, stored_options
 
 # Flags vtrix's own commands use (or keep for themselves); a parameter never takes one.
 RESERVED_FLAGS = frozenset(
@@ -319,3 +319,14 @@ def options(schema: dict[str, Any], *, uploads: bool = True) -> list[Option]:
             )
         )
     return out
+
+
+def spec_options(spec: dict[str, Any]) -> list[Option]:
+    """The options of a spec as data: stored ones (generated specs), else derived."""
+    stored = stored_options(spec)
+    if stored is not None:
+        return stored
+    from vtrix.wire.gateways import GATEWAYS
+
+    gateway = GATEWAYS.get(str(spec.get("provider")))
+    return options(spec["schema"], uploads=gateway is None or gateway.has_upload)

@@ -93,13 +93,10 @@ class Option(_Record):
         return cls(**{**data, "path": tuple(data["path"]), "display": display})
 
 
-def spec_options(spec: dict[str, Any]) -> list[Option]:
-    """The options of a spec as data: stored ones (generated specs), else derived."""
+def stored_options(spec: dict[str, Any]) -> list[Option] | None:
+    """The options codegen stored beside a generated spec (None: derive them with
+    :func:`vtrix.spec.describe.spec_options`)."""
     stored = spec.get("options")
     if isinstance(stored, list):
         return [Option.from_data(o) for o in stored]
-    from vtrix.spec.describe import options
-    from vtrix.wire.gateways import GATEWAYS
-
-    gateway = GATEWAYS.get(str(spec.get("provider")))
-    return options(spec["schema"], uploads=gateway is None or gateway.has_upload)
+    return None

@@ -16,13 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vtrix.spec.normalise import (
-    ModelSpec,
-    SpecError,
-    normalise_modellix,
-    normalise_vtrix,
-    summary_line,
-)
+from vtrix.spec.clean import SpecError
+from vtrix.spec.normalise import ModelSpec, normalise_modellix, normalise_vtrix, summary_line
 
 
 @dataclass

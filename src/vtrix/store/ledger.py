@@ -21,175 +21,35 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import math
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from vtrix.base.record import field, record
 from vtrix.base.secrets import redact
 from vtrix.errors import LedgerUnavailable
-from vtrix.store.migrations import SCHEMA_VERSION, migrate
-from vtrix.task import FAILED as TASK_FAILED
-from vtrix.task import QUEUED, STATUSES, Result, TaskError, error_for, moment
-from vtrix.task import UNKNOWN as TASK_UNKNOWN
+from vtrix.store.entry import (
+    COLUMNS,
+    REJECTED,
+    SUBMITTED,
+    SUBMITTING,
+    UNKNOWN,
+    Entry,
+    entry_from_row,
+    owner,
+)
+from vtrix.store.migrations import SCHEMA_VERSION, import_history, migrate
+from vtrix.store.sqlite import LOCK_WAIT, is_corrupt, odd_path, plain_reason, use_wal
 
 if TYPE_CHECKING:
     import sqlite3
 
-# What a row's bookkeeping state means as a task status.
-_TASK_STATUS = {"submitted": QUEUED, "submitting": TASK_UNKNOWN, "rejected": TASK_FAILED}
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-SUBMITTING, SUBMITTED, UNKNOWN, REJECTED = "submitting", "submitted", "unknown", "rejected"
-LOCK_WAIT = 5.0  # seconds a write waits for another process's lock before giving up
-# A row still "submitting" this long after it was written belongs to a process that died.
-STALE_SUBMIT = 180.0
-COLUMNS = [
-    "key",
-    "provider",
-    "model",
-    "digest",
-    "state",
-    "task_id",
-    "endpoint",
-    "remote_status",
-    "error",
-    "urls",
-    "files",
-    "cost",
-    "created_at",
-    "updated_at",
-    "completed_at",
-    "batch",
-    "line",
-    "owner",
-    "expires_at",
-    "file_sums",
-    "raw",
-    "task_created_at",
-]
-
-
-@functools.lru_cache(maxsize=1)
-def _host() -> str:
-    import socket  # ~2 ms to import: only when a row is written or judged
-
-    return socket.gethostname()
-
-
-def owner() -> str:
-    """Who writes a "submitting" row: this host and process."""
-    return f"{_host()}:{os.getpid()}"
-
-
-@record
-class Entry:
-    """One submit, as the ledger holds it."""
-
-    key: str
-    provider: str
-    model: str
-    digest: str = ""
-    state: str = SUBMITTING
-    task_id: str | None = None
-    endpoint: str = ""
-    remote_status: str = ""
-    error: str = ""
-    urls: list[str] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-    cost: str | None = None
-    created_at: float = 0.0
-    updated_at: float = 0.0
-    completed_at: float | None = None
-    batch: str | None = None
-    line: int | None = None
-    owner: str | None = None  # "host:pid" of the process that wrote "submitting"
-    expires_at: float | None = None  # when the result URLs stop working, if the gateway said
-    file_sums: dict[str, list[Any]] = field(default_factory=dict)  # path -> [size, sha256]
-    raw: dict[str, Any] = field(default_factory=dict)  # the gateway's last answer
-    task_created_at: float | None = None  # when the task was created, as its gateway said
-
-    @property
-    def idempotency_key(self) -> str | None:
-        """The key its submit was sent with (None for a task vtrix only looked up)."""
-        return None if self.key.startswith("task:") else self.key
-
-    def to_task(self) -> Result:
-        """The row in the one task shape (:class:`vtrix.task.Result`)."""
-        shown = self.shown_state
-        status = _TASK_STATUS.get(shown, shown if shown in STATUSES else TASK_UNKNOWN)
-        error = error_for(status, self.error or None)
-        if shown == REJECTED:
-            error = TaskError("request_rejected", self.error or "the gateway refused the submit")
-        elif shown == UNKNOWN and not self.task_id:
-            error = TaskError("outcome_unknown", self.error or "the submit's outcome is unknown")
-        return Result(
-            id=self.task_id,
-            model=self.model,
-            provider=self.provider,
-            status=status,
-            urls=list(self.urls),
-            files=list(self.files),
-            cost=self.cost,
-            error=error,
-            created_at=moment(self.task_created_at or self.created_at or None),
-            expires_at=moment(self.expires_at),
-            idempotency_key=self.idempotency_key,
-            raw=dict(self.raw),
-        )
-
-    @property
-    def shown_state(self) -> str:
-        """The state for people: a submit whose process died mid-way is ``unknown``."""
-        if self.state == SUBMITTING and not self._owner_alive():
-            return UNKNOWN
-        return self.state
-
-    def _owner_alive(self) -> bool:
-        if time.time() - self.updated_at > STALE_SUBMIT:
-            return False
-        host, _, pid = (self.owner or "").rpartition(":")
-        if host != _host() or not pid.isdigit():
-            return True  # another machine: trust the clock alone
-        if int(pid) == os.getpid():
-            return True
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return False
-        except OSError:
-            return True
-        return True
-
-
-def _wal(conn: sqlite3.Connection) -> None:
-    """Switch to WAL. Another process switching a new file at the same moment makes this
-    fail at once with "locked" (no busy wait for a journal-mode change): try again for a
-    few seconds."""
-    import sqlite3
-
-    for attempt in range(50):
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or attempt == 49:
-                raise
-            time.sleep(0.1)
-
-
-def digest(provider: str, model: str, params: Any) -> str:
-    text = json.dumps([provider, model, params], sort_keys=True, default=str)
-    import hashlib
-
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _safe(method: Callable[P, R]) -> Callable[P, R | None]:
@@ -210,40 +70,13 @@ def _safe(method: Callable[P, R]) -> Callable[P, R | None]:
                 except LedgerUnavailable as exc:
                     self._disable(exc.message)
                 except sqlite3.DatabaseError as exc:
-                    if attempt == 0 and _is_corrupt(exc):
+                    if attempt == 0 and is_corrupt(exc):
                         self._set_aside(str(exc))
                         continue
-                    self._disable(_plain(exc))
+                    self._disable(plain_reason(exc))
             return None
 
     return wrapper
-
-
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return number if math.isfinite(number) and abs(number) < 1e12 else None
-
-
-def _plain(exc: Exception) -> str:
-    """What an SQLite failure means, in words a user can act on."""
-    text = str(exc).lower()
-    if "locked" in text or "busy" in text:
-        return f"another process has held its lock for over {LOCK_WAIT:g}s"
-    if "readonly" in text or "read-only" in text:
-        return "it, or its directory, is read-only"
-    if "full" in text:
-        return "the disk is full"
-    if "unable to open" in text:
-        return "it cannot be opened"
-    return str(exc)
-
-
-def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
-    text = str(exc).lower()
-    return "not a database" in text or "malformed" in text or "corrupt" in text
 
 
 class Ledger:
@@ -280,7 +113,7 @@ class Ledger:
             )
             try:
                 conn.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT * 1000)}")
-                _wal(conn)
+                use_wal(conn)
                 conn.execute("PRAGMA synchronous = NORMAL")
                 # The schema in one write transaction: processes opening a new ledger at
                 # once wait for each other (busy timeout) instead of failing.
@@ -302,27 +135,15 @@ class Ledger:
                 os.chmod(self.path, 0o600)
             self._conn = conn
             if fresh:
-                _import_history(self, self.path.parent / "history.jsonl")
+                import_history(self._db(), self.path.parent / "history.jsonl")
         return self._conn
 
     def _check_path(self) -> None:
-        """Refuse at once what would hang or mislead SQLite: a directory, FIFO or device
-        where the file (or its directory) should be."""
-        import stat
-
-        for path, kind in ((self.path, "file"), (self.path.parent, "directory")):
-            try:
-                mode = os.stat(path).st_mode
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                raise self._unavailable(exc.strerror or str(exc)) from None
-            ok = stat.S_ISREG(mode) if kind == "file" else stat.S_ISDIR(mode)
-            if not ok:
-                raise self._unavailable(
-                    f"{path} is not a regular {kind}",
-                    "Move it out of the way, or point VTRIX_DATA_DIR elsewhere.",
-                )
+        """Refuse at once what would hang or mislead SQLite (see :func:`.sqlite.odd_path`)."""
+        found = odd_path(self.path)
+        if found is not None:
+            why, fix = found
+            raise self._unavailable(why, fix)
 
     def _unavailable(self, why: str, fix: str = "") -> LedgerUnavailable:
         return LedgerUnavailable(
@@ -369,40 +190,9 @@ class Ledger:
         self.disabled = True
         self.close()
 
-    def _row(self, row: Iterable[Any] | None) -> Entry | None:
-        if row is None:
-            return None
-        values = dict(zip(COLUMNS, row, strict=True))
-        for name in ("urls", "files"):
-            try:
-                loaded = json.loads(values[name] or "[]")
-            except ValueError:
-                loaded = []
-            values[name] = [str(v) for v in loaded] if isinstance(loaded, list) else []
-        try:
-            sums = json.loads(values["file_sums"] or "{}")
-        except (ValueError, TypeError):
-            sums = {}
-        values["file_sums"] = sums if isinstance(sums, dict) else {}
-        try:
-            raw = json.loads(values["raw"] or "{}")
-        except (ValueError, TypeError):
-            raw = {}
-        values["raw"] = raw if isinstance(raw, dict) else {}
-        # A row edited by hand (text where a number belongs) is shown, never a crash.
-        for name in ("created_at", "updated_at"):
-            values[name] = _number(values[name]) or 0.0
-        for name in ("completed_at", "expires_at", "task_created_at"):
-            values[name] = _number(values[name])
-        line = _number(values["line"])
-        values["line"] = int(line) if line is not None else None
-        for name in ("key", "provider", "model", "digest", "state", "endpoint"):
-            values[name] = "" if values[name] is None else str(values[name])
-        return Entry(**values)
-
     def _select(self, where: str, args: tuple[Any, ...], tail: str = "") -> list[Entry]:
         rows = self._db().execute(f"SELECT {', '.join(COLUMNS)} FROM tasks {where} {tail}", args)
-        return [e for e in (self._row(r) for r in rows) if e is not None]
+        return [e for e in (entry_from_row(r) for r in rows) if e is not None]
 
     # ---------------------------------------------------------------- writing
 
@@ -421,11 +211,11 @@ class Ledger:
                 except LedgerUnavailable:
                     raise
                 except sqlite3.DatabaseError as exc:
-                    if attempt == 0 and _is_corrupt(exc):
+                    if attempt == 0 and is_corrupt(exc):
                         self._set_aside(str(exc))
                         continue
                     self.close()
-                    raise self._unavailable(_plain(exc)) from None
+                    raise self._unavailable(plain_reason(exc)) from None
         raise AssertionError("unreachable")
 
     def _begin(
@@ -657,45 +447,3 @@ class Ledger:
             (model, limit),
         )
         return [float(r[0]) for r in rows if r[0] is not None and 0 < r[0] < 86400]
-
-
-def _import_history(ledger: Ledger, path: Path) -> None:
-    """Bring the rows of the old history file (round one) into a new ledger, once."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return
-    except UnicodeDecodeError:
-        from vtrix.base.dirs import set_aside
-
-        set_aside(path, "is not a readable history file (not UTF-8 text)")
-        return
-    db = ledger._db()
-    for line in lines:
-        try:
-            item = json.loads(line)
-            task_id, provider = str(item["id"]), str(item["provider"])
-        except (ValueError, TypeError, KeyError, AttributeError):
-            continue
-        try:
-            created = float(item.get("created_at") or 0)
-        except (ValueError, TypeError, OverflowError):
-            created = 0.0
-        if not math.isfinite(created) or not 0 < created < 4e9:
-            created = time.time()
-        db.execute(
-            "INSERT OR IGNORE INTO tasks (key, provider, model, state, task_id, endpoint,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                f"task:{provider}:{task_id}",
-                provider,
-                str(item.get("model") or ""),
-                str(item.get("status") or SUBMITTED),
-                task_id,
-                str(item.get("endpoint") or ""),
-                created,
-                created,
-            ),
-        )
-    with contextlib.suppress(OSError):
-        path.rename(path.with_name("history.jsonl.imported"))

@@ -4,7 +4,12 @@ rest, in order, in one write transaction. Never edit a released migration: add o
 
 from __future__ import annotations
 
+import contextlib
+import json
+import math
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -78,3 +83,44 @@ def migrate(conn: sqlite3.Connection, version: int) -> None:
     for migration in MIGRATIONS[version:]:
         migration(conn)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def import_history(db: sqlite3.Connection, path: Path) -> None:
+    """Bring the rows of the old history file (round one) into a new ledger, once."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return
+    except UnicodeDecodeError:
+        from vtrix.base.dirs import set_aside
+
+        set_aside(path, "is not a readable history file (not UTF-8 text)")
+        return
+    for line in lines:
+        try:
+            item = json.loads(line)
+            task_id, provider = str(item["id"]), str(item["provider"])
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue
+        try:
+            created = float(item.get("created_at") or 0)
+        except (ValueError, TypeError, OverflowError):
+            created = 0.0
+        if not math.isfinite(created) or not 0 < created < 4e9:
+            created = time.time()
+        db.execute(
+            "INSERT OR IGNORE INTO tasks (key, provider, model, state, task_id, endpoint,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                f"task:{provider}:{task_id}",
+                provider,
+                str(item.get("model") or ""),
+                str(item.get("status") or "submitted"),
+                task_id,
+                str(item.get("endpoint") or ""),
+                created,
+                created,
+            ),
+        )
+    with contextlib.suppress(OSError):
+        path.rename(path.with_name("history.jsonl.imported"))

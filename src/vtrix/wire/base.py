@@ -245,7 +245,7 @@ class Provider(abc.ABC):
 
     def fetch_spec(self, model_id: str) -> tuple[dict[str, Any], ModelSpec]:
         """A model's spec from the gateway: (as served, normalised), in one request."""
-        from vtrix.spec.normalise import SpecError
+        from vtrix.spec.clean import SpecError
 
         raw = self.raw_spec(model_id)
         try:

@@ -8,8 +8,9 @@ from vtrix.cli import ending
 from vtrix.cli.click_types import DURATION
 from vtrix.cli.completion import complete_model
 from vtrix.cli.context import client_for
+from vtrix.cli.ending import print_result, print_task
 from vtrix.cli.lazy import summary
-from vtrix.cli.output import Reporter, emit, print_result, print_task
+from vtrix.cli.output import Reporter, emit
 
 
 @click.group(help=summary("model"))

@@ -12,8 +12,9 @@ from vtrix.cli import ending
 from vtrix.cli.click_types import DURATION
 from vtrix.cli.completion import complete_task
 from vtrix.cli.context import Globals, client_for
+from vtrix.cli.ending import print_result, print_task
 from vtrix.cli.lazy import summary
-from vtrix.cli.output import Reporter, emit, human_result, print_result, print_task, to_json
+from vtrix.cli.output import Reporter, emit, human_result, to_json
 from vtrix.cli.saving import save_options, save_outputs, save_request
 from vtrix.engine.outcome import finished
 from vtrix.errors import DownloadFailed, VtrixError
@@ -21,7 +22,7 @@ from vtrix.wire.gateways import PROVIDERS
 
 if TYPE_CHECKING:
     from vtrix.client import Task
-    from vtrix.store.ledger import Entry
+    from vtrix.store.entry import Entry
 
 PROVIDER = click.option(
     "--provider",

@@ -1,0 +1,205 @@
+"""A ledger row: one submit (or one task looked up), as the ledger holds it, and what it means in the one task shape (:meth:`Entry.to_task`)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from vtrix.base.record import field, record
+from vtrix.task import FAILED as TASK_FAILED
+from vtrix.task import QUEUED, STATUSES, Result, TaskError, error_for, moment
+from vtrix.task import UNKNOWN as TASK_UNKNOWN
+
+if TYPE_CHECKING:
+    pass
+
+
+# What a row's bookkeeping state means as a task status.
+_TASK_STATUS = {"submitted": QUEUED, "submitting": TASK_UNKNOWN, "rejected": TASK_FAILED}
+
+
+SUBMITTING = "submitting"
+
+
+SUBMITTED = "submitted"
+
+
+UNKNOWN = "unknown"
+
+
+REJECTED = "rejected"
+
+
+# A row still "submitting" this long after it was written belongs to a process that died.
+STALE_SUBMIT = 180.0
+
+
+COLUMNS = [
+    "key",
+    "provider",
+    "model",
+    "digest",
+    "state",
+    "task_id",
+    "endpoint",
+    "remote_status",
+    "error",
+    "urls",
+    "files",
+    "cost",
+    "created_at",
+    "updated_at",
+    "completed_at",
+    "batch",
+    "line",
+    "owner",
+    "expires_at",
+    "file_sums",
+    "raw",
+    "task_created_at",
+]
+
+
+@functools.lru_cache(maxsize=1)
+def _host() -> str:
+    import socket  # ~2 ms to import: only when a row is written or judged
+
+    return socket.gethostname()
+
+
+def owner() -> str:
+    """Who writes a "submitting" row: this host and process."""
+    return f"{_host()}:{os.getpid()}"
+
+
+@record
+class Entry:
+    """One submit, as the ledger holds it."""
+
+    key: str
+    provider: str
+    model: str
+    digest: str = ""
+    state: str = SUBMITTING
+    task_id: str | None = None
+    endpoint: str = ""
+    remote_status: str = ""
+    error: str = ""
+    urls: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    cost: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    completed_at: float | None = None
+    batch: str | None = None
+    line: int | None = None
+    owner: str | None = None  # "host:pid" of the process that wrote "submitting"
+    expires_at: float | None = None  # when the result URLs stop working, if the gateway said
+    file_sums: dict[str, list[Any]] = field(default_factory=dict)  # path -> [size, sha256]
+    raw: dict[str, Any] = field(default_factory=dict)  # the gateway's last answer
+    task_created_at: float | None = None  # when the task was created, as its gateway said
+
+    @property
+    def idempotency_key(self) -> str | None:
+        """The key its submit was sent with (None for a task vtrix only looked up)."""
+        return None if self.key.startswith("task:") else self.key
+
+    def to_task(self) -> Result:
+        """The row in the one task shape (:class:`vtrix.task.Result`)."""
+        shown = self.shown_state
+        status = _TASK_STATUS.get(shown, shown if shown in STATUSES else TASK_UNKNOWN)
+        error = error_for(status, self.error or None)
+        if shown == REJECTED:
+            error = TaskError("request_rejected", self.error or "the gateway refused the submit")
+        elif shown == UNKNOWN and not self.task_id:
+            error = TaskError("outcome_unknown", self.error or "the submit's outcome is unknown")
+        return Result(
+            id=self.task_id,
+            model=self.model,
+            provider=self.provider,
+            status=status,
+            urls=list(self.urls),
+            files=list(self.files),
+            cost=self.cost,
+            error=error,
+            created_at=moment(self.task_created_at or self.created_at or None),
+            expires_at=moment(self.expires_at),
+            idempotency_key=self.idempotency_key,
+            raw=dict(self.raw),
+        )
+
+    @property
+    def shown_state(self) -> str:
+        """The state for people: a submit whose process died mid-way is ``unknown``."""
+        if self.state == SUBMITTING and not self._owner_alive():
+            return UNKNOWN
+        return self.state
+
+    def _owner_alive(self) -> bool:
+        if time.time() - self.updated_at > STALE_SUBMIT:
+            return False
+        host, _, pid = (self.owner or "").rpartition(":")
+        if host != _host() or not pid.isdigit():
+            return True  # another machine: trust the clock alone
+        if int(pid) == os.getpid():
+            return True
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except OSError:
+            return True
+        return True
+
+
+def number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) and abs(number) < 1e12 else None
+
+
+def entry_from_row(row: Iterable[Any] | None) -> Entry | None:
+    """An Entry from a row of ``SELECT COLUMNS`` (a row edited by hand is read, never a crash)."""
+    if row is None:
+        return None
+    values = dict(zip(COLUMNS, row, strict=True))
+    for name in ("urls", "files"):
+        try:
+            loaded = json.loads(values[name] or "[]")
+        except ValueError:
+            loaded = []
+        values[name] = [str(v) for v in loaded] if isinstance(loaded, list) else []
+    try:
+        sums = json.loads(values["file_sums"] or "{}")
+    except (ValueError, TypeError):
+        sums = {}
+    values["file_sums"] = sums if isinstance(sums, dict) else {}
+    try:
+        raw = json.loads(values["raw"] or "{}")
+    except (ValueError, TypeError):
+        raw = {}
+    values["raw"] = raw if isinstance(raw, dict) else {}
+    # A row edited by hand (text where a number belongs) is shown, never a crash.
+    for name in ("created_at", "updated_at"):
+        values[name] = number(values[name]) or 0.0
+    for name in ("completed_at", "expires_at", "task_created_at"):
+        values[name] = number(values[name])
+    line = number(values["line"])
+    values["line"] = int(line) if line is not None else None
+    for name in ("key", "provider", "model", "digest", "state", "endpoint"):
+        values[name] = "" if values[name] is None else str(values[name])
+    return Entry(**values)
+
+
+def digest(provider: str, model: str, params: Any) -> str:
+    text = json.dumps([provider, model, params], sort_keys=True, default=str)
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
