@@ -144,10 +144,11 @@ def error_for(status: str, message: str | None) -> TaskError | None:
 
 
 def moment(epoch: float | None) -> datetime.datetime | None:
-    """An epoch time (seconds) as an aware UTC datetime."""
+    """An epoch time as an aware UTC datetime, to the second (as the JSON shape has it, so
+    that :meth:`Result.from_dict` gives back an equal object)."""
     if epoch is None:
         return None
-    return datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc)
+    return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
 
 
 def iso(when: datetime.datetime | None) -> str | None:

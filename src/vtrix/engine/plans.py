@@ -142,6 +142,7 @@ def submit_flow(
             raise _held(known, key)
         if known is not None and known.task_id:
             state = TaskState(known.task_id, known.provider, known.state, model=known.model)
+            state.created_at = known.task_created_at or known.created_at or None
             done = Submitted(state, known.endpoint, key, reused=True)
             if on_created is not None:
                 yield Call(lambda: on_created(done), blocking=False)
@@ -301,7 +302,7 @@ def lookup_flow(
     the id's shape, else each gateway a key is set for, asked in turn."""
     ledger = session.ledger
     entry = (yield Call(lambda: ledger.by_task(task_id, provider))) if ledger else None
-    created = entry.created_at if entry is not None else None
+    created = (entry.task_created_at or entry.created_at) if entry is not None else None
     if entry is not None:
         candidates = [(entry.provider, entry.endpoint, entry.model)]
     elif provider:

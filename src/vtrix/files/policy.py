@@ -1,4 +1,5 @@
-"""What a download may touch: the URL policy (schemes, hosts, addresses), the save directory, and safe file names from gateway ids."""
+"""What a download may touch: the URL policy (schemes, hosts, addresses), the save directory, and
+safe file names from gateway ids."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What an answer says: its JSON (strictly decoded), the server's own message, and the debug log of requests and answers (keys redacted)."""
+"""What an answer says: its JSON (strictly decoded), the server's own message, and the debug log of
+requests and answers (keys redacted)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""The schema reader: a spec's JSON Schema cleaned into the subset vtrix generates from — lenient where a gateway is loose (each leniency a warning naming the spec and field), strict where a key would steer codegen."""
+"""The schema reader: a spec's JSON Schema cleaned into the subset vtrix generates from — lenient
+where a gateway is loose (each leniency a warning naming the spec and field), strict where a key
+would steer codegen."""
 
 from __future__ import annotations
 

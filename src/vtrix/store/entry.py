@@ -1,4 +1,5 @@
-"""A ledger row: one submit (or one task looked up), as the ledger holds it, and what it means in the one task shape (:meth:`Entry.to_task`)."""
+"""A ledger row: one submit (or one task looked up), as the ledger holds it, and what it means in
+the one task shape (:meth:`Entry.to_task`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""SQLite plumbing of the ledger: WAL mode under contention, and what an SQLite failure means in words a user can act on."""
+"""SQLite plumbing of the ledger: WAL mode under contention, and what an SQLite failure means in
+words a user can act on."""
 
 from __future__ import annotations
 
