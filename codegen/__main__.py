@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         return seed_main(args.catalogs, args.specs)
     except SpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        print("generated/ and specs/ were left as they were.", file=sys.stderr)
+        print("src/vtrix/models/, docs/models/ and specs/ were left as they were.", file=sys.stderr)
         return 1
 
 

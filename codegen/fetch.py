@@ -41,6 +41,7 @@ from vtrix.spec.normalise import check_model_id, check_slug
 from vtrix.spec.snapshot import dumps, load_snapshot, normalise_one, read_json
 from vtrix.store.config import Settings
 from vtrix.wire.base import Provider
+from vtrix.wire.gateways import MODELLIX_CATALOG_PATH, VTRIX_CATALOG_PATH
 from vtrix.wire.modellix import ModellixProvider
 from vtrix.wire.vtrix import VtrixProvider
 
@@ -89,9 +90,9 @@ def _catalog(what: str, url: str, call: Any) -> list[dict[str, Any]]:
 
 
 def fetch_catalogs(settings: Settings) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    vurl = f"{settings.models_url}/api/v1/skill/models"
+    vurl = settings.models_url + VTRIX_CATALOG_PATH
     vtrix = _catalog("vtrix catalog", vurl, VtrixProvider(settings).raw_catalog_pages)
-    murl = f"{settings.modellix_url}/api/v1/models"
+    murl = settings.modellix_url + MODELLIX_CATALOG_PATH
     modellix = _catalog("Modellix catalog", murl, ModellixProvider(settings).raw_catalog)
     for i, entry in enumerate(vtrix):
         check_model_id(entry.get("id"), vurl, f"$.data.models[{i}].id")

@@ -15,6 +15,7 @@ from typing import Any
 
 from codegen.specfiles import replace_tree
 from vtrix.spec.snapshot import dumps
+from vtrix.wire.gateways import MODELLIX_LEGACY_SUFFIX, default_endpoint
 
 VTRIX_GATEWAY = "https://vtrix.ai/model/v1/generation"
 SEED_PAGE = "vtrix run page (shared/seeds/000) and shared/catalogs/README.md"
@@ -214,7 +215,7 @@ def modellix_path_object(
         # A partial list: other parameters may exist, so unknown keys stay allowed.
         schema["additionalProperties"] = True
     return {
-        "servers": [{"url": f"https://api.modellix.ai/api/v1/{model['slug']}/async"}],
+        "servers": [{"url": default_endpoint("modellix", model["slug"]) + MODELLIX_LEGACY_SUFFIX}],
         "post": {
             "summary": model["name"],
             "description": model["description"],

@@ -74,23 +74,6 @@ def replace_tree(target: Path, files: dict[str, str], keep: tuple[str, ...] = ()
     _swap(target.resolve(), _stage(target.resolve(), files, keep))
 
 
-def replace_trees(root: Path, dirs: tuple[str, ...], files: dict[str, str]) -> None:
-    """Replace each of ``dirs`` under ``root`` with the ``files`` below it; every tree is
-    staged before the first is swapped, so a failure while writing changes none of them."""
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for d in dirs:
-            target = (root / d).resolve()
-            subset = {p[len(d) + 1 :]: t for p, t in files.items() if p.startswith(d + "/")}
-            staged.append((target, _stage(target, subset, ())))
-    except BaseException:
-        for _, tmp in staged:
-            shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    for target, tmp in staged:
-        _swap(target, tmp)
-
-
 def read_tree(root: Path) -> dict[str, str]:
     """Relative path -> text of every file under ``root``."""
     if not root.exists():

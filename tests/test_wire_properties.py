@@ -109,4 +109,4 @@ def test_any_status_body_and_headers_end_in_a_typed_error_or_a_state(home, statu
     prov.http.sleep = lambda s: None
     prov.http.read_budget = 0.5
     with contextlib.suppress(VtrixError):  # anything else fails the test
-        prov.get_task("task_1")
+        prov.http.run(prov.task_plan("task_1"))

@@ -16,11 +16,11 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from vtrix.engine import prepare as _prepare
+from vtrix.engine.facade import ClientBase
 from vtrix.engine.handle import TaskHandle
 from vtrix.engine.outcome import finished
 from vtrix.engine.plans import ProgressCallback, lookup_flow, submit_flow, wait_flow
 from vtrix.engine.saving import save as _save
-from vtrix.engine.session import Session
 from vtrix.http import drive_async
 from vtrix.task import Result
 
@@ -30,9 +30,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from vtrix.engine.prepare import Prepared
-    from vtrix.http import Http, Plan, Transport
-    from vtrix.store.config import Settings
-    from vtrix.store.ledger import Ledger
+    from vtrix.http import Http, Plan
 
 T = TypeVar("T")
 
@@ -65,37 +63,15 @@ class AsyncTask(TaskHandle):
         return finished(self.state, key=self.idempotency_key)
 
 
-class AsyncClient:
-    """Talks to both gateways without blocking the event loop. Keys and URLs resolve as the
-    CLI's do. ``max_connections`` bounds the worker threads (and so the requests in flight)."""
+class AsyncClient(ClientBase):
+    """Talks to both gateways without blocking the event loop (made as
+    :class:`~vtrix.engine.facade.ClientBase` says). ``max_connections`` bounds the worker
+    threads (and so the requests in flight)."""
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        profile: str | None = None,
-        base_url: str | None = None,
-        *,
-        proxy: str | None = None,
-        settings: Settings | None = None,
-        ledger: Ledger | bool = True,
-        transport: Transport | None = None,
-        session: Session | None = None,
-        max_connections: int = 16,
-    ) -> None:
-        self.session = session or Session.create(
-            api_key=api_key,
-            profile=profile,
-            base_url=base_url,
-            proxy=proxy,
-            settings=settings,
-            ledger=ledger,
-            transport=transport,
-        )
+    def __init__(self, *args: Any, max_connections: int = 16, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.max_connections = max_connections
         self._pool: ThreadPoolExecutor | None = None
-
-    def __repr__(self) -> str:
-        return f"AsyncClient(profile={self.settings.profile!r})"
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -107,14 +83,6 @@ class AsyncClient:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
-
-    @property
-    def settings(self) -> Settings:
-        return self.session.settings
-
-    @property
-    def ledger(self) -> Ledger | None:
-        return self.session.ledger
 
     @property
     def pool(self) -> ThreadPoolExecutor:

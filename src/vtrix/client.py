@@ -18,12 +18,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from vtrix.engine import prepare as _prepare
+from vtrix.engine.facade import ClientBase
 from vtrix.engine.handle import TaskHandle
 from vtrix.engine.outcome import finished
 from vtrix.engine.plans import ProgressCallback, lookup_flow, submit_flow, wait_flow
 from vtrix.engine.prepare import Prepared, Resolved, SpecInfo
 from vtrix.engine.saving import save as _save
-from vtrix.engine.session import Session
 from vtrix.task import Result
 
 if TYPE_CHECKING:
@@ -31,11 +31,8 @@ if TYPE_CHECKING:
 
     from vtrix.engine.plans import Submitted
     from vtrix.files.download import Progress
-    from vtrix.http import Transport
     from vtrix.spec.normalise import ModelSpec
-    from vtrix.store.config import Settings
-    from vtrix.store.ledger import Ledger
-    from vtrix.wire.base import CatalogEntry, Provider
+    from vtrix.wire.base import CatalogEntry
 
 __all__ = ["Client", "Prepared", "ProgressCallback", "Resolved", "Result", "SpecInfo", "Task"]
 
@@ -63,44 +60,9 @@ class Task(TaskHandle):
         return finished(self.state, key=self.idempotency_key)
 
 
-class Client:
-    """Talks to both gateways. Keys and URLs resolve as the CLI's do (:mod:`vtrix.store.config`)."""
-
-    def __init__(
-        self,
-        api_key: str | None = None,
-        profile: str | None = None,
-        base_url: str | None = None,
-        *,
-        proxy: str | None = None,
-        settings: Settings | None = None,
-        ledger: Ledger | bool = True,
-        transport: Transport | None = None,
-        session: Session | None = None,
-    ) -> None:
-        self.session = session or Session.create(
-            api_key=api_key,
-            profile=profile,
-            base_url=base_url,
-            proxy=proxy,
-            settings=settings,
-            ledger=ledger,
-            transport=transport,
-        )
-
-    def __repr__(self) -> str:
-        return f"Client(profile={self.settings.profile!r})"
-
-    @property
-    def settings(self) -> Settings:
-        return self.session.settings
-
-    @property
-    def ledger(self) -> Ledger | None:
-        return self.session.ledger
-
-    def provider(self, name: str) -> Provider:
-        return self.session.provider(name)
+class Client(ClientBase):
+    """Talks to both gateways, synchronously (see :class:`~vtrix.engine.facade.ClientBase`
+    for how one is made)."""
 
     # ------------------------------------------------------------------ specs
 

@@ -41,24 +41,35 @@ Step = Send | Sleep | Call
 Plan = Generator[Step, Any, T]
 
 
+class _Done(Exception):
+    """The plan returned (its value in ``value``)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _advance(plan: Plan[T], outcome: Any, error: BaseException | None) -> Step:
+    """The plan's next step after a step's outcome (or its error, raised inside the plan
+    so that it can record what it must first); :class:`_Done` when the plan returns."""
+    try:
+        return plan.throw(error) if error is not None else plan.send(outcome)
+    except StopIteration as done:
+        raise _Done(done.value) from None
+
+
 def drive(plan: Plan[T], do: Callable[[Step], Any]) -> T:
     """Run ``plan``, carrying out each step with ``do`` (the sync driver)."""
     step = next(plan)
-    while True:
-        try:
-            outcome = do(step)
-        except BaseException as exc:
+    try:
+        while True:
             try:
-                step = plan.throw(exc)
-            except StopIteration as done:
-                value: T = done.value
-                return value
-            continue
-        try:
-            step = plan.send(outcome)
-        except StopIteration as done:
-            result: T = done.value
-            return result
+                outcome, error = do(step), None
+            except BaseException as exc:
+                outcome, error = None, exc
+            step = _advance(plan, outcome, error)
+    except _Done as done:
+        value: T = done.value
+        return value
 
 
 async def drive_async(plan: Plan[T], do: Callable[[Step], Awaitable[Any]]) -> T:
@@ -66,18 +77,13 @@ async def drive_async(plan: Plan[T], do: Callable[[Step], Awaitable[Any]]) -> T:
     driver; :meth:`vtrix.http.client.Http.do_async` carries a step out off the loop).
     Exceptions, cancellation included, are raised inside the plan as :func:`drive` does."""
     step = next(plan)
-    while True:
-        try:
-            outcome = await do(step)
-        except BaseException as exc:
+    try:
+        while True:
             try:
-                step = plan.throw(exc)
-            except StopIteration as done:
-                value: T = done.value
-                return value
-            continue
-        try:
-            step = plan.send(outcome)
-        except StopIteration as done:
-            result: T = done.value
-            return result
+                outcome, error = await do(step), None
+            except BaseException as exc:
+                outcome, error = None, exc
+            step = _advance(plan, outcome, error)
+    except _Done as done:
+        value: T = done.value
+        return value

@@ -17,16 +17,17 @@ from vtrix.sandbox.catalog import load_catalog
 from vtrix.sandbox.common import Sandbox, authorize, error_for_path
 from vtrix.sandbox.faults import FaultMiddleware
 from vtrix.sandbox.state import SandboxConfig, State
+from vtrix.wire.gateways import MODELLIX_API_PREFIX, VTRIX_API_PREFIX, VTRIX_MODELS_PREFIX
 
 # Paths whose routes take a key (the vtrix models service and the schema host are public).
-_KEYED = ("/model/", "/api/v1/")
-_PUBLIC = ("/api/v1/skill/",)
+_KEYED = (VTRIX_API_PREFIX, MODELLIX_API_PREFIX)
+_PUBLIC = (VTRIX_MODELS_PREFIX,)
 
 
 def _framework_error(request: Request, status: int, message: str) -> Response:
     path = request.url.path
     if path.startswith(_KEYED) and not path.startswith(_PUBLIC):
-        provider = "vtrix" if path.startswith("/model/") else "modellix"
+        provider = "vtrix" if path.startswith(VTRIX_API_PREFIX) else "modellix"
         _, denied = authorize(request, provider)
         if denied is not None:
             return denied

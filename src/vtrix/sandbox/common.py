@@ -14,6 +14,7 @@ from vtrix.sandbox import media
 from vtrix.sandbox.catalog import Catalog
 from vtrix.sandbox.state import SandboxConfig, SandboxTask, State
 from vtrix.spec.validate import validate
+from vtrix.wire.gateways import VTRIX_API_PREFIX, VTRIX_MODELS_PREFIX
 
 FAIL_MARK = "[fail]"
 
@@ -68,9 +69,9 @@ def modellix_error(status: int, message: str, headers: dict[str, str] | None = N
 
 def error_for_path(path: str, status: int, message: str) -> Response:
     """An error in the envelope of the protocol ``path`` belongs to."""
-    if path.startswith("/api/v1/skill/"):
+    if path.startswith(VTRIX_MODELS_PREFIX):
         return vtrix_models_error(status, message)
-    if path.startswith("/model/"):
+    if path.startswith(VTRIX_API_PREFIX):
         return vtrix_error(status, message)
     if path.startswith(("/files/", "/uploads/")):
         return Response(message, status_code=status, media_type="text/plain")

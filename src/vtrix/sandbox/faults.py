@@ -9,19 +9,48 @@ from typing import Any
 
 from vtrix.sandbox.common import CATEGORIES
 from vtrix.sandbox.state import State
+from vtrix.wire.gateways import (
+    MODELLIX_BALANCE_PATH,
+    MODELLIX_CATALOG_PATH,
+    MODELLIX_KEY_CHECK_PATH,
+    MODELLIX_LEGACY_SUFFIX,
+    MODELLIX_SCHEMA_PATH,
+    MODELLIX_SUBMIT_PATH,
+    MODELLIX_TASK_PATH,
+    MODELLIX_UPLOAD_PATH,
+    VTRIX_CATALOG_PATH,
+    VTRIX_GENERATION_PATH,
+    VTRIX_SPEC_PATH,
+    VTRIX_TASK_PATH,
+)
 
+
+def _rx(template: str, **parts: str) -> re.Pattern[str]:
+    """A route's path pattern from the gateway table's template (``{x}``: one segment, or
+    what ``parts`` says)."""
+    text = re.escape(template)
+    for name in re.findall(r"\\\{(\w+)\\\}", text):
+        text = text.replace(f"\\{{{name}\\}}", parts.get(name, "[^/]+"))
+    return re.compile(f"^{text}$")
+
+
+SLUG = "[^/]+/[^/]+"
 ROUTES: list[tuple[str, str, re.Pattern[str]]] = [
-    ("vtrix.catalog", "GET", re.compile(r"^/api/v1/skill/models/?$")),
-    ("vtrix.spec", "GET", re.compile(r"^/api/v1/skill/models/[^/]+/spec$")),
-    ("vtrix.submit", "POST", re.compile(r"^/model/v1/generation/?$")),
-    ("vtrix.task", "GET", re.compile(r"^/model/v1/generation/task/[^/]+$")),
-    ("modellix.catalog", "GET", re.compile(r"^/api/v1/models/?$")),
-    ("modellix.schema", "GET", re.compile(r"^/models/[^/]+/[^/]+/api_schema$")),
-    ("modellix.task", "GET", re.compile(r"^/api/v1/tasks/[^/]+$")),
-    ("modellix.upload", "POST", re.compile(r"^/api/v1/media/files$")),
-    ("modellix.validate", "GET", re.compile(r"^/api/v1/apikey/validate$")),
-    ("modellix.balance", "GET", re.compile(r"^/api/v1/team/balance$")),
-    ("modellix.submit", "POST", re.compile(r"^/api/v1/[^/]+/[^/]+(/async)?$")),
+    ("vtrix.catalog", "GET", _rx(VTRIX_CATALOG_PATH + "{slash}", slash="/?")),
+    ("vtrix.spec", "GET", _rx(VTRIX_SPEC_PATH)),
+    ("vtrix.submit", "POST", _rx(VTRIX_GENERATION_PATH + "{slash}", slash="/?")),
+    ("vtrix.task", "GET", _rx(VTRIX_TASK_PATH)),
+    ("modellix.catalog", "GET", _rx(MODELLIX_CATALOG_PATH + "{slash}", slash="/?")),
+    ("modellix.schema", "GET", _rx(MODELLIX_SCHEMA_PATH, model=SLUG)),
+    ("modellix.task", "GET", _rx(MODELLIX_TASK_PATH + "{task}")),
+    ("modellix.upload", "POST", _rx(MODELLIX_UPLOAD_PATH)),
+    ("modellix.validate", "GET", _rx(MODELLIX_KEY_CHECK_PATH)),
+    ("modellix.balance", "GET", _rx(MODELLIX_BALANCE_PATH)),
+    (
+        "modellix.submit",
+        "POST",
+        _rx(MODELLIX_SUBMIT_PATH + "{legacy}", model=SLUG, legacy=f"({MODELLIX_LEGACY_SUFFIX})?"),
+    ),
     ("files", "GET", re.compile(r"^/(files|uploads)/")),
     ("control", "*", re.compile(r"^/__sandbox/")),
 ]

@@ -32,8 +32,18 @@ from vtrix.sandbox.common import (
     status_word,
 )
 from vtrix.sandbox.state import SandboxTask
-from vtrix.wire.gateways import MODELLIX_CATALOG_PATH, MODELLIX_TASK_PATH, MODELLIX_UPLOAD_PATH
+from vtrix.wire.gateways import (
+    MODELLIX_BALANCE_PATH,
+    MODELLIX_CATALOG_PATH,
+    MODELLIX_KEY_CHECK_PATH,
+    MODELLIX_LEGACY_SUFFIX,
+    MODELLIX_SCHEMA_PATH,
+    MODELLIX_SUBMIT_PATH,
+    MODELLIX_TASK_PATH,
+    MODELLIX_UPLOAD_PATH,
+)
 
+SLUG_ROUTE = MODELLIX_SUBMIT_PATH.format(model="{vendor}/{model}")
 router = APIRouter()
 
 
@@ -45,7 +55,7 @@ def catalog(request: Request) -> Any:
     return JSONResponse({"models": sandbox_of(request).catalog.modellix_models})
 
 
-@router.get("/models/{vendor}/{model}/api_schema")
+@router.get(MODELLIX_SCHEMA_PATH.format(model="{vendor}/{model}"))
 def schema(request: Request, vendor: str, model: str) -> Any:
     cat = sandbox_of(request).catalog
     raw = cat.modellix_specs.get(f"{vendor}/{model}")
@@ -153,13 +163,13 @@ async def upload(request: Request) -> Any:
     )
 
 
-@router.get("/api/v1/apikey/validate")
+@router.get(MODELLIX_KEY_CHECK_PATH)
 def validate_key(request: Request) -> Any:
     _, denied = authorize(request, "modellix")
     return denied or modellix_ok({"is_valid": True})
 
 
-@router.get("/api/v1/team/balance")
+@router.get(MODELLIX_BALANCE_PATH)
 def balance(request: Request) -> Any:
     _, denied = authorize(request, "modellix")
     if denied:
@@ -207,5 +217,5 @@ async def submit(request: Request, vendor: str, model: str) -> Any:
     )
 
 
-router.add_api_route("/api/v1/{vendor}/{model}/async", submit, methods=["POST"])
-router.add_api_route("/api/v1/{vendor}/{model}", submit, methods=["POST"])
+router.add_api_route(SLUG_ROUTE + MODELLIX_LEGACY_SUFFIX, submit, methods=["POST"])
+router.add_api_route(SLUG_ROUTE, submit, methods=["POST"])

@@ -25,7 +25,12 @@ from vtrix.sandbox.common import (
     vtrix_ok,
 )
 from vtrix.sandbox.state import SandboxTask
-from vtrix.wire.gateways import VTRIX_GENERATION_PATH
+from vtrix.wire.gateways import (
+    VTRIX_CATALOG_PATH,
+    VTRIX_GENERATION_PATH,
+    VTRIX_SPEC_PATH,
+    VTRIX_TASK_PATH,
+)
 
 router = APIRouter()
 
@@ -40,7 +45,7 @@ def _int(value: str | None, default: int, name: str) -> int | str:
         return f"{name} must be a whole number, got {value!r}"
 
 
-@router.get("/api/v1/skill/models")
+@router.get(VTRIX_CATALOG_PATH)
 def catalog(request: Request) -> Any:
     """The catalog, paged; ``type`` and ``keywords`` filter case-insensitively. No key is
     needed (protocols.md: the models service is public)."""
@@ -70,7 +75,7 @@ def catalog(request: Request) -> Any:
     )
 
 
-@router.get("/api/v1/skill/models/{model_id}/spec")
+@router.get(VTRIX_SPEC_PATH.format(model="{model_id}"))
 def spec(request: Request, model_id: str) -> Any:
     """The spec as the snapshot holds it (with ``--rewrite-endpoints``, its endpoint pointed
     at this sandbox); 404 for a catalog model the snapshot has no spec of."""
@@ -159,7 +164,7 @@ async def submit(request: Request) -> Any:
     return JSONResponse(task_body(request, task))
 
 
-@router.get(VTRIX_GENERATION_PATH + "/task/{task_id}")
+@router.get(VTRIX_TASK_PATH.format(task="{task_id}"))
 def task(request: Request, task_id: str) -> Any:
     _, denied = authorize(request, "vtrix")
     if denied:

@@ -346,8 +346,19 @@ class Provider(abc.ABC):
                 idempotency_key=idempotency_key,
             ) from None
 
-    def submit(self, request: PreparedRequest, model_id: str, idempotency_key: str) -> TaskState:
-        return self.http.run(self.submit_plan(request, model_id, idempotency_key))
+    # ----------------------------------------------------------------- health
+
+    def check_key(self) -> bool | None:
+        """Whether the gateway accepts the key (None: its protocol has no route to ask)."""
+        return None
+
+    def balance(self) -> Any:
+        """The account's balance as the gateway states it (None: it documents none)."""
+        return None
+
+    def ping(self) -> None:
+        """One cheap request that shows the gateway is reachable (raises if not)."""
+        self.check_key()
 
     # ------------------------------------------------------------------ tasks
 
@@ -376,8 +387,3 @@ class Provider(abc.ABC):
             self.task_url(task_id, endpoint), what=f"status of task {task_id}", deadline=deadline
         )
         return self.parse_task(raw, task_id)
-
-    def get_task(
-        self, task_id: str, endpoint: str = "", deadline: float | None = None
-    ) -> TaskState:
-        return self.http.run(self.task_plan(task_id, endpoint, deadline))

@@ -58,11 +58,22 @@ DEFAULT_VTRIX_GENERATION_URL = "https://vtrix.ai"
 DEFAULT_MODELLIX_URL = "https://api.modellix.ai"
 DEFAULT_MODELLIX_SCHEMA_URL = "https://www.modellix.ai"
 
-VTRIX_CATALOG_PATH = "/api/v1/skill/models"
-VTRIX_GENERATION_PATH = "/model/v1/generation"
-MODELLIX_CATALOG_PATH = "/api/v1/models"
-MODELLIX_TASK_PATH = "/api/v1/tasks/"
-MODELLIX_UPLOAD_PATH = "/api/v1/media/files"
+# Every route of both gateways (the adapters, codegen's fetch and seed, the sandbox and
+# its fault table read them here; nothing else writes a path).
+VTRIX_MODELS_PREFIX = "/api/v1/skill/"  # the models service (public)
+VTRIX_API_PREFIX = "/model/"  # the generation API (keyed)
+MODELLIX_API_PREFIX = "/api/v1/"  # the Modellix API (keyed)
+VTRIX_CATALOG_PATH = VTRIX_MODELS_PREFIX + "models"  # GET, paged; no key needed
+VTRIX_SPEC_PATH = VTRIX_CATALOG_PATH + "/{model}/spec"  # GET
+VTRIX_GENERATION_PATH = VTRIX_API_PREFIX + "v1/generation"  # POST a submit
+VTRIX_TASK_PATH = VTRIX_GENERATION_PATH + "/task/{task}"  # GET a task
+MODELLIX_CATALOG_PATH = "/api/v1/models"  # GET, paged; needs a key
+MODELLIX_SCHEMA_PATH = "/models/{model}/api_schema"  # GET on the schema host
+MODELLIX_SUBMIT_PATH = "/api/v1/{model}"  # POST; {model} is the provider/model slug
+MODELLIX_TASK_PATH = "/api/v1/tasks/"  # + task id: GET a task
+MODELLIX_UPLOAD_PATH = "/api/v1/media/files"  # POST a file (multipart)
+MODELLIX_KEY_CHECK_PATH = "/api/v1/apikey/validate"  # GET: is this key accepted
+MODELLIX_BALANCE_PATH = "/api/v1/team/balance"  # GET: the team's balance
 
 
 def provider_for_id(model_id: str) -> str:
@@ -85,7 +96,7 @@ MODELLIX_LEGACY_SUFFIX = "/async"
 
 
 def modellix_submit_path(slug: str) -> str:
-    return f"/api/v1/{slug}"
+    return MODELLIX_SUBMIT_PATH.format(model=slug)
 
 
 def default_endpoint(provider: str, model_id: str) -> str:

@@ -22,8 +22,11 @@ from vtrix.wire.base import (
 from vtrix.wire.gateways import (
     DEFAULT_MODELLIX_URL,
     MODELLIX,
+    MODELLIX_BALANCE_PATH,
     MODELLIX_CATALOG_PATH,
+    MODELLIX_KEY_CHECK_PATH,
     MODELLIX_LEGACY_SUFFIX,
+    MODELLIX_SCHEMA_PATH,
     MODELLIX_TASK_PATH,
     MODELLIX_UPLOAD_PATH,
 )
@@ -117,7 +120,7 @@ class ModellixProvider(Provider):
         from vtrix.spec.normalise import check_slug
 
         check_slug(model_id, "model id")
-        return f"{self.settings.modellix_schema_url}/models/{model_id}/api_schema"
+        return self.settings.modellix_schema_url + MODELLIX_SCHEMA_PATH.format(model=model_id)
 
     def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec:
         from vtrix.spec.normalise import normalise_modellix
@@ -189,13 +192,19 @@ class ModellixProvider(Provider):
             body = self.http.post_file(url, path.rsplit("/", 1)[-1], fh, content_type)
         return dict_of(unwrap(body, "upload"), "data", "upload", body)
 
-    def validate_key(self) -> bool:
-        url = f"{self.settings.modellix_url}/api/v1/apikey/validate"
-        data = unwrap(self.http.get_json(url, what="key check"), url)
+    def check_key(self) -> bool | None:
+        """Modellix's own answer: does it accept the key (False on a 401)."""
+        from vtrix.errors import AuthError
+
+        url = f"{self.settings.modellix_url}{MODELLIX_KEY_CHECK_PATH}"
+        try:
+            data = unwrap(self.http.get_json(url, what="key check"), url)
+        except AuthError:
+            return False
         return bool(isinstance(data, dict) and data.get("is_valid"))
 
     def balance(self) -> Any:
-        url = f"{self.settings.modellix_url}/api/v1/team/balance"
+        url = f"{self.settings.modellix_url}{MODELLIX_BALANCE_PATH}"
         data = unwrap(self.http.get_json(url, what="balance"), url)
         return data.get("balance") if isinstance(data, dict) else data
 

@@ -24,7 +24,8 @@ from vtrix.wire.gateways import (
     DEFAULT_VTRIX_GENERATION_URL,
     VTRIX,
     VTRIX_CATALOG_PATH,
-    VTRIX_GENERATION_PATH,
+    VTRIX_SPEC_PATH,
+    VTRIX_TASK_PATH,
 )
 
 if TYPE_CHECKING:
@@ -83,6 +84,15 @@ class VtrixProvider(Provider):
         ]
         return [e for e in entries if e.id and e.matches(type, search)]
 
+    def ping(self) -> None:
+        """One look at the public catalog (the gateway has no key-check route)."""
+        self.http.get_json(
+            f"{self.settings.models_url}{VTRIX_CATALOG_PATH}",
+            params={"page": 1, "page_size": 1},
+            auth=False,
+            what="model catalog",
+        )
+
     def raw_catalog_pages(
         self, *, type: str | None = None, search: str | None = None
     ) -> list[dict[str, Any]]:
@@ -110,7 +120,7 @@ class VtrixProvider(Provider):
         return dict_of(self._unwrap(body, url), "data", what, body)
 
     def spec_url(self, model_id: str) -> str:
-        return f"{self.settings.models_url}{VTRIX_CATALOG_PATH}/{quote(model_id, safe='')}/spec"
+        return self.settings.models_url + VTRIX_SPEC_PATH.format(model=quote(model_id, safe=""))
 
     def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec:
         from vtrix.spec.normalise import normalise_vtrix
@@ -143,7 +153,9 @@ class VtrixProvider(Provider):
 
     def task_path(self, task_id: str, endpoint: str) -> str:
         path = urlsplit(endpoint).path if endpoint else ""
-        return f"{(path or VTRIX_GENERATION_PATH).rstrip('/')}/task/{task_id}"
+        if not path:
+            return VTRIX_TASK_PATH.format(task=task_id)
+        return f"{path.rstrip('/')}/task/{task_id}"  # where the spec said it submits
 
     def parse_task(self, raw: Any, task_id: str | None, what: str = "") -> TaskState:
         what = what or f"status of task {task_id}"

@@ -77,24 +77,19 @@ def _check_modellix_key(key: str, *, refuse: bool) -> None:
     import os
 
     from vtrix.cli.output import Reporter
-    from vtrix.errors import AuthError, UsageError, VtrixError
+    from vtrix.errors import UsageError, VtrixError
     from vtrix.store.config import Settings
     from vtrix.wire.modellix import ModellixProvider
 
     reporter = Reporter()
     settings = Settings.resolve(env={**os.environ, "MODELLIX_API_KEY": key})
-    http = ModellixProvider(settings).http
-    http.read_attempts, http.read_budget = 1, 5.0  # one quick look: a login never hangs
+    provider = ModellixProvider(settings)
+    provider.http.read_attempts, provider.http.read_budget = 1, 5.0  # a login never hangs
     try:
-        answer = http.get_json(f"{settings.modellix_url}/api/v1/apikey/validate", what="key check")
-    except AuthError:
-        valid = False
+        valid = provider.check_key()
     except VtrixError as exc:
         reporter.warn(f"the key could not be checked with Modellix now ({exc.message})")
         return
-    else:
-        data = answer.get("data") if isinstance(answer, dict) else None
-        valid = bool(isinstance(data, dict) and data.get("is_valid"))
     if valid:
         reporter.ok("Modellix accepts this key")
         return

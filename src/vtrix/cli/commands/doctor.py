@@ -18,7 +18,7 @@ from vtrix.cli.output import emit, to_json
 def _probe(client: Any, provider: str) -> dict[str, Any]:
     """One gateway's facts; every request a cheap read (no key crosses gateways)."""
     from vtrix.errors import VtrixError
-    from vtrix.wire.gateways import GATEWAYS, VTRIX_CATALOG_PATH
+    from vtrix.wire.gateways import GATEWAYS
 
     s = client.settings
     g = GATEWAYS[provider]
@@ -43,26 +43,15 @@ def _probe(client: Any, provider: str) -> dict[str, Any]:
     prov = client.provider(provider)
     start = time.monotonic()
     try:
-        if provider == "modellix":
-            if key is None:
-                out["problem"] = f"no key: set {g.key_env} (its catalog needs one)"
-                return out
-            answer = prov.http.get_json(f"{url}/api/v1/apikey/validate", what="key check")
-            data = answer.get("data") if isinstance(answer, dict) else None
-            out["key_accepted"] = bool(isinstance(data, dict) and data.get("is_valid"))
-            out["reachable"] = True
-            balance = prov.http.get_json(f"{url}/api/v1/team/balance", what="balance")
-            bdata = balance.get("data") if isinstance(balance, dict) else None
-            out["balance"] = bdata.get("balance") if isinstance(bdata, dict) else None
-        else:
-            prov.http.get_json(
-                f"{s.models_url}{VTRIX_CATALOG_PATH}",
-                params={"page": 1, "page_size": 1},
-                auth=False,
-                what="model catalog",
-            )
-            out["reachable"] = True
-            out["balance"] = "not available from this gateway"
+        if g.catalog_needs_key and key is None:
+            out["problem"] = f"no key: set {g.key_env} (its catalog needs one)"
+            return out
+        accepted = prov.check_key()
+        if accepted is None:  # no route to ask: one look at its public catalog
+            prov.ping()
+        out["reachable"], out["key_accepted"] = True, accepted
+        balance = prov.balance()
+        out["balance"] = "not available from this gateway" if balance is None else balance
     except VtrixError as exc:
         from vtrix.errors import AuthError
 
