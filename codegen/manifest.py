@@ -36,7 +36,7 @@ GENERATOR_SOURCES = (
     "src/vtrix/wire/gateways.py",
     *(
         f"src/vtrix/spec/{m}.py"
-        for m in ("normalise", "clean", "describe", "option", "names", "snapshot")
+        for m in ("normalise", "clean", "kinds", "walk", "describe", "option", "names", "snapshot")
     ),
 )
 

@@ -4,12 +4,12 @@ namer) and :mod:`vtrix.spec.describe` (the model description)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from vtrix.base.text import clean_text
-from vtrix.spec.describe import describe_expected, is_media_input, options
+from vtrix.spec.describe import default_text, describe_expected, is_media_input, options
+from vtrix.spec.kinds import KINDS
 from vtrix.spec.names import class_names, field_names
 from vtrix.spec.normalise import ModelSpec
 from vtrix.spec.option import Option
@@ -101,7 +101,7 @@ class _Builder:
                 return "dict[str, Any]"
             cls = self.classes[pypath]
             return f"{cls} | {cls}Dict"
-        return {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}[kind]
+        return KINDS[kind].python
 
     def titled(self, schema: dict[str, Any], pypath: tuple[str, ...]) -> dict[str, Any]:
         """The schema for datamodel-code-generator: our class names as titles, spec text
@@ -139,8 +139,9 @@ class _Builder:
 def arg_doc(schema: dict[str, Any]) -> str:
     parts = [clean_text(schema.get("description", ""))]
     expected = describe_expected(schema)
-    if "default" in schema:
-        expected += f"; server default {json.dumps(schema['default'], ensure_ascii=False)}"
+    default = default_text(schema)
+    if default is not None:
+        expected += f"; server default {default}"
     parts.append(f"({clean_text(expected)})")
     return " ".join(p for p in parts if p)
 

@@ -19,7 +19,7 @@ from codegen.format import check_compiles_text, format_in_place
 from codegen.model import GenModel, build_model
 from codegen.pydantic_gen import ParamsCode, batches, generate_batch
 from codegen.render import environment
-from vtrix.spec.describe import FieldInfo, default_text, fields
+from vtrix.spec.describe import FieldInfo, default_text, fields, range_phrase
 from vtrix.spec.snapshot import normalise_one, read_json
 
 GENERATOR = "vtrix codegen"
@@ -97,14 +97,13 @@ def _imports(code: ParamsCode, m: GenModel) -> list[list[tuple[str, list[str]]]]
 
 
 def type_text(f: FieldInfo) -> str:
-    """``string: 480p | 720p``, ``integer 3–10``: a field's type with its values or range."""
+    """``string: 480p | 720p``, ``integer in range 3–10``: a field's type with its values or
+    range (in the words of :func:`vtrix.spec.describe.range_phrase`)."""
     text = f.kind
     if "enum" in f.schema:
         text += ": " + " | ".join(str(v) for v in f.schema["enum"])
-    lo, hi = f.schema.get("minimum"), f.schema.get("maximum")
-    if lo is not None or hi is not None:
-        text += f" {'' if lo is None else lo}–{'' if hi is None else hi}"
-    return text
+    bounds = range_phrase(f.schema)
+    return f"{text} {bounds}" if bounds else text
 
 
 def required_text(f: FieldInfo) -> str:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 from typing import Any
 
 from vtrix.errors import Problem
 from vtrix.files.uploads import from_text
 from vtrix.spec.describe import is_media_input
+from vtrix.spec.kinds import kind_of
+from vtrix.spec.walk import at
 
 Path = tuple[str, ...]
 _TRUE = {"true", "1", "yes", "on"}
@@ -28,12 +29,7 @@ def dotted(path: Path) -> str:
 
 def schema_at(schema: dict[str, Any] | None, path: Path) -> dict[str, Any] | None:
     """The sub-schema at ``path`` (through object properties), or None if unknown."""
-    cur = schema
-    for part in path:
-        if cur is None or cur.get("type") != "object":
-            return None
-        cur = cur.get("properties", {}).get(part)
-    return cur
+    return at(schema, path)
 
 
 def parse_assignment(item: str) -> tuple[Path | None, str, Problem | None]:
@@ -48,49 +44,14 @@ def parse_assignment(item: str) -> tuple[Path | None, str, Problem | None]:
 
 
 def coerce(text: str, schema: dict[str, Any] | None, where: str) -> tuple[Any, Problem | None]:
-    """Convert command-line ``text`` to the type the spec wants at ``where``."""
-    kind = schema.get("type") if schema else None
-    if kind == "string":
-        return text, None
-    if kind == "integer":
+    """Convert command-line ``text`` to the type the spec wants at ``where`` (its kind
+    reads it: :mod:`vtrix.spec.kinds`)."""
+    kind = kind_of(schema)
+    if kind is not None:
         try:
-            return int(text.strip()), None
-        except ValueError:
-            return text, Problem(where, f"expected an integer, got {text!r}")
-    if kind == "number":
-        t = text.strip()
-        try:
-            return int(t), None
-        except ValueError:
-            pass
-        try:
-            value = float(t)
-        except ValueError:
-            return text, Problem(where, f"expected a number, got {text!r}")
-        if not math.isfinite(value):
-            return text, Problem(where, f"expected a finite number, got {text!r}")
-        return value, None
-    if kind == "boolean":
-        low = text.strip().lower()
-        if low in _TRUE:
-            return True, None
-        if low in _FALSE:
-            return False, None
-        return text, Problem(where, f"expected true or false, got {text!r}")
-    if kind in ("array", "object"):
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            example = '\'[{"type":"text","text":"hi"}]\'' if kind == "array" else "'{\"k\":1}'"
-            return text, Problem(
-                where,
-                f"expected a JSON {kind} (e.g. {example}), got {text!r}: "
-                f"{exc.msg} at column {exc.colno}",
-            )
-        want = list if kind == "array" else dict
-        if not isinstance(value, want):
-            return text, Problem(where, f"expected a JSON {kind}, got {text!r}")
-        return value, None
+            return kind.from_text(text), None
+        except ValueError as exc:
+            return text, Problem(where, str(exc))
     # Not in the spec (an open schema, or an unknown key validation will report): JSON if
     # it parses as JSON, else the text itself.
     try:

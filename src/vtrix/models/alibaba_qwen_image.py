@@ -87,7 +87,7 @@ def submit(
         prompt: Image description (Chinese/English) (a string of 1–800 characters)
         prompt_extend: Prompt rewriting (adds 3-4s) (a boolean; server default true)
         seed: Random seed (an integer in range 0–2147483647)
-        size: Image size width*height (one of 1664*928 | 1472*1140 | 1328*1328 | 1140*1472 | 928*1664; server default "1328*1328")
+        size: Image size width*height (one of 1664*928 | 1472*1140 | 1328*1328 | 1140*1472 | 928*1664; server default 1328*1328)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
@@ -114,7 +114,7 @@ def run(
         prompt: Image description (Chinese/English) (a string of 1–800 characters)
         prompt_extend: Prompt rewriting (adds 3-4s) (a boolean; server default true)
         seed: Random seed (an integer in range 0–2147483647)
-        size: Image size width*height (one of 1664*928 | 1472*1140 | 1328*1328 | 1140*1472 | 928*1664; server default "1328*1328")
+        size: Image size width*height (one of 1664*928 | 1472*1140 | 1328*1328 | 1140*1472 | 928*1664; server default 1328*1328)
     """
     return _typed.run(
         client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout

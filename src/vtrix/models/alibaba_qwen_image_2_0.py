@@ -87,7 +87,7 @@ def submit(
         prompt: Image description (Chinese/English) (a string of 1–800 characters)
         prompt_extend: Prompt rewriting (a boolean; server default true)
         seed: Random seed (an integer in range 0–2147483647)
-        size: Image size width*height (one of 2688*1536 | 2368*1728 | 2048*2048 | 1728*2368 | 1536*2688; server default "2048*2048")
+        size: Image size width*height (one of 2688*1536 | 2368*1728 | 2048*2048 | 1728*2368 | 1536*2688; server default 2048*2048)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
@@ -114,7 +114,7 @@ def run(
         prompt: Image description (Chinese/English) (a string of 1–800 characters)
         prompt_extend: Prompt rewriting (a boolean; server default true)
         seed: Random seed (an integer in range 0–2147483647)
-        size: Image size width*height (one of 2688*1536 | 2368*1728 | 2048*2048 | 1728*2368 | 1536*2688; server default "2048*2048")
+        size: Image size width*height (one of 2688*1536 | 2368*1728 | 2048*2048 | 1728*2368 | 1536*2688; server default 2048*2048)
     """
     return _typed.run(
         client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout

@@ -126,7 +126,7 @@ def submit(
         prompt_extend: Prompt rewriting (a boolean; server default false)
         seed: Random seed (an integer in range 0–2147483647)
         shot_type: Shot type (one of single | multi)
-        size: Resolution 'width*height' (one of 1280*720 | 720*1280 | 960*960 | 1088*832 | 832*1088 | 1920*1080 | 1080*1920 | 1440*1440 | 1632*1248 | 1248*1632; server default "1920*1080")
+        size: Resolution 'width*height' (one of 1280*720 | 720*1280 | 960*960 | 1088*832 | 832*1088 | 1920*1080 | 1080*1920 | 1440*1440 | 1632*1248 | 1248*1632; server default 1920*1080)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
@@ -169,7 +169,7 @@ def run(
         prompt_extend: Prompt rewriting (a boolean; server default false)
         seed: Random seed (an integer in range 0–2147483647)
         shot_type: Shot type (one of single | multi)
-        size: Resolution 'width*height' (one of 1280*720 | 720*1280 | 960*960 | 1088*832 | 832*1088 | 1920*1080 | 1080*1920 | 1440*1440 | 1632*1248 | 1248*1632; server default "1920*1080")
+        size: Resolution 'width*height' (one of 1280*720 | 720*1280 | 960*960 | 1088*832 | 832*1088 | 1920*1080 | 1080*1920 | 1440*1440 | 1632*1248 | 1248*1632; server default 1920*1080)
     """
     return _typed.run(
         client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout

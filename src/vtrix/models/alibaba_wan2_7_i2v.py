@@ -100,7 +100,7 @@ def submit(
         last_frame: Optional last frame image (a string matching ^(https?://|oss://|data:image/))
         negative_prompt: Negative prompt (a string of at most 500 characters)
         prompt: Optional text prompt (a string of at most 5000 characters)
-        resolution: Output resolution (one of 720P | 1080P; server default "1080P")
+        resolution: Output resolution (one of 720P | 1080P; server default 1080P)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
@@ -129,7 +129,7 @@ def run(
         last_frame: Optional last frame image (a string matching ^(https?://|oss://|data:image/))
         negative_prompt: Negative prompt (a string of at most 500 characters)
         prompt: Optional text prompt (a string of at most 5000 characters)
-        resolution: Output resolution (one of 720P | 1080P; server default "1080P")
+        resolution: Output resolution (one of 720P | 1080P; server default 1080P)
     """
     return _typed.run(
         client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout

@@ -83,7 +83,7 @@ def submit(
         n: Number of images (default mode 1-4 default 4; sequential 1-12 default 12) (an integer in range 1–12)
         prompt: Image description (Chinese/English) (a string of 1–5000 characters)
         seed: Random seed (an integer in range 0–2147483647)
-        size: Preset 1K/2K or custom width*height in [768*768, 2048*2048]; no 4K (a string; server default "2K")
+        size: Preset 1K/2K or custom width*height in [768*768, 2048*2048]; no 4K (a string; server default 2K)
         thinking_mode: Thinking mode (only when enable_sequential=false) (a boolean; server default true)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
@@ -110,7 +110,7 @@ def run(
         n: Number of images (default mode 1-4 default 4; sequential 1-12 default 12) (an integer in range 1–12)
         prompt: Image description (Chinese/English) (a string of 1–5000 characters)
         seed: Random seed (an integer in range 0–2147483647)
-        size: Preset 1K/2K or custom width*height in [768*768, 2048*2048]; no 4K (a string; server default "2K")
+        size: Preset 1K/2K or custom width*height in [768*768, 2048*2048]; no 4K (a string; server default 2K)
         thinking_mode: Thinking mode (only when enable_sequential=false) (a boolean; server default true)
     """
     return _typed.run(

@@ -101,8 +101,8 @@ def submit(
         negative_prompt: Negative prompt (a string of at most 500 characters)
         prompt: Video description (Chinese/English) (a string of 1–5000 characters)
         prompt_extend: Prompt intelligent rewriting (a boolean; server default true)
-        ratio: Aspect ratio (one of 16:9 | 9:16 | 1:1 | 4:3 | 3:4; server default "16:9")
-        resolution: Resolution tier (one of 720P | 1080P; server default "1080P")
+        ratio: Aspect ratio (one of 16:9 | 9:16 | 1:1 | 4:3 | 3:4; server default 16:9)
+        resolution: Resolution tier (one of 720P | 1080P; server default 1080P)
         seed: Random seed (an integer in range 0–2147483647)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
@@ -132,8 +132,8 @@ def run(
         negative_prompt: Negative prompt (a string of at most 500 characters)
         prompt: Video description (Chinese/English) (a string of 1–5000 characters)
         prompt_extend: Prompt intelligent rewriting (a boolean; server default true)
-        ratio: Aspect ratio (one of 16:9 | 9:16 | 1:1 | 4:3 | 3:4; server default "16:9")
-        resolution: Resolution tier (one of 720P | 1080P; server default "1080P")
+        ratio: Aspect ratio (one of 16:9 | 9:16 | 1:1 | 4:3 | 3:4; server default 16:9)
+        resolution: Resolution tier (one of 720P | 1080P; server default 1080P)
         seed: Random seed (an integer in range 0–2147483647)
     """
     return _typed.run(

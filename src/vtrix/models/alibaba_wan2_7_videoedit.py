@@ -96,13 +96,13 @@ def submit(
     Only the arguments you give are sent; the gateway applies its defaults to the rest.
 
     Args:
-        audio_setting: Audio handling mode (auto: intelligent decision; other values truncated) (a string; server default "auto")
+        audio_setting: Audio handling mode (auto: intelligent decision; other values truncated) (a string; server default auto)
         duration: 0 = input duration; 2-10 = truncate (one of 0 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10; server default 0)
         negative_prompt: Negative prompt (a string of at most 500 characters)
         prompt: Desired modifications (a string of 1–5000 characters)
         ratio: Aspect ratio (default: input video ratio) (one of 16:9 | 9:16 | 1:1 | 4:3 | 3:4)
         reference_images: Style reference images (max 4; with video total <=5) (an array of at most 4 items)
-        resolution: Resolution tier (one of 720P | 1080P; server default "1080P")
+        resolution: Resolution tier (one of 720P | 1080P; server default 1080P)
         video_url: Input video URL (HTTP/HTTPS/OSS) or Base64 (a string)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
@@ -127,13 +127,13 @@ def run(
     Raises vtrix.errors.ValidationFailed (before sending), TaskFailed or WaitTimeout.
 
     Args:
-        audio_setting: Audio handling mode (auto: intelligent decision; other values truncated) (a string; server default "auto")
+        audio_setting: Audio handling mode (auto: intelligent decision; other values truncated) (a string; server default auto)
         duration: 0 = input duration; 2-10 = truncate (one of 0 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10; server default 0)
         negative_prompt: Negative prompt (a string of at most 500 characters)
         prompt: Desired modifications (a string of 1–5000 characters)
         ratio: Aspect ratio (default: input video ratio) (one of 16:9 | 9:16 | 1:1 | 4:3 | 3:4)
         reference_images: Style reference images (max 4; with video total <=5) (an array of at most 4 items)
-        resolution: Resolution tier (one of 720P | 1080P; server default "1080P")
+        resolution: Resolution tier (one of 720P | 1080P; server default 1080P)
         video_url: Input video URL (HTTP/HTTPS/OSS) or Base64 (a string)
     """
     return _typed.run(

@@ -117,11 +117,11 @@ def submit(
         execution_expires_after: Task expiration time in seconds (an integer in range 3600–259200; server default 172800)
         frames: Frame count (priority over duration), 25+4n (an integer in range 29–289)
         prompt: Video content description (Chinese/English) (a string of 1–2000 characters)
-        ratio: Aspect ratio; adaptive = auto (one of 16:9 | 4:3 | 1:1 | 3:4 | 9:16 | 21:9 | adaptive; server default "16:9")
-        resolution: Video resolution (one of 480p | 720p | 1080p; server default "720p")
+        ratio: Aspect ratio; adaptive = auto (one of 16:9 | 4:3 | 1:1 | 3:4 | 9:16 | 21:9 | adaptive; server default 16:9)
+        resolution: Video resolution (one of 480p | 720p | 1080p; server default 720p)
         return_last_frame: Return the last frame (PNG) (a boolean; server default false)
         seed: Random seed; -1 random (an integer in range -1–2147483647; server default -1)
-        service_tier: default: low latency; flex: offline, 50% price (one of default | flex; server default "default")
+        service_tier: default: low latency; flex: offline, 50% price (one of default | flex; server default default)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
@@ -152,11 +152,11 @@ def run(
         execution_expires_after: Task expiration time in seconds (an integer in range 3600–259200; server default 172800)
         frames: Frame count (priority over duration), 25+4n (an integer in range 29–289)
         prompt: Video content description (Chinese/English) (a string of 1–2000 characters)
-        ratio: Aspect ratio; adaptive = auto (one of 16:9 | 4:3 | 1:1 | 3:4 | 9:16 | 21:9 | adaptive; server default "16:9")
-        resolution: Video resolution (one of 480p | 720p | 1080p; server default "720p")
+        ratio: Aspect ratio; adaptive = auto (one of 16:9 | 4:3 | 1:1 | 3:4 | 9:16 | 21:9 | adaptive; server default 16:9)
+        resolution: Video resolution (one of 480p | 720p | 1080p; server default 720p)
         return_last_frame: Return the last frame (PNG) (a boolean; server default false)
         seed: Random seed; -1 random (an integer in range -1–2147483647; server default -1)
-        service_tier: default: low latency; flex: offline, 50% price (one of default | flex; server default "default")
+        service_tier: default: low latency; flex: offline, 50% price (one of default | flex; server default default)
     """
     return _typed.run(
         client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout

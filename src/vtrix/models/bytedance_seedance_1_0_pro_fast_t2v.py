@@ -119,11 +119,11 @@ def submit(
         execution_expires_after: Task expiration time in seconds (an integer in range 3600–259200; server default 172800)
         frames: Total number of frames (an integer in range 29–289)
         prompt: Description of desired output (a string of 1–10000 characters)
-        ratio: Aspect ratio (one of 16:9 | 4:3 | 1:1 | 3:4 | 9:16 | 21:9 | adaptive; server default "16:9")
-        resolution: Output resolution (one of 480p | 720p | 1080p; server default "1080p")
+        ratio: Aspect ratio (one of 16:9 | 4:3 | 1:1 | 3:4 | 9:16 | 21:9 | adaptive; server default 16:9)
+        resolution: Output resolution (one of 480p | 720p | 1080p; server default 1080p)
         return_last_frame: Return the last frame image (a boolean; server default false)
         seed: Random seed; -1 random (an integer in range -1–2147483647; server default -1)
-        service_tier: Service tier (one of default | flex; server default "default")
+        service_tier: Service tier (one of default | flex; server default default)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
@@ -154,11 +154,11 @@ def run(
         execution_expires_after: Task expiration time in seconds (an integer in range 3600–259200; server default 172800)
         frames: Total number of frames (an integer in range 29–289)
         prompt: Description of desired output (a string of 1–10000 characters)
-        ratio: Aspect ratio (one of 16:9 | 4:3 | 1:1 | 3:4 | 9:16 | 21:9 | adaptive; server default "16:9")
-        resolution: Output resolution (one of 480p | 720p | 1080p; server default "1080p")
+        ratio: Aspect ratio (one of 16:9 | 4:3 | 1:1 | 3:4 | 9:16 | 21:9 | adaptive; server default 16:9)
+        resolution: Output resolution (one of 480p | 720p | 1080p; server default 1080p)
         return_last_frame: Return the last frame image (a boolean; server default false)
         seed: Random seed; -1 random (an integer in range -1–2147483647; server default -1)
-        service_tier: Service tier (one of default | flex; server default "default")
+        service_tier: Service tier (one of default | flex; server default default)
     """
     return _typed.run(
         client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout

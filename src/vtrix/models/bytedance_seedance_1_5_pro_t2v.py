@@ -111,10 +111,10 @@ def submit(
         execution_expires_after: Task expiration time in seconds (assumed same as other Seedance pages) (an integer in range 3600–259200; server default 172800)
         generate_audio: Generate speech/SFX/BGM (1.5 Pro feature) (a boolean; server default true)
         prompt: Video description; dialogue in double quotes (a string of 1–10000 characters)
-        ratio: Aspect ratio (one of 16:9 | 4:3 | 1:1 | 3:4 | 9:16 | 21:9 | adaptive; server default "adaptive")
-        resolution: Output resolution (one of 480p | 720p | 1080p; server default "720p")
+        ratio: Aspect ratio (one of 16:9 | 4:3 | 1:1 | 3:4 | 9:16 | 21:9 | adaptive; server default adaptive)
+        resolution: Output resolution (one of 480p | 720p | 1080p; server default 720p)
         seed: Random seed; -1 random (an integer in range -1–2147483647; server default -1)
-        service_tier: Service tier (one of default | flex; server default "default")
+        service_tier: Service tier (one of default | flex; server default default)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
@@ -144,10 +144,10 @@ def run(
         execution_expires_after: Task expiration time in seconds (assumed same as other Seedance pages) (an integer in range 3600–259200; server default 172800)
         generate_audio: Generate speech/SFX/BGM (1.5 Pro feature) (a boolean; server default true)
         prompt: Video description; dialogue in double quotes (a string of 1–10000 characters)
-        ratio: Aspect ratio (one of 16:9 | 4:3 | 1:1 | 3:4 | 9:16 | 21:9 | adaptive; server default "adaptive")
-        resolution: Output resolution (one of 480p | 720p | 1080p; server default "720p")
+        ratio: Aspect ratio (one of 16:9 | 4:3 | 1:1 | 3:4 | 9:16 | 21:9 | adaptive; server default adaptive)
+        resolution: Output resolution (one of 480p | 720p | 1080p; server default 720p)
         seed: Random seed; -1 random (an integer in range -1–2147483647; server default -1)
-        service_tier: Service tier (one of default | flex; server default "default")
+        service_tier: Service tier (one of default | flex; server default default)
     """
     return _typed.run(
         client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout

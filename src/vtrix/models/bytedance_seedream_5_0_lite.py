@@ -85,12 +85,12 @@ def submit(
     Only the arguments you give are sent; the gateway applies its defaults to the rest.
 
     Args:
-        optimize_prompt_mode: Prompt optimization mode (standard (the only value allowed); server default "standard")
-        output_format: Output image format (one of jpeg | png; server default "jpeg")
+        optimize_prompt_mode: Prompt optimization mode (standard (the only value allowed); server default standard)
+        output_format: Output image format (one of jpeg | png; server default jpeg)
         prompt: Image description (Chinese/English) (a string of 1–600 characters)
-        sequential_image_generation: Batch mode: auto or disabled (one of auto | disabled; server default "disabled")
+        sequential_image_generation: Batch mode: auto or disabled (one of auto | disabled; server default disabled)
         sequential_image_generation_max_images: Upper limit for batch generation (an integer in range 1–15; server default 15)
-        size: Image size 'widthxheight'; custom 2K/3K resolutions supported (a string; server default "2048x2048")
+        size: Image size 'widthxheight'; custom 2K/3K resolutions supported (a string; server default 2048x2048)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
@@ -112,12 +112,12 @@ def run(
     Raises vtrix.errors.ValidationFailed (before sending), TaskFailed or WaitTimeout.
 
     Args:
-        optimize_prompt_mode: Prompt optimization mode (standard (the only value allowed); server default "standard")
-        output_format: Output image format (one of jpeg | png; server default "jpeg")
+        optimize_prompt_mode: Prompt optimization mode (standard (the only value allowed); server default standard)
+        output_format: Output image format (one of jpeg | png; server default jpeg)
         prompt: Image description (Chinese/English) (a string of 1–600 characters)
-        sequential_image_generation: Batch mode: auto or disabled (one of auto | disabled; server default "disabled")
+        sequential_image_generation: Batch mode: auto or disabled (one of auto | disabled; server default disabled)
         sequential_image_generation_max_images: Upper limit for batch generation (an integer in range 1–15; server default 15)
-        size: Image size 'widthxheight'; custom 2K/3K resolutions supported (a string; server default "2048x2048")
+        size: Image size 'widthxheight'; custom 2K/3K resolutions supported (a string; server default 2048x2048)
     """
     return _typed.run(
         client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout

@@ -93,12 +93,12 @@ def submit(
 
     Args:
         image: Input images (URL or Base64), each <=10MB; JPEG/PNG/WEBP/BMP/TIFF/GIF (an array of 1–14 items)
-        optimize_prompt_mode: Prompt optimization mode (standard (the only value allowed); server default "standard")
+        optimize_prompt_mode: Prompt optimization mode (standard (the only value allowed); server default standard)
         output_format: Output image format (assumed same as 5.0 Lite; excerpt truncated) (one of jpeg | png)
         prompt: Image editing instruction (Chinese/English) (a string of 1–600 characters)
-        sequential_image_generation: Batch mode: auto or disabled (one of auto | disabled; server default "disabled")
+        sequential_image_generation: Batch mode: auto or disabled (one of auto | disabled; server default disabled)
         sequential_image_generation_max_images: Upper limit for batch generation (an integer in range 1–15; server default 15)
-        size: Image size 'widthxheight'; custom 2K/3K resolutions supported (a string; server default "2048x2048")
+        size: Image size 'widthxheight'; custom 2K/3K resolutions supported (a string; server default 2048x2048)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
@@ -122,12 +122,12 @@ def run(
 
     Args:
         image: Input images (URL or Base64), each <=10MB; JPEG/PNG/WEBP/BMP/TIFF/GIF (an array of 1–14 items)
-        optimize_prompt_mode: Prompt optimization mode (standard (the only value allowed); server default "standard")
+        optimize_prompt_mode: Prompt optimization mode (standard (the only value allowed); server default standard)
         output_format: Output image format (assumed same as 5.0 Lite; excerpt truncated) (one of jpeg | png)
         prompt: Image editing instruction (Chinese/English) (a string of 1–600 characters)
-        sequential_image_generation: Batch mode: auto or disabled (one of auto | disabled; server default "disabled")
+        sequential_image_generation: Batch mode: auto or disabled (one of auto | disabled; server default disabled)
         sequential_image_generation_max_images: Upper limit for batch generation (an integer in range 1–15; server default 15)
-        size: Image size 'widthxheight'; custom 2K/3K resolutions supported (a string; server default "2048x2048")
+        size: Image size 'widthxheight'; custom 2K/3K resolutions supported (a string; server default 2048x2048)
     """
     return _typed.run(
         client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout

@@ -96,7 +96,7 @@ def submit(
     Only the arguments you give are sent; the gateway applies its defaults to the rest.
 
     Args:
-        aspect_ratio: Image aspect ratio (14 options) (one of 1:1 | 1:4 | 1:8 | 2:3 | 3:2 | 3:4 | 4:1 | 4:3 | 4:5 | 5:4 | 8:1 | 9:16 | 16:9 | 21:9; server default "1:1")
+        aspect_ratio: Image aspect ratio (14 options) (one of 1:1 | 1:4 | 1:8 | 2:3 | 3:2 | 3:4 | 4:1 | 4:3 | 4:5 | 5:4 | 8:1 | 9:16 | 16:9 | 21:9; server default 1:1)
         image_size: Output resolution (one of 512 | 1K | 2K | 4K)
         prompt: Image description (a string of at least 1 character)
     """
@@ -133,7 +133,7 @@ def run(
     Raises vtrix.errors.ValidationFailed (before sending), TaskFailed or WaitTimeout.
 
     Args:
-        aspect_ratio: Image aspect ratio (14 options) (one of 1:1 | 1:4 | 1:8 | 2:3 | 3:2 | 3:4 | 4:1 | 4:3 | 4:5 | 5:4 | 8:1 | 9:16 | 16:9 | 21:9; server default "1:1")
+        aspect_ratio: Image aspect ratio (14 options) (one of 1:1 | 1:4 | 1:8 | 2:3 | 3:2 | 3:4 | 4:1 | 4:3 | 4:5 | 5:4 | 8:1 | 9:16 | 16:9 | 21:9; server default 1:1)
         image_size: Output resolution (one of 512 | 1K | 2K | 4K)
         prompt: Image description (a string of at least 1 character)
     """

@@ -84,7 +84,7 @@ def submit(
     Only the arguments you give are sent; the gateway applies its defaults to the rest.
 
     Args:
-        aspect_ratio: Video aspect ratio (one of 16:9 | 9:16; server default "16:9")
+        aspect_ratio: Video aspect ratio (one of 16:9 | 9:16; server default 16:9)
         duration_seconds: Duration in seconds (string type) (one of 4 | 6 | 8)
         image: Starting frame as data URI (data:image/jpeg;base64,...) (a string)
         person_generation: Person generation policy (allow_adult (the only value allowed))
@@ -111,7 +111,7 @@ def run(
     Raises vtrix.errors.ValidationFailed (before sending), TaskFailed or WaitTimeout.
 
     Args:
-        aspect_ratio: Video aspect ratio (one of 16:9 | 9:16; server default "16:9")
+        aspect_ratio: Video aspect ratio (one of 16:9 | 9:16; server default 16:9)
         duration_seconds: Duration in seconds (string type) (one of 4 | 6 | 8)
         image: Starting frame as data URI (data:image/jpeg;base64,...) (a string)
         person_generation: Person generation policy (allow_adult (the only value allowed))

@@ -84,7 +84,7 @@ def submit(
     Only the arguments you give are sent; the gateway applies its defaults to the rest.
 
     Args:
-        aspect_ratio: Video aspect ratio (one of 16:9 | 9:16; server default "16:9")
+        aspect_ratio: Video aspect ratio (one of 16:9 | 9:16; server default 16:9)
         duration_seconds: Duration in seconds (string type) (one of 4 | 6 | 8)
         negative_prompt: What to avoid in the generated video (a string)
         person_generation: Person generation policy (allow_all (the only value allowed))
@@ -117,7 +117,7 @@ def run(
     Raises vtrix.errors.ValidationFailed (before sending), TaskFailed or WaitTimeout.
 
     Args:
-        aspect_ratio: Video aspect ratio (one of 16:9 | 9:16; server default "16:9")
+        aspect_ratio: Video aspect ratio (one of 16:9 | 9:16; server default 16:9)
         duration_seconds: Duration in seconds (string type) (one of 4 | 6 | 8)
         negative_prompt: What to avoid in the generated video (a string)
         person_generation: Person generation policy (allow_all (the only value allowed))

@@ -84,7 +84,7 @@ def submit(
         image_url: Input image URL (a string)
         prompt: Motion description prompt (a string; server default "")
         negative_prompt: Negative prompt (a string; server default "")
-        resolution: Output resolution (one of 480p | 720p | 1080p; server default "720p")
+        resolution: Output resolution (one of 480p | 720p | 1080p; server default 720p)
         duration: Video duration in seconds (an integer in range 3–10; server default 5)
         seed: Random seed, -1 for random (an integer; server default -1)
     """
@@ -111,7 +111,7 @@ def run(
         image_url: Input image URL (a string)
         prompt: Motion description prompt (a string; server default "")
         negative_prompt: Negative prompt (a string; server default "")
-        resolution: Output resolution (one of 480p | 720p | 1080p; server default "720p")
+        resolution: Output resolution (one of 480p | 720p | 1080p; server default 720p)
         duration: Video duration in seconds (an integer in range 3–10; server default 5)
         seed: Random seed, -1 for random (an integer; server default -1)
     """

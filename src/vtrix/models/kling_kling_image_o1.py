@@ -78,11 +78,11 @@ def submit(
     Only the arguments you give are sent; the gateway applies its defaults to the rest.
 
     Args:
-        aspect_ratio: Aspect ratio; auto = intelligent (one of 16:9 | 9:16 | 1:1 | 4:3 | 3:4 | 3:2 | 2:3 | 21:9 | auto; server default "auto")
+        aspect_ratio: Aspect ratio; auto = intelligent (one of 16:9 | 9:16 | 1:1 | 4:3 | 3:4 | 3:2 | 2:3 | 21:9 | auto; server default auto)
         images: Reference image URLs or Base64 (max 10) (an array of at most 10 items)
         n: Images per request (an integer in range 1–9; server default 1)
         prompt: Image description; reference images via <<<image_1>>> etc. (a string of 1–2500 characters)
-        resolution: Image resolution (one of 1k | 2k; server default "2k")
+        resolution: Image resolution (one of 1k | 2k; server default 2k)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
@@ -104,11 +104,11 @@ def run(
     Raises vtrix.errors.ValidationFailed (before sending), TaskFailed or WaitTimeout.
 
     Args:
-        aspect_ratio: Aspect ratio; auto = intelligent (one of 16:9 | 9:16 | 1:1 | 4:3 | 3:4 | 3:2 | 2:3 | 21:9 | auto; server default "auto")
+        aspect_ratio: Aspect ratio; auto = intelligent (one of 16:9 | 9:16 | 1:1 | 4:3 | 3:4 | 3:2 | 2:3 | 21:9 | auto; server default auto)
         images: Reference image URLs or Base64 (max 10) (an array of at most 10 items)
         n: Images per request (an integer in range 1–9; server default 1)
         prompt: Image description; reference images via <<<image_1>>> etc. (a string of 1–2500 characters)
-        resolution: Image resolution (one of 1k | 2k; server default "2k")
+        resolution: Image resolution (one of 1k | 2k; server default 2k)
     """
     return _typed.run(
         client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout

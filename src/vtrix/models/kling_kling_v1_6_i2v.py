@@ -92,7 +92,7 @@ def submit(
         duration: Video duration in seconds (one of 5 | 10; server default 5)
         image: Starting frame image URL or Base64 (a string)
         image_tail: Ending frame image URL or Base64 (a string)
-        mode: Generation mode: std or pro (one of std | pro; server default "std")
+        mode: Generation mode: std or pro (one of std | pro; server default std)
         negative_prompt: Negative prompt (a string of 1–2500 characters)
         prompt: Video generation prompt (a string of 1–2500 characters)
     """
@@ -121,7 +121,7 @@ def run(
         duration: Video duration in seconds (one of 5 | 10; server default 5)
         image: Starting frame image URL or Base64 (a string)
         image_tail: Ending frame image URL or Base64 (a string)
-        mode: Generation mode: std or pro (one of std | pro; server default "std")
+        mode: Generation mode: std or pro (one of std | pro; server default std)
         negative_prompt: Negative prompt (a string of 1–2500 characters)
         prompt: Video generation prompt (a string of 1–2500 characters)
     """

@@ -84,10 +84,10 @@ def submit(
     Only the arguments you give are sent; the gateway applies its defaults to the rest.
 
     Args:
-        aspect_ratio: Video aspect ratio (one of 16:9 | 9:16 | 1:1; server default "16:9")
+        aspect_ratio: Video aspect ratio (one of 16:9 | 9:16 | 1:1; server default 16:9)
         duration: Video duration in seconds (one of 5 | 10; server default 5)
         images: 1-4 reference images (URL/Base64) (an array of 1–4 items)
-        mode: Generation mode: std or pro (one of std | pro; server default "std")
+        mode: Generation mode: std or pro (one of std | pro; server default std)
         negative_prompt: Negative prompt (a string of 1–2500 characters)
         prompt: Video prompt (1-2500 chars) (a string of 1–2500 characters)
     """
@@ -111,10 +111,10 @@ def run(
     Raises vtrix.errors.ValidationFailed (before sending), TaskFailed or WaitTimeout.
 
     Args:
-        aspect_ratio: Video aspect ratio (one of 16:9 | 9:16 | 1:1; server default "16:9")
+        aspect_ratio: Video aspect ratio (one of 16:9 | 9:16 | 1:1; server default 16:9)
         duration: Video duration in seconds (one of 5 | 10; server default 5)
         images: 1-4 reference images (URL/Base64) (an array of 1–4 items)
-        mode: Generation mode: std or pro (one of std | pro; server default "std")
+        mode: Generation mode: std or pro (one of std | pro; server default std)
         negative_prompt: Negative prompt (a string of 1–2500 characters)
         prompt: Video prompt (1-2500 chars) (a string of 1–2500 characters)
     """

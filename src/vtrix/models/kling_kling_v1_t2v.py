@@ -89,11 +89,11 @@ def submit(
     Only the arguments you give are sent; the gateway applies its defaults to the rest.
 
     Args:
-        aspect_ratio: Video aspect ratio (one of 16:9 | 9:16 | 1:1; server default "16:9")
+        aspect_ratio: Video aspect ratio (one of 16:9 | 9:16 | 1:1; server default 16:9)
         camera_control: Camera motion control (V1 only): {type, config} (an object)
         cfg_scale: Prompt relevance 0-1 (V1 and V1.6 only) (a number in range 0–1; server default 0.5)
         duration: Video duration in seconds (one of 5 | 10; server default 5)
-        mode: Generation mode: std or pro (one of std | pro; server default "std")
+        mode: Generation mode: std or pro (one of std | pro; server default std)
         negative_prompt: Negative prompt (a string of 1–2500 characters)
         prompt: Video description (Chinese/English) (a string of 1–2500 characters)
     """
@@ -118,11 +118,11 @@ def run(
     Raises vtrix.errors.ValidationFailed (before sending), TaskFailed or WaitTimeout.
 
     Args:
-        aspect_ratio: Video aspect ratio (one of 16:9 | 9:16 | 1:1; server default "16:9")
+        aspect_ratio: Video aspect ratio (one of 16:9 | 9:16 | 1:1; server default 16:9)
         camera_control: Camera motion control (V1 only): {type, config} (an object)
         cfg_scale: Prompt relevance 0-1 (V1 and V1.6 only) (a number in range 0–1; server default 0.5)
         duration: Video duration in seconds (one of 5 | 10; server default 5)
-        mode: Generation mode: std or pro (one of std | pro; server default "std")
+        mode: Generation mode: std or pro (one of std | pro; server default std)
         negative_prompt: Negative prompt (a string of 1–2500 characters)
         prompt: Video description (Chinese/English) (a string of 1–2500 characters)
     """

@@ -83,12 +83,12 @@ def submit(
     Only the arguments you give are sent; the gateway applies its defaults to the rest.
 
     Args:
-        aspect_ratio: Video aspect ratio (one of 16:9 | 9:16 | 1:1; server default "16:9")
+        aspect_ratio: Video aspect ratio (one of 16:9 | 9:16 | 1:1; server default 16:9)
         duration: Video duration in seconds (one of 5 | 10; server default 5)
-        mode: Generation mode: std or pro (one of std | pro; server default "std")
+        mode: Generation mode: std or pro (one of std | pro; server default std)
         negative_prompt: Negative prompt (a string of 1–2500 characters)
         prompt: Video description (Chinese/English) (a string of 1–2500 characters)
-        sound: Audio generation switch (V2.6+) (one of on | off; server default "on")
+        sound: Audio generation switch (V2.6+) (one of on | off; server default on)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
@@ -110,12 +110,12 @@ def run(
     Raises vtrix.errors.ValidationFailed (before sending), TaskFailed or WaitTimeout.
 
     Args:
-        aspect_ratio: Video aspect ratio (one of 16:9 | 9:16 | 1:1; server default "16:9")
+        aspect_ratio: Video aspect ratio (one of 16:9 | 9:16 | 1:1; server default 16:9)
         duration: Video duration in seconds (one of 5 | 10; server default 5)
-        mode: Generation mode: std or pro (one of std | pro; server default "std")
+        mode: Generation mode: std or pro (one of std | pro; server default std)
         negative_prompt: Negative prompt (a string of 1–2500 characters)
         prompt: Video description (Chinese/English) (a string of 1–2500 characters)
-        sound: Audio generation switch (V2.6+) (one of on | off; server default "on")
+        sound: Audio generation switch (V2.6+) (one of on | off; server default on)
     """
     return _typed.run(
         client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout

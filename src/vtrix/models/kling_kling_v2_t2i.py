@@ -78,11 +78,11 @@ def submit(
     Only the arguments you give are sent; the gateway applies its defaults to the rest.
 
     Args:
-        aspect_ratio: Image aspect ratio (one of 16:9 | 9:16 | 1:1 | 4:3 | 3:4 | 3:2 | 2:3 | 21:9; server default "16:9")
+        aspect_ratio: Image aspect ratio (one of 16:9 | 9:16 | 1:1 | 4:3 | 3:4 | 3:2 | 2:3 | 21:9; server default 16:9)
         n: Images per request (an integer in range 1–9; server default 1)
         negative_prompt: Negative prompt (a string of 1–2500 characters)
         prompt: Image description (Chinese/English) (a string of 1–2500 characters)
-        resolution: Image resolution (V2 supports 1k and 2k) (one of 1k | 2k; server default "1k")
+        resolution: Image resolution (V2 supports 1k and 2k) (one of 1k | 2k; server default 1k)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
@@ -103,11 +103,11 @@ def run(
     Raises vtrix.errors.ValidationFailed (before sending), TaskFailed or WaitTimeout.
 
     Args:
-        aspect_ratio: Image aspect ratio (one of 16:9 | 9:16 | 1:1 | 4:3 | 3:4 | 3:2 | 2:3 | 21:9; server default "16:9")
+        aspect_ratio: Image aspect ratio (one of 16:9 | 9:16 | 1:1 | 4:3 | 3:4 | 3:2 | 2:3 | 21:9; server default 16:9)
         n: Images per request (an integer in range 1–9; server default 1)
         negative_prompt: Negative prompt (a string of 1–2500 characters)
         prompt: Image description (Chinese/English) (a string of 1–2500 characters)
-        resolution: Image resolution (V2 supports 1k and 2k) (one of 1k | 2k; server default "1k")
+        resolution: Image resolution (V2 supports 1k and 2k) (one of 1k | 2k; server default 1k)
     """
     return _typed.run(
         client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout

@@ -102,10 +102,10 @@ def submit(
         cfg_scale: Prompt adherence 0-1 (a number in range 0–1)
         duration: Duration seconds (one of 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15; server default 5)
         image: Reference image URL or Base64 (a string of at least 1 character)
-        mode: Generation mode: std or pro (one of std | pro; server default "std")
+        mode: Generation mode: std or pro (one of std | pro; server default std)
         negative_prompt: Negative prompt (a string of 1–2500 characters)
         prompt: Video generation prompt (a string of 1–2500 characters)
-        sound: Audio generation switch (one of on | off; server default "off")
+        sound: Audio generation switch (one of on | off; server default off)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
@@ -133,10 +133,10 @@ def run(
         cfg_scale: Prompt adherence 0-1 (a number in range 0–1)
         duration: Duration seconds (one of 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15; server default 5)
         image: Reference image URL or Base64 (a string of at least 1 character)
-        mode: Generation mode: std or pro (one of std | pro; server default "std")
+        mode: Generation mode: std or pro (one of std | pro; server default std)
         negative_prompt: Negative prompt (a string of 1–2500 characters)
         prompt: Video generation prompt (a string of 1–2500 characters)
-        sound: Audio generation switch (one of on | off; server default "off")
+        sound: Audio generation switch (one of on | off; server default off)
     """
     return _typed.run(
         client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout

@@ -106,11 +106,11 @@ def submit(
         aspect_ratio: Video aspect ratio (one of 16:9 | 9:16 | 1:1)
         duration: Duration seconds (3-15 when videos not supplied) (one of 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15)
         images: Optional reference images (URL/Base64) (an array of at least 1 item)
-        mode: Generation mode (one of std | pro; server default "pro")
+        mode: Generation mode (one of std | pro; server default pro)
         multi_shot: Enable intelligent multi-shot generation (a boolean; server default false)
         prompt: Video generation prompt (a string of 1–2500 characters)
         shot_type: Required when multi_shot=true (intelligence (the only value allowed))
-        sound: Audio generation switch; must be off with videos (one of on | off; server default "off")
+        sound: Audio generation switch; must be off with videos (one of on | off; server default off)
         videos: Optional reference video (exactly 1); when provided sound must be off and duration omitted (an array of exactly 1 item)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
@@ -139,11 +139,11 @@ def run(
         aspect_ratio: Video aspect ratio (one of 16:9 | 9:16 | 1:1)
         duration: Duration seconds (3-15 when videos not supplied) (one of 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15)
         images: Optional reference images (URL/Base64) (an array of at least 1 item)
-        mode: Generation mode (one of std | pro; server default "pro")
+        mode: Generation mode (one of std | pro; server default pro)
         multi_shot: Enable intelligent multi-shot generation (a boolean; server default false)
         prompt: Video generation prompt (a string of 1–2500 characters)
         shot_type: Required when multi_shot=true (intelligence (the only value allowed))
-        sound: Audio generation switch; must be off with videos (one of on | off; server default "off")
+        sound: Audio generation switch; must be off with videos (one of on | off; server default off)
         videos: Optional reference video (exactly 1); when provided sound must be off and duration omitted (an array of exactly 1 item)
     """
     return _typed.run(

@@ -108,7 +108,7 @@ def submit(
         multi_shot: Enable intelligent multi-shot generation (a boolean; server default false)
         prompt: Video generation prompt (a string of 1–2500 characters)
         shot_type: Required when multi_shot=true (intelligence (the only value allowed))
-        sound: Audio generation switch; must be off with videos (one of on | off; server default "off")
+        sound: Audio generation switch; must be off with videos (one of on | off; server default off)
         videos: Optional reference video (exactly 1); when provided sound must be off and duration omitted (an array of exactly 1 item)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
@@ -141,7 +141,7 @@ def run(
         multi_shot: Enable intelligent multi-shot generation (a boolean; server default false)
         prompt: Video generation prompt (a string of 1–2500 characters)
         shot_type: Required when multi_shot=true (intelligence (the only value allowed))
-        sound: Audio generation switch; must be off with videos (one of on | off; server default "off")
+        sound: Audio generation switch; must be off with videos (one of on | off; server default off)
         videos: Optional reference video (exactly 1); when provided sound must be off and duration omitted (an array of exactly 1 item)
     """
     return _typed.run(

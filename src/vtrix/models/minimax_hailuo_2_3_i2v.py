@@ -85,7 +85,7 @@ def submit(
         first_frame_image: First frame URL or Base64 data URL (JPG/PNG/WebP <20MB, short side >300px, AR 2:5-5:2) (a string of at least 1 character)
         prompt: Video description; 15 camera control instructions supported (a string of 1–2000 characters)
         prompt_optimizer: Automatic prompt optimization (a boolean; server default true)
-        resolution: Resolution; 10s only 768P (one of 768P | 1080P; server default "768P")
+        resolution: Resolution; 10s only 768P (one of 768P | 1080P; server default 768P)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
@@ -112,7 +112,7 @@ def run(
         first_frame_image: First frame URL or Base64 data URL (JPG/PNG/WebP <20MB, short side >300px, AR 2:5-5:2) (a string of at least 1 character)
         prompt: Video description; 15 camera control instructions supported (a string of 1–2000 characters)
         prompt_optimizer: Automatic prompt optimization (a boolean; server default true)
-        resolution: Resolution; 10s only 768P (one of 768P | 1080P; server default "768P")
+        resolution: Resolution; 10s only 768P (one of 768P | 1080P; server default 768P)
     """
     return _typed.run(
         client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout

@@ -77,7 +77,7 @@ def submit(
         fast_pretreatment: Fast pretreatment (only with prompt_optimizer=true) (a boolean; server default false)
         prompt: Video description; supports camera instructions (a string of 1–2000 characters)
         prompt_optimizer: Automatic prompt optimization (a boolean; server default true)
-        resolution: Resolution; 10s only 768P (one of 768P | 1080P; server default "768P")
+        resolution: Resolution; 10s only 768P (one of 768P | 1080P; server default 768P)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
@@ -102,7 +102,7 @@ def run(
         fast_pretreatment: Fast pretreatment (only with prompt_optimizer=true) (a boolean; server default false)
         prompt: Video description; supports camera instructions (a string of 1–2000 characters)
         prompt_optimizer: Automatic prompt optimization (a boolean; server default true)
-        resolution: Resolution; 10s only 768P (one of 768P | 1080P; server default "768P")
+        resolution: Resolution; 10s only 768P (one of 768P | 1080P; server default 768P)
     """
     return _typed.run(
         client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout

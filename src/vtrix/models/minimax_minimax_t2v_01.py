@@ -70,7 +70,7 @@ def submit(
         duration: Fixed 6 seconds (6 (the only value allowed); server default 6)
         prompt: Video description; no camera instructions (a string of 1–2000 characters)
         prompt_optimizer: Automatic prompt optimization (a boolean; server default true)
-        resolution: Fixed 720P (720P (the only value allowed); server default "720P")
+        resolution: Fixed 720P (720P (the only value allowed); server default 720P)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
@@ -93,7 +93,7 @@ def run(
         duration: Fixed 6 seconds (6 (the only value allowed); server default 6)
         prompt: Video description; no camera instructions (a string of 1–2000 characters)
         prompt_optimizer: Automatic prompt optimization (a boolean; server default true)
-        resolution: Fixed 720P (720P (the only value allowed); server default "720P")
+        resolution: Fixed 720P (720P (the only value allowed); server default 720P)
     """
     return _typed.run(
         client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout

@@ -90,13 +90,13 @@ def submit(
     Only the arguments you give are sent; the gateway applies its defaults to the rest.
 
     Args:
-        background: Background: transparent (png/webp), opaque, auto (one of transparent | opaque | auto; server default "auto")
+        background: Background: transparent (png/webp), opaque, auto (one of transparent | opaque | auto; server default auto)
         images: Input image HTTPS URL(s), 1-16 (an array of 1–16 items)
         input_fidelity: Input fidelity control (low/high) (one of low | high)
         mask: Optional mask image URL (a string)
         prompt: Desired edits (up to 32,000 chars) (a string of 1–32000 characters)
-        quality: Quality: low (default), medium, high (one of low | medium | high; server default "low")
-        size: Preset resolutions only (one of 1024x1024 | 1536x1024 | 1024x1536; server default "1024x1024")
+        quality: Quality: low (default), medium, high (one of low | medium | high; server default low)
+        size: Preset resolutions only (one of 1024x1024 | 1536x1024 | 1024x1536; server default 1024x1024)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
@@ -119,13 +119,13 @@ def run(
     Raises vtrix.errors.ValidationFailed (before sending), TaskFailed or WaitTimeout.
 
     Args:
-        background: Background: transparent (png/webp), opaque, auto (one of transparent | opaque | auto; server default "auto")
+        background: Background: transparent (png/webp), opaque, auto (one of transparent | opaque | auto; server default auto)
         images: Input image HTTPS URL(s), 1-16 (an array of 1–16 items)
         input_fidelity: Input fidelity control (low/high) (one of low | high)
         mask: Optional mask image URL (a string)
         prompt: Desired edits (up to 32,000 chars) (a string of 1–32000 characters)
-        quality: Quality: low (default), medium, high (one of low | medium | high; server default "low")
-        size: Preset resolutions only (one of 1024x1024 | 1536x1024 | 1024x1536; server default "1024x1024")
+        quality: Quality: low (default), medium, high (one of low | medium | high; server default low)
+        size: Preset resolutions only (one of 1024x1024 | 1536x1024 | 1024x1536; server default 1024x1024)
     """
     return _typed.run(
         client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout

@@ -77,8 +77,8 @@ def submit(
 
     Args:
         prompt: Image description (up to 32,000 chars) (a string of 1–32000 characters)
-        quality: Quality: low (default), medium, high (one of low | medium | high; server default "low")
-        size: Output size incl. 2K/4K presets (one of 1024x1024 | 1536x1024 | 1024x1536 | 2048x2048 | 2048x1152 | 3840x2160 | 2160x3840; server default "1024x1024")
+        quality: Quality: low (default), medium, high (one of low | medium | high; server default low)
+        size: Output size incl. 2K/4K presets (one of 1024x1024 | 1536x1024 | 1024x1536 | 2048x2048 | 2048x1152 | 3840x2160 | 2160x3840; server default 1024x1024)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
@@ -101,8 +101,8 @@ def run(
 
     Args:
         prompt: Image description (up to 32,000 chars) (a string of 1–32000 characters)
-        quality: Quality: low (default), medium, high (one of low | medium | high; server default "low")
-        size: Output size incl. 2K/4K presets (one of 1024x1024 | 1536x1024 | 1024x1536 | 2048x2048 | 2048x1152 | 3840x2160 | 2160x3840; server default "1024x1024")
+        quality: Quality: low (default), medium, high (one of low | medium | high; server default low)
+        size: Output size incl. 2K/4K presets (one of 1024x1024 | 1536x1024 | 1024x1536 | 2048x2048 | 2048x1152 | 3840x2160 | 2160x3840; server default 1024x1024)
     """
     return _typed.run(
         client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout

@@ -85,8 +85,8 @@ def submit(
     Args:
         images: Input image HTTPS URL(s), 1-16 (an array of 1–16 items)
         prompt: Desired edits (up to 32,000 chars) (a string of 1–32000 characters)
-        quality: Quality: low (default), medium, high (one of low | medium | high; server default "low")
-        size: Output size incl. 2K/4K presets (one of 1024x1024 | 1536x1024 | 1024x1536 | 2048x2048 | 2048x1152 | 3840x2160 | 2160x3840; server default "1024x1024")
+        quality: Quality: low (default), medium, high (one of low | medium | high; server default low)
+        size: Output size incl. 2K/4K presets (one of 1024x1024 | 1536x1024 | 1024x1536 | 2048x2048 | 2048x1152 | 3840x2160 | 2160x3840; server default 1024x1024)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
@@ -111,8 +111,8 @@ def run(
     Args:
         images: Input image HTTPS URL(s), 1-16 (an array of 1–16 items)
         prompt: Desired edits (up to 32,000 chars) (a string of 1–32000 characters)
-        quality: Quality: low (default), medium, high (one of low | medium | high; server default "low")
-        size: Output size incl. 2K/4K presets (one of 1024x1024 | 1536x1024 | 1024x1536 | 2048x2048 | 2048x1152 | 3840x2160 | 2160x3840; server default "1024x1024")
+        quality: Quality: low (default), medium, high (one of low | medium | high; server default low)
+        size: Output size incl. 2K/4K presets (one of 1024x1024 | 1536x1024 | 1024x1536 | 2048x2048 | 2048x1152 | 3840x2160 | 2160x3840; server default 1024x1024)
     """
     return _typed.run(
         client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout

@@ -84,11 +84,11 @@ def submit(
     Only the arguments you give are sent; the gateway applies its defaults to the rest.
 
     Args:
-        aspect_ratio: Aspect ratio (one of 16:9 | 9:16 | 1:1; server default "16:9")
+        aspect_ratio: Aspect ratio (one of 16:9 | 9:16 | 1:1; server default 16:9)
         duration: Video duration in seconds (an integer in range 1–16; server default 5)
         prompt: Video description (a string of 1–5000 characters)
         reference_images: 1-7 subject images (URL or base64 data URI) (an array of 1–7 items)
-        resolution: Resolution (720p/1080p only) (one of 720p | 1080p; server default "720p")
+        resolution: Resolution (720p/1080p only) (one of 720p | 1080p; server default 720p)
         seed: Random seed (an integer)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
@@ -111,11 +111,11 @@ def run(
     Raises vtrix.errors.ValidationFailed (before sending), TaskFailed or WaitTimeout.
 
     Args:
-        aspect_ratio: Aspect ratio (one of 16:9 | 9:16 | 1:1; server default "16:9")
+        aspect_ratio: Aspect ratio (one of 16:9 | 9:16 | 1:1; server default 16:9)
         duration: Video duration in seconds (an integer in range 1–16; server default 5)
         prompt: Video description (a string of 1–5000 characters)
         reference_images: 1-7 subject images (URL or base64 data URI) (an array of 1–7 items)
-        resolution: Resolution (720p/1080p only) (one of 720p | 1080p; server default "720p")
+        resolution: Resolution (720p/1080p only) (one of 720p | 1080p; server default 720p)
         seed: Random seed (an integer)
     """
     return _typed.run(

@@ -86,7 +86,7 @@ def submit(
         first_frame_image: Opening frame (URL or base64 data URI) (a string of at least 1 character)
         last_frame_image: Closing frame (URL or base64 data URI) (a string of at least 1 character)
         prompt: Transition description (a string of 1–5000 characters)
-        resolution: Video resolution (one of 540p | 720p | 1080p; server default "720p")
+        resolution: Video resolution (one of 540p | 720p | 1080p; server default 720p)
         seed: Random seed (an integer)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
@@ -113,7 +113,7 @@ def run(
         first_frame_image: Opening frame (URL or base64 data URI) (a string of at least 1 character)
         last_frame_image: Closing frame (URL or base64 data URI) (a string of at least 1 character)
         prompt: Transition description (a string of 1–5000 characters)
-        resolution: Video resolution (one of 540p | 720p | 1080p; server default "720p")
+        resolution: Video resolution (one of 540p | 720p | 1080p; server default 720p)
         seed: Random seed (an integer)
     """
     return _typed.run(

@@ -80,7 +80,7 @@ def submit(
         duration: Video duration in seconds (an integer in range 1–16; server default 5)
         first_frame_image: Starting frame image URL or base64 data URI (a string of at least 1 character)
         prompt: Motion description (a string of 1–5000 characters)
-        resolution: Video resolution (one of 540p | 720p | 1080p; server default "720p")
+        resolution: Video resolution (one of 540p | 720p | 1080p; server default 720p)
         seed: Random seed (an integer)
 
     The spec allows parameters it does not list: pass them as keyword arguments (``**extra``);
@@ -111,7 +111,7 @@ def run(
         duration: Video duration in seconds (an integer in range 1–16; server default 5)
         first_frame_image: Starting frame image URL or base64 data URI (a string of at least 1 character)
         prompt: Motion description (a string of 1–5000 characters)
-        resolution: Video resolution (one of 540p | 720p | 1080p; server default "720p")
+        resolution: Video resolution (one of 540p | 720p | 1080p; server default 720p)
         seed: Random seed (an integer)
 
     The spec allows parameters it does not list: pass them as keyword arguments (``**extra``);

@@ -87,7 +87,7 @@ def submit(
         first_frame_image: Opening frame (URL or base64 data URI) (a string of at least 1 character)
         last_frame_image: Closing frame (URL or base64 data URI) (a string of at least 1 character)
         prompt: Transition description (a string of 1–5000 characters)
-        resolution: Video resolution (one of 540p | 720p | 1080p; server default "720p")
+        resolution: Video resolution (one of 540p | 720p | 1080p; server default 720p)
         seed: Random seed (an integer)
 
     The spec allows parameters it does not list: pass them as keyword arguments (``**extra``);
@@ -120,7 +120,7 @@ def run(
         first_frame_image: Opening frame (URL or base64 data URI) (a string of at least 1 character)
         last_frame_image: Closing frame (URL or base64 data URI) (a string of at least 1 character)
         prompt: Transition description (a string of 1–5000 characters)
-        resolution: Video resolution (one of 540p | 720p | 1080p; server default "720p")
+        resolution: Video resolution (one of 540p | 720p | 1080p; server default 720p)
         seed: Random seed (an integer)
 
     The spec allows parameters it does not list: pass them as keyword arguments (``**extra``);

@@ -79,7 +79,7 @@ def submit(
         duration: Video duration in seconds (an integer in range 1–16; server default 5)
         first_frame_image: Starting frame image URL or base64 data URI (a string of at least 1 character)
         prompt: Motion description (a string of 1–5000 characters)
-        resolution: Video resolution (one of 540p | 720p | 1080p; server default "720p")
+        resolution: Video resolution (one of 540p | 720p | 1080p; server default 720p)
         seed: Random seed (an integer)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
@@ -104,7 +104,7 @@ def run(
         duration: Video duration in seconds (an integer in range 1–16; server default 5)
         first_frame_image: Starting frame image URL or base64 data URI (a string of at least 1 character)
         prompt: Motion description (a string of 1–5000 characters)
-        resolution: Video resolution (one of 540p | 720p | 1080p; server default "720p")
+        resolution: Video resolution (one of 540p | 720p | 1080p; server default 720p)
         seed: Random seed (an integer)
     """
     return _typed.run(

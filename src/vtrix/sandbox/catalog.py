@@ -110,12 +110,14 @@ def official_dialect(raw: dict[str, Any]) -> dict[str, Any]:
     constraint keys vtrix does not know."""
     import copy
 
+    from vtrix.spec.kinds import KINDS
+
     out = copy.deepcopy(raw)
 
     def loosen(param: dict[str, Any]) -> None:
         kind = param.get("type")
         c = param.setdefault("constraints", {})
-        if kind in ("integer", "number", "boolean"):
+        if kind in KINDS and KINDS[kind].scalar:
             if "enum" in c:
                 c["enum"] = [json.dumps(v) for v in c["enum"]]
             if "default" in c:

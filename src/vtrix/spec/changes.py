@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from vtrix.spec.normalise import ModelSpec, iter_fields
+from vtrix.spec.normalise import ModelSpec
+from vtrix.spec.walk import walk
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ _TIGHTER: dict[str, Callable[[float, float], bool]] = {
 
 
 def _fields(spec: ModelSpec) -> dict[str, tuple[dict[str, Any], bool]]:
-    return {".".join(p): (s, r) for p, s, r in iter_fields(spec.schema)}
+    return {".".join(n.path): (n.schema, n.required) for n in walk(spec.schema)}
 
 
 def spec_changes(mid: str, old: ModelSpec | None, new: ModelSpec | None) -> list[Change]:

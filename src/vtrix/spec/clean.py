@@ -8,11 +8,7 @@ import math
 import re
 from typing import Any
 
-SCALAR_TYPES = ("string", "integer", "number", "boolean")
-
-
-ALL_TYPES = (*SCALAR_TYPES, "array", "object")
-
+from vtrix.spec.kinds import ALL_TYPES, KINDS
 
 # JSON Schema keywords kept in the normalised form.
 _KEPT = {
@@ -187,32 +183,7 @@ def _check_keys(schema: dict[Any, Any], lenient: _Lenient, jpath: str) -> None:
 
 def _coerce(kind: str, value: Any) -> tuple[bool, Any]:
     """(whether ``value`` is, or reads unambiguously as, a ``kind``; the value as one)."""
-    if _fits(kind, value):
-        return True, value
-    if kind in ("integer", "number") and isinstance(value, str):
-        text = value.strip()
-        try:
-            number = float(text)
-        except ValueError:
-            return False, value
-        if not math.isfinite(number):
-            return False, value
-        if kind == "integer":
-            return (number.is_integer(), int(number))
-        return True, int(number) if re.fullmatch(r"[-+]?\d+", text) else number
-    if kind == "integer" and isinstance(value, float) and value.is_integer():
-        return True, int(value)
-    if kind == "boolean" and isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return True, value.strip().lower() == "true"
-    if kind == "string" and isinstance(value, (int, float)) and math.isfinite(value):
-        return True, json_scalar(value)
-    return False, value
-
-
-def json_scalar(value: int | float | bool) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    return KINDS[kind].loose(value)
 
 
 def _enum(enum: Any, kind: str, lenient: _Lenient, jpath: str) -> list[Any] | None:
@@ -242,7 +213,7 @@ def _bounds(schema: dict[str, Any], kind: str, lenient: _Lenient, jpath: str) ->
             ok, value = _coerce("number", value)
             if not ok or (isinstance(value, float) and not math.isfinite(value)):
                 lenient.drop(f"{jpath}.{key}", "must be a finite number")
-            elif kind not in ("integer", "number"):
+            elif not KINDS[kind].numeric:
                 lenient.drop(f"{jpath}.{key}", f"does not apply to a {kind}")
             else:
                 out[key] = value
@@ -313,14 +284,4 @@ def _object(schema: dict[str, Any], lenient: _Lenient, jpath: str) -> dict[str, 
 
 
 def _fits(kind: str, value: Any) -> bool:
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "array":
-        return isinstance(value, list)
-    return isinstance(value, dict)
+    return KINDS[kind].fits(value)

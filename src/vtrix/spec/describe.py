@@ -19,8 +19,10 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from vtrix.base.text import clean_text
+from vtrix.spec.kinds import SCALAR_TYPES, kind_of
 from vtrix.spec.names import field_names, flag_for
 from vtrix.spec.option import Display, Option, stored_options
+from vtrix.spec.walk import at, walk
 
 # Flags vtrix's own commands use (or keep for themselves); a parameter never takes one.
 RESERVED_FLAGS = frozenset(
@@ -52,7 +54,6 @@ RESERVED_FLAGS = frozenset(
         "--yes",
     }
 )
-SCALARS = ("string", "integer", "number", "boolean")
 _URL_WORD = re.compile(r"\b(urls?|uris?)\b", re.I)
 _MEDIA_NAME = re.compile(r"(image|img|video|audio|mask|frame|photo|picture|clip)", re.I)
 _NOT_MEDIA = re.compile(
@@ -110,6 +111,20 @@ def size_phrase(schema: dict[str, Any]) -> str:
     return ""
 
 
+def range_phrase(schema: dict[str, Any]) -> str:
+    """A number's bounds in words — ``in range 3–10``, ``>= 3``, ``< 10``, ``equal to 3`` —
+    or ``""``: the one wording of ranges (errors, --help, docs, `models spec`)."""
+    lo = schema.get("minimum", schema.get("exclusiveMinimum"))
+    hi = schema.get("maximum", schema.get("exclusiveMaximum"))
+    if lo is not None and hi is not None:
+        return f"equal to {lo}" if lo == hi else f"in range {lo}–{hi}"
+    if lo is not None:
+        return f">= {lo}" if "minimum" in schema else f"> {lo}"
+    if hi is not None:
+        return f"<= {hi}" if "maximum" in schema else f"< {hi}"
+    return ""
+
+
 def describe_expected(schema: dict[str, Any]) -> str:
     """What a schema accepts, in words: ``an integer in range 3–10``."""
     kind = str(schema.get("type", "value"))
@@ -122,15 +137,7 @@ def describe_expected(schema: dict[str, Any]) -> str:
             return f"{values[0]} (the only value allowed)"
         return "one of " + " | ".join(values)
     article = "an" if kind[0] in "aeiou" else "a"
-    text = f"{article} {kind}"
-    lo = schema.get("minimum", schema.get("exclusiveMinimum"))
-    hi = schema.get("maximum", schema.get("exclusiveMaximum"))
-    if lo is not None and hi is not None:
-        text += f" equal to {lo}" if lo == hi else f" in range {lo}–{hi}"
-    elif lo is not None:
-        text += f" >= {lo}" if "minimum" in schema else f" > {lo}"
-    elif hi is not None:
-        text += f" <= {hi}" if "maximum" in schema else f" < {hi}"
+    text = f"{article} {kind}" + (f" {range_phrase(schema)}" if range_phrase(schema) else "")
     sizes = size_phrase(schema)
     if sizes:
         text += f" {sizes}"
@@ -159,17 +166,12 @@ def type_label(schema: dict[str, Any]) -> str:
     return kind
 
 
-def fields(schema: dict[str, Any], prefix: str = "") -> Iterator[FieldInfo]:
+def fields(schema: dict[str, Any]) -> Iterator[FieldInfo]:
     """Every field of an object schema, depth first, through objects and arrays of objects."""
-    required = set(schema.get("required", []))
-    for name, sub in schema.get("properties", {}).items():
-        path = f"{prefix}.{name}" if prefix else name
-        yield FieldInfo(path, type_label(sub), name in required, prefix, sub)
-        if sub.get("type") == "object" and sub.get("properties"):
-            yield from fields(sub, path)
-        items = sub.get("items") or {}
-        if sub.get("type") == "array" and items.get("type") == "object":
-            yield from fields(items, f"{path}[]")
+    for node in walk(schema, into_arrays=True):
+        name = ".".join(node.path).replace(".[]", "[]")
+        parent = ".".join(node.parent).replace(".[]", "[]")
+        yield FieldInfo(name, type_label(node.schema), node.required, parent, node.schema)
 
 
 # ----------------------------------------------------------------------------- options
@@ -185,13 +187,9 @@ def _display(kind: str, sub: dict[str, Any], multiple: bool) -> Display:
     if kind in ("object", "array") and not multiple:
         return Display("json")
     rng = items if multiple else sub
-    value_kind = str(items.get("type")) if multiple else kind
-    if value_kind in ("integer", "number"):
-        return Display(
-            "int" if value_kind == "integer" else "float",
-            low=rng.get("minimum"),
-            high=rng.get("maximum"),
-        )
+    value_kind = kind_of(str(items.get("type")) if multiple else kind)
+    if value_kind is not None and value_kind.numeric:
+        return Display(value_kind.display, low=rng.get("minimum"), high=rng.get("maximum"))
     return Display("text")
 
 
@@ -200,8 +198,8 @@ def _metavar(display: Display, kind: str, sub: dict[str, Any], multiple: bool) -
         return None
     if display.kind == "json":
         return "JSON"
-    value_kind = str((sub.get("items") or {}).get("type")) if multiple else kind
-    return {"integer": "INTEGER", "number": "NUMBER"}.get(value_kind, "TEXT")
+    value_kind = kind_of(str((sub.get("items") or {}).get("type")) if multiple else kind)
+    return value_kind.metavar if value_kind is not None and value_kind.numeric else "TEXT"
 
 
 def item_fields(items: dict[str, Any]) -> str:
@@ -255,28 +253,10 @@ class _Raw(NamedTuple):
     required: bool
 
 
-def _collect(
-    schema: dict[str, Any],
-    path: tuple[str, ...],
-    pypath: tuple[str, ...],
-    top: bool,
-    out: list[_Raw],
-) -> None:
-    props = schema.get("properties", {})
-    names = field_names(props)
-    required = set(schema.get("required", []))
-    for wire, sub in props.items():
-        here, pyhere = (*path, wire), (*pypath, names[wire])
-        out.append(_Raw(here, pyhere, sub, top and wire in required))
-        if sub.get("type") == "object" and sub.get("properties"):
-            _collect(sub, here, pyhere, False, out)
-
-
 def options(schema: dict[str, Any], *, uploads: bool = True) -> list[Option]:
     """Typed options for an object schema, in schema order, depth first. ``uploads``: the
     model's gateway has an upload route, so media parameters also take ``@FILE``."""
-    raws: list[_Raw] = []
-    _collect(schema, (), (), True, raws)
+    raws = [_Raw(n.path, _pypath(schema, n.path), n.schema, n.top_required) for n in walk(schema)]
     wanted = [flag_for(r.pypath) for r in raws]
     off_flags = {
         "--no-" + w[2:]
@@ -301,7 +281,7 @@ def options(schema: dict[str, Any], *, uploads: bool = True) -> list[Option]:
         off = "--no-" + flag[2:] if is_flag else None
         taken.update(f for f in (flag, off) if f)
         items = raw.schema.get("items") or {}
-        multiple = kind == "array" and items.get("type") in SCALARS
+        multiple = kind == "array" and items.get("type") in SCALAR_TYPES
         display = _display(kind, raw.schema, multiple)
         out.append(
             Option(
@@ -330,3 +310,12 @@ def spec_options(spec: dict[str, Any]) -> list[Option]:
 
     gateway = GATEWAYS.get(str(spec.get("provider")))
     return options(spec["schema"], uploads=gateway is None or gateway.has_upload)
+
+
+def _pypath(schema: dict[str, Any], path: tuple[str, ...]) -> tuple[str, ...]:
+    """The Python names of a wire path (each level named as its siblings are)."""
+    out: list[str] = []
+    for depth, wire in enumerate(path):
+        parent = at(schema, path[:depth]) or {}
+        out.append(field_names(parent.get("properties", {}))[wire])
+    return tuple(out)

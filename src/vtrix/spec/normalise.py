@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vtrix.spec.clean import SpecError, clean_schema, warn
+from vtrix.spec.kinds import KINDS
 from vtrix.wire.gateways import MODELLIX, MODELLIX_LEGACY_SUFFIX, default_endpoint
 
 _VTRIX_TYPES = {
@@ -254,7 +255,7 @@ def _vtrix_param(
         if key not in _VTRIX_CONSTRAINTS:
             warn(warnings, source, f"{where}.constraints.{key}", "unknown constraint, ignored")
             continue
-        if key in ("min", "max") and kind not in ("integer", "number"):
+        if key in ("min", "max") and not (kind in KINDS and KINDS[kind].numeric):
             warn(
                 warnings,
                 source,
@@ -335,20 +336,6 @@ def normalise_modellix(
 
 
 # ------------------------------------------------------------------------- the checked subset
-
-
-def iter_fields(
-    schema: dict[str, Any], prefix: tuple[str, ...] = ()
-) -> list[tuple[tuple[str, ...], dict[str, Any], bool]]:
-    """Every property of an object schema, depth first: (wire path, schema, required)."""
-    out: list[tuple[tuple[str, ...], dict[str, Any], bool]] = []
-    required = set(schema.get("required", []))
-    for name, sub in schema.get("properties", {}).items():
-        path = (*prefix, name)
-        out.append((path, sub, name in required))
-        if sub.get("type") == "object" and sub.get("properties"):
-            out.extend(iter_fields(sub, path))
-    return out
 
 
 def agent_prompt(spec: ModelSpec) -> str:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from vtrix.errors import Problem
 from vtrix.spec.describe import describe_expected
+from vtrix.spec.kinds import KINDS
+from vtrix.spec.walk import at
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -54,41 +56,17 @@ def _type_for(schema: dict[str, Any], name: str) -> Any:
 
     from pydantic import Field
 
-    kind = schema["type"]
-    constraints: dict[str, Any] = {}
+    kind = KINDS[schema["type"]]
+    constraints = {arg: schema[key] for key, arg in kind.limits if key in schema}
     if "enum" in schema:
         base: Any = Literal[tuple(schema["enum"])]
-    elif kind == "string":
-        base = str
-        for k, p in (
-            ("minLength", "min_length"),
-            ("maxLength", "max_length"),
-            ("pattern", "pattern"),
-        ):
-            if k in schema:
-                constraints[p] = schema[k]
-    elif kind in ("integer", "number"):
-        base = int if kind == "integer" else float
-        for k, p in (
-            ("minimum", "ge"),
-            ("maximum", "le"),
-            ("exclusiveMinimum", "gt"),
-            ("exclusiveMaximum", "lt"),
-        ):
-            if k in schema:
-                constraints[p] = schema[k]
-    elif kind == "boolean":
-        base = bool
-    elif kind == "array":
+    elif kind.name == "array":
         items = schema.get("items")
         base = list[_type_for(items, f"{name}Item")] if items else list[Any]  # type: ignore[misc]
-        for k, p in (("minItems", "min_length"), ("maxItems", "max_length")):
-            if k in schema:
-                constraints[p] = schema[k]
-    elif schema.get("properties"):
-        base = _model_for(schema, name)
+    elif kind.name == "object":
+        base = _model_for(schema, name) if schema.get("properties") else dict[str, Any]
     else:
-        base = dict[str, Any]
+        base = kind.pytype()
     return Annotated[base, Field(**constraints)] if constraints else base
 
 
@@ -117,17 +95,7 @@ def _loc_path(loc: tuple[Any, ...]) -> str:
 
 
 def _schema_for_loc(schema: dict[str, Any], loc: tuple[Any, ...]) -> dict[str, Any] | None:
-    cur: dict[str, Any] | None = schema
-    for part in loc:
-        if cur is None:
-            return None
-        if isinstance(part, int):
-            cur = cur.get("items") if cur.get("type") == "array" else None
-        elif cur.get("type") == "object":
-            cur = cur.get("properties", {}).get(part)
-        else:
-            return None  # a pydantic-internal loc (e.g. a union branch)
-    return cur
+    return at(schema, loc)
 
 
 def _show(value: Any) -> str:

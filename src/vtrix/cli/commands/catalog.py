@@ -244,7 +244,7 @@ def _default(value: Any) -> str:
 def render_spec(spec: dict[str, Any]) -> str:
     """The seed page's ``Model:/Name:/Type:/Parameters:`` layout; fields of nested objects
     and of arrays' object items (``content[].type``) get rows of their own."""
-    from vtrix.spec.describe import fields
+    from vtrix.spec.describe import fields, range_phrase
 
     lines = [
         f"Model: {spec['id']}",
@@ -262,13 +262,9 @@ def render_spec(spec: dict[str, Any]) -> str:
     for f in rows:
         sub = f.schema
         desc = " ".join(str(sub.get("description", "")).split())
-        lo, hi = sub.get("minimum"), sub.get("maximum")
-        if lo is not None and hi is not None:
-            desc += f", range {lo}–{hi}"
-        elif lo is not None:
-            desc += f", minimum {lo}"
-        elif hi is not None:
-            desc += f", maximum {hi}"
+        bounds = range_phrase(sub)
+        if bounds:  # the seed page's layout: "…, range 3–10"
+            desc += ", " + bounds.removeprefix("in ")
         required = "required" if f.required else "optional"
         block = [f"  {f.path:<{width}}{f.kind:<10}{required:<11}{desc}".rstrip()]
         if f.parent and f.required:

@@ -79,11 +79,11 @@ def submit(
     Only the arguments you give are sent; the gateway applies its defaults to the rest.
 
     Args:
-        optimize_prompt_mode: Prompt optimization mode (only standard for 4.5) (standard (the only value allowed); server default "standard")
+        optimize_prompt_mode: Prompt optimization mode (only standard for 4.5) (standard (the only value allowed); server default standard)
         prompt: Image description (Chinese/English); <600 words recommended (a string of 1–10000 characters)
-        sequential_image_generation: Batch generation mode (one of auto | disabled; server default "disabled")
+        sequential_image_generation: Batch generation mode (one of auto | disabled; server default disabled)
         sequential_image_generation_max_images: Max images for batch generation (an integer in range 1–15; server default 5)
-        size: Image size 'widthxheight'; total pixels 3,686,400-16,777,216, aspect ratio 1/16-16 (a string; server default "2048x2048")
+        size: Image size 'widthxheight'; total pixels 3,686,400-16,777,216, aspect ratio 1/16-16 (a string; server default 2048x2048)
     """
     return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
 
@@ -104,11 +104,11 @@ def run(
     Raises vtrix.errors.ValidationFailed (before sending), TaskFailed or WaitTimeout.
 
     Args:
-        optimize_prompt_mode: Prompt optimization mode (only standard for 4.5) (standard (the only value allowed); server default "standard")
+        optimize_prompt_mode: Prompt optimization mode (only standard for 4.5) (standard (the only value allowed); server default standard)
         prompt: Image description (Chinese/English); <600 words recommended (a string of 1–10000 characters)
-        sequential_image_generation: Batch generation mode (one of auto | disabled; server default "disabled")
+        sequential_image_generation: Batch generation mode (one of auto | disabled; server default disabled)
         sequential_image_generation_max_images: Max images for batch generation (an integer in range 1–15; server default 5)
-        size: Image size 'widthxheight'; total pixels 3,686,400-16,777,216, aspect ratio 1/16-16 (a string; server default "2048x2048")
+        size: Image size 'widthxheight'; total pixels 3,686,400-16,777,216, aspect ratio 1/16-16 (a string; server default 2048x2048)
     """
     return _typed.run(
         client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
