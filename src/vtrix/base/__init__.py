@@ -1,0 +1,2 @@
+"""The foundation every layer may use: value classes, text and redaction, logging, directories,
+atomic writes."""

@@ -1,0 +1,2 @@
+"""What vtrix keeps: settings and keys (config), and the task ledger with its numbered
+migrations."""
