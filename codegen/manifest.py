@@ -12,13 +12,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "_manifest.json"
+
+
+# A file's sha256 by its path from the repository root (None: missing).
+Digest = Callable[[str], "str | None"]
 
 
 def sha(data: bytes | str) -> str:

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from codegen.generate import OUTPUT_DIRS
 from codegen.specfiles import read_tree
 
@@ -159,3 +161,55 @@ def test_the_generator_hash_covers_every_module_generation_runs():
         loaded - {"codegen/__init__.py", "src/vtrix/__init__.py", "src/vtrix/_version.py"} <= hashed
     )
     assert "codegen/fetch.py" not in hashed and "codegen/seed.py" not in hashed
+
+
+def _tree_digests(root: Path) -> dict[str, str]:
+    import hashlib
+
+    out = {}
+    for d in ("src/vtrix/models", "docs/models"):
+        for p in sorted((root / d).rglob("*")):
+            if p.is_file() and "__pycache__" not in p.parts:
+                out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+@pytest.mark.parametrize(
+    ("edit", "at_least"),
+    [
+        # A parameter's description: the module's docstrings, its spec data and doc page.
+        (lambda d: d["parameters"][1].update(description="How it moves"), 3),
+        # A new optional parameter changes the same three (and nothing global).
+        (
+            lambda d: d["parameters"].append(
+                {"name": "fps", "path": "fps", "type": "integer", "required": False}
+            ),
+            3,
+        ),
+        # The model's name: its files and the catalog's index and page too.
+        (lambda d: d.update(name="Kirin Three"), 5),
+    ],
+)
+def test_check_lists_exactly_the_files_generate_changes(tmp_path, edit, at_least):
+    specs = tmp_path / "specs"
+    shutil.copytree(ROOT / "specs", specs)
+    out = tmp_path / "out"
+    gen = [sys.executable, "-m", "codegen", "generate", "--specs", str(specs), "--root", str(out)]
+    subprocess.run(gen, check=True, cwd=ROOT, capture_output=True)
+    path = specs / "vtrix" / "kirin_v3_i2v.json"
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data, indent=2))
+    before = _tree_digests(out)
+    check = [sys.executable, "-m", "codegen", "check", "--specs", str(specs), "--root", str(out)]
+    r = subprocess.run(check, cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 1, r.stderr
+    listed = {
+        line.split("stale:", 1)[1].strip() for line in r.stderr.splitlines() if "stale:" in line
+    }
+    subprocess.run(gen, check=True, cwd=ROOT, capture_output=True)
+    after = _tree_digests(out)
+    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    assert listed == changed and len(changed) >= at_least, (listed, changed)
+    r = subprocess.run(check, cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0 and "up to date" in r.stdout
