@@ -76,7 +76,7 @@ def _imports(path: Path) -> set[str]:
 def test_only_the_cli_and_the_sandbox_import_click_or_fastapi():
     for path in sorted(SRC.rglob("*.py")):
         rel = path.relative_to(SRC).parts
-        if rel[0] in ("cli", "sandbox") or rel[-1] == "__main__.py":
+        if rel[0] in ("cli", "sandbox", "mcp") or rel[-1] == "__main__.py":
             continue
         bad = {
             m
@@ -118,7 +118,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("vtrix", "vtrix.typed", "vtrix.batch"),  # the public package; above both clients
     ("vtrix.models",),  # generated
     ("vtrix.sandbox",),  # the local gateway
-    ("vtrix.cli",),  # the front ends
+    ("vtrix.mcp",),  # the MCP front end (the CLI's `vtrix mcp` starts it; it imports no CLI)
+    ("vtrix.cli",),  # the command line
     ("vtrix.__main__",),
 ]
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from pydantic import BaseModel
 
-    from vtrix.engine.prepare import Prepared
+    from vtrix.engine.prepare import Prepared, Resolved
     from vtrix.http import Http, Plan
 
 T = TypeVar("T")
@@ -105,6 +105,15 @@ class AsyncClient(ClientBase):
         )
 
     # ------------------------------------------------------------------- calls
+
+    async def resolve(self, model_id: str) -> Resolved:
+        """The spec a submit of ``model_id`` is checked against (fetched off the loop)."""
+        resolved: Resolved = await self._blocking(_prepare.resolve, self.session, model_id)
+        return resolved
+
+    async def run_blocking(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a blocking call on the client's worker threads."""
+        return await self._blocking(fn, *args, **kwargs)
 
     async def prepare(
         self,

@@ -42,6 +42,7 @@ COMMANDS: dict[str, Command] = {
     "completion": Command(
         "vtrix.cli.commands.completion:completion", "Print the shell completion script."
     ),
+    "mcp": Command("vtrix.cli.commands.mcp:mcp", "Serve vtrix's tools to agents over MCP."),
     "help": Command("vtrix.cli.commands.help:help_group", "Help topics: exit-codes."),
 }
 

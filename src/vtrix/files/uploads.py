@@ -66,7 +66,7 @@ class Upload:
     size: int
 
 
-def _inspect(file: LocalFile, where: str) -> tuple[str, int] | Problem:
+def inspect_file(file: LocalFile, where: str) -> tuple[str, int] | Problem:
     path = file.path
     try:
         st = os.stat(path)
@@ -109,7 +109,7 @@ def collect(body: Any, provider: str) -> tuple[Any, list[Upload], list[Problem]]
             value = LocalFile(Path(os.fspath(value)))
         if not isinstance(value, LocalFile):
             return value
-        found = _inspect(value, where)
+        found = inspect_file(value, where)
         if isinstance(found, Problem):
             problems.append(found)
             return str(value)

@@ -1,0 +1,252 @@
+"""`vtrix mcp`: a real MCP client (the official SDK's) drives the server in memory and as a
+real stdio subprocess, against the sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from conftest import CANARY, env_for
+
+mcp = pytest.importorskip("mcp", reason="the mcp extra is part of the dev install")
+from mcp import Client, StdioServerParameters  # noqa: E402
+
+GENERIC = [
+    "search_models",
+    "get_model_spec",
+    "check_request",
+    "submit_task",
+    "wait_task",
+    "get_task",
+    "list_tasks",
+    "save_task_outputs",
+    "upload_file",
+]
+KIRIN = {"image_url": "https://example.com/a.jpg", "duration": 3}
+
+
+def in_memory(sb: Any, root: Path, **options: Any) -> Any:
+    """An in-process server on a client of ``sb`` (keys from the environment, as the CLI)."""
+    from vtrix.aio import AsyncClient
+    from vtrix.mcp.server import TypedTools, build_server
+    from vtrix.mcp.tools import Tools
+
+    typed = options.pop("typed", None)
+    client = AsyncClient(api_key=CANARY, base_url=sb.url)
+    return client, build_server(
+        Tools(client, root=root, **options), TypedTools(typed) if typed else None
+    )
+
+
+def call(server: Any, steps: Any) -> Any:
+    async def go() -> Any:
+        async with Client(server) as c:
+            return await steps(c)
+
+    return anyio.run(go)
+
+
+def test_a_video_is_made_and_saved_end_to_end(home, sandbox, tmp_path):
+    _, server = in_memory(sandbox, tmp_path)
+
+    async def steps(c: Any) -> Any:
+        tools = await c.list_tools()
+        names = [t.name for t in tools.tools]
+        hints = {t.name: t.annotations for t in tools.tools}
+        submitted = await c.call_tool("submit_task", {"model": "kirin_v3_i2v", "params": KIRIN})
+        waited = await c.call_tool(
+            "wait_task", {"task_id": submitted.structured_content["id"], "wait_seconds": 30}
+        )
+        saved = await c.call_tool(
+            "save_task_outputs", {"task_id": submitted.structured_content["id"]}
+        )
+        return names, hints, submitted, waited, saved
+
+    names, hints, submitted, waited, saved = call(server, steps)
+    assert names == GENERIC
+    assert hints["search_models"].read_only_hint is True
+    paid = hints["submit_task"]
+    assert paid.read_only_hint is False and paid.destructive_hint is True
+    assert paid.idempotent_hint is False and paid.open_world_hint is True
+    assert not submitted.is_error and submitted.structured_content["model"] == "kirin_v3_i2v"
+    assert json.loads(submitted.content[0].text) == submitted.structured_content
+    assert not waited.is_error and waited.structured_content["status"] == "succeeded"
+    files = saved.structured_content["files"]
+    assert len(files) == 1 and Path(files[0]).parent == (tmp_path / "outputs").resolve()
+    assert Path(files[0]).read_bytes()[4:8] == b"ftyp"
+    links = [b for b in saved.content if b.type == "resource_link"]
+    assert [link.uri for link in links] == [Path(files[0]).as_uri()]
+    assert sandbox.stats()["tasks_created"] == 1
+
+
+def test_validation_failures_send_nothing_and_name_every_field(home, sandbox, tmp_path):
+    _, server = in_memory(sandbox, tmp_path, typed=["kirin_*"])
+
+    async def steps(c: Any) -> Any:
+        bad = {"model": "kirin_v3_i2v", "params": {"duration": 99}}
+        return (
+            await c.call_tool("check_request", bad),
+            await c.call_tool("submit_task", bad),
+            await c.call_tool("kirin_v3_i2v", {"duration": 99}),
+            await c.call_tool("check_request", {"model": "kirin_v3_i2v", "params": KIRIN}),
+        )
+
+    checked, submitted, typed, ok = call(server, steps)
+    for result in (checked, submitted, typed):
+        assert result.is_error
+        error = result.structured_content["error"]
+        assert error["code"] == "invalid_params"
+        assert {p["field"] for p in error["problems"]} == {"image_url", "duration"}
+    assert not ok.is_error and ok.structured_content["request"]["body"]["params"]["duration"] == 3
+    assert sandbox.stats()["tasks_created"] == 0
+
+
+def test_a_repeated_idempotency_key_sends_nothing_and_max_submits_holds(home, sandbox, tmp_path):
+    _, server = in_memory(sandbox, tmp_path, max_submits=2)
+    args = {"model": "kirin_v3_i2v", "params": KIRIN, "idempotency_key": "agent-key-1"}
+
+    async def steps(c: Any) -> Any:
+        first = await c.call_tool("submit_task", args)
+        again = await c.call_tool("submit_task", args)
+        other = await c.call_tool("submit_task", {"model": "kirin_v3_i2v", "params": KIRIN})
+        over = await c.call_tool("submit_task", {"model": "kirin_v3_i2v", "params": KIRIN})
+        return first, again, other, over
+
+    first, again, other, over = call(server, steps)
+    assert first.structured_content["id"] == again.structured_content["id"]
+    assert not other.is_error
+    assert over.is_error and "--max-submits" in over.structured_content["error"]["message"]
+    assert sandbox.stats()["tasks_created"] == 2
+
+
+def test_progress_arrives_during_a_wait_and_no_call_outlasts_its_slice(
+    home, make_sandbox, tmp_path
+):
+    sb = make_sandbox(task_seconds=30)
+    _, server = in_memory(sb, tmp_path)
+    seen: list[Any] = []
+
+    async def steps(c: Any) -> Any:
+        task = await c.call_tool("submit_task", {"model": "kirin_v3_i2v", "params": KIRIN})
+
+        async def progress(done: float, total: float | None, message: str | None) -> None:
+            seen.append((time.monotonic(), done, message))
+
+        start = time.monotonic()
+        waited = await c.call_tool(
+            "wait_task",
+            {"task_id": task.structured_content["id"], "wait_seconds": 6},
+            progress_callback=progress,
+        )
+        return waited, time.monotonic() - start, start
+
+    waited, took, start = call(server, steps)
+    assert not waited.is_error and waited.structured_content["status"] in ("queued", "running")
+    assert 5.5 <= took < 9, took
+    assert len(seen) >= 2 and seen[0][0] - start < 2, seen
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(seen)]
+    assert all(g <= 5.5 for g in gaps), gaps
+
+
+def test_paths_outside_the_root_are_refused(home, sandbox, tmp_path):
+    _, server = in_memory(sandbox, tmp_path / "root")
+    (tmp_path / "secret.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 64)
+
+    async def steps(c: Any) -> Any:
+        return (
+            await c.call_tool("save_task_outputs", {"task_id": "task_x", "directory": "../out"}),
+            await c.call_tool("upload_file", {"path": str(tmp_path / "secret.png")}),
+            await c.call_tool("submit_task", {"model": "kirin_v3_i2v", "api_key": "sk-x"}),
+        )
+
+    save, upload, keyed = call(server, steps)
+    for result in (save, upload):
+        assert (
+            result.is_error
+            and "outside the server's root" in result.structured_content["error"]["message"]
+        )
+    assert keyed.is_error  # a key is never a tool argument
+    assert sandbox.stats()["routes"].get("modellix.upload", 0) == 0
+    assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------------------ a real subprocess
+
+
+def _params(sb: Any, root: Path, *extra: str) -> StdioServerParameters:
+    env = {**os.environ, **env_for(sb)}
+    return StdioServerParameters(
+        command=sys.executable, args=["-m", "vtrix", "mcp", "--root", str(root), *extra], env=env
+    )
+
+
+def test_a_killed_server_restarted_carries_on_with_the_same_task(home, make_sandbox, tmp_path):
+    sb = make_sandbox(task_seconds=4)
+    env = {**os.environ, **env_for(sb)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vtrix", "mcp", "--root", str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+
+    def rpc(i: int, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        message = {"jsonrpc": "2.0", "id": i, "method": method, "params": params}
+        proc.stdin.write((json.dumps(message) + "\n").encode())  # type: ignore[union-attr]
+        proc.stdin.flush()  # type: ignore[union-attr]
+        while True:
+            got = json.loads(proc.stdout.readline())  # type: ignore[union-attr]
+            if got.get("id") == i:
+                return got
+
+    init = rpc(
+        1,
+        "initialize",
+        {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "raw-json-rpc", "version": "1"},
+        },
+    )
+    assert init["result"]["protocolVersion"] == "2025-06-18", init
+    assert init["result"]["serverInfo"]["name"] == "vtrix"
+    proc.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+    proc.stdin.flush()
+    listed = rpc(2, "tools/list", {})
+    assert [t["name"] for t in listed["result"]["tools"]] == GENERIC
+    arguments = {"model": "kirin_v3_i2v", "params": KIRIN}
+    submitted = rpc(3, "tools/call", {"name": "submit_task", "arguments": arguments})
+    task_id = submitted["result"]["structuredContent"]["id"]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+
+    async def again(c: Any) -> Any:
+        waited = await c.call_tool("wait_task", {"task_id": task_id, "wait_seconds": 30})
+        saved = await c.call_tool("save_task_outputs", {"task_id": task_id, "directory": "o"})
+        listed = await c.call_tool("list_tasks", {})
+        return waited, saved, listed
+
+    waited, saved, listed = call(_params(sb, tmp_path), again)
+    assert waited.structured_content["status"] == "succeeded"
+    assert saved.structured_content["files"][0].startswith(str((tmp_path / "o").resolve()))
+    assert task_id in [t["id"] for t in listed.structured_content["tasks"]]
+    assert sb.stats()["tasks_created"] == 1
+
+
+def test_mcp_help_prints_a_client_entry(cli):
+    r = cli("mcp", "--help")
+    assert r.code == 0
+    start = r.out.index("{")
+    entry = json.loads(r.out[start : r.out.index("\n  }", start) + 4])
+    assert entry["mcpServers"]["vtrix"] == {"command": "vtrix", "args": ["mcp"]}
