@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from bench import batching, codegen_scale, startup, waits
+from bench import batching, codegen_scale, mcp_bench, startup, waits
 from bench.common import REPS, ROOT, compile_tree, home_env, sandbox
 from vtrix.base.atomic import write_text_atomic
 
@@ -23,7 +23,7 @@ SCALE = int(os.environ.get("BENCH_SCALE", "10000"))
 
 def run_startup(r: dict[str, Any]) -> None:
     compile_tree(ROOT / "src")
-    r["startup"] = startup.real_catalog()
+    r["startup"] = {**startup.real_catalog(), "mcp": mcp_bench.real_catalog()}
 
 
 def run_codegen(r: dict[str, Any]) -> None:
@@ -39,6 +39,7 @@ def run_scale(r: dict[str, Any]) -> None:
     r["scale_cli"] = {
         "count": SCALE,
         **startup.big_catalog(models, "synth_model_0000", "synth_model_12"),
+        "mcp": mcp_bench.big_catalog(models),
     }
 
 

@@ -37,6 +37,14 @@ def _startup(s: dict[str, Any]) -> list[str]:
         f"| `vtrix run kirin_v3_i2v --help` | same | ≤ 1.3× | {_versus(s['model_help'])} |",
         "| `vtrix --dry-run run kirin_v3_i2v --param …` (seed example) | click + pydantic script "
         f"validating a 6-field model, printing JSON | ≤ 1.3× | {_versus(s['dry_run'])} |",
+        *(
+            [
+                "| `vtrix mcp`: start to the first `tools/list` answer (stdio, raw JSON-RPC) | "
+                f"— | report | {s['mcp']['first_list_s']} s ({s['mcp']['tools']} tools) |"
+            ]
+            if "mcp" in s
+            else []
+        ),
     ]
 
 
@@ -81,6 +89,16 @@ def _scale_cli(c: dict[str, Any]) -> list[str]:
         f"{_versus(c['complete'])} |",
         f"| `vtrix models list --offline` ({c['models_listed']:,} rows), {n} | — | ≤ 0.5 s | "
         f"{c['models_list_offline_s']} s {_mark(c['models_list_offline_s'] <= 0.5)} |",
+        *(_scale_mcp(c["mcp"], n) if "mcp" in c else []),
+    ]
+
+
+def _scale_mcp(m: dict[str, Any], n: str) -> list[str]:
+    first, again = m["typed_first_list_s"], m["typed_list_again_s"]
+    return [
+        f"| `vtrix mcp --typed '*'`, {n}: start to the first `tools/list` "
+        f"({m['typed_tools']:,} tools) | — | ≤ 2 s | {first} s {_mark(first <= 2)} |",
+        f"| the same, a later `tools/list` | — | report | {again} s |",
     ]
 
 

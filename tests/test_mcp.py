@@ -250,3 +250,55 @@ def test_mcp_help_prints_a_client_entry(cli):
     start = r.out.index("{")
     entry = json.loads(r.out[start : r.out.index("\n  }", start) + 4])
     assert entry["mcpServers"]["vtrix"] == {"command": "vtrix", "args": ["mcp"]}
+
+
+def test_http_needs_the_bearer_token(home, sandbox, tmp_path):
+    import socket
+
+    import requests
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, **env_for(sandbox)}
+    cmd = [sys.executable, "-m", "vtrix", "mcp", "--http", "--port", str(port), "--token", "t0k"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{port}/mcp"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                refused = requests.post(url, json={}, timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, proc.stderr
+                time.sleep(0.2)
+        assert refused.status_code == 401
+
+        async def steps(c: Any) -> Any:
+            return await c.list_tools()
+
+        import httpx2  # the SDK's own HTTP client
+        from mcp.client.streamable_http import streamable_http_client
+
+        http = httpx2.AsyncClient(headers={"Authorization": "Bearer t0k"})
+        listed = call(streamable_http_client(url, http_client=http), steps)
+        assert [t.name for t in listed.tools] == GENERIC
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_skill_is_rendered_from_the_code_tables(cli, tmp_path):
+    from vtrix.errors import EXIT_CODES
+    from vtrix.task import FIELDS
+
+    r = cli("skill")
+    assert r.code == 0 and r.out.startswith("---\nname: vtrix\n")
+    for code, _ in EXIT_CODES:
+        assert f"\n| {code} | " in r.out
+    assert all(f"`{f}`" in r.out for f in FIELDS)
+    assert "`invalid_params`" in r.out and "`not_sent`" in r.out
+    installed = cli("skill", "--install", str(tmp_path))
+    assert installed.code == 0
+    assert (tmp_path / "vtrix" / "SKILL.md").read_text() == r.out

@@ -43,6 +43,7 @@ COMMANDS: dict[str, Command] = {
         "vtrix.cli.commands.completion:completion", "Print the shell completion script."
     ),
     "mcp": Command("vtrix.cli.commands.mcp:mcp", "Serve vtrix's tools to agents over MCP."),
+    "skill": Command("vtrix.cli.commands.skill:skill", "Print a SKILL.md for agents."),
     "help": Command("vtrix.cli.commands.help:help_group", "Help topics: exit-codes."),
 }
 

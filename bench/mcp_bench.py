@@ -1,0 +1,73 @@
+"""`vtrix mcp`: from the server's start to its first `tools/list` answer (raw JSON-RPC over
+stdio, as a client speaks it), and `tools/list` with `--typed '*'` at catalog scale."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import LAUNCH, PY, REPS, home_env
+
+INIT = {
+    "protocolVersion": "2025-06-18",
+    "capabilities": {},
+    "clientInfo": {"name": "bench", "version": "1"},
+}
+
+
+def _rpc(proc: subprocess.Popen[bytes], i: int, method: str, params: dict[str, Any]) -> Any:
+    assert proc.stdin is not None and proc.stdout is not None
+    message = {"jsonrpc": "2.0", "id": i, "method": method, "params": params}
+    proc.stdin.write((json.dumps(message) + "\n").encode())
+    proc.stdin.flush()
+    while True:
+        got = json.loads(proc.stdout.readline())
+        if got.get("id") == i:
+            return got
+
+
+def first_list(models: Path | None, *typed: str) -> tuple[float, float, int]:
+    """(seconds from spawn to the first tools/list answer, seconds of a second tools/list,
+    tools listed)."""
+    args = ["mcp", *(a for p in typed for a in ("--typed", p))]
+    cmd = [PY, "-c", LAUNCH, str(models), *args] if models else [PY, "-m", "vtrix", *args]
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=home_env(),
+    )
+    try:
+        _rpc(proc, 1, "initialize", INIT)
+        assert proc.stdin is not None
+        proc.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+        proc.stdin.flush()
+        listed = _rpc(proc, 2, "tools/list", {})
+        first = time.perf_counter() - start
+        again = time.perf_counter()
+        _rpc(proc, 3, "tools/list", {})
+        second = time.perf_counter() - again
+    finally:
+        proc.kill()
+        proc.wait()
+    return first, second, len(listed["result"]["tools"])
+
+
+def real_catalog(reps: int = REPS) -> dict[str, Any]:
+    runs = [first_list(None) for _ in range(max(3, reps // 3))]
+    return {"first_list_s": round(statistics.median(r[0] for r in runs), 3), "tools": runs[0][2]}
+
+
+def big_catalog(models: Path, reps: int = 3) -> dict[str, Any]:
+    runs = [first_list(models, "*") for _ in range(reps)]
+    return {
+        "typed_first_list_s": round(statistics.median(r[0] for r in runs), 2),
+        "typed_list_again_s": round(statistics.median(r[1] for r in runs), 3),
+        "typed_tools": runs[0][2],
+    }
