@@ -302,3 +302,52 @@ def test_skill_is_rendered_from_the_code_tables(cli, tmp_path):
     installed = cli("skill", "--install", str(tmp_path))
     assert installed.code == 0
     assert (tmp_path / "vtrix" / "SKILL.md").read_text() == r.out
+
+
+def test_gateway_failures_are_tool_errors_never_retried(home, make_sandbox, tmp_path):
+    sb = make_sandbox()
+    _, server = in_memory(sb, tmp_path)
+    sb.faults(vtrix_submit={"drop_rate": 1.0})
+    args = {"model": "kirin_v3_i2v", "params": KIRIN, "idempotency_key": "agent-unknown-1"}
+
+    async def dropped(c: Any) -> Any:
+        return await c.call_tool("submit_task", args)
+
+    unknown = call(server, dropped)
+    assert unknown.is_error
+    doc = unknown.structured_content
+    assert doc["status"] == "unknown" and doc["error"]["code"] == "outcome_unknown"
+    assert doc["idempotency_key"] == "agent-unknown-1"
+    assert sb.stats()["routes"]["vtrix.submit"] == 1  # sent once, never retried
+
+    broke = make_sandbox(broke_keys={CANARY})
+    _, server = in_memory(broke, tmp_path)
+    paid = call(
+        server, lambda c: c.call_tool("submit_task", {"model": "kirin_v3_i2v", "params": KIRIN})
+    )
+    assert paid.is_error and paid.structured_content["error"]["code"] == "payment_required"
+
+
+@pytest.mark.parametrize("version", ["2025-11-25", "2025-06-18"])
+def test_the_protocol_versions_clients_use_today(home, sandbox, tmp_path, version):
+    env = {**os.environ, **env_for(sandbox)}
+    message = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": version,
+            "capabilities": {},
+            "clientInfo": {"name": "raw", "version": "1"},
+        },
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "vtrix", "mcp", "--root", str(tmp_path)],
+        input=json.dumps(message) + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    answer = json.loads(proc.stdout.splitlines()[0])
+    assert answer["result"]["protocolVersion"] == version
