@@ -27,7 +27,7 @@ def test_client_run_and_result(client, sandbox, tmp_path):
     assert result.urls and result.urls[0].endswith(
         ".mp4" + result.urls[0][result.urls[0].index("?") :]
     )
-    assert result.raw["status"] == "completed" and result.cost == "0.30"
+    assert result.raw["status"] == "completed" and result.cost == "0.18"  # 3 s at 0.06
     assert seen and seen[-1] == 100
     assert result.status == "succeeded" and result.model == "kirin_v3_i2v" and result.id
     saved = client.save(result, tmp_path / "out")

@@ -12,6 +12,7 @@ threads, not a thread each.
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,6 +21,7 @@ from vtrix.engine.facade import ClientBase
 from vtrix.engine.handle import TaskHandle
 from vtrix.engine.outcome import finished
 from vtrix.engine.plans import ProgressCallback, lookup_flow, submit_flow, wait_flow
+from vtrix.engine.pricing import Quote, enforce
 from vtrix.engine.saving import save as _save
 from vtrix.http import drive_async
 from vtrix.task import Result
@@ -137,7 +139,20 @@ class AsyncClient(ClientBase):
         batch: str | None = None,
         line: int | None = None,
         resend_unknown: bool = False,
+        max_cost: Decimal | None = None,
+        allow_unpriced: bool = False,
+        quote: Quote | None = None,
     ) -> AsyncTask:
+        """Send a prepared submit once (see :meth:`vtrix.Client.submit_prepared`)."""
+        if quote is None:
+            quote = await self._blocking(
+                enforce,
+                self.session,
+                prepared.model_id,
+                prepared.params,
+                max_cost=max_cost,
+                allow_unpriced=allow_unpriced,
+            )
         flow = submit_flow(
             self.session,
             prepared,
@@ -145,6 +160,7 @@ class AsyncClient(ClientBase):
             batch=batch,
             line=line,
             resend_unknown=resend_unknown,
+            quote=quote,
         )
         done = await self.drive(self.session.provider(prepared.spec.provider).http, flow)
         return AsyncTask(

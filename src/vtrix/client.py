@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from vtrix.engine import prepare as _prepare
@@ -23,6 +24,8 @@ from vtrix.engine.handle import TaskHandle
 from vtrix.engine.outcome import finished
 from vtrix.engine.plans import ProgressCallback, lookup_flow, submit_flow, wait_flow
 from vtrix.engine.prepare import Prepared, Resolved, SpecInfo
+from vtrix.engine.pricing import Quote, enforce
+from vtrix.engine.pricing import quote as quote_of
 from vtrix.engine.saving import save as _save
 from vtrix.task import Result
 
@@ -109,6 +112,9 @@ class Client(ClientBase):
         line: int | None = None,
         resend_unknown: bool = False,
         deadline: float | None = None,
+        max_cost: Decimal | None = None,
+        allow_unpriced: bool = False,
+        quote: Quote | None = None,
     ) -> Task:
         """Send a prepared submit once; returns at once with a :class:`Task`. ``deadline``
         (a ``time.monotonic()`` time) bounds the submit, else its own 60 s do.
@@ -117,7 +123,16 @@ class Client(ClientBase):
         known; ``on_created`` runs once the id is safe there (even if Ctrl-C comes). A key
         the ledger already has a task for is not sent again: that task is returned. A key
         whose earlier submit had an unknown outcome is refused unless ``resend_unknown``
-        (neither gateway promises to honour the key: a resend may charge twice)."""
+        (neither gateway promises to honour the key: a resend may charge twice). A cap —
+        ``max_cost`` for this task, the client's ``max_spend`` — refuses a submit whose quote
+        is over it, or unknown without ``allow_unpriced`` (BudgetReached, nothing sent)."""
+        quote = quote or enforce(
+            self.session,
+            prepared.model_id,
+            prepared.params,
+            max_cost=max_cost,
+            allow_unpriced=allow_unpriced,
+        )
 
         def created(s: Submitted) -> None:
             if on_created is not None:
@@ -132,6 +147,7 @@ class Client(ClientBase):
             line=line,
             resend_unknown=resend_unknown,
             deadline=deadline,
+            quote=quote,
         )
         done = self.session.provider(prepared.spec.provider).http.run(flow)
         task: Task = Task.submitted(self.session, done)
@@ -164,6 +180,12 @@ class Client(ClientBase):
         """Submit and wait; returns the :class:`Result` or raises (TaskFailed, WaitTimeout…)."""
         task = self.submit(model_id, params, idempotency_key=idempotency_key, **kwargs)
         return task.wait(timeout=timeout, on_progress=on_progress)
+
+    def quote(self, model_id: str, params: dict[str, Any] | None = None, /, **kwargs: Any) -> Quote:
+        """What a task of ``model_id`` with these parameters is expected to cost, and where
+        that comes from (validated first; nothing is sent)."""
+        prepared = self.prepare(model_id, {**(params or {}), **kwargs})
+        return quote_of(self.session, prepared.model_id, prepared.params)
 
     # ------------------------------------------------------------------ tasks
 

@@ -18,6 +18,7 @@ The tree (exit code, ``error.code``, meaning)::
     │   ├── TemporaryFailure  75  temporary_failure   429, 5xx or network trouble (not_sent:
     │   │                                             a submit that never reached the gateway)
     │   └── SubmitOutcomeUnknown 3  outcome_unknown   a submit was sent, no clear answer
+    ├── BudgetReached          4  budget_reached      a cap refused a submit; nothing sent
     ├── TaskFailed             1  task_failed         the task failed (task_canceled: canceled)
     ├── WaitTimeout          124  wait_timeout        waiting ran out; the task may still finish
     ├── Interrupted          130  interrupted         Ctrl-C; the task is not cancelled
@@ -36,6 +37,7 @@ OK = 0
 FAILED = 1
 USAGE = 2
 OUTCOME_UNKNOWN = 3
+BUDGET = 4
 TEMPORARY = 75
 WAIT_TIMEOUT = 124
 INTERRUPTED = 130
@@ -52,6 +54,7 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
         "submit outcome unknown (sent, no clear answer): do not resubmit blindly, "
         "check `vtrix task list`",
     ),
+    (BUDGET, "budget reached: a quote over --max-cost / --budget, or unknown; nothing more sent"),
     (TEMPORARY, "temporary failure after retries (429, 5xx, network): safe to retry later"),
     (WAIT_TIMEOUT, "wait timed out; the task may still run: `vtrix task wait <id>`"),
     (INTERRUPTED, "interrupted (Ctrl-C); the task is not cancelled: `vtrix task wait <id>`"),
@@ -256,6 +259,13 @@ class SubmitOutcomeUnknown(ApiError):
     code = "outcome_unknown"
 
     exit_code = OUTCOME_UNKNOWN
+
+
+class BudgetReached(VtrixError):
+    """A submit refused by a spending cap: its quote is over what is left, or unknown."""
+
+    exit_code = BUDGET
+    code = "budget_reached"
 
 
 class TaskFailed(VtrixError):

@@ -21,9 +21,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from vtrix.batch.budget import Budget
 from vtrix.batch.input import Line, line_keys
 from vtrix.errors import (
+    BudgetReached,
     Interrupted,
+    RequestRejected,
     SubmitInProgress,
     SubmitOutcomeUnknown,
     TaskFailed,
@@ -40,9 +43,11 @@ if TYPE_CHECKING:
     from vtrix.aio import AsyncClient, AsyncTask
     from vtrix.client import Client
     from vtrix.engine.prepare import Prepared
+    from vtrix.engine.pricing import Quote
 
 SUCCEEDED, FAILED, OUTCOME_UNKNOWN, INVALID = "succeeded", "failed", "unknown", "invalid"
 TIMED_OUT = "timed out"
+BUDGET = "not sent: budget"
 # The error code of a line that ended so (a task's own failure keeps the task's code).
 LINE_ERRORS = {
     OUTCOME_UNKNOWN: "outcome_unknown",
@@ -141,6 +146,8 @@ class Options:
     resubmit_unknown: bool = False
     save: Any = None  # a vtrix.cli.saving.SaveRequest-like object, or None
     poll_interval: float | None = None
+    budget: Any = None  # a Decimal: see vtrix.batch.budget
+    allow_unpriced: bool = False
 
 
 class BatchRun:
@@ -161,10 +168,12 @@ class BatchRun:
         self.on_event = on_event or (lambda kind, result: None)
         self.results: dict[int, LineResult] = {}
         self.keys = line_keys([c.line for c in lines])
+        self.budget = Budget(options.budget, options.allow_unpriced)
 
     async def run(self) -> list[LineResult]:
         ledger = self.client.ledger
         known = (ledger.by_keys(list(self.keys.values())) if ledger else None) or {}
+        self.budget.count_sent(known.values())
         sem = asyncio.Semaphore(self.options.concurrency)
 
         async def one(checked: Checked) -> None:
@@ -217,6 +226,8 @@ class BatchRun:
             base.status = SUCCEEDED
         except SubmitOutcomeUnknown as exc:
             base.error = exc.message
+        except BudgetReached as exc:
+            base.status, base.error, base.error_code = BUDGET, exc.message, exc.code
         except TaskFailed as exc:
             base.status, base.error = FAILED, exc.message
             if exc.result is not None:
@@ -243,8 +254,16 @@ class BatchRun:
         if row is not None and row.state != REJECTED and not self.options.resubmit_unknown:
             return None, False  # sent before without a clear answer: never sent again blindly
         assert checked.prepared is not None
+        quote = await self._reserve(checked.prepared)
         try:
-            return await self._submit(checked.prepared, key, checked.line.number, deadline), False
+            return (
+                await self._submit(checked.prepared, key, checked.line.number, deadline, quote),
+                False,
+            )
+        except RequestRejected:
+            if quote is not None:
+                self.budget.release(quote)
+            raise
         except SubmitInProgress:  # another process took the line between our look and now
             row = await self._held_elsewhere(key, deadline, checked.line)
             if row is not None and row.task_id:
@@ -277,8 +296,20 @@ class BatchRun:
             hint="Run the batch again once that process is done.",
         )
 
+    async def _reserve(self, prepared: Prepared) -> Quote | None:
+        """The line's quote, counted against the batch's caps (None: no caps)."""
+        if not self.budget.active:
+            return None
+        from vtrix.engine.pricing import quote
+
+        q: Quote = await self.client.run_blocking(
+            quote, self.client.session, prepared.model_id, prepared.params
+        )
+        self.budget.reserve(q, prepared.model_id)  # no await between look and count
+        return q
+
     async def _submit(
-        self, prepared: Prepared, key: str, number: int, deadline: float
+        self, prepared: Prepared, key: str, number: int, deadline: float, quote: Quote | None
     ) -> AsyncTask:
         """Submit, waiting out rate limits (a 429 created nothing) within the deadline."""
         attempt = 0
@@ -290,6 +321,8 @@ class BatchRun:
                     batch=self.batch,
                     line=number,
                     resend_unknown=self.options.resubmit_unknown,
+                    quote=quote,
+                    allow_unpriced=True,  # the batch's own caps were applied
                 )
             except TemporaryFailure as exc:
                 attempt += 1
@@ -307,8 +340,8 @@ def summary_counts(results: list[LineResult]) -> Counter[str]:
 
 
 def exit_code(results: list[LineResult], interrupted: bool = False) -> int:
-    """130 on Ctrl-C, else 3 if any outcome is unknown, 124 if a wait ran out (its task may
-    still finish), 1 if any line failed, else 0."""
+    """130 on Ctrl-C, else 3 if any outcome is unknown, 4 if a cap stopped the batch, 124 if
+    a wait ran out (its task may still finish), 1 if any line failed, else 0."""
     from vtrix import errors
 
     statuses = {r.status for r in results}
@@ -316,6 +349,8 @@ def exit_code(results: list[LineResult], interrupted: bool = False) -> int:
         return errors.INTERRUPTED
     if OUTCOME_UNKNOWN in statuses:
         return errors.OUTCOME_UNKNOWN
+    if BUDGET in statuses:
+        return errors.BUDGET
     if TIMED_OUT in statuses:
         return errors.WAIT_TIMEOUT
     if statuses - {SUCCEEDED}:

@@ -42,6 +42,10 @@ COMMANDS: dict[str, Command] = {
     "completion": Command(
         "vtrix.cli.commands.completion:completion", "Print the shell completion script."
     ),
+    "quote": Command("vtrix.cli.commands.money:quote", "What a task will cost (nothing sent)."),
+    "prices": Command("vtrix.cli.commands.money:prices", "Set the prices of models."),
+    "balance": Command("vtrix.cli.commands.money:balance", "What your accounts have left."),
+    "spend": Command("vtrix.cli.commands.money:spend", "What tasks cost, from the ledger."),
     "mcp": Command("vtrix.cli.commands.mcp:mcp", "Serve vtrix's tools to agents over MCP."),
     "skill": Command("vtrix.cli.commands.skill:skill", "Print a SKILL.md for agents."),
     "help": Command("vtrix.cli.commands.help:help_group", "Help topics: exit-codes."),

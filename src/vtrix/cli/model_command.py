@@ -11,123 +11,20 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from vtrix.cli.click_types import DURATION, click_option
-from vtrix.cli.completion import complete_param
+from vtrix.cli.click_types import click_option
 from vtrix.cli.context import Globals, client_for
-from vtrix.cli.ending import note_output
-from vtrix.cli.saving import SaveRequest, save_options, save_outputs, save_request
+from vtrix.cli.run_options import RUN_EPILOG, max_cost_of, run_options
+from vtrix.cli.saving import SaveRequest, save_outputs, save_request
 from vtrix.spec.option import Option, stored_options
 
 if TYPE_CHECKING:
     from vtrix.cli.output import Reporter
     from vtrix.client import Client, Task
     from vtrix.engine.prepare import Prepared, Resolved
-
-RUN_EPILOG = (
-    "Values are checked against the model's spec before anything is sent; "
-    "--param key=value works for every parameter (dot notation nests, JSON for arrays and "
-    "objects). Exit codes: vtrix help exit-codes."
-)
-
-
-IDEMPOTENCY_OPTIONS = (
-    click.option(
-        "--idempotency-key",
-        "run_idempotency_key",
-        metavar="KEY",
-        help="Send with this Idempotency-Key: a task the ledger already has for it is "
-        "not sent again. Neither gateway promises to honour the key itself.",
-    ),
-    click.option(
-        "--resend-unknown",
-        "run_resend_unknown",
-        is_flag=True,
-        help="Send again a key whose earlier submit had an unknown outcome (the "
-        "gateway may charge twice: check its console or `vtrix task list` first).",
-    ),
-)
-
-
-def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """The options every model command has."""
-    decorators = [
-        click.option(
-            "--param",
-            "run_param",
-            multiple=True,
-            metavar="KEY=VALUE",
-            shell_complete=complete_param,
-            help="Model parameter, repeatable. Dot notation nests (a.b=1); JSON for "
-            "arrays and objects.",
-        ),
-        click.option(
-            "--body",
-            "run_body",
-            metavar="JSON",
-            help="Base request body as a JSON object; --param and options extend it.",
-        ),
-        click.option(
-            "--body-file",
-            "run_body_file",
-            metavar="PATH|-",
-            help="Read the base body from a file, or - for stdin.",
-        ),
-        click.option(
-            "--output",
-            "-o",
-            "run_output",
-            type=click.Choice(["human", "url", "json"]),
-            default="human",
-            show_default=True,
-            callback=note_output,
-            help="url: result URLs only; json: the task as one JSON object (README).",
-        ),
-        click.option(
-            "--timeout",
-            "run_timeout",
-            type=DURATION,
-            default=600,
-            show_default=True,
-            help="A deadline for the whole command when given: the submit, the wait and "
-            "the download all end by then (exit 124, or 3 if the submit's answer was cut). "
-            "Without it the wait stops after 600 s; the submit and the download have their "
-            "own bounds (60 s, 1 h).",
-        ),
-        click.option(
-            "--no-wait",
-            "run_no_wait",
-            is_flag=True,
-            help="Submit and print the task id without waiting.",
-        ),
-        click.option(
-            "--poll-interval",
-            "run_poll_interval",
-            type=click.FloatRange(min=0.1),
-            help="First delay between status checks (adapts after).",
-        ),
-        *IDEMPOTENCY_OPTIONS,
-        click.option(
-            "--dry-run",
-            "run_dry_run",
-            is_flag=True,
-            help="Print the request that would be sent; send nothing.",
-        ),
-        click.option("--quiet", "-q", "run_quiet", is_flag=True, help="No progress on stderr."),
-        click.option(
-            "--debug",
-            "run_debug",
-            is_flag=True,
-            help="Show HTTP requests (key redacted) on stderr.",
-        ),
-    ]
-    for d in reversed(decorators):
-        f = d(f)
-    return save_options(f)
 
 
 class ModelCommand(click.Command):
@@ -325,6 +222,7 @@ def print_dry_run(client: Client, prepared: Prepared, debug: bool, output: str =
                 for u in prepared.uploads
             ],
             "checked": prepared.checked,
+            "quote": _quote(client, prepared).to_dict(),
         }
         emit(to_json(doc))
         ending.printed()
@@ -342,6 +240,14 @@ def print_dry_run(client: Client, prepared: Prepared, debug: bool, output: str =
         for k, v in request.display_headers(has_key).items():
             emit(f"{k}: {v}")
     emit(prepared.dry_run_text())
+    # On stderr: stdout stays exactly the request (the seed page's dry run, byte for byte).
+    print(f"[dry-run] quote: {_quote(client, prepared).text()}", file=sys.stderr)
+
+
+def _quote(client: Client, prepared: Prepared) -> Any:
+    from vtrix.engine.pricing import quote
+
+    return quote(client.session, prepared.model_id, prepared.params)
 
 
 def submit_and_wait(
@@ -380,6 +286,8 @@ def submit_and_wait(
         on_created=created,
         resend_unknown=resend,
         deadline=values.get("run_deadline"),
+        max_cost=max_cost_of(values.get("run_max_cost")),
+        allow_unpriced=bool(values.get("run_allow_unpriced")),
     )
     ending.note(sending=False, task=task.result())
     if values["run_no_wait"]:

@@ -4,6 +4,7 @@ its own, and the session's parts."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from vtrix.engine.session import Session
@@ -17,7 +18,8 @@ if TYPE_CHECKING:
 
 class ClientBase:
     """Keys and URLs resolve as the CLI's do (:mod:`vtrix.store.config`); ``ledger=False``
-    runs without one; ``session`` shares another client's."""
+    runs without one; ``session`` shares another client's; ``max_spend`` caps what its
+    submits may cost together (by their quotes; see :mod:`vtrix.engine.pricing`)."""
 
     def __init__(
         self,
@@ -30,6 +32,7 @@ class ClientBase:
         ledger: Ledger | bool = True,
         transport: Transport | None = None,
         session: Session | None = None,
+        max_spend: float | str | Decimal | None = None,
     ) -> None:
         self.session = session or Session.create(
             api_key=api_key,
@@ -40,6 +43,8 @@ class ClientBase:
             ledger=ledger,
             transport=transport,
         )
+        if max_spend is not None:  # every submit's quote counts; an unknown one is refused
+            self.session.max_spend = Decimal(str(max_spend))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(profile={self.settings.profile!r})"

@@ -36,6 +36,7 @@ from vtrix.wire.gateways import GATEWAYS, PROVIDERS, VTRIX, provider_for_task
 
 if TYPE_CHECKING:
     from vtrix.engine.prepare import Prepared
+    from vtrix.engine.pricing import Quote
     from vtrix.engine.session import Session
 
 ProgressCallback = Callable[[TaskState, "float | None"], None]
@@ -116,8 +117,13 @@ def submit_flow(
     line: int | None = None,
     resend_unknown: bool = False,
     deadline: float | None = None,
+    quote: Quote | None = None,
 ) -> Plan[Submitted]:
-    """Upload local files, then send a prepared submit once (see the module docstring)."""
+    """Upload local files, then send a prepared submit once (see the module docstring).
+    ``quote``: what it is expected to cost (kept in the ledger; counted against the
+    session's cap once sent)."""
+    from vtrix.engine.pricing import price_key  # decimal: only when something is sent
+
     prepared = yield from upload_flow(session, prepared)
     spec = prepared.spec
     key = idempotency_key or new_idempotency_key()
@@ -136,6 +142,9 @@ def submit_flow(
                 batch=batch,
                 line=line,
                 resend_unknown=resend_unknown,
+                price_key=price_key(prepared.params),
+                quote=None if quote is None or quote.amount is None else f"{quote.amount:f}",
+                profile=session.settings.profile,
             )
         )
         if known is not None and not known.task_id:
@@ -155,6 +164,8 @@ def submit_flow(
         yield from _submit_failed(session, key, exc)
         raise
     state.model = spec.id  # the catalog id, not the gateway's own word for the model
+    if quote is not None and quote.amount is not None:
+        session.spent += quote.amount
     if state.created_at is None:  # Modellix answers carry none: when vtrix submitted it
         state.created_at = time.time()
     state.submitted_at = time.monotonic()

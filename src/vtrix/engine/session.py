@@ -12,6 +12,8 @@ from vtrix.store.ledger import Ledger
 from vtrix.wire.adapters import make_provider
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from vtrix.http import Http, Transport
     from vtrix.wire.base import Provider, TaskState
 
@@ -30,6 +32,8 @@ class Session:
         self.ledger = ledger
         self.transport = transport
         self._providers: dict[str, Provider] = {}
+        self.max_spend: Decimal | None = None  # a cap on what this session's submits cost
+        self.spent: Decimal | int = 0  # the quotes of the submits it sent
 
     @classmethod
     def create(

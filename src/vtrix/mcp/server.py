@@ -278,6 +278,7 @@ def serve(
     root: Path,
     typed: list[str],
     max_submits: int | None,
+    max_spend: Any = None,
     http: bool = False,
     port: int = 8766,
     token: str | None = None,
@@ -288,7 +289,7 @@ def serve(
     from vtrix.aio import AsyncClient
 
     async def run() -> None:
-        async with AsyncClient() as client:
+        async with AsyncClient(max_spend=max_spend) as client:
             tools = Tools(client, root=root, max_submits=max_submits)
             server = build_server(tools, TypedTools(typed) if typed else None)
             if http:

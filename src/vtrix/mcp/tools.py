@@ -124,8 +124,14 @@ class Tools:
         except VtrixError as exc:
             return True, error_object(exc, model=model)
         request = prepared.request
+        from vtrix.engine.pricing import quote
+
+        q = await self.client.run_blocking(
+            quote, self.client.session, prepared.model_id, prepared.params
+        )
         return False, {
             "ok": True,
+            "quote": q.to_dict(),
             "model": prepared.model_id,
             "checked": prepared.checked,
             "request": {"method": request.method, "url": request.url, "body": request.body},

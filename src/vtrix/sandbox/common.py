@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 
 from vtrix.sandbox import media
 from vtrix.sandbox.catalog import Catalog
+from vtrix.sandbox.pricing import price
 from vtrix.sandbox.state import SandboxConfig, SandboxTask, State
 from vtrix.spec.validate import validate
 from vtrix.wire.gateways import VTRIX_API_PREFIX, VTRIX_MODELS_PREFIX
@@ -134,6 +135,9 @@ def authorize(
         return None, err(401, "Unauthorized: API key is invalid or expired")
     if paid and key in config.broke_keys:
         return None, err(402, "Payment Required: balance insufficient")
+    left = state.balance_of(key) if paid else None
+    if left is not None and left <= 0:
+        return None, err(402, f"Payment Required: balance insufficient ({left:f} left)")
     allowed, remaining, reset = state.rate_check(key)
     headers = {
         "X-RateLimit-Limit": str(config.rate_limit),
@@ -185,6 +189,8 @@ def start_task(
             return earlier
     task = state.new_task(provider, model, kind, params, fail_reason(params))
     task.idempotency_key = key
+    header = request.headers.get("authorization", "")
+    state.charge(header[7:].strip(), price(kind, params)[2])
     if key and honour:
         with state.lock:
             state.by_key[key] = task

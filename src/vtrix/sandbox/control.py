@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from vtrix.sandbox.common import sandbox_of
+from vtrix.sandbox.pricing import money
 from vtrix.sandbox.state import Faults
 
 router = APIRouter()
@@ -44,7 +46,9 @@ def stats(request: Request) -> Any:
             }
             for t in state.tasks.values()
         }
+        charged = sum(state.spent.values(), Decimal(0))
     return {
+        "charged": money(charged),
         "routes": {k: v for k, v in counts.items() if k != "tasks_created"},
         "tasks_created": counts.get("tasks_created", 0),
         "tasks": sorted(times),

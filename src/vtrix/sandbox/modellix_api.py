@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -175,7 +176,11 @@ def balance(request: Request) -> Any:
     if denied:
         return denied
     key = request.headers.get("authorization", "")[7:].strip()
-    return modellix_ok({"balance": 0.0 if key in sandbox_of(request).config.broke_keys else 100.0})
+    sb = sandbox_of(request)
+    left = sb.state.balance_of(key or "")
+    if key in sb.config.broke_keys:
+        left = Decimal(0)
+    return modellix_ok({"balance": float(left if left is not None else Decimal(100))})
 
 
 async def submit(request: Request, vendor: str, model: str) -> Any:

@@ -10,6 +10,7 @@ import uuid
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,7 @@ class SandboxConfig:
     # Keys each gateway accepts on its own (empty: any key accepted_keys allows).
     gateway_keys: dict[str, set[str]] = field(default_factory=dict)
     broke_keys: set[str] = field(default_factory=set)
+    balance: str | None = None  # each key's starting balance; submits spend it (None: unlimited)
     rate_limit: int = 0
     url_ttl: float = 24 * 3600
     max_upload: int = 100 * 1024 * 1024  # bytes; larger uploads get 413
@@ -131,6 +133,18 @@ class State:
         self.hits: dict[str, deque[float]] = {}
         self.media_jobs: dict[str, Future[tuple[bytes, str, str]]] = {}
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="media")
+        self.spent: dict[str, Decimal] = {}  # key -> what its submits cost
+
+    def charge(self, key: str, amount: Decimal) -> None:
+        with self.lock:
+            self.spent[key] = self.spent.get(key, Decimal(0)) + amount
+
+    def balance_of(self, key: str) -> Decimal | None:
+        """What ``key`` has left (None: no balance was set, so it never runs out)."""
+        if self.config.balance is None:
+            return None
+        with self.lock:
+            return Decimal(self.config.balance) - self.spent.get(key, Decimal(0))
 
     def faults_for(self, route: str) -> Faults:
         return self.route_faults.get(route) or self.route_faults["*"]

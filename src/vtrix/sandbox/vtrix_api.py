@@ -24,6 +24,7 @@ from vtrix.sandbox.common import (
     vtrix_models_error,
     vtrix_ok,
 )
+from vtrix.sandbox.pricing import usage
 from vtrix.sandbox.state import SandboxTask
 from vtrix.wire.gateways import (
     VTRIX_CATALOG_PATH,
@@ -106,7 +107,7 @@ def task_body(request: Request, task: SandboxTask) -> dict[str, Any]:
         "status": status_word(request, task, min(progress, 99.9), "vtrix.task"),
         "output": [],
         "error": None,
-        "usage": {"cost": "0.30", "quantity": 1, "unit_price": "0.30"},
+        "usage": usage(task.kind, task.params),
     }
     if scale == "percent":
         body["progress"] = int(progress)

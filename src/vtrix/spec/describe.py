@@ -35,6 +35,8 @@ RESERVED_FLAGS = frozenset(
         "--wait",
         "--no-wait",
         "--poll-interval",
+        "--max-cost",
+        "--allow-unpriced",
         "--dry-run",
         "--debug",
         "--quiet",

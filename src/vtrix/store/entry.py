@@ -63,6 +63,9 @@ COLUMNS = [
     "file_sums",
     "raw",
     "task_created_at",
+    "quote",
+    "price_key",
+    "profile",
 ]
 
 
@@ -104,6 +107,9 @@ class Entry:
     file_sums: dict[str, list[Any]] = field(default_factory=dict)  # path -> [size, sha256]
     raw: dict[str, Any] = field(default_factory=dict)  # the gateway's last answer
     task_created_at: float | None = None  # when the task was created, as its gateway said
+    quote: str | None = None  # what vtrix expected it to cost when it was submitted
+    price_key: str = ""  # the parameters its price depends on (JSON)
+    profile: str | None = None  # the config profile that submitted it
 
     @property
     def idempotency_key(self) -> str | None:

@@ -19,13 +19,11 @@ reported once and the run goes on.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -33,7 +31,6 @@ from vtrix.base.secrets import redact
 from vtrix.errors import LedgerUnavailable
 from vtrix.store.entry import (
     COLUMNS,
-    REJECTED,
     SUBMITTED,
     SUBMITTING,
     UNKNOWN,
@@ -42,7 +39,8 @@ from vtrix.store.entry import (
     owner,
 )
 from vtrix.store.migrations import SCHEMA_VERSION, import_history, migrate
-from vtrix.store.sqlite import LOCK_WAIT, is_corrupt, odd_path, plain_reason, use_wal
+from vtrix.store.queries import LedgerReads
+from vtrix.store.sqlite import LOCK_WAIT, is_corrupt, odd_path, plain_reason, safe, use_wal
 
 if TYPE_CHECKING:
     import sqlite3
@@ -52,34 +50,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _safe(method: Callable[P, R]) -> Callable[P, R | None]:
-    """Run a ledger operation; on trouble, repair (corrupt file) or report once and go on."""
-
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
-        import sqlite3  # imported on first use: a dry run never opens the ledger
-
-        self = args[0]
-        assert isinstance(self, Ledger)
-        with self._lock:
-            for attempt in (0, 1):
-                if self.disabled:
-                    return None
-                try:
-                    return method(*args, **kwargs)
-                except LedgerUnavailable as exc:
-                    self._disable(exc.message)
-                except sqlite3.DatabaseError as exc:
-                    if attempt == 0 and is_corrupt(exc):
-                        self._set_aside(str(exc))
-                        continue
-                    self._disable(plain_reason(exc))
-            return None
-
-    return wrapper
-
-
-class Ledger:
+class Ledger(LedgerReads):
     """The ledger file of this user (``VTRIX_DATA_DIR`` moves it)."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
@@ -229,6 +200,9 @@ class Ledger:
         batch: str | None = None,
         line: int | None = None,
         resend_unknown: bool = False,
+        price_key: str = "",
+        quote: str | None = None,
+        profile: str | None = None,
     ) -> Entry | None:
         """Record a submit about to be sent (None: go ahead). Returns the existing row instead
         when ``key`` already has a task, another process is sending it right now, or it was
@@ -245,7 +219,8 @@ class Ledger:
                 return existing[0]
             db.execute(
                 "INSERT INTO tasks (key, provider, model, digest, state, endpoint, created_at,"
-                " updated_at, batch, line, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " updated_at, batch, line, owner, price_key, quote, profile)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(key) DO UPDATE SET state = excluded.state,"
                 " updated_at = excluded.updated_at, error = '', owner = excluded.owner",
                 (
@@ -260,6 +235,9 @@ class Ledger:
                     batch,
                     line,
                     owner(),
+                    price_key,
+                    quote,
+                    profile,
                 ),
             )
             db.execute("COMMIT")
@@ -268,7 +246,7 @@ class Ledger:
             raise
         return None
 
-    @_safe
+    @safe
     def submitted(
         self,
         key: str,
@@ -285,7 +263,7 @@ class Ledger:
             (task_id, status or SUBMITTED, remote_status, time.time(), created_at, answer, key),
         )
 
-    @_safe
+    @safe
     def outcome(self, key: str, state: str, error: str) -> None:
         """A submit that ended without a task id: ``unknown`` or ``rejected``."""
         self._db().execute(
@@ -294,7 +272,7 @@ class Ledger:
             (state, redact(error)[:2000], time.time(), key),
         )
 
-    @_safe
+    @safe
     def observe(
         self,
         *,
@@ -372,7 +350,7 @@ class Ledger:
                 ),
             )
 
-    @_safe
+    @safe
     def saved(
         self,
         provider: str,
@@ -388,62 +366,3 @@ class Ledger:
         )
 
     # ---------------------------------------------------------------- reading
-
-    @_safe
-    def by_task(self, task_id: str, provider: str | None = None) -> Entry | None:
-        if provider:
-            rows = self._select("WHERE task_id = ? AND provider = ?", (task_id, provider))
-        else:
-            rows = self._select("WHERE task_id = ?", (task_id,), "ORDER BY created_at DESC")
-        return rows[0] if rows else None
-
-    @_safe
-    def by_key(self, key: str) -> Entry | None:
-        rows = self._select("WHERE key = ?", (key,))
-        return rows[0] if rows else None
-
-    @_safe
-    def recent(self, limit: int = 50, *, everything: bool = False) -> list[Entry]:
-        """The newest ``limit`` submits, oldest first (without rejected ones, unless asked)."""
-        where, args = ("", ()) if everything else ("WHERE state != ?", (REJECTED,))
-        tail = "ORDER BY created_at DESC, rowid DESC LIMIT ?"
-        rows = self._select(where, (*args, max(int(limit), 0)), tail)
-        return list(reversed(rows))
-
-    @_safe
-    def by_keys(self, keys: list[str]) -> dict[str, Entry]:
-        """The rows of many idempotency keys at once (a batch's lines)."""
-        out: dict[str, Entry] = {}
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            marks = ", ".join("?" * len(chunk))
-            out.update((e.key, e) for e in self._select(f"WHERE key IN ({marks})", tuple(chunk)))
-        return out
-
-    @_safe
-    def batch_rows(self, batch: str) -> list[Entry]:
-        return self._select("WHERE batch = ?", (batch,), "ORDER BY line")
-
-    @_safe
-    def timing(self, model: str, provider: str, task_id: str) -> tuple[float | None, float]:
-        """(the model's typical duration, or None without history; how long this task has
-        been running) — what a wait schedules its polls by."""
-        rows = self._select("WHERE provider = ? AND task_id = ?", (provider, task_id))
-        # The model as submitted (a gateway may name it otherwise in its answers).
-        durations = self.durations(rows[0].model if rows and rows[0].model else model) or []
-        age = max(time.time() - rows[0].created_at, 0.0) if rows else 0.0
-        if len(durations) < 2:
-            return None, age
-        import statistics
-
-        return statistics.median(durations), age
-
-    @_safe
-    def durations(self, model: str, limit: int = 20) -> list[float]:
-        """How long the last completed tasks of ``model`` took, newest first."""
-        rows = self._db().execute(
-            "SELECT completed_at - created_at FROM tasks WHERE model = ? AND completed_at IS"
-            " NOT NULL AND state = 'succeeded' ORDER BY completed_at DESC LIMIT ?",
-            (model, limit),
-        )
-        return [float(r[0]) for r in rows if r[0] is not None and 0 < r[0] < 86400]

@@ -74,7 +74,18 @@ def m003_raw_and_task_time(conn: sqlite3.Connection) -> None:
     _add(conn, ("raw", "TEXT NOT NULL DEFAULT '{}'"), ("task_created_at", "REAL"))
 
 
-MIGRATIONS: tuple[Migration, ...] = (m001_tasks, m002_owner_expiry_sums, m003_raw_and_task_time)
+def m004_prices(conn: sqlite3.Connection) -> None:
+    """What a submit was quoted, the parameters its price depends on, and the profile."""
+    _add(conn, ("quote", "TEXT"), ("price_key", "TEXT NOT NULL DEFAULT ''"), ("profile", "TEXT"))
+    conn.execute("CREATE INDEX IF NOT EXISTS tasks_by_price ON tasks (model, price_key)")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    m001_tasks,
+    m002_owner_expiry_sums,
+    m003_raw_and_task_time,
+    m004_prices,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -3,10 +3,14 @@ words a user can act on."""
 
 from __future__ import annotations
 
+import functools
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from vtrix.errors import LedgerUnavailable
 
 if TYPE_CHECKING:
     import sqlite3
@@ -69,3 +73,33 @@ def odd_path(path: Path) -> tuple[str, str] | None:
                 "Move it out of the way, or point VTRIX_DATA_DIR elsewhere.",
             )
     return None
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def safe(method: Callable[P, R]) -> Callable[P, R | None]:
+    """Run a ledger operation; on trouble, repair (corrupt file) or report once and go on."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
+        import sqlite3  # imported on first use: a dry run never opens the ledger
+
+        self: Any = args[0]  # a Ledger
+        with self._lock:
+            for attempt in (0, 1):
+                if self.disabled:
+                    return None
+                try:
+                    return method(*args, **kwargs)
+                except LedgerUnavailable as exc:
+                    self._disable(exc.message)
+                except sqlite3.DatabaseError as exc:
+                    if attempt == 0 and is_corrupt(exc):
+                        self._set_aside(str(exc))
+                        continue
+                    self._disable(plain_reason(exc))
+            return None
+
+    return wrapper

@@ -65,6 +65,15 @@ def batch() -> None:
     "--results", "results_file", metavar="FILE", help="Write one JSON line per input line."
 )
 @click.option("--max-tasks", type=click.IntRange(min=0), help="Refuse to submit more than N tasks.")
+@click.option(
+    "--budget",
+    metavar="AMOUNT",
+    help="Stop submitting (exit 4) before the batch's cost would pass AMOUNT; rerun with a "
+    "larger one to go on.",
+)
+@click.option(
+    "--allow-unpriced", is_flag=True, help="With --budget: send lines whose price is unknown."
+)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before submitting many tasks.")
 @click.option("--dry-run", "batch_dry_run", is_flag=True, help="Check every line; send nothing.")
 @click.option("--skip-invalid", is_flag=True, help="Run the valid lines, skip the others.")
@@ -124,11 +133,15 @@ def run_batch(ctx: click.Context, /, file: str, **opts: Any) -> None:
         from vtrix.cli.model_command import warn_resend
 
         warn_resend(reporter)
+    from vtrix.cli.run_options import max_cost_of
+
     options = Options(
         concurrency=opts["concurrency"],
         timeout=opts["timeout"],
         resubmit_unknown=opts["resubmit_unknown"],
         save=saving,
+        budget=max_cost_of(opts["budget"], "--budget"),
+        allow_unpriced=opts["allow_unpriced"],
     )
     results, interrupted = _execute(ctx, bid, checked, options, reporter)
     _finish(results, invalid if opts["skip_invalid"] else [], opts, reporter, interrupted)

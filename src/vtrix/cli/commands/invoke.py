@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from vtrix.cli import ending
@@ -11,6 +13,10 @@ from vtrix.cli.context import client_for
 from vtrix.cli.ending import print_result, print_task
 from vtrix.cli.lazy import summary
 from vtrix.cli.output import Reporter, emit
+from vtrix.cli.run_options import max_cost_of
+
+if TYPE_CHECKING:
+    from vtrix.engine.prepare import Prepared
 
 
 @click.group(help=summary("model"))
@@ -47,6 +53,8 @@ def model() -> None:
     "--idempotency-key", metavar="KEY", help="Send with this Idempotency-Key (see `vtrix run`)."
 )
 @click.option("--quiet", "-q", is_flag=True, help="No status lines on stderr.")
+@click.option("--max-cost", metavar="AMOUNT", help="Refuse when the quote is over AMOUNT.")
+@click.option("--allow-unpriced", is_flag=True, help="With --max-cost: allow unknown prices.")
 @click.option(
     "--resend-unknown",
     is_flag=True,
@@ -64,6 +72,8 @@ def invoke(
     timeout: float,
     idempotency_key: str | None,
     quiet: bool,
+    max_cost: str | None,
+    allow_unpriced: bool,
     resend_unknown: bool,
 ) -> None:
     """Submit a task and print its task id (then: vtrix task get <task_id>)."""
@@ -90,13 +100,7 @@ def invoke(
     )
     prepared = client.prepare(model_slug, params)
     reporter = Reporter(quiet=g.quiet or quiet)
-    if not prepared.checked:
-        reporter.warn(f"{model_slug}: no parameter spec is published; the body is sent as given")
-    elif prepared.unlisted:
-        reporter.warn(
-            f"not in the published spec of {model_slug} (sent as given): "
-            + ", ".join(prepared.unlisted)
-        )
+    _warn_unchecked(prepared, reporter)
     if g.dry_run:
         from vtrix.cli.model_command import print_dry_run
 
@@ -108,7 +112,11 @@ def invoke(
         warn_resend(reporter)
     ending.note(sending=True)
     t = client.submit_prepared(
-        prepared, idempotency_key=idempotency_key, resend_unknown=resend_unknown
+        prepared,
+        idempotency_key=idempotency_key,
+        resend_unknown=resend_unknown,
+        max_cost=max_cost_of(max_cost),
+        allow_unpriced=allow_unpriced,
     )
     ending.note(sending=False, task=t.result())
     if not wait_:
@@ -127,3 +135,16 @@ def invoke(
         emit(result.id or "")
     else:
         print_result(result, output)
+
+
+def _warn_unchecked(prepared: Prepared, reporter: Reporter) -> None:
+    """Say when a body goes out unchecked, in whole or in part."""
+    if not prepared.checked:
+        reporter.warn(
+            f"{prepared.model_id}: no parameter spec is published; the body is sent as given"
+        )
+    elif prepared.unlisted:
+        reporter.warn(
+            f"not in the published spec of {prepared.model_id} (sent as given): "
+            + ", ".join(prepared.unlisted)
+        )

@@ -37,6 +37,11 @@ EPILOG = (
     help="Add one typed tool per model whose id matches (a glob; repeatable).",
 )
 @click.option(
+    "--max-spend",
+    metavar="AMOUNT",
+    help="Refuse submits once their quotes would pass AMOUNT (unknown prices refused).",
+)
+@click.option(
     "--max-submits",
     type=click.IntRange(min=0),
     help="Refuse submits after this many (per server run).",
@@ -47,9 +52,11 @@ def mcp(
     token: str | None,
     root: Path,
     patterns: tuple[str, ...],
+    max_spend: str | None,
     max_submits: int | None,
 ) -> None:
     """Serve vtrix's tools to agents over MCP (stdio, or --http)."""
+    from vtrix.cli.run_options import max_cost_of
     from vtrix.errors import UsageError
 
     try:
@@ -67,6 +74,7 @@ def mcp(
         root=root,
         typed=list(patterns),
         max_submits=max_submits,
+        max_spend=max_cost_of(max_spend, "--max-spend"),
         http=http,
         port=port,
         token=token,

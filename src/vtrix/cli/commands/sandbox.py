@@ -66,6 +66,11 @@ def mode_options(f: Any) -> Any:
 )
 @click.option("--broke-key", multiple=True, metavar="KEY", help="Answer 402 for this key.")
 @click.option(
+    "--balance",
+    metavar="AMOUNT",
+    help="Each key's balance: submits spend it at the sandbox's prices; 402 once spent.",
+)
+@click.option(
     "--rate-limit",
     type=int,
     default=0,
@@ -122,6 +127,7 @@ def sandbox(
     vtrix_key: tuple[str, ...],
     modellix_key: tuple[str, ...],
     broke_key: tuple[str, ...],
+    balance: str | None,
     rate_limit: int,
     fail_rate: float,
     unavailable_rate: float,
@@ -162,6 +168,7 @@ def sandbox(
             accepted_keys=set(keys),
             gateway_keys={"vtrix": set(vtrix_key), "modellix": set(modellix_key)},
             broke_keys=set(broke_key),
+            balance=balance,
             rate_limit=rate_limit,
             url_ttl=url_ttl,
             rewrite_endpoints=rewrite_endpoints,

@@ -1,0 +1,116 @@
+"""What the ledger answers: rows by task, key, batch and time, and what past tasks of a model
+took and cost (the wait's schedule and the quote learn from them). A base of
+:class:`vtrix.store.ledger.Ledger`, which owns the connection and the writes."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from vtrix.store.entry import REJECTED, Entry
+from vtrix.store.sqlite import safe
+
+if TYPE_CHECKING:
+    import sqlite3
+
+
+class LedgerReads:
+    """The ledger's queries (every one repairs or reports trouble and goes on)."""
+
+    def _db(self) -> sqlite3.Connection:
+        raise NotImplementedError
+
+    def _select(self, where: str, args: tuple[Any, ...], tail: str = "") -> list[Entry]:
+        raise NotImplementedError
+
+    @safe
+    def by_task(self, task_id: str, provider: str | None = None) -> Entry | None:
+        if provider:
+            rows = self._select("WHERE task_id = ? AND provider = ?", (task_id, provider))
+        else:
+            rows = self._select("WHERE task_id = ?", (task_id,), "ORDER BY created_at DESC")
+        return rows[0] if rows else None
+
+    @safe
+    def by_key(self, key: str) -> Entry | None:
+        rows = self._select("WHERE key = ?", (key,))
+        return rows[0] if rows else None
+
+    @safe
+    def recent(self, limit: int = 50, *, everything: bool = False) -> list[Entry]:
+        """The newest ``limit`` submits, oldest first (without rejected ones, unless asked)."""
+        where, args = ("", ()) if everything else ("WHERE state != ?", (REJECTED,))
+        tail = "ORDER BY created_at DESC, rowid DESC LIMIT ?"
+        rows = self._select(where, (*args, max(int(limit), 0)), tail)
+        return list(reversed(rows))
+
+    @safe
+    def by_keys(self, keys: list[str]) -> dict[str, Entry]:
+        """The rows of many idempotency keys at once (a batch's lines)."""
+        out: dict[str, Entry] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ", ".join("?" * len(chunk))
+            out.update((e.key, e) for e in self._select(f"WHERE key IN ({marks})", tuple(chunk)))
+        return out
+
+    @safe
+    def batch_rows(self, batch: str) -> list[Entry]:
+        return self._select("WHERE batch = ?", (batch,), "ORDER BY line")
+
+    @safe
+    def timing(self, model: str, provider: str, task_id: str) -> tuple[float | None, float]:
+        """(the model's typical duration, or None without history; how long this task has
+        been running) — what a wait schedules its polls by."""
+        rows = self._select("WHERE provider = ? AND task_id = ?", (provider, task_id))
+        # The model as submitted (a gateway may name it otherwise in its answers).
+        durations = self.durations(rows[0].model if rows and rows[0].model else model) or []
+        age = max(time.time() - rows[0].created_at, 0.0) if rows else 0.0
+        if len(durations) < 2:
+            return None, age
+        import statistics
+
+        return statistics.median(durations), age
+
+    @safe
+    def durations(self, model: str, limit: int = 20) -> list[float]:
+        """How long the last completed tasks of ``model`` took, newest first."""
+        rows = self._db().execute(
+            "SELECT completed_at - created_at FROM tasks WHERE model = ? AND completed_at IS"
+            " NOT NULL AND state = 'succeeded' ORDER BY completed_at DESC LIMIT ?",
+            (model, limit),
+        )
+        return [float(r[0]) for r in rows if r[0] is not None and 0 < r[0] < 86400]
+
+    def costs(self, model: str, price_key: str, limit: int = 20) -> list[str]:
+        """What the gateway charged for the last succeeded tasks of ``model`` with the same
+        price-relevant parameters, newest first. A quick, quiet look on a read-only
+        connection of its own: a ledger that is missing, locked or in trouble gives none
+        here (the submit that follows says what is wrong with it, once)."""
+        import sqlite3
+        from urllib.parse import quote
+
+        path = getattr(self, "path", None)
+        if path is None or not path.is_file():
+            return []
+        try:
+            conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=0.2)
+        except sqlite3.Error:
+            return []
+        try:
+            rows = conn.execute(
+                "SELECT cost FROM tasks WHERE model = ? AND price_key = ?"
+                " AND state = 'succeeded' AND cost IS NOT NULL"
+                " ORDER BY completed_at DESC LIMIT ?",
+                (model, price_key, limit),
+            ).fetchall()
+        except sqlite3.Error:
+            return []
+        finally:
+            conn.close()
+        return [str(r[0]) for r in rows]
+
+    @safe
+    def since(self, after: float) -> list[Entry]:
+        """Every row created after ``after`` (epoch seconds), oldest first."""
+        return self._select("WHERE created_at >= ?", (after,), "ORDER BY created_at")

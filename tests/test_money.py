@@ -1,0 +1,132 @@
+"""Know the price, cap the spend: quotes learned from what the sandbox charged or set by the
+user, caps that never let an unknown price through silently, batch budgets counted at the
+sandbox, balances and spend."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from conftest import CANARY, env_for
+
+KIRIN = ["run", "kirin_v3_i2v", "--image-url", "https://example.com/a.jpg"]
+QUOTE = ["quote", "kirin_v3_i2v", "--param", "image_url=https://example.com/a.jpg"]
+SEEDREAM = "bytedance/seedream-4.5-t2i"
+
+
+def lines(path, n):
+    path.write_text(
+        "".join(
+            json.dumps({"model": SEEDREAM, "params": {"prompt": f"cat {i}"}}) + "\n"
+            for i in range(n)
+        )
+    )
+    return path
+
+
+def test_a_learned_quote_matches_what_the_sandbox_charges(cli, make_sandbox):
+    sb = make_sandbox(task_seconds=0)
+    env = env_for(sb)
+    first = cli(*QUOTE, "--param", "duration=5", "-o", "json", env=env)
+    assert first.code == 0 and json.loads(first.out)["amount"] is None  # never invented
+    for _ in range(3):
+        assert cli(*KIRIN, "--duration", "5", "-q", env=env).code == 0
+    q = json.loads(cli(*QUOTE, "--param", "duration=5", "-o", "json", env=env).out)
+    assert q == {
+        "model": "kirin_v3_i2v",
+        "amount": "0.30",  # the sandbox's price: 5 s at 0.06 a second, 720p
+        "source": "ledger",
+        "sample": 3,
+        "basis": "what the gateway charged for 3 task(s) with duration=5",
+    }
+    assert Decimal(sb.stats()["charged"]) == 3 * Decimal("0.30")
+    # Other price parameters are another price: not learned yet.
+    other = cli(*QUOTE, "--param", "duration=8", "-o", "json", env=env)
+    assert json.loads(other.out)["amount"] is None
+    dry = cli(*KIRIN, "--duration", "5", "--dry-run", "-o", "json", env=env)
+    assert json.loads(dry.out)["quote"]["amount"] == "0.30"
+
+
+def test_max_cost_refuses_before_sending_and_unknown_prices_never_pass(cli, make_sandbox):
+    sb = make_sandbox(task_seconds=0)
+    env = env_for(sb)
+    assert cli(*KIRIN, "--duration", "5", "-q", env=env).code == 0  # learns 0.30
+    over = cli(*KIRIN, "--duration", "5", "--max-cost", "0.25", "-o", "json", env=env)
+    assert over.code == 4
+    assert json.loads(over.out)["error"]["code"] == "budget_reached"
+    unknown = cli("run", SEEDREAM, "--prompt", "x", "--max-cost", "5", env=env)
+    assert unknown.code == 4 and "unknown" in unknown.err and "--allow-unpriced" in unknown.err
+    assert sb.stats()["tasks_created"] == 1
+    allowed = cli(
+        "run", SEEDREAM, "--prompt", "x", "--max-cost", "5", "--allow-unpriced", "-q", env=env
+    )
+    assert allowed.code == 0 and sb.stats()["tasks_created"] == 2
+    within = cli(*KIRIN, "--duration", "5", "--max-cost", "0.30", "-q", env=env)
+    assert within.code == 0 and sb.stats()["tasks_created"] == 3
+
+
+def test_a_batch_budget_sends_exactly_what_it_covers_and_resumes(cli, make_sandbox, tmp_path):
+    sb = make_sandbox(task_seconds=0)
+    env = env_for(sb)
+    src = lines(tmp_path / "in.jsonl", 10)
+    unpriced = cli("batch", str(src), "--budget", "1", "-q", env=env)
+    assert unpriced.code == 4 and sb.stats()["tasks_created"] == 0  # unknown price: nothing
+    assert cli("prices", "set", SEEDREAM, "0.04", "--per", "image", env=env).code == 0
+    r = cli("batch", str(src), "--budget", "0.2", "--concurrency", "4", "-q", env=env)
+    assert r.code == 4, r.err
+    assert sb.stats()["tasks_created"] == 5  # ⌊0.20 / 0.04⌋
+    assert "budget" in r.out
+    again = cli("batch", str(src), "--budget", "1", "-o", "json", "-q", env=env)
+    assert again.code == 0, again.err
+    assert sb.stats()["tasks_created"] == 10  # the other five; no line sent twice
+    rows = [json.loads(line) for line in again.out.splitlines()]
+    assert len({row["id"] for row in rows}) == 10
+    assert all(row["status"] == "succeeded" for row in rows)
+
+
+def test_spend_sums_what_the_sandbox_charged(cli, make_sandbox):
+    sb = make_sandbox(task_seconds=0)
+    env = env_for(sb)
+    for seconds, resolution in ((3, "720p"), (5, "1080p"), (4, "480p")):
+        args = ["--duration", str(seconds), "--resolution", resolution, "-q"]
+        assert cli(*KIRIN, *args, env=env).code == 0
+    assert cli("run", SEEDREAM, "--prompt", "x", "-q", env=env).code == 0  # no cost reported
+    doc = json.loads(cli("spend", "--since", "1h", "--by", "provider", "-o", "json").out)
+    vtrix_charged = Decimal("0.18") + Decimal("0.60") + Decimal("0.12")
+    assert Decimal(doc["groups"]["vtrix"]["cost"]) == vtrix_charged
+    assert doc["groups"]["vtrix"]["tasks"] == 3
+    assert doc["groups"]["modellix"] == {"tasks": 1, "cost": "0", "unknown_cost": 1}
+    assert doc["unknown_cost"] == 1
+    charged_by_sandbox = Decimal(sb.stats()["charged"])
+    assert charged_by_sandbox == vtrix_charged + Decimal("0.04")  # the image too
+
+
+def test_a_balance_is_spent_then_402(cli, make_sandbox):
+    sb = make_sandbox(task_seconds=0, balance="0.5")
+    env = env_for(sb)
+    before = json.loads(cli("balance", "-o", "json", env=env).out)
+    assert before["modellix"]["balance"] == 0.5
+    assert before["vtrix"]["note"] == "not available from this gateway"
+    assert cli(*KIRIN, "-q", env=env).code == 0  # 0.30
+    assert cli(*KIRIN, "-q", env=env).code == 0  # 0.20 left: still allowed
+    broke = cli(*KIRIN, "-o", "json", env=env)
+    assert broke.code == 1 and json.loads(broke.out)["error"]["code"] == "payment_required"
+    assert sb.stats()["tasks_created"] == 2
+
+
+def test_the_sdk_caps_what_a_client_may_spend(home, make_sandbox, cli):
+    from vtrix import Client
+    from vtrix.errors import BudgetReached
+
+    sb = make_sandbox(task_seconds=0)
+    client = Client(api_key=CANARY, base_url=sb.url, max_spend="0.5")
+    with pytest.raises(BudgetReached, match="unknown"):
+        client.submit(SEEDREAM, prompt="x")  # no price known: refused, nothing sent
+    assert cli("prices", "set", SEEDREAM, "0.2", env=env_for(sb)).code == 0
+    client.submit(SEEDREAM, prompt="a")
+    client.submit(SEEDREAM, prompt="b")
+    with pytest.raises(BudgetReached):
+        client.submit(SEEDREAM, prompt="c")
+    assert sb.stats()["tasks_created"] == 2
+    assert client.quote(SEEDREAM, prompt="d").to_dict()["source"] == "prices"
