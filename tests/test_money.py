@@ -102,6 +102,14 @@ def test_spend_sums_what_the_sandbox_charged(cli, make_sandbox):
     assert charged_by_sandbox == vtrix_charged + Decimal("0.04")  # the image too
 
 
+def test_a_budgeted_batch_says_what_the_balance_covers(cli, make_sandbox, tmp_path):
+    sb = make_sandbox(task_seconds=0, balance="0.10")
+    env = env_for(sb)
+    assert cli("prices", "set", SEEDREAM, "0.04", "--per", "image", env=env).code == 0
+    r = cli("batch", str(lines(tmp_path / "in.jsonl", 4)), "--budget", "1", env=env)
+    assert "Modellix balance 0.1 covers 2 of its 4 line(s) at their quotes" in r.err
+
+
 def test_a_balance_is_spent_then_402(cli, make_sandbox):
     sb = make_sandbox(task_seconds=0, balance="0.5")
     env = env_for(sb)

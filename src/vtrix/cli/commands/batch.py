@@ -127,6 +127,8 @@ def run_batch(ctx: click.Context, /, file: str, **opts: Any) -> None:
     for provider in {c.prepared.spec.provider for c in checked if c.prepared is not None}:
         client_for(ctx, require_key=True, provider=provider)
     _check_size(new, opts, reporter)
+    if opts["budget"] is not None:
+        _say_what_the_balance_covers(client, checked, reporter)
     if opts["results_file"]:
         _check_results_file(opts["results_file"])
     if opts["resubmit_unknown"]:
@@ -200,6 +202,38 @@ def _dry_run(checked: list[Checked], new: int) -> None:
         f"({valid - new} already were); nothing was sent. (The catalogs publish no prices.)"
     )
     emit("\n".join(rows))
+
+
+def _say_what_the_balance_covers(client: Any, checked: list[Checked], reporter: Reporter) -> None:
+    """Before a budgeted batch: each gateway's balance (where it states one) and how many of
+    its lines that covers at their quotes."""
+    from decimal import Decimal
+
+    from vtrix.engine.pricing import amount, quote
+    from vtrix.errors import VtrixError
+    from vtrix.wire.gateways import GATEWAYS
+
+    by_provider: dict[str, list[Any]] = {}
+    for c in checked:
+        if c.prepared is not None:
+            by_provider.setdefault(c.prepared.spec.provider, []).append(c.prepared)
+    for provider, prepared in sorted(by_provider.items()):
+        try:
+            left = amount(client.provider(provider).balance())
+        except VtrixError:
+            left = None
+        if left is None:
+            continue
+        total, covered = Decimal(0), 0
+        for p in prepared:
+            q = quote(client.session, p.model_id, p.params)
+            if q.amount is None or total + q.amount > left:
+                break
+            total, covered = total + q.amount, covered + 1
+        reporter.line(
+            f"{GATEWAYS[provider].label} balance {left:f} covers {covered} of its "
+            f"{len(prepared)} line(s) at their quotes"
+        )
 
 
 def _check_size(new: int, opts: dict[str, Any], reporter: Reporter) -> None:
