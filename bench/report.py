@@ -96,8 +96,9 @@ def _scale_cli(c: dict[str, Any]) -> list[str]:
 def _scale_mcp(m: dict[str, Any], n: str) -> list[str]:
     first, again = m["typed_first_list_s"], m["typed_list_again_s"]
     return [
-        f"| `vtrix mcp --typed '*'`, {n}: start to the first `tools/list` "
-        f"({m['typed_tools']:,} tools) | — | ≤ 2 s | {first} s {_mark(first <= 2)} |",
+        f"| `vtrix mcp --typed '*'`, {n}: start to the first `tools/list` answer "
+        f"(a page of {m['typed_tools']:,} tools, `nextCursor` to the rest) | — | ≤ 2 s | "
+        f"{first} s {_mark(first <= 2)} |",
         f"| the same, a later `tools/list` | — | report | {again} s |",
     ]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -351,3 +352,34 @@ def test_the_protocol_versions_clients_use_today(home, sandbox, tmp_path, versio
     )
     answer = json.loads(proc.stdout.splitlines()[0])
     assert answer["result"]["protocolVersion"] == version
+
+
+def test_typed_tools_are_paged_and_name_every_model_once(home, sandbox, tmp_path):
+    from vtrix.mcp import server as mcp_server
+
+    _, server = in_memory(sandbox, tmp_path, typed=["*"])
+    old = mcp_server.PAGE
+    mcp_server.PAGE = 25
+    try:
+
+        async def steps(c: Any) -> Any:
+            pages, cursor = [], None
+            while True:
+                got = await c.session.list_tools(
+                    params=mcp.types.PaginatedRequestParams(cursor=cursor)
+                )
+                pages.append(got.tools)
+                cursor = got.next_cursor
+                if cursor is None:
+                    return pages
+
+        pages = call(server, steps)
+    finally:
+        mcp_server.PAGE = old
+    names = [t.name for page in pages for t in page]
+    assert len(pages) > 2 and all(len(p) <= 25 for p in pages)
+    assert names[: len(GENERIC)] == GENERIC and len(names) == len(set(names))
+    assert "kirin_v3_i2v" in names and "bytedance_seedream-4_5-t2i" in names
+    kirin = next(t for page in pages for t in page if t.name == "kirin_v3_i2v")
+    assert kirin.input_schema["properties"]["duration"]["maximum"] == 10
+    assert all(len(n) <= 64 and re.fullmatch(r"[A-Za-z0-9_-]+", n) for n in names)

@@ -139,6 +139,11 @@ GENERIC: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
 }
 
 
+def _offset(cursor: str | None) -> int:
+    """Where a ``tools/list`` page starts (a cursor this server gave, else the start)."""
+    return int(cursor) if cursor and cursor.isdigit() else 0
+
+
 def tool_name(model_id: str, taken: set[str]) -> str:
     """A tool name for a model: ``[A-Za-z0-9_-]``, at most 64 characters, unique."""
     base = re.sub(r"[^A-Za-z0-9_-]", "_", model_id)[:64] or "model"
@@ -150,36 +155,51 @@ def tool_name(model_id: str, taken: set[str]) -> str:
     return name
 
 
+PAGE = 200  # tools per tools/list answer: a catalog of any size answers at once
+
+
 class TypedTools:
-    """One tool per matching generated model, read from the generated specs once."""
+    """One tool per matching generated model. Names come from the index (no file read);
+    a tool's description and schema are read from its generated spec when its page of
+    ``tools/list`` is first asked for."""
 
     def __init__(self, patterns: list[str]) -> None:
         self.patterns = patterns
-        self._tools: list[types.Tool] | None = None
         self.models: dict[str, str] = {}  # tool name -> model id
+        self._entries: list[tuple[str, Any]] | None = None
+        self._built: dict[str, types.Tool | None] = {}
 
-    def tools(self) -> list[types.Tool]:
-        if self._tools is None:
+    def entries(self) -> list[tuple[str, Any]]:
+        """(tool name, index entry) of every matching model, in id order."""
+        if self._entries is None:
             taken = set(GENERIC)
-            built = []
-            for entry in matching_models(self.patterns):
-                data = registry.generated_spec_data(entry.id)
-                if data is None:
-                    continue
-                name = tool_name(entry.id, taken)
-                self.models[name] = entry.id
-                summary = str(data.get("summary") or "")
-                built.append(
-                    _tool(
-                        name,
-                        f"{data.get('name') or entry.id} ({entry.type}, {entry.provider}): "
-                        f"{summary} Paid: submits one task and waits up to 30 s for it.",
-                        dict(data["schema"]),  # type: ignore[call-overload]
-                        _PAID,
-                    )
-                )
-            self._tools = built
-        return self._tools
+            self._entries = [(tool_name(e.id, taken), e) for e in matching_models(self.patterns)]
+            self.models = {name: e.id for name, e in self._entries}
+        return self._entries
+
+    def page(self, start: int, count: int) -> list[types.Tool]:
+        out = []
+        for name, entry in self.entries()[start : start + count]:
+            if name not in self._built:
+                self._built[name] = _typed_tool(name, entry)
+            built = self._built[name]
+            if built is not None:
+                out.append(built)
+        return out
+
+
+def _typed_tool(name: str, entry: Any) -> types.Tool | None:
+    data = registry.generated_spec_data(entry.id)
+    if data is None:
+        return None
+    summary = str(data.get("summary") or "")
+    return _tool(
+        name,
+        f"{data.get('name') or entry.id} ({entry.type}, {entry.provider}): {summary} "
+        "Paid: submits one task and waits up to 30 s for it.",
+        dict(data["schema"]),  # type: ignore[call-overload]
+        _PAID,
+    )
 
 
 def _tool(name: str, description: str, schema: dict[str, Any], hints: dict[str, Any]) -> types.Tool:
@@ -202,15 +222,21 @@ def _result(
 
 
 def build_server(tools: Tools, typed: TypedTools | None = None) -> Server[Any]:
-    """The MCP server of ``tools`` (and the typed tools of ``typed``)."""
+    """The MCP server of ``tools`` (and the typed tools of ``typed``); ``tools/list`` is
+    paged (``nextCursor``) so that any catalog answers at once."""
+    generic = [_tool(n, d, s, h) for n, (d, s, h) in GENERIC.items()]
 
     async def list_tools(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        listed = [_tool(n, d, s, h) for n, (d, s, h) in GENERIC.items()]
+        start = _offset(params.cursor if params is not None else None)
+        listed = generic[start : start + PAGE]
+        total = len(generic)
         if typed is not None:
-            listed += typed.tools()
-        return types.ListToolsResult(tools=listed)
+            listed += typed.page(max(start - len(generic), 0), PAGE - len(listed))
+            total += len(typed.entries())
+        cursor = str(start + PAGE) if start + PAGE < total else None
+        return types.ListToolsResult(tools=listed, next_cursor=cursor)
 
     async def call_tool(
         ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
@@ -238,7 +264,7 @@ async def dispatch(
     from vtrix.errors import UsageError
 
     if typed is not None:
-        typed.tools()  # built once, on first use
+        typed.entries()  # the names, on first use
     try:
         if typed is not None and name in typed.models:
             model = typed.models[name]
