@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from vtrix._version import __version__
-from vtrix.cli import ending, signals
+from vtrix.cli import signals
 from vtrix.cli.context import Globals
 from vtrix.cli.lazy import COMMANDS, LazyGroup
 from vtrix.errors import USAGE, Interrupted, VtrixError, exit_code_table
@@ -43,14 +43,19 @@ class RootGroup(LazyGroup):
     ) -> Any:
         extra.pop("standalone_mode", None)
         signals.SIGNALLED.clear()
-        ending.reset()
+        if "vtrix.cli.ending" in sys.modules:  # an earlier command in this process
+            sys.modules["vtrix.cli.ending"].reset()
         try:
             super().main(args=args, prog_name="vtrix", standalone_mode=False, **extra)
         except VtrixError as exc:
+            from vtrix.cli import ending
+
             ending.print_error(exc)
             _report(exc)
             sys.exit(signals.exit_code() if isinstance(exc, Interrupted) else exc.exit_code)
         except (click.exceptions.Abort, KeyboardInterrupt) as exc:
+            from vtrix.cli import ending
+
             ending.print_interrupted("interrupted")
             print(
                 "Aborted." if isinstance(exc, click.exceptions.Abort) else "Interrupted.",
@@ -63,6 +68,8 @@ class RootGroup(LazyGroup):
             from vtrix.base.secrets import redact
 
             exc.message = redact(exc.message)  # type: ignore[misc]
+            from vtrix.cli import ending
+
             ending.print_usage_error(exc.message, _args(args), _field_of(exc))
             exc.show()
             sys.exit(USAGE if exc.exit_code == 2 else exc.exit_code)

@@ -10,7 +10,6 @@ import click
 
 from vtrix.cli.click_types import DURATION
 from vtrix.cli.completion import complete_param
-from vtrix.cli.ending import note_output
 from vtrix.cli.saving import save_options
 
 if TYPE_CHECKING:
@@ -59,6 +58,14 @@ COST_OPTIONS = (
 )
 
 
+def _note_output(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """``-o``'s callback (:func:`vtrix.cli.ending.note_output`), imported when it runs:
+    ``vtrix run MODEL --help`` does not load the endings."""
+    from vtrix.cli.ending import note_output
+
+    return note_output(ctx, param, value)
+
+
 def max_cost_of(text: str | None, option: str = "--max-cost") -> Any:
     """The amount of ``--max-cost`` or ``--budget`` (a Decimal), or None."""
     if text is None:
@@ -103,7 +110,7 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Choice(["human", "url", "json"]),
             default="human",
             show_default=True,
-            callback=note_output,
+            callback=_note_output,
             help="url: result URLs only; json: the task as one JSON object (README).",
         ),
         click.option(
