@@ -87,12 +87,12 @@ class LedgerReads:
         price-relevant parameters, newest first. A quick, quiet look on a read-only
         connection of its own: a ledger that is missing, locked or in trouble gives none
         here (the submit that follows says what is wrong with it, once)."""
+        path = getattr(self, "path", None)
+        if path is None or not path.is_file():
+            return []  # (before importing sqlite3: a first dry run stays light)
         import sqlite3
         from urllib.parse import quote
 
-        path = getattr(self, "path", None)
-        if path is None or not path.is_file():
-            return []
         try:
             conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=0.2)
         except sqlite3.Error:
