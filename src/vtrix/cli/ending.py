@@ -11,11 +11,12 @@ already.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    import click
+import click
 
+if TYPE_CHECKING:
     from vtrix.errors import VtrixError
     from vtrix.task import Result
 
@@ -45,6 +46,19 @@ def note_output(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     if isinstance(value, str):
         STATE.output = value
     return value
+
+
+def output_option(*choices: str, help: str | None = None) -> Callable[[Any], Any]:
+    """A command's ``--output/-o`` (the first choice is the default), noted here."""
+    return click.option(
+        "--output",
+        "-o",
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
+        callback=note_output,
+        help=help,
+    )
 
 
 def note(**facts: Any) -> None:

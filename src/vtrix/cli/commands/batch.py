@@ -90,15 +90,7 @@ def batch() -> None:
     show_default=True,
     help="Seconds each line may wait for its result.",
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["human", "json"]),
-    default="human",
-    show_default=True,
-    help="json: one result line per input line on stdout.",
-    callback=ending.note_output,
-)
+@ending.output_option("human", "json", help="json: one result line per input line on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @save_options
 @click.pass_context
@@ -375,13 +367,7 @@ def _finish(
 @batch.command(name="status")
 @click.argument("file", metavar="FILE")
 @click.option("--model", "default_model", metavar="ID", help="As given to `vtrix batch`.")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    callback=ending.note_output,
-)
+@ending.output_option("table", "json")
 @click.pass_context
 def status(ctx: click.Context, /, file: str, default_model: str | None, output: str) -> None:
     """Where the batch of FILE stands: each line's task and state, from the ledger."""

@@ -34,14 +34,7 @@ def models() -> None:
 )
 @click.option("--typed", is_flag=True, help="Only models with typed options (generated).")
 @click.option("--offline", is_flag=True, help="Only the generated index: no network.")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["table", "json", "id"]),
-    default="table",
-    show_default=True,
-    callback=ending.note_output,
-)
+@ending.output_option("table", "json", "id")
 @click.pass_context
 def list_models(
     ctx: click.Context,
@@ -157,14 +150,7 @@ def _table(entries: list[CatalogEntry], typed_ids: set[str]) -> str:
 
 @models.command(name="spec")
 @click.argument("model_id", shell_complete=complete_model)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["human", "json"]),
-    default="human",
-    show_default=True,
-    callback=ending.note_output,
-)
+@ending.output_option("human", "json")
 @click.option("--raw", is_flag=True, help="The spec exactly as the gateway serves it (JSON).")
 @click.option(
     "--agent", is_flag=True, help="The spec's prompt for agents (agent_prompt), as plain text."

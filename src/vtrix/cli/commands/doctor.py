@@ -76,14 +76,7 @@ def _ledger() -> dict[str, Any]:
 
 
 @click.command()
-@click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["human", "json"]),
-    default="human",
-    show_default=True,
-    callback=ending.note_output,
-)
+@ending.output_option("human", "json")
 @click.pass_context
 def doctor(ctx: click.Context, output: str) -> None:
     """Check keys, URLs, proxies, CA bundle, reachability and the ledger. Sends no task."""

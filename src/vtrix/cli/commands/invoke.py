@@ -38,14 +38,7 @@ def model() -> None:
 @click.option(
     "--wait", "wait_", is_flag=True, help="Wait for the result instead of returning the task id."
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["id", "json", "url"]),
-    default="id",
-    show_default=True,
-    callback=ending.note_output,
-)
+@ending.output_option("id", "json", "url")
 @click.option(
     "--timeout", type=DURATION, default=600, show_default=True, help="Seconds, or 90s, 5m, 1h."
 )

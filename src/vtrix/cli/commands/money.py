@@ -15,14 +15,7 @@ from vtrix.cli.click_types import DURATION
 from vtrix.cli.completion import complete_model
 from vtrix.cli.context import client_for
 
-OUTPUT = click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["human", "json"]),
-    default="human",
-    show_default=True,
-    callback=ending.note_output,
-)
+OUTPUT = ending.output_option("human", "json")
 
 
 def _emit_json(doc: Any) -> None:

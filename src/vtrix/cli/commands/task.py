@@ -30,14 +30,7 @@ PROVIDER = click.option(
     help="Which gateway the task is on (default: from the ledger, else the id's shape, "
     "else every gateway a key is set for).",
 )
-OUTPUT = click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["human", "url", "json"]),
-    default="human",
-    show_default=True,
-    callback=ending.note_output,
-)
+OUTPUT = ending.output_option("human", "url", "json")
 
 
 @click.group(help=summary("task"))
@@ -212,14 +205,7 @@ def _wait_one(
 
 
 @task.command(name="list")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["table", "json", "id"]),
-    default="table",
-    show_default=True,
-    callback=ending.note_output,
-)
+@ending.output_option("table", "json", "id")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @click.option("--all", "everything", is_flag=True, help="Also submits that were rejected.")
 @click.option(
