@@ -42,7 +42,7 @@ def in_memory(sb: Any, root: Path, **options: Any) -> Any:
     from vtrix.mcp.tools import Tools
 
     typed = options.pop("typed", None)
-    client = AsyncClient(api_key=CANARY, base_url=sb.url)
+    client = AsyncClient(api_key=CANARY, base_url=sb.url, max_spend=options.pop("max_spend", None))
     return client, build_server(
         Tools(client, root=root, **options), TypedTools(typed) if typed else None
     )
@@ -383,3 +383,28 @@ def test_typed_tools_are_paged_and_name_every_model_once(home, sandbox, tmp_path
     kirin = next(t for page in pages for t in page if t.name == "kirin_v3_i2v")
     assert kirin.input_schema["properties"]["duration"]["maximum"] == 10
     assert all(len(n) <= 64 and re.fullmatch(r"[A-Za-z0-9_-]+", n) for n in names)
+
+
+def test_max_spend_refuses_unknown_prices_and_stops_at_the_cap(home, make_sandbox, tmp_path, cli):
+    sb = make_sandbox(task_seconds=0)
+    _, server = in_memory(sb, tmp_path, max_spend="0.5")
+    seedream = {"model": "bytedance/seedream-4.5-t2i", "params": {"prompt": "x"}}
+
+    async def unpriced(c: Any) -> Any:
+        return await c.call_tool("submit_task", seedream)
+
+    refused = call(server, unpriced)
+    assert refused.is_error and refused.structured_content["error"]["code"] == "budget_reached"
+    assert sb.stats()["tasks_created"] == 0
+    assert cli("prices", "set", "bytedance/seedream-4.5-t2i", "0.2", env=env_for(sb)).code == 0
+    _, server = in_memory(sb, tmp_path, max_spend="0.5")
+
+    async def three(c: Any) -> Any:
+        return [await c.call_tool("submit_task", seedream) for _ in range(3)]
+
+    results = call(server, three)
+    assert [r.is_error for r in results] == [False, False, True]
+    assert results[2].structured_content["error"]["code"] == "budget_reached"
+    checked = call(server, lambda c: c.call_tool("check_request", seedream))
+    assert checked.structured_content["quote"]["amount"] == "0.2"
+    assert sb.stats()["tasks_created"] == 2
