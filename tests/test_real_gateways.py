@@ -583,3 +583,12 @@ def test_19_8_json_never_cuts_text(vtrix, sandbox):
     listed = json.loads(vtrix("models", "list", "-o", "json", env=env_for(sandbox)).out)
     assert listed and not any("…" in m["summary"] for m in listed)
     assert any(len(m["summary"]) > 100 for m in listed)  # long first sentences kept whole
+
+
+def test_debug_lasts_one_command_in_a_process_that_runs_several(vtrix, sandbox):
+    env = env_for(sandbox)  # `vtrix`: click's runner, every command in this one process
+    task = json.loads(vtrix(*RUN, "--no-wait", "-o", "json", env=env).out)["id"]
+    debugged = vtrix("--debug", "task", "get", task, "-q", env=env)
+    assert debugged.code == 0 and "> GET " in debugged.err
+    quiet = vtrix("task", "get", task, "-q", env=env)
+    assert quiet.code == 0 and quiet.err == ""

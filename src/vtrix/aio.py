@@ -12,7 +12,6 @@ threads, not a thread each.
 from __future__ import annotations
 
 import os
-from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -21,17 +20,18 @@ from vtrix.engine.facade import ClientBase
 from vtrix.engine.handle import TaskHandle
 from vtrix.engine.outcome import finished
 from vtrix.engine.plans import ProgressCallback, lookup_flow, submit_flow, wait_flow
-from vtrix.engine.pricing import Quote, enforce
 from vtrix.engine.saving import save as _save
 from vtrix.http import drive_async
 from vtrix.task import Result
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
+    from decimal import Decimal
 
     from pydantic import BaseModel
 
     from vtrix.engine.prepare import Prepared, Resolved
+    from vtrix.engine.pricing import Quote
     from vtrix.http import Http, Plan
 
 T = TypeVar("T")
@@ -145,6 +145,8 @@ class AsyncClient(ClientBase):
     ) -> AsyncTask:
         """Send a prepared submit once (see :meth:`vtrix.Client.submit_prepared`)."""
         if quote is None:
+            from vtrix.engine.pricing import enforce
+
             quote = await self._blocking(
                 enforce,
                 self.session,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from vtrix.engine import prepare as _prepare
@@ -24,15 +23,16 @@ from vtrix.engine.handle import TaskHandle
 from vtrix.engine.outcome import finished
 from vtrix.engine.plans import ProgressCallback, lookup_flow, submit_flow, wait_flow
 from vtrix.engine.prepare import Prepared, Resolved, SpecInfo
-from vtrix.engine.pricing import Quote, enforce
-from vtrix.engine.pricing import quote as quote_of
 from vtrix.engine.saving import save as _save
 from vtrix.task import Result
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from pydantic import BaseModel
 
     from vtrix.engine.plans import Submitted
+    from vtrix.engine.pricing import Quote
     from vtrix.files.download import Progress
     from vtrix.spec.normalise import ModelSpec
     from vtrix.wire.base import CatalogEntry
@@ -126,6 +126,8 @@ class Client(ClientBase):
         (neither gateway promises to honour the key: a resend may charge twice). A cap —
         ``max_cost`` for this task, the client's ``max_spend`` — refuses a submit whose quote
         is over it, or unknown without ``allow_unpriced`` (BudgetReached, nothing sent)."""
+        from vtrix.engine.pricing import enforce  # decimal: only when something is sent
+
         quote = quote or enforce(
             self.session,
             prepared.model_id,
@@ -184,8 +186,10 @@ class Client(ClientBase):
     def quote(self, model_id: str, params: dict[str, Any] | None = None, /, **kwargs: Any) -> Quote:
         """What a task of ``model_id`` with these parameters is expected to cost, and where
         that comes from (validated first; nothing is sent)."""
+        from vtrix.engine.pricing import quote
+
         prepared = self.prepare(model_id, {**(params or {}), **kwargs})
-        return quote_of(self.session, prepared.model_id, prepared.params)
+        return quote(self.session, prepared.model_id, prepared.params)
 
     # ------------------------------------------------------------------ tasks
 

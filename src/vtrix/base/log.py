@@ -60,3 +60,11 @@ def enable_debug() -> logging.Handler:
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
     return handler
+
+
+def disable_debug() -> None:
+    """Undo :func:`enable_debug` (a command's ``--debug`` ends with the command)."""
+    for existing in list(logger.handlers):
+        if isinstance(existing, _StderrHandler):
+            logger.removeHandler(existing)
+    logger.setLevel(logging.NOTSET)

@@ -77,6 +77,8 @@ class RootGroup(LazyGroup):
             sys.exit(1)
         finally:
             signals.restore()
+            if "vtrix.base.log" in sys.modules:  # --debug lasts one command, not a process
+                sys.modules["vtrix.base.log"].disable_debug()
         sys.exit(0)
 
 

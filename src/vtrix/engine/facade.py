@@ -4,12 +4,13 @@ its own, and the session's parts."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from vtrix.engine.session import Session
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from vtrix.http import Transport
     from vtrix.store.config import Settings
     from vtrix.store.ledger import Ledger
@@ -44,6 +45,8 @@ class ClientBase:
             transport=transport,
         )
         if max_spend is not None:  # every submit's quote counts; an unknown one is refused
+            from decimal import Decimal
+
             self.session.max_spend = Decimal(str(max_spend))
 
     def __repr__(self) -> str:

@@ -19,8 +19,6 @@ from vtrix.spec.kinds import kind_of
 from vtrix.spec.walk import at
 
 Path = tuple[str, ...]
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
 
 
 def dotted(path: Path) -> str:
