@@ -177,3 +177,69 @@ def env_for(sb: Sandbox, key: str | None = CANARY) -> dict[str, str]:
         env["VTRIX_API_KEY"] = key
         env["MODELLIX_API_KEY"] = key
     return env
+
+
+# ---------------------------------------------------------------- PostgreSQL
+# A throwaway server per test process (pgserver's wheel ships the binaries), a fresh schema
+# per test. Every test that uses it is counted, and the count is printed at the end, so a
+# skip cannot hide.
+
+_PG: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from pg import start_postgres
+
+    try:
+        server, url = start_postgres(tmp_path_factory.mktemp("pg"))
+    except Exception as exc:
+        _PG["error"] = f"{type(exc).__name__}: {exc}"
+        pytest.skip(f"NO POSTGRESQL: the server could not be started ({_PG['error']})")
+    yield url
+    server.cleanup()
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> str:
+    """A URL of the test server whose search_path is a new, empty schema."""
+    from pg import fresh_schema
+
+    return fresh_schema(pg_server)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each ledger backend in turn: a file path, or a PostgreSQL URL (fresh schema)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "ledger.sqlite3")
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if (
+            "pg_url" in names
+            or "pg_server" in names
+            or ("ledger_url" in names and params.get("ledger_url") == "postgresql")
+        ):
+            item.add_marker("postgres")
+
+
+_PG_COUNTS: dict[str, int] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if "postgres" in report.keywords and (report.when == "call" or report.skipped):
+        outcome = "skipped" if report.skipped else report.outcome
+        _PG_COUNTS[outcome] = _PG_COUNTS.get(outcome, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    ran = _PG_COUNTS.get("passed", 0) + _PG_COUNTS.get("failed", 0)
+    skipped = _PG_COUNTS.get("skipped", 0)
+    line = f"PostgreSQL tests: {ran} ran, {skipped} skipped"
+    terminalreporter.write_sep("=", line, red=bool(skipped), green=not skipped and ran > 0)

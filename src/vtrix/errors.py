@@ -16,7 +16,8 @@ The tree (exit code, ``error.code``, meaning)::
     │   ├── RequestRejected    1  request_rejected    other 4xx
     │   ├── BadAnswer          1  bad_answer          an answer vtrix cannot use (kept in a file)
     │   ├── TemporaryFailure  75  temporary_failure   429, 5xx or network trouble (not_sent:
-    │   │                                             a submit that never reached the gateway)
+    │   │   │                                         a submit that never reached the gateway)
+    │   │   └── AtCapacity    75  at_capacity         the key's running tasks are at its limit
     │   └── SubmitOutcomeUnknown 3  outcome_unknown   a submit was sent, no clear answer
     ├── BudgetReached          4  budget_reached      a cap refused a submit; nothing sent
     ├── TaskFailed             1  task_failed         the task failed (task_canceled: canceled)
@@ -251,6 +252,13 @@ class TemporaryFailure(ApiError):
         super().__init__(message, status=status, hint=hint)
         self.retry_after = retry_after
         self.deadline = deadline
+
+
+class AtCapacity(TemporaryFailure):
+    """As many tasks of this key are running as the gateway allows at once (counted in the
+    ledger, for the team on a shared one): nothing was sent; try when one has ended."""
+
+    code = "at_capacity"
 
 
 class SubmitOutcomeUnknown(ApiError):

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from vtrix.batch.budget import Budget
 from vtrix.batch.input import Line, line_keys
 from vtrix.errors import (
+    AtCapacity,
     BudgetReached,
     Interrupted,
     RequestRejected,
@@ -186,14 +187,16 @@ class BatchRun:
         await asyncio.gather(*(one(c) for c in self.lines if c.prepared is not None))
         return [self.results[n] for n in sorted(self.results)]
 
-    async def _line(self, checked: Checked, key: str, row: Entry | None) -> LineResult:
+    async def _line(
+        self, checked: Checked, key: str, row: Entry | None, abandoned: bool = False
+    ) -> LineResult:
         line = checked.line
         model = checked.prepared.model_id if checked.prepared else line.model
         base = LineResult(line.number, line.key, model, OUTCOME_UNKNOWN, idempotency_key=key)
         deadline = time.monotonic() + self.options.timeout
         task: AsyncTask | None = None
         try:
-            task, resumed = await self._task_for(checked, key, row, deadline)
+            task, resumed = await self._task_for(checked, key, row, deadline, abandoned)
             if task is None:
                 base.error = f"the submit's outcome is unknown (idempotency key {key})"
                 return base
@@ -243,11 +246,20 @@ class BatchRun:
         return base
 
     async def _task_for(
-        self, checked: Checked, key: str, row: Entry | None, deadline: float
+        self,
+        checked: Checked,
+        key: str,
+        row: Entry | None,
+        deadline: float,
+        abandoned: bool = False,
     ) -> tuple[AsyncTask | None, bool]:
         """The line's task: the one the ledger has (perhaps once another process has sent
-        it), or a new submit (None: outcome unknown)."""
-        if row is not None and not row.task_id and row.shown_state == SUBMITTING:
+        it), or a new submit (None: outcome unknown). ``abandoned``: the worker that held
+        the line lost its lease, so a submit it was sending is an unknown outcome."""
+        sending = row is not None and not row.task_id and row.shown_state == SUBMITTING
+        if sending and abandoned and not self.options.resubmit_unknown:
+            return None, False
+        if sending:
             row = await self._held_elsewhere(key, deadline, checked.line)
         if row is not None and row.task_id:
             return self._resumed(row), True
@@ -324,6 +336,10 @@ class BatchRun:
                     quote=quote,
                     allow_unpriced=True,  # the batch's own caps were applied
                 )
+            except AtCapacity as exc:  # the key's running tasks are at its limit: wait for one
+                if time.monotonic() + (exc.retry_after or 1.0) >= deadline:
+                    raise
+                await asyncio.sleep(exc.retry_after or 1.0)
             except TemporaryFailure as exc:
                 attempt += 1
                 http = self.client.session.provider(prepared.spec.provider).http
@@ -342,9 +358,13 @@ def summary_counts(results: list[LineResult]) -> Counter[str]:
 def exit_code(results: list[LineResult], interrupted: bool = False) -> int:
     """130 on Ctrl-C, else 3 if any outcome is unknown, 4 if a cap stopped the batch, 124 if
     a wait ran out (its task may still finish), 1 if any line failed, else 0."""
+    return exit_code_of({r.status for r in results}, interrupted)
+
+
+def exit_code_of(statuses: set[str], interrupted: bool = False) -> int:
+    """:func:`exit_code` of the lines' outcomes."""
     from vtrix import errors
 
-    statuses = {r.status for r in results}
     if interrupted:
         return errors.INTERRUPTED
     if OUTCOME_UNKNOWN in statuses:

@@ -132,6 +132,8 @@ def submit_flow(
     ledger = session.ledger
     if ledger is not None:
         body_digest = digest(spec.provider, spec.id, prepared.request.body)
+        key_id = session.key_id(spec.provider)
+        max_running = session.limits(spec.provider)[1]
         known = yield Call(
             lambda: ledger.begin(
                 key=key,
@@ -145,6 +147,8 @@ def submit_flow(
                 price_key=price_key(prepared.params),
                 quote=None if quote is None or quote.amount is None else f"{quote.amount:f}",
                 profile=session.settings.profile,
+                key_id=key_id,
+                max_running=max_running,
             )
         )
         if known is not None and not known.task_id:

@@ -59,10 +59,38 @@ class Session:
         return f"Session(profile={self.settings.profile!r})"
 
     def provider(self, name: str) -> Provider:
-        """The adapter of gateway ``name`` (made on first use)."""
+        """The adapter of gateway ``name`` (made on first use). With a ledger, its requests
+        pass the key's shared gate (:mod:`vtrix.store.limits`)."""
         if name not in self._providers:
-            self._providers[name] = make_provider(name, self.settings, self.transport)
+            made = make_provider(name, self.settings, self.transport)
+            key = self.key_id(name)
+            if self.ledger is not None and key is not None:
+                from vtrix.store.limits import SharedLimits
+
+                made.http.gate = SharedLimits(self.ledger, key, self.limits(name)[0])
+            self._providers[name] = made
         return self._providers[name]
+
+    def key_id(self, provider: str) -> str | None:
+        """The digest the ledger knows this session's key for ``provider`` by (None: no key)."""
+        secret = self.settings.key_for(provider)
+        if secret is None or not secret.reveal():
+            return None
+        from vtrix.store.limits import key_id
+
+        return key_id(provider, secret.reveal())
+
+    def limits(self, provider: str) -> tuple[int | None, int | None]:
+        """(requests a minute, tasks running at once) allowed per key of ``provider``: the
+        gateway's published limits, or ``VTRIX_RATE_LIMIT`` / ``VTRIX_MAX_RUNNING`` (0: no
+        limit). None: no limit."""
+        from vtrix.wire.gateways import GATEWAYS
+
+        gateway = GATEWAYS[provider]
+        return (
+            _limit("VTRIX_RATE_LIMIT", gateway.rate_per_minute),
+            _limit("VTRIX_MAX_RUNNING", gateway.max_running),
+        )
 
     def http(self, provider: str | None = None) -> Http:
         """The Http a plan runs on (any will do for a lookup: requests carry their headers)."""
@@ -89,3 +117,19 @@ class Session:
                 raw=state.raw,
                 created_at=state.created_at,
             )
+
+
+def _limit(env: str, default: int | None) -> int | None:
+    import os
+
+    from vtrix.errors import UsageError
+
+    text = os.environ.get(env, "").strip()
+    if not text:
+        return default
+    if not text.isdigit():
+        raise UsageError(
+            f"{env}={text!r} is not a whole number; nothing was sent",
+            hint=f"Set {env} to a number (0: no limit), or unset it for the gateway's own.",
+        )
+    return int(text) or None

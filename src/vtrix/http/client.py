@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 from vtrix._version import __version__
@@ -65,6 +65,16 @@ USER_AGENT = f"vtrix-python/{__version__}"
 T = TypeVar("T")
 
 
+class Gate(Protocol):
+    """Limits a key shares with other processes (:class:`vtrix.store.limits.SharedLimits`)."""
+
+    def wait(self) -> float:
+        """Seconds to wait before sending (0: send now)."""
+        ...
+
+    def hold(self, seconds: float) -> None: ...
+
+
 class Http:
     """JSON over HTTP for one gateway and one key."""
 
@@ -97,6 +107,7 @@ class Http:
         self.sleep = sleep
         self.clock = clock
         self.hold_until = 0.0  # set by a 429: nothing is sent before then
+        self.gate: Gate | None = None  # the key's limits shared with other processes
 
     def __repr__(self) -> str:
         return f"Http(label={self.label!r}, api_key={self.api_key!r})"
@@ -113,6 +124,9 @@ class Http:
             wait = self.hold_until - self.clock()
             if wait > 0:
                 self.sleep(min(wait, max(step.deadline - self.clock(), 0)))
+            if self.gate is not None:  # the key's window and hold, shared
+                while (wait := self.gate.wait()) > 0 and step.deadline > self.clock():
+                    self.sleep(min(wait, max(step.deadline - self.clock(), 0)))
             try:
                 return self.transport.send(
                     step.request, deadline=step.deadline, max_bytes=step.max_bytes
@@ -136,6 +150,11 @@ class Http:
             wait = self.hold_until - self.clock()
             if wait > 0:
                 await asyncio.sleep(min(wait, max(step.deadline - self.clock(), 0)))
+            while self.gate is not None and step.deadline > self.clock():
+                wait = await loop.run_in_executor(pool, self.gate.wait)
+                if wait <= 0:
+                    break
+                await asyncio.sleep(min(wait, max(step.deadline - self.clock(), 0)))
             send = partial(
                 self.transport.send, step.request, deadline=step.deadline, max_bytes=step.max_bytes
             )
@@ -154,8 +173,11 @@ class Http:
         return step.fn()
 
     def hold(self, seconds: float) -> None:
-        """After a 429: no request of this client goes out for ``seconds``."""
+        """After a 429: no request of this client (nor, through the gate, of any process
+        sharing the ledger with this key) goes out for ``seconds``."""
         self.hold_until = max(self.hold_until, self.clock() + seconds)
+        if self.gate is not None:
+            self.gate.hold(seconds)
 
     # ------------------------------------------------------------------ headers
 

@@ -25,12 +25,14 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from vtrix.base.secrets import redact
 from vtrix.errors import LedgerUnavailable
+from vtrix.store.backend import Database, ledger_target
 from vtrix.store.entry import (
     COLUMNS,
+    STALE_SUBMIT,
     SUBMITTED,
     SUBMITTING,
     UNKNOWN,
@@ -38,114 +40,100 @@ from vtrix.store.entry import (
     entry_from_row,
     owner,
 )
-from vtrix.store.migrations import SCHEMA_VERSION, import_history, migrate
+from vtrix.store.migrations import import_history, upgrade
 from vtrix.store.queries import LedgerReads
-from vtrix.store.sqlite import LOCK_WAIT, is_corrupt, odd_path, plain_reason, safe, use_wal
-
-if TYPE_CHECKING:
-    import sqlite3
-
+from vtrix.store.sqlite import SqliteDatabase, odd_path, safe
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 class Ledger(LedgerReads):
-    """The ledger file of this user (``VTRIX_DATA_DIR`` moves it)."""
+    """The task ledger: the user's file (``VTRIX_DATA_DIR`` moves it), or a team's PostgreSQL
+    database (``VTRIX_LEDGER_URL``, or ``ledger_url`` in the config file)."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        if path is None:
-            from vtrix.base.dirs import data_dir
+        target = ledger_target(path)
+        self.database: Database
+        if isinstance(target, str):
+            from vtrix.store.postgres import PostgresDatabase
 
-            path = data_dir() / "ledger.sqlite3"
-        self.path = Path(path)
+            self.database = PostgresDatabase(target)
+            self.path: Path | None = None
+        else:
+            self.database = SqliteDatabase(target)
+            self.path = target
+        self.where = self.database.where
         self.disabled = False
         self.why = ""
-        self._conn: sqlite3.Connection | None = None
+        self._open = False
         self._lock = threading.RLock()  # one connection, shared by this process's threads
+
+    def __repr__(self) -> str:
+        return f"Ledger({self.database.kind}: {self.where})"
+
+    @property
+    def kind(self) -> str:
+        return self.database.kind
 
     # -------------------------------------------------------------- plumbing
 
-    def _db(self) -> sqlite3.Connection:
-        import sqlite3
-
-        if self._conn is None:
-            self._check_path()
-            from vtrix.base.dirs import private_dir
-
-            private_dir(self.path.parent)
-            fresh = not self.path.exists()
-            if fresh:  # 0600 before SQLite opens it: its -wal and -shm get the same mode
-                with contextlib.suppress(FileExistsError):
-                    os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-                os.chmod(self.path, 0o600)
-            conn = sqlite3.connect(
-                self.path, timeout=LOCK_WAIT, isolation_level=None, check_same_thread=False
-            )
+    def _db(self) -> Database:
+        if not self._open:
+            if self.path is not None:
+                self._check_path()
             try:
-                conn.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT * 1000)}")
-                use_wal(conn)
-                conn.execute("PRAGMA synchronous = NORMAL")
-                # The schema in one write transaction: processes opening a new ledger at
-                # once wait for each other (busy timeout) instead of failing.
-                conn.execute("BEGIN IMMEDIATE")
-                version = conn.execute("PRAGMA user_version").fetchone()[0]
-                if version > SCHEMA_VERSION:
-                    conn.execute("ROLLBACK")
-                    raise self._unavailable(
-                        f"its schema (version {version}) comes from a newer vtrix",
-                        "Upgrade vtrix (pip install -U vtrix), or point VTRIX_DATA_DIR at "
-                        "another directory.",
-                    )
-                migrate(conn, version)
-                conn.execute("COMMIT")
+                self.database.open()
+                upgrade(self.database, self.where)
             except BaseException:
-                conn.close()
+                self.database.close()
                 raise
-            if fresh:
-                os.chmod(self.path, 0o600)
-            self._conn = conn
-            if fresh:
-                import_history(self._db(), self.path.parent / "history.jsonl")
-        return self._conn
+            self._open = True
+            if self.path is not None and getattr(self.database, "fresh", False):
+                with self.database.write():
+                    import_history(self.database, self.path.parent / "history.jsonl")
+        return self.database
 
     def _check_path(self) -> None:
         """Refuse at once what would hang or mislead SQLite (see :func:`.sqlite.odd_path`)."""
+        assert self.path is not None
         found = odd_path(self.path)
         if found is not None:
             why, fix = found
             raise self._unavailable(why, fix)
 
     def _unavailable(self, why: str, fix: str = "") -> LedgerUnavailable:
+        moved = "VTRIX_DATA_DIR at a writable directory" if self.path else "VTRIX_LEDGER_URL"
         return LedgerUnavailable(
-            f"the task ledger {self.path} cannot be used ({why}); nothing was sent",
+            f"the task ledger {self.where} cannot be used ({why}); nothing was sent",
             hint=fix
             or "vtrix records every submit before sending it, so that none is ever paid "
-            "twice or lost. Free the disk or the lock, fix the permissions, or point "
-            "VTRIX_DATA_DIR at a writable directory.",
+            f"twice or lost. Free the disk or the lock, fix the permissions, or point {moved} "
+            "elsewhere.",
         )
 
     def check(self) -> None:
         """Raise LedgerUnavailable unless the ledger can be read and written now."""
-        import sqlite3
-
         if self.disabled:
             raise self._unavailable(self.why or "it failed earlier in this run")
         with self._lock:
             try:
                 self._db().execute("SELECT count(*) FROM tasks").fetchone()
-            except sqlite3.DatabaseError as exc:
-                raise self._unavailable(str(exc)) from None
+            except LedgerUnavailable:
+                raise
+            except self.database.errors() as exc:
+                raise self._unavailable(self.database.plain_reason(exc)) from None
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self.database.close()
+        self._open = False
 
     def _set_aside(self, why: str) -> None:
         from vtrix.base.dirs import set_aside
 
         self.close()
+        if self.path is None:
+            return
         set_aside(self.path, f"is not a usable task ledger ({why})")
         for suffix in ("-wal", "-shm"):
             with contextlib.suppress(OSError):
@@ -155,7 +143,7 @@ class Ledger(LedgerReads):
         self.why = why
         if not self.disabled:
             print(
-                f"! the task ledger {self.path} cannot be used ({why}); going on without it",
+                f"! the task ledger {self.where} cannot be used ({why}); going on without it",
                 file=sys.stderr,
             )
         self.disabled = True
@@ -171,8 +159,6 @@ class Ledger(LedgerReads):
         """Record a submit about to be sent (None: go ahead); see :meth:`_begin`. Unlike
         every other write this one never goes on without the ledger: it raises
         LedgerUnavailable (nothing sent) when the row cannot be written."""
-        import sqlite3
-
         with self._lock:
             for attempt in (0, 1):
                 if self.disabled:
@@ -181,12 +167,12 @@ class Ledger(LedgerReads):
                     return self._begin(**fields)
                 except LedgerUnavailable:
                     raise
-                except sqlite3.DatabaseError as exc:
-                    if attempt == 0 and is_corrupt(exc):
+                except self.database.errors() as exc:
+                    if attempt == 0 and self.database.is_corrupt(exc):
                         self._set_aside(str(exc))
                         continue
                     self.close()
-                    raise self._unavailable(plain_reason(exc)) from None
+                    raise self._unavailable(self.database.plain_reason(exc)) from None
         raise AssertionError("unreachable")
 
     def _begin(
@@ -203,26 +189,32 @@ class Ledger(LedgerReads):
         price_key: str = "",
         quote: str | None = None,
         profile: str | None = None,
+        key_id: str | None = None,
+        max_running: int | None = None,
     ) -> Entry | None:
         """Record a submit about to be sent (None: go ahead). Returns the existing row instead
         when ``key`` already has a task, another process is sending it right now, or it was
-        sent before with an unknown outcome (unless ``resend_unknown``)."""
+        sent before with an unknown outcome (unless ``resend_unknown``). With
+        ``max_running``, raises AtCapacity (nothing recorded) while that many tasks of the
+        API key ``key_id`` are being sent or running, whichever process sent them."""
         db = self._db()
         now = time.time()
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        capped = bool(max_running and key_id)
+        with db.write(lock=f"key_id:{key_id}" if capped else f"key:{key}"):
             existing = self._select("WHERE key = ?", (key,))
             shown = existing[0].shown_state if existing else ""
             held = shown == SUBMITTING or (shown == UNKNOWN and not resend_unknown)
             if existing and (existing[0].task_id or held):
-                db.execute("COMMIT")
                 return existing[0]
+            if capped and max_running is not None:
+                self._check_capacity(key_id or "", max_running, now)
             db.execute(
                 "INSERT INTO tasks (key, provider, model, digest, state, endpoint, created_at,"
-                " updated_at, batch, line, owner, price_key, quote, profile)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " updated_at, batch, line, owner, price_key, quote, profile, key_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(key) DO UPDATE SET state = excluded.state,"
-                " updated_at = excluded.updated_at, error = '', owner = excluded.owner",
+                " updated_at = excluded.updated_at, error = '', owner = excluded.owner,"
+                " key_id = excluded.key_id",
                 (
                     key,
                     provider,
@@ -238,13 +230,37 @@ class Ledger(LedgerReads):
                     price_key,
                     quote,
                     profile,
+                    key_id,
                 ),
             )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
         return None
+
+    def _check_capacity(self, key_id: str, limit: int, now: float) -> None:
+        """Raise AtCapacity when ``limit`` tasks of ``key_id`` are in flight. A task counts
+        while it is being sent or not yet seen to end, and was written or polled within the
+        last few minutes (a task nobody waits for any more stops counting)."""
+        from vtrix.errors import AtCapacity
+        from vtrix.task import FINAL
+
+        finals = ", ".join(f"'{s}'" for s in sorted(FINAL))
+        row = (
+            self._db()
+            .execute(
+                "SELECT count(*) FROM tasks WHERE key_id = ? AND updated_at > ?"
+                f" AND state NOT IN ({finals}, 'rejected', 'unknown')",
+                (key_id, now - STALE_SUBMIT),
+            )
+            .fetchone()
+        )
+        running = int(row[0] or 0)
+        if running >= limit:
+            raise AtCapacity(
+                f"{running} tasks of this API key are running, its limit at once is {limit}; "
+                "nothing was sent",
+                hint="Try again when one has ended (a batch waits by itself), or set "
+                "VTRIX_MAX_RUNNING to the limit your plan allows.",
+                retry_after=1.0,
+            )
 
     @safe
     def submitted(
@@ -326,10 +342,10 @@ class Ledger(LedgerReads):
         ).rowcount
         if not updated:
             db.execute(
-                "INSERT OR IGNORE INTO tasks (key, provider, model, state, task_id, endpoint,"
+                "INSERT INTO tasks (key, provider, model, state, task_id, endpoint,"
                 " remote_status, urls, error, cost, created_at, updated_at, completed_at,"
                 " expires_at, raw, task_created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (
                     f"task:{provider}:{task_id}",
                     provider,
@@ -364,5 +380,10 @@ class Ledger(LedgerReads):
             " task_id = ?",
             (json.dumps(files), json.dumps(sums or {}), time.time(), provider, task_id),
         )
+
+    @safe
+    def gate_statement(self, sql: str, args: tuple[Any, ...]) -> Any:
+        """One statement of the shared rate gate (:mod:`vtrix.store.limits`): its first row."""
+        return self._db().execute(sql, args).fetchone()
 
     # ---------------------------------------------------------------- reading

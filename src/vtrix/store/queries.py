@@ -11,13 +11,13 @@ from vtrix.store.entry import REJECTED, Entry
 from vtrix.store.sqlite import safe
 
 if TYPE_CHECKING:
-    import sqlite3
+    from vtrix.store.backend import Database
 
 
 class LedgerReads:
     """The ledger's queries (every one repairs or reports trouble and goes on)."""
 
-    def _db(self) -> sqlite3.Connection:
+    def _db(self) -> Database:
         raise NotImplementedError
 
     def _select(self, where: str, args: tuple[Any, ...], tail: str = "") -> list[Entry]:
@@ -84,11 +84,18 @@ class LedgerReads:
 
     def costs(self, model: str, price_key: str, limit: int = 20) -> list[str]:
         """What the gateway charged for the last succeeded tasks of ``model`` with the same
-        price-relevant parameters, newest first. A quick, quiet look on a read-only
+        price-relevant parameters, newest first. On SQLite a quick, quiet look on a read-only
         connection of its own: a ledger that is missing, locked or in trouble gives none
         here (the submit that follows says what is wrong with it, once)."""
+        sql = (
+            "SELECT cost FROM tasks WHERE model = ? AND price_key = ?"
+            " AND state = 'succeeded' AND cost IS NOT NULL"
+            " ORDER BY completed_at DESC LIMIT ?"
+        )
         path = getattr(self, "path", None)
-        if path is None or not path.is_file():
+        if path is None:  # a shared ledger: its own connection
+            return [str(r[0]) for r in self._quiet_rows(sql, (model, price_key, limit)) or []]
+        if not path.is_file():
             return []  # (before importing sqlite3: a first dry run stays light)
         import sqlite3
         from urllib.parse import quote
@@ -98,17 +105,16 @@ class LedgerReads:
         except sqlite3.Error:
             return []
         try:
-            rows = conn.execute(
-                "SELECT cost FROM tasks WHERE model = ? AND price_key = ?"
-                " AND state = 'succeeded' AND cost IS NOT NULL"
-                " ORDER BY completed_at DESC LIMIT ?",
-                (model, price_key, limit),
-            ).fetchall()
+            rows = conn.execute(sql, (model, price_key, limit)).fetchall()
         except sqlite3.Error:
             return []
         finally:
             conn.close()
         return [str(r[0]) for r in rows]
+
+    @safe
+    def _quiet_rows(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
+        return list(self._db().execute(sql, args).fetchall())
 
     @safe
     def since(self, after: float) -> list[Entry]:

@@ -1,12 +1,13 @@
-"""SQLite plumbing of the ledger: WAL mode under contention, and what an SQLite failure means in
-words a user can act on."""
+"""The ledger on SQLite (the default): one file per user in WAL mode, any number of processes
+writing at once, and what an SQLite failure means in words a user can act on."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -14,6 +15,8 @@ from vtrix.errors import LedgerUnavailable
 
 if TYPE_CHECKING:
     import sqlite3
+
+    from vtrix.store.backend import Cursor
 
 
 LOCK_WAIT = 5.0  # seconds a write waits for another process's lock before giving up
@@ -49,7 +52,7 @@ def plain_reason(exc: Exception) -> str:
     return str(exc)
 
 
-def is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+def is_corrupt(exc: Exception) -> bool:
     text = str(exc).lower()
     return "not a database" in text or "malformed" in text or "corrupt" in text
 
@@ -75,6 +78,91 @@ def odd_path(path: Path) -> tuple[str, str] | None:
     return None
 
 
+class SqliteDatabase:
+    """The ledger file (see :class:`vtrix.store.backend.Database`)."""
+
+    kind = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.where = str(path)
+        self.round_trips = 0
+        self.fresh = False  # the file was made by this process (history is imported once)
+        self._conn: sqlite3.Connection | None = None
+
+    def open(self) -> None:
+        """Open the file (made 0600 in a private directory)."""
+        import sqlite3
+
+        from vtrix.base.dirs import private_dir
+
+        private_dir(self.path.parent)
+        fresh = not self.path.exists()
+        if fresh:  # 0600 before SQLite opens it: its -wal and -shm get the same mode
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            os.chmod(self.path, 0o600)
+        conn = sqlite3.connect(
+            self.path, timeout=LOCK_WAIT, isolation_level=None, check_same_thread=False
+        )
+        self._conn = conn
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT * 1000)}")
+            use_wal(conn)
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except BaseException:
+            self.close()
+            raise
+        self.fresh = fresh
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> Cursor:
+        assert self._conn is not None
+        self.round_trips += 1
+        return self._conn.execute(sql, tuple(args))
+
+    @contextlib.contextmanager
+    def write(self, lock: str | None = None) -> Iterator[None]:
+        assert self._conn is not None
+        self._conn.execute("BEGIN IMMEDIATE")  # one writer at a time, whatever the lock
+        self.round_trips += 1
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        return int(self.execute("PRAGMA user_version").fetchone()[0])
+
+    def set_schema_version(self, version: int) -> None:
+        self.execute(f"PRAGMA user_version = {int(version)}")
+        if self.fresh:
+            os.chmod(self.path, 0o600)
+
+    def columns(self, table: str) -> set[str]:
+        return {row[1] for row in self.execute(f"PRAGMA table_info({table})")}
+
+    def ddl(self, sql: str) -> None:
+        self.execute(sql.replace("{serial}", "").replace("{real}", "REAL"))
+
+    def errors(self) -> tuple[type[Exception], ...]:
+        import sqlite3
+
+        return (sqlite3.DatabaseError,)
+
+    def is_corrupt(self, exc: Exception) -> bool:
+        return is_corrupt(exc)
+
+    def plain_reason(self, exc: Exception) -> str:
+        return plain_reason(exc)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -84,8 +172,6 @@ def safe(method: Callable[P, R]) -> Callable[P, R | None]:
 
     @functools.wraps(method)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
-        import sqlite3  # imported on first use: a dry run never opens the ledger
-
         self: Any = args[0]  # a Ledger
         with self._lock:
             for attempt in (0, 1):
@@ -95,11 +181,11 @@ def safe(method: Callable[P, R]) -> Callable[P, R | None]:
                     return method(*args, **kwargs)
                 except LedgerUnavailable as exc:
                     self._disable(exc.message)
-                except sqlite3.DatabaseError as exc:
-                    if attempt == 0 and is_corrupt(exc):
+                except self.database.errors() as exc:
+                    if attempt == 0 and self.database.is_corrupt(exc):
                         self._set_aside(str(exc))
                         continue
-                    self._disable(plain_reason(exc))
+                    self._disable(self.database.plain_reason(exc))
             return None
 
     return wrapper

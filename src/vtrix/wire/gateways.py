@@ -14,7 +14,9 @@ class Gateway:
         "has_upload",
         "key_env",
         "label",
+        "max_running",
         "name",
+        "rate_per_minute",
         "task_prefix",
     )
 
@@ -28,10 +30,13 @@ class Gateway:
         catalog_needs_key: bool,  # whether listing its models takes an API key
         domain: str,  # its own DNS domain: https hosts under it may get its key
         extra_headers: tuple[tuple[str, str], ...] = (),  # sent to this gateway only
+        rate_per_minute: int | None = None,  # its published request rate per key
+        max_running: int | None = None,  # its published limit of tasks running at once
     ) -> None:
         self.name, self.label, self.key_env, self.task_prefix = name, label, key_env, task_prefix
         self.has_upload, self.catalog_needs_key = has_upload, catalog_needs_key
         self.domain, self.extra_headers = domain, extra_headers
+        self.rate_per_minute, self.max_running = rate_per_minute, max_running
 
     def owns_host(self, host: str) -> bool:
         """Whether ``host`` is this gateway's own (its domain or a subdomain of it)."""
@@ -47,7 +52,18 @@ class Gateway:
 VTRIX = Gateway(
     "vtrix", "vtrix", "VTRIX_API_KEY", "task_", False, False, "vtrix.ai", (("X-Source", "cli"),)
 )
-MODELLIX = Gateway("modellix", "Modellix", "MODELLIX_API_KEY", "task-", True, True, "modellix.ai")
+# Modellix publishes about 100 requests a minute per key and about 3 tasks at once per team.
+MODELLIX = Gateway(
+    "modellix",
+    "Modellix",
+    "MODELLIX_API_KEY",
+    "task-",
+    True,
+    True,
+    "modellix.ai",
+    rate_per_minute=100,
+    max_running=3,
+)
 GATEWAYS: dict[str, Gateway] = {g.name: g for g in (VTRIX, MODELLIX)}
 PROVIDERS: tuple[str, ...] = tuple(GATEWAYS)
 

@@ -90,6 +90,19 @@ def batch() -> None:
     show_default=True,
     help="Seconds each line may wait for its result.",
 )
+@click.option(
+    "--worker",
+    is_flag=True,
+    help="Be one of many workers (any machines sharing the ledger) splitting this batch: "
+    "each line is claimed with a lease and sent once; a killed worker's lines are taken over.",
+)
+@click.option(
+    "--lease",
+    type=DURATION,
+    default=60,
+    show_default=True,
+    help="With --worker: seconds a claim lasts unless its worker renews it.",
+)
 @ending.output_option("human", "json", help="json: one result line per input line on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @save_options
@@ -123,6 +136,15 @@ def run_batch(ctx: click.Context, /, file: str, **opts: Any) -> None:
         _say_what_the_balance_covers(client, checked, reporter)
     if opts["results_file"]:
         _check_results_file(opts["results_file"])
+    if opts["worker"] and opts["budget"] is not None:
+        from vtrix.errors import UsageError
+
+        raise UsageError(
+            "--budget counts one process's submits, so it cannot cap a batch split between "
+            "workers; nothing was sent",
+            hint="Run the workers without --budget (each line is still sent once), or run "
+            "the batch in one process with --budget.",
+        )
     if opts["resubmit_unknown"]:
         from vtrix.cli.model_command import warn_resend
 
@@ -137,8 +159,9 @@ def run_batch(ctx: click.Context, /, file: str, **opts: Any) -> None:
         budget=max_cost_of(opts["budget"], "--budget"),
         allow_unpriced=opts["allow_unpriced"],
     )
-    results, interrupted = _execute(ctx, bid, checked, options, reporter)
-    _finish(results, invalid if opts["skip_invalid"] else [], opts, reporter, interrupted)
+    lease = opts["lease"] if opts["worker"] else None
+    results, interrupted, whole = _execute(ctx, bid, checked, options, reporter, lease)
+    _finish(results, invalid if opts["skip_invalid"] else [], opts, reporter, interrupted, whole)
 
 
 def _report_invalid(invalid: list[Checked], reporter: Reporter, *, fatal: bool) -> None:
@@ -242,29 +265,46 @@ def _check_size(new: int, opts: dict[str, Any], reporter: Reporter) -> None:
 
 
 def _execute(
-    ctx: click.Context, bid: str, checked: list[Checked], options: Any, reporter: Reporter
-) -> tuple[list[LineResult], bool]:
+    ctx: click.Context,
+    bid: str,
+    checked: list[Checked],
+    options: Any,
+    reporter: Reporter,
+    lease: float | None = None,
+) -> tuple[list[LineResult], bool, dict[int, str] | None]:
+    """Run the batch (as one of its workers when ``lease`` is given): this process's lines,
+    whether it was interrupted, and — for a worker — every line's outcome."""
     import asyncio
 
     from vtrix.aio import AsyncClient
     from vtrix.batch.run import BatchRun
+    from vtrix.batch.worker import WorkerRun
 
     client = client_for(ctx)
     progress = BatchProgress(reporter, sum(1 for c in checked if c.prepared is not None))
+    whole: dict[int, str] | None = None
 
     async def go() -> list[LineResult]:
+        nonlocal whole
         async with AsyncClient(
             session=client.session, max_connections=min(max(options.concurrency, 4), 32)
         ) as aclient:
-            runner = BatchRun(aclient, bid, checked, options, progress.event)
+            runner: BatchRun | WorkerRun
+            if lease is None:
+                runner = BatchRun(aclient, bid, checked, options, progress.event)
+            else:
+                runner = WorkerRun(aclient, bid, checked, options, progress.event, lease)
             progress.runner = runner
-            return await runner.run()
+            done = await runner.run()
+            if isinstance(runner, WorkerRun):
+                whole = runner.batch_outcomes()
+            return done
 
     try:
-        return asyncio.run(go()), False
+        return asyncio.run(go()), False, whole
     except KeyboardInterrupt:
         runner = progress.runner
-        return ([runner.results[n] for n in sorted(runner.results)] if runner else []), True
+        return ([runner.results[n] for n in sorted(runner.results)] if runner else []), True, None
 
 
 class BatchProgress:
@@ -317,10 +357,11 @@ def _finish(
     opts: dict[str, Any],
     reporter: Reporter,
     interrupted: bool,
+    whole: dict[int, str] | None = None,
 ) -> None:
     import json
 
-    from vtrix.batch.run import INVALID, LineResult, exit_code, summary_counts
+    from vtrix.batch.run import INVALID, LineResult, exit_code, exit_code_of, summary_counts
     from vtrix.cli.output import emit
 
     everything = results + [
@@ -360,6 +401,13 @@ def _finish(
     if interrupted:
         reporter.warn("interrupted; the batch's state is kept: run the same command to resume")
     code = exit_code(everything, interrupted) or (1 if results_lost else 0)
+    if whole is not None:  # a worker: the batch as a whole, whoever ran each line
+        counts = Counter(whole.values())
+        reporter.line(
+            f"this worker ran {len(results)} line(s); the batch: "
+            + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        )
+        code = exit_code_of(set(whole.values()), interrupted) or (1 if results_lost else 0)
     if code:
         sys.exit(code)
 

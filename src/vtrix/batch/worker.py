@@ -1,0 +1,105 @@
+"""``vtrix batch FILE --worker``: one of any number of processes, on any machines sharing the
+ledger, that split one batch between them and never pay for a line twice.
+
+Each worker enrols the batch's lines in the ledger (once for all), then takes lines one at a
+time with a lease (:mod:`vtrix.store.claims`) and runs each as a plain batch does
+(:class:`vtrix.batch.run.BatchRun`): the ledger's row, written under the line's idempotency
+key before its submit, is what makes a line sent once whichever worker asks. While a worker
+lives a heartbeat renews its leases; a killed worker's leases run out and its lines are taken
+over: a line whose submit never started is sent, a line with a task is waited on, a line whose
+submit may have gone out is left ``unknown`` (sent again, with the same key, only with
+``--resubmit-unknown``). A worker ends when no line is left open or held by a live lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from vtrix.batch.run import BatchRun, Checked, LineResult, Options
+from vtrix.errors import UsageError
+from vtrix.store import claims
+from vtrix.store.entry import owner
+
+if TYPE_CHECKING:
+    from vtrix.aio import AsyncClient
+
+LEASE = 60.0  # seconds a claim lasts unless its worker renews it
+
+
+class WorkerRun:
+    """One worker's part of a batch: ``await WorkerRun(...).run()`` -> the lines it ran."""
+
+    def __init__(
+        self,
+        client: AsyncClient,
+        batch: str,
+        lines: list[Checked],
+        options: Options,
+        on_event: Callable[[str, LineResult | None], None] | None = None,
+        lease: float = LEASE,
+    ) -> None:
+        if client.ledger is None:
+            raise UsageError("batch workers share their work through the ledger, and it is off")
+        self.ledger = client.ledger
+        self.runner = BatchRun(client, batch, lines, options, on_event)
+        self.batch = batch
+        self.lease = lease
+        self.worker = owner()
+        self.by_line = {c.line.number: c for c in lines if c.prepared is not None}
+
+    @property
+    def results(self) -> dict[int, LineResult]:
+        return self.runner.results
+
+    async def run(self) -> list[LineResult]:
+        keys = self.runner.keys
+        claims.enrol(self.ledger, self.batch, [(n, keys[n]) for n in sorted(self.by_line)])
+        claims.reopen(self.ledger, self.batch)
+        beat = asyncio.create_task(self._heartbeat())
+        try:
+            await asyncio.gather(*(self._slot() for _ in range(self.runner.options.concurrency)))
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+            # Stopping early (Ctrl-C, an error): whatever this worker still holds goes back
+            # at once rather than when its lease runs out.
+            with contextlib.suppress(Exception):
+                claims.release(self.ledger, self.batch, self.worker)
+        return [self.results[n] for n in sorted(self.results)]
+
+    async def _slot(self) -> None:
+        """Take lines and run them until none is left for anyone."""
+        while True:
+            got = claims.claim(self.ledger, self.batch, self.worker, self.lease)
+            if got is None:
+                left, soonest = claims.remaining(self.ledger, self.batch)
+                if left == 0:
+                    return
+                # Lines held by other workers: wait, and take over any whose lease runs out.
+                pause = 1.0 if soonest is None else soonest - time.time() + 0.05
+                await asyncio.sleep(min(max(pause, 0.05), 1.0, self.lease / 4))
+                continue
+            checked = self.by_line.get(got.line)
+            if checked is None:  # a line this worker's input lacks (another file?)
+                claims.finish(self.ledger, self.batch, got.line, self.worker, "invalid")
+                continue
+            row = self.ledger.by_key(got.key)
+            result = await self.runner._line(checked, got.key, row, abandoned=got.taken_over)
+            self.results[result.line] = result
+            claims.finish(self.ledger, self.batch, got.line, self.worker, result.status)
+            self.runner.on_event("done", result)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            with contextlib.suppress(Exception):  # a missed beat only shortens the lease
+                claims.heartbeat(self.ledger, self.batch, self.worker, self.lease)
+
+    def batch_outcomes(self) -> dict[int, str]:
+        """Every finished line's outcome, whichever worker ran it."""
+        return claims.outcomes(self.ledger, self.batch)

@@ -1,0 +1,90 @@
+"""The ledger's two databases behind one interface: SQLite (the default, one file per user)
+and PostgreSQL (``VTRIX_LEDGER_URL=postgresql://…``, shared by a team).
+
+The ledger speaks one SQL to both: ``?`` placeholders, ``ON CONFLICT``, ``RETURNING``. A
+:class:`Database` runs it, opens a write transaction that serialises the writers it must
+(:meth:`Database.write`), applies the numbered migrations under a lock, and says what its
+failures mean in words a user can act on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, Protocol
+
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Database(Protocol):
+    """What the ledger needs of a database."""
+
+    kind: str  # "sqlite" or "postgresql"
+    where: str  # the file, or the URL without its password
+    round_trips: int  # statements sent so far (what a benchmark counts)
+
+    def open(self) -> None: ...
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> Cursor: ...
+
+    def write(self, lock: str | None = None) -> AbstractContextManager[None]:
+        """A write transaction. On SQLite every writer waits for the one before it; on
+        PostgreSQL writers holding the same ``lock`` name do."""
+        ...
+
+    def schema_version(self) -> int: ...
+
+    def set_schema_version(self, version: int) -> None: ...
+
+    def columns(self, table: str) -> set[str]: ...
+
+    def ddl(self, sql: str) -> None:
+        """Run a schema statement, its ``{real}`` and ``{serial}`` in this database's types."""
+        ...
+
+    def errors(self) -> tuple[type[Exception], ...]:
+        """The exception classes its failures raise."""
+        ...
+
+    def is_corrupt(self, exc: Exception) -> bool: ...
+
+    def plain_reason(self, exc: Exception) -> str: ...
+
+    def close(self) -> None: ...
+
+
+def is_postgres_url(target: str) -> bool:
+    return target.split(":", 1)[0].lower() in POSTGRES_SCHEMES
+
+
+def ledger_target(path: str | os.PathLike[str] | None = None) -> str | Path:
+    """Where the ledger lives: ``path`` when given, else ``VTRIX_LEDGER_URL``, else
+    ``ledger_url`` in the config file, else ``ledger.sqlite3`` in the user data dir."""
+    if path is not None:
+        return path if isinstance(path, str) and is_postgres_url(path) else Path(path)
+    url = os.environ.get("VTRIX_LEDGER_URL", "").strip()
+    if not url:
+        from vtrix.store.config import read_config
+
+        try:
+            url = str(read_config().get("ledger_url") or "").strip()
+        except Exception:  # an unreadable config says so itself when it is read for a run
+            url = ""
+    if url:
+        return url
+    from vtrix.base.dirs import data_dir
+
+    return data_dir() / "ledger.sqlite3"

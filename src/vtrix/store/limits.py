@@ -1,0 +1,72 @@
+"""A key's rate budget and 429 hold, shared by every process using the ledger (``key_limits``):
+on SQLite by this machine's processes, on PostgreSQL by the team's.
+
+Before a request goes out, :meth:`SharedLimits.wait` takes a place in the key's one-minute
+window (when the gateway publishes a rate) and reads the key's hold; after a 429,
+:meth:`SharedLimits.hold` sets it for all. The key is known here only by a digest
+(``key_id``). Trouble with the ledger never stops a request: the gate then lets it go, and
+the process's own hold still applies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vtrix.store.ledger import Ledger
+
+WINDOW = 60.0
+
+
+def key_id(provider: str, key: str) -> str:
+    """What the ledger knows a key by: a digest, never the key."""
+    return hashlib.sha256(f"vtrix-key:{provider}:{key}".encode()).hexdigest()[:24]
+
+
+class SharedLimits:
+    """The gate of one key (see the module docstring); ``per_minute`` None: no rate cap."""
+
+    def __init__(self, ledger: Ledger, key: str, per_minute: int | None) -> None:
+        self.ledger = ledger
+        self.key = key
+        self.per_minute = per_minute if per_minute and per_minute > 0 else None
+
+    def __repr__(self) -> str:
+        return f"SharedLimits(key_id={self.key!r}, per_minute={self.per_minute})"
+
+    def wait(self) -> float:
+        """Seconds to wait before sending (0: go now, its place in the window taken)."""
+        now = time.time()
+        # One statement: start a new window or count this request in the current one. A
+        # request over the cap is counted too (it waits for the next window whatever the
+        # count), so "used <= cap" says whether this one has a place.
+        row = self.ledger.gate_statement(
+            "INSERT INTO key_limits (key_id, window_start, used, hold_until) VALUES (?, ?, 1, 0)"
+            " ON CONFLICT (key_id) DO UPDATE SET"
+            " window_start = CASE WHEN key_limits.window_start <= ? THEN ?"
+            " ELSE key_limits.window_start END,"
+            " used = CASE WHEN key_limits.window_start <= ? THEN 1"
+            " ELSE key_limits.used + 1 END"
+            " RETURNING window_start, used, hold_until",
+            (self.key, now, now - WINDOW, now, now - WINDOW),
+        )
+        if row is None:  # the ledger is in trouble: the request goes, unshared
+            return 0.0
+        start, used, hold = float(row[0]), int(row[1]), float(row[2] or 0)
+        if hold > now:
+            return hold - now
+        if self.per_minute is not None and used > self.per_minute:
+            return max(start + WINDOW - now, 0.05)
+        return 0.0
+
+    def hold(self, seconds: float) -> None:
+        """A 429: hold every process's requests with this key for ``seconds``."""
+        until = time.time() + seconds
+        self.ledger.gate_statement(
+            "INSERT INTO key_limits (key_id, hold_until) VALUES (?, ?) ON CONFLICT (key_id)"
+            " DO UPDATE SET hold_until = CASE WHEN key_limits.hold_until < ? THEN ?"
+            " ELSE key_limits.hold_until END RETURNING hold_until",
+            (self.key, until, until, until),
+        )
