@@ -221,11 +221,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         names = getattr(item, "fixturenames", ())
         params = getattr(getattr(item, "callspec", None), "params", {})
-        if (
-            "pg_url" in names
-            or "pg_server" in names
-            or ("ledger_url" in names and params.get("ledger_url") == "postgresql")
-        ):
+        if "pg_url" in names or "pg_server" in names or "postgresql" in params.values():
             item.add_marker("postgres")
 
 

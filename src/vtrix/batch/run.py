@@ -187,16 +187,14 @@ class BatchRun:
         await asyncio.gather(*(one(c) for c in self.lines if c.prepared is not None))
         return [self.results[n] for n in sorted(self.results)]
 
-    async def _line(
-        self, checked: Checked, key: str, row: Entry | None, abandoned: bool = False
-    ) -> LineResult:
+    async def _line(self, checked: Checked, key: str, row: Entry | None) -> LineResult:
         line = checked.line
         model = checked.prepared.model_id if checked.prepared else line.model
         base = LineResult(line.number, line.key, model, OUTCOME_UNKNOWN, idempotency_key=key)
         deadline = time.monotonic() + self.options.timeout
         task: AsyncTask | None = None
         try:
-            task, resumed = await self._task_for(checked, key, row, deadline, abandoned)
+            task, resumed = await self._task_for(checked, key, row, deadline)
             if task is None:
                 base.error = f"the submit's outcome is unknown (idempotency key {key})"
                 return base
@@ -246,20 +244,11 @@ class BatchRun:
         return base
 
     async def _task_for(
-        self,
-        checked: Checked,
-        key: str,
-        row: Entry | None,
-        deadline: float,
-        abandoned: bool = False,
+        self, checked: Checked, key: str, row: Entry | None, deadline: float
     ) -> tuple[AsyncTask | None, bool]:
         """The line's task: the one the ledger has (perhaps once another process has sent
-        it), or a new submit (None: outcome unknown). ``abandoned``: the worker that held
-        the line lost its lease, so a submit it was sending is an unknown outcome."""
-        sending = row is not None and not row.task_id and row.shown_state == SUBMITTING
-        if sending and abandoned and not self.options.resubmit_unknown:
-            return None, False
-        if sending:
+        it), or a new submit (None: outcome unknown)."""
+        if row is not None and not row.task_id and row.shown_state == SUBMITTING:
             row = await self._held_elsewhere(key, deadline, checked.line)
         if row is not None and row.task_id:
             return self._resumed(row), True

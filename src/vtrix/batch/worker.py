@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING
 from vtrix.batch.run import BatchRun, Checked, LineResult, Options
 from vtrix.errors import UsageError
 from vtrix.store import claims
-from vtrix.store.entry import owner
+from vtrix.store.entry import SUBMITTING, UNKNOWN, owner
 
 if TYPE_CHECKING:
     from vtrix.aio import AsyncClient
 
 LEASE = 60.0  # seconds a claim lasts unless its worker renews it
+ABANDONED = "its worker stopped (its lease ran out) while sending the submit"
 
 
 class WorkerRun:
@@ -89,7 +90,11 @@ class WorkerRun:
                 claims.finish(self.ledger, self.batch, got.line, self.worker, "invalid")
                 continue
             row = self.ledger.by_key(got.key)
-            result = await self.runner._line(checked, got.key, row, abandoned=got.taken_over)
+            if got.taken_over and row is not None and not row.task_id and row.state == SUBMITTING:
+                # Its worker lost the lease while sending it: the gateway may have the task.
+                self.ledger.outcome(got.key, UNKNOWN, ABANDONED)
+                row = self.ledger.by_key(got.key)
+            result = await self.runner._line(checked, got.key, row)
             self.results[result.line] = result
             claims.finish(self.ledger, self.batch, got.line, self.worker, result.status)
             self.runner.on_event("done", result)

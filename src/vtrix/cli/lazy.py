@@ -46,6 +46,9 @@ COMMANDS: dict[str, Command] = {
     "prices": Command("vtrix.cli.commands.money:prices", "Set the prices of models."),
     "balance": Command("vtrix.cli.commands.money:balance", "What your accounts have left."),
     "spend": Command("vtrix.cli.commands.money:spend", "What tasks cost, from the ledger."),
+    "ledger": Command(
+        "vtrix.cli.commands.ledger:ledger", "Where tasks are kept: this machine, or a team's."
+    ),
     "mcp": Command("vtrix.cli.commands.mcp:mcp", "Serve vtrix's tools to agents over MCP."),
     "skill": Command("vtrix.cli.commands.skill:skill", "Print a SKILL.md for agents."),
     "help": Command("vtrix.cli.commands.help:help_group", "Help topics: exit-codes."),

@@ -178,6 +178,17 @@ def outcomes(ledger: Ledger, batch: str) -> dict[int, str]:
     return {int(r[0]): str(r[1] or "") for r in rows}
 
 
+def line_owners(ledger: Ledger, batch: str) -> dict[int, tuple[str, str]]:
+    """Each enrolled line's (worker that holds or ran it, outcome) — empty strings for none."""
+    rows = _run(
+        ledger,
+        lambda db: db.execute(
+            "SELECT line, worker, outcome FROM batch_lines WHERE batch = ?", (batch,)
+        ).fetchall(),
+    )
+    return {int(r[0]): (str(r[1] or ""), str(r[2] or "")) for r in rows}
+
+
 def progress(ledger: Ledger, batch: str) -> list[WorkerProgress]:
     """Each worker's share of ``batch`` (empty: no worker ever took part)."""
     rows = _run(

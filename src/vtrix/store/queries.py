@@ -120,3 +120,38 @@ class LedgerReads:
     def since(self, after: float) -> list[Entry]:
         """Every row created after ``after`` (epoch seconds), oldest first."""
         return self._select("WHERE created_at >= ?", (after,), "ORDER BY created_at")
+
+    @safe
+    def status(self) -> dict[str, Any]:
+        """What ``vtrix ledger status`` shows: counts of tasks by state, the machines and
+        profiles that submitted them, and the batches shared between workers."""
+        db = self._db()
+        states = {
+            str(state): int(n)
+            for state, n in db.execute("SELECT state, count(*) FROM tasks GROUP BY state")
+        }
+        owners = db.execute(
+            "SELECT owner, profile, count(*) FROM tasks WHERE owner IS NOT NULL"
+            " GROUP BY owner, profile"
+        ).fetchall()
+        machines: dict[str, int] = {}
+        profiles: dict[str, int] = {}
+        for who, profile, n in owners:
+            host = str(who).rpartition(":")[0] or str(who)
+            machines[host] = machines.get(host, 0) + int(n)
+            name = str(profile or "default")
+            profiles[name] = profiles.get(name, 0) + int(n)
+        batches = db.execute(
+            "SELECT batch, count(*), sum(CASE WHEN state = 'done' THEN 1 ELSE 0 END),"
+            " count(DISTINCT worker) FROM batch_lines GROUP BY batch"
+        ).fetchall()
+        return {
+            "tasks": sum(states.values()),
+            "by_state": dict(sorted(states.items())),
+            "machines": dict(sorted(machines.items())),
+            "profiles": dict(sorted(profiles.items())),
+            "batches": [
+                {"batch": str(b), "lines": int(n), "done": int(d or 0), "workers": int(w)}
+                for b, n, d, w in batches
+            ],
+        }

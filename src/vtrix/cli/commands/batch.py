@@ -1,4 +1,5 @@
-"""``vtrix batch FILE`` (JSONL or CSV, ``-`` for stdin) and ``vtrix batch status FILE``."""
+"""``vtrix batch FILE`` (JSONL or CSV, ``-`` for stdin), alone or as one of many ``--worker``
+processes; ``batch status`` and ``batch results`` are in :mod:`.batch_report`."""
 
 from __future__ import annotations
 
@@ -412,41 +413,11 @@ def _finish(
         sys.exit(code)
 
 
-@batch.command(name="status")
-@click.argument("file", metavar="FILE")
-@click.option("--model", "default_model", metavar="ID", help="As given to `vtrix batch`.")
-@ending.output_option("table", "json")
-@click.pass_context
-def status(ctx: click.Context, /, file: str, default_model: str | None, output: str) -> None:
-    """Where the batch of FILE stands: each line's task and state, from the ledger."""
-    import json
+def _add_reports() -> None:
+    from vtrix.cli.commands.batch_report import results, status
 
-    from vtrix.batch.input import line_keys, parse, read_bytes
-    from vtrix.cli.output import emit
+    batch.add_command(status)
+    batch.add_command(results)
 
-    data = read_bytes(file)
-    lines = parse(data, name=file, model=default_model)
-    client = client_for(ctx)
-    keys = line_keys(lines)
-    rows = (client.ledger.by_keys(list(keys.values())) if client.ledger else None) or {}
-    table = []
-    for line in lines:
-        row = rows.get(keys[line.number])
-        state = row.shown_state if row else ("invalid" if line.problem else "not submitted")
-        table.append(
-            {
-                "line": line.number,
-                "key": line.key,
-                "model": line.model,
-                "task_id": row.task_id if row else None,
-                "status": state,
-                "files": row.files if row else [],
-            }
-        )
-    if output == "json":
-        emit(json.dumps(table, indent=2))
-        return
-    counts = Counter(t["status"] for t in table)
-    emit(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-    for t in table:
-        emit(f"line {t['line']:<5} {t['status']:<14} {t['task_id'] or '-'}  {t['model']}")
+
+_add_reports()

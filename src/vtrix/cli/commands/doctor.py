@@ -66,12 +66,13 @@ def _ledger() -> dict[str, Any]:
     from vtrix.store.ledger import Ledger
 
     ledger = Ledger()
-    rows = ledger.recent(limit=100000, everything=True)
+    counts = ledger.status()
     healthy = not ledger.disabled
     return {
-        "path": str(ledger.path),
+        "path": ledger.where,  # a file, or a PostgreSQL URL without its password
+        "backend": ledger.kind,
         "usable": healthy,
-        "tasks": len(rows) if rows is not None else None,
+        "tasks": counts["tasks"] if counts is not None else None,
     }
 
 

@@ -1,0 +1,152 @@
+"""Batch workers: many `vtrix batch FILE --worker` processes sharing one ledger split a batch,
+and killing some of them never makes a line paid twice or lost. Real processes, a real
+sandbox over HTTP, a real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import env_for
+
+from vtrix.sandbox.state import Faults
+
+
+def write_batch(path: Path, n: int) -> None:
+    path.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "model": "kirin_v3_i2v",
+                    "params": {"image_url": f"https://e.com/{i}.jpg"},
+                    "key": f"line-{i}",
+                }
+            )
+            + "\n"
+            for i in range(n)
+        )
+    )
+
+
+def worker(src: Path, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vtrix",
+            "batch",
+            str(src),
+            "--worker",
+            "-y",
+            "-o",
+            "json",
+            "--lease",
+            "2",
+            "--timeout",
+            "120",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def tasks_per_key(stats: dict[str, Any]) -> Counter[str]:
+    return Counter(t["idempotency_key"] for t in stats["task_times"].values())
+
+
+def test_killed_workers_never_pay_twice_and_lose_no_line(
+    home: Path, make_sandbox: Any, pg_url: str, tmp_path: Path
+) -> None:
+    # The sandbox honours idempotency keys, as --resubmit-unknown needs of a gateway.
+    sb = make_sandbox(task_seconds=0.5, faults=Faults(honour_idempotency=True))
+    src = tmp_path / "jobs.jsonl"
+    write_batch(src, 400)
+    env = {**os.environ, **env_for(sb), "VTRIX_LEDGER_URL": pg_url}
+    workers = [worker(src, env, "--concurrency", "10") for _ in range(4)]
+    rng = random.Random()
+    for victim in workers[:2]:  # two of them killed at random moments, mid-batch
+        time.sleep(rng.uniform(0.5, 2.5))
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+    outs = [w.communicate(timeout=180) for w in workers[2:]]
+    for w, (_, err) in zip(workers[2:], outs, strict=True):
+        assert w.returncode in (0, 3), err  # 3: a killed worker's in-flight submit is unknown
+    last = worker(src, env, "--concurrency", "20", "--resubmit-unknown")
+    _out, err = last.communicate(timeout=180)
+    assert last.returncode == 0, err
+    assert "the batch: 400 succeeded" in err
+
+    stats = sb.stats()
+    per_key = tasks_per_key(stats)
+    assert len(per_key) == 400 and set(per_key.values()) == {1}  # each line paid once
+    assert stats["tasks_created"] == 400
+
+    got = subprocess.run(
+        [sys.executable, "-m", "vtrix", "batch", "results", str(src)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert got.returncode == 0, got.stderr
+    lines = [json.loads(x) for x in got.stdout.splitlines()]
+    assert [x["line"] for x in lines] == list(range(1, 401))
+    assert all(x["outcome"] == "succeeded" and x["status"] == "succeeded" for x in lines)
+    assert all(x["urls"] and x["id"] for x in lines)
+    ids = [x["id"] for x in lines]
+    assert len(set(ids)) == 400 and set(ids) == set(stats["tasks"])
+
+    status = subprocess.run(
+        [sys.executable, "-m", "vtrix", "batch", "status", str(src)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert status.returncode == 0 and "400 succeeded" in status.stdout
+    assert status.stdout.count("worker ") >= 2  # the share of each worker that finished lines
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_workers_split_a_batch_between_them(
+    home: Path, make_sandbox: Any, request: pytest.FixtureRequest, tmp_path: Path, backend: str
+) -> None:
+    sb = make_sandbox(task_seconds=0.3)
+    src = tmp_path / "jobs.jsonl"
+    write_batch(src, 40)
+    env = {**os.environ, **env_for(sb)}
+    if backend == "postgresql":
+        env["VTRIX_LEDGER_URL"] = request.getfixturevalue("pg_url")
+    pair = [worker(src, env, "--concurrency", "4") for _ in range(2)]
+    outs = [w.communicate(timeout=120) for w in pair]
+    assert [w.returncode for w in pair] == [0, 0], outs
+    ran = [[json.loads(x)["line"] for x in out.splitlines()] for out, _ in outs]
+    assert sorted(ran[0] + ran[1]) == list(range(1, 41))  # every line by exactly one worker
+    assert ran[0] and ran[1]  # both took part
+    assert sb.stats()["tasks_created"] == 40
+    again = worker(src, env)  # a worker after the batch is done sends nothing
+    out, err = again.communicate(timeout=60)
+    assert again.returncode == 0 and out == "", err
+    assert sb.stats()["tasks_created"] == 40
+
+
+def test_a_worker_without_a_ledger_or_with_a_budget_sends_nothing(
+    vtrix: Any, sandbox: Any, tmp_path: Path
+) -> None:
+    src = tmp_path / "jobs.jsonl"
+    write_batch(src, 3)
+    r = vtrix("batch", str(src), "--worker", "--budget", "5", env=env_for(sandbox))
+    assert r.code == 2 and "--budget" in r.err
+    assert sandbox.stats()["tasks_created"] == 0
