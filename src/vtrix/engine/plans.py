@@ -122,8 +122,6 @@ def submit_flow(
     """Upload local files, then send a prepared submit once (see the module docstring).
     ``quote``: what it is expected to cost (kept in the ledger; counted against the
     session's cap once sent)."""
-    from vtrix.engine.pricing import price_key  # decimal: only when something is sent
-
     prepared = yield from upload_flow(session, prepared)
     spec = prepared.spec
     key = idempotency_key or new_idempotency_key()
@@ -131,25 +129,9 @@ def submit_flow(
     endpoint = prepared.request.url if spec.provider == VTRIX.name else ""
     ledger = session.ledger
     if ledger is not None:
-        body_digest = digest(spec.provider, spec.id, prepared.request.body)
-        key_id = session.key_id(spec.provider)
-        max_running = session.limits(spec.provider)[1]
+        row = _row_fields(session, prepared, key, endpoint, quote)
         known = yield Call(
-            lambda: ledger.begin(
-                key=key,
-                provider=spec.provider,
-                model=spec.id,
-                digest=body_digest,
-                endpoint=endpoint,
-                batch=batch,
-                line=line,
-                resend_unknown=resend_unknown,
-                price_key=price_key(prepared.params),
-                quote=None if quote is None or quote.amount is None else f"{quote.amount:f}",
-                profile=session.settings.profile,
-                key_id=key_id,
-                max_running=max_running,
-            )
+            lambda: ledger.begin(**row, batch=batch, line=line, resend_unknown=resend_unknown)
         )
         if known is not None and not known.task_id:
             raise _held(known, key)
@@ -190,6 +172,28 @@ def submit_flow(
         steps.append(Call(lambda: on_created(done), blocking=False))
     yield from _despite_interrupts(steps, state.id)
     return done
+
+
+def _row_fields(
+    session: Session, prepared: Prepared, key: str, endpoint: str, quote: Quote | None
+) -> dict[str, Any]:
+    """What the ledger's row of a submit about to be sent holds (see ``Ledger.begin``),
+    with the limit of the key's running tasks it is checked against."""
+    from vtrix.engine.pricing import price_key  # decimal: only when something is sent
+
+    spec = prepared.spec
+    return {
+        "key": key,
+        "provider": spec.provider,
+        "model": spec.id,
+        "digest": digest(spec.provider, spec.id, prepared.request.body),
+        "endpoint": endpoint,
+        "price_key": price_key(prepared.params),
+        "quote": None if quote is None or quote.amount is None else f"{quote.amount:f}",
+        "profile": session.settings.profile,
+        "key_id": session.key_id(spec.provider),
+        "max_running": session.limits(spec.provider)[1],
+    }
 
 
 def _submit_failed(session: Session, key: str, exc: BaseException) -> Plan[None]:
