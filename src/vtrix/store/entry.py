@@ -112,6 +112,12 @@ class Entry:
     profile: str | None = None  # the config profile that submitted it
 
     @property
+    def machine(self) -> str | None:
+        """The host that submitted it (None: a task vtrix only looked up)."""
+        host = (self.owner or "").rpartition(":")[0]
+        return host or None
+
+    @property
     def idempotency_key(self) -> str | None:
         """The key its submit was sent with (None for a task vtrix only looked up)."""
         return None if self.key.startswith("task:") else self.key

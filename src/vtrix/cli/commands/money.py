@@ -130,7 +130,10 @@ def balance(ctx: click.Context, output: str) -> None:
 @click.command()
 @click.option("--since", type=DURATION, default="7d", show_default=True, metavar="AGE")
 @click.option(
-    "--by", "group", type=click.Choice(["model", "provider", "profile", "batch"]), default="model"
+    "--by",
+    "group",
+    type=click.Choice(["model", "provider", "profile", "machine", "batch"]),
+    default="model",
 )
 @OUTPUT
 @click.pass_context

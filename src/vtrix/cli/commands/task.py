@@ -230,7 +230,7 @@ def list_tasks(
     wanted_status: str | None,
     since: float | None,
 ) -> None:
-    """Tasks submitted from this machine (the ledger; newest last).
+    """Tasks in the ledger (newest last): this machine's, or the team's on a shared one.
 
     A submit whose outcome is unknown (sent, no clear answer) is listed with its idempotency
     key: resubmit with `--idempotency-key KEY` only where the gateway honours it."""
@@ -259,7 +259,7 @@ def list_tasks(
         for e in entries:
             emit(e.task_id or f"key:{e.key}")
     else:
-        emit(_table(entries))
+        emit(_table(entries, shared=ledger is not None and ledger.kind != "sqlite"))
 
 
 def _refresh(ctx: click.Context, entries: list[Entry]) -> list[Entry]:
@@ -284,21 +284,23 @@ def _when(t: float) -> str:
         return "?"
 
 
-def _table(entries: list[Entry]) -> str:
+def _table(entries: list[Entry], shared: bool = False) -> str:
     """Columns as wide as their widest cell (a rejected submit's key is long), so they
-    always line up."""
+    always line up. A shared ledger adds who submitted each task: machine and profile."""
     rows = []
     for e in entries:
         status = e.shown_state
         if not e.task_id and e.error:
             status += f" ({json.dumps(e.error)[1:-1][:60]})"
-        rows.append(
-            (e.task_id or f"? key {e.key}", e.model, e.provider, _when(e.created_at), status)
-        )
-    head = ("TASK", "MODEL", "PROVIDER", "CREATED", "STATUS")
-    widths = [max([len(head[i])] + [len(r[i]) for r in rows]) for i in range(4)]
+        row = [e.task_id or f"? key {e.key}", e.model, e.provider, _when(e.created_at)]
+        if shared:
+            row.append(f"{e.machine or '-'}/{e.profile or 'default'}" if e.machine else "-")
+        rows.append((*row, status))
+    head = ("TASK", "MODEL", "PROVIDER", "CREATED", *(("BY",) if shared else ()), "STATUS")
+    n = len(head) - 1
+    widths = [max([len(head[i])] + [len(r[i]) for r in rows]) for i in range(n)]
     lines = []
-    for row in [head, *rows]:
-        cells = [f"{c:<{w}}" for c, w in zip(row[:4], widths, strict=True)]
-        lines.append("  ".join([*cells, row[4]]))
+    for cols in [head, *rows]:
+        cells = [f"{c:<{w}}" for c, w in zip(cols[:n], widths, strict=True)]
+        lines.append("  ".join([*cells, cols[n]]))
     return "\n".join(lines)
