@@ -1,9 +1,10 @@
 """``make bench`` (``python -m bench [SECTION,…]``): every figure against its floor or target.
 
 Sections: startup, codegen, scale (10,000 synthetic models: codegen and CLI), waits, network
-(first request and last poll of network commands), batch,
-capacity. Each run rewrites the sections it measured in bench/RESULTS.md and keeps the others
-as committed, so a section can be measured again alone (``BENCH=waits make bench``).
+(first request and last poll of network commands), batch, teams (batch workers on a shared
+PostgreSQL ledger), capacity. Each run rewrites the sections it measured in
+bench/RESULTS.md and keeps the others as committed, so a section can be measured again alone
+(``BENCH=waits make bench``).
 Timings are medians of whole-process runs, alternating with the floor on this noisy machine.
 """
 
@@ -70,6 +71,12 @@ def run_network(r: dict[str, Any]) -> None:
     r["network"] = {**figures, "instant": waits.instant_modellix()}
 
 
+def run_teams(r: dict[str, Any]) -> None:
+    from bench.teams import workers
+
+    r["teams"] = {"workers": workers()}
+
+
 def run_capacity(r: dict[str, Any]) -> None:
     from bench.load import capacity
 
@@ -84,6 +91,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], None]] = {
     "waits": run_waits,
     "network": run_network,
     "batch": run_batch,
+    "teams": run_teams,
     "capacity": run_capacity,
 }
 

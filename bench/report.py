@@ -186,6 +186,21 @@ def _batch(b: dict[str, Any]) -> list[str]:
     return rows
 
 
+def _teams(t: dict[str, Any]) -> list[str]:
+    f = t["workers"]
+    ok = f["submits"] == f["lines"] and set(f["exits"]) == {0}
+    return [
+        f"| {f['workers']} `vtrix batch --worker` on one PostgreSQL ledger, {f['lines']:,} lines "
+        f"of {f['task_seconds']:g}-s tasks, `--concurrency {f['concurrency']}` each: wall | — | "
+        f"≤ 25 s | {f['wall_s']} s {_mark(f['wall_s'] <= 25)} |",
+        f"| … submits counted at the sandbox; lines per worker | — | = {f['lines']:,} | "
+        f"{f['submits']:,}; {', '.join(map(str, f['lines_per_worker']))} {_mark(ok)} |",
+        f"| … status requests per task (average) | — | ≤ 3 | {f['status_per_task']} "
+        f"{_mark(f['status_per_task'] <= 3)} |",
+        f"| … ledger statements per line (all workers) | — | report | {f['statements_per_line']} |",
+    ]
+
+
 def _capacity(c: dict[str, Any]) -> list[str]:
     return [
         f"| sandbox submits per second (32 connections; p50 / p99 latency) | — | ≥ 300 | "
@@ -206,6 +221,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[Any], list[str]]]] = [
     ("Waiting for a task", "waits", "waits", _waits),
     ("Network commands: first request, last poll", "network", "network", _network),
     ("Batches and async", "batch", "batch", _batch),
+    ("Teams: batch workers on a shared ledger", "teams", "teams", _teams),
     ("Sandbox capacity", "capacity", "capacity", _capacity),
 ]
 # The files each bench section exercises: a section measured before the latest change to
@@ -217,6 +233,7 @@ EXERCISES: dict[str, tuple[str, ...]] = {
     "waits": ("src/vtrix", "bench/waits.py", "bench/common.py"),
     "network": ("src/vtrix", "bench/startup.py", "bench/waits.py", "bench/common.py"),
     "batch": ("src/vtrix", "bench/batching.py", "bench/common.py"),
+    "teams": ("src/vtrix", "bench/teams.py", "bench/batching.py", "bench/common.py"),
     "capacity": ("src/vtrix/sandbox", "bench/load.py"),
 }
 _META = re.compile(r"^<!-- bench (?P<key>\w+) (?P<json>\{.*\}) -->$")

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vtrix.batch.run import BatchRun, Checked, LineResult, Options
@@ -105,6 +106,14 @@ class WorkerRun:
             with contextlib.suppress(Exception):  # a missed beat only shortens the lease
                 claims.heartbeat(self.ledger, self.batch, self.worker, self.lease)
 
-    def batch_outcomes(self) -> dict[int, str]:
-        """Every finished line's outcome, whichever worker ran it."""
-        return claims.outcomes(self.ledger, self.batch)
+    def batch_end(self) -> BatchEnd:
+        """Every finished line's outcome, whichever worker ran it; this worker's statements."""
+        return BatchEnd(claims.outcomes(self.ledger, self.batch), self.ledger.database.round_trips)
+
+
+@dataclass
+class BatchEnd:
+    """How the whole batch stands when a worker ends."""
+
+    outcomes: dict[int, str]  # every finished line's outcome
+    statements: int  # ledger statements this worker sent (what a benchmark counts)

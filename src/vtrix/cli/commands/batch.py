@@ -18,6 +18,7 @@ from vtrix.cli.saving import save_options, save_request
 
 if TYPE_CHECKING:
     from vtrix.batch.run import Checked, LineResult
+    from vtrix.batch.worker import BatchEnd
     from vtrix.cli.output import Reporter
 
 CONFIRM_ABOVE = 20  # new paid submits above which a terminal user is asked first
@@ -272,7 +273,7 @@ def _execute(
     options: Any,
     reporter: Reporter,
     lease: float | None = None,
-) -> tuple[list[LineResult], bool, dict[int, str] | None]:
+) -> tuple[list[LineResult], bool, BatchEnd | None]:
     """Run the batch (as one of its workers when ``lease`` is given): this process's lines,
     whether it was interrupted, and — for a worker — every line's outcome."""
     import asyncio
@@ -283,7 +284,7 @@ def _execute(
 
     client = client_for(ctx)
     progress = BatchProgress(reporter, sum(1 for c in checked if c.prepared is not None))
-    whole: dict[int, str] | None = None
+    whole: BatchEnd | None = None
 
     async def go() -> list[LineResult]:
         nonlocal whole
@@ -298,7 +299,7 @@ def _execute(
             progress.runner = runner
             done = await runner.run()
             if isinstance(runner, WorkerRun):
-                whole = runner.batch_outcomes()
+                whole = runner.batch_end()
             return done
 
     try:
@@ -358,7 +359,7 @@ def _finish(
     opts: dict[str, Any],
     reporter: Reporter,
     interrupted: bool,
-    whole: dict[int, str] | None = None,
+    whole: BatchEnd | None = None,
 ) -> None:
     import json
 
@@ -403,12 +404,12 @@ def _finish(
         reporter.warn("interrupted; the batch's state is kept: run the same command to resume")
     code = exit_code(everything, interrupted) or (1 if results_lost else 0)
     if whole is not None:  # a worker: the batch as a whole, whoever ran each line
-        counts = Counter(whole.values())
+        counts = Counter(whole.outcomes.values())
         reporter.line(
-            f"this worker ran {len(results)} line(s); the batch: "
-            + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+            f"this worker ran {len(results)} line(s) ({whole.statements} ledger statements); "
+            "the batch: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         )
-        code = exit_code_of(set(whole.values()), interrupted) or (1 if results_lost else 0)
+        code = exit_code_of(set(whole.outcomes.values()), interrupted) or (1 if results_lost else 0)
     if code:
         sys.exit(code)
 
