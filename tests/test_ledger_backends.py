@@ -133,15 +133,23 @@ def test_a_heartbeat_keeps_a_lease(ledger_url: str) -> None:
     assert got is not None and got.taken_over
 
 
+def opened(url: str) -> Ledger:
+    ledger = Ledger(url)
+    ledger.check()
+    return ledger
+
+
 def test_a_rate_window_and_a_429_hold_are_shared(ledger_url: str) -> None:
-    one = SharedLimits(Ledger(ledger_url), "key-a", per_minute=3)
-    two = SharedLimits(Ledger(ledger_url), "key-a", per_minute=3)
-    other = SharedLimits(Ledger(ledger_url), "key-b", per_minute=3)
+    unopened = SharedLimits(Ledger(ledger_url), "key-a", per_minute=1)
+    assert [unopened.wait(), unopened.wait()] == [0.0, 0.0]  # no ledger opened, no gate
+    one = SharedLimits(opened(ledger_url), "key-a", per_minute=3)
+    two = SharedLimits(opened(ledger_url), "key-a", per_minute=3)
+    other = SharedLimits(opened(ledger_url), "key-b", per_minute=3)
     assert [one.wait(), two.wait(), one.wait()] == [0.0, 0.0, 0.0]
     assert 55 < two.wait() <= 60  # the fourth in the minute waits for the next window
     assert other.wait() == 0.0  # another key has its own
     other.hold(5)
-    assert 4 < SharedLimits(Ledger(ledger_url), "key-b", None).wait() <= 5
+    assert 4 < SharedLimits(opened(ledger_url), "key-b", None).wait() <= 5
 
 
 def test_running_tasks_of_a_key_are_capped_for_every_machine(ledger_url: str) -> None:

@@ -76,6 +76,11 @@ class Ledger(LedgerReads):
     def kind(self) -> str:
         return self.database.kind
 
+    @property
+    def is_open(self) -> bool:
+        """Whether this process has opened the ledger (and it is usable)."""
+        return self._open and not self.disabled
+
     # -------------------------------------------------------------- plumbing
 
     def _db(self) -> Database:

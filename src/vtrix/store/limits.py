@@ -5,7 +5,8 @@ Before a request goes out, :meth:`SharedLimits.wait` takes a place in the key's 
 window (when the gateway publishes a rate) and reads the key's hold; after a 429,
 :meth:`SharedLimits.hold` sets it for all. The key is known here only by a digest
 (``key_id``). Trouble with the ledger never stops a request: the gate then lets it go, and
-the process's own hold still applies.
+the process's own hold still applies. Requests of commands that keep tasks (a submit, a
+wait, a look-up, a batch) pass the gate; a catalog listing does not open the ledger for it.
 """
 
 from __future__ import annotations
@@ -37,7 +38,11 @@ class SharedLimits:
         return f"SharedLimits(key_id={self.key!r}, per_minute={self.per_minute})"
 
     def wait(self) -> float:
-        """Seconds to wait before sending (0: go now, its place in the window taken)."""
+        """Seconds to wait before sending (0: go now, its place in the window taken). A
+        command that has not opened the ledger (a catalog listing, a spec) is not gated:
+        opening it would cost such a command more than the request."""
+        if not self.ledger.is_open:
+            return 0.0
         now = time.time()
         # One statement: start a new window or count this request in the current one. A
         # request over the cap is counted too (it waits for the next window whatever the
