@@ -28,6 +28,7 @@ FIELDS = [
     "created_at",
     "expires_at",
     "idempotency_key",
+    "submitted_by",
     "raw",
 ]
 KIRIN = ["run", "kirin_v3_i2v", "--param", "image_url=https://example.com/a.jpg"]

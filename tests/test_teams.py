@@ -86,6 +86,9 @@ def test_the_team_sees_every_machines_tasks_and_a_key_is_sent_once(
     assert task_id in listed.out and "ci-runner-7/ci" in listed.out and " BY " in listed.out
     got = cli("task", "get", task_id, "-o", "json", env=env)
     assert got.code == 0 and json.loads(got.out)["idempotency_key"] == "team-k1"
+    by = {"machine": "ci-runner-7", "profile": "ci"}
+    assert json.loads(got.out)["submitted_by"] == by
+    assert json.loads(cli("task", "list", "-o", "json", env=env).out)[0]["submitted_by"] == by
     spend = json.loads(cli("spend", "--by", "machine", "-o", "json", env=env).out)
     assert spend["groups"]["ci-runner-7"]["tasks"] == 1
     status = json.loads(cli("ledger", "status", "-o", "json", env=env).out)

@@ -62,7 +62,7 @@ class AsyncTask(TaskHandle):
             poll_interval=poll_interval,
         )
         self.state = await self.client.drive(self.session.provider(self.provider).http, flow)
-        return finished(self.state, key=self.idempotency_key)
+        return finished(self.state, key=self.idempotency_key, by=self.submitted_by)
 
 
 class AsyncClient(ClientBase):
@@ -166,7 +166,12 @@ class AsyncClient(ClientBase):
         )
         done = await self.drive(self.session.provider(prepared.spec.provider).http, flow)
         return AsyncTask(
-            self, done.state, endpoint=done.endpoint, idempotency_key=done.key, reused=done.reused
+            self,
+            done.state,
+            endpoint=done.endpoint,
+            idempotency_key=done.key,
+            reused=done.reused,
+            submitted_by=done.by,
         )
 
     async def submit(
@@ -200,8 +205,14 @@ class AsyncClient(ClientBase):
     async def get_task(self, task_id: str, provider: str | None = None) -> AsyncTask:
         """A task by id, its gateway found as :meth:`vtrix.Client.get_task` finds it."""
         flow = lookup_flow(self.session, task_id, provider)
-        state, endpoint, key = await self.drive(self.session.http(provider), flow)
-        return AsyncTask(self, state, endpoint=endpoint, idempotency_key=key)
+        found = await self.drive(self.session.http(provider), flow)
+        return AsyncTask(
+            self,
+            found.state,
+            endpoint=found.endpoint,
+            idempotency_key=found.key,
+            submitted_by=found.by,
+        )
 
     async def wait(
         self,

@@ -60,7 +60,7 @@ class Task(TaskHandle):
             poll_interval=poll_interval,
         )
         self.state = self.session.provider(self.provider).http.run(flow)
-        return finished(self.state, key=self.idempotency_key)
+        return finished(self.state, key=self.idempotency_key, by=self.submitted_by)
 
 
 class Client(ClientBase):
@@ -199,9 +199,16 @@ class Client(ClientBase):
         """A task by id. Its gateway: ``provider``, else the ledger, else the id's shape,
         else each gateway a key is set for, asked in turn. ``deadline`` (monotonic) bounds
         the lookup, else the read budget (30 s) does."""
-        flow = lookup_flow(self.session, task_id, provider, deadline)
-        state, endpoint, key = self.session.http(provider).run(flow)
-        return Task(self.session, state, endpoint=endpoint, idempotency_key=key)
+        found = self.session.http(provider).run(
+            lookup_flow(self.session, task_id, provider, deadline)
+        )
+        return Task(
+            self.session,
+            found.state,
+            endpoint=found.endpoint,
+            idempotency_key=found.key,
+            submitted_by=found.by,
+        )
 
     def wait(self, task: Task | str, *, timeout: float = 600) -> Result:
         """Wait for a task (or a task id) to end."""

@@ -16,6 +16,8 @@ give this object; :meth:`Result.to_dict` is its JSON shape::
       "created_at": "2026-…Z",   ISO 8601 UTC, or null when unknown
       "expires_at": null,        when the gateway said the URLs stop working, or null
       "idempotency_key": "…",    the key its submit was sent with (null: not submitted here)
+      "submitted_by": {…},       {"machine": "ci-7", "profile": "default"}: who sent its
+                                 submit (null: vtrix did not, or the ledger does not know)
       "raw": {…}                 the gateway's own last answer, its status word inside
     }
 
@@ -53,6 +55,7 @@ FIELDS = (
     "created_at",
     "expires_at",
     "idempotency_key",
+    "submitted_by",
     "raw",
 )
 
@@ -69,6 +72,17 @@ class TaskError:
 
     def to_dict(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message}
+
+
+@record(frozen=True)
+class SubmittedBy:
+    """Who sent a task's submit: the machine (host name) and the config profile."""
+
+    machine: str
+    profile: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"machine": self.machine, "profile": self.profile}
 
 
 @record
@@ -88,6 +102,7 @@ class Result:
     expires_at: datetime.datetime | None = None
     idempotency_key: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    submitted_by: SubmittedBy | None = None
 
     @property
     def done(self) -> bool:
@@ -112,6 +127,7 @@ class Result:
             "created_at": iso(self.created_at),
             "expires_at": iso(self.expires_at),
             "idempotency_key": self.idempotency_key,
+            "submitted_by": self.submitted_by.to_dict() if self.submitted_by else None,
             "raw": self.raw if self.raw is not None else {},
         }
 
@@ -119,6 +135,7 @@ class Result:
     def from_dict(cls, data: dict[str, Any]) -> Result:
         """The inverse of :meth:`to_dict` (extra keys, such as a batch line's, are ignored)."""
         error = data.get("error")
+        by = data.get("submitted_by")
         return cls(
             id=data.get("id"),
             model=str(data.get("model") or ""),
@@ -134,6 +151,9 @@ class Result:
             expires_at=parse_iso(data.get("expires_at")),
             idempotency_key=data.get("idempotency_key"),
             raw=dict(data.get("raw") or {}),
+            submitted_by=SubmittedBy(str(by.get("machine", "")), str(by.get("profile", "")))
+            if isinstance(by, dict)
+            else None,
         )
 
 

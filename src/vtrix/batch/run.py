@@ -278,7 +278,13 @@ class BatchRun:
         state = TaskState(row.task_id, row.provider, row.state, model=row.model)
         if row.state in FINAL:
             state.status = "queued"  # ask again: result URLs may have expired
-        return AsyncTask(self.client, state, endpoint=row.endpoint, idempotency_key=row.key)
+        return AsyncTask(
+            self.client,
+            state,
+            endpoint=row.endpoint,
+            idempotency_key=row.key,
+            submitted_by=row.submitter,
+        )
 
     async def _held_elsewhere(self, key: str, deadline: float, line: Line) -> Entry | None:
         """Another vtrix process is sending this line: wait for its task id in the ledger

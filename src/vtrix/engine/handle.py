@@ -10,7 +10,7 @@ from vtrix.engine.outcome import result_of
 if TYPE_CHECKING:
     from vtrix.engine.plans import Submitted
     from vtrix.engine.session import Session
-    from vtrix.task import Result
+    from vtrix.task import Result, SubmittedBy
     from vtrix.wire.base import TaskState
 
 
@@ -26,12 +26,14 @@ class TaskHandle:
         endpoint: str = "",
         idempotency_key: str | None = None,
         reused: bool = False,
+        submitted_by: SubmittedBy | None = None,
     ) -> None:
         self.session = session
         self.state = state
         self.endpoint = endpoint
         self.idempotency_key = idempotency_key
         self.reused = reused  # True: a submit with this idempotency key had already made it
+        self.submitted_by = submitted_by  # who sent its submit (None: not known)
 
     @classmethod
     def submitted(cls, session: Session, done: Submitted) -> Any:
@@ -41,6 +43,7 @@ class TaskHandle:
             endpoint=done.endpoint,
             idempotency_key=done.key,
             reused=done.reused,
+            submitted_by=done.by,
         )
 
     @property
@@ -62,7 +65,7 @@ class TaskHandle:
 
     def result(self) -> Result:
         """The task as last seen, in the one task shape."""
-        return result_of(self.state, key=self.idempotency_key)
+        return result_of(self.state, key=self.idempotency_key, by=self.submitted_by)
 
     def to_dict(self) -> dict[str, Any]:
         return self.result().to_dict()

@@ -7,16 +7,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from vtrix.errors import TaskFailed
-from vtrix.task import CANCELED, FAILED, Result, error_for, moment
+from vtrix.task import CANCELED, FAILED, Result, SubmittedBy, error_for, moment
 
 if TYPE_CHECKING:
     from vtrix.wire.base import TaskState
 
 
 def result_of(
-    state: TaskState, *, key: str | None = None, files: list[str] | None = None
+    state: TaskState,
+    *,
+    key: str | None = None,
+    files: list[str] | None = None,
+    by: SubmittedBy | None = None,
 ) -> Result:
-    """The task as last reported (finished or not)."""
+    """The task as last reported (finished or not); ``by``: who sent its submit."""
     return Result(
         id=state.id,
         model=state.model,
@@ -30,13 +34,14 @@ def result_of(
         expires_at=moment(state.expires_at),
         idempotency_key=key,
         raw=state.raw,
+        submitted_by=by,
     )
 
 
-def finished(state: TaskState, *, key: str | None = None) -> Result:
+def finished(state: TaskState, *, key: str | None = None, by: SubmittedBy | None = None) -> Result:
     """The result of a task that ended; TaskFailed (carrying it) when it failed or was
     canceled."""
-    result = result_of(state, key=key)
+    result = result_of(state, key=key, by=by)
     if state.status in (FAILED, CANCELED):
         raise TaskFailed(
             f"Task {state.id} {state.status}: {state.error or 'no reason given'}",

@@ -29,8 +29,9 @@ from vtrix.errors import (
     VtrixError,
 )
 from vtrix.http import Call, Plan
-from vtrix.store.entry import REJECTED, Entry, digest
+from vtrix.store.entry import REJECTED, Entry, digest, submitter
 from vtrix.store.entry import UNKNOWN as UNKNOWN_SUBMIT
+from vtrix.task import SubmittedBy
 from vtrix.wire.base import TaskState, url_of
 from vtrix.wire.gateways import GATEWAYS, PROVIDERS, VTRIX, provider_for_task
 
@@ -50,6 +51,18 @@ class Submitted:
     endpoint: str
     key: str
     reused: bool = False  # the ledger already had a task for this key: nothing was sent
+    by: SubmittedBy | None = None  # who sent it
+
+
+@record
+class Found:
+    """A task looked up: as its gateway reports it, where to poll it, and what the ledger
+    adds (its submit's idempotency key and sender)."""
+
+    state: TaskState
+    endpoint: str
+    key: str | None = None
+    by: SubmittedBy | None = None
 
 
 def unknown_outcome_hint(key: str) -> str:
@@ -138,7 +151,7 @@ def submit_flow(
         if known is not None and known.task_id:
             state = TaskState(known.task_id, known.provider, known.state, model=known.model)
             state.created_at = known.task_created_at or known.created_at or None
-            done = Submitted(state, known.endpoint, key, reused=True)
+            done = Submitted(state, known.endpoint, key, reused=True, by=known.submitter)
             if on_created is not None:
                 yield Call(lambda: on_created(done), blocking=False)
             return done
@@ -155,7 +168,7 @@ def submit_flow(
     if state.created_at is None:  # Modellix answers carry none: when vtrix submitted it
         state.created_at = time.time()
     state.submitted_at = time.monotonic()
-    done = Submitted(state, endpoint, key)
+    done = Submitted(state, endpoint, key, by=submitter(session.settings.profile))
     steps = []
     if ledger is not None:
         record = partial(
@@ -315,10 +328,10 @@ def wait_flow(
 
 def lookup_flow(
     session: Session, task_id: str, provider: str | None, deadline: float | None = None
-) -> Plan[tuple[TaskState, str, str | None]]:
-    """(the task's state, its poll endpoint, the idempotency key its submit had, if the
-    ledger knows it). Its gateway: ``provider``, else the ledger, else
-    the id's shape, else each gateway a key is set for, asked in turn."""
+) -> Plan[Found]:
+    """The task's state, its poll endpoint, and — when the ledger knows them — its submit's
+    idempotency key and sender. Its gateway: ``provider``, else the ledger, else the id's
+    shape, else each gateway a key is set for, asked in turn."""
     ledger = session.ledger
     entry = (yield Call(lambda: ledger.by_task(task_id, provider))) if ledger else None
     created = (entry.task_created_at or entry.created_at) if entry is not None else None
@@ -338,7 +351,9 @@ def lookup_flow(
         state.model = model or canonical(state.model)
         state.created_at = state.created_at or created
         yield Call(partial(session.record, state, endpoint))
-        return state, endpoint, entry.key if entry is not None else None
+        if entry is None:
+            return Found(state, endpoint)
+        return Found(state, endpoint, entry.idempotency_key, entry.submitter)
     assert last is not None
     if len(candidates) > 1:
         raise NotFound(

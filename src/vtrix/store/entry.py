@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from vtrix.base.record import field, record
 from vtrix.task import FAILED as TASK_FAILED
-from vtrix.task import QUEUED, STATUSES, Result, TaskError, error_for, moment
+from vtrix.task import QUEUED, STATUSES, Result, SubmittedBy, TaskError, error_for, moment
 from vtrix.task import UNKNOWN as TASK_UNKNOWN
 
 if TYPE_CHECKING:
@@ -25,6 +25,9 @@ _TASK_STATUS = {"submitted": QUEUED, "submitting": TASK_UNKNOWN, "rejected": TAS
 
 
 SUBMITTING = "submitting"
+
+
+DEFAULT_PROFILE = "default"
 
 
 SUBMITTED = "submitted"
@@ -76,6 +79,11 @@ def _host() -> str:
     return socket.gethostname()
 
 
+def submitter(profile: str | None) -> SubmittedBy:
+    """This machine, with ``profile``: who a submit sent from here is by."""
+    return SubmittedBy(_host(), profile or DEFAULT_PROFILE)
+
+
 def owner() -> str:
     """Who writes a "submitting" row: this host and process."""
     return f"{_host()}:{os.getpid()}"
@@ -118,6 +126,13 @@ class Entry:
         return host or None
 
     @property
+    def submitter(self) -> SubmittedBy | None:
+        """Who sent its submit (None: a task vtrix only looked up)."""
+        if self.machine is None or self.idempotency_key is None:
+            return None
+        return SubmittedBy(self.machine, self.profile or DEFAULT_PROFILE)
+
+    @property
     def idempotency_key(self) -> str | None:
         """The key its submit was sent with (None for a task vtrix only looked up)."""
         return None if self.key.startswith("task:") else self.key
@@ -144,6 +159,7 @@ class Entry:
             expires_at=moment(self.expires_at),
             idempotency_key=self.idempotency_key,
             raw=dict(self.raw),
+            submitted_by=self.submitter,
         )
 
     @property

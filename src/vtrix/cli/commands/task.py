@@ -101,7 +101,7 @@ def get(
             hint=f"Wait and save with: vtrix task wait {task_id} --save {saving.directory}",
         )
     reporter = Reporter(quiet=quiet or (ctx.find_object(Globals) or Globals()).quiet)
-    result = finished(t.state, key=t.idempotency_key)
+    result = finished(t.state, key=t.idempotency_key, by=t.submitted_by)
     print_result(result, output, save_outputs(client, result, saving, reporter, output))
 
 
