@@ -7,6 +7,8 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vtrix.errors import AtCapacity, LedgerUnavailable
 from vtrix.store import claims
@@ -176,3 +178,33 @@ def test_a_postgres_password_is_never_shown(pg_url: str) -> None:
         bad.check()
     text = str(caught.value) + caught.value.message + (caught.value.hint or "")
     assert "hunter2-secret-pw" not in text and "no_such_db" in text
+
+
+_SAFE = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;="
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    password=st.text(alphabet=_SAFE, min_size=4, max_size=40),
+    user=st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12),
+    in_query=st.booleans(),
+)
+def test_a_ledger_urls_password_never_shows(password: str, user: str, in_query: bool) -> None:
+    from urllib.parse import quote
+
+    from vtrix.store.postgres import PostgresDatabase, without_password
+
+    secret = quote(password, safe="")
+    url = (
+        f"postgresql://{user}@db.example:5432/team?sslmode=require&password={secret}"
+        if in_query
+        else f"postgresql://{user}:{secret}@db.example:5432/team?sslmode=require"
+    )
+    from urllib.parse import parse_qs, urlsplit
+
+    for shown in (without_password(url), PostgresDatabase(url).where):
+        parts = urlsplit(shown)
+        query = parse_qs(parts.query)
+        assert parts.password in (None, "***") and query.get("password") in (None, ["***"])
+        assert parts.username == user and parts.hostname == "db.example"
+        assert parts.port == 5432 and query["sslmode"] == ["require"]

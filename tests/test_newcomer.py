@@ -22,6 +22,7 @@ SHAPE = [
     "created_at",
     "expires_at",
     "idempotency_key",
+    "submitted_by",
     "raw",
 ]
 VTRIX_RUN = ["run", "kirin_v3_i2v", "--image-url", "https://example.com/a.jpg"]
