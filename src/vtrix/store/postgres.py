@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 LOCK_WAIT_MS = 5000  # a write waits this long for another's lock before giving up
 STATEMENT_MS = 30000  # no statement runs longer (a wedged server never hangs a run)
 CONNECT_S = 5
+MIN_REDACTED = 8  # a password this long or longer is also masked wherever it might appear
 
 
 def without_password(url: str) -> str:
@@ -63,8 +64,11 @@ class PostgresDatabase:
 
     def __init__(self, url: str) -> None:
         password = _password(url)
-        if password:
-            Secret(password)  # known from now on: redacted from every message
+        if password and len(password) >= MIN_REDACTED:
+            # Known from now on: redacted from every message. (A short one is not: "test"
+            # would be masked in every output. No message vtrix shows carries it anyway:
+            # the URL is shown only as `where`, without it.)
+            Secret(password)
         self._url = Secret(url)
         self.where = without_password(url)
         self.round_trips = 0
