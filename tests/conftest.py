@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import urllib.request
@@ -55,6 +56,14 @@ class Sandbox:
             f"{self.url}/__sandbox/reset", data=b"", method="POST", headers=self._headers()
         )
         urllib.request.urlopen(req).close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A suite a shell started in the background inherits SIGINT ignored, and so would every
+    # vtrix process it starts (an ignored signal stays ignored across exec): the Ctrl-C
+    # tests need it delivered, as it is at a terminal.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def start_sandbox(**kwargs: Any) -> RunningSandbox:

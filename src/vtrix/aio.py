@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from vtrix.engine import prepare as _prepare
 from vtrix.engine.facade import ClientBase
-from vtrix.engine.handle import TaskHandle
+from vtrix.engine.handle import TaskHandle, handle_fields
 from vtrix.engine.outcome import finished
 from vtrix.engine.plans import ProgressCallback, lookup_flow, submit_flow, wait_flow
 from vtrix.engine.saving import save as _save
@@ -165,14 +165,7 @@ class AsyncClient(ClientBase):
             quote=quote,
         )
         done = await self.drive(self.session.provider(prepared.spec.provider).http, flow)
-        return AsyncTask(
-            self,
-            done.state,
-            endpoint=done.endpoint,
-            idempotency_key=done.key,
-            reused=done.reused,
-            submitted_by=done.by,
-        )
+        return AsyncTask(self, done.state, **handle_fields(done))
 
     async def submit(
         self,

@@ -37,14 +37,7 @@ class TaskHandle:
 
     @classmethod
     def submitted(cls, session: Session, done: Submitted) -> Any:
-        return cls(
-            session,
-            done.state,
-            endpoint=done.endpoint,
-            idempotency_key=done.key,
-            reused=done.reused,
-            submitted_by=done.by,
-        )
+        return cls(session, done.state, **handle_fields(done))
 
     @property
     def id(self) -> str:
@@ -75,3 +68,13 @@ class TaskHandle:
             f"{type(self).__name__}(id={self.id!r}, model={self.model!r}, "
             f"provider={self.provider!r}, status={self.status!r})"
         )
+
+
+def handle_fields(done: Submitted) -> dict[str, Any]:
+    """What a handle of a task just submitted takes besides its state."""
+    return {
+        "endpoint": done.endpoint,
+        "idempotency_key": done.key,
+        "reused": done.reused,
+        "submitted_by": done.by,
+    }

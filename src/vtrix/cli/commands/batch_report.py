@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -18,15 +19,27 @@ if TYPE_CHECKING:
     from vtrix.store.ledger import Ledger
 
 
-def _read(
-    ctx: click.Context, file: str, model: str | None
-) -> tuple[Any, str, list[Line], dict[int, str]]:
-    """(the client, the batch's id, its lines, each line's idempotency key)."""
+@dataclass
+class View:
+    """A batch as the ledger has it: its lines, each line's key and row, and — when workers
+    ran it — each line's (worker, outcome) and each worker's share."""
+
+    lines: list[Line]
+    keys: dict[int, str]
+    rows: dict[str, Entry]
+    by_line: dict[int, tuple[str, str]]
+    progress: list[Any]
+
+
+def _view(ctx: click.Context, file: str, model: str | None) -> View:
     from vtrix.batch.input import batch_id, line_keys, parse, read_bytes
 
     data = read_bytes(file)
     lines = parse(data, name=file, model=model)
-    return client_for(ctx), batch_id(data), lines, line_keys(lines)
+    keys = line_keys(lines)
+    ledger = client_for(ctx).ledger
+    rows = (ledger.by_keys(list(keys.values())) if ledger else None) or {}
+    return View(lines, keys, rows, *_claims(ledger, batch_id(data)))
 
 
 def _claims(ledger: Ledger | None, bid: str) -> tuple[dict[int, tuple[str, str]], list[Any]]:
@@ -63,15 +76,12 @@ def status(ctx: click.Context, /, file: str, default_model: str | None, output: 
 
     from vtrix.cli.output import emit
 
-    client, bid, lines, keys = _read(ctx, file, default_model)
-    ledger = client.ledger
-    rows = (ledger.by_keys(list(keys.values())) if ledger else None) or {}
-    by_line, progress = _claims(ledger, bid)
+    view = _view(ctx, file, default_model)
     table = []
-    for line in lines:
-        row = rows.get(keys[line.number])
+    for line in view.lines:
+        row = view.rows.get(view.keys[line.number])
         state = row.shown_state if row else ("invalid" if line.problem else "not submitted")
-        worker, outcome = by_line.get(line.number, ("", ""))
+        worker, outcome = view.by_line.get(line.number, ("", ""))
         table.append(
             {
                 "line": line.number,
@@ -90,7 +100,7 @@ def status(ctx: click.Context, /, file: str, default_model: str | None, output: 
     counts = Counter(t["status"] for t in table)
     emit(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     now = time.time()
-    for p in progress:
+    for p in view.progress:
         lease = (
             f"lease {p.lease_until - now:.0f}s left"
             if p.alive
@@ -117,17 +127,13 @@ def results(ctx: click.Context, /, file: str, default_model: str | None, output:
     from vtrix.cli.output import emit
     from vtrix.task import UNKNOWN
 
-    client, bid, lines, keys = _read(ctx, file, default_model)
-    ledger = client.ledger
-    rows = (ledger.by_keys(list(keys.values())) if ledger else None) or {}
-    by_line, _ = _claims(ledger, bid)
+    view = _view(ctx, file, default_model)
     docs = []
-    for line in lines:
-        row = rows.get(keys[line.number])
-        outcome = _outcome(row, line, by_line.get(line.number, ("", ""))[1])
-        result = LineResult(
-            line.number, line.key, line.model, outcome, idempotency_key=keys[line.number]
-        )
+    for line in view.lines:
+        key = view.keys[line.number]
+        row = view.rows.get(key)
+        outcome = _outcome(row, line, view.by_line.get(line.number, ("", ""))[1])
+        result = LineResult(line.number, line.key, line.model, outcome, idempotency_key=key)
         if row is not None:
             result.task, result.task_id = row.to_task(), row.task_id
         elif outcome != UNKNOWN:
