@@ -150,3 +150,56 @@ def test_a_worker_without_a_ledger_or_with_a_budget_sends_nothing(
     r = vtrix("batch", str(src), "--worker", "--budget", "5", env=env_for(sandbox))
     assert r.code == 2 and "--budget" in r.err
     assert sandbox.stats()["tasks_created"] == 0
+
+
+def test_workers_together_keep_the_keys_running_task_limit(
+    home: Path, make_sandbox: Any, pg_url: str, tmp_path: Path
+) -> None:
+    sb = make_sandbox(task_seconds=0.6)
+    src = tmp_path / "jobs.jsonl"
+    write_batch(src, 9)
+    env = {**os.environ, **env_for(sb), "VTRIX_LEDGER_URL": pg_url, "VTRIX_MAX_RUNNING": "2"}
+    trio = [worker(src, env, "--concurrency", "3") for _ in range(3)]
+    outs = [w.communicate(timeout=120) for w in trio]
+    assert [w.returncode for w in trio] == [0, 0, 0], outs
+    times = sorted((t["created"], t["completes"]) for t in sb.stats()["task_times"].values())
+    assert len(times) == 9
+    # At no moment did the sandbox run more than two of this key's tasks, across workers.
+    for start, _ in times:
+        running = sum(1 for s, end in times if s <= start < end)
+        assert running <= 2, (start, times)
+
+
+def test_a_line_a_dead_worker_was_sending_is_left_unknown_until_asked(
+    home: Path, make_sandbox: Any, pg_url: str, tmp_path: Path
+) -> None:
+    from vtrix.batch.input import batch_id, line_keys, parse
+    from vtrix.store import claims
+    from vtrix.store.ledger import Ledger
+
+    sb = make_sandbox(task_seconds=0.2, faults=Faults(honour_idempotency=True))
+    src = tmp_path / "jobs.jsonl"
+    write_batch(src, 3)
+    data = src.read_bytes()
+    keys = line_keys(parse(data, name=str(src), model=None))
+    bid = batch_id(data)
+    # A worker claimed line 2 and wrote its row ("submitting"), then died mid-send.
+    book = Ledger(pg_url)
+    claims.enrol(book, bid, sorted(keys.items()))
+    book.begin(key=keys[1], provider="vtrix", model="kirin_v3_i2v", digest="d")
+    taken = claims.claim(book, bid, "dead-host:1", lease=0.05)
+    assert taken is not None and taken.line == 1
+    time.sleep(0.1)
+    env = {**os.environ, **env_for(sb), "VTRIX_LEDGER_URL": pg_url}
+    first = worker(src, env)
+    out, err = first.communicate(timeout=60)
+    assert first.returncode == 3 and "the batch: 2 succeeded, 1 unknown" in err, err
+    lines = {json.loads(x)["line"]: json.loads(x) for x in out.splitlines()}
+    assert lines[1]["outcome"] == "unknown" and lines[1]["id"] is None
+    assert lines[1]["error"]["code"] == "outcome_unknown"
+    assert sb.stats()["tasks_created"] == 2  # the unknown line was not sent again
+    again = worker(src, env, "--resubmit-unknown")
+    out, err = again.communicate(timeout=60)
+    assert again.returncode == 0 and "the batch: 3 succeeded" in err, err
+    assert [json.loads(x)["line"] for x in out.splitlines()] == [1]  # only that line
+    assert sb.stats()["tasks_created"] == 3
