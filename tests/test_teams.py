@@ -132,3 +132,17 @@ def test_the_running_task_limit_is_the_teams(cli: Any, make_sandbox: Any, pg_url
     assert json.loads(second.out)["error"]["code"] == "at_capacity"
     assert "nothing was sent" in second.err
     assert sb.stats()["tasks_created"] == 1
+
+
+def test_a_ledger_url_of_another_kind_is_refused_and_a_path_is_a_file(
+    cli: Any, sandbox: Any, tmp_path: Path
+) -> None:
+    env = {**env_for(sandbox), "VTRIX_LEDGER_URL": "mysql://u:pw-mysql-77@db/x"}
+    r = cli("run", "kirin_v3_i2v", "--image-url", "https://e.com/a.jpg", env=env)
+    assert r.code == 2 and "mysql://" in r.err and "pw-mysql-77" not in r.err
+    assert sandbox.stats()["tasks_created"] == 0
+    path = tmp_path / "team" / "ledger.sqlite3"
+    for value in (str(path), f"sqlite://{path}"):
+        env["VTRIX_LEDGER_URL"] = value
+        status = json.loads(cli("ledger", "status", "-o", "json", env=env).out)
+        assert status["backend"] == "sqlite" and status["where"] == str(path)

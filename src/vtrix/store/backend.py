@@ -84,7 +84,27 @@ def ledger_target(path: str | os.PathLike[str] | None = None) -> str | Path:
         except Exception:  # an unreadable config says so itself when it is read for a run
             url = ""
     if url:
-        return url
+        return _target_of(url)
     from vtrix.base.dirs import data_dir
 
     return data_dir() / "ledger.sqlite3"
+
+
+def _target_of(url: str) -> str | Path:
+    """A PostgreSQL URL as it is; ``sqlite:///path`` or a plain path as a file; anything
+    else refused, naming the setting (and never the URL, which may hold a password)."""
+    if is_postgres_url(url):
+        return url
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return Path(url).expanduser()
+    if scheme.lower() == "sqlite" and rest:
+        return Path(rest if rest.startswith("/") else rest.lstrip("/")).expanduser()
+    from vtrix.errors import UsageError
+
+    raise UsageError(
+        f"the ledger URL (VTRIX_LEDGER_URL or ledger_url in the config) is a {scheme}:// URL; "
+        "vtrix keeps its ledger in PostgreSQL or in an SQLite file; nothing was sent",
+        hint="Use postgresql://USER:PASSWORD@HOST/DATABASE, a file path, or unset it for the "
+        "ledger file in the user data dir.",
+    )
