@@ -36,6 +36,9 @@ def test_ledger_use_status_and_the_password_shown_nowhere(
     assert "postgresql" in human.out and "pw-team-s3cret" not in human.out + human.err
     doctor = cli("doctor", "-o", "json")
     assert "pw-team-s3cret" not in doctor.out + doctor.err
+    asked = cli("ledger", "use", pg_url, "--ask-password", input="pw-typed-9999\n")
+    assert asked.code == 0 and "pw-typed-9999" not in asked.out + asked.err, asked.err
+    assert "postgres:***@" in asked.out
     assert cli("ledger", "use", "mysql://x").code == 2
     assert cli("ledger", "use", "--local").code == 0
     assert json.loads(cli("ledger", "status", "-o", "json").out)["backend"] == "sqlite"

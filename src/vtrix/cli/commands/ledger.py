@@ -59,9 +59,15 @@ def status(output: str) -> None:
 @ledger.command()
 @click.argument("url", required=False)
 @click.option("--local", is_flag=True, help="Go back to this machine's own ledger file.")
-def use(url: str | None, local: bool) -> None:
-    """Keep tasks in the PostgreSQL database at URL (postgresql://user:password@host/db),
-    shared by every machine that uses it; checked (and its schema made) before it is saved.
+@click.option(
+    "--ask-password",
+    is_flag=True,
+    help="Ask for the database password (hidden; kept out of your shell history).",
+)
+def use(url: str | None, local: bool, ask_password: bool) -> None:
+    """Keep tasks in the PostgreSQL database at URL (postgresql://user@host/db), shared by
+    every machine that uses it; checked (and its schema made) before it is saved in the
+    config file (0600). The password: --ask-password, or libpq's PGPASSWORD / ~/.pgpass.
     VTRIX_LEDGER_URL, when set, comes first."""
     from vtrix.cli.output import emit
     from vtrix.errors import UsageError
@@ -77,6 +83,8 @@ def use(url: str | None, local: bool) -> None:
                 "the ledger URL must start with postgresql:// (nothing was saved)",
                 hint="vtrix ledger use postgresql://USER:PASSWORD@HOST:5432/DATABASE",
             )
+        if ask_password:
+            url = _with_password(url, click.prompt("Password", hide_input=True, err=True))
         book = Ledger(url)
         book.check()  # reachable, and its schema brought up to date, before it is saved
         where = book.where
@@ -87,3 +95,14 @@ def use(url: str | None, local: bool) -> None:
         else:
             data["ledger_url"] = url
     emit("ledger: this machine's own file" if url is None else f"ledger: {where}")
+
+
+def _with_password(url: str, password: str) -> str:
+    """``url`` with ``password`` in its authority (percent-encoded)."""
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    user = (parts.netloc.rpartition("@")[0].split(":", 1)[0]) or "postgres"
+    host = parts.netloc.rpartition("@")[2]
+    netloc = f"{user}:{quote(password, safe='')}@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
