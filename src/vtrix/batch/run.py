@@ -180,14 +180,16 @@ class BatchRun:
         async def one(checked: Checked) -> None:
             async with sem:
                 key = self.keys[checked.line.number]
-                result = await self._line(checked, key, known.get(key))
+                result = await self.run_line(checked, key, known.get(key))
             self.results[result.line] = result
             self.on_event("done", result)
 
         await asyncio.gather(*(one(c) for c in self.lines if c.prepared is not None))
         return [self.results[n] for n in sorted(self.results)]
 
-    async def _line(self, checked: Checked, key: str, row: Entry | None) -> LineResult:
+    async def run_line(self, checked: Checked, key: str, row: Entry | None) -> LineResult:
+        """Run one line to its end (``row``: what the ledger had for its key), never raising:
+        how it ended is in the result."""
         line = checked.line
         model = checked.prepared.model_id if checked.prepared else line.model
         base = LineResult(line.number, line.key, model, OUTCOME_UNKNOWN, idempotency_key=key)

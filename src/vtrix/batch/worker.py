@@ -95,7 +95,7 @@ class WorkerRun:
                 # Its worker lost the lease while sending it: the gateway may have the task.
                 self.ledger.outcome(got.key, UNKNOWN, ABANDONED)
                 row = self.ledger.by_key(got.key)
-            result = await self.runner._line(checked, got.key, row)
+            result = await self.runner.run_line(checked, got.key, row)
             self.results[result.line] = result
             claims.finish(self.ledger, self.batch, got.line, self.worker, result.status)
             self.runner.on_event("done", result)

@@ -147,11 +147,10 @@ def error_document(code: str, message: str, exc: VtrixError | None = None) -> di
 
 
 def code_of(exc: VtrixError) -> str:
-    from vtrix.errors import AtCapacity, TemporaryFailure
+    from vtrix.errors import TemporaryFailure
 
-    if isinstance(exc, AtCapacity):
-        return exc.code  # not sent either, and why says more
-    if isinstance(exc, TemporaryFailure) and STATE.sending and STATE.task is None:
+    plain = exc.code == TemporaryFailure.code  # a subclass (at_capacity) says more already
+    if plain and isinstance(exc, TemporaryFailure) and STATE.sending and STATE.task is None:
         return "not_sent"  # 75 during a submit: it certainly never reached the gateway
     if exc.code == "task_failed" and STATE.task is not None and STATE.task.error is not None:
         return STATE.task.error.code  # task_canceled
