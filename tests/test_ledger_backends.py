@@ -152,6 +152,13 @@ def test_a_rate_window_and_a_429_hold_are_shared(ledger_url: str) -> None:
     assert other.wait() == 0.0  # another key has its own
     other.hold(5)
     assert 4 < SharedLimits(opened(ledger_url), "key-b", None).wait() <= 5
+    # Without a cap a process reads the hold (no write) at most every half second: another
+    # process's 429 reaches it that late at most.
+    watcher = SharedLimits(opened(ledger_url), "key-c", None)
+    assert watcher.wait() == 0.0
+    SharedLimits(opened(ledger_url), "key-c", None).hold(3)
+    time.sleep(0.6)
+    assert 2 < watcher.wait() <= 3
 
 
 def test_running_tasks_of_a_key_are_capped_for_every_machine(ledger_url: str) -> None:

@@ -62,43 +62,63 @@ class WorkerRun:
         claims.enrol(self.ledger, self.batch, [(n, keys[n]) for n in sorted(self.by_line)])
         claims.reopen(self.ledger, self.batch)
         beat = asyncio.create_task(self._heartbeat())
+        running: set[asyncio.Task[None]] = set()
         try:
-            await asyncio.gather(*(self._slot() for _ in range(self.runner.options.concurrency)))
+            await self._share(running)
         finally:
+            for task in running:
+                task.cancel()
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await beat
+                await asyncio.gather(beat, *running, return_exceptions=True)
             # Stopping early (Ctrl-C, an error): whatever this worker still holds goes back
             # at once rather than when its lease runs out.
             with contextlib.suppress(Exception):
                 claims.release(self.ledger, self.batch, self.worker)
         return [self.results[n] for n in sorted(self.results)]
 
-    async def _slot(self) -> None:
-        """Take lines and run them until none is left for anyone."""
+    async def _share(self, running: set[asyncio.Task[None]]) -> None:
+        """Claim lines while this worker has room (up to ``concurrency`` at once), run each,
+        and end when no line is left for anyone. One loop claims: idle room costs one claim
+        a second, not one per idle slot."""
+        room = self.runner.options.concurrency
         while True:
-            got = claims.claim(self.ledger, self.batch, self.worker, self.lease)
-            if got is None:
+            while len(running) < room:
+                got = claims.claim(self.ledger, self.batch, self.worker, self.lease)
+                if got is None:
+                    break
+                running.add(asyncio.create_task(self._one(got)))
+            pause = min(1.0, self.lease / 4)
+            if not running:
                 left, soonest = claims.remaining(self.ledger, self.batch)
                 if left == 0:
                     return
                 # Lines held by other workers: wait, and take over any whose lease runs out.
-                pause = 1.0 if soonest is None else soonest - time.time() + 0.05
-                await asyncio.sleep(min(max(pause, 0.05), 1.0, self.lease / 4))
+                if soonest is not None:
+                    pause = min(max(soonest - time.time() + 0.05, 0.05), pause)
+                await asyncio.sleep(pause)
                 continue
-            checked = self.by_line.get(got.line)
-            if checked is None:  # a line this worker's input lacks (another file?)
-                claims.finish(self.ledger, self.batch, got.line, self.worker, "invalid")
-                continue
+            done, _ = await asyncio.wait(
+                running, timeout=pause, return_when=asyncio.FIRST_COMPLETED
+            )
+            running.difference_update(done)
+            for task in done:
+                task.result()  # a ledger failure ends the worker (its lines go back)
+
+    async def _one(self, got: claims.Claim) -> None:
+        checked = self.by_line.get(got.line)
+        if checked is None:  # a line this worker's input lacks (another file?)
+            claims.finish(self.ledger, self.batch, got.line, self.worker, "invalid")
+            return
+        row = self.ledger.by_key(got.key)
+        if got.taken_over and row is not None and not row.task_id and row.state == SUBMITTING:
+            # Its worker lost the lease while sending it: the gateway may have the task.
+            self.ledger.outcome(got.key, UNKNOWN, ABANDONED)
             row = self.ledger.by_key(got.key)
-            if got.taken_over and row is not None and not row.task_id and row.state == SUBMITTING:
-                # Its worker lost the lease while sending it: the gateway may have the task.
-                self.ledger.outcome(got.key, UNKNOWN, ABANDONED)
-                row = self.ledger.by_key(got.key)
-            result = await self.runner.run_line(checked, got.key, row)
-            self.results[result.line] = result
-            claims.finish(self.ledger, self.batch, got.line, self.worker, result.status)
-            self.runner.on_event("done", result)
+        result = await self.runner.run_line(checked, got.key, row)
+        self.results[result.line] = result
+        claims.finish(self.ledger, self.batch, got.line, self.worker, result.status)
+        self.runner.on_event("done", result)
 
     async def _heartbeat(self) -> None:
         while True:

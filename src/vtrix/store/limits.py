@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from vtrix.store.ledger import Ledger
 
 WINDOW = 60.0
+FRESH = 0.5  # seconds a key's hold, as read, is trusted (without a rate cap)
 
 
 def key_id(provider: str, key: str) -> str:
@@ -33,6 +34,7 @@ class SharedLimits:
         self.ledger = ledger
         self.key = key
         self.per_minute = per_minute if per_minute and per_minute > 0 else None
+        self._hold, self._read_at = 0.0, float("-inf")  # the hold as last read (no cap)
 
     def __repr__(self) -> str:
         return f"SharedLimits(key_id={self.key!r}, per_minute={self.per_minute})"
@@ -44,6 +46,8 @@ class SharedLimits:
         if not self.ledger.is_open:
             return 0.0
         now = time.time()
+        if self.per_minute is None:
+            return self._held(now)
         # One statement: start a new window or count this request in the current one. A
         # request over the cap is counted too (it waits for the next window whatever the
         # count), so "used <= cap" says whether this one has a place.
@@ -66,9 +70,20 @@ class SharedLimits:
             return max(start + WINDOW - now, 0.05)
         return 0.0
 
+    def _held(self, now: float) -> float:
+        """Without a rate cap only the hold matters: read it (no write), at most every
+        :data:`FRESH` seconds — another process's 429 reaches this one that late at most."""
+        if now - self._read_at >= FRESH:
+            row = self.ledger.gate_statement(
+                "SELECT hold_until FROM key_limits WHERE key_id = ?", (self.key,)
+            )
+            self._hold, self._read_at = float(row[0] or 0) if row else 0.0, now
+        return max(self._hold - now, 0.0)
+
     def hold(self, seconds: float) -> None:
         """A 429: hold every process's requests with this key for ``seconds``."""
         until = time.time() + seconds
+        self._hold = max(self._hold, until)
         self.ledger.gate_statement(
             "INSERT INTO key_limits (key_id, hold_until) VALUES (?, ?) ON CONFLICT (key_id)"
             " DO UPDATE SET hold_until = CASE WHEN key_limits.hold_until < ? THEN ?"
