@@ -53,36 +53,28 @@ def test_an_unreachable_shared_ledger_sends_nothing(cli: Any, sandbox: Any) -> N
     assert sandbox.stats()["tasks_created"] == 0
 
 
+KEYED_RUN = (
+    "run",
+    "kirin_v3_i2v",
+    "--image-url",
+    "https://e.com/a.jpg",
+    "--idempotency-key",
+    "team-k1",
+    "-o",
+    "json",
+)
+
+
 def test_the_team_sees_every_machines_tasks_and_a_key_is_sent_once(
     cli: Any, sandbox: Any, pg_url: str
 ) -> None:
     env = {**env_for(sandbox), "VTRIX_LEDGER_URL": pg_url}
-    run = cli(
-        "run",
-        "kirin_v3_i2v",
-        "--image-url",
-        "https://e.com/a.jpg",
-        "--idempotency-key",
-        "team-k1",
-        "-o",
-        "json",
-        env=env,
-    )
+    run = cli(*KEYED_RUN, env=env)
     assert run.code == 0, run.err
     task_id = json.loads(run.out)["id"]
     other_machine(pg_url, "team-k1", "ci-runner-7:4242")
     # Another machine asking for the same key gets the task, and nothing is sent.
-    again = cli(
-        "run",
-        "kirin_v3_i2v",
-        "--image-url",
-        "https://e.com/a.jpg",
-        "--idempotency-key",
-        "team-k1",
-        "-o",
-        "json",
-        env=env,
-    )
+    again = cli(*KEYED_RUN, env=env)
     assert again.code == 0 and json.loads(again.out)["id"] == task_id, again.err
     assert sandbox.stats()["tasks_created"] == 1
     listed = cli("task", "list", env=env)
