@@ -38,7 +38,7 @@ def test_a_learned_quote_matches_what_the_sandbox_charges(cli, make_sandbox):
         "amount": "0.30",  # the sandbox's price: 5 s at 0.06 a second, 720p
         "source": "ledger",
         "sample": 3,
-        "basis": "what the gateway charged for 3 task(s) with duration=5",
+        "basis": "what the gateway charged for 3 task(s) with duration=5, resolution=720p",
     }
     assert Decimal(sb.stats()["charged"]) == 3 * Decimal("0.30")
     # Other price parameters are another price: not learned yet.
@@ -94,10 +94,17 @@ def test_spend_sums_what_the_sandbox_charged(cli, make_sandbox):
     assert cli("run", SEEDREAM, "--prompt", "x", "-q", env=env).code == 0  # no cost reported
     doc = json.loads(cli("spend", "--since", "1h", "--by", "provider", "-o", "json").out)
     vtrix_charged = Decimal("0.18") + Decimal("0.60") + Decimal("0.12")
-    assert Decimal(doc["groups"]["vtrix"]["cost"]) == vtrix_charged
+    assert Decimal(doc["groups"]["vtrix"]["settled"]) == vtrix_charged
     assert doc["groups"]["vtrix"]["tasks"] == 3
-    assert doc["groups"]["modellix"] == {"tasks": 1, "cost": "0", "unknown_cost": 1}
-    assert doc["unknown_cost"] == 1
+    # No cost reported and no price known: held at no quote, counted as unpriced.
+    assert doc["groups"]["modellix"] == {
+        "tasks": 1,
+        "settled": "0",
+        "reserved": "0",
+        "unknown": "0",
+        "unpriced": 1,
+    }
+    assert doc["total"]["unpriced"] == 1
     charged_by_sandbox = Decimal(sb.stats()["charged"])
     assert charged_by_sandbox == vtrix_charged + Decimal("0.04")  # the image too
 

@@ -102,8 +102,15 @@ def test_1_the_idempotency_key_derives_from_the_line():
     assert keys[1] != keys[7] and keys[7] == keys[1] + "-2"  # the second of two identical
     assert line_keys([b])[7] == keys[1]  # alone, the same line has the same key
     assert keys[9] != keys[1]
-    k1, k2 = Line(1, "m", params={"x": 1}, key="a"), Line(2, "m", params={"x": 2}, key="a")
+    k1, k2 = Line(1, "m", params={"x": 1}, key="a"), Line(2, "m", params={"x": 1}, key="a")
     assert len(set(line_keys([k1, k2]).values())) == 1  # a repeated key is one task
+    # A key never makes other content the same line: other parameters are another line.
+    k3 = Line(3, "m", params={"x": 2}, key="a")
+    assert line_keys([k1, k3])[3] != line_keys([k1])[1]
+    # Keys "1" in two files with other content are two lines.
+    assert line_keys([Line(1, "m", {"p": "a"}, key="1")]) != line_keys(
+        [Line(1, "n", {"p": "b"}, key="1")]
+    )
     assert all(k.startswith("vtrix-line-") for k in keys.values())
 
 

@@ -142,13 +142,13 @@ def test_two_workers_split_a_batch_between_them(
     assert sb.stats()["tasks_created"] == 40
 
 
-def test_a_worker_without_a_ledger_or_with_a_budget_sends_nothing(
+def test_a_worker_keeps_the_batchs_budget_and_an_unknown_price_sends_nothing(
     vtrix: Any, sandbox: Any, tmp_path: Path
 ) -> None:
     src = tmp_path / "jobs.jsonl"
     write_batch(src, 3)
     r = vtrix("batch", str(src), "--worker", "--budget", "5", env=env_for(sandbox))
-    assert r.code == 2 and "--budget" in r.err
+    assert r.code == 4 and "unknown" in r.out
     assert sandbox.stats()["tasks_created"] == 0
 
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from vtrix.engine.prepare import Prepared, Resolved
     from vtrix.engine.pricing import Quote
     from vtrix.http import Http, Plan
+    from vtrix.store.accounts import Account
 
 T = TypeVar("T")
 
@@ -142,19 +143,23 @@ class AsyncClient(ClientBase):
         max_cost: Decimal | None = None,
         allow_unpriced: bool = False,
         quote: Quote | None = None,
+        accounts: tuple[Account, ...] = (),
+        deadline: float | None = None,
     ) -> AsyncTask:
         """Send a prepared submit once (see :meth:`vtrix.Client.submit_prepared`)."""
-        if quote is None:
-            from vtrix.engine.pricing import enforce
+        from vtrix.engine.money import charge_for
 
-            quote = await self._blocking(
-                enforce,
+        quote, charge = await self._blocking(
+            partial(
+                charge_for,
                 self.session,
-                prepared.model_id,
-                prepared.params,
+                prepared,
                 max_cost=max_cost,
                 allow_unpriced=allow_unpriced,
+                quote=quote,
+                accounts=accounts,
             )
+        )
         flow = submit_flow(
             self.session,
             prepared,
@@ -162,7 +167,9 @@ class AsyncClient(ClientBase):
             batch=batch,
             line=line,
             resend_unknown=resend_unknown,
+            deadline=deadline,
             quote=quote,
+            charge=charge,
         )
         done = await self.drive(self.session.provider(prepared.spec.provider).http, flow)
         return AsyncTask(self, done.state, **handle_fields(done))

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from vtrix.engine.pricing import Quote
     from vtrix.files.download import Progress
     from vtrix.spec.normalise import ModelSpec
+    from vtrix.store.accounts import Account
     from vtrix.wire.base import CatalogEntry
 
 __all__ = ["Client", "Prepared", "ProgressCallback", "Resolved", "Result", "SpecInfo", "Task"]
@@ -115,6 +116,7 @@ class Client(ClientBase):
         max_cost: Decimal | None = None,
         allow_unpriced: bool = False,
         quote: Quote | None = None,
+        accounts: tuple[Account, ...] = (),
     ) -> Task:
         """Send a prepared submit once; returns at once with a :class:`Task`. ``deadline``
         (a ``time.monotonic()`` time) bounds the submit, else its own 60 s do.
@@ -123,17 +125,20 @@ class Client(ClientBase):
         known; ``on_created`` runs once the id is safe there (even if Ctrl-C comes). A key
         the ledger already has a task for is not sent again: that task is returned. A key
         whose earlier submit had an unknown outcome is refused unless ``resend_unknown``
-        (neither gateway promises to honour the key: a resend may charge twice). A cap —
-        ``max_cost`` for this task, the client's ``max_spend`` — refuses a submit whose quote
-        is over it, or unknown without ``allow_unpriced`` (BudgetReached, nothing sent)."""
-        from vtrix.engine.pricing import enforce  # decimal: only when something is sent
+        (neither gateway promises to honour the key: a resend may charge twice), and a key
+        sent before with another model or other parameters is refused (KeyConflict). A cap
+        — ``max_cost`` for this task; the client's ``max_spend`` and named budget and
+        ``accounts``, held in the ledger — refuses a submit whose quote is over what is
+        left, or unknown without ``allow_unpriced`` (BudgetReached, nothing sent)."""
+        from vtrix.engine.money import charge_for  # decimal: only when something is sent
 
-        quote = quote or enforce(
+        quote, charge = charge_for(
             self.session,
-            prepared.model_id,
-            prepared.params,
+            prepared,
             max_cost=max_cost,
             allow_unpriced=allow_unpriced,
+            quote=quote,
+            accounts=accounts,
         )
 
         def created(s: Submitted) -> None:
@@ -150,6 +155,7 @@ class Client(ClientBase):
             resend_unknown=resend_unknown,
             deadline=deadline,
             quote=quote,
+            charge=charge,
         )
         done = self.session.provider(prepared.spec.provider).http.run(flow)
         task: Task = Task.submitted(self.session, done)
@@ -189,7 +195,7 @@ class Client(ClientBase):
         from vtrix.engine.pricing import quote
 
         prepared = self.prepare(model_id, {**(params or {}), **kwargs})
-        return quote(self.session, prepared.model_id, prepared.params)
+        return quote(self.session, prepared.model_id, prepared.params, prepared.spec.schema)
 
     # ------------------------------------------------------------------ tasks
 

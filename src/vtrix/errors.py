@@ -8,6 +8,7 @@ The tree (exit code, ``error.code``, meaning)::
     │   ├── ValidationFailed   2  invalid_params      parameters that do not fit the spec
     │   ├── UnknownModel       2  unknown_model       no gateway knows the model id
     │   ├── SubmitInProgress   2  submit_in_progress  another process is sending this submit
+    │   ├── KeyConflict        2  key_conflict        an idempotency key sent with other content
     │   └── LedgerUnavailable  2  ledger_unavailable  the ledger cannot be used: no submit
     ├── ApiError               1  api_error           the gateway answered with an error
     │   ├── AuthError          1  unauthorized        401
@@ -176,6 +177,13 @@ class SubmitInProgress(UsageError):
     code = "submit_in_progress"
 
 
+class KeyConflict(UsageError):
+    """An idempotency key already sent with another model or other parameters: answering
+    with that task would be wrong, sending again could pay twice; nothing was sent."""
+
+    code = "key_conflict"
+
+
 class LedgerUnavailable(UsageError):
     """The task ledger cannot be used (a directory or FIFO in its place, locked by another
     process too long, read-only, full, from a newer vtrix). Nothing is sent without it: a
@@ -259,6 +267,8 @@ class AtCapacity(TemporaryFailure):
     ledger, for the team on a shared one): nothing was sent; try when one has ended."""
 
     code = "at_capacity"
+
+    running = 0  # how many tasks of the key were counted running
 
 
 class SubmitOutcomeUnknown(ApiError):

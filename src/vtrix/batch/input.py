@@ -5,10 +5,14 @@ model, a line may be the params alone. CSV columns are parameters (coerced by th
 spec, as ``--param`` values are), except ``model`` and ``key``. Blank lines and JSONL lines
 starting with ``#`` are skipped.
 
-A line is known by its ``key`` field, else by a digest of its model and parameters (the n-th
-of several identical lines by that digest and n) — never by the file's bytes or its line
-number: an edited, reordered, appended-to or re-encoded file run again submits only lines
-never submitted. The line's idempotency key derives from that identity (:func:`line_keys`).
+A line is known by its model and parameters, with its ``key`` field when it has one (the
+n-th of several identical unkeyed lines by that and n) — never by the file's bytes, its name
+or its line number: an edited, reordered, appended-to, moved or re-encoded file run again
+submits only lines never submitted. A ``key`` tells apart lines that are otherwise the same;
+it never makes other content the same line: keys ``1``, ``2`` in two files with other
+parameters are other lines, and a line whose key stayed but whose parameters changed is a new
+line (its old task is left as it was). The line's idempotency key derives from that identity
+(:func:`line_keys`).
 """
 
 from __future__ import annotations
@@ -53,12 +57,20 @@ def batch_id(data: bytes) -> str:
 
 
 def line_identity(line: Line) -> str:
-    """What makes a line the same line: its key, else its model and parameters."""
-    if line.key is not None:
-        return "key:" + line.key
+    """What makes a line the same line: its model and parameters, and its key if it has one."""
     what: Any = line.params if not line.texts else sorted(line.texts)
     text = json.dumps([line.model, what], sort_keys=True, ensure_ascii=False, default=str)
+    if line.key is not None:
+        return "key:" + json.dumps(line.key) + ":" + text
     return "params:" + text
+
+
+def legacy_key(line: Line) -> str | None:
+    """The idempotency key vtrix 0.x gave a keyed line (by its key alone): a batch sent by an
+    earlier version resumes its lines whose content is still the same."""
+    if line.key is None:
+        return None
+    return "vtrix-line-" + hashlib.sha256(("key:" + line.key).encode("utf-8")).hexdigest()[:40]
 
 
 def line_keys(lines: list[Line]) -> dict[int, str]:

@@ -21,13 +21,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from vtrix.batch.budget import Budget
 from vtrix.batch.input import Line, line_keys
 from vtrix.errors import (
     AtCapacity,
     BudgetReached,
     Interrupted,
-    RequestRejected,
     SubmitInProgress,
     SubmitOutcomeUnknown,
     TaskFailed,
@@ -44,7 +42,7 @@ if TYPE_CHECKING:
     from vtrix.aio import AsyncClient, AsyncTask
     from vtrix.client import Client
     from vtrix.engine.prepare import Prepared
-    from vtrix.engine.pricing import Quote
+    from vtrix.store.accounts import Account
 
 SUCCEEDED, FAILED, OUTCOME_UNKNOWN, INVALID = "succeeded", "failed", "unknown", "invalid"
 TIMED_OUT = "timed out"
@@ -169,12 +167,40 @@ class BatchRun:
         self.on_event = on_event or (lambda kind, result: None)
         self.results: dict[int, LineResult] = {}
         self.keys = line_keys([c.line for c in lines])
-        self.budget = Budget(options.budget, options.allow_unpriced)
+        self.account: Account | None = None
+        if options.budget is not None:
+            from vtrix.engine.money import batch_account
+
+            self.account = batch_account(batch, options.budget)
+        self.stopped: BudgetReached | None = None  # the cap that stopped sending
+
+    def adopt_legacy_keys(self) -> None:
+        """A keyed line an earlier vtrix sent (under its key alone) keeps that row when its
+        model and request are the same; otherwise it is a new line (see
+        :mod:`vtrix.batch.input`)."""
+        from vtrix.batch.input import legacy_key
+        from vtrix.store.entry import digest
+
+        ledger = self.client.ledger
+        old = {c.line.number: legacy_key(c.line) for c in self.lines if c.prepared is not None}
+        wanted = [k for k in old.values() if k is not None]
+        if ledger is None or not wanted:
+            return
+        rows = ledger.by_keys(wanted) or {}
+        for c in self.lines:
+            key, prepared = old.get(c.line.number), c.prepared
+            row = rows.get(key or "")
+            if row is None or prepared is None or row.params_digest:
+                continue
+            body = digest(prepared.spec.provider, prepared.model_id, prepared.request.body)
+            if row.model == prepared.model_id and row.digest == body:
+                self.keys[c.line.number] = row.key
 
     async def run(self) -> list[LineResult]:
         ledger = self.client.ledger
+        self.adopt_legacy_keys()
         known = (ledger.by_keys(list(self.keys.values())) if ledger else None) or {}
-        self.budget.count_sent(known.values())
+        self.count_sent(list(known))
         sem = asyncio.Semaphore(self.options.concurrency)
 
         async def one(checked: Checked) -> None:
@@ -186,6 +212,15 @@ class BatchRun:
 
         await asyncio.gather(*(one(c) for c in self.lines if c.prepared is not None))
         return [self.results[n] for n in sorted(self.results)]
+
+    def count_sent(self, keys: list[str]) -> None:
+        """Lines of this input sent before (by any process) count against its budget."""
+        ledger = self.client.ledger
+        if self.account is None or ledger is None or not keys:
+            return
+        sent = ledger.by_keys(keys) or {}
+        if sent:
+            ledger.attach(self.account.name, list(sent))
 
     async def run_line(self, checked: Checked, key: str, row: Entry | None) -> LineResult:
         """Run one line to its end (``row``: what the ledger had for its key), never raising:
@@ -257,16 +292,17 @@ class BatchRun:
         if row is not None and row.state != REJECTED and not self.options.resubmit_unknown:
             return None, False  # sent before without a clear answer: never sent again blindly
         assert checked.prepared is not None
-        quote = await self._reserve(checked.prepared)
+        if self.stopped is not None:
+            raise BudgetReached(self.stopped.message + "; this line was not sent")
         try:
-            return (
-                await self._submit(checked.prepared, key, checked.line.number, deadline, quote),
-                False,
-            )
-        except RequestRejected:
-            if quote is not None:
-                self.budget.release(quote)
-            raise
+            return await self._submit(checked.prepared, key, checked.line.number, deadline), False
+        except BudgetReached as exc:
+            self.stopped = self.stopped or exc  # the batch stops sending: a rerun goes on
+            raise BudgetReached(
+                exc.message,
+                hint="Run the same command with a larger --budget to go on: lines already "
+                "sent are not sent again.",
+            ) from None
         except SubmitInProgress:  # another process took the line between our look and now
             row = await self._held_elsewhere(key, deadline, checked.line)
             if row is not None and row.task_id:
@@ -305,22 +341,11 @@ class BatchRun:
             hint="Run the batch again once that process is done.",
         )
 
-    async def _reserve(self, prepared: Prepared) -> Quote | None:
-        """The line's quote, counted against the batch's caps (None: no caps)."""
-        if not self.budget.active:
-            return None
-        from vtrix.engine.pricing import quote
-
-        q: Quote = await self.client.run_blocking(
-            quote, self.client.session, prepared.model_id, prepared.params
-        )
-        self.budget.reserve(q, prepared.model_id)  # no await between look and count
-        return q
-
     async def _submit(
-        self, prepared: Prepared, key: str, number: int, deadline: float, quote: Quote | None
+        self, prepared: Prepared, key: str, number: int, deadline: float
     ) -> AsyncTask:
-        """Submit, waiting out rate limits (a 429 created nothing) within the deadline."""
+        """Submit, waiting out rate limits (a 429 created nothing) within the deadline; the
+        batch's budget, if any, is one of the accounts the submit is charged to."""
         attempt = 0
         while True:
             try:
@@ -330,8 +355,9 @@ class BatchRun:
                     batch=self.batch,
                     line=number,
                     resend_unknown=self.options.resubmit_unknown,
-                    quote=quote,
-                    allow_unpriced=True,  # the batch's own caps were applied
+                    allow_unpriced=self.options.allow_unpriced,
+                    accounts=(self.account,) if self.account is not None else (),
+                    deadline=deadline,
                 )
             except AtCapacity as exc:  # the key's running tasks are at its limit: wait for one
                 if time.monotonic() + (exc.retry_after or 1.0) >= deadline:

@@ -58,7 +58,9 @@ class WorkerRun:
         return self.runner.results
 
     async def run(self) -> list[LineResult]:
+        self.runner.adopt_legacy_keys()
         keys = self.runner.keys
+        self.runner.count_sent(list(keys.values()))
         claims.enrol(self.ledger, self.batch, [(n, keys[n]) for n in sorted(self.by_line)])
         claims.reopen(self.ledger, self.batch)
         beat = asyncio.create_task(self._heartbeat())

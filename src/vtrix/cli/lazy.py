@@ -46,6 +46,9 @@ COMMANDS: dict[str, Command] = {
     "prices": Command("vtrix.cli.commands.money:prices", "Set the prices of models."),
     "balance": Command("vtrix.cli.commands.money:balance", "What your accounts have left."),
     "spend": Command("vtrix.cli.commands.money:spend", "What tasks cost, from the ledger."),
+    "budget": Command(
+        "vtrix.cli.commands.budget:budget", "Named budgets kept in the ledger (a team's)."
+    ),
     "ledger": Command(
         "vtrix.cli.commands.ledger:ledger", "Where tasks are kept: this machine, or a team's."
     ),

@@ -280,6 +280,9 @@ def submit_and_wait(
     if resend:
         warn_resend(reporter)
     ending.note(model=prepared.model_id, provider=prepared.spec.provider, sending=True)
+    from vtrix.cli.run_options import use_budget
+
+    use_budget(client, values.get("run_budget_name"))
     task = client.submit_prepared(
         prepared,
         idempotency_key=values["run_idempotency_key"],

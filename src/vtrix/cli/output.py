@@ -149,6 +149,20 @@ def emit(text: str, stream: TextIO | None = None) -> None:
     print(for_terminal(redact(text)), file=stream or sys.stdout, flush=True)
 
 
+def table_text(head: list[str], rows: list[list[str]]) -> str:
+    """Rows under a header, each column as wide as its widest cell (numbers to the right)."""
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+
+    def line(cells: list[str]) -> str:
+        out = []
+        for i, (c, w) in enumerate(zip(cells, widths, strict=True)):
+            numeric = i > 0 and str(c).replace(".", "", 1).isdigit()
+            out.append(f"{c:>{w}}" if numeric else f"{c:<{w}}")
+        return "  ".join(out).rstrip()
+
+    return "\n".join(line([str(c) for c in r]) for r in [head, *rows])
+
+
 def to_json(obj: Any) -> str:
     """JSON for stdout: readable UTF-8, with every control character escaped rather than
     dropped (so :func:`emit` has nothing to strip and the data is exact)."""

@@ -46,8 +46,15 @@ COST_OPTIONS = (
         "--max-cost",
         "run_max_cost",
         metavar="AMOUNT",
-        help="Refuse to submit (exit 4, nothing sent) when the quote is over AMOUNT, or "
-        "unknown (see `vtrix quote`).",
+        help="Refuse to submit (exit 4, nothing sent) when this task's quote is over "
+        "AMOUNT, or unknown (see `vtrix quote`).",
+    ),
+    click.option(
+        "--budget-name",
+        "run_budget_name",
+        metavar="NAME",
+        help="Charge the task to the named budget NAME (`vtrix budget set`): kept in the "
+        "ledger, shared by every process (and the team, on a shared ledger).",
     ),
     click.option(
         "--allow-unpriced",
@@ -70,13 +77,32 @@ def max_cost_of(text: str | None, option: str = "--max-cost") -> Any:
     """The amount of ``--max-cost`` or ``--budget`` (a Decimal), or None."""
     if text is None:
         return None
-    from vtrix.engine.pricing import amount
+    from vtrix.base.amounts import amount
     from vtrix.errors import UsageError
 
     value = amount(text)
     if value is None:
         raise UsageError(f"{option} {text!r} is not an amount (say 0.50)")
     return value
+
+
+def use_budget(client: Any, name: str | None) -> None:
+    """Charge every submit of ``client`` to the named budget ``name`` (if given)."""
+    if not name:
+        return
+    from vtrix.engine.money import budget_account
+
+    account = budget_account(name)
+    if account not in client.session.accounts:
+        client.session.accounts = (*client.session.accounts, account)
+
+
+BUDGET_NAME = click.option(
+    "--budget-name",
+    metavar="NAME",
+    help="Charge every submit to the named budget NAME (`vtrix budget set`): kept in the "
+    "ledger, shared by every process (and the team, on a shared ledger).",
+)
 
 
 def run_options(f: Callable[..., Any]) -> Callable[..., Any]:

@@ -19,8 +19,13 @@ if TYPE_CHECKING:
 
 class ClientBase:
     """Keys and URLs resolve as the CLI's do (:mod:`vtrix.store.config`); ``ledger=False``
-    runs without one; ``session`` shares another client's; ``max_spend`` caps what its
-    submits may cost together (by their quotes; see :mod:`vtrix.engine.pricing`)."""
+    runs without one; ``session`` shares another client's.
+
+    Caps, each held in the ledger (:mod:`vtrix.engine.money`): ``max_spend`` caps what this
+    client's submits may cost together — this process's, across its threads and tasks, not
+    other processes' (an unknown price is refused); ``budget_name`` charges every submit to
+    a named budget (``vtrix budget set NAME AMOUNT``), shared by every process and, on a
+    shared ledger, by the team."""
 
     def __init__(
         self,
@@ -34,6 +39,7 @@ class ClientBase:
         transport: Transport | None = None,
         session: Session | None = None,
         max_spend: float | str | Decimal | None = None,
+        budget_name: str | None = None,
     ) -> None:
         self.session = session or Session.create(
             api_key=api_key,
@@ -44,10 +50,15 @@ class ClientBase:
             ledger=ledger,
             transport=transport,
         )
-        if max_spend is not None:  # every submit's quote counts; an unknown one is refused
-            from decimal import Decimal
+        if max_spend is not None or budget_name is not None:
+            from vtrix.engine import money
 
-            self.session.max_spend = Decimal(str(max_spend))
+            caps = list(self.session.accounts)
+            if max_spend is not None:
+                caps.append(money.process_account(money.amount_of(max_spend, "max_spend")))
+            if budget_name is not None:
+                caps.append(money.budget_account(budget_name))
+            self.session.accounts = tuple(caps)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(profile={self.settings.profile!r})"

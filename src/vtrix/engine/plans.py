@@ -10,6 +10,7 @@ the ledger already has a task for is not sent again.
 
 from __future__ import annotations
 
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from vtrix.base.record import record
 from vtrix.engine.polling import PollPlan, resume_hint, wait_plan
 from vtrix.engine.registry import canonical
 from vtrix.errors import (
+    AtCapacity,
     Interrupted,
     NotFound,
     SubmitInProgress,
@@ -28,7 +30,7 @@ from vtrix.errors import (
     UsageError,
     VtrixError,
 )
-from vtrix.http import Call, Plan
+from vtrix.http import Call, Plan, Sleep
 from vtrix.store.entry import REJECTED, Entry, digest, submitter
 from vtrix.store.entry import UNKNOWN as UNKNOWN_SUBMIT
 from vtrix.task import SubmittedBy
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from vtrix.engine.prepare import Prepared
     from vtrix.engine.pricing import Quote
     from vtrix.engine.session import Session
+    from vtrix.store.accounts import Charge
 
 ProgressCallback = Callable[[TaskState, "float | None"], None]
 
@@ -131,21 +134,34 @@ def submit_flow(
     resend_unknown: bool = False,
     deadline: float | None = None,
     quote: Quote | None = None,
+    charge: Charge | None = None,
 ) -> Plan[Submitted]:
     """Upload local files, then send a prepared submit once (see the module docstring).
-    ``quote``: what it is expected to cost (kept in the ledger; counted against the
-    session's cap once sent)."""
+    ``quote``: what it is expected to cost (kept in the ledger); ``charge``: the accounts
+    it is charged to, checked and charged as its row is written (:mod:`.money`)."""
+    # What the key is bound to: the model and the parameters as given (local files by
+    # path: an upload's URL differs each time).
+    params_digest = digest(prepared.spec.provider, prepared.model_id, prepared.params)
     prepared = yield from upload_flow(session, prepared)
     spec = prepared.spec
     key = idempotency_key or new_idempotency_key()
     # Where polls go: the submit's own URL (its host may be another of the gateway's).
     endpoint = prepared.request.url if spec.provider == VTRIX.name else ""
     ledger = session.ledger
+    until = deadline if deadline is not None else time.monotonic() + SUBMIT_WAIT
+    # A 429 hold or a full rate window is waited out before the row says "in flight": an
+    # interrupt meanwhile leaves nothing sent and the key usable.
+    yield from _clear_to_send(session.provider(spec.provider).http, until)
     if ledger is not None:
         row = _row_fields(session, prepared, key, endpoint, quote)
-        known = yield Call(
-            lambda: ledger.begin(**row, batch=batch, line=line, resend_unknown=resend_unknown)
+        row.update(
+            batch=batch,
+            line=line,
+            resend_unknown=resend_unknown,
+            params_digest=params_digest,
+            charge=charge,
         )
+        known = yield from _begin_when_room(session, row, until)
         if known is not None and not known.task_id:
             raise _held(known, key)
         if known is not None and known.task_id:
@@ -163,8 +179,6 @@ def submit_flow(
         yield from _submit_failed(session, key, exc)
         raise
     state.model = spec.id  # the catalog id, not the gateway's own word for the model
-    if quote is not None and quote.amount is not None:
-        session.spent += quote.amount
     if state.created_at is None:  # Modellix answers carry none: when vtrix submitted it
         state.created_at = time.time()
     state.submitted_at = time.monotonic()
@@ -179,12 +193,84 @@ def submit_flow(
             state.remote_status,
             state.created_at,
             state.raw,
+            wait=max(until - time.monotonic(), MIN_ID_WAIT),
         )
         steps.append(Call(record))
     if on_created is not None:
         steps.append(Call(lambda: on_created(done), blocking=False))
     yield from _despite_interrupts(steps, state.id)
     return done
+
+
+SUBMIT_WAIT = 60.0  # a submit without a deadline of its own waits this long for room
+MIN_ID_WAIT = 10.0  # a paid task's id write keeps trying at least this long, then journals
+
+
+def _clear_to_send(http: Any, until: float) -> Plan[None]:
+    """Wait out this client's 429 hold and the key's shared hold and rate window (read, no
+    place taken) before a submit is recorded as in flight."""
+    while True:
+        wait = http.hold_until - http.clock()
+        gate = http.gate
+        if gate is not None and wait <= 0:
+            wait = yield Call(gate.peek)
+        if wait <= 0 or time.monotonic() >= until:
+            return
+        yield Sleep(min(wait, max(until - time.monotonic(), 0.0)))
+
+
+def _begin_when_room(session: Session, row: dict[str, Any], until: float) -> Plan[Entry | None]:
+    """Record the submit (``Ledger.begin``). While the key's running tasks are at its limit,
+    first look the rows thought running up (their end may just be unobserved), then wait
+    for a slot until ``until``, saying so once on stderr."""
+    ledger = session.ledger
+    assert ledger is not None
+    said = False
+    pause = 0.5
+    while True:
+        try:
+            known: Entry | None = yield Call(lambda: ledger.begin(**row))
+            return known
+        except AtCapacity as exc:
+            ended = yield from _look_up_running(session, row["provider"], row["key_id"], until)
+            if ended:
+                continue
+            if time.monotonic() + pause >= until:
+                raise
+            if not said:
+                label = GATEWAYS[row["provider"]].label
+                print(
+                    f"! {exc.running} {label} tasks of this key are running (its limit at "
+                    "once); waiting for one to end",
+                    file=sys.stderr,
+                )
+                said = True
+            yield Sleep(pause)
+            pause = min(pause * 1.5, 5.0)
+
+
+def _look_up_running(session: Session, provider: str, key_id: str, until: float) -> Plan[bool]:
+    """Ask the gateway about the key's tasks the ledger thinks are running (a task nobody
+    polls is not known to have ended); True when one has."""
+    ledger = session.ledger
+    assert ledger is not None
+    rows = yield Call(lambda: ledger.running(key_id))
+    prov = session.provider(provider)
+    ended = False
+    for entry in rows[:LOOKUPS_AT_CAPACITY]:
+        if entry.task_id is None or time.monotonic() >= until:
+            continue
+        try:
+            state = yield from prov.task_plan(entry.task_id, entry.endpoint, until)
+        except VtrixError:
+            continue
+        state.model = entry.model or state.model
+        yield Call(partial(session.record, state, entry.endpoint))
+        ended = ended or state.done
+    return ended
+
+
+LOOKUPS_AT_CAPACITY = 8
 
 
 def _row_fields(
@@ -201,7 +287,7 @@ def _row_fields(
         "model": spec.id,
         "digest": digest(spec.provider, spec.id, prepared.request.body),
         "endpoint": endpoint,
-        "price_key": price_key(prepared.params),
+        "price_key": price_key(prepared.params, spec.schema),
         "quote": None if quote is None or quote.amount is None else f"{quote.amount:f}",
         "profile": session.settings.profile,
         "key_id": session.key_id(spec.provider),

@@ -1,24 +1,38 @@
 """What a task will cost, never invented: the quote and where it comes from.
 
-In order: what the gateway charged for recent succeeded tasks of the same model with the
-same price-relevant parameters (duration, resolution, image count …), as the ledger kept it
-(``ledger``, with the sample size); else a price the user set (``vtrix prices set``, per
-task, per second or per image: ``prices``); else ``unknown``, which no cap lets through
-silently.
+The price parameters come from the model's spec: those named for durations, resolutions,
+sizes, qualities and counts (of images, frames, outputs), with the spec's defaults applied
+first. In order: the highest of what the gateway charged for the last succeeded tasks of the
+same model with the same price parameters, as the ledger kept it (``ledger``, with the sample
+size; a cost of 0 is never a price on its own, and a higher charge re-prices the next quote at
+once); else a price the user set (``vtrix prices set``, per task, per second or per image ×
+the task's count, a count that cannot be known taken at its maximum: ``prices``); else
+``unknown``, which no cap lets through silently.
 """
 
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from vtrix.base.amounts import amount
 from vtrix.base.record import record
 
 if TYPE_CHECKING:
     from vtrix.engine.session import Session
 
-# Parameters a price depends on (by wire name); the rest (a prompt, a URL) do not.
+# Names of parameters a price depends on (besides what a spec marks as such): durations,
+# resolutions, sizes, qualities, counts of images, frames or outputs.
+PRICE_WORDS = re.compile(
+    r"(duration|seconds|resolution|size|quality|frames|fps|^n$|^num|count|number|images"
+    r"|outputs|variants)",
+    re.IGNORECASE,
+)
+COUNT_WORDS = re.compile(r"(^n$|^num|count|number|images|outputs|variants)", re.IGNORECASE)
+SECOND_WORDS = ("duration", "seconds", "duration_seconds", "length")
+# The fixed list earlier vtrix versions keyed prices by; still price parameters.
 PRICE_PARAMS = ("duration", "seconds", "resolution", "size", "quality", "n", "num_images", "count")
 PER = ("task", "second", "image")
 PRICES_FILE = "prices.json"
@@ -51,53 +65,123 @@ class Quote:
         return f"{self.amount:f} ({self.basis})"
 
 
-def price_key(params: dict[str, Any]) -> str:
+def price_params(schema: dict[str, Any] | None, params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters a price depends on, by the spec (``schema``), defaults applied: those
+    named for durations, resolutions, sizes, qualities and counts, and a switch that turns a
+    count on or off (``sequential_image_generation`` for ``…_max_images``)."""
+    props = (schema or {}).get("properties") or {}
+    props = props if isinstance(props, dict) else {}
+    names = {n for n in props if isinstance(n, str) and PRICE_WORDS.search(n)}
+    names |= {n for n in params if n in PRICE_PARAMS or PRICE_WORDS.search(n)}
+    counts = [n for n in names if COUNT_WORDS.search(n)]
+    names |= {s for s in props if isinstance(s, str) and any(c.startswith(s + "_") for c in counts)}
+    out: dict[str, Any] = {}
+    for name in sorted(names):
+        if name in params:
+            value = params[name]
+        else:
+            prop = props.get(name)
+            if not isinstance(prop, dict) or "default" not in prop:
+                continue
+            value = prop["default"]
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            out[name] = value
+    return out
+
+
+def price_key(params: dict[str, Any], schema: dict[str, Any] | None = None) -> str:
     """The price-relevant parameters of a submit, as one comparable string."""
-    return json.dumps({k: params[k] for k in PRICE_PARAMS if k in params}, sort_keys=True)
+    return json.dumps(price_params(schema, params), sort_keys=True)
 
 
-def amount(text: Any) -> Decimal | None:
-    """A cost as the gateway or the user states it, or None when it is not a number."""
-    try:
-        value = Decimal(str(text).strip())
-    except (InvalidOperation, ValueError):
-        return None
-    return value if value.is_finite() and value >= 0 else None
-
-
-def quote(session: Session, model: str, params: dict[str, Any]) -> Quote:
+def quote(
+    session: Session,
+    model: str,
+    params: dict[str, Any],
+    schema: dict[str, Any] | None = None,
+) -> Quote:
     """The expected cost of a task of ``model`` with ``params`` (see the module docstring)."""
-    key = price_key(params)
-    relevant = ", ".join(f"{k}={v}" for k, v in json.loads(key).items()) or "no price parameters"
+    schema = schema if schema is not None else _schema_of(model)
+    relevant_params = price_params(schema, params)
+    key = json.dumps(relevant_params, sort_keys=True)
+    relevant = ", ".join(f"{k}={v}" for k, v in relevant_params.items()) or "no price parameters"
     ledger = session.ledger
     costs = (ledger.costs(model, key) or []) if ledger is not None else []
-    charged = [a for a in (amount(c) for c in costs) if a is not None]
+    # A cost of 0 is a fact about that task, never a price on its own.
+    charged = [a for a in (amount(c) for c in costs) if a is not None and a > 0]
+    mine = _user_price(model, schema, relevant_params)
     if charged:
-        ordered = sorted(charged)
-        half = len(ordered) // 2
-        middle = ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2
         n = len(charged)
-        return Quote(
-            middle, "ledger", n, f"what the gateway charged for {n} task(s) with {relevant}"
-        )
-    set_price = read_prices().get(model)
-    if set_price is not None:
-        unit, per = amount(set_price.get("amount")), str(set_price.get("per", "task"))
-        if unit is not None and per in PER:
-            count = _quantity(per, params)
-            return Quote(unit * count, "prices", 0, f"your price: {unit:f} per {per} × {count}")
+        # The highest recent charge: a price that went up re-prices the next quote at once.
+        best = max(charged)
+        basis = f"what the gateway charged for {n} task(s) with {relevant}"
+        if mine is not None and mine.amount is not None and mine.amount > best:
+            return Quote(mine.amount, "prices", n, mine.basis + f" (the gateway charged {best:f})")
+        return Quote(best, "ledger", n, basis)
+    if mine is not None:
+        return mine
     return Quote(None, "unknown", 0, f"no charged task of {model} with {relevant}, no price set")
 
 
-def _quantity(per: str, params: dict[str, Any]) -> int:
-    names = {"second": ("duration", "seconds"), "image": ("n", "num_images", "count")}
-    for name in names.get(per, ()):
-        try:
-            value = int(params[name])
-        except (KeyError, TypeError, ValueError):
+def _user_price(
+    model: str, schema: dict[str, Any] | None, relevant: dict[str, Any]
+) -> Quote | None:
+    set_price = read_prices().get(model)
+    if set_price is None:
+        return None
+    unit, per = amount(set_price.get("amount")), str(set_price.get("per", "task"))
+    if unit is None or per not in PER:
+        return None
+    count = quantity(per, schema, relevant)
+    return Quote(unit * count, "prices", 0, f"your price: {unit:f} per {per} × {count}")
+
+
+def quantity(per: str, schema: dict[str, Any] | None, relevant: dict[str, Any]) -> int:
+    """How many units (seconds, images) a task with these price parameters is: a count that
+    cannot be known (no value, no default) is its maximum; a count whose switch is off
+    (``…=disabled``) is 1."""
+    if per == "task":
+        return 1
+    props = (schema or {}).get("properties") or {}
+    if per == "second":
+        names = [n for n in relevant if n in SECOND_WORDS] or [n for n in SECOND_WORDS]
+    else:
+        names = [n for n in sorted(set(relevant) | set(props)) if COUNT_WORDS.search(str(n))]
+    best = 0
+    for name in names:
+        if _switched_off(name, relevant):
+            best = max(best, 1)
             continue
-        return max(value, 1)
-    return 1
+        value = _whole(relevant.get(name))
+        if value is None and isinstance(props.get(name), dict):
+            value = _whole(props[name].get("maximum"))
+        if value is not None:
+            best = max(best, value)
+    return max(best, 1)
+
+
+def _switched_off(name: str, relevant: dict[str, Any]) -> bool:
+    return any(
+        name.startswith(other + "_") and str(value).lower() in ("disabled", "false", "off", "none")
+        for other, value in relevant.items()
+    )
+
+
+def _whole(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = int(float(str(value)))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if 0 < number <= 10_000 else None
+
+
+def _schema_of(model: str) -> dict[str, Any] | None:
+    from vtrix.engine import registry
+
+    spec = registry.generated_spec(model)
+    return spec.schema if spec is not None else None
 
 
 def read_prices() -> dict[str, dict[str, Any]]:
@@ -108,7 +192,10 @@ def read_prices() -> dict[str, dict[str, Any]]:
         data = json.loads((config_dir() / PRICES_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    # An entry edited by hand into something else is not a price (never a crash).
+    return {str(k): v for k, v in data.items() if isinstance(v, dict)}
 
 
 def set_price(model: str, price: Decimal, per: str) -> None:
@@ -120,39 +207,3 @@ def set_price(model: str, price: Decimal, per: str) -> None:
     prices[model] = {"amount": f"{price:f}", "per": per}
     path = private_dir(config_dir()) / PRICES_FILE
     write_text_atomic(path, json.dumps(prices, indent=2, sort_keys=True) + "\n", mode=0o600)
-
-
-def enforce(
-    session: Session,
-    model: str,
-    params: dict[str, Any],
-    *,
-    max_cost: Decimal | None = None,
-    allow_unpriced: bool = False,
-) -> Quote:
-    """The quote of a submit about to be sent, refused (BudgetReached, nothing sent) when a
-    cap applies — ``max_cost`` for this task, the session's ``max_spend`` less what it has
-    spent — and the quote is over it, or unknown without ``allow_unpriced``."""
-    from vtrix.errors import BudgetReached
-
-    q = quote(session, model, params)
-    limits = [max_cost] if max_cost is not None else []
-    if session.max_spend is not None:
-        limits.append(session.max_spend - session.spent)
-    if not limits:
-        return q
-    limit = min(limits)
-    if q.amount is None and not allow_unpriced:
-        raise BudgetReached(
-            f"the price of this {model} task is unknown ({q.basis}), so the cap of "
-            f"{limit:f} cannot be kept; nothing was sent",
-            hint=f"Set one with `vtrix prices set {model} AMOUNT --per task|second|image`, "
-            "or allow it with --allow-unpriced.",
-        )
-    if q.amount is not None and q.amount > limit:
-        raise BudgetReached(
-            f"this {model} task is quoted at {q.text()}, over the {limit:f} left under the "
-            "cap; nothing was sent",
-            hint="Raise the cap (--max-cost, --budget, max_spend) or choose cheaper parameters.",
-        )
-    return q

@@ -12,9 +12,8 @@ from vtrix.store.ledger import Ledger
 from vtrix.wire.adapters import make_provider
 
 if TYPE_CHECKING:
-    from decimal import Decimal
-
     from vtrix.http import Http, Transport
+    from vtrix.store.accounts import Account
     from vtrix.wire.base import Provider, TaskState
 
 
@@ -32,8 +31,9 @@ class Session:
         self.ledger = ledger
         self.transport = transport
         self._providers: dict[str, Provider] = {}
-        self.max_spend: Decimal | None = None  # a cap on what this session's submits cost
-        self.spent: Decimal | int = 0  # the quotes of the submits it sent
+        # The accounts every submit of this session is charged to (a named budget, a
+        # max_spend): held in the ledger (see vtrix.engine.money).
+        self.accounts: tuple[Account, ...] = ()
 
     @classmethod
     def create(

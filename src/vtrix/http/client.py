@@ -72,6 +72,10 @@ class Gate(Protocol):
         """Seconds to wait before sending (0: send now)."""
         ...
 
+    def peek(self) -> float:
+        """Seconds until a request could go, without taking a place in the window."""
+        ...
+
     def hold(self, seconds: float) -> None: ...
 
 

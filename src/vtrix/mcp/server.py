@@ -305,6 +305,7 @@ def serve(
     typed: list[str],
     max_submits: int | None,
     max_spend: Any = None,
+    budget_name: str | None = None,
     http: bool = False,
     port: int = 8766,
     token: str | None = None,
@@ -315,7 +316,7 @@ def serve(
     from vtrix.aio import AsyncClient
 
     async def run() -> None:
-        async with AsyncClient(max_spend=max_spend) as client:
+        async with AsyncClient(max_spend=max_spend, budget_name=budget_name) as client:
             tools = Tools(client, root=root, max_submits=max_submits)
             server = build_server(tools, TypedTools(typed) if typed else None)
             if http:

@@ -40,9 +40,9 @@ class Database(Protocol):
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> Cursor: ...
 
-    def write(self, lock: str | None = None) -> AbstractContextManager[None]:
+    def write(self, lock: str | Sequence[str] | None = None) -> AbstractContextManager[None]:
         """A write transaction. On SQLite every writer waits for the one before it; on
-        PostgreSQL writers holding the same ``lock`` name do."""
+        PostgreSQL writers holding one of the same ``lock`` names do."""
         ...
 
     def schema_version(self) -> int: ...

@@ -69,6 +69,7 @@ COLUMNS = [
     "quote",
     "price_key",
     "profile",
+    "params_digest",
 ]
 
 
@@ -118,6 +119,7 @@ class Entry:
     quote: str | None = None  # what vtrix expected it to cost when it was submitted
     price_key: str = ""  # the parameters its price depends on (JSON)
     profile: str | None = None  # the config profile that submitted it
+    params_digest: str = ""  # what its idempotency key was first sent with (model, params)
 
     @property
     def machine(self) -> str | None:
@@ -222,7 +224,7 @@ def entry_from_row(row: Iterable[Any] | None) -> Entry | None:
         values[name] = number(values[name])
     line = number(values["line"])
     values["line"] = int(line) if line is not None else None
-    for name in ("key", "provider", "model", "digest", "state", "endpoint"):
+    for name in ("key", "provider", "model", "digest", "state", "endpoint", "params_digest"):
         values[name] = "" if values[name] is None else str(values[name])
     return Entry(**values)
 

@@ -27,8 +27,12 @@ import time
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+from vtrix.base.amounts import amount
 from vtrix.base.secrets import redact
 from vtrix.errors import LedgerUnavailable
+from vtrix.store import accounts as money
+from vtrix.store.accounts import MONEY_LOCK, Account, Charge, Usage, note_price
+from vtrix.store.accounts import charge as charge_to
 from vtrix.store.backend import Database, ledger_target
 from vtrix.store.entry import (
     COLUMNS,
@@ -46,6 +50,35 @@ from vtrix.store.sqlite import SqliteDatabase, odd_path, safe
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+ID_WRITE_WAIT = 30.0  # seconds a task id write keeps trying before it is journaled
+
+
+def _same_content(row: Entry, key: str, model: str, params_digest: str) -> None:
+    """Raise KeyConflict when ``key`` was first sent with another model or parameters."""
+    from vtrix.errors import KeyConflict
+
+    other_model = bool(row.model) and row.model != model and not row.key.startswith("task:")
+    other_params = bool(row.params_digest and params_digest) and row.params_digest != params_digest
+    if not (other_model or other_params):
+        return
+    what = f"a {row.model} task" + (f" ({row.task_id})" if row.task_id else "")
+    differs = "another model" if other_model else "other parameters"
+    raise KeyConflict(
+        f"idempotency key {key} was already used for {what} with {differs}; answering with "
+        "that task would be wrong and sending again could pay twice; nothing was sent",
+        hint="Use a new key for new content (or none: vtrix makes one), or send the same "
+        "model and parameters to get that task back.",
+        idempotency_key=key,
+    )
+
+
+def _is_sqlite_file(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 class Ledger(LedgerReads):
@@ -97,7 +130,27 @@ class Ledger(LedgerReads):
             if self.path is not None and getattr(self.database, "fresh", False):
                 with self.database.write():
                     import_history(self.database, self.path.parent / "history.jsonl")
+            self._replay_journal()
         return self.database
+
+    def _replay_journal(self) -> None:
+        """Write the task ids an earlier command journaled (:mod:`.journal`)."""
+        from vtrix.store import journal
+
+        entries = journal.claim()
+        if not entries:
+            return
+        with self.database.write():
+            for e in entries:
+                self._write_id(
+                    str(e["key"]),
+                    str(e["task_id"]),
+                    str(e.get("status") or SUBMITTED),
+                    str(e.get("remote_status") or ""),
+                    e.get("created_at") if isinstance(e.get("created_at"), (int, float)) else None,
+                    e.get("raw") if isinstance(e.get("raw"), dict) else {},
+                )
+        journal.done()
 
     def _check_path(self) -> None:
         """Refuse at once what would hang or mislead SQLite (see :func:`.sqlite.odd_path`)."""
@@ -134,11 +187,22 @@ class Ledger(LedgerReads):
         self._open = False
 
     def _set_aside(self, why: str) -> None:
+        """A file that is not a database at all is set aside and a new ledger started; a
+        database SQLite cannot read (a damaged page, a schema it cannot parse) holds rows —
+        paid tasks, their keys — and is refused, never replaced."""
         from vtrix.base.dirs import set_aside
 
         self.close()
         if self.path is None:
             return
+        if _is_sqlite_file(self.path):
+            raise self._unavailable(
+                f"SQLite cannot read it: {why}",
+                f"It holds the record of paid tasks, so vtrix will not start afresh over it. "
+                f"Recover it (sqlite3 {self.path} .recover | sqlite3 {self.path}.recovered, "
+                f"then move the recovered file in its place), or move it aside yourself "
+                "(`vtrix task list` then starts empty; resumed batches would pay again).",
+            )
         set_aside(self.path, f"is not a usable task ledger ({why})")
         for suffix in ("-wal", "-shm"):
             with contextlib.suppress(OSError):
@@ -196,30 +260,44 @@ class Ledger(LedgerReads):
         profile: str | None = None,
         key_id: str | None = None,
         max_running: int | None = None,
+        params_digest: str = "",
+        charge: Charge | None = None,
     ) -> Entry | None:
-        """Record a submit about to be sent (None: go ahead). Returns the existing row instead
-        when ``key`` already has a task, another process is sending it right now, or it was
-        sent before with an unknown outcome (unless ``resend_unknown``). With
-        ``max_running``, raises AtCapacity (nothing recorded) while that many tasks of the
-        API key ``key_id`` are being sent or running, whichever process sent them."""
+        """Record a submit about to be sent (None: go ahead), in one transaction that also
+        charges it to its accounts (:mod:`.accounts`). Returns the existing row instead when
+        ``key`` already has a task, another process is sending it right now, or it was sent
+        before with an unknown outcome (unless ``resend_unknown``). Raises KeyConflict when
+        ``key`` was sent with another model or other parameters, AtCapacity while
+        ``max_running`` tasks of the API key ``key_id`` are being sent or running (whichever
+        process sent them), BudgetReached when an account has no room: nothing recorded."""
         db = self._db()
         now = time.time()
         capped = bool(max_running and key_id)
-        with db.write(lock=f"key_id:{key_id}" if capped else f"key:{key}"):
+        locks = [f"key:{key}"]
+        if capped:
+            locks.append(f"key_id:{key_id}")
+        if charge is not None and charge.accounts:
+            locks.append(MONEY_LOCK)
+        with db.write(lock=locks):
             existing = self._select("WHERE key = ?", (key,))
+            if existing:
+                _same_content(existing[0], key, model, params_digest)
             shown = existing[0].shown_state if existing else ""
             held = shown == SUBMITTING or (shown == UNKNOWN and not resend_unknown)
             if existing and (existing[0].task_id or held):
                 return existing[0]
             if capped and max_running is not None:
                 self._check_capacity(key_id or "", max_running, now)
+            if charge is not None:
+                charge_to(db, key, model, charge, now)
             db.execute(
                 "INSERT INTO tasks (key, provider, model, digest, state, endpoint, created_at,"
-                " updated_at, batch, line, owner, price_key, quote, profile, key_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " updated_at, batch, line, owner, price_key, quote, profile, key_id,"
+                " params_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(key) DO UPDATE SET state = excluded.state,"
                 " updated_at = excluded.updated_at, error = '', owner = excluded.owner,"
-                " key_id = excluded.key_id",
+                " key_id = excluded.key_id, quote = excluded.quote,"
+                " price_key = excluded.price_key, params_digest = excluded.params_digest",
                 (
                     key,
                     provider,
@@ -236,6 +314,7 @@ class Ledger(LedgerReads):
                     quote,
                     profile,
                     key_id,
+                    params_digest,
                 ),
             )
         return None
@@ -259,15 +338,16 @@ class Ledger(LedgerReads):
         )
         running = int(row[0] or 0)
         if running >= limit:
-            raise AtCapacity(
+            exc = AtCapacity(
                 f"{running} tasks of this API key are running, its limit at once is {limit}; "
                 "nothing was sent",
                 hint="Try again when one has ended (a batch waits by itself), or set "
                 "VTRIX_MAX_RUNNING to the limit your plan allows.",
                 retry_after=1.0,
             )
+            exc.running = running
+            raise exc
 
-    @safe
     def submitted(
         self,
         key: str,
@@ -276,6 +356,60 @@ class Ledger(LedgerReads):
         remote_status: str = "",
         created_at: float | None = None,
         raw: dict[str, Any] | None = None,
+        *,
+        wait: float = ID_WRITE_WAIT,
+    ) -> None:
+        """Write a paid task's id to its row. Never dropped: a ledger that is locked or out of
+        reach is tried again for ``wait`` seconds, then the id goes to the journal that the
+        next command replays (:mod:`.journal`), with one line on stderr."""
+        until = time.monotonic() + wait
+        pause = 0.05
+        why = ""
+        while True:
+            with self._lock:
+                try:
+                    if self.disabled:
+                        raise self._unavailable(self.why or "it failed earlier in this run")
+                    self._write_id(key, task_id, status, remote_status, created_at, raw)
+                    return
+                except LedgerUnavailable as exc:
+                    why = exc.message
+                except self.database.errors() as exc:
+                    why = self.database.plain_reason(exc)
+                    self.close()  # reopened on the next try
+                    self.disabled = False
+            if time.monotonic() + pause > until:
+                break
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+        from vtrix.store import journal
+
+        entry = {
+            "key": key,
+            "task_id": task_id,
+            "status": status,
+            "remote_status": remote_status,
+            "created_at": created_at,
+            "raw": raw or {},
+        }
+        try:
+            where = str(journal.append(json.loads(redact(json.dumps(entry, default=str)))))
+        except OSError as exc:
+            where = f"nowhere ({exc.strerror}): note task {task_id}, idempotency key {key}"
+        print(
+            f"! the task ledger {self.where} could not take task {task_id}'s id ({why}); "
+            f"it is kept in {where} and written to the ledger by the next vtrix command",
+            file=sys.stderr,
+        )
+
+    def _write_id(
+        self,
+        key: str,
+        task_id: str,
+        status: str,
+        remote_status: str,
+        created_at: float | None,
+        raw: dict[str, Any] | None,
     ) -> None:
         answer = redact(json.dumps(raw or {}, default=str))
         self._db().execute(
@@ -316,6 +450,8 @@ class Ledger(LedgerReads):
         now). A task vtrix did not submit from here gets a row too."""
         now = time.time()
         ended = finished_at if finished_at is not None and finished_at <= now else now
+        valid = amount(cost)  # a negative, absurd or over-precise "cost" is not one
+        cost = None if valid is None else f"{valid:f}"
         # A key a gateway echoed back (in an error, a result URL, a model field) is never kept.
         urls = [redact(u) for u in urls or []]
         error, model, remote_status = redact(error or ""), redact(model), redact(remote_status)
@@ -370,6 +506,13 @@ class Ledger(LedgerReads):
                     created_at,
                 ),
             )
+        if valid is not None and valid > 0:
+            row = db.execute(
+                "SELECT model, price_key FROM tasks WHERE provider = ? AND task_id = ?",
+                (provider, task_id),
+            ).fetchone()
+            if row is not None and row[0]:
+                note_price(db, str(row[0]), str(row[1] or ""), valid)
 
     @safe
     def saved(
@@ -385,6 +528,63 @@ class Ledger(LedgerReads):
             " task_id = ?",
             (json.dumps(files), json.dumps(sums or {}), time.time(), provider, task_id),
         )
+
+    # -------------------------------------------------------------- accounts
+
+    def _money(self, fn: Any, *args: Any, write: bool = False) -> Any:
+        """Run an account operation (:mod:`.accounts`); trouble raises LedgerUnavailable:
+        a cap that cannot be read is never taken as room."""
+        with self._lock:
+            if self.disabled:
+                raise self._unavailable(self.why or "it failed earlier in this run")
+            try:
+                db = self._db()
+                if not write:
+                    return fn(db, *args)
+                with db.write(lock=MONEY_LOCK):
+                    return fn(db, *args)
+            except LedgerUnavailable:
+                raise
+            except self.database.errors() as exc:
+                raise self._unavailable(self.database.plain_reason(exc)) from None
+
+    def save_account(self, account: Account) -> None:
+        self._money(money.save_account, account, write=True)
+
+    def account(self, name: str) -> Account | None:
+        found: Account | None = self._money(money.load_account, name)
+        return found
+
+    def accounts(self, kind: str | None = None) -> list[Account]:
+        found: list[Account] = self._money(money.accounts, kind)
+        return found
+
+    def drop_account(self, name: str) -> bool:
+        return bool(self._money(money.drop_account, name, write=True))
+
+    def usage(self, account: Account) -> Usage:
+        used: Usage = self._money(money.usage, account)
+        return used
+
+    def attach(self, account: str, keys: list[str]) -> None:
+        """Charge rows already in the ledger to ``account`` (a batch resumed under a budget)."""
+        self._money(money.attach, account, keys, write=True)
+
+    def highest_price(self, model: str, price_key: str) -> Any:
+        """The highest price the gateway reported for ``model`` with ``price_key`` (None)."""
+        return self._money(money.highest_prices).get((model, price_key))
+
+    def running(self, key_id: str) -> list[Entry]:
+        """The rows of API key ``key_id`` counted as running (see :meth:`_check_capacity`)."""
+        from vtrix.task import FINAL
+
+        finals = ", ".join(f"'{s}'" for s in sorted(FINAL))
+        with self._lock:
+            return self._select(
+                "WHERE key_id = ? AND updated_at > ? AND task_id IS NOT NULL"
+                f" AND state NOT IN ({finals}, 'rejected', 'unknown')",
+                (key_id, time.time() - STALE_SUBMIT),
+            )
 
     @safe
     def gate_statement(self, sql: str, args: tuple[Any, ...]) -> Any:

@@ -70,6 +70,24 @@ class SharedLimits:
             return max(start + WINDOW - now, 0.05)
         return 0.0
 
+    def peek(self) -> float:
+        """Seconds until a request could go (the hold, or a full window), without taking a
+        place: what a submit waits out before it is recorded as in flight."""
+        if not self.ledger.is_open:
+            return 0.0
+        now = time.time()
+        row = self.ledger.gate_statement(
+            "SELECT window_start, used, hold_until FROM key_limits WHERE key_id = ?", (self.key,)
+        )
+        if row is None:
+            return 0.0
+        start, used, hold = float(row[0] or 0), int(row[1] or 0), float(row[2] or 0)
+        if hold > now:
+            return hold - now
+        if self.per_minute is not None and start > now - WINDOW and used >= self.per_minute:
+            return max(start + WINDOW - now, 0.05)
+        return 0.0
+
     def _held(self, now: float) -> float:
         """Without a rate cap only the hold matters: read it (no write), at most every
         :data:`FRESH` seconds — another process's 429 reaches this one that late at most."""

@@ -121,12 +121,51 @@ def m005_teams(db: Schema) -> None:
     )
 
 
+def m006_money(db: Schema) -> None:
+    """Money kept in the ledger: accounts (a cap that submits are charged to: a named budget, a
+    batch's budget, a client's max_spend), which submit is charged to which account, the
+    highest price a gateway reported for a model and its price parameters, and a digest of
+    what each idempotency key was first sent with."""
+    _add(db, ("params_digest", "TEXT NOT NULL DEFAULT ''"))
+    db.ddl(
+        """CREATE TABLE IF NOT EXISTS accounts (
+            name TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            label TEXT NOT NULL DEFAULT '',
+            cap TEXT NOT NULL,
+            period TEXT NOT NULL DEFAULT '',
+            created_at {real} NOT NULL,
+            updated_at {real} NOT NULL
+        )"""
+    )
+    db.ddl(
+        """CREATE TABLE IF NOT EXISTS charges (
+            key TEXT NOT NULL,
+            account TEXT NOT NULL,
+            created_at {real} NOT NULL,
+            PRIMARY KEY (key, account)
+        )"""
+    )
+    db.ddl("CREATE INDEX IF NOT EXISTS charges_by_account ON charges (account, created_at)")
+    db.ddl(
+        """CREATE TABLE IF NOT EXISTS prices_seen (
+            model TEXT NOT NULL,
+            price_key TEXT NOT NULL,
+            high TEXT NOT NULL,
+            unit TEXT,
+            updated_at {real} NOT NULL,
+            PRIMARY KEY (model, price_key)
+        )"""
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_tasks,
     m002_owner_expiry_sums,
     m003_raw_and_task_time,
     m004_prices,
     m005_teams,
+    m006_money,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -107,12 +107,13 @@ class PostgresDatabase:
         return self._conn.execute(query, tuple(args))  # type: ignore[arg-type,return-value]
 
     @contextlib.contextmanager
-    def write(self, lock: str | None = None) -> Iterator[None]:
+    def write(self, lock: str | Sequence[str] | None = None) -> Iterator[None]:
         assert self._conn is not None
+        names = [lock] if isinstance(lock, str) else list(lock or ())
         with self._conn.transaction():
             self.round_trips += 1
-            if lock is not None:
-                self.execute("SELECT pg_advisory_xact_lock(?)", (_lock_id(lock),))
+            for name in sorted(set(names)):  # always in one order: no two writers deadlock
+                self.execute("SELECT pg_advisory_xact_lock(?)", (_lock_id(name),))
             yield
 
     def schema_version(self) -> int:

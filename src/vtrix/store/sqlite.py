@@ -121,7 +121,7 @@ class SqliteDatabase:
         return self._conn.execute(sql, tuple(args))
 
     @contextlib.contextmanager
-    def write(self, lock: str | None = None) -> Iterator[None]:
+    def write(self, lock: str | Sequence[str] | None = None) -> Iterator[None]:
         assert self._conn is not None
         self._conn.execute("BEGIN IMMEDIATE")  # one writer at a time, whatever the lock
         self.round_trips += 1

@@ -14,6 +14,7 @@ from vtrix.cli import ending
 from vtrix.cli.click_types import DURATION
 from vtrix.cli.context import Globals, client_for
 from vtrix.cli.lazy import summary
+from vtrix.cli.run_options import BUDGET_NAME, use_budget
 from vtrix.cli.saving import save_options, save_request
 
 if TYPE_CHECKING:
@@ -70,12 +71,14 @@ def batch() -> None:
 @click.option(
     "--budget",
     metavar="AMOUNT",
-    help="Stop submitting (exit 4) before the batch's cost would pass AMOUNT; rerun with a "
-    "larger one to go on.",
+    help="Stop submitting (exit 4) before the batch's cost would pass AMOUNT: one cap for "
+    "this input, kept in the ledger and shared by every process and worker running it; "
+    "rerun with a larger one to go on.",
 )
 @click.option(
-    "--allow-unpriced", is_flag=True, help="With --budget: send lines whose price is unknown."
+    "--allow-unpriced", is_flag=True, help="With a cap: send lines whose price is unknown."
 )
+@BUDGET_NAME
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before submitting many tasks.")
 @click.option("--dry-run", "batch_dry_run", is_flag=True, help="Check every line; send nothing.")
 @click.option("--skip-invalid", is_flag=True, help="Run the valid lines, skip the others.")
@@ -120,6 +123,7 @@ def run_batch(ctx: click.Context, /, file: str, **opts: Any) -> None:
     data = read_bytes(file)
     lines = parse(data, name=file, model=opts["default_model"])
     client = client_for(ctx)
+    use_budget(client, opts["budget_name"])
     checked = validate_lines(client, lines)
     reporter = Reporter(quiet=g.quiet or opts["quiet"])
     invalid = [c for c in checked if c.prepared is None]
@@ -138,15 +142,6 @@ def run_batch(ctx: click.Context, /, file: str, **opts: Any) -> None:
         _say_what_the_balance_covers(client, checked, reporter)
     if opts["results_file"]:
         _check_results_file(opts["results_file"])
-    if opts["worker"] and opts["budget"] is not None:
-        from vtrix.errors import UsageError
-
-        raise UsageError(
-            "--budget counts one process's submits, so it cannot cap a batch split between "
-            "workers; nothing was sent",
-            hint="Run the workers without --budget (each line is still sent once), or run "
-            "the batch in one process with --budget.",
-        )
     if opts["resubmit_unknown"]:
         from vtrix.cli.model_command import warn_resend
 
@@ -226,7 +221,8 @@ def _say_what_the_balance_covers(client: Any, checked: list[Checked], reporter: 
     its lines that covers at their quotes."""
     from decimal import Decimal
 
-    from vtrix.engine.pricing import amount, quote
+    from vtrix.base.amounts import amount
+    from vtrix.engine.pricing import quote
     from vtrix.errors import VtrixError
     from vtrix.wire.gateways import GATEWAYS
 

@@ -13,7 +13,7 @@ from vtrix.cli.context import client_for
 from vtrix.cli.ending import print_result, print_task
 from vtrix.cli.lazy import summary
 from vtrix.cli.output import Reporter, emit
-from vtrix.cli.run_options import max_cost_of
+from vtrix.cli.run_options import BUDGET_NAME, max_cost_of, use_budget
 
 if TYPE_CHECKING:
     from vtrix.engine.prepare import Prepared
@@ -46,8 +46,9 @@ def model() -> None:
     "--idempotency-key", metavar="KEY", help="Send with this Idempotency-Key (see `vtrix run`)."
 )
 @click.option("--quiet", "-q", is_flag=True, help="No status lines on stderr.")
-@click.option("--max-cost", metavar="AMOUNT", help="Refuse when the quote is over AMOUNT.")
-@click.option("--allow-unpriced", is_flag=True, help="With --max-cost: allow unknown prices.")
+@click.option("--max-cost", metavar="AMOUNT", help="Refuse when this task's quote is over AMOUNT.")
+@click.option("--allow-unpriced", is_flag=True, help="With a cap: allow unknown prices.")
+@BUDGET_NAME
 @click.option(
     "--resend-unknown",
     is_flag=True,
@@ -67,6 +68,7 @@ def invoke(
     quiet: bool,
     max_cost: str | None,
     allow_unpriced: bool,
+    budget_name: str | None,
     resend_unknown: bool,
 ) -> None:
     """Submit a task and print its task id (then: vtrix task get <task_id>)."""
@@ -103,6 +105,7 @@ def invoke(
         from vtrix.cli.model_command import warn_resend
 
         warn_resend(reporter)
+    use_budget(client, budget_name)
     ending.note(sending=True)
     t = client.submit_prepared(
         prepared,

@@ -39,12 +39,20 @@ EPILOG = (
 @click.option(
     "--max-spend",
     metavar="AMOUNT",
-    help="Refuse submits once their quotes would pass AMOUNT (unknown prices refused).",
+    help="Refuse submits once their quotes would pass AMOUNT (unknown prices refused). Per "
+    "server process: an MCP host starts one per chat, so use --budget-name for a cap that "
+    "lasts across them.",
+)
+@click.option(
+    "--budget-name",
+    metavar="NAME",
+    help="Charge every submit to the named budget NAME (`vtrix budget set NAME AMOUNT "
+    "[--period day]`): held in the ledger, shared by every server, process and machine.",
 )
 @click.option(
     "--max-submits",
     type=click.IntRange(min=0),
-    help="Refuse submits after this many (per server run).",
+    help="Refuse submits after this many (per server process).",
 )
 def mcp(
     http: bool,
@@ -53,6 +61,7 @@ def mcp(
     root: Path,
     patterns: tuple[str, ...],
     max_spend: str | None,
+    budget_name: str | None,
     max_submits: int | None,
 ) -> None:
     """Serve vtrix's tools to agents over MCP (stdio, or --http)."""
@@ -65,6 +74,8 @@ def mcp(
         raise UsageError(
             "the MCP server needs the `mcp` package", hint="pip install 'vtrix[mcp]'"
         ) from None
+    if budget_name:
+        _check_budget(budget_name)
     if token:
         from vtrix.base.secrets import Secret
 
@@ -75,7 +86,23 @@ def mcp(
         typed=list(patterns),
         max_submits=max_submits,
         max_spend=max_cost_of(max_spend, "--max-spend"),
+        budget_name=budget_name,
         http=http,
         port=port,
         token=token,
     )
+
+
+def _check_budget(name: str) -> None:
+    """A server whose budget does not exist says so before it starts, not at the first paid
+    call."""
+    from vtrix.engine.money import budget_account
+    from vtrix.errors import UsageError
+    from vtrix.store.ledger import Ledger
+
+    account = budget_account(name)
+    if Ledger().account(account.name) is None:
+        raise UsageError(
+            f"there is no budget named {name!r} in the task ledger",
+            hint=f"Create it with `vtrix budget set {name} AMOUNT [--period day|week|month]`.",
+        )

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from vtrix.base.amounts import amount
 from vtrix.cli import ending
 from vtrix.cli.click_types import DURATION
 from vtrix.cli.completion import complete_model
@@ -66,9 +67,9 @@ def prices() -> None:
 @click.option("--per", type=click.Choice(["task", "second", "image"]), default="task")
 def prices_set(model_id: str, amount: str, per: str) -> None:
     """Set MODEL_ID's price: AMOUNT per task, per second of video, or per image."""
+    from vtrix.base.amounts import amount as parse_amount
     from vtrix.cli.output import emit
     from vtrix.engine import registry
-    from vtrix.engine.pricing import amount as parse_amount
     from vtrix.engine.pricing import set_price
     from vtrix.errors import UnknownModel, UsageError
 
@@ -138,41 +139,113 @@ def balance(ctx: click.Context, output: str) -> None:
 @OUTPUT
 @click.pass_context
 def spend(ctx: click.Context, since: float, group: str, output: str) -> None:
-    """What tasks cost, from the ledger: counts and summed known costs (unknown counted
-    apart)."""
-    from vtrix.cli.output import emit
-    from vtrix.engine.pricing import amount
+    """What tasks cost, from the ledger: money settled (the cost the gateway reported),
+    reserved (tasks sent or running, held at their quotes) and of unknown outcome (sent
+    without a clear answer: maybe charged, held at their quotes) apart, per group; then
+    each account (named budgets, batch budgets, max_spend) with what it has left."""
+    from vtrix.cli.output import emit, table_text
 
     ledger = client_for(ctx).ledger
     if ledger is not None:
         ledger.check()
     rows = (ledger.since(time.time() - since) or []) if ledger else []
-    groups: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"tasks": 0, "cost": Decimal(0), "unknown_cost": 0}
-    )
+    groups: dict[str, dict[str, Any]] = defaultdict(_zero)
     for e in rows:
-        if not e.task_id:
+        kind = _kind(e)
+        if kind is None:
             continue
         g = groups[str(getattr(e, group) or "-")]
         g["tasks"] += 1
-        cost = amount(e.cost) if e.cost is not None else None
-        if cost is None:
-            g["unknown_cost"] += 1
+        money = amount(e.cost) if kind == "settled" else amount(e.quote)
+        if money is None:
+            g["unpriced"] += 1
         else:
-            g["cost"] += cost
-    total = sum((g["cost"] for g in groups.values()), Decimal(0))
-    doc = {
+            g[kind] += money
+    totals = _zero()
+    for g in groups.values():
+        for k in totals:
+            totals[k] += g[k]
+    doc: dict[str, Any] = {
         "since_seconds": since,
         "by": group,
-        "groups": {k: {**v, "cost": f"{v['cost']:f}"} for k, v in sorted(groups.items())},
-        "total": f"{total:f}",
-        "tasks": sum(g["tasks"] for g in groups.values()),
-        "unknown_cost": sum(g["unknown_cost"] for g in groups.values()),
+        "groups": {k: _shown(v) for k, v in sorted(groups.items())},
+        "total": _shown(totals),
+        "accounts": _accounts(ledger),
     }
     if output == "json":
         _emit_json(doc)
         return
-    for key, g in doc["groups"].items():
-        unknown = f" (+{g['unknown_cost']} of unknown cost)" if g["unknown_cost"] else ""
-        emit(f"{key}  {g['tasks']} tasks  {g['cost']}{unknown}")
-    emit(f"total  {doc['tasks']} tasks  {doc['total']}")
+    head = [group.upper(), "TASKS", "SETTLED", "RESERVED", "UNKNOWN", "UNPRICED"]
+    cells = [
+        [k, str(v["tasks"]), v["settled"], v["reserved"], v["unknown"], str(v["unpriced"])]
+        for k, v in [*doc["groups"].items(), ("total", doc["total"])]
+    ]
+    emit(table_text(head, cells))
+    if doc["accounts"]:
+        emit("")
+        head = ["ACCOUNT", "CAP", "SETTLED", "RESERVED", "UNKNOWN", "LEFT"]
+        emit(
+            table_text(
+                head,
+                [
+                    [a["account"], a["cap"], a["settled"], a["reserved"], a["unknown"], a["left"]]
+                    for a in doc["accounts"]
+                ],
+            )
+        )
+
+
+def _zero() -> dict[str, Any]:
+    return {
+        "tasks": 0,
+        "settled": Decimal(0),
+        "reserved": Decimal(0),
+        "unknown": Decimal(0),
+        "unpriced": 0,
+    }
+
+
+def _shown(g: dict[str, Any]) -> dict[str, Any]:
+    return {k: (f"{v:f}" if isinstance(v, Decimal) else v) for k, v in g.items()}
+
+
+def _kind(e: Any) -> str | None:
+    """How a row counts: settled, reserved or unknown (None: nothing was created)."""
+    from vtrix.store.entry import REJECTED, UNKNOWN
+
+    if amount(e.cost) is not None:
+        return "settled"
+    shown = e.shown_state
+    if shown == REJECTED and not e.task_id:
+        return None
+    if not e.task_id and e.idempotency_key is None:
+        return None
+    if not e.task_id and shown in (UNKNOWN, "submitting"):
+        return "unknown" if shown == UNKNOWN else "reserved"
+    return "reserved"
+
+
+def _accounts(ledger: Any) -> list[dict[str, Any]]:
+    """Every account with what it has committed (a process's cap only while it has tasks)."""
+    from vtrix.store.accounts import PROCESS
+
+    if ledger is None:
+        return []
+    out = []
+    for account in ledger.accounts():
+        used = ledger.usage(account)
+        if account.kind == PROCESS and not used.tasks:
+            continue
+        left = max(account.cap - used.committed, Decimal(0))
+        out.append(
+            {
+                "account": account.shown,
+                "name": account.name,
+                "kind": account.kind,
+                "cap": f"{account.cap:f}",
+                "period": account.period or None,
+                **used.to_dict(),
+                "left": f"{left:f}",
+            }
+        )
+    return out
