@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from vtrix.batch.checking import Checked, validate_lines
 from vtrix.batch.input import Line, line_keys
 from vtrix.errors import (
     AtCapacity,
@@ -100,42 +101,6 @@ class LineResult:
             "outcome": self.status,
             **self.result().to_dict(),
         }
-
-
-@dataclass
-class Checked:
-    """A line after validation: ready to send, or its problems."""
-
-    line: Line
-    prepared: Prepared | None
-    problems: list[str]
-
-
-def validate_lines(client: Client, lines: list[Line]) -> list[Checked]:
-    """Every line checked against its model's spec, as ``vtrix run`` checks a command line."""
-    from vtrix.engine.params import BodyBuilder
-
-    resolved: dict[str, Any] = {}
-    out = []
-    for line in lines:
-        if line.problem:
-            out.append(Checked(line, None, [line.problem]))
-            continue
-        try:
-            if line.model not in resolved:
-                resolved[line.model] = client.resolve(line.model)
-            res = resolved[line.model]
-            builder = BodyBuilder(res.spec.schema if res.checked else None, line.params)
-            builder.add_params(line.texts)
-            if builder.problems:
-                out.append(Checked(line, None, [str(p) for p in builder.problems]))
-                continue
-            out.append(Checked(line, client.prepare(line.model, builder.body, resolved=res), []))
-        except ValidationFailed as exc:
-            out.append(Checked(line, None, [str(p) for p in exc.problems]))
-        except VtrixError as exc:
-            out.append(Checked(line, None, [exc.message]))
-    return out
 
 
 @dataclass

@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from vtrix.batch.run import BatchRun, Checked, LineResult, Options
+from vtrix.batch.checking import Checked
+from vtrix.batch.run import BatchRun, LineResult, Options
 from vtrix.errors import UsageError
 from vtrix.store import claims
 from vtrix.store.entry import SUBMITTING, UNKNOWN, owner

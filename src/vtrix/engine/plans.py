@@ -10,7 +10,6 @@ the ledger already has a task for is not sent again.
 
 from __future__ import annotations
 
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -21,8 +20,8 @@ from urllib.parse import urlsplit
 from vtrix.base.record import record
 from vtrix.engine.polling import PollPlan, resume_hint, wait_plan
 from vtrix.engine.registry import canonical
+from vtrix.engine.room import MIN_ID_WAIT, SUBMIT_WAIT, begin_when_room, clear_to_send
 from vtrix.errors import (
-    AtCapacity,
     Interrupted,
     NotFound,
     SubmitInProgress,
@@ -30,7 +29,7 @@ from vtrix.errors import (
     UsageError,
     VtrixError,
 )
-from vtrix.http import Call, Plan, Sleep
+from vtrix.http import Call, Plan
 from vtrix.store.entry import REJECTED, Entry, digest, submitter
 from vtrix.store.entry import UNKNOWN as UNKNOWN_SUBMIT
 from vtrix.task import SubmittedBy
@@ -151,7 +150,14 @@ def submit_flow(
     until = deadline if deadline is not None else time.monotonic() + SUBMIT_WAIT
     # A 429 hold or a full rate window is waited out before the row says "in flight": an
     # interrupt meanwhile leaves nothing sent and the key usable.
-    yield from _clear_to_send(session.provider(spec.provider).http, until)
+    try:
+        yield from clear_to_send(session.provider(spec.provider).http, until)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            "Interrupted while waiting out the gateway's rate limit, before the submit was "
+            "sent; nothing was sent",
+            hint="Run the same command again when you are ready: nothing was paid.",
+        ) from None
     if ledger is not None:
         row = _row_fields(session, prepared, key, endpoint, quote)
         row.update(
@@ -161,7 +167,7 @@ def submit_flow(
             params_digest=params_digest,
             charge=charge,
         )
-        known = yield from _begin_when_room(session, row, until)
+        known = yield from begin_when_room(session, row, until)
         if known is not None and not known.task_id:
             raise _held(known, key)
         if known is not None and known.task_id:
@@ -200,77 +206,6 @@ def submit_flow(
         steps.append(Call(lambda: on_created(done), blocking=False))
     yield from _despite_interrupts(steps, state.id)
     return done
-
-
-SUBMIT_WAIT = 60.0  # a submit without a deadline of its own waits this long for room
-MIN_ID_WAIT = 10.0  # a paid task's id write keeps trying at least this long, then journals
-
-
-def _clear_to_send(http: Any, until: float) -> Plan[None]:
-    """Wait out this client's 429 hold and the key's shared hold and rate window (read, no
-    place taken) before a submit is recorded as in flight."""
-    while True:
-        wait = http.hold_until - http.clock()
-        gate = http.gate
-        if gate is not None and wait <= 0:
-            wait = yield Call(gate.peek)
-        if wait <= 0 or time.monotonic() >= until:
-            return
-        yield Sleep(min(wait, max(until - time.monotonic(), 0.0)))
-
-
-def _begin_when_room(session: Session, row: dict[str, Any], until: float) -> Plan[Entry | None]:
-    """Record the submit (``Ledger.begin``). While the key's running tasks are at its limit,
-    first look the rows thought running up (their end may just be unobserved), then wait
-    for a slot until ``until``, saying so once on stderr."""
-    ledger = session.ledger
-    assert ledger is not None
-    said = False
-    pause = 0.5
-    while True:
-        try:
-            known: Entry | None = yield Call(lambda: ledger.begin(**row))
-            return known
-        except AtCapacity as exc:
-            ended = yield from _look_up_running(session, row["provider"], row["key_id"], until)
-            if ended:
-                continue
-            if time.monotonic() + pause >= until:
-                raise
-            if not said:
-                label = GATEWAYS[row["provider"]].label
-                print(
-                    f"! {exc.running} {label} tasks of this key are running (its limit at "
-                    "once); waiting for one to end",
-                    file=sys.stderr,
-                )
-                said = True
-            yield Sleep(pause)
-            pause = min(pause * 1.5, 5.0)
-
-
-def _look_up_running(session: Session, provider: str, key_id: str, until: float) -> Plan[bool]:
-    """Ask the gateway about the key's tasks the ledger thinks are running (a task nobody
-    polls is not known to have ended); True when one has."""
-    ledger = session.ledger
-    assert ledger is not None
-    rows = yield Call(lambda: ledger.running(key_id))
-    prov = session.provider(provider)
-    ended = False
-    for entry in rows[:LOOKUPS_AT_CAPACITY]:
-        if entry.task_id is None or time.monotonic() >= until:
-            continue
-        try:
-            state = yield from prov.task_plan(entry.task_id, entry.endpoint, until)
-        except VtrixError:
-            continue
-        state.model = entry.model or state.model
-        yield Call(partial(session.record, state, entry.endpoint))
-        ended = ended or state.done
-    return ended
-
-
-LOOKUPS_AT_CAPACITY = 8
 
 
 def _row_fields(

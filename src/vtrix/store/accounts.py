@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from vtrix.base.amounts import amount
 from vtrix.base.record import record
 from vtrix.errors import BudgetReached, UsageError
-from vtrix.store.entry import REJECTED, SUBMITTING, UNKNOWN, Entry
+from vtrix.store.entry import COLUMNS, REJECTED, UNKNOWN, Entry, entry_from_row
 
 PERIODS = ("", "day", "week", "month")
 BUDGET, BATCH, PROCESS = "budget", "batch", "process"
@@ -171,6 +171,26 @@ def highest_prices(db: Db) -> dict[tuple[str, str], Decimal]:
     return out
 
 
+def held(entry: Entry, highs: dict[tuple[str, str], Decimal]) -> tuple[str | None, Decimal | None]:
+    """How a ledger row counts (see the module docstring): ``settled``, ``reserved`` or
+    ``unknown`` and its amount (None: no price known), or (None, None) when it costs nothing
+    (the gateway refused it, or vtrix only looked the task up)."""
+    if entry.key.startswith("task:"):
+        return None, None
+    settled = amount(entry.cost)
+    if settled is not None:
+        return "settled", settled
+    shown = entry.shown_state
+    if shown == REJECTED and not entry.task_id:
+        return None, None
+    kind = "unknown" if shown == UNKNOWN and not entry.task_id else "reserved"
+    quoted = amount(entry.quote)
+    high = highs.get((entry.model, entry.price_key))
+    if high is not None and (quoted is None or high > quoted):
+        return kind, high  # the gateway charged more than quoted: held at that now
+    return kind, quoted
+
+
 def usage(
     db: Db,
     account: Account,
@@ -180,32 +200,21 @@ def usage(
     """What ``account`` has committed in its current period."""
     highs = highest_prices(db) if highs is None else highs
     rows = db.execute(
-        "SELECT t.state, t.task_id, t.cost, t.quote, t.model, t.price_key, t.owner,"
-        " t.updated_at FROM charges c JOIN tasks t ON t.key = c.key"
-        " WHERE c.account = ? AND c.created_at >= ?",
+        f"SELECT {', '.join('t.' + c for c in COLUMNS)} FROM charges c JOIN tasks t"
+        " ON t.key = c.key WHERE c.account = ? AND c.created_at >= ?",
         (account.name, period_start(account.period, now)),
     )
     used = Usage()
-    for state, task_id, cost, quote, model, price_key, owner, updated in rows:
-        if state == REJECTED and not task_id:
+    for row in rows:
+        entry = entry_from_row(row)
+        if entry is None:
+            continue
+        kind, money = held(entry, highs)
+        if kind is None:
             continue
         used.tasks += 1
-        settled = amount(cost)
-        if settled is not None:
-            used.settled += settled
-            continue
-        held = amount(quote) or Decimal(0)
-        high = highs.get((str(model), str(price_key or "")))
-        if high is not None and high > held:
-            held = high
-        gone = state == SUBMITTING and not task_id
-        if gone:  # a sender that died mid-submit: its outcome is unknown
-            probe = Entry("", "", "", state=state, owner=owner, updated_at=float(updated or 0))
-            gone = probe.shown_state == UNKNOWN
-        if (state == UNKNOWN and not task_id) or gone:
-            used.unknown += held
-        else:
-            used.reserved += held
+        if money is not None:
+            setattr(used, kind, getattr(used, kind) + money)
     return used
 
 

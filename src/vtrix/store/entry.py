@@ -234,3 +234,22 @@ def digest(provider: str, model: str, params: Any) -> str:
     import hashlib
 
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def same_content(row: Entry, key: str, model: str, params_digest: str) -> None:
+    """Raise KeyConflict when ``key`` was first sent with another model or parameters."""
+    from vtrix.errors import KeyConflict
+
+    other_model = bool(row.model) and row.model != model and not row.key.startswith("task:")
+    other_params = bool(row.params_digest and params_digest) and row.params_digest != params_digest
+    if not (other_model or other_params):
+        return
+    what = f"a {row.model} task" + (f" ({row.task_id})" if row.task_id else "")
+    differs = "another model" if other_model else "other parameters"
+    raise KeyConflict(
+        f"idempotency key {key} was already used for {what} with {differs}; answering with "
+        "that task would be wrong and sending again could pay twice; nothing was sent",
+        hint="Use a new key for new content (or none: vtrix makes one), or send the same "
+        "model and parameters to get that task back.",
+        idempotency_key=key,
+    )

@@ -30,20 +30,21 @@ from typing import Any, ParamSpec, TypeVar
 from vtrix.base.amounts import amount
 from vtrix.base.secrets import redact
 from vtrix.errors import LedgerUnavailable
-from vtrix.store import accounts as money
-from vtrix.store.accounts import MONEY_LOCK, Account, Charge, Usage, note_price
+from vtrix.store.accounts import MONEY_LOCK, Charge, note_price
 from vtrix.store.accounts import charge as charge_to
 from vtrix.store.backend import Database, ledger_target
 from vtrix.store.entry import (
     COLUMNS,
     STALE_SUBMIT,
-    SUBMITTED,
     SUBMITTING,
     UNKNOWN,
     Entry,
     entry_from_row,
     owner,
+    same_content,
 )
+from vtrix.store.ledger_accounts import LedgerAccounts
+from vtrix.store.ledger_ids import TaskIds
 from vtrix.store.migrations import import_history, upgrade
 from vtrix.store.queries import LedgerReads
 from vtrix.store.sqlite import SqliteDatabase, odd_path, safe
@@ -51,26 +52,15 @@ from vtrix.store.sqlite import SqliteDatabase, odd_path, safe
 P = ParamSpec("P")
 R = TypeVar("R")
 
-ID_WRITE_WAIT = 30.0  # seconds a task id write keeps trying before it is journaled
 
-
-def _same_content(row: Entry, key: str, model: str, params_digest: str) -> None:
-    """Raise KeyConflict when ``key`` was first sent with another model or parameters."""
-    from vtrix.errors import KeyConflict
-
-    other_model = bool(row.model) and row.model != model and not row.key.startswith("task:")
-    other_params = bool(row.params_digest and params_digest) and row.params_digest != params_digest
-    if not (other_model or other_params):
-        return
-    what = f"a {row.model} task" + (f" ({row.task_id})" if row.task_id else "")
-    differs = "another model" if other_model else "other parameters"
-    raise KeyConflict(
-        f"idempotency key {key} was already used for {what} with {differs}; answering with "
-        "that task would be wrong and sending again could pay twice; nothing was sent",
-        hint="Use a new key for new content (or none: vtrix makes one), or send the same "
-        "model and parameters to get that task back.",
-        idempotency_key=key,
-    )
+def _note_cost(db: Database, provider: str, task_id: str, cost: Any) -> None:
+    """A reported cost may be the model's highest yet: it then re-prices held rows."""
+    row = db.execute(
+        "SELECT model, price_key FROM tasks WHERE provider = ? AND task_id = ?",
+        (provider, task_id),
+    ).fetchone()
+    if row is not None and row[0]:
+        note_price(db, str(row[0]), str(row[1] or ""), cost)
 
 
 def _is_sqlite_file(path: Path) -> bool:
@@ -81,7 +71,7 @@ def _is_sqlite_file(path: Path) -> bool:
         return False
 
 
-class Ledger(LedgerReads):
+class Ledger(LedgerReads, LedgerAccounts, TaskIds):
     """The task ledger: the user's file (``VTRIX_DATA_DIR`` moves it), or a team's PostgreSQL
     database (``VTRIX_LEDGER_URL``, or ``ledger_url`` in the config file)."""
 
@@ -132,25 +122,6 @@ class Ledger(LedgerReads):
                     import_history(self.database, self.path.parent / "history.jsonl")
             self._replay_journal()
         return self.database
-
-    def _replay_journal(self) -> None:
-        """Write the task ids an earlier command journaled (:mod:`.journal`)."""
-        from vtrix.store import journal
-
-        entries = journal.claim()
-        if not entries:
-            return
-        with self.database.write():
-            for e in entries:
-                self._write_id(
-                    str(e["key"]),
-                    str(e["task_id"]),
-                    str(e.get("status") or SUBMITTED),
-                    str(e.get("remote_status") or ""),
-                    e.get("created_at") if isinstance(e.get("created_at"), (int, float)) else None,
-                    e.get("raw") if isinstance(e.get("raw"), dict) else {},
-                )
-        journal.done()
 
     def _check_path(self) -> None:
         """Refuse at once what would hang or mislead SQLite (see :func:`.sqlite.odd_path`)."""
@@ -281,7 +252,7 @@ class Ledger(LedgerReads):
         with db.write(lock=locks):
             existing = self._select("WHERE key = ?", (key,))
             if existing:
-                _same_content(existing[0], key, model, params_digest)
+                same_content(existing[0], key, model, params_digest)
             shown = existing[0].shown_state if existing else ""
             held = shown == SUBMITTING or (shown == UNKNOWN and not resend_unknown)
             if existing and (existing[0].task_id or held):
@@ -347,76 +318,6 @@ class Ledger(LedgerReads):
             )
             exc.running = running
             raise exc
-
-    def submitted(
-        self,
-        key: str,
-        task_id: str,
-        status: str,
-        remote_status: str = "",
-        created_at: float | None = None,
-        raw: dict[str, Any] | None = None,
-        *,
-        wait: float = ID_WRITE_WAIT,
-    ) -> None:
-        """Write a paid task's id to its row. Never dropped: a ledger that is locked or out of
-        reach is tried again for ``wait`` seconds, then the id goes to the journal that the
-        next command replays (:mod:`.journal`), with one line on stderr."""
-        until = time.monotonic() + wait
-        pause = 0.05
-        why = ""
-        while True:
-            with self._lock:
-                try:
-                    if self.disabled:
-                        raise self._unavailable(self.why or "it failed earlier in this run")
-                    self._write_id(key, task_id, status, remote_status, created_at, raw)
-                    return
-                except LedgerUnavailable as exc:
-                    why = exc.message
-                except self.database.errors() as exc:
-                    why = self.database.plain_reason(exc)
-                    self.close()  # reopened on the next try
-                    self.disabled = False
-            if time.monotonic() + pause > until:
-                break
-            time.sleep(pause)
-            pause = min(pause * 2, 1.0)
-        from vtrix.store import journal
-
-        entry = {
-            "key": key,
-            "task_id": task_id,
-            "status": status,
-            "remote_status": remote_status,
-            "created_at": created_at,
-            "raw": raw or {},
-        }
-        try:
-            where = str(journal.append(json.loads(redact(json.dumps(entry, default=str)))))
-        except OSError as exc:
-            where = f"nowhere ({exc.strerror}): note task {task_id}, idempotency key {key}"
-        print(
-            f"! the task ledger {self.where} could not take task {task_id}'s id ({why}); "
-            f"it is kept in {where} and written to the ledger by the next vtrix command",
-            file=sys.stderr,
-        )
-
-    def _write_id(
-        self,
-        key: str,
-        task_id: str,
-        status: str,
-        remote_status: str,
-        created_at: float | None,
-        raw: dict[str, Any] | None,
-    ) -> None:
-        answer = redact(json.dumps(raw or {}, default=str))
-        self._db().execute(
-            "UPDATE tasks SET task_id = ?, state = ?, remote_status = ?, updated_at = ?,"
-            " task_created_at = ?, raw = ? WHERE key = ?",
-            (task_id, status or SUBMITTED, remote_status, time.time(), created_at, answer, key),
-        )
 
     @safe
     def outcome(self, key: str, state: str, error: str) -> None:
@@ -507,12 +408,7 @@ class Ledger(LedgerReads):
                 ),
             )
         if valid is not None and valid > 0:
-            row = db.execute(
-                "SELECT model, price_key FROM tasks WHERE provider = ? AND task_id = ?",
-                (provider, task_id),
-            ).fetchone()
-            if row is not None and row[0]:
-                note_price(db, str(row[0]), str(row[1] or ""), valid)
+            _note_cost(db, provider, task_id, valid)
 
     @safe
     def saved(
@@ -528,63 +424,6 @@ class Ledger(LedgerReads):
             " task_id = ?",
             (json.dumps(files), json.dumps(sums or {}), time.time(), provider, task_id),
         )
-
-    # -------------------------------------------------------------- accounts
-
-    def _money(self, fn: Any, *args: Any, write: bool = False) -> Any:
-        """Run an account operation (:mod:`.accounts`); trouble raises LedgerUnavailable:
-        a cap that cannot be read is never taken as room."""
-        with self._lock:
-            if self.disabled:
-                raise self._unavailable(self.why or "it failed earlier in this run")
-            try:
-                db = self._db()
-                if not write:
-                    return fn(db, *args)
-                with db.write(lock=MONEY_LOCK):
-                    return fn(db, *args)
-            except LedgerUnavailable:
-                raise
-            except self.database.errors() as exc:
-                raise self._unavailable(self.database.plain_reason(exc)) from None
-
-    def save_account(self, account: Account) -> None:
-        self._money(money.save_account, account, write=True)
-
-    def account(self, name: str) -> Account | None:
-        found: Account | None = self._money(money.load_account, name)
-        return found
-
-    def accounts(self, kind: str | None = None) -> list[Account]:
-        found: list[Account] = self._money(money.accounts, kind)
-        return found
-
-    def drop_account(self, name: str) -> bool:
-        return bool(self._money(money.drop_account, name, write=True))
-
-    def usage(self, account: Account) -> Usage:
-        used: Usage = self._money(money.usage, account)
-        return used
-
-    def attach(self, account: str, keys: list[str]) -> None:
-        """Charge rows already in the ledger to ``account`` (a batch resumed under a budget)."""
-        self._money(money.attach, account, keys, write=True)
-
-    def highest_price(self, model: str, price_key: str) -> Any:
-        """The highest price the gateway reported for ``model`` with ``price_key`` (None)."""
-        return self._money(money.highest_prices).get((model, price_key))
-
-    def running(self, key_id: str) -> list[Entry]:
-        """The rows of API key ``key_id`` counted as running (see :meth:`_check_capacity`)."""
-        from vtrix.task import FINAL
-
-        finals = ", ".join(f"'{s}'" for s in sorted(FINAL))
-        with self._lock:
-            return self._select(
-                "WHERE key_id = ? AND updated_at > ? AND task_id IS NOT NULL"
-                f" AND state NOT IN ({finals}, 'rejected', 'unknown')",
-                (key_id, time.time() - STALE_SUBMIT),
-            )
 
     @safe
     def gate_statement(self, sql: str, args: tuple[Any, ...]) -> Any:

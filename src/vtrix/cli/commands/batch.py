@@ -18,7 +18,8 @@ from vtrix.cli.run_options import BUDGET_NAME, use_budget
 from vtrix.cli.saving import save_options, save_request
 
 if TYPE_CHECKING:
-    from vtrix.batch.run import Checked, LineResult
+    from vtrix.batch.checking import Checked
+    from vtrix.batch.run import LineResult
     from vtrix.batch.worker import BatchEnd
     from vtrix.cli.output import Reporter
 
@@ -113,8 +114,9 @@ def batch() -> None:
 @save_options
 @click.pass_context
 def run_batch(ctx: click.Context, /, file: str, **opts: Any) -> None:
+    from vtrix.batch.checking import validate_lines
     from vtrix.batch.input import batch_id, parse, read_bytes
-    from vtrix.batch.run import Options, validate_lines
+    from vtrix.batch.run import Options
     from vtrix.cli.output import Reporter
 
     g = ctx.find_object(Globals) or Globals()

@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 
-from vtrix.base.amounts import amount
 from vtrix.cli import ending
 from vtrix.cli.click_types import DURATION
 from vtrix.cli.completion import complete_model
@@ -148,15 +147,17 @@ def spend(ctx: click.Context, since: float, group: str, output: str) -> None:
     ledger = client_for(ctx).ledger
     if ledger is not None:
         ledger.check()
+    from vtrix.store.accounts import held
+
     rows = (ledger.since(time.time() - since) or []) if ledger else []
+    highs = ledger.highest_prices() if ledger is not None and rows else {}
     groups: dict[str, dict[str, Any]] = defaultdict(_zero)
     for e in rows:
-        kind = _kind(e)
+        kind, money = held(e, highs)
         if kind is None:
             continue
         g = groups[str(getattr(e, group) or "-")]
         g["tasks"] += 1
-        money = amount(e.cost) if kind == "settled" else amount(e.quote)
         if money is None:
             g["unpriced"] += 1
         else:
@@ -207,22 +208,6 @@ def _zero() -> dict[str, Any]:
 
 def _shown(g: dict[str, Any]) -> dict[str, Any]:
     return {k: (f"{v:f}" if isinstance(v, Decimal) else v) for k, v in g.items()}
-
-
-def _kind(e: Any) -> str | None:
-    """How a row counts: settled, reserved or unknown (None: nothing was created)."""
-    from vtrix.store.entry import REJECTED, UNKNOWN
-
-    if amount(e.cost) is not None:
-        return "settled"
-    shown = e.shown_state
-    if shown == REJECTED and not e.task_id:
-        return None
-    if not e.task_id and e.idempotency_key is None:
-        return None
-    if not e.task_id and shown in (UNKNOWN, "submitting"):
-        return "unknown" if shown == UNKNOWN else "reserved"
-    return "reserved"
 
 
 def _accounts(ledger: Any) -> list[dict[str, Any]]:

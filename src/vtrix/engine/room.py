@@ -1,0 +1,94 @@
+"""Room to send a paid submit: what it waits for before its ledger row says "in flight".
+
+A 429 hold or a full rate window (this client's, and the key's shared one) is waited out
+first, so that an interrupt meanwhile leaves nothing sent and the key usable. Then the row
+is written (``Ledger.begin``); while the key's running tasks are at its limit, the rows
+thought running are looked up first (their end may just be unobserved), then a slot is
+waited for within the submit's deadline, said once on stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from vtrix.errors import AtCapacity, VtrixError
+from vtrix.http import Call, Plan, Sleep
+from vtrix.wire.gateways import GATEWAYS
+
+if TYPE_CHECKING:
+    from vtrix.engine.session import Session
+    from vtrix.store.entry import Entry
+
+
+SUBMIT_WAIT = 60.0  # a submit without a deadline of its own waits this long for room
+MIN_ID_WAIT = 10.0  # a paid task's id write keeps trying at least this long, then journals
+
+
+def clear_to_send(http: Any, until: float) -> Plan[None]:
+    """Wait out this client's 429 hold and the key's shared hold and rate window (read, no
+    place taken) before a submit is recorded as in flight."""
+    while True:
+        wait = http.hold_until - http.clock()
+        gate = http.gate
+        if gate is not None and wait <= 0:
+            wait = yield Call(gate.peek)
+        if wait <= 0 or time.monotonic() >= until:
+            return
+        yield Sleep(min(wait, max(until - time.monotonic(), 0.0)))
+
+
+def begin_when_room(session: Session, row: dict[str, Any], until: float) -> Plan[Entry | None]:
+    """Record the submit (``Ledger.begin``). While the key's running tasks are at its limit,
+    first look the rows thought running up (their end may just be unobserved), then wait
+    for a slot until ``until``, saying so once on stderr."""
+    ledger = session.ledger
+    assert ledger is not None
+    said = False
+    pause = 0.5
+    while True:
+        try:
+            known: Entry | None = yield Call(lambda: ledger.begin(**row))
+            return known
+        except AtCapacity as exc:
+            ended = yield from _look_up_running(session, row["provider"], row["key_id"], until)
+            if ended:
+                continue
+            if time.monotonic() + pause >= until:
+                raise
+            if not said:
+                label = GATEWAYS[row["provider"]].label
+                print(
+                    f"! {exc.running} {label} tasks of this key are running (its limit at "
+                    "once); waiting for one to end",
+                    file=sys.stderr,
+                )
+                said = True
+            yield Sleep(pause)
+            pause = min(pause * 1.5, 5.0)
+
+
+def _look_up_running(session: Session, provider: str, key_id: str, until: float) -> Plan[bool]:
+    """Ask the gateway about the key's tasks the ledger thinks are running (a task nobody
+    polls is not known to have ended); True when one has."""
+    ledger = session.ledger
+    assert ledger is not None
+    rows = yield Call(lambda: ledger.running(key_id))
+    prov = session.provider(provider)
+    ended = False
+    for entry in rows[:LOOKUPS_AT_CAPACITY]:
+        if entry.task_id is None or time.monotonic() >= until:
+            continue
+        try:
+            state = yield from prov.task_plan(entry.task_id, entry.endpoint, until)
+        except VtrixError:
+            continue
+        state.model = entry.model or state.model
+        yield Call(partial(session.record, state, entry.endpoint))
+        ended = ended or state.done
+    return ended
+
+
+LOOKUPS_AT_CAPACITY = 8
