@@ -35,7 +35,7 @@ from vtrix.errors import (
     VtrixError,
     WaitTimeout,
 )
-from vtrix.store.entry import REJECTED, SUBMITTING, Entry
+from vtrix.store.entry import NOTHING_CREATED, SUBMITTING, Entry
 from vtrix.task import FINAL, UNKNOWN, Result, TaskError
 from vtrix.wire.base import TaskState
 
@@ -254,7 +254,11 @@ class BatchRun:
             row = await self._held_elsewhere(key, deadline, checked.line)
         if row is not None and row.task_id:
             return self._resumed(row), True
-        if row is not None and row.state != REJECTED and not self.options.resubmit_unknown:
+        if (
+            row is not None
+            and row.state not in NOTHING_CREATED
+            and not self.options.resubmit_unknown
+        ):
             return None, False  # sent before without a clear answer: never sent again blindly
         assert checked.prepared is not None
         if self.stopped is not None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -97,8 +96,8 @@ class WorkerRun:
                 if left == 0:
                     return
                 # Lines held by other workers: wait, and take over any whose lease runs out.
-                if soonest is not None:
-                    pause = min(max(soonest - time.time() + 0.05, 0.05), pause)
+                if soonest is not None:  # seconds, by the database's clock
+                    pause = min(max(soonest + 0.05, 0.05), pause)
                 await asyncio.sleep(pause)
                 continue
             done, _ = await asyncio.wait(

@@ -30,7 +30,8 @@ from vtrix.errors import (
     VtrixError,
 )
 from vtrix.http import Call, Plan
-from vtrix.store.entry import REJECTED, Entry, digest, submitter
+from vtrix.http.plan import NotStarted
+from vtrix.store.entry import NOT_SENT, REJECTED, Entry, digest, submitter
 from vtrix.store.entry import UNKNOWN as UNKNOWN_SUBMIT
 from vtrix.task import SubmittedBy
 from vtrix.wire.base import TaskState, url_of
@@ -234,6 +235,13 @@ def _submit_failed(session: Session, key: str, exc: BaseException) -> Plan[None]
     """Record how a submit that raised ended (unknown, or rejected); Ctrl-C becomes
     Interrupted with the key to look the task up by."""
     ledger = session.ledger
+    if isinstance(exc, NotStarted):  # cancelled before its request started
+        if ledger is not None:
+            note = "interrupted before the submit was sent; nothing was sent"
+            yield Call(lambda: ledger.outcome(key, NOT_SENT, note))
+        import asyncio  # only the async driver raises NotStarted
+
+        raise asyncio.CancelledError() from None
     if ledger is not None:
         message = getattr(exc, "message", "") or str(exc)
         if is_interrupt(exc):

@@ -46,7 +46,6 @@ def begin_when_room(session: Session, row: dict[str, Any], until: float) -> Plan
     for a slot until ``until``, saying so once on stderr."""
     ledger = session.ledger
     assert ledger is not None
-    said = False
     pause = 0.5
     while True:
         try:
@@ -58,14 +57,14 @@ def begin_when_room(session: Session, row: dict[str, Any], until: float) -> Plan
                 continue
             if time.monotonic() + pause >= until:
                 raise
-            if not said:
+            if row["key_id"] not in _SAID:  # once per key and process (a batch paces quietly)
+                _SAID.add(row["key_id"])
                 label = GATEWAYS[row["provider"]].label
                 print(
                     f"! {exc.running} {label} tasks of this key are running (its limit at "
                     "once); waiting for one to end",
                     file=sys.stderr,
                 )
-                said = True
             yield Sleep(pause)
             pause = min(pause * 1.5, 5.0)
 
@@ -92,3 +91,4 @@ def _look_up_running(session: Session, provider: str, key_id: str, until: float)
 
 
 LOOKUPS_AT_CAPACITY = 8
+_SAID: set[str] = set()  # keys whose wait for a slot this process has announced

@@ -38,6 +38,20 @@ class Call:
 Step = Send | Sleep | Call
 
 
+@record(frozen=True)
+class Finished:
+    """What the async driver gets for a paid submit that was on the wire when its task was
+    cancelled: the answer, delivered to the plan, and the cancellation, raised at the plan's
+    next exchange or sleep (its ledger writes run first) or when it returns."""
+
+    outcome: Any
+    cancel: BaseException
+
+
+class NotStarted(BaseException):
+    """A cancelled paid submit whose request never started: certainly nothing was sent."""
+
+
 Plan = Generator[Step, Any, T]
 
 
@@ -75,15 +89,25 @@ def drive(plan: Plan[T], do: Callable[[Step], Any]) -> T:
 async def drive_async(plan: Plan[T], do: Callable[[Step], Awaitable[Any]]) -> T:
     """Run ``plan`` on the running event loop, awaiting ``do`` for each step (the async
     driver; :meth:`vtrix.http.client.Http.do_async` carries a step out off the loop).
-    Exceptions, cancellation included, are raised inside the plan as :func:`drive` does."""
+    Exceptions, cancellation included, are raised inside the plan as :func:`drive` does;
+    a paid submit cancelled on the wire is :class:`Finished` first."""
     step = next(plan)
+    pending: BaseException | None = None
     try:
         while True:
-            try:
-                outcome, error = await do(step), None
-            except BaseException as exc:
-                outcome, error = None, exc
+            if pending is not None and not isinstance(step, Call):
+                outcome, error = None, pending
+                pending = None
+            else:
+                try:
+                    outcome, error = await do(step), None
+                except BaseException as exc:
+                    outcome, error = None, exc
+                if isinstance(outcome, Finished):
+                    outcome, pending = outcome.outcome, outcome.cancel
             step = _advance(plan, outcome, error)
     except _Done as done:
+        if pending is not None:
+            raise pending from None
         value: T = done.value
         return value

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from vtrix.base.amounts import amount
 from vtrix.base.record import record
 from vtrix.errors import BudgetReached, UsageError
-from vtrix.store.entry import COLUMNS, REJECTED, UNKNOWN, Entry, entry_from_row
+from vtrix.store.entry import COLUMNS, NOTHING_CREATED, UNKNOWN, Entry, entry_from_row
 
 PERIODS = ("", "day", "week", "month")
 BUDGET, BATCH, PROCESS = "budget", "batch", "process"
@@ -181,7 +181,7 @@ def held(entry: Entry, highs: dict[tuple[str, str], Decimal]) -> tuple[str | Non
     if settled is not None:
         return "settled", settled
     shown = entry.shown_state
-    if shown == REJECTED and not entry.task_id:
+    if shown in NOTHING_CREATED and not entry.task_id:
         return None, None
     kind = "unknown" if shown == UNKNOWN and not entry.task_id else "reserved"
     quoted = amount(entry.quote)

@@ -66,6 +66,14 @@ class Database(Protocol):
     def close(self) -> None: ...
 
 
+def now_sql(kind: str) -> str:
+    """The database's clock in SQL, in seconds since the epoch: what leases and holds shared
+    by many machines are set and judged by, whatever each machine's own clock says."""
+    if kind == "postgresql":
+        return "extract(epoch from clock_timestamp())"
+    return "((julianday('now') - 2440587.5) * 86400.0)"
+
+
 def is_postgres_url(target: str) -> bool:
     return target.split(":", 1)[0].lower() in POSTGRES_SCHEMES
 

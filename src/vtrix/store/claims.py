@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from vtrix.base.record import record
 from vtrix.errors import LedgerUnavailable
+from vtrix.store.backend import now_sql
 
 if TYPE_CHECKING:
     from vtrix.store.ledger import Ledger
@@ -43,12 +44,12 @@ class WorkerProgress:
     worker: str
     done: int
     claimed: int
-    lease_until: float | None  # the latest of its leases (None: it holds none)
+    lease_left: float | None  # seconds its latest lease has left, by the database's clock
     outcomes: dict[str, int]
 
     @property
     def alive(self) -> bool:
-        return self.lease_until is not None and self.lease_until > time.time()
+        return self.lease_left is not None and self.lease_left > 0
 
 
 def _run(ledger: Ledger, fn: Any) -> Any:
@@ -82,20 +83,25 @@ def enrol(ledger: Ledger, batch: str, lines: Sequence[tuple[int, str]]) -> None:
     _run(ledger, go)
 
 
+def _now(ledger: Ledger) -> str:
+    """The database's clock in SQL: leases are set and judged by one clock."""
+    return now_sql(ledger.kind)
+
+
 def claim(ledger: Ledger, batch: str, worker: str, lease: float) -> Claim | None:
     """Take the first open line, or one whose lease ran out (None: no such line now)."""
-    now = time.time()
+    now = _now(ledger)
     skip = " FOR UPDATE SKIP LOCKED" if ledger.kind == "postgresql" else ""
     sql = (
-        "UPDATE batch_lines SET state = 'claimed', worker = ?, lease_until = ?,"
-        " claims = claims + 1, updated_at = ? WHERE batch = ? AND line = ("
+        f"UPDATE batch_lines SET state = 'claimed', worker = ?, lease_until = {now} + ?,"
+        f" claims = claims + 1, updated_at = {now} WHERE batch = ? AND line = ("
         "SELECT line FROM batch_lines WHERE batch = ? AND (state = 'open' OR"
-        f" (state = 'claimed' AND lease_until < ?)) ORDER BY line LIMIT 1{skip})"
+        f" (state = 'claimed' AND lease_until < {now})) ORDER BY line LIMIT 1{skip})"
         " RETURNING line, key, claims"
     )
     row = _run(
         ledger,
-        lambda db: db.execute(sql, (worker, now + lease, now, batch, batch, now)).fetchone(),
+        lambda db: db.execute(sql, (worker, float(lease), batch, batch)).fetchone(),
     )
     if row is None:
         return None
@@ -107,9 +113,9 @@ def heartbeat(ledger: Ledger, batch: str, worker: str, lease: float) -> None:
     _run(
         ledger,
         lambda db: db.execute(
-            "UPDATE batch_lines SET lease_until = ? WHERE batch = ? AND worker = ?"
-            " AND state = 'claimed'",
-            (time.time() + lease, batch, worker),
+            f"UPDATE batch_lines SET lease_until = {_now(ledger)} + ? WHERE batch = ?"
+            " AND worker = ? AND state = 'claimed'",
+            (float(lease), batch, worker),
         ),
     )
 
@@ -154,12 +160,13 @@ def reopen(ledger: Ledger, batch: str) -> int:
 
 
 def remaining(ledger: Ledger, batch: str) -> tuple[int, float | None]:
-    """(lines not done, the soonest a held lease runs out — None when none is held)."""
+    """(lines not done, seconds until the soonest held lease runs out — None when none is
+    held), by the database's clock."""
     row = _run(
         ledger,
         lambda db: db.execute(
             "SELECT count(*), min(CASE WHEN state = 'claimed' THEN lease_until END)"
-            " FROM batch_lines WHERE batch = ? AND state != 'done'",
+            f" - {_now(ledger)} FROM batch_lines WHERE batch = ? AND state != 'done'",
             (batch,),
         ).fetchone(),
     )
@@ -194,8 +201,9 @@ def progress(ledger: Ledger, batch: str) -> list[WorkerProgress]:
     rows = _run(
         ledger,
         lambda db: db.execute(
-            "SELECT worker, state, outcome, count(*), max(lease_until) FROM batch_lines"
-            " WHERE batch = ? AND worker IS NOT NULL GROUP BY worker, state, outcome",
+            f"SELECT worker, state, outcome, count(*), max(lease_until) - {_now(ledger)}"
+            " FROM batch_lines WHERE batch = ? AND worker IS NOT NULL"
+            " GROUP BY worker, state, outcome",
             (batch,),
         ).fetchall(),
     )
@@ -208,5 +216,5 @@ def progress(ledger: Ledger, batch: str) -> list[WorkerProgress]:
         elif state == CLAIMED:
             p.claimed += int(count)
             if lease is not None:
-                p.lease_until = max(p.lease_until or 0.0, float(lease))
+                p.lease_left = max(p.lease_left or float("-inf"), float(lease))
     return sorted(by.values(), key=lambda p: p.worker)

@@ -21,7 +21,12 @@ if TYPE_CHECKING:
 
 
 # What a row's bookkeeping state means as a task status.
-_TASK_STATUS = {"submitted": QUEUED, "submitting": TASK_UNKNOWN, "rejected": TASK_FAILED}
+_TASK_STATUS = {
+    "submitted": QUEUED,
+    "submitting": TASK_UNKNOWN,
+    "rejected": TASK_FAILED,
+    "not_sent": TASK_FAILED,
+}
 
 
 SUBMITTING = "submitting"
@@ -37,6 +42,12 @@ UNKNOWN = "unknown"
 
 
 REJECTED = "rejected"
+
+
+NOT_SENT = "not_sent"  # interrupted before its request started: certainly nothing was sent
+
+
+NOTHING_CREATED = (REJECTED, NOT_SENT)  # rows that cost nothing and may be sent again
 
 
 # A row still "submitting" this long after it was written belongs to a process that died.
@@ -146,6 +157,8 @@ class Entry:
         error = error_for(status, self.error or None)
         if shown == REJECTED:
             error = TaskError("request_rejected", self.error or "the gateway refused the submit")
+        elif shown == NOT_SENT:
+            error = TaskError("not_sent", self.error or "interrupted before it was sent")
         elif shown == UNKNOWN and not self.task_id:
             error = TaskError("outcome_unknown", self.error or "the submit's outcome is unknown")
         return Result(

@@ -302,7 +302,7 @@ class Ledger(LedgerReads, LedgerAccounts, TaskIds):
             self._db()
             .execute(
                 "SELECT count(*) FROM tasks WHERE key_id = ? AND updated_at > ?"
-                f" AND state NOT IN ({finals}, 'rejected', 'unknown')",
+                f" AND state NOT IN ({finals}, 'rejected', 'not_sent', 'unknown')",
                 (key_id, now - STALE_SUBMIT),
             )
             .fetchone()

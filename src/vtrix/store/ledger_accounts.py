@@ -86,6 +86,6 @@ class LedgerAccounts:
         with self._lock:
             return self._select(
                 "WHERE key_id = ? AND updated_at > ? AND task_id IS NOT NULL"
-                f" AND state NOT IN ({finals}, 'rejected', 'unknown')",
+                f" AND state NOT IN ({finals}, 'rejected', 'not_sent', 'unknown')",
                 (key_id, time.time() - STALE_SUBMIT),
             )

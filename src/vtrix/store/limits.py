@@ -15,6 +15,8 @@ import hashlib
 import time
 from typing import TYPE_CHECKING
 
+from vtrix.store.backend import now_sql
+
 if TYPE_CHECKING:
     from vtrix.store.ledger import Ledger
 
@@ -42,32 +44,33 @@ class SharedLimits:
     def wait(self) -> float:
         """Seconds to wait before sending (0: go now, its place in the window taken). A
         command that has not opened the ledger (a catalog listing, a spec) is not gated:
-        opening it would cost such a command more than the request."""
+        opening it would cost such a command more than the request. Windows and holds are
+        kept by the database's clock, so machines whose clocks differ agree."""
         if not self.ledger.is_open:
             return 0.0
-        now = time.time()
         if self.per_minute is None:
-            return self._held(now)
+            return self._held(time.monotonic())
+        now = now_sql(self.ledger.kind)
         # One statement: start a new window or count this request in the current one. A
         # request over the cap is counted too (it waits for the next window whatever the
         # count), so "used <= cap" says whether this one has a place.
         row = self.ledger.gate_statement(
-            "INSERT INTO key_limits (key_id, window_start, used, hold_until) VALUES (?, ?, 1, 0)"
-            " ON CONFLICT (key_id) DO UPDATE SET"
-            " window_start = CASE WHEN key_limits.window_start <= ? THEN ?"
+            f"INSERT INTO key_limits (key_id, window_start, used, hold_until) VALUES (?, {now},"
+            " 1, 0) ON CONFLICT (key_id) DO UPDATE SET"
+            f" window_start = CASE WHEN key_limits.window_start <= {now} - ? THEN {now}"
             " ELSE key_limits.window_start END,"
-            " used = CASE WHEN key_limits.window_start <= ? THEN 1"
+            f" used = CASE WHEN key_limits.window_start <= {now} - ? THEN 1"
             " ELSE key_limits.used + 1 END"
-            " RETURNING window_start, used, hold_until",
-            (self.key, now, now - WINDOW, now, now - WINDOW),
+            f" RETURNING window_start + ? - {now}, used, hold_until - {now}",
+            (self.key, WINDOW, WINDOW, WINDOW),
         )
         if row is None:  # the ledger is in trouble: the request goes, unshared
             return 0.0
-        start, used, hold = float(row[0]), int(row[1]), float(row[2] or 0)
-        if hold > now:
-            return hold - now
-        if self.per_minute is not None and used > self.per_minute:
-            return max(start + WINDOW - now, 0.05)
+        window_left, used, hold_left = float(row[0]), int(row[1]), float(row[2] or 0)
+        if hold_left > 0:
+            return hold_left
+        if used > self.per_minute:
+            return max(window_left, 0.05)
         return 0.0
 
     def peek(self) -> float:
@@ -75,36 +78,44 @@ class SharedLimits:
         place: what a submit waits out before it is recorded as in flight."""
         if not self.ledger.is_open:
             return 0.0
-        now = time.time()
+        now = now_sql(self.ledger.kind)
         row = self.ledger.gate_statement(
-            "SELECT window_start, used, hold_until FROM key_limits WHERE key_id = ?", (self.key,)
+            f"SELECT window_start + ? - {now}, used, hold_until - {now} FROM key_limits"
+            " WHERE key_id = ?",
+            (WINDOW, self.key),
         )
         if row is None:
             return 0.0
-        start, used, hold = float(row[0] or 0), int(row[1] or 0), float(row[2] or 0)
-        if hold > now:
-            return hold - now
-        if self.per_minute is not None and start > now - WINDOW and used >= self.per_minute:
-            return max(start + WINDOW - now, 0.05)
+        window_left, used, hold_left = float(row[0] or 0), int(row[1] or 0), float(row[2] or 0)
+        if hold_left > 0:
+            return hold_left
+        if self.per_minute is not None and window_left > 0 and used >= self.per_minute:
+            return max(window_left, 0.05)
         return 0.0
 
     def _held(self, now: float) -> float:
         """Without a rate cap only the hold matters: read it (no write), at most every
-        :data:`FRESH` seconds — another process's 429 reaches this one that late at most."""
+        :data:`FRESH` seconds — another process's 429 reaches this one that late at most.
+        (``now``: this process's monotonic clock; the hold's length comes from the
+        database's.)"""
         if now - self._read_at >= FRESH:
             row = self.ledger.gate_statement(
-                "SELECT hold_until FROM key_limits WHERE key_id = ?", (self.key,)
+                f"SELECT hold_until - {now_sql(self.ledger.kind)} FROM key_limits WHERE key_id = ?",
+                (self.key,),
             )
-            self._hold, self._read_at = float(row[0] or 0) if row else 0.0, now
+            left = float(row[0] or 0) if row else 0.0
+            self._hold, self._read_at = now + max(left, 0.0), now
         return max(self._hold - now, 0.0)
 
     def hold(self, seconds: float) -> None:
         """A 429: hold every process's requests with this key for ``seconds``."""
-        until = time.time() + seconds
-        self._hold = max(self._hold, until)
+        here = time.monotonic()
+        self._hold = max(self._hold, here + seconds)
+        now = now_sql(self.ledger.kind)
         self.ledger.gate_statement(
-            "INSERT INTO key_limits (key_id, hold_until) VALUES (?, ?) ON CONFLICT (key_id)"
-            " DO UPDATE SET hold_until = CASE WHEN key_limits.hold_until < ? THEN ?"
-            " ELSE key_limits.hold_until END RETURNING hold_until",
-            (self.key, until, until, until),
+            f"INSERT INTO key_limits (key_id, hold_until) VALUES (?, {now} + ?)"
+            " ON CONFLICT (key_id) DO UPDATE SET hold_until = CASE WHEN"
+            f" key_limits.hold_until < {now} + ? THEN {now} + ? ELSE key_limits.hold_until END"
+            " RETURNING hold_until",
+            (self.key, seconds, seconds, seconds),
         )

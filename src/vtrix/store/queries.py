@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from vtrix.store.entry import REJECTED, Entry
+from vtrix.store.entry import NOTHING_CREATED, Entry
 from vtrix.store.sqlite import safe
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ class LedgerReads:
     @safe
     def recent(self, limit: int = 50, *, everything: bool = False) -> list[Entry]:
         """The newest ``limit`` submits, oldest first (without rejected ones, unless asked)."""
-        where, args = ("", ()) if everything else ("WHERE state != ?", (REJECTED,))
+        where, args = ("", ()) if everything else ("WHERE state NOT IN (?, ?)", NOTHING_CREATED)
         tail = "ORDER BY created_at DESC, rowid DESC LIMIT ?"
         rows = self._select(where, (*args, max(int(limit), 0)), tail)
         return list(reversed(rows))

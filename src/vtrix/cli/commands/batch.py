@@ -199,7 +199,7 @@ def _count_new(client: Any, checked: list[Checked]) -> int:
 
     keys = line_keys([c.line for c in checked])
     rows = (client.ledger.by_keys(list(keys.values())) if client.ledger else None) or {}
-    known = {k for k, r in rows.items() if r.task_id or r.state != "rejected"}
+    known = {k for k, r in rows.items() if r.task_id or r.state not in ("rejected", "not_sent")}
     return sum(1 for c in checked if c.prepared is not None and keys[c.line.number] not in known)
 
 
@@ -401,6 +401,10 @@ def _finish(
     if interrupted:
         reporter.warn("interrupted; the batch's state is kept: run the same command to resume")
     code = exit_code(everything, interrupted) or (1 if results_lost else 0)
+    if interrupted:
+        from vtrix.cli import signals
+
+        code = signals.exit_code()  # 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP
     if whole is not None:  # a worker: the batch as a whole, whoever ran each line
         counts = Counter(whole.outcomes.values())
         reporter.line(

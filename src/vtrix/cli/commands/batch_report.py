@@ -3,7 +3,6 @@ batch results FILE`` (every line's task object, from the ledger)."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -99,10 +98,9 @@ def status(ctx: click.Context, /, file: str, default_model: str | None, output: 
         return
     counts = Counter(t["status"] for t in table)
     emit(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-    now = time.time()
     for p in view.progress:
         lease = (
-            f"lease {p.lease_until - now:.0f}s left"
+            f"lease {p.lease_left or 0:.0f}s left"
             if p.alive
             else ("lease ran out" if p.claimed else "finished")
         )
