@@ -191,11 +191,11 @@ class Client(ClientBase):
 
     def quote(self, model_id: str, params: dict[str, Any] | None = None, /, **kwargs: Any) -> Quote:
         """What a task of ``model_id`` with these parameters is expected to cost, and where
-        that comes from (validated first; nothing is sent)."""
-        from vtrix.engine.pricing import quote
+        that comes from (the values given are validated; a required parameter that does not
+        change the price may be left out; nothing is sent)."""
+        from vtrix.engine.pricing import quote_of
 
-        prepared = self.prepare(model_id, {**(params or {}), **kwargs})
-        return quote(self.session, prepared.model_id, prepared.params, prepared.spec.schema)
+        return quote_of(self.session, model_id, {**(params or {}), **kwargs})
 
     # ------------------------------------------------------------------ tasks
 

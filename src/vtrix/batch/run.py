@@ -175,7 +175,17 @@ class BatchRun:
             self.results[result.line] = result
             self.on_event("done", result)
 
-        await asyncio.gather(*(one(c) for c in self.lines if c.prepared is not None))
+        # Every line's task ends before this does, even when the batch is cancelled: a submit
+        # on the wire records its task id first (gather without return_exceptions would
+        # return at the first cancelled line, with others still sending).
+        ended = await asyncio.gather(
+            *(one(c) for c in self.lines if c.prepared is not None), return_exceptions=True
+        )
+        for outcome in ended:
+            if isinstance(outcome, BaseException) and not isinstance(
+                outcome, asyncio.CancelledError
+            ):
+                raise outcome
         return [self.results[n] for n in sorted(self.results)]
 
     def count_sent(self, keys: list[str]) -> None:

@@ -123,6 +123,22 @@ def quote(
     return Quote(None, "unknown", 0, f"no charged task of {model} with {relevant}, no price set")
 
 
+def quote_of(session: Session, model_id: str, params: dict[str, Any]) -> Quote:
+    """The quote of ``params`` for ``model_id``, its values validated first: a required
+    parameter left out (an image URL, a prompt) does not stop a quote."""
+    from vtrix.engine.prepare import prepare, resolve
+    from vtrix.errors import ValidationFailed
+
+    resolved = resolve(session, model_id)
+    try:
+        prepared = prepare(session, model_id, params, resolved=resolved)
+    except ValidationFailed as exc:
+        if any(p.message != "required, but not given" for p in exc.problems):
+            raise
+        return quote(session, resolved.spec.id, params, resolved.spec.schema)
+    return quote(session, prepared.model_id, prepared.params, prepared.spec.schema)
+
+
 def _user_price(
     model: str, schema: dict[str, Any] | None, relevant: dict[str, Any]
 ) -> Quote | None:

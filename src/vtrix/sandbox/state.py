@@ -30,6 +30,7 @@ class Faults:
     cut_after: int = 0  # send this many bytes of an answer's body, then drop the connection
     drip: float = 0.0  # seconds between 4 KiB pieces of an answer's body
     submit_429: bool = False  # create the task, then answer the submit 429 (Retry-After: 1)
+    answer_after: float = 0.0  # create (and charge) the task, then answer this many s later
     honour_idempotency: bool = False  # a repeated Idempotency-Key returns the first task
     visible_after: float = 0.0  # a new task answers 404 for this many seconds
     submit_form: str = "both"  # the vtrix submit body accepted: params, input or both

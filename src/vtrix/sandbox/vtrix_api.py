@@ -158,6 +158,10 @@ async def submit(request: Request) -> Any:
         return vtrix_error(400, "invalid parameters: " + "; ".join(problems))
     task = start_task(request, "vtrix", model, kind, params)
     faults = sb.state.faults_for("vtrix.submit")
+    if faults.answer_after:  # a submit on the wire: made and paid, its answer not yet sent
+        import asyncio
+
+        await asyncio.sleep(faults.answer_after)
     if faults.submit_500:
         return vtrix_error(500, "internal error")
     if faults.submit_429:  # refused, though the task was made

@@ -286,6 +286,7 @@ def _execute(
 
     async def go() -> list[LineResult]:
         nonlocal whole
+        _cancel_on_signals()
         async with AsyncClient(
             session=client.session, max_connections=min(max(options.concurrency, 4), 32)
         ) as aclient:
@@ -302,9 +303,36 @@ def _execute(
 
     try:
         return asyncio.run(go()), False, whole
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         runner = progress.runner
         return ([runner.results[n] for n in sorted(runner.results)] if runner else []), True, None
+
+
+def _cancel_on_signals() -> None:
+    """Ctrl-C, SIGTERM and SIGHUP cancel the batch from the event loop, never inside a
+    line's code: submits on the wire finish and record their task ids, lines not started
+    are not sent, then the batch ends (130, 143, 129)."""
+    import asyncio
+    import signal
+
+    from vtrix.cli import signals
+
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    if main is None:
+        return
+
+    def stop(number: int) -> None:
+        signals.SIGNALLED.append(number)
+        main.cancel()
+
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            try:
+                loop.add_signal_handler(number, stop, number)
+            except (NotImplementedError, RuntimeError, ValueError):
+                return  # not the main thread, or no signals here: Ctrl-C as before
 
 
 class BatchProgress:
