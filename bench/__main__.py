@@ -2,9 +2,9 @@
 
 Sections: startup, codegen, scale (10,000 synthetic models: codegen and CLI), waits, network
 (first request and last poll of network commands), batch, teams (batch workers on a shared
-PostgreSQL ledger), capacity. Each run rewrites the sections it measured in
-bench/RESULTS.md and keeps the others as committed, so a section can be measured again alone
-(``BENCH=waits make bench``).
+PostgreSQL ledger), capacity, money (the money kernel's model-based test, run long). Each run
+rewrites the sections it measured in bench/RESULTS.md and keeps the others as committed, so a
+section can be measured again alone (``BENCH=waits make bench``).
 Timings are medians of whole-process runs, alternating with the floor on this noisy machine.
 """
 
@@ -77,6 +77,12 @@ def run_teams(r: dict[str, Any]) -> None:
     r["teams"] = {"workers": workers()}
 
 
+def run_money(r: dict[str, Any]) -> None:
+    from bench.money import model_based
+
+    r["money"] = {"model_based": model_based(int(os.environ.get("BENCH_MONEY_EXAMPLES", "300")))}
+
+
 def run_capacity(r: dict[str, Any]) -> None:
     from bench.load import capacity
 
@@ -93,6 +99,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], None]] = {
     "batch": run_batch,
     "teams": run_teams,
     "capacity": run_capacity,
+    "money": run_money,
 }
 
 

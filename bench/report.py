@@ -201,6 +201,19 @@ def _teams(t: dict[str, Any]) -> list[str]:
     ]
 
 
+def _money(m: dict[str, Any]) -> list[str]:
+    f = m["model_based"]
+    return [
+        f"| model-based money test (tests/test_money_kernel.py), {f['examples']:,} examples on "
+        f"SQLite and PostgreSQL: every invariant after every step | — | all hold | "
+        f"{'all hold' if f['passed'] else 'FAILED: ' + ' '.join(f['tail'])} {_mark(f['passed'])} |",
+        f"| … submits sent, refused by a cap, of unknown outcome, refused by the gateway | — | "
+        f"report | {f['sent']:,}, {f['budget_reached']:,}, {f['outcome_unknown']:,}, "
+        f"{f['request_rejected']:,} |",
+        f"| … wall | — | report | {f['wall_s']} s |",
+    ]
+
+
 def _capacity(c: dict[str, Any]) -> list[str]:
     return [
         f"| sandbox submits per second (32 connections; p50 / p99 latency) | — | ≥ 300 | "
@@ -222,6 +235,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[Any], list[str]]]] = [
     ("Network commands: first request, last poll", "network", "network", _network),
     ("Batches and async", "batch", "batch", _batch),
     ("Teams: batch workers on a shared ledger", "teams", "teams", _teams),
+    ("Money under concurrency", "money", "money", _money),
     ("Sandbox capacity", "capacity", "capacity", _capacity),
 ]
 # The files each bench section exercises: a section measured before the latest change to
@@ -235,6 +249,7 @@ EXERCISES: dict[str, tuple[str, ...]] = {
     "batch": ("src/vtrix", "bench/batching.py", "bench/common.py"),
     "teams": ("src/vtrix", "bench/teams.py", "bench/batching.py", "bench/common.py"),
     "capacity": ("src/vtrix/sandbox", "bench/load.py"),
+    "money": ("src/vtrix", "tests/test_money_kernel.py", "bench/money.py"),
 }
 _META = re.compile(r"^<!-- bench (?P<key>\w+) (?P<json>\{.*\}) -->$")
 _HEADING = re.compile(r"^## .* — `BENCH=(?P<section>\w+) make bench`$")

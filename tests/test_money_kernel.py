@@ -347,6 +347,11 @@ def _run(machine: type[MoneyModel], examples: int) -> None:
     )
     # The examples reached what they are about: caps that refused, unknown outcomes, tasks.
     assert SEEN["budget_reached"] and SEEN["outcome_unknown"] and SEEN["sent"], SEEN
+    report = os.environ.get("VTRIX_MONEY_REPORT")
+    if report:  # `make bench` runs this longer and reports what it covered
+        with open(report, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"machine": machine.__name__, "examples": examples, **SEEN}))
+            fh.write("\n")
 
 
 EXAMPLES = int(os.environ.get("VTRIX_MONEY_EXAMPLES", "12"))

@@ -498,3 +498,14 @@ def test_spend_and_budgets_show_money_apart(priced: Path) -> None:
     assert runner.invoke(root, ["budget", "rm", "team"], env=env).exit_code == 0
     gone = runner.invoke(root, ["budget", "rm", "team"], env=env)
     assert gone.exit_code == 2
+
+
+def test_the_gateways_unit_price_times_quantity_is_a_cost() -> None:
+    from vtrix.store.config import Settings
+    from vtrix.wire.vtrix import VtrixProvider
+
+    prov = VtrixProvider(Settings())
+    body = {"id": "task_1", "status": "completed", "usage": {"unit_price": "0.06", "quantity": 5}}
+    assert prov.parse_task(body, "task_1").cost == "0.30"
+    body["usage"] = {"cost": "0.25", "unit_price": "0.06", "quantity": 5}
+    assert prov.parse_task(body, "task_1").cost == "0.25"  # the stated cost wins

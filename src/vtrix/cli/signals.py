@@ -46,3 +46,28 @@ def restore() -> None:
 def exit_code() -> int:
     """130 for Ctrl-C; 128 + the number for SIGTERM (143) or SIGHUP (129)."""
     return 128 + SIGNALLED[-1] if SIGNALLED else INTERRUPTED
+
+
+def cancel_on_signals() -> None:
+    """Ctrl-C, SIGTERM and SIGHUP cancel the batch from the event loop, never inside a
+    line's code: submits on the wire finish and record their task ids, lines not started
+    are not sent, then the batch ends (130, 143, 129)."""
+    import asyncio
+    import signal
+
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    if main is None:
+        return
+
+    def stop(number: int) -> None:
+        SIGNALLED.append(number)
+        main.cancel()
+
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            try:
+                loop.add_signal_handler(number, stop, number)
+            except (NotImplementedError, RuntimeError, ValueError):
+                return  # not the main thread, or no signals here: Ctrl-C as before

@@ -151,14 +151,7 @@ def submit_flow(
     until = deadline if deadline is not None else time.monotonic() + SUBMIT_WAIT
     # A 429 hold or a full rate window is waited out before the row says "in flight": an
     # interrupt meanwhile leaves nothing sent and the key usable.
-    try:
-        yield from clear_to_send(session.provider(spec.provider).http, until)
-    except KeyboardInterrupt:
-        raise Interrupted(
-            "Interrupted while waiting out the gateway's rate limit, before the submit was "
-            "sent; nothing was sent",
-            hint="Run the same command again when you are ready: nothing was paid.",
-        ) from None
+    yield from clear_to_send(session.provider(spec.provider).http, until)
     if ledger is not None:
         row = _row_fields(session, prepared, key, endpoint, quote)
         row.update(

@@ -14,7 +14,7 @@ import time
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from vtrix.errors import AtCapacity, VtrixError
+from vtrix.errors import AtCapacity, Interrupted, VtrixError
 from vtrix.http import Call, Plan, Sleep
 from vtrix.wire.gateways import GATEWAYS
 
@@ -29,7 +29,19 @@ MIN_ID_WAIT = 10.0  # a paid task's id write keeps trying at least this long, th
 
 def clear_to_send(http: Any, until: float) -> Plan[None]:
     """Wait out this client's 429 hold and the key's shared hold and rate window (read, no
-    place taken) before a submit is recorded as in flight."""
+    place taken) before a submit is recorded as in flight. Ctrl-C meanwhile: Interrupted,
+    nothing sent."""
+    try:
+        yield from _wait_out(http, until)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            "Interrupted while waiting out the gateway's rate limit, before the submit was "
+            "sent; nothing was sent",
+            hint="Run the same command again when you are ready: nothing was paid.",
+        ) from None
+
+
+def _wait_out(http: Any, until: float) -> Plan[None]:
     while True:
         wait = http.hold_until - http.clock()
         gate = http.gate

@@ -46,7 +46,8 @@ from vtrix.http.answer import (
     error_for,
     server_message,
 )
-from vtrix.http.plan import Call, Finished, NotStarted, Plan, Send, Sleep, Step, drive
+from vtrix.http.paid import paid_send
+from vtrix.http.plan import Call, Plan, Send, Sleep, Step, drive
 from vtrix.http.retry import RETRY_STATUSES, Backoff, retry_after, should_retry_hint
 from vtrix.http.transport import (
     MAX_ANSWER_BYTES,
@@ -63,33 +64,6 @@ if TYPE_CHECKING:
 # Honest about who calls: not the official clients' names.
 USER_AGENT = f"vtrix-python/{__version__}"
 T = TypeVar("T")
-
-
-async def _paid_send(send: Callable[[], Any], pool: Executor) -> Any:
-    """Send a paid submit off the loop. Cancelled before its request started: NotStarted
-    (nothing was sent). Cancelled on the wire: its answer is awaited (the request has its
-    own deadline) and handed back as :class:`Finished`, so that the task id is recorded
-    before the cancellation goes on."""
-    import asyncio
-
-    def attempt() -> Any:
-        try:
-            return send()
-        except TransportError as exc:
-            return exc
-
-    job = pool.submit(attempt)
-    answer = asyncio.wrap_future(job)
-    try:
-        return await asyncio.shield(answer)
-    except asyncio.CancelledError as exc:
-        if job.cancel():
-            raise NotStarted() from None
-        while True:
-            try:
-                return Finished(await asyncio.shield(answer), exc)
-            except asyncio.CancelledError:
-                continue  # cancelled again: the answer is still what matters
 
 
 class Gate(Protocol):
@@ -190,7 +164,7 @@ class Http:
                 self.transport.send, step.request, deadline=step.deadline, max_bytes=step.max_bytes
             )
             if step.request.fresh:  # a paid submit: never cut off on the wire
-                return await _paid_send(send, pool)
+                return await paid_send(send, pool)
             try:
                 return await loop.run_in_executor(pool, send)
             except TransportError as exc:

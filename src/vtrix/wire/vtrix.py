@@ -175,8 +175,7 @@ class VtrixProvider(Provider):
                 item = dict_of(item, "output[].content[]", what, raw)
                 if item.get("url") is not None:
                     urls.append(url_of(item["url"], what, raw))
-        usage = body.get("usage")
-        cost = usage.get("cost") if isinstance(usage, dict) else None
+        cost = _cost_of(body.get("usage"))
         created = body.get("created_at")
         return TaskState(
             id=tid,
@@ -188,10 +187,26 @@ class VtrixProvider(Provider):
             progress_raw=progress_of(body.get("progress")),
             urls=urls,
             error=text_of(body.get("error")),
-            cost=text_of(cost) if isinstance(cost, (str, int, float)) else None,
+            cost=cost,
             created_at=_epoch(created),
             raw=raw if isinstance(raw, dict) else body,
         )
+
+
+def _cost_of(usage: Any) -> str | None:
+    """What the task cost: ``usage.cost``, else ``unit_price`` × ``quantity`` when the gateway
+    gives those (whether it is a cost at all is judged where it is kept)."""
+    if not isinstance(usage, dict):
+        return None
+    cost = usage.get("cost")
+    if isinstance(cost, (str, int, float)) and not isinstance(cost, bool):
+        return text_of(cost)
+    from vtrix.base.amounts import amount
+
+    unit, quantity = amount(usage.get("unit_price")), amount(usage.get("quantity"))
+    if unit is None or quantity is None:
+        return None
+    return f"{unit * quantity:f}"
 
 
 def _epoch(value: Any) -> float | None:

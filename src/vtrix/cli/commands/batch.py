@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from vtrix.cli import ending
+from vtrix.cli import ending, signals
 from vtrix.cli.click_types import DURATION
 from vtrix.cli.context import Globals, client_for
 from vtrix.cli.lazy import summary
@@ -286,7 +286,7 @@ def _execute(
 
     async def go() -> list[LineResult]:
         nonlocal whole
-        _cancel_on_signals()
+        signals.cancel_on_signals()
         async with AsyncClient(
             session=client.session, max_connections=min(max(options.concurrency, 4), 32)
         ) as aclient:
@@ -306,33 +306,6 @@ def _execute(
     except (KeyboardInterrupt, asyncio.CancelledError):
         runner = progress.runner
         return ([runner.results[n] for n in sorted(runner.results)] if runner else []), True, None
-
-
-def _cancel_on_signals() -> None:
-    """Ctrl-C, SIGTERM and SIGHUP cancel the batch from the event loop, never inside a
-    line's code: submits on the wire finish and record their task ids, lines not started
-    are not sent, then the batch ends (130, 143, 129)."""
-    import asyncio
-    import signal
-
-    from vtrix.cli import signals
-
-    loop = asyncio.get_running_loop()
-    main = asyncio.current_task()
-    if main is None:
-        return
-
-    def stop(number: int) -> None:
-        signals.SIGNALLED.append(number)
-        main.cancel()
-
-    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-        number = getattr(signal, name, None)
-        if number is not None:
-            try:
-                loop.add_signal_handler(number, stop, number)
-            except (NotImplementedError, RuntimeError, ValueError):
-                return  # not the main thread, or no signals here: Ctrl-C as before
 
 
 class BatchProgress:
@@ -430,8 +403,6 @@ def _finish(
         reporter.warn("interrupted; the batch's state is kept: run the same command to resume")
     code = exit_code(everything, interrupted) or (1 if results_lost else 0)
     if interrupted:
-        from vtrix.cli import signals
-
         code = signals.exit_code()  # 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP
     if whole is not None:  # a worker: the batch as a whole, whoever ran each line
         counts = Counter(whole.outcomes.values())
