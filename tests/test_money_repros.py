@@ -232,9 +232,22 @@ def test_a_price_below_what_the_gateway_charges_is_corrected_within_the_run(
     # Past the cap by at most the gap on the tasks in flight when the first cost came back.
     assert charged <= Decimal("3.00") + 2 * Decimal("0.15"), charged
     assert charged >= Decimal("2.70")
+    assert "quoted 0.15" in r.err and "re-priced" in r.err  # the run says so
 
 
 # ------------------------------------------------------------------- quotes
+
+
+def test_a_batch_dry_run_shows_the_quotes_it_knows(cli: Any, sandbox: Any, tmp_path: Path) -> None:
+    src = _batch_file(tmp_path / "in.jsonl", 3)
+    with src.open("a") as fh:
+        fh.write(json.dumps({"model": "bytedance/seedream-4.5-t2i", "params": {"prompt": "x"}}))
+    assert cli("prices", "set", "kirin_v3_i2v", "0.30").code == 0
+    r = cli("batch", str(src), "--dry-run", env=env_for(sandbox))
+    assert r.code == 0, r.err
+    rows = {line.split()[0]: line for line in r.out.splitlines()}
+    assert rows["kirin_v3_i2v"].split()[-1] == "0.90"
+    assert rows["bytedance/seedream-4.5-t2i"].endswith("1 unknown")
 
 
 def test_quotes_apply_defaults_and_see_image_counts(cli: Any, make_sandbox: Any) -> None:

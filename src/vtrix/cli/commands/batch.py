@@ -12,6 +12,7 @@ import click
 
 from vtrix.cli import ending, signals
 from vtrix.cli.click_types import DURATION
+from vtrix.cli.commands import batch_preview as preview
 from vtrix.cli.context import Globals, client_for
 from vtrix.cli.lazy import summary
 from vtrix.cli.run_options import BUDGET_NAME, use_budget
@@ -130,9 +131,9 @@ def run_batch(ctx: click.Context, /, file: str, **opts: Any) -> None:
     reporter = Reporter(quiet=g.quiet or opts["quiet"])
     invalid = [c for c in checked if c.prepared is None]
     bid = batch_id(data)
-    new = _count_new(client, checked)
+    new = preview.count_new(client, checked)
     if dry:
-        _dry_run(checked, new)
+        preview.dry_run(client, checked, new)
     if invalid:
         _report_invalid(invalid, reporter, fatal=not opts["skip_invalid"])
     if dry:
@@ -141,7 +142,7 @@ def run_batch(ctx: click.Context, /, file: str, **opts: Any) -> None:
         client_for(ctx, require_key=True, provider=provider)
     _check_size(new, opts, reporter)
     if opts["budget"] is not None:
-        _say_what_the_balance_covers(client, checked, reporter)
+        preview.say_what_the_balance_covers(client, checked, reporter)
     if opts["results_file"]:
         _check_results_file(opts["results_file"])
     if opts["resubmit_unknown"]:
@@ -190,64 +191,6 @@ def _check_results_file(path: str) -> None:
         raise UsageError(
             f"--results {path}: its directory {parent} does not exist or is not writable; "
             "nothing was sent"
-        )
-
-
-def _count_new(client: Any, checked: list[Checked]) -> int:
-    """How many lines would be submitted now (the ledger knows the rest, by their keys)."""
-    from vtrix.batch.input import line_keys
-
-    keys = line_keys([c.line for c in checked])
-    rows = (client.ledger.by_keys(list(keys.values())) if client.ledger else None) or {}
-    known = {k for k, r in rows.items() if r.task_id or r.state not in ("rejected", "not_sent")}
-    return sum(1 for c in checked if c.prepared is not None and keys[c.line.number] not in known)
-
-
-def _dry_run(checked: list[Checked], new: int) -> None:
-    from vtrix.cli.output import emit
-
-    per_model = Counter(c.line.model for c in checked if c.prepared is not None)
-    width = max([len(m) for m in per_model] + [5])
-    rows = [f"{'MODEL':<{width}}  LINES  EST. COST"]
-    rows += [f"{m:<{width}}  {n:>5}  unknown" for m, n in sorted(per_model.items())]
-    valid = sum(per_model.values())
-    rows.append(
-        f"{valid} valid line(s), {len(checked) - valid} invalid; {new} would be submitted now "
-        f"({valid - new} already were); nothing was sent. (The catalogs publish no prices.)"
-    )
-    emit("\n".join(rows))
-
-
-def _say_what_the_balance_covers(client: Any, checked: list[Checked], reporter: Reporter) -> None:
-    """Before a budgeted batch: each gateway's balance (where it states one) and how many of
-    its lines that covers at their quotes."""
-    from decimal import Decimal
-
-    from vtrix.base.amounts import amount
-    from vtrix.engine.pricing import quote
-    from vtrix.errors import VtrixError
-    from vtrix.wire.gateways import GATEWAYS
-
-    by_provider: dict[str, list[Any]] = {}
-    for c in checked:
-        if c.prepared is not None:
-            by_provider.setdefault(c.prepared.spec.provider, []).append(c.prepared)
-    for provider, prepared in sorted(by_provider.items()):
-        try:
-            left = amount(client.provider(provider).balance())
-        except VtrixError:
-            left = None
-        if left is None:
-            continue
-        total, covered = Decimal(0), 0
-        for p in prepared:
-            q = quote(client.session, p.model_id, p.params)
-            if q.amount is None or total + q.amount > left:
-                break
-            total, covered = total + q.amount, covered + 1
-        reporter.line(
-            f"{GATEWAYS[provider].label} balance {left:f} covers {covered} of its "
-            f"{len(prepared)} line(s) at their quotes"
         )
 
 
