@@ -40,9 +40,16 @@ def model_based(examples: int = 300) -> dict[str, Any]:
     )
     wall = time.perf_counter() - start
     runs = [json.loads(line) for line in report.read_text().splitlines()] if report.exists() else []
-    total = {
+    total = {  # (what the examples reached, summed over both ledgers)
         k: sum(int(r.get(k, 0)) for r in runs)
-        for k in ("sent", "budget_reached", "outcome_unknown", "request_rejected")
+        for k in (
+            "sent",
+            "budget_reached",
+            "outcome_unknown",
+            "request_rejected",
+            "processes",
+            "sigkill",
+        )
     }
     return {
         "passed": proc.returncode == 0,

@@ -210,6 +210,8 @@ def _money(m: dict[str, Any]) -> list[str]:
         f"| … submits sent, refused by a cap, of unknown outcome, refused by the gateway | — | "
         f"report | {f['sent']:,}, {f['budget_reached']:,}, {f['outcome_unknown']:,}, "
         f"{f['request_rejected']:,} |",
+        f"| … submits from separate processes over HTTP; of them SIGKILLed on the wire | — | "
+        f"report | {f.get('processes', 0):,}; {f.get('sigkill', 0):,} |",
         f"| … wall | — | report | {f['wall_s']} s |",
     ]
 

@@ -1,5 +1,6 @@
 """The money kernel, proven by a model-based test: many concurrent callers — threads sharing a
-client, asyncio tasks, and two "machines" with ledger connections of their own — submit
+client, asyncio tasks, separate processes (over real HTTP on 127.0.0.1, killed for real), and
+two "machines" with ledger connections of their own — submit
 against a simulated gateway that creates a task and then fails to answer, refuses, charges
 more than quoted, reports zero or absurd costs, or is killed mid-submit. After every step:
 
@@ -24,6 +25,9 @@ import asyncio
 import itertools
 import json
 import os
+import signal
+import subprocess
+import sys
 import threading
 import uuid
 from collections import Counter
@@ -74,6 +78,7 @@ class SimGateway:
         self.tasks: dict[str, dict[str, Any]] = {}  # task id -> {key, charged, reported}
         self.by_key: dict[str, str] = {}  # idempotency key -> task id
         self.ids = itertools.count(1)
+        self.pids: dict[str, int] = {}  # idempotency key -> the process sending it
 
     def charged(self, keys: set[str] | None = None) -> Decimal:
         return sum(
@@ -114,8 +119,61 @@ class SimGateway:
         if how == "lost":
             return _json(500, {"message": "internal error"})
         if how == "killed":
-            raise Killed()
+            pid = self.pids.get(key)
+            if pid is None:
+                raise Killed()
+            os.kill(pid, signal.SIGKILL)  # a real process, killed with its submit on the wire
+            SEEN["sigkill"] += 1
+            return _json(500, {"message": "the client is gone"})
         return _json(200, {"id": task_id, "model": MODEL, "status": "in_progress"})
+
+
+class Served:
+    """The simulated gateway over real HTTP on 127.0.0.1, for callers in other processes."""
+
+    def __init__(self, gw: SimGateway) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                size = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(size) if size else None
+                request = Request(self.command, self.path, dict(self.headers.items()), body)
+                got = gw.handle(request)
+                self.send_response(got.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(got.body)))
+                self.end_headers()
+                self.wfile.write(got.body)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+SUBMIT_SCRIPT = """
+import sys
+from vtrix import Client
+from vtrix.errors import VtrixError
+from vtrix.store.ledger import Ledger
+url, ledger, key = sys.argv[1:4]
+client = Client(api_key="sim-key", base_url=url, ledger=Ledger(ledger), budget_name="team")
+try:
+    client.submit("kirin_v3_i2v", {"image_url": "https://example.com/a.jpg"}, idempotency_key=key)
+    print("sent")
+except VtrixError as exc:
+    print(exc.code)
+"""
 
 
 def _json(status: int, body: Any) -> Response:
@@ -155,7 +213,7 @@ class MoneyModel(RuleBasedStateMachine):
         from vtrix import AsyncClient, Client
         from vtrix.store.accounts import Account, named
 
-        url = type(self).ledger_url()
+        url = self.url = type(self).ledger_url()
         self.team_cap, self.spend_cap = Decimal(team), Decimal(spend)
         self.a = _client(Client, self.gw, url, max_spend=spend, budget_name="team")
         assert self.a.ledger is not None
@@ -240,6 +298,32 @@ class MoneyModel(RuleBasedStateMachine):
             await self.aio.aclose()
 
         asyncio.run(all_of())
+
+    @rule(how=st.lists(st.sampled_from(BEHAVIOURS), min_size=2, max_size=3))
+    def separate_processes(self, how: list[str]) -> None:
+        """Other processes of this machine (B's budget), over real HTTP; "killed" is a real
+        SIGKILL while the submit is on the wire."""
+        keys = self._keys(how)
+        self._before(keys)
+        self.keys_b.update(keys)
+        served = Served(self.gw)
+        try:
+            procs = {}
+            for key in keys:
+                procs[key] = subprocess.Popen(
+                    [sys.executable, "-c", SUBMIT_SCRIPT, served.url, self.url, key],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    text=True,
+                )
+                self.gw.pids[key] = procs[key].pid
+                SEEN["processes"] += 1
+            for proc in procs.values():
+                out, _ = proc.communicate(timeout=120)
+                for word in out.split():
+                    SEEN[word] += 1
+        finally:
+            served.close()
 
     @rule()
     def the_gateway_reports_costs(self) -> None:
@@ -347,6 +431,7 @@ def _run(machine: type[MoneyModel], examples: int) -> None:
     )
     # The examples reached what they are about: caps that refused, unknown outcomes, tasks.
     assert SEEN["budget_reached"] and SEEN["outcome_unknown"] and SEEN["sent"], SEEN
+    assert SEEN["processes"], SEEN
     report = os.environ.get("VTRIX_MONEY_REPORT")
     if report:  # `make bench` runs this longer and reports what it covered
         with open(report, "a", encoding="utf-8") as fh:
@@ -372,4 +457,4 @@ def test_money_holds_across_machines_on_postgresql(priced: None, pg_server: str)
     class OnPostgres(MoneyModel):
         ledger_url = staticmethod(lambda: fresh_schema(pg_server))
 
-    _run(OnPostgres, max(EXAMPLES // 2, 4))
+    _run(OnPostgres, EXAMPLES)
