@@ -18,6 +18,7 @@ The tree (exit code, ``error.code``, meaning)::
     │   ├── BadAnswer          1  bad_answer          an answer vtrix cannot use (kept in a file)
     │   ├── TemporaryFailure  75  temporary_failure   429, 5xx or network trouble (not_sent:
     │   │   │                                         a submit that never reached the gateway)
+    │   │   ├── NotSent       75  not_sent            a hold outlasts the deadline; not sent
     │   │   └── AtCapacity    75  at_capacity         the key's running tasks are at its limit
     │   └── SubmitOutcomeUnknown 3  outcome_unknown   a submit was sent, no clear answer
     ├── BudgetReached          4  budget_reached      a cap refused a submit; nothing sent
@@ -260,6 +261,12 @@ class TemporaryFailure(ApiError):
         super().__init__(message, status=status, hint=hint)
         self.retry_after = retry_after
         self.deadline = deadline
+
+
+class NotSent(TemporaryFailure):
+    """A submit that certainly never reached the gateway (its hold outlasts the deadline)."""
+
+    code = "not_sent"
 
 
 class AtCapacity(TemporaryFailure):

@@ -139,6 +139,7 @@ def submit_flow(
     """Upload local files, then send a prepared submit once (see the module docstring).
     ``quote``: what it is expected to cost (kept in the ledger); ``charge``: the accounts
     it is charged to, checked and charged as its row is written (:mod:`.money`)."""
+    _require_key(session, prepared.spec.provider)
     # What the key is bound to: the model and the parameters as given (local files by
     # path: an upload's URL differs each time).
     params_digest = digest(prepared.spec.provider, prepared.model_id, prepared.params)
@@ -222,6 +223,18 @@ def _row_fields(
         "key_id": session.key_id(spec.provider),
         "max_running": session.limits(spec.provider)[1],
     }
+
+
+def _require_key(session: Session, provider: str) -> None:
+    """No keyless submit leaves any front end: the gateway would answer 401 at best."""
+    if session.settings.key_for(provider) is not None:
+        return
+    gateway = GATEWAYS[provider]
+    raise UsageError(
+        f"no API key for {gateway.label}: nothing was sent",
+        hint=f'Set {gateway.key_env} (in an MCP host\'s config: its "env" block), or run '
+        "`vtrix auth login` once.",
+    )
 
 
 def _submit_failed(session: Session, key: str, exc: BaseException) -> Plan[None]:

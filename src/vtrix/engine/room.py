@@ -14,7 +14,7 @@ import time
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from vtrix.errors import AtCapacity, Interrupted, VtrixError
+from vtrix.errors import AtCapacity, Interrupted, NotSent, VtrixError
 from vtrix.http import Call, Plan, Sleep
 from vtrix.wire.gateways import GATEWAYS
 
@@ -42,14 +42,23 @@ def clear_to_send(http: Any, until: float) -> Plan[None]:
 
 
 def _wait_out(http: Any, until: float) -> Plan[None]:
+    """A wait that cannot end before ``until`` fails at once (NotSent, with how long)."""
     while True:
         wait = http.hold_until - http.clock()
         gate = http.gate
         if gate is not None and wait <= 0:
             wait = yield Call(gate.peek)
-        if wait <= 0 or time.monotonic() >= until:
+        if wait <= 0:
             return
-        yield Sleep(min(wait, max(until - time.monotonic(), 0.0)))
+        if time.monotonic() + wait > until:
+            raise NotSent(
+                f"the gateway asked to hold off for {wait:.0f} s more (a 429 or a full rate "
+                "window, shared by every process with this key), past this call's deadline; "
+                "nothing was sent",
+                hint=f"Try again in {wait:.0f} s.",
+                retry_after=wait,
+            )
+        yield Sleep(wait)
 
 
 def begin_when_room(session: Session, row: dict[str, Any], until: float) -> Plan[Entry | None]:

@@ -20,123 +20,22 @@ from mcp.server.lowlevel import Server
 
 from vtrix._version import __version__
 from vtrix.engine import registry
-from vtrix.mcp.tools import DEFAULT_SLICE, MAX_SLICE, Tools, matching_models
+from vtrix.mcp.table import (
+    GENERIC,
+    INSTRUCTIONS,
+    KEY_ARG,
+    PAID,
+    RESERVED,
+    RETURNS_TASK,
+    TASK_SCHEMA,
+    WAIT_ARG,
+    object_schema,
+    typed_schema,
+)
+from vtrix.mcp.tools import DEFAULT_SLICE, Tools, matching_models
 
 if TYPE_CHECKING:
     from mcp.server.context import ServerRequestContext
-
-INSTRUCTIONS = (
-    "Generate images, video and audio on the vtrix and Modellix gateways. Find a model with "
-    "search_models, read its parameters with get_model_spec, check a request with "
-    "check_request (free, nothing sent), then submit_task (paid: one task per call; pass an "
-    "idempotency_key to make a retry safe) and wait_task until its status is succeeded, "
-    "failed or canceled; save_task_outputs downloads the results. Never resubmit a task "
-    "whose outcome is unknown without looking it up first (list_tasks, get_task)."
-)
-
-_READ_LOCAL = {"readOnlyHint": True, "openWorldHint": False}
-_READ_GATEWAY = {"readOnlyHint": True, "openWorldHint": True}
-_PAID = {
-    "readOnlyHint": False,
-    "destructiveHint": True,
-    "idempotentHint": False,
-    "openWorldHint": True,
-}
-_WRITES_FILES = {
-    "readOnlyHint": False,
-    "destructiveHint": False,
-    "idempotentHint": True,
-    "openWorldHint": True,
-}
-
-
-def _schema(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(required),
-        "additionalProperties": False,
-    }
-
-
-_STR = {"type": "string"}
-_TASK_ID = {"type": "string", "description": "The task id (as submit_task returned it)."}
-_WAIT = {
-    "type": "number",
-    "minimum": 0,
-    "maximum": MAX_SLICE,
-    "default": DEFAULT_SLICE,
-    "description": "Seconds to wait at most before returning the task as it stands.",
-}
-_MODEL = {"type": "string", "description": "A model id from search_models."}
-_PARAMS = {"type": "object", "description": "The model's parameters (see get_model_spec)."}
-
-GENERIC: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
-    "search_models": (
-        "Find models by words, output type (image, video, audio) or provider; paged.",
-        _schema(
-            {
-                "query": _STR,
-                "type": _STR,
-                "provider": {"type": "string", "enum": ["vtrix", "modellix"]},
-                "typed_only": {"type": "boolean", "description": "Only models with a spec."},
-                "page": {"type": "integer", "minimum": 1, "default": 1},
-                "page_size": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
-            }
-        ),
-        _READ_LOCAL,
-    ),
-    "get_model_spec": (
-        "A model's parameters as JSON Schema, and its agent prompt.",
-        _schema({"model": _MODEL}, ("model",)),
-        _READ_GATEWAY,
-    ),
-    "check_request": (
-        "Validate parameters for a model and show the exact request; nothing is sent or paid.",
-        _schema({"model": _MODEL, "params": _PARAMS}, ("model",)),
-        _READ_GATEWAY,
-    ),
-    "submit_task": (
-        "Submit one paid task; returns the task at once (then wait_task). A key the server "
-        "has a task for returns that task and sends nothing.",
-        _schema(
-            {"model": _MODEL, "params": _PARAMS, "idempotency_key": _STR},
-            ("model",),
-        ),
-        _PAID,
-    ),
-    "wait_task": (
-        "Wait up to wait_seconds (at most 45) for a task to end; returns the task either way.",
-        _schema({"task_id": _TASK_ID, "wait_seconds": _WAIT}, ("task_id",)),
-        _READ_GATEWAY,
-    ),
-    "get_task": (
-        "A task's status and results now (one look).",
-        _schema({"task_id": _TASK_ID}, ("task_id",)),
-        _READ_GATEWAY,
-    ),
-    "list_tasks": (
-        "Recent tasks from the ledger (submitted by the CLI, the SDK or this server).",
-        _schema(
-            {
-                "limit": {"type": "integer", "minimum": 1, "maximum": 500, "default": 20},
-                "model": _STR,
-                "status": _STR,
-            }
-        ),
-        _READ_LOCAL,
-    ),
-    "save_task_outputs": (
-        "Download a finished task's outputs into a directory under the server's root.",
-        _schema({"task_id": _TASK_ID, "directory": _STR}, ("task_id",)),
-        _WRITES_FILES,
-    ),
-    "upload_file": (
-        "Upload a local file under the server's root; returns a URL to pass as a parameter.",
-        _schema({"path": _STR}, ("path",)),
-        _WRITES_FILES,
-    ),
-}
 
 
 def _offset(cursor: str | None) -> int:
@@ -196,35 +95,84 @@ def _typed_tool(name: str, entry: Any) -> types.Tool | None:
     return _tool(
         name,
         f"{data.get('name') or entry.id} ({entry.type}, {entry.provider}): {summary} "
-        "Paid: submits one task and waits up to 30 s for it.",
-        dict(data["schema"]),  # type: ignore[call-overload]
-        _PAID,
+        "Paid: submits one task and waits for it up to _wait_seconds.",
+        typed_schema(dict(data["schema"])),  # type: ignore[call-overload]
+        PAID,
+        TASK_SCHEMA,
     )
 
 
-def _tool(name: str, description: str, schema: dict[str, Any], hints: dict[str, Any]) -> types.Tool:
-    return types.Tool.model_validate(
-        {
-            "name": name,
-            "description": description,
-            "inputSchema": schema,
-            "annotations": hints,
-        }
-    )
+def _tool(
+    name: str,
+    description: str,
+    schema: dict[str, Any],
+    hints: dict[str, Any],
+    output: dict[str, Any] | None = None,
+) -> types.Tool:
+    fields: dict[str, Any] = {
+        "name": name,
+        "description": description,
+        "inputSchema": schema,
+        "annotations": hints,
+    }
+    if output is not None:
+        fields["outputSchema"] = output
+    return types.Tool.model_validate(fields)
 
 
 def _result(
     is_error: bool, doc: dict[str, Any], links: list[types.ResourceLink] | None = None
 ) -> types.CallToolResult:
-    text = json.dumps(doc, ensure_ascii=False)
+    """The result: structured content, and the same as text without the gateway's raw
+    answer (sent once, in the structured content)."""
+    if is_error:
+        for_agents(doc)
+    text = json.dumps({k: v for k, v in doc.items() if k != "raw"}, ensure_ascii=False)
     content: list[Any] = [types.TextContent(type="text", text=text), *(links or [])]
     return types.CallToolResult(content=content, structured_content=doc, is_error=is_error)
+
+
+AGENT_HINTS = {
+    "outcome_unknown": "The task may exist and be paid: look it up with list_tasks or get_task "
+    "before any new submit_task; never resubmit it blindly.",
+    "invalid_params": "get_model_spec lists the parameters; check_request checks a request "
+    "for free.",
+    "key_conflict": "Use a new idempotency_key for new content, or the same parameters to get "
+    "that task back.",
+    "submit_in_progress": "Another process is sending it: wait, then list_tasks.",
+    "not_sent": "Nothing was sent: call again after retry_after seconds.",
+    "at_capacity": "Nothing was sent: call again when a running task has ended (wait_task).",
+    "temporary_failure": "Call again later.",
+    "wait_timeout": "The task keeps running: wait_task again.",
+    "budget_reached": "Nothing was sent: the user's spending cap is reached; ask the user.",
+}
+
+
+def for_agents(doc: dict[str, Any]) -> None:
+    """An error's hint in tools, not CLI flags; ``retry_after`` where the gateway gave one."""
+    error = doc.get("error")
+    if not isinstance(error, dict):
+        return
+    code = str(error.get("code") or "")
+    if code in AGENT_HINTS:
+        hint = str(error.get("hint") or "")
+        keep = hint if code == "unknown_model" or "Did you mean" in hint else ""
+        error["hint"] = (keep.split("\n")[0] + " " if keep else "") + AGENT_HINTS[code]
+    elif "vtrix " in str(error.get("hint") or "") or "--" in str(error.get("hint") or ""):
+        error["hint"] = (
+            "search_models finds models; get_model_spec shows a model's parameters."
+            if code == "unknown_model"
+            else "See the message; list_tasks and get_task show what exists."
+        )
 
 
 def build_server(tools: Tools, typed: TypedTools | None = None) -> Server[Any]:
     """The MCP server of ``tools`` (and the typed tools of ``typed``); ``tools/list`` is
     paged (``nextCursor``) so that any catalog answers at once."""
-    generic = [_tool(n, d, s, h) for n, (d, s, h) in GENERIC.items()]
+    generic = [
+        _tool(n, d, s, h, TASK_SCHEMA if n in RETURNS_TASK else None)
+        for n, (d, s, h) in GENERIC.items()
+    ]
 
     async def list_tools(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
@@ -242,9 +190,12 @@ def build_server(tools: Tools, typed: TypedTools | None = None) -> Server[Any]:
         ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
         args = dict(params.arguments or {})
+        sent = [-1.0]
 
         async def progress(done: float, status: str) -> None:
-            await ctx.session.report_progress(done, 100.0, f"task {status}")
+            if done > sent[0]:  # strictly increasing, and nothing when nothing changed
+                sent[0] = done
+                await ctx.session.report_progress(done, 100.0, f"task {status}")
 
         return await dispatch(tools, typed, params.name, args, progress)
 
@@ -260,97 +211,61 @@ def build_server(tools: Tools, typed: TypedTools | None = None) -> Server[Any]:
 async def dispatch(
     tools: Tools, typed: TypedTools | None, name: str, args: dict[str, Any], progress: Any
 ) -> types.CallToolResult:
-    """Run one tool call; an unknown tool or bad arguments are tool errors too."""
-    from vtrix.errors import UsageError
+    """Run one tool call, its arguments checked against the tool's own inputSchema first; an
+    unknown tool or bad arguments are tool errors too."""
+    from vtrix.errors import UsageError, VtrixError
+    from vtrix.mcp.arguments import checked
+    from vtrix.mcp.tools import error_object
 
     if typed is not None:
         typed.entries()  # the names, on first use
     try:
         if typed is not None and name in typed.models:
-            model = typed.models[name]
-            error, doc = await tools.submit_task(model, args)
-            if not error:
-                error, doc = await tools.wait_task(doc["id"], DEFAULT_SLICE, progress)
-            return _result(error, doc)
+            return await _typed_call(tools, typed.models[name], args, progress)
         if name not in GENERIC:
-            raise UsageError(f"no tool named {name!r}")
+            raise UsageError(f"no tool named {name!r}", hint="tools/list names every tool.")
+        args = checked(name, GENERIC[name][1], args)
         if name == "wait_task":
             args["progress"] = progress
         error, doc = await getattr(tools, name)(**args)
-    except TypeError as exc:  # arguments the tool does not take
-        from vtrix.mcp.tools import error_object
-
-        return _result(True, error_object(UsageError(f"{name}: {exc}")))
-    except UsageError as exc:
-        from vtrix.mcp.tools import error_object
-
+    except VtrixError as exc:
         return _result(True, error_object(exc))
     links = []
     if name == "save_task_outputs" and not error:
-        links = [
-            types.ResourceLink(
-                type="resource_link", name=Path(f).name, uri=Path(f).resolve().as_uri()
-            )
-            for f in doc.get("files", [])
-        ]
+        links = [_link(Path(f)) for f in doc.get("files", [])]
     return _result(error, doc, links)
 
 
-# ---------------------------------------------------------------------------- running
+async def _typed_call(
+    tools: Tools, model: str, args: dict[str, Any], progress: Any
+) -> types.CallToolResult:
+    """A typed tool: submit with the model's parameters, then wait one slice."""
+    from vtrix.mcp.arguments import checked
+
+    own = {k: args.pop(k) for k in RESERVED if k in args}
+    own = checked(
+        model, object_schema({"_idempotency_key": KEY_ARG, "_wait_seconds": WAIT_ARG}), own
+    )
+    error, doc = await tools.submit_task(model, args, own.get("_idempotency_key"))
+    if not error:
+        wait = float(own.get("_wait_seconds", DEFAULT_SLICE))
+        error, doc = await tools.wait_task(doc["id"], wait, progress)
+    return _result(error, doc)
 
 
-def serve(
-    *,
-    root: Path,
-    typed: list[str],
-    max_submits: int | None,
-    max_spend: Any = None,
-    budget_name: str | None = None,
-    http: bool = False,
-    port: int = 8766,
-    token: str | None = None,
-) -> None:
-    """Run the server until its client goes (stdio) or it is stopped (HTTP)."""
-    import anyio
+def _link(path: Path) -> types.ResourceLink:
+    """A saved file as a resource link, with its media type and size."""
+    import mimetypes
 
-    from vtrix.aio import AsyncClient
-
-    async def run() -> None:
-        async with AsyncClient(max_spend=max_spend, budget_name=budget_name) as client:
-            tools = Tools(client, root=root, max_submits=max_submits)
-            server = build_server(tools, TypedTools(typed) if typed else None)
-            if http:
-                await _serve_http(server, port, token)
-            else:
-                from mcp.server.stdio import stdio_server
-
-                async with stdio_server() as (read, write):
-                    await server.run(read, write, server.create_initialization_options())
-
-    anyio.run(run)
-
-
-async def _serve_http(server: Server[Any], port: int, token: str | None) -> None:
-    """Streamable HTTP on 127.0.0.1 (``/mcp``); with ``token``, every request must carry
-    ``Authorization: Bearer <token>``."""
-    import hmac
-
-    import uvicorn
-    from starlette.responses import JSONResponse
-
-    app: Any = server.streamable_http_app(host="127.0.0.1")
-    if token:
-        inner = app
-
-        async def guarded(scope: Any, receive: Any, send: Any) -> None:
-            if scope["type"] == "http":
-                given = dict(scope.get("headers") or []).get(b"authorization", b"")
-                if not hmac.compare_digest(given, f"Bearer {token}".encode()):
-                    reply = JSONResponse({"error": "a bearer token is required"}, status_code=401)
-                    await reply(scope, receive, send)
-                    return
-            await inner(scope, receive, send)
-
-        app = guarded
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    await uvicorn.Server(config).serve()
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    try:
+        size: int | None = path.stat().st_size
+    except OSError:
+        size = None
+    return types.ResourceLink(
+        type="resource_link",
+        name=path.name,
+        uri=path.resolve().as_uri(),
+        mime_type=kind,
+        size=size,
+    )

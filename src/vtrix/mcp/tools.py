@@ -186,18 +186,24 @@ class Tools:
     ) -> Outcome:
         """Wait for ``task`` one slice at most, in steps of 5 s with a progress note each."""
         end = time.monotonic() + max(0.0, min(float(wait_seconds), MAX_SLICE))
+        seen: list[Any] = [task.state]  # the latest state a poll saw
+
+        def note(state: Any, _left: float | None) -> None:
+            seen[0] = state
+
         if progress is not None and not task.state.done:
             await progress(task.state.progress or 0.0, task.status)
         while True:
             left = end - time.monotonic()
             try:
                 if not task.state.done and left > 0:
-                    result = await task.wait(timeout=min(PROGRESS_EVERY, left))
+                    result = await task.wait(timeout=min(PROGRESS_EVERY, left), on_progress=note)
                 else:
                     return False, task.to_dict()
             except WaitTimeout:
+                latest = seen[0]
                 if progress is not None:
-                    await progress(task.state.progress or 0.0, task.status)
+                    await progress(latest.progress or 0.0, latest.status)
                 continue
             except VtrixError as exc:
                 return True, error_object(exc, getattr(exc, "result", None) or task.result())
