@@ -309,7 +309,7 @@ def test_an_interrupt_while_a_429_hold_is_waited_out_sends_nothing(priced: Path)
     gw = SimGateway()
     client = _client(Client, gw, _ledger_path(priced))
     http = client.provider("vtrix").http
-    http.hold_until = http.clock() + 120  # another process's 429, as this one learnt it
+    http.hold_until = http.clock() + 30  # another process's 429, as this one learnt it
 
     def interrupted(_: float) -> None:
         raise KeyboardInterrupt
@@ -321,6 +321,26 @@ def test_an_interrupt_while_a_429_hold_is_waited_out_sends_nothing(priced: Path)
     assert client.ledger.by_key("held-1") is None and not gw.posts
     http.hold_until = 0.0
     assert client.submit(MODEL, dict(PARAMS), idempotency_key="held-1").id  # key usable
+
+
+def test_a_hold_past_the_deadline_answers_not_sent_at_once(priced: Path) -> None:
+    from vtrix import Client
+    from vtrix.errors import NotSent
+
+    gw = SimGateway()
+    client = _client(Client, gw, _ledger_path(priced))
+    http = client.provider("vtrix").http
+    http.hold_until = http.clock() + 120  # longer than the submit's own 60 s
+
+    def never(_: float) -> None:
+        raise AssertionError("it waited")
+
+    http.sleep = never
+    with pytest.raises(NotSent) as caught:
+        client.submit(MODEL, dict(PARAMS), idempotency_key="held-2")
+    assert caught.value.code == "not_sent" and caught.value.retry_after is not None
+    assert caught.value.retry_after > 60 and caught.value.exit_code == 75
+    assert client.ledger.by_key("held-2") is None and not gw.posts
 
 
 def test_leases_are_judged_by_the_databases_clock(

@@ -231,7 +231,7 @@ def _require_key(session: Session, provider: str) -> None:
         return
     gateway = GATEWAYS[provider]
     raise UsageError(
-        f"no API key for {gateway.label}: nothing was sent",
+        f"no API key for {gateway.label} ({gateway.key_env} is not set): nothing was sent",
         hint=f'Set {gateway.key_env} (in an MCP host\'s config: its "env" block), or run '
         "`vtrix auth login` once.",
     )

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from vtrix.base.record import field, record
 from vtrix.engine import registry
-from vtrix.errors import NotFound, SpecUnavailable, UnknownModel, UsageError, ValidationFailed
+from vtrix.errors import (
+    NotFound,
+    Problem,
+    SpecUnavailable,
+    UnknownModel,
+    UsageError,
+    ValidationFailed,
+)
 from vtrix.wire.gateways import PROVIDERS, default_endpoint
 
 if TYPE_CHECKING:
@@ -161,6 +168,8 @@ def prepare(
         problems += [
             p for p in validate(body, spec.schema, resolved.params_model) if p.path not in seen
         ]
+        seen = {p.path for p in problems}
+        problems += [p for p in media_problems(body, spec.schema) if p.path not in seen]
         if spec.schema.get("additionalProperties"):
             known = spec.schema.get("properties", {})
             unlisted = tuple(k for k in body if k not in known)
@@ -168,6 +177,43 @@ def prepare(
         raise ValidationFailed(model_id, problems)
     request = session.provider(spec.provider).prepare_submit(spec, body)
     return Prepared(model_id, spec, request, resolved.checked, body, unlisted, tuple(uploads))
+
+
+MEDIA_SCHEMES = ("https://", "http://", "data:")
+
+
+def media_problems(body: Any, schema: dict[str, Any]) -> list[Problem]:
+    """A media parameter takes a URL (what the gateway fetches): a local file name, a bare
+    word or an ``@file`` that reached here as text would be paid for and fail there."""
+    from vtrix.spec.describe import is_media_input
+
+    if not isinstance(body, dict):
+        return []
+    props = schema.get("properties") or {}
+    out = []
+    for name, value in body.items():
+        prop = props.get(name)
+        if not isinstance(prop, dict) or not is_media_input(name, prop):
+            continue
+        if "base64" in str(prop.get("description", "")).lower():
+            continue
+        values = value if isinstance(value, list) else [value]
+        for i, item in enumerate(values):
+            if not isinstance(item, str) or item.lower().startswith(MEDIA_SCHEMES):
+                continue
+            where = f"{name}[{i}]" if isinstance(value, list) else name
+            out.append(Problem(where, _not_a_url(item)))
+    return out
+
+
+def _not_a_url(value: str) -> str:
+    shown = value if len(value) <= 60 else value[:57] + "..."
+    if value.startswith("@"):
+        return (
+            f"expected a URL, got {shown!r}: a local file is uploaded first (upload_file, "
+            "then its URL; from Python a pathlib.Path)"
+        )
+    return f"expected an http(s) URL, got {shown!r}; a local file? did you mean @{shown}?"
 
 
 _WARNED_STALE: set[str] = set()

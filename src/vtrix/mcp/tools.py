@@ -164,7 +164,16 @@ class Tools:
                 hint="Ask the user to restart the server with a larger --max-submits.",
             )
         self.submits += 1
-        task = await self.client.submit_prepared(prepared, idempotency_key=idempotency_key)
+        # Within the call's slice: a hold or a full rate window past it answers not_sent.
+        deadline = time.monotonic() + MAX_SLICE
+        try:
+            task = await self.client.submit_prepared(
+                prepared, idempotency_key=idempotency_key, deadline=deadline
+            )
+        except VtrixError as exc:
+            if exc.code != "outcome_unknown":  # a submit that may have gone out still counts
+                self.submits -= 1
+            raise
         if task.reused:  # the ledger had a task for this key: nothing was sent
             self.submits -= 1
         return task

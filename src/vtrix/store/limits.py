@@ -75,9 +75,8 @@ class SharedLimits:
 
     def peek(self) -> float:
         """Seconds until a request could go (the hold, or a full window), without taking a
-        place: what a submit waits out before it is recorded as in flight."""
-        if not self.ledger.is_open:
-            return 0.0
+        place: what a submit waits out before it is recorded as in flight (a submit opens the
+        ledger anyway, so this one may)."""
         now = now_sql(self.ledger.kind)
         row = self.ledger.gate_statement(
             f"SELECT window_start + ? - {now}, used, hold_until - {now} FROM key_limits"
