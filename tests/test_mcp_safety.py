@@ -144,7 +144,9 @@ def test_a_typed_tool_called_twice_with_one_key_submits_once(
         again = await c.call_tool("kirin_v3_i2v", args)
         return tool, first, again
 
-    tool, first, again = call(_server(env, "--root", str(_work(tmp_path)), "--typed", "kirin_*"), steps)
+    tool, first, again = call(
+        _server(env, "--root", str(_work(tmp_path)), "--typed", "kirin_*"), steps
+    )
     assert "_idempotency_key" in tool.input_schema["properties"]
     assert tool.output_schema["properties"]["status"]["enum"]
     assert not first.is_error and first.structured_content["status"] == "succeeded"
