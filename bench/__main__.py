@@ -24,7 +24,10 @@ SCALE = int(os.environ.get("BENCH_SCALE", "10000"))
 
 def run_startup(r: dict[str, Any]) -> None:
     compile_tree(ROOT / "src")
-    r["startup"] = {**startup.real_catalog(), "mcp": mcp_bench.real_catalog()}
+    r["startup"] = {
+        **startup.real_catalog(),
+        "mcp": {**mcp_bench.real_catalog(), **mcp_bench.agent_figures()},
+    }
 
 
 def run_codegen(r: dict[str, Any]) -> None:

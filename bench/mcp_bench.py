@@ -71,3 +71,55 @@ def big_catalog(models: Path, reps: int = 3) -> dict[str, Any]:
         "typed_list_again_s": round(statistics.median(r[1] for r in runs), 3),
         "typed_tools": runs[0][2],
     }
+
+
+def _list_bytes(proc: subprocess.Popen[bytes], first_id: int) -> tuple[int, int]:
+    """(bytes of every tools/list page, tools) as a client pages through them."""
+    size, tools, cursor, i = 0, 0, None, first_id
+    while True:
+        got = _rpc(proc, i, "tools/list", {"cursor": cursor} if cursor else {})
+        size += len(json.dumps(got["result"], separators=(",", ":")))
+        tools += len(got["result"]["tools"])
+        cursor = got["result"].get("nextCursor")
+        i += 1
+        if not cursor:
+            return size, tools
+
+
+def agent_figures(calls: int = 41) -> dict[str, Any]:
+    """A warm server: check_request (validation and the quote, nothing sent) per call, and
+    what tools/list costs an agent's context, with the default tools and `--typed '*'`."""
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="vtrix-bench-mcp-"))
+    out: dict[str, Any] = {}
+    for label, extra in (("default", []), ("typed_all", ["--typed", "*"])):
+        proc = subprocess.Popen(
+            [PY, "-m", "vtrix", "mcp", "--root", str(root), *extra],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=home_env(),
+        )
+        try:
+            _rpc(proc, 1, "initialize", INIT)
+            assert proc.stdin is not None
+            proc.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+            proc.stdin.flush()
+            size, tools = _list_bytes(proc, 2)
+            out[f"list_bytes_{label}"], out[f"list_tools_{label}"] = size, tools
+            if label == "default":
+                args = {"model": "kirin_v3_i2v", "params": {"image_url": "https://e.com/a.jpg"}}
+                times = []
+                for n in range(calls):
+                    start = time.perf_counter()
+                    got = _rpc(
+                        proc, 100 + n, "tools/call", {"name": "check_request", "arguments": args}
+                    )
+                    times.append(time.perf_counter() - start)
+                    assert not got["result"].get("isError"), got
+                out["check_request_ms"] = round(statistics.median(times[1:]) * 1000, 1)
+        finally:
+            proc.kill()
+            proc.wait()
+    return out

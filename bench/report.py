@@ -45,6 +45,19 @@ def _startup(s: dict[str, Any]) -> list[str]:
             if "mcp" in s
             else []
         ),
+        *(_mcp_agent(s["mcp"]) if "check_request_ms" in s.get("mcp", {}) else []),
+    ]
+
+
+def _mcp_agent(m: dict[str, Any]) -> list[str]:
+    ms = m["check_request_ms"]
+    return [
+        f"| `vtrix mcp`, warm: a `check_request` call (validation and quote, nothing sent; "
+        f"median) | — | ≤ 10 ms | {ms} ms {_mark(ms <= 10)} |",
+        f"| `tools/list`, all pages, default tools | — | report | "
+        f"{m['list_bytes_default']:,} bytes ({m['list_tools_default']} tools) |",
+        f"| `tools/list`, all pages, `--typed '*'` (real catalog) | — | report | "
+        f"{m['list_bytes_typed_all']:,} bytes ({m['list_tools_typed_all']} tools) |",
     ]
 
 

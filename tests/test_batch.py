@@ -78,9 +78,14 @@ def test_stdin_input_with_params_alone(vtrix, sandbox):
 def test_every_line_is_validated_before_paying(vtrix, sandbox, tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text(
-        json.dumps({"model": "kirin_v3_i2v", "params": {"image_url": "u"}})
+        json.dumps({"model": "kirin_v3_i2v", "params": {"image_url": "https://e.com/u.jpg"}})
         + "\n"
-        + json.dumps({"model": "kirin_v3_i2v", "params": {"image_url": "u", "duration": 99}})
+        + json.dumps(
+            {
+                "model": "kirin_v3_i2v",
+                "params": {"image_url": "https://e.com/u.jpg", "duration": 99},
+            }
+        )
         + "\n"
         + "not json\n"
         + json.dumps({"model": "no_such_model_x", "params": {}})

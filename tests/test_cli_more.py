@@ -64,7 +64,7 @@ def test_typed_options_and_param_agree(cli):
         "run",
         "kirin_v3_i2v",
         "--image-url",
-        "u",
+        "https://e.com/u.jpg",
         "--duration",
         "6",
         "--resolution",
@@ -75,7 +75,7 @@ def test_typed_options_and_param_agree(cli):
         "run",
         "kirin_v3_i2v",
         "--param",
-        "image_url=u",
+        "image_url=https://e.com/u.jpg",
         "--param",
         "duration=6",
         "--param",
@@ -83,7 +83,15 @@ def test_typed_options_and_param_agree(cli):
     )
     assert a.code == b.code == 0
     assert json.loads(a.out.split("\n", 1)[1]) == json.loads(b.out.split("\n", 1)[1])
-    both = cli("--dry-run", "run", "kirin_v3_i2v", "--image-url", "u", "--param", "image_url=v")
+    both = cli(
+        "--dry-run",
+        "run",
+        "kirin_v3_i2v",
+        "--image-url",
+        "https://e.com/u.jpg",
+        "--param",
+        "image_url=https://e.com/v.jpg",
+    )
     assert both.code == 2 and "image_url: given twice" in both.err
 
 
@@ -96,10 +104,13 @@ def test_body_file_from_stdin_extended_by_options(cli):
         "-",
         "--duration",
         "4",
-        input='{"image_url": "u", "duration": 9}',
+        input='{"image_url": "https://e.com/u.jpg", "duration": 9}',
     )
     assert r.code == 0, r.err
-    assert json.loads(r.out.split("\n", 1)[1])["params"] == {"image_url": "u", "duration": 4}
+    assert json.loads(r.out.split("\n", 1)[1])["params"] == {
+        "image_url": "https://e.com/u.jpg",
+        "duration": 4,
+    }
 
 
 def test_debug_shows_redacted_headers(cli, sandbox):

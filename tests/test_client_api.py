@@ -49,11 +49,13 @@ def test_client_errors_are_typed_with_exit_codes(client, make_sandbox):
         client.submit("kirin_v3_i2v", duration=2)
     assert exc.value.exit_code == 2 and len(exc.value.problems) == 2
     with pytest.raises(TaskFailed) as failed:
-        client.run("kirin_v3_i2v", image_url="u", prompt="[fail]")
+        client.run("kirin_v3_i2v", image_url="https://e.com/u.jpg", prompt="[fail]")
     assert failed.value.exit_code == 1
     slow = make_sandbox(task_seconds=30)
     with pytest.raises(WaitTimeout) as timeout:
-        Client(api_key=CANARY, base_url=slow.url).run("kirin_v3_i2v", image_url="u", timeout=0.5)
+        Client(api_key=CANARY, base_url=slow.url).run(
+            "kirin_v3_i2v", image_url="https://e.com/u.jpg", timeout=0.5
+        )
     assert timeout.value.exit_code == 124 and timeout.value.task_id
 
 
@@ -72,16 +74,19 @@ def test_generated_typed_functions(client, sandbox):
     )
     assert result.urls
     with pytest.raises(ValidationFailed):
-        kirin_v3_i2v.submit(image_url="u", resolution="4k", client=client)  # type: ignore[arg-type]
+        kirin_v3_i2v.submit(image_url="https://e.com/u.jpg", resolution="4k", client=client)  # type: ignore[arg-type]
 
 
 def test_only_given_values_are_sent(client):
     from vtrix.models import kirin_v3_i2v
 
-    task = kirin_v3_i2v.submit(image_url="u", client=client)
+    task = kirin_v3_i2v.submit(image_url="https://e.com/u.jpg", client=client)
     assert task.state.raw["model"] == "kirin_v3_i2v"
-    prepared = client.prepare("kirin_v3_i2v", {"image_url": "u"})
-    assert prepared.request.body == {"model": "kirin_v3_i2v", "params": {"image_url": "u"}}
+    prepared = client.prepare("kirin_v3_i2v", {"image_url": "https://e.com/u.jpg"})
+    assert prepared.request.body == {
+        "model": "kirin_v3_i2v",
+        "params": {"image_url": "https://e.com/u.jpg"},
+    }
 
 
 def test_not_generated_model_uses_live_spec(client, sandbox, monkeypatch, tmp_path):
@@ -92,4 +97,4 @@ def test_not_generated_model_uses_live_spec(client, sandbox, monkeypatch, tmp_pa
     with pytest.raises(ValidationFailed) as exc:
         client.submit("kirin_v3_i2v", duration=99)
     assert {p.path for p in exc.value.problems} == {"duration", "image_url"}
-    assert client.submit("kirin_v3_i2v", image_url="u").id.startswith("task_")
+    assert client.submit("kirin_v3_i2v", image_url="https://e.com/u.jpg").id.startswith("task_")

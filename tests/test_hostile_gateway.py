@@ -324,7 +324,7 @@ def test_base_urls_with_user_info_are_refused(vtrix):
 
 def test_objects_holding_a_key_never_show_it(home):
     client = Client(api_key=CANARY, base_url="http://127.0.0.1:9")
-    prepared = client.prepare("kirin_v3_i2v", {"image_url": "u"})
+    prepared = client.prepare("kirin_v3_i2v", {"image_url": "https://e.com/u.jpg"})
     prov = client.provider("vtrix")
     for obj in (client, client.settings, prepared, prepared.request, prov.http, prov.settings):
         assert CANARY not in repr(obj) and CANARY not in str(obj), type(obj)
@@ -350,12 +350,12 @@ def test_sdk_errors_are_typed(home, hostile):
     hostile.on("POST", SUBMIT, Reply(reset=True))
     client = Client(api_key=CANARY, base_url=hostile.url)
     with pytest.raises(SubmitOutcomeUnknown) as exc:
-        client.submit("kirin_v3_i2v", image_url="u")
+        client.submit("kirin_v3_i2v", image_url="https://e.com/u.jpg")
     assert exc.value.idempotency_key
     hostile.on("POST", SUBMIT, Reply(json=vtrix_task("task_2", "in_progress")))
     hostile.on("GET", TASK, Reply(json={"id": "task_2", "status": "completed", "output": 5}))
     with pytest.raises(BadAnswer):
-        client.run("kirin_v3_i2v", image_url="u")
+        client.run("kirin_v3_i2v", image_url="https://e.com/u.jpg")
     hostile.on("GET", r"/api/v1/tasks/.*", Reply(503, json={}))
     client.provider("modellix").http.read_budget = 1.0
     with pytest.raises(TemporaryFailure):

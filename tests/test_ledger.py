@@ -254,8 +254,12 @@ def test_sdk_idempotency_key_is_sent_and_never_paid_twice(home, hostile):
 
     hostile.on("POST", SUBMIT, Reply(json=vtrix_task("task_9", "in_progress")))
     client = Client(api_key=CANARY, base_url=hostile.url)
-    first = client.submit("kirin_v3_i2v", image_url="u", idempotency_key="my-key-1")
-    second = client.submit("kirin_v3_i2v", image_url="u", idempotency_key="my-key-1")
+    first = client.submit(
+        "kirin_v3_i2v", image_url="https://e.com/u.jpg", idempotency_key="my-key-1"
+    )
+    second = client.submit(
+        "kirin_v3_i2v", image_url="https://e.com/u.jpg", idempotency_key="my-key-1"
+    )
     assert first.id == second.id == "task_9" and second.reused and not first.reused
     assert hostile.count("POST") == 1
     assert hostile.received[0].headers["idempotency-key"] == "my-key-1"

@@ -329,8 +329,9 @@ def test_dry_run_names_the_files_and_uploads_nothing(vtrix, sandbox, tmp_path):
         f'image=["@{cat}"]',
         env=env_for(sandbox),
     )
-    # A JSON array is JSON: no @ there. The repeatable typed option takes files.
-    assert r.code == 0, r.err
+    # A JSON array is JSON: no @ there (the value would be paid for as a "URL": refused).
+    # The repeatable typed option takes files.
+    assert r.code == 2 and "uploaded first" in r.err, r.err
     assert "would upload" not in r.out
     r = vtrix(
         "--dry-run",

@@ -152,6 +152,8 @@ def submit_flow(
     until = deadline if deadline is not None else time.monotonic() + SUBMIT_WAIT
     # A 429 hold or a full rate window is waited out before the row says "in flight": an
     # interrupt meanwhile leaves nothing sent and the key usable.
+    if ledger is not None:  # no ledger, no submit: said once, before anything else
+        yield Call(partial(ledger.check, count=False))
     yield from clear_to_send(session.provider(spec.provider).http, until)
     if ledger is not None:
         row = _row_fields(session, prepared, key, endpoint, quote)

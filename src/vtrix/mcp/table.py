@@ -10,24 +10,15 @@ from vtrix.mcp.tools import DEFAULT_SLICE, MAX_SLICE
 from vtrix.task import STATUSES
 
 # The one task shape (what `vtrix task get ID -o json` prints): what the task tools return.
-TASK_SCHEMA: dict[str, Any] = {
+TASK_SCHEMA: dict[str, Any] = {  # lean: it is sent once per task tool, typed ones included
     "type": "object",
     "properties": {
         "id": {"type": ["string", "null"]},
-        "model": {"type": "string"},
-        "provider": {"type": "string"},
-        "status": {"type": "string", "enum": list(STATUSES)},
+        "status": {"enum": list(STATUSES)},
         "urls": {"type": "array", "items": {"type": "string"}},
-        "files": {"type": "array", "items": {"type": "string"}},
-        "cost": {"type": ["string", "null"]},
         "error": {"type": ["object", "null"]},
-        "created_at": {"type": ["string", "null"]},
-        "expires_at": {"type": ["string", "null"]},
-        "idempotency_key": {"type": ["string", "null"]},
-        "submitted_by": {"type": ["object", "null"]},
-        "raw": {"type": "object"},
     },
-    "required": ["id", "model", "provider", "status", "error"],
+    "required": ["id", "status", "error"],
 }
 RETURNS_TASK = ("submit_task", "wait_task", "get_task")
 

@@ -155,17 +155,25 @@ class Ledger(LedgerReads, LedgerAccounts, TaskIds):
             "elsewhere.",
         )
 
-    def check(self) -> None:
-        """Raise LedgerUnavailable unless the ledger can be read and written now."""
+    def check(self, *, count: bool = True) -> None:
+        """Raise LedgerUnavailable unless the ledger can be read and written now (without
+        ``count``: unless it opens, as a submit needs it before anything else)."""
         if self.disabled:
             raise self._unavailable(self.why or "it failed earlier in this run")
         with self._lock:
-            try:
-                self._db().execute("SELECT count(*) FROM tasks").fetchone()
-            except LedgerUnavailable:
-                raise
-            except self.database.errors() as exc:
-                raise self._unavailable(self.database.plain_reason(exc)) from None
+            for attempt in (0, 1):
+                try:
+                    db = self._db()
+                    if count:
+                        db.execute("SELECT count(*) FROM tasks").fetchone()
+                    return
+                except LedgerUnavailable:
+                    raise
+                except self.database.errors() as exc:
+                    if attempt == 0 and self.database.is_corrupt(exc):
+                        self._set_aside(str(exc))  # not a database at all; a damaged one: refused
+                        continue
+                    raise self._unavailable(self.database.plain_reason(exc)) from None
 
     def close(self) -> None:
         self.database.close()
