@@ -232,3 +232,46 @@ def test_the_mcp_inspector_cli_drives_one_agent_job(
         pytest.skip(f"NO MCP INSPECTOR: it did not install ({r.stderr.strip()[:200]})")
     assert r.returncode == 0, r.stderr
     assert "image_url" in r.stdout  # check_request without image_url names it
+
+
+def test_a_client_that_hangs_up_mid_call_ends_the_server_quietly(
+    home: Path, make_sandbox: Any, tmp_path: Path
+) -> None:
+    sb = make_sandbox(task_seconds=30)
+    err = tmp_path / "stderr.txt"
+    cmd = [sys.executable, "-m", "vtrix", "mcp", "--root", str(_work(tmp_path))]
+    with err.open("w") as errlog:
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errlog, env=_env(sb, home)
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+
+        def send(message: dict[str, Any]) -> None:
+            assert proc.stdin is not None
+            proc.stdin.write((json.dumps({"jsonrpc": "2.0", **message}) + "\n").encode())
+            proc.stdin.flush()
+
+        def answer(i: int) -> Any:
+            assert proc.stdout is not None
+            while True:
+                got = json.loads(proc.stdout.readline())
+                if got.get("id") == i:
+                    return got
+
+        init = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t"}}
+        send({"id": 1, "method": "initialize", "params": init})
+        answer(1)
+        send({"method": "notifications/initialized"})
+        args = {"model": "kirin_v3_i2v", "params": KIRIN}
+        send(
+            {"id": 2, "method": "tools/call", "params": {"name": "submit_task", "arguments": args}}
+        )
+        task_id = answer(2)["result"]["structuredContent"]["id"]
+        wait = {"name": "wait_task", "arguments": {"task_id": task_id, "wait_seconds": 40}}
+        send({"id": 3, "method": "tools/call", "params": wait})
+        proc.stdin.close()  # the host went away mid-call
+        proc.stdout.close()
+        code = proc.wait(timeout=90)
+    text = err.read_text()
+    assert code == 0, text
+    assert "Traceback" not in text and "ExceptionGroup" not in text, text

@@ -23,6 +23,7 @@ submits, in any process or on any machine, see the same room under a cap.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import time
 from collections.abc import Iterable
 from decimal import Decimal
@@ -296,3 +297,27 @@ def named(name: str) -> str:
             hint="Use letters, digits, '-', '_' or '.', up to 64 characters.",
         )
     return f"{BUDGET}:{clean}"
+
+
+def note_cost(db: Db, provider: str, task_id: str, cost: Any) -> None:
+    """A reported cost may be the model's highest yet: it then re-prices held rows and later
+    quotes, and a cost above the task's quote is said once per model and process."""
+    row = db.execute(
+        "SELECT model, price_key, quote FROM tasks WHERE provider = ? AND task_id = ?",
+        (provider, task_id),
+    ).fetchone()
+    if row is None or not row[0]:
+        return
+    model = str(row[0])
+    note_price(db, model, str(row[1] or ""), cost)
+    quoted = amount(row[2])
+    if quoted is not None and cost > quoted and model not in _REPRICED:
+        _REPRICED.add(model)
+        print(
+            f"! task {task_id} of {model} cost {cost:f}, quoted {quoted:f}: its later quotes "
+            "and the tasks held under caps are re-priced at that",
+            file=sys.stderr,
+        )
+
+
+_REPRICED: set[str] = set()  # models whose re-pricing this process has said

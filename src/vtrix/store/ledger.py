@@ -30,7 +30,7 @@ from typing import Any, ParamSpec, TypeVar
 from vtrix.base.amounts import amount
 from vtrix.base.secrets import redact
 from vtrix.errors import LedgerUnavailable
-from vtrix.store.accounts import MONEY_LOCK, Charge, note_price
+from vtrix.store.accounts import MONEY_LOCK, Charge, note_cost
 from vtrix.store.accounts import charge as charge_to
 from vtrix.store.backend import Database, ledger_target
 from vtrix.store.entry import (
@@ -47,42 +47,10 @@ from vtrix.store.ledger_accounts import LedgerAccounts
 from vtrix.store.ledger_ids import TaskIds
 from vtrix.store.migrations import import_history, upgrade
 from vtrix.store.queries import LedgerReads
-from vtrix.store.sqlite import SqliteDatabase, odd_path, safe
+from vtrix.store.sqlite import SqliteDatabase, is_sqlite_file, odd_path, safe
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-def _note_cost(db: Database, provider: str, task_id: str, cost: Any) -> None:
-    """A reported cost may be the model's highest yet: it then re-prices held rows and later
-    quotes, and a cost above the task's quote is said once per model and process."""
-    row = db.execute(
-        "SELECT model, price_key, quote FROM tasks WHERE provider = ? AND task_id = ?",
-        (provider, task_id),
-    ).fetchone()
-    if row is None or not row[0]:
-        return
-    model = str(row[0])
-    note_price(db, model, str(row[1] or ""), cost)
-    quoted = amount(row[2])
-    if quoted is not None and cost > quoted and model not in _REPRICED:
-        _REPRICED.add(model)
-        print(
-            f"! task {task_id} of {model} cost {cost:f}, quoted {quoted:f}: its later quotes "
-            "and the tasks held under caps are re-priced at that",
-            file=sys.stderr,
-        )
-
-
-_REPRICED: set[str] = set()  # models whose re-pricing this process has said
-
-
-def _is_sqlite_file(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(16) == b"SQLite format 3\x00"
-    except OSError:
-        return False
 
 
 class Ledger(LedgerReads, LedgerAccounts, TaskIds):
@@ -188,7 +156,7 @@ class Ledger(LedgerReads, LedgerAccounts, TaskIds):
         self.close()
         if self.path is None:
             return
-        if _is_sqlite_file(self.path):
+        if is_sqlite_file(self.path):
             raise self._unavailable(
                 f"SQLite cannot read it: {why}",
                 f"It holds the record of paid tasks, so vtrix will not start afresh over it. "
@@ -430,7 +398,7 @@ class Ledger(LedgerReads, LedgerAccounts, TaskIds):
                 ),
             )
         if valid is not None and valid > 0:
-            _note_cost(db, provider, task_id, valid)
+            note_cost(db, provider, task_id, valid)
 
     @safe
     def saved(

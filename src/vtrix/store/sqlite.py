@@ -78,6 +78,14 @@ def odd_path(path: Path) -> tuple[str, str] | None:
     return None
 
 
+def is_sqlite_file(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
 class SqliteDatabase:
     """The ledger file (see :class:`vtrix.store.backend.Database`)."""
 
