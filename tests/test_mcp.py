@@ -292,9 +292,14 @@ def test_http_needs_the_bearer_token(home, sandbox, tmp_path):
         http = httpx2.AsyncClient(headers={"Authorization": "bearer t0k"})  # any case
         listed = call(streamable_http_client(url, http_client=http), steps)
         assert [t.name for t in listed.tools] == GENERIC
+        returns_task = {t.name for t in listed.tools if t.output_schema}
+        assert returns_task == {"submit_task", "wait_task", "get_task"}
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    assert proc.stderr is not None
+    said = proc.stderr.read().decode()
+    assert f"http://127.0.0.1:{port}/mcp" in said and "t0k" not in said
 
 
 def test_skill_is_rendered_from_the_code_tables(cli, tmp_path):

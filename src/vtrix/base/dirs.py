@@ -34,8 +34,13 @@ def _dir(env: str, kind: str) -> Path:
 
 
 def private_dir(path: Path) -> Path:
-    """``path`` made if need be, and readable by its owner only (0700), whatever the umask."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """``path`` made if need be, readable by its owner only (0700) whatever the umask. A
+    directory that was already there keeps its mode: vtrix never re-permissions what it did
+    not create (a shared 0755 or a sticky, world-writable one is someone else's)."""
+    try:
+        path.mkdir(mode=0o700, parents=True)
+    except FileExistsError:
+        return path
     with contextlib.suppress(OSError):
         os.chmod(path, 0o700)
     return path

@@ -14,7 +14,7 @@ are retried within the line's deadline.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import copy
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -81,7 +81,9 @@ class LineResult:
         if self.task is not None:
             if error is None or self.task.error is not None:
                 return self.task
-            return dataclasses.replace(self.task, error=error)
+            shown = copy.copy(self.task)  # a record, not a dataclass: copied, then told why
+            shown.error = error
+            return shown
         from vtrix.wire.gateways import provider_for_id
 
         return Result(

@@ -82,6 +82,35 @@ def masked_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+MAX_CA_BUNDLE = 16 * 1024**2  # a real bundle is a few hundred KB
+
+
+def _check_bundle(path: str, source: str) -> None:
+    """A CA bundle a setting names: a regular file under :data:`MAX_CA_BUNDLE`, checked
+    before it is opened (a FIFO would hang every request, a huge file stall each one)."""
+    import stat
+
+    from vtrix.errors import UsageError
+
+    where = "ca_bundle in the config" if source == "config" else source
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        why = exc.strerror or "cannot be read"
+    else:
+        if not stat.S_ISREG(st.st_mode):
+            why = "it is not a regular file"
+        elif st.st_size > MAX_CA_BUNDLE:
+            size, limit = st.st_size // 1024**2, MAX_CA_BUNDLE // 1024**2
+            why = f"it is {size} MB, over the {limit} MB a CA bundle can be"
+        else:
+            return
+    raise UsageError(
+        f"the CA bundle {where} names cannot be used ({why}); nothing was sent",
+        hint=f"Point {where} at a PEM file of certificates, or unset it for the system's.",
+    )
+
+
 @record(frozen=True)
 class Network:
     """Proxy and CA settings for every request vtrix makes (gateways, uploads, downloads)."""
@@ -112,6 +141,8 @@ class Network:
                 if env.get(name):
                     ca_bundle, source = env[name], name
                     break
+        if ca_bundle:
+            _check_bundle(ca_bundle, source)
         return cls(
             proxy=proxy or None, env=environ_proxies(env), ca_bundle=ca_bundle, ca_source=source
         )

@@ -75,7 +75,15 @@ def now_sql(kind: str) -> str:
 
 
 def is_postgres_url(target: str) -> bool:
-    return target.split(":", 1)[0].lower() in POSTGRES_SCHEMES
+    return target.split(":", 1)[0].lower() in POSTGRES_SCHEMES or is_conninfo(target)
+
+
+def is_conninfo(target: str) -> bool:
+    """A libpq keyword/value string (``host=db dbname=vtrix …``): PostgreSQL, never a file
+    name (a file named after it would carry the password into the working directory)."""
+    import re
+
+    return "://" not in target and bool(re.match(r"\s*[A-Za-z_]+\s*=", target))
 
 
 def ledger_target(path: str | os.PathLike[str] | None = None) -> str | Path:

@@ -98,11 +98,11 @@ def editing_config() -> Iterator[dict[str, Any]]:
     from filelock import FileLock
 
     from vtrix.base.atomic import write_text_atomic
+    from vtrix.base.dirs import private_dir
 
     path = config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
-    with FileLock(str(path) + ".lock", timeout=30):
+    private_dir(path.parent)
+    with FileLock(str(path) + ".lock", timeout=30, mode=0o600):
         data = read_config()
         yield data
         write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n", mode=0o600)

@@ -10,6 +10,7 @@ advisory lock of their name; everything else relies on PostgreSQL's row locks.
 from __future__ import annotations
 
 import contextlib
+import re
 import zlib
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from vtrix.base.secrets import Secret, redact
 from vtrix.errors import LedgerUnavailable
+from vtrix.store.backend import is_conninfo
 
 if TYPE_CHECKING:
     import psycopg
@@ -29,8 +31,14 @@ CONNECT_S = 5
 MIN_REDACTED = 8  # a password this long or longer is also masked wherever it might appear
 
 
+_CONNINFO_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
 def without_password(url: str) -> str:
-    """``url`` with its password (in the authority or a ``password=`` parameter) masked."""
+    """``url`` with its password (in the authority or a ``password=`` parameter, or a
+    libpq keyword/value string's ``password=``) masked."""
+    if is_conninfo(url):
+        return _CONNINFO_PASSWORD.sub(r"\1***", url)
     parts = urlsplit(url)
     netloc = parts.netloc
     if "@" in netloc:
@@ -47,6 +55,9 @@ def without_password(url: str) -> str:
 
 
 def _password(url: str) -> str | None:
+    if is_conninfo(url):
+        found = _CONNINFO_PASSWORD.search(url)
+        return found.group(2).strip("'") if found else None
     parts = urlsplit(url)
     if parts.password:
         return parts.password

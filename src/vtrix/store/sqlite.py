@@ -62,6 +62,11 @@ def odd_path(path: Path) -> tuple[str, str] | None:
     device — stands where the ledger file (or its directory) should be; else None."""
     import stat
 
+    if os.path.islink(path) and not os.path.exists(path):
+        return (
+            f"{path} is a link to {os.readlink(path)}, which does not exist",
+            "Remove the link or make its target, or point VTRIX_DATA_DIR elsewhere.",
+        )
     for where, kind in ((path, "file"), (path.parent, "directory")):
         try:
             mode = os.stat(where).st_mode

@@ -315,11 +315,11 @@ def _finish(
     everything.sort(key=lambda r: r.line)
     results_lost = False
     if opts["results_file"]:
-        from vtrix.base.atomic import write_text_atomic
+        from vtrix.base.atomic import write_text_given
         from vtrix.base.secrets import redact
 
         try:
-            write_text_atomic(
+            write_text_given(
                 opts["results_file"],
                 redact("".join(json.dumps(r.as_json()) + "\n" for r in everything)),
                 mode=0o600,

@@ -96,8 +96,15 @@ def skill(directory: Path | None) -> None:
         emit(text.rstrip("\n"))
         return
     from vtrix.base.atomic import write_text_atomic
+    from vtrix.errors import UsageError
 
     target = directory / "vtrix" / "SKILL.md"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(target, text)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(target, text)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write {target}: {exc.strerror or exc}",
+            hint="Give a directory you can write to with --install.",
+        ) from None
     emit(str(target))

@@ -1,0 +1,146 @@
+"""The hostile pass's leftovers, each as a test: nothing the user gave replaced, nothing
+re-permissioned that vtrix did not create, settings of the wrong kind refused naming the
+setting, and a message — never a traceback — where one is due."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from conftest import env_for
+
+
+def _lines(path: Path, n: int) -> Path:
+    rows = [
+        {"model": "kirin_v3_i2v", "params": {"image_url": f"https://e.com/{i}.jpg"}}
+        for i in range(n)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_a_batch_whose_wait_runs_out_keeps_its_results_and_exits_124(
+    cli: Any, make_sandbox: Any, tmp_path: Path
+) -> None:
+    sb = make_sandbox(task_seconds=60)
+    src = _lines(tmp_path / "in.jsonl", 2)
+    results = tmp_path / "r.jsonl"
+    r = cli("batch", str(src), "--timeout", "2", "--results", str(results), env=env_for(sb))
+    assert r.code == 124, r.err
+    assert "Traceback" not in r.err
+    lines = [json.loads(x) for x in results.read_text().splitlines()]
+    assert [x["error"]["code"] for x in lines] == ["wait_timeout", "wait_timeout"]
+    assert all(x["id"] for x in lines)
+    again = cli("batch", str(src), "--timeout", "2", "-o", "json", env=env_for(sb))
+    assert again.code == 124 and len(again.out.splitlines()) == 2
+    assert sb.stats()["tasks_created"] == 2  # resumed, never sent twice
+
+
+def test_results_at_a_fifo_are_written_into_it_never_replacing_it(
+    cli: Any, make_sandbox: Any, tmp_path: Path
+) -> None:
+    sb = make_sandbox(task_seconds=0)
+    src = _lines(tmp_path / "in.jsonl", 2)
+    fifo = tmp_path / "results.fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+
+    def read() -> None:
+        with open(fifo, "rb") as fh:  # a reader, as `vtrix batch … --results >(jq …)` has
+            got.append(fh.read())
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    r = cli("batch", str(src), "--results", str(fifo), "-q", env=env_for(sb))
+    reader.join(timeout=60)
+    assert r.code == 0, r.err
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still the FIFO
+    assert len(got) == 1 and len(got[0].splitlines()) == 2
+
+
+def test_a_directory_vtrix_did_not_make_keeps_its_mode(
+    cli: Any, sandbox: Any, tmp_path: Path
+) -> None:
+    shared = tmp_path / "shared"
+    sticky = tmp_path / "sticky"
+    shared.mkdir()
+    sticky.mkdir()
+    os.chmod(shared, 0o755)
+    os.chmod(sticky, 0o1777)
+    for where in (shared, sticky):
+        env = {**env_for(sandbox), "VTRIX_DATA_DIR": str(where)}
+        r = cli("run", "kirin_v3_i2v", "--image-url", "https://e.com/a.jpg", "-q", env=env)
+        assert r.code == 0, r.err
+        assert (where / "ledger.sqlite3").exists()
+        assert stat.S_IMODE(os.stat(where).st_mode) == (0o755 if where == shared else 0o1777)
+        assert stat.S_IMODE(os.stat(where / "ledger.sqlite3").st_mode) == 0o600
+
+
+def test_a_libpq_keyword_string_is_a_team_ledger_never_a_file(
+    cli: Any, tmp_path: Path, sandbox: Any
+) -> None:
+    url = f"host={tmp_path}/no-server port=5432 dbname=vtrix password=hunter2hunter2"
+    env = {**env_for(sandbox), "VTRIX_LEDGER_URL": url}
+    before = set(os.listdir(tmp_path))
+    r = subprocess.run(
+        [sys.executable, "-m", "vtrix", "ledger", "status"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert r.returncode == 2 and "hunter2hunter2" not in r.stdout + r.stderr
+    assert "postgresql" in (r.stdout + r.stderr).lower() or "password=***" in r.stderr
+    assert set(os.listdir(tmp_path)) == before  # no file named after the string
+    run = cli("run", "kirin_v3_i2v", "--image-url", "https://e.com/a.jpg", env=env)
+    assert run.code == 2 and "hunter2hunter2" not in run.out + run.err
+
+
+def test_settings_and_paths_of_the_wrong_kind_get_a_message(
+    cli: Any, sandbox: Any, tmp_path: Path, home: Path
+) -> None:
+    env = env_for(sandbox)
+    fifo = tmp_path / "ca.fifo"
+    os.mkfifo(fifo)
+    for bundle in ("/nonexistent/ca.pem", str(fifo)):
+        r = cli("task", "get", "task_1", env={**env, "REQUESTS_CA_BUNDLE": bundle}, timeout=30)
+        assert r.code == 2 and "REQUESTS_CA_BUNDLE" in r.err and "Traceback" not in r.err
+    skill = cli("skill", "--install", "/proc/nope")
+    assert skill.code == 2 and "Traceback" not in skill.err
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "ledger.sqlite3").symlink_to(tmp_path / "nowhere" / "ledger")
+    dangling = cli("task", "list", env={**env, "VTRIX_DATA_DIR": str(data)})
+    assert dangling.code == 2 and "does not exist" in dangling.err
+    assert "Traceback" not in dangling.err
+    (home / "config").mkdir(exist_ok=True)
+    (home / "config" / "prices.json").write_text(
+        json.dumps({"kirin_v3_i2v": "0.30", "x": {"amount": "1e999999999", "per": "task"}})
+    )
+    for args in (
+        ["prices", "list"],
+        ["run", "kirin_v3_i2v", "--image-url", "https://e.com/a.jpg", "--max-cost", "1"],
+    ):
+        r = cli(*args, env=env)
+        assert "Traceback" not in r.err and r.code in (0, 4), (args, r.err)
+
+
+def test_the_config_lock_is_private_whatever_the_umask(home: Path) -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "vtrix", "ledger", "use", "--local"],
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: os.umask(0),
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    lock = home / "config" / "config.json.lock"
+    assert lock.exists() and stat.S_IMODE(os.stat(lock).st_mode) == 0o600
