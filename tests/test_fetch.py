@@ -92,7 +92,7 @@ def test_fetch_then_generate_round_trips(hostile, tmp_path):
 def test_fetch_from_a_sandbox_of_the_snapshot_is_the_identity(make_sandbox, tmp_path):
     """Issue 19: a sandbox serves exactly the snapshot it was given; `codegen fetch` from it
     leaves specs/ byte-identical (validators aside) and `generate` changes nothing."""
-    sb = make_sandbox(specs_dir=str(ROOT / "specs"))
+    sb = make_sandbox(specs_dir=str(ROOT / "specs"), committed_endpoints=True)
     specs = tmp_path / "specs"
     shutil.copytree(ROOT / "specs", specs)
     env = {
@@ -188,7 +188,7 @@ def test_second_fetch_is_conditional_and_changes_nothing(make_sandbox, tmp_path)
     and keeps every file it is told did not change."""
     served = tmp_path / "served"
     shutil.copytree(ROOT / "specs", served)
-    sb = make_sandbox(specs_dir=str(served))
+    sb = make_sandbox(specs_dir=str(served), committed_endpoints=True)
     specs = tmp_path / "specs"
     shutil.copytree(ROOT / "specs", specs)
     first = run(["fetch", "--specs", str(specs), "--concurrency", "4"], _env(sb.url))
@@ -210,14 +210,14 @@ def test_a_changed_spec_is_downloaded_and_reported(make_sandbox, tmp_path):
     shutil.copytree(ROOT / "specs", specs)
     served = tmp_path / "served"
     shutil.copytree(ROOT / "specs", served)
-    old = make_sandbox(specs_dir=str(served))
+    old = make_sandbox(specs_dir=str(served), committed_endpoints=True)
     assert run(["fetch", "--specs", str(specs)], _env(old.url)).returncode == 0
     path = served / "vtrix" / "kirin_v3_i2v.json"
     data = json.loads(path.read_text())
     param = next(p for p in data["parameters"] if p["name"] == "resolution")
     param["constraints"]["enum"] = ["720p", "1080p"]
     path.write_text(json.dumps(data))
-    new = make_sandbox(specs_dir=str(served))
+    new = make_sandbox(specs_dir=str(served), committed_endpoints=True)
     report = tmp_path / "report.txt"
     r = run(["fetch", "--specs", str(specs), "--report", str(report)], _env(new.url))
     assert r.returncode == 0, r.stderr
@@ -301,7 +301,7 @@ def test_fetch_guards_what_it_commits(make_sandbox, hostile, tmp_path):
 
     from vtrix.spec.snapshot import load_snapshot
 
-    sb = make_sandbox(specs_dir=str(ROOT / "specs"), rewrite_endpoints=True)
+    sb = make_sandbox(specs_dir=str(ROOT / "specs"))  # endpoints name the sandbox: breaking
     specs = tmp_path / "specs"
     shutil.copytree(ROOT / "specs", specs)
     env = {"VTRIX_BASE_URL": sb.url, "MODELLIX_BASE_URL": sb.url, "MODELLIX_API_KEY": "k-12345"}

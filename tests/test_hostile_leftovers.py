@@ -144,3 +144,30 @@ def test_the_config_lock_is_private_whatever_the_umask(home: Path) -> None:
     assert r.returncode == 0, r.stderr
     lock = home / "config" / "config.json.lock"
     assert lock.exists() and stat.S_IMODE(os.stat(lock).st_mode) == 0o600
+
+
+def test_an_upload_url_on_a_private_address_never_goes_into_a_paid_submit() -> None:
+    import pytest
+
+    from vtrix.engine.plans import uploaded_url
+    from vtrix.errors import BadAnswer
+
+    for url in ("https://169.254.169.254/x.png", "https://10.0.0.7/x.png", "https://[fe80::1]/x"):
+        with pytest.raises(BadAnswer) as caught:
+            uploaded_url({"url": url}, "upload of cat.png")
+        assert "private address" in caught.value.message
+    assert (
+        uploaded_url({"url": "https://cdn.example/x.png"}, "upload") == "https://cdn.example/x.png"
+    )
+    assert uploaded_url({"url": "http://127.0.0.1:9/x.png"}, "upload")  # the sandbox's
+
+
+def test_a_key_modellix_refuses_is_stored_for_vtrix_alone(vtrix: Any, make_sandbox: Any) -> None:
+    sb = make_sandbox(accepted_keys={"sk-good-key-0001"})
+    env = {"MODELLIX_BASE_URL": sb.url}
+    r = vtrix("auth", "login", "--with-token", input="sk-vtrix-only-0002\n", env=env)
+    assert r.code == 0 and "stored for vtrix only" in r.err
+    status = vtrix("auth", "status", env=env).out
+    modellix = next(line for line in status.splitlines() if line.startswith("modellix:"))
+    vtrix_line = next(line for line in status.splitlines() if line.startswith("vtrix:"))
+    assert "not logged in" in modellix and "not logged in" not in vtrix_line

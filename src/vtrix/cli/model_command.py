@@ -310,6 +310,17 @@ def submit_and_wait(
     except BaseException as exc:
         reporter.line()
         ending.note(task=getattr(exc, "result", None) or task.result())
+        from vtrix.errors import WaitTimeout
+
+        if isinstance(exc, WaitTimeout) and values.get("run_deadline") is not None:
+            import re
+
+            # The deadline the user gave, not what was left of it when the wait began.
+            exc.message = re.sub(
+                r"^Timed out after [0-9.]+s",
+                f"Timed out after {values['run_timeout']:g}s",
+                exc.message,
+            )
         raise
     if task.state.progress is not None and task.state.progress < 100:
         reporter.progress(100.0, None, "done")

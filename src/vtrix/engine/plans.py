@@ -118,9 +118,27 @@ def uploaded_url(answer: Any, what: str) -> str:
     url = url_of(answer.get("url") if isinstance(answer, dict) else None, what, answer)
     parts = urlsplit(url)
     host = parts.hostname or ""
+    if _private_literal(host):
+        raise bad_answer(
+            what, f"the uploaded file's URL names a private address ({host}); not sent", answer
+        )
     if (parts.scheme == "https" and host) or (parts.scheme == "http" and is_loopback_host(host)):
         return url
     raise bad_answer(what, f"the uploaded file's URL is not https ({url[:80]!r}); not sent", answer)
+
+
+def _private_literal(host: str) -> bool:
+    """An IP address that is private, link-local, reserved or unspecified (not loopback, the
+    sandbox's): a gateway's upload URL there would point the paid submit inside a network."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    if ip.is_loopback:
+        return False
+    return ip.is_private or ip.is_link_local or ip.is_reserved or ip.is_unspecified
 
 
 def submit_flow(

@@ -91,7 +91,9 @@ class SandboxConfig:
     rate_limit: int = 0
     url_ttl: float = 24 * 3600
     max_upload: int = 100 * 1024 * 1024  # bytes; larger uploads get 413
-    rewrite_endpoints: bool = False  # point vtrix spec endpoints at the sandbox itself
+    # Serve the vtrix specs' endpoints as committed (the real gateway's hosts) instead of
+    # this sandbox: only for a byte-for-byte round trip; a client following them leaves.
+    committed_endpoints: bool = False
     faults: Faults = field(default_factory=Faults)
 
 

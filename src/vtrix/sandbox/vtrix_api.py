@@ -78,8 +78,9 @@ def catalog(request: Request) -> Any:
 
 @router.get(VTRIX_SPEC_PATH.format(model="{model_id}"))
 def spec(request: Request, model_id: str) -> Any:
-    """The spec as the snapshot holds it (with ``--rewrite-endpoints``, its endpoint pointed
-    at this sandbox); 404 for a catalog model the snapshot has no spec of."""
+    """The spec, its endpoint pointed at this sandbox (a client that follows it, as the
+    official clients do, stays here with its key) unless ``--committed-endpoints`` asks for
+    the snapshot byte for byte; 404 for a catalog model the snapshot has no spec of."""
     sb = sandbox_of(request)
     cat, modes = sb.catalog, sb.state.faults_for("vtrix.spec")
     raw = cat.vtrix_spec(model_id, dialect=modes.spec_dialect, drift=modes.spec_drift)
@@ -88,7 +89,7 @@ def spec(request: Request, model_id: str) -> Any:
         why = "publishes no parameter spec" if known else "not found"
         return vtrix_models_error(404, f"model {model_id} {why}")
     served = raw
-    if sb.config.rewrite_endpoints:
+    if not sb.config.committed_endpoints:
         api = dict(raw.get("api") or {})
         path = urlsplit(str(api.get("endpoint") or "")).path or VTRIX_GENERATION_PATH
         served = {**raw, "api": {**api, "endpoint": base_url(request) + path}}

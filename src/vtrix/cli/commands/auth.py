@@ -59,21 +59,24 @@ def login(
             f"no usable API key was given: it {problem}",
             hint='Pass it on stdin: echo "$KEY" | vtrix auth login --with-token',
         )
-    if provider in ("modellix", "both") and not no_check:
-        _check_modellix_key(key, refuse=provider == "modellix")
+    modellix = provider in ("modellix", "both")
+    if modellix and not no_check:
+        # A key Modellix refuses is stored for vtrix alone, as the warning says.
+        modellix = _check_modellix_key(key, refuse=provider == "modellix")
     name = _profile(ctx, profile)
     with editing_config() as data:
         prof = data["profiles"].setdefault(name, {})
         if provider in ("vtrix", "both"):
             prof["api_key"] = key
-        if provider in ("modellix", "both"):
+        if modellix:
             prof["modellix_api_key"] = key
     emit(f"Saved key {secret.masked()} to profile {name!r} ({config_path()})")
 
 
-def _check_modellix_key(key: str, *, refuse: bool) -> None:
-    """Ask Modellix whether it accepts ``key``: a plain refusal stops the login (for a key
-    meant for Modellix alone); an unreachable gateway only says the key was not checked."""
+def _check_modellix_key(key: str, *, refuse: bool) -> bool:
+    """Ask Modellix whether it accepts ``key`` (False: it refused, so it is not stored for
+    Modellix): a plain refusal stops the login (for a key meant for Modellix alone); an
+    unreachable gateway only says the key was not checked."""
     import os
 
     from vtrix.cli.output import Reporter
@@ -89,16 +92,17 @@ def _check_modellix_key(key: str, *, refuse: bool) -> None:
         valid = provider.check_key()
     except VtrixError as exc:
         reporter.warn(f"the key could not be checked with Modellix now ({exc.message})")
-        return
+        return True
     if valid:
         reporter.ok("Modellix accepts this key")
-        return
+        return True
     if refuse:
         raise UsageError(
             "Modellix refused this key (it is invalid or expired); it was not stored",
             hint="Copy the key again from the Modellix console, or pass --no-check.",
         )
-    reporter.warn("Modellix refused this key: it is stored for vtrix, and may not work there")
+    reporter.warn("Modellix refused this key: it is stored for vtrix only")
+    return False
 
 
 @auth.command()

@@ -100,10 +100,13 @@ def mode_options(f: Any) -> Any:
 )
 @mode_options
 @click.option(
-    "--rewrite-endpoints",
+    "--committed-endpoints",
     is_flag=True,
-    help="Point the vtrix specs' endpoints at this sandbox (default: served as committed).",
+    help="Serve the vtrix specs' endpoints as committed (the real gateway's hosts), for a "
+    "byte-for-byte round trip of `make specs`; a client that follows them leaves the "
+    "sandbox. Default: they name this sandbox.",
 )
+@click.option("--rewrite-endpoints", is_flag=True, hidden=True, help="The default now.")
 @click.option(
     "--spec-drift",
     is_flag=True,
@@ -138,7 +141,8 @@ def sandbox(
     honour_idempotency: bool,
     visible_after: float,
     spec_drift: bool,
-    rewrite_endpoints: bool,
+    committed_endpoints: bool,
+    rewrite_endpoints: bool,  # accepted for old scripts: it is the default now
     seed: int,
     url_ttl: float,
     **modes: Any,  # one per MODES entry: a choice among its values
@@ -171,7 +175,7 @@ def sandbox(
             balance=balance,
             rate_limit=rate_limit,
             url_ttl=url_ttl,
-            rewrite_endpoints=rewrite_endpoints,
+            committed_endpoints=committed_endpoints,
             faults=Faults(
                 error_rate=fail_rate,
                 unavailable_rate=unavailable_rate,
