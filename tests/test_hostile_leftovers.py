@@ -171,3 +171,45 @@ def test_a_key_modellix_refuses_is_stored_for_vtrix_alone(vtrix: Any, make_sandb
     modellix = next(line for line in status.splitlines() if line.startswith("modellix:"))
     vtrix_line = next(line for line in status.splitlines() if line.startswith("vtrix:"))
     assert "not logged in" in modellix and "not logged in" not in vtrix_line
+
+
+def test_a_ledger_that_goes_away_mid_batch_leaves_lines_not_sent(
+    vtrix: Any, make_sandbox: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from vtrix.errors import LedgerUnavailable
+    from vtrix.store.ledger import Ledger
+
+    sb = make_sandbox(task_seconds=0)
+    src = _lines(tmp_path / "in.jsonl", 5)
+    real = Ledger.begin
+    calls = {"n": 0}
+
+    def begin(self: Any, **fields: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] > 2:  # the server died after two submits
+            raise LedgerUnavailable("the task ledger cannot be used (the server is gone)")
+        return real(self, **fields)
+
+    monkeypatch.setattr(Ledger, "begin", begin)
+    r = vtrix("batch", str(src), "--concurrency", "1", "-o", "json", env=env_for(sb))
+    assert r.code == 75, r.err
+    outcomes = [json.loads(line)["outcome"] for line in r.out.splitlines()]
+    assert outcomes.count("succeeded") == 2 and outcomes.count("not sent: ledger") == 3
+    assert sb.stats()["tasks_created"] == 2
+
+
+def test_smaller_leftovers(cli: Any, sandbox: Any, tmp_path: Path) -> None:
+    from vtrix.http.network import bypass
+
+    assert bypass("gateway.test", "*.test") and not bypass("gateway.testx", "*.test")
+    r = cli("run", "kirin_v3_i2v", "--image-url", "https://e.com/a.jpg", "--max-cost", "NaN")
+    assert r.code == 2 and "Submitting" not in r.err
+    bad = cli("ledger", "use", "mysql://u@db/x")
+    assert bad.code == 2 and "--ask-password" in bad.err and "PASSWORD@" not in bad.err
+    exposed = subprocess.run(
+        [sys.executable, "-m", "vtrix", "sandbox", "--host", "0.0.0.0", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert exposed.returncode == 2 and "--api-key" in exposed.stderr

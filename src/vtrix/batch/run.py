@@ -27,6 +27,7 @@ from vtrix.errors import (
     AtCapacity,
     BudgetReached,
     Interrupted,
+    LedgerUnavailable,
     SubmitInProgress,
     SubmitOutcomeUnknown,
     TaskFailed,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 SUCCEEDED, FAILED, OUTCOME_UNKNOWN, INVALID = "succeeded", "failed", "unknown", "invalid"
 TIMED_OUT = "timed out"
 BUDGET = "not sent: budget"
+LEDGER_DOWN = "not sent: ledger"  # the ledger went away: nothing more was sent
 # The error code of a line that ended so (a task's own failure keeps the task's code).
 LINE_ERRORS = {
     OUTCOME_UNKNOWN: "outcome_unknown",
@@ -140,6 +142,7 @@ class BatchRun:
 
             self.account = batch_account(batch, options.budget)
         self.stopped: BudgetReached | None = None  # the cap that stopped sending
+        self.ledger_down: LedgerUnavailable | None = None  # the ledger went away: stop sending
 
     def adopt_legacy_keys(self) -> None:
         """A keyed line an earlier vtrix sent (under its key alone) keeps that row when its
@@ -243,6 +246,9 @@ class BatchRun:
             base.error = exc.message
         except BudgetReached as exc:
             base.status, base.error, base.error_code = BUDGET, exc.message, exc.code
+        except LedgerUnavailable as exc:  # before its submit: certainly not sent
+            self.ledger_down = self.ledger_down or exc
+            base.status, base.error, base.error_code = LEDGER_DOWN, exc.message, "not_sent"
         except TaskFailed as exc:
             base.status, base.error = FAILED, exc.message
             if exc.result is not None:
@@ -275,6 +281,8 @@ class BatchRun:
         assert checked.prepared is not None
         if self.stopped is not None:
             raise BudgetReached(self.stopped.message + "; this line was not sent")
+        if self.ledger_down is not None:
+            raise LedgerUnavailable(self.ledger_down.message)
         try:
             return await self._submit(checked.prepared, key, checked.line.number, deadline), False
         except BudgetReached as exc:
@@ -360,8 +368,9 @@ def summary_counts(results: list[LineResult]) -> Counter[str]:
 
 
 def exit_code(results: list[LineResult], interrupted: bool = False) -> int:
-    """130 on Ctrl-C, else 3 if any outcome is unknown, 4 if a cap stopped the batch, 124 if
-    a wait ran out (its task may still finish), 1 if any line failed, else 0."""
+    """130 on Ctrl-C, else 3 if any outcome is unknown, 4 if a cap stopped the batch, 75 if
+    the ledger went away (nothing more was sent: run it again), 124 if a wait ran out (its
+    task may still finish), 1 if any line failed, else 0."""
     return exit_code_of({r.status for r in results}, interrupted)
 
 
@@ -375,6 +384,8 @@ def exit_code_of(statuses: set[str], interrupted: bool = False) -> int:
         return errors.OUTCOME_UNKNOWN
     if BUDGET in statuses:
         return errors.BUDGET
+    if LEDGER_DOWN in statuses:
+        return errors.TEMPORARY
     if TIMED_OUT in statuses:
         return errors.WAIT_TIMEOUT
     if statuses - {SUCCEEDED}:

@@ -262,6 +262,7 @@ def submit_and_wait(
     from vtrix.cli.output import emit
 
     output = values["run_output"]
+    max_cost = max_cost_of(values.get("run_max_cost"))  # a bad amount: refused before a word
     reporter.line("Submitting task...")
 
     def created(task: Task) -> None:
@@ -289,7 +290,7 @@ def submit_and_wait(
         on_created=created,
         resend_unknown=resend,
         deadline=values.get("run_deadline"),
-        max_cost=max_cost_of(values.get("run_max_cost")),
+        max_cost=max_cost,
         allow_unpriced=bool(values.get("run_allow_unpriced")),
     )
     ending.note(sending=False, task=task.result())

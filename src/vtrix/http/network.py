@@ -48,7 +48,7 @@ def environ_proxies(env: Mapping[str, str]) -> dict[str, str]:
 
 def bypass(host: str, no_proxy: str) -> bool:
     """Whether ``NO_PROXY`` says ``host`` goes direct (``*``, names and their subdomains,
-    ``.suffix``, IP addresses and CIDR ranges)."""
+    ``.suffix`` and ``*.suffix``, IP addresses and CIDR ranges)."""
     import ipaddress
 
     host = host.lower().strip("[]").rstrip(".")
@@ -65,7 +65,7 @@ def bypass(host: str, no_proxy: str) -> bool:
             continue
         except ValueError:
             pass
-        entry = entry.lstrip(".").rstrip(".")
+        entry = entry.removeprefix("*").lstrip(".").rstrip(".")  # *.test as .test (curl, Go)
         if host == entry or host.endswith("." + entry):
             return True
     return False

@@ -397,6 +397,13 @@ def classify(exc: BaseException, *, sent: bool) -> TransportError:
     if isinstance(exc, requests.exceptions.InvalidHeader):
         return TransportError("bad_header", "a header value cannot be sent", sent=False)
     if isinstance(exc, requests.exceptions.ProxyError):
+        if any("407" in str(c) for c in chain):
+            return TransportError(
+                "proxy",
+                "the proxy asks for credentials (HTTP 407): give them in the proxy URL "
+                "(http://USER:PASSWORD@HOST:PORT)",
+                sent=False,
+            )
         return TransportError("proxy", "the proxy refused or failed the connection", sent=False)
     if any(isinstance(c, NameResolutionError) for c in chain):
         return TransportError("dns", "the host name could not be resolved", sent=False)

@@ -60,7 +60,10 @@ def stats(request: Request) -> Any:
 async def set_faults(request: Request) -> Any:
     if (refused := denied(request)) is not None:
         return refused
-    body = await request.json()
+    try:
+        body = await request.json()
+    except (ValueError, RecursionError):
+        return JSONResponse({"message": "expected {route: {fault: value}} as JSON"}, 400)
     if not isinstance(body, dict):
         return JSONResponse({"message": "expected {route: {fault: value}}"}, 400)
     state = sandbox_of(request).state

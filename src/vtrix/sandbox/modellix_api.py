@@ -198,7 +198,7 @@ async def submit(request: Request, vendor: str, model: str) -> Any:
         return modellix_error(404, f"model {slug} does not exist")
     try:
         params = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past any reader
         return modellix_error(400, "body is not valid JSON")
     problems = check_params(sb.catalog, slug, params)
     if problems:

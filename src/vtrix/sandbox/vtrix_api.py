@@ -42,7 +42,7 @@ def _int(value: str | None, default: int, name: str) -> int | str:
         return default
     try:
         return int(value)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past any reader
         return f"{name} must be a whole number, got {value!r}"
 
 
@@ -134,7 +134,7 @@ async def submit(request: Request) -> Any:
         return denied
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past any reader
         return vtrix_error(400, "request body is not valid JSON")
     if not isinstance(body, dict) or not isinstance(body.get("model"), str):
         return vtrix_error(400, "missing 'model'")

@@ -53,6 +53,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+RECONNECTS = (0.5, 1.0, 2.0)  # back-off before a shared ledger is given up for a submit
+
+
 class Ledger(LedgerReads, LedgerAccounts, TaskIds):
     """The task ledger: the user's file (``VTRIX_DATA_DIR`` moves it), or a team's PostgreSQL
     database (``VTRIX_LEDGER_URL``, or ``ledger_url`` in the config file)."""
@@ -189,20 +192,24 @@ class Ledger(LedgerReads, LedgerAccounts, TaskIds):
         """Record a submit about to be sent (None: go ahead); see :meth:`_begin`. Unlike
         every other write this one never goes on without the ledger: it raises
         LedgerUnavailable (nothing sent) when the row cannot be written."""
+        retries = RECONNECTS if self.kind == "postgresql" else ()
         with self._lock:
-            for attempt in (0, 1):
+            for attempt in range(len(retries) + 2):
                 if self.disabled:
                     raise self._unavailable(self.why or "it failed earlier in this run")
                 try:
                     return self._begin(**fields)
                 except LedgerUnavailable:
-                    raise
+                    if attempt >= len(retries) or self.path is not None:
+                        raise
                 except self.database.errors() as exc:
                     if attempt == 0 and self.database.is_corrupt(exc):
                         self._set_aside(str(exc))
                         continue
                     self.close()
-                    raise self._unavailable(self.database.plain_reason(exc)) from None
+                    if attempt >= len(retries):
+                        raise self._unavailable(self.database.plain_reason(exc)) from None
+                time.sleep(retries[attempt])  # a server that restarts: reconnect, then go on
         raise AssertionError("unreachable")
 
     def _begin(

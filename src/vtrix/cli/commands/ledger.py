@@ -81,7 +81,8 @@ def use(url: str | None, local: bool, ask_password: bool) -> None:
         if not is_postgres_url(url):
             raise UsageError(
                 "the ledger URL must start with postgresql:// (nothing was saved)",
-                hint="vtrix ledger use postgresql://USER:PASSWORD@HOST:5432/DATABASE",
+                hint="vtrix ledger use postgresql://USER@HOST:5432/DATABASE --ask-password "
+                "(or keep the password in ~/.pgpass), never on the command line",
             )
         if ask_password:
             url = _with_password(url, click.prompt("Password", hide_input=True, err=True))
@@ -98,9 +99,15 @@ def use(url: str | None, local: bool, ask_password: bool) -> None:
 
 
 def _with_password(url: str, password: str) -> str:
-    """``url`` with ``password`` in its authority (percent-encoded)."""
+    """``url`` with ``password`` in its authority (percent-encoded), or added to a libpq
+    keyword string (quoted)."""
     from urllib.parse import quote, urlsplit, urlunsplit
 
+    from vtrix.store.backend import is_conninfo
+
+    if is_conninfo(url):
+        escaped = password.replace("\\", "\\\\").replace("'", "\\'")
+        return f"{url} password='{escaped}'"
     parts = urlsplit(url)
     user = (parts.netloc.rpartition("@")[0].split(":", 1)[0]) or "postgres"
     host = parts.netloc.rpartition("@")[2]

@@ -163,6 +163,7 @@ def sandbox(
         ) from None
     from vtrix.sandbox.state import Faults, SandboxConfig
 
+    _check_control(host, bool(keys))
     serve(
         SandboxConfig(
             host=host,
@@ -190,4 +191,27 @@ def sandbox(
                 seed=seed,
             ),
         )
+    )
+
+
+def _check_control(host: str, keyed: bool) -> None:
+    """Without --api-key its control routes (reset, faults) answer anyone: said at start, and
+    refused on a host other machines reach."""
+    import sys
+
+    from vtrix.errors import UsageError
+    from vtrix.http.network import is_loopback_host
+
+    if keyed:
+        return
+    if not is_loopback_host(host):
+        raise UsageError(
+            f"a sandbox on {host} without --api-key would let anyone who reaches it reset it "
+            "or inject faults; it was not started",
+            hint="Give it a key with --api-key, or serve on 127.0.0.1.",
+        )
+    print(
+        "! no --api-key: any local process may use this sandbox, reset it or inject faults "
+        "(/__sandbox/*)",
+        file=sys.stderr,
     )
