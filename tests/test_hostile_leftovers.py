@@ -213,3 +213,14 @@ def test_smaller_leftovers(cli: Any, sandbox: Any, tmp_path: Path) -> None:
         timeout=60,
     )
     assert exposed.returncode == 2 and "--api-key" in exposed.stderr
+
+
+def test_the_sandbox_answers_a_deeply_nested_body_with_a_400(sandbox: Any) -> None:
+    import requests
+    from conftest import CANARY
+
+    deep = ("[" * 100_000 + "]" * 100_000).encode()
+    headers = {"Authorization": f"Bearer {CANARY}", "Content-Type": "application/json"}
+    for path in ("/model/v1/generation", "/api/v1/bytedance/seedream-4.5-t2i/async"):
+        r = requests.post(f"{sandbox.url}{path}", data=deep, headers=headers, timeout=30)
+        assert r.status_code == 400, (path, r.status_code, r.text[:200])
