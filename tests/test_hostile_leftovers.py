@@ -224,3 +224,35 @@ def test_the_sandbox_answers_a_deeply_nested_body_with_a_400(sandbox: Any) -> No
     for path in ("/model/v1/generation", "/api/v1/bytedance/seedream-4.5-t2i/async"):
         r = requests.post(f"{sandbox.url}{path}", data=deep, headers=headers, timeout=30)
         assert r.status_code == 400, (path, r.status_code, r.text[:200])
+
+
+def test_name_resolution_is_bounded_and_no_such_host_is_not_asked_again(
+    vtrix: Any, monkeypatch: Any
+) -> None:
+    import socket
+
+    real = socket.getaddrinfo
+    never = threading.Event()
+    asked: list[str] = []
+
+    def resolver(host: Any, *args: Any, **kwargs: Any) -> Any:
+        asked.append(str(host))
+        if host == "hang.test":
+            never.wait(600)  # a resolver that never answers
+        if host == "nx.test":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    try:
+        env = {"VTRIX_BASE_URL": "https://hang.test", "VTRIX_API_KEY": "sk-test-key-1"}
+        args = ["run", "kirin_v3_i2v", "--image-url", "https://e.com/a.jpg", "--timeout", "2"]
+        r = vtrix(*args, "-o", "json", env=env)
+        assert r.code == 75 and "did not resolve" in r.err, r.err
+        assert json.loads(r.out)["error"]["code"] == "not_sent"
+        env["VTRIX_BASE_URL"] = "https://nx.test"
+        looked = vtrix("task", "get", "task_1", "--provider", "vtrix", env=env)
+        assert looked.code == 75 and "no such host" in looked.err, looked.err
+        assert asked.count("nx.test") <= 2  # not asked again and again for a name that is not
+    finally:
+        never.set()

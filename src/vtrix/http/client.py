@@ -273,6 +273,8 @@ class Http:
                 if outcome.kind == "too_large":
                     raise BadAnswer(f"{what}: {outcome.detail}; refused", hint=_REPORT)
                 cause = outcome.detail
+                if outcome.kind == "no_such_host":  # asking again will not make the name
+                    raise self._temporary(what, full, 0, cause, None)
             else:
                 assert isinstance(outcome, Response)
                 _log_response(outcome)

@@ -205,6 +205,7 @@ class RequestsTransport:
         if remaining <= 0:
             raise TransportError("deadline", "the deadline passed before sending", sent=False)
         timeout = (min(self.timeouts.connect, remaining), min(self.timeouts.read, remaining))
+        resolve_within(self._first_hop(request.url), min(self.timeouts.connect, remaining))
         session = _new_session(self.peer_check) if request.fresh else self.session
         _WRITING.started = False
         # Read timeouts bound each wait for a byte; a server that drips its status line and
@@ -217,6 +218,13 @@ class RequestsTransport:
         finally:
             watchdog.cancel()
             _WRITING.watchdog = None
+
+    def _first_hop(self, url: str) -> str | None:
+        """The host this process resolves for ``url``: its proxy's, or its own."""
+        from urllib.parse import urlsplit
+
+        proxy = self.network.proxy_for(url)
+        return urlsplit(proxy if proxy else url).hostname
 
     def _exchange(
         self,
@@ -281,6 +289,41 @@ class RequestsTransport:
             if not chunk:
                 return
             yield chunk
+
+
+_RESOLVED: dict[str, float] = {}  # host -> when its last resolution within bounds ended
+
+
+def resolve_within(host: str | None, seconds: float) -> None:
+    """Resolve ``host`` in a helper thread, ``seconds`` at most: name resolution is the one
+    network phase no socket timeout bounds (a resolver that never answers would hold a run
+    for minutes). A name resolved in the last minute is not asked again."""
+    import ipaddress
+    import socket
+
+    if not host or host == "localhost":
+        return
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return  # an address needs no resolver
+    except ValueError:
+        pass
+    now = time.monotonic()
+    if now - _RESOLVED.get(host, float("-inf")) < 60:
+        return
+    done = threading.Event()
+
+    def resolve() -> None:
+        with suppress(OSError, UnicodeError):
+            socket.getaddrinfo(host, None)
+        done.set()
+
+    threading.Thread(target=resolve, name="vtrix-resolve", daemon=True).start()
+    if not done.wait(max(seconds, 0.0)):
+        raise TransportError(
+            "dns", f"the name {host} did not resolve within {seconds:.0f}s", sent=False
+        )
+    _RESOLVED[host] = time.monotonic()
 
 
 class _Watchdog:
@@ -406,6 +449,11 @@ def classify(exc: BaseException, *, sent: bool) -> TransportError:
             )
         return TransportError("proxy", "the proxy refused or failed the connection", sent=False)
     if any(isinstance(c, NameResolutionError) for c in chain):
+        import socket
+
+        if any(getattr(c, "errno", None) == socket.EAI_NONAME for c in chain):
+            # No such name: asking again will not make one (a retry only costs the wait).
+            return TransportError("no_such_host", "no such host name (DNS)", sent=False)
         return TransportError("dns", "the host name could not be resolved", sent=False)
     if any(isinstance(c, ConnectionRefusedError) for c in chain):
         return TransportError("refused", "connection refused", sent=False)
