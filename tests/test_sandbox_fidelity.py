@@ -234,8 +234,10 @@ def test_a_port_in_use_is_a_clear_error(home):
 def test_every_interface_prints_a_url_vtrix_accepts(home):
     import signal
 
+    # Reachable by others: its routes need a key.
+    cmd = [sys.executable, "-m", "vtrix", "sandbox", "--host", "0.0.0.0", "--port", "0"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vtrix", "sandbox", "--host", "0.0.0.0", "--port", "0"],
+        [*cmd, "--api-key", "sk-sandbox-key-9"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -145,26 +145,10 @@ class BatchRun:
         self.ledger_down: LedgerUnavailable | None = None  # the ledger went away: stop sending
 
     def adopt_legacy_keys(self) -> None:
-        """A keyed line an earlier vtrix sent (under its key alone) keeps that row when its
-        model and request are the same; otherwise it is a new line (see
-        :mod:`vtrix.batch.input`)."""
-        from vtrix.batch.input import legacy_key
-        from vtrix.store.entry import digest
+        """Keyed lines an earlier vtrix sent keep their rows (see :mod:`.legacy`)."""
+        from vtrix.batch.legacy import adopt_legacy_keys
 
-        ledger = self.client.ledger
-        old = {c.line.number: legacy_key(c.line) for c in self.lines if c.prepared is not None}
-        wanted = [k for k in old.values() if k is not None]
-        if ledger is None or not wanted:
-            return
-        rows = ledger.by_keys(wanted) or {}
-        for c in self.lines:
-            key, prepared = old.get(c.line.number), c.prepared
-            row = rows.get(key or "")
-            if row is None or prepared is None or row.params_digest:
-                continue
-            body = digest(prepared.spec.provider, prepared.model_id, prepared.request.body)
-            if row.model == prepared.model_id and row.digest == body:
-                self.keys[c.line.number] = row.key
+        adopt_legacy_keys(self.client.ledger, self.lines, self.keys)
 
     async def run(self) -> list[LineResult]:
         ledger = self.client.ledger

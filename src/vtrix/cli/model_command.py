@@ -193,6 +193,18 @@ def execute(
     submit_and_wait(client, prepared, values, reporter, saving)
 
 
+def _say_the_deadline(exc: BaseException, values: dict[str, Any]) -> None:
+    """A wait that ran out names the deadline the user gave (``--timeout``), not what was
+    left of it when the wait began."""
+    from vtrix.errors import WaitTimeout
+
+    if isinstance(exc, WaitTimeout) and values.get("run_deadline") is not None:
+        import re
+
+        said = f"Timed out after {values['run_timeout']:g}s"
+        exc.message = re.sub(r"^Timed out after [0-9.]+s", said, exc.message)
+
+
 def print_dry_run(client: Client, prepared: Prepared, debug: bool, output: str = "human") -> None:
     """What a submit would send: uploads first, then the request (nothing is sent). With
     ``-o json``, one JSON object and nothing else on stdout (for jq and scripts)."""
@@ -311,17 +323,7 @@ def submit_and_wait(
     except BaseException as exc:
         reporter.line()
         ending.note(task=getattr(exc, "result", None) or task.result())
-        from vtrix.errors import WaitTimeout
-
-        if isinstance(exc, WaitTimeout) and values.get("run_deadline") is not None:
-            import re
-
-            # The deadline the user gave, not what was left of it when the wait began.
-            exc.message = re.sub(
-                r"^Timed out after [0-9.]+s",
-                f"Timed out after {values['run_timeout']:g}s",
-                exc.message,
-            )
+        _say_the_deadline(exc, values)
         raise
     if task.state.progress is not None and task.state.progress < 100:
         reporter.progress(100.0, None, "done")

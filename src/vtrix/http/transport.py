@@ -18,7 +18,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from vtrix.base.record import field, record
 from vtrix.base.text import human_size
+from vtrix.http.failures import PeerRefused as PeerRefused
+from vtrix.http.failures import TransportError as TransportError
+from vtrix.http.failures import classify
 from vtrix.http.network import DIRECT, Network
+from vtrix.http.resolve import resolve_within
 
 if TYPE_CHECKING:
     import requests
@@ -50,15 +54,7 @@ class Response:
         return self.headers.get(name.lower())
 
 
-class TransportError(Exception):
-    """The exchange failed. ``kind`` names how; ``sent`` is False only when the request
-    certainly never reached the server."""
-
-    def __init__(self, kind: str, detail: str, *, sent: bool) -> None:
-        super().__init__(detail)
-        self.kind = kind
-        self.detail = detail
-        self.sent = sent
+PeerCheck = Callable[[str], None]  # raises PeerRefused for an address it refuses
 
 
 class Transport(Protocol):
@@ -72,13 +68,6 @@ class Timeouts:
 
 
 _WRITING = threading.local()  # .started: this thread's request began to go out
-
-
-class PeerRefused(OSError):
-    """The connection reached an address the caller's policy does not allow."""
-
-
-PeerCheck = Callable[[str], None]  # raises PeerRefused for an address it refuses
 
 
 def _new_session(peer_check: PeerCheck | None = None) -> requests.Session:
@@ -291,41 +280,6 @@ class RequestsTransport:
             yield chunk
 
 
-_RESOLVED: dict[str, float] = {}  # host -> when its last resolution within bounds ended
-
-
-def resolve_within(host: str | None, seconds: float) -> None:
-    """Resolve ``host`` in a helper thread, ``seconds`` at most: name resolution is the one
-    network phase no socket timeout bounds (a resolver that never answers would hold a run
-    for minutes). A name resolved in the last minute is not asked again."""
-    import ipaddress
-    import socket
-
-    if not host or host == "localhost":
-        return
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        return  # an address needs no resolver
-    except ValueError:
-        pass
-    now = time.monotonic()
-    if now - _RESOLVED.get(host, float("-inf")) < 60:
-        return
-    done = threading.Event()
-
-    def resolve() -> None:
-        with suppress(OSError, UnicodeError):
-            socket.getaddrinfo(host, None)
-        done.set()
-
-    threading.Thread(target=resolve, name="vtrix-resolve", daemon=True).start()
-    if not done.wait(max(seconds, 0.0)):
-        raise TransportError(
-            "dns", f"the name {host} did not resolve within {seconds:.0f}s", sent=False
-        )
-    _RESOLVED[host] = time.monotonic()
-
-
 class _Watchdog:
     """Shuts the sockets of one exchange when its deadline passes. One shared thread keeps
     every watchdog (a thousand concurrent waits cost one thread, not a thousand)."""
@@ -409,80 +363,3 @@ def _watch(sock: Any) -> None:
     watchdog = getattr(_WRITING, "watchdog", None)
     if watchdog is not None and sock is not None:
         watchdog.watch(sock)
-
-
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        yield cur
-        nxt = getattr(cur, "reason", None) or cur.__cause__ or cur.__context__
-        if nxt is None and cur.args and isinstance(cur.args[0], BaseException):
-            nxt = cur.args[0]
-        cur = nxt if isinstance(nxt, BaseException) else None
-
-
-def classify(exc: BaseException, *, sent: bool) -> TransportError:
-    """A TransportError for anything requests, urllib3 or the socket raised; ``sent`` says
-    whether the request had started to go out."""
-    import requests
-    from urllib3.exceptions import NameResolutionError, NewConnectionError, SSLError
-
-    chain = list(_chain(exc))
-    refused = next((c for c in chain if isinstance(c, PeerRefused)), None)
-    if refused is not None:
-        return TransportError("private", str(refused), sent=False)
-    if isinstance(exc, (ValueError, UnicodeError)) and not isinstance(
-        exc, requests.RequestException
-    ):
-        return TransportError("bad_header", f"a header value cannot be sent ({exc})", sent=False)
-    if isinstance(exc, requests.exceptions.InvalidHeader):
-        return TransportError("bad_header", "a header value cannot be sent", sent=False)
-    if isinstance(exc, requests.exceptions.ProxyError):
-        if any("407" in str(c) for c in chain):
-            return TransportError(
-                "proxy",
-                "the proxy asks for credentials (HTTP 407): give them in the proxy URL "
-                "(http://USER:PASSWORD@HOST:PORT)",
-                sent=False,
-            )
-        return TransportError("proxy", "the proxy refused or failed the connection", sent=False)
-    if any(isinstance(c, NameResolutionError) for c in chain):
-        import socket
-
-        if any(getattr(c, "errno", None) == socket.EAI_NONAME for c in chain):
-            # No such name: asking again will not make one (a retry only costs the wait).
-            return TransportError("no_such_host", "no such host name (DNS)", sent=False)
-        return TransportError("dns", "the host name could not be resolved", sent=False)
-    if any(isinstance(c, ConnectionRefusedError) for c in chain):
-        return TransportError("refused", "connection refused", sent=False)
-    if any(isinstance(c, NewConnectionError) for c in chain):
-        return TransportError("connect", "could not connect", sent=False)
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return TransportError("connect_timeout", "connecting timed out", sent=False)
-    tls = isinstance(exc, requests.exceptions.SSLError) or any(
-        isinstance(c, SSLError) for c in chain
-    )
-    timeout = isinstance(exc, (requests.exceptions.ReadTimeout, TimeoutError)) or any(
-        type(c).__name__ in ("ReadTimeoutError", "TimeoutError", "timeout") for c in chain
-    )
-    if not sent:
-        if tls and any("CERTIFICATE_VERIFY_FAILED" in str(c) for c in chain):
-            return TransportError(
-                "tls",
-                "the TLS handshake failed: the server's certificate could not be verified "
-                "(behind a company proxy or CA, set REQUESTS_CA_BUNDLE or SSL_CERT_FILE to its "
-                "CA bundle)",
-                sent=False,
-            )
-        if tls:
-            return TransportError("tls", "the TLS handshake failed", sent=False)
-        if timeout:
-            return TransportError("tls", "the TLS handshake timed out", sent=False)
-        return TransportError("connect", "the connection failed before sending", sent=False)
-    if timeout:
-        return TransportError("read_timeout", "no answer within the read timeout", sent=True)
-    return TransportError(
-        "reset", f"the connection was dropped ({type(chain[-1]).__name__})", sent=True
-    )
