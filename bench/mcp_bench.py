@@ -7,6 +7,8 @@ import json
 import statistics
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,18 @@ def first_list(models: Path | None, *typed: str) -> tuple[float, float, int]:
     args = ["mcp", *(a for p in typed for a in ("--typed", p))]
     cmd = [PY, "-c", LAUNCH, str(models), *args] if models else [PY, "-m", "vtrix", *args]
     start = time.perf_counter()
+    with _server(cmd) as proc:
+        listed = _rpc(proc, 2, "tools/list", {})
+        first = time.perf_counter() - start
+        again = time.perf_counter()
+        _rpc(proc, 3, "tools/list", {})
+        second = time.perf_counter() - again
+    return first, second, len(listed["result"]["tools"])
+
+
+@contextmanager
+def _server(cmd: list[str]) -> Iterator[subprocess.Popen[bytes]]:
+    """A `vtrix mcp` process, initialized as a client does it; killed afterwards."""
     proc = subprocess.Popen(
         cmd,
         stdin=subprocess.PIPE,
@@ -48,15 +62,10 @@ def first_list(models: Path | None, *typed: str) -> tuple[float, float, int]:
         assert proc.stdin is not None
         proc.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
         proc.stdin.flush()
-        listed = _rpc(proc, 2, "tools/list", {})
-        first = time.perf_counter() - start
-        again = time.perf_counter()
-        _rpc(proc, 3, "tools/list", {})
-        second = time.perf_counter() - again
+        yield proc
     finally:
         proc.kill()
         proc.wait()
-    return first, second, len(listed["result"]["tools"])
 
 
 def real_catalog(reps: int = REPS) -> dict[str, Any]:
@@ -94,18 +103,7 @@ def agent_figures(calls: int = 41) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="vtrix-bench-mcp-"))
     out: dict[str, Any] = {}
     for label, extra in (("default", []), ("typed_all", ["--typed", "*"])):
-        proc = subprocess.Popen(
-            [PY, "-m", "vtrix", "mcp", "--root", str(root), *extra],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=home_env(),
-        )
-        try:
-            _rpc(proc, 1, "initialize", INIT)
-            assert proc.stdin is not None
-            proc.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
-            proc.stdin.flush()
+        with _server([PY, "-m", "vtrix", "mcp", "--root", str(root), *extra]) as proc:
             size, tools = _list_bytes(proc, 2)
             out[f"list_bytes_{label}"], out[f"list_tools_{label}"] = size, tools
             if label == "default":
@@ -119,7 +117,4 @@ def agent_figures(calls: int = 41) -> dict[str, Any]:
                     times.append(time.perf_counter() - start)
                     assert not got["result"].get("isError"), got
                 out["check_request_ms"] = round(statistics.median(times[1:]) * 1000, 1)
-        finally:
-            proc.kill()
-            proc.wait()
     return out

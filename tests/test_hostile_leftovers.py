@@ -14,15 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import env_for
-
-
-def _lines(path: Path, n: int) -> Path:
-    rows = [
-        {"model": "kirin_v3_i2v", "params": {"image_url": f"https://e.com/{i}.jpg"}}
-        for i in range(n)
-    ]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
+from test_money_repros import _batch_file as _lines
 
 
 def test_a_batch_whose_wait_runs_out_keeps_its_results_and_exits_124(
