@@ -248,3 +248,31 @@ def test_name_resolution_is_bounded_and_no_such_host_is_not_asked_again(
         assert asked.count("nx.test") <= 2  # not asked again and again for a name that is not
     finally:
         never.set()
+
+
+def test_doctor_says_what_is_wrong_with_a_key_a_balance_and_the_network(
+    vtrix: Any, make_sandbox: Any, monkeypatch: Any
+) -> None:
+    import socket
+
+    keys = {"sk-good-key-0001", "sk-broke-key-0001"}
+    strict = make_sandbox(accepted_keys=keys, broke_keys={"sk-broke-key-0001"})
+    env = {"VTRIX_BASE_URL": strict.url, "VTRIX_API_KEY": "sk-wrong-key-0002"}
+    refused = json.loads(vtrix("doctor", "-o", "json", env=env).out)
+    assert refused["gateways"]["vtrix"]["key_accepted"] is False  # the vtrix gateway too
+    assert "VTRIX_API_KEY" in refused["gateways"]["vtrix"]["problem"]
+    env = {"MODELLIX_BASE_URL": strict.url, "MODELLIX_API_KEY": "sk-broke-key-0001"}
+    broke = vtrix("doctor", "-o", "json", env=env)
+    assert broke.code == 1 and "balance is spent" in broke.out
+    real = socket.getaddrinfo
+
+    def nxdomain(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "offline.test":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", nxdomain)
+    env = {"VTRIX_BASE_URL": "https://offline.test", "VTRIX_API_KEY": "sk-any-key-0003"}
+    offline = json.loads(vtrix("doctor", "-o", "json", env=env).out)
+    vt = offline["gateways"]["vtrix"]
+    assert vt["reachable"] is False and "could not be resolved" in vt["problem"]

@@ -151,6 +151,22 @@ class VtrixProvider(Provider):
         state.model = state.model or model_id
         return state
 
+    def check_key(self) -> bool | None:
+        """The gateway has no key-check route: a look-up of a task that does not exist tells
+        (401: the key is refused; 404: it was accepted and the task is unknown; anything
+        else: not known). A read: nothing is sent that costs."""
+        from vtrix.errors import AuthError
+
+        try:
+            self.http.get_json(self.task_url("vtrix-key-check"), what="key check")
+        except AuthError:
+            return False
+        except NotFound:
+            return True
+        except ApiError:
+            return None
+        return None
+
     def task_path(self, task_id: str, endpoint: str) -> str:
         path = urlsplit(endpoint).path if endpoint else ""
         if not path:

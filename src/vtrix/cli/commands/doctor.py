@@ -50,16 +50,32 @@ def _probe(client: Any, provider: str) -> dict[str, Any]:
         if accepted is None:  # no route to ask: one look at its public catalog
             prov.ping()
         out["reachable"], out["key_accepted"] = True, accepted
+        if accepted is False:
+            out["problem"] = f"the gateway refuses this key: set {g.key_env} to a valid one"
         balance = prov.balance()
         out["balance"] = "not available from this gateway" if balance is None else balance
+        if balance is not None and _spent(balance):
+            out["problem"] = "the balance is spent: every paid submit will be refused (402)"
     except VtrixError as exc:
-        from vtrix.errors import AuthError
+        from vtrix.errors import AuthError, TemporaryFailure
 
         if isinstance(exc, AuthError):
             out["reachable"], out["key_accepted"] = True, False
+        elif isinstance(exc, TemporaryFailure):
+            out["reachable"] = False  # the network said no (DNS, refused, TLS, 5xx)
         out["problem"] = exc.message
     out["seconds"] = round(time.monotonic() - start, 3)
     return out
+
+
+def _spent(balance: Any) -> bool:
+    """A balance a gateway states as 0 or less."""
+    from vtrix.base.amounts import amount
+
+    if isinstance(balance, (int, float)) and not isinstance(balance, bool):
+        return balance <= 0
+    stated = amount(balance)
+    return stated is not None and stated == 0
 
 
 def _ledger() -> dict[str, Any]:
