@@ -276,3 +276,50 @@ def test_doctor_says_what_is_wrong_with_a_key_a_balance_and_the_network(
     offline = json.loads(vtrix("doctor", "-o", "json", env=env).out)
     vt = offline["gateways"]["vtrix"]
     assert vt["reachable"] is False and "could not be resolved" in vt["problem"]
+
+
+def test_an_upload_over_a_slow_uplink_is_not_cut_at_the_connect_bound(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    from vtrix.http.transport import MAX_ANSWER_BYTES, Request, RequestsTransport, Timeouts
+
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+
+    def slow_reader() -> None:  # about 1.6 MB/s: an uplink slower than the bytes to move
+        conn, _ = server.accept()
+        with conn:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += conn.recv(1024)
+            top, _, rest = head.partition(b"\r\n\r\n")
+            length = next(
+                int(line.split(b":")[1])
+                for line in top.split(b"\r\n")
+                if line.lower().startswith(b"content-length")
+            )
+            got = len(rest)
+            while got < length:
+                got += len(conn.recv(16384))
+                time.sleep(0.01)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+
+    threading.Thread(target=slow_reader, daemon=True).start()
+    big = tmp_path / "clip.bin"
+    big.write_bytes(b"\0" * (8 * 1024 * 1024))
+    transport = RequestsTransport(timeouts=Timeouts(connect=0.2, read=10))
+    with big.open("rb") as fh:
+        request = Request(
+            "POST",
+            f"http://127.0.0.1:{port}/upload",
+            files={"file": ("clip.bin", fh, "application/octet-stream")},
+        )
+        answer = transport.send(
+            request, deadline=time.monotonic() + 120, max_bytes=MAX_ANSWER_BYTES
+        )
+    assert answer.status == 200
+    server.close()

@@ -379,9 +379,13 @@ class Http:
         headers = self.headers(auth=True)
         _log_request("POST", url, headers)
         request = Request("POST", url, headers, files={"file": (name, fileobj, content_type)})
+        from vtrix.http.transport import body_size, upload_seconds
+
+        # The whole upload's bound scales with its bytes (a slow uplink is not a failure).
+        allowed = max(self.submit_timeout * 4, upload_seconds(body_size(request)) * 1.5)
         try:
             resp = self.transport.send(
-                request, deadline=self.clock() + self.submit_timeout * 4, max_bytes=MAX_ANSWER_BYTES
+                request, deadline=self.clock() + allowed, max_bytes=MAX_ANSWER_BYTES
             )
         except TransportError as exc:
             raise TemporaryFailure(f"upload to {url} failed: {exc.detail}") from None

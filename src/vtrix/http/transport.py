@@ -56,6 +56,26 @@ class Response:
 
 PeerCheck = Callable[[str], None]  # raises PeerRefused for an address it refuses
 
+SLOW_UPLINK = 64 * 1024  # bytes a second an upload is allowed to crawl at before it fails
+
+
+def upload_seconds(size: int) -> float:
+    """How long ``size`` bytes may take to go out (0 for no body worth bounding)."""
+    return size / SLOW_UPLINK
+
+
+def body_size(request: Request) -> int:
+    """The bytes a request sends: its body, or the files it uploads (by their size on disk)."""
+    import os
+
+    size = len(request.body or b"")
+    for _name, fileobj, _ctype in (request.files or {}).values():
+        try:
+            size += os.fstat(fileobj.fileno()).st_size
+        except (AttributeError, OSError, ValueError):
+            continue
+    return size
+
 
 class Transport(Protocol):
     def send(self, request: Request, *, deadline: float, max_bytes: int) -> Response: ...
@@ -193,7 +213,10 @@ class RequestsTransport:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TransportError("deadline", "the deadline passed before sending", sent=False)
-        timeout = (min(self.timeouts.connect, remaining), min(self.timeouts.read, remaining))
+        # The socket's bound while a body goes out is the connect phase's: for an upload it
+        # scales with the bytes to move (an 8 MB file over a slow uplink is not a hang).
+        connect = max(self.timeouts.connect, upload_seconds(body_size(request)))
+        timeout = (min(connect, remaining), min(self.timeouts.read, remaining))
         resolve_within(self._first_hop(request.url), min(self.timeouts.connect, remaining))
         session = _new_session(self.peer_check) if request.fresh else self.session
         _WRITING.started = False
