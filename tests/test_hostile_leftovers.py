@@ -323,3 +323,22 @@ def test_an_upload_over_a_slow_uplink_is_not_cut_at_the_connect_bound(tmp_path: 
         )
     assert answer.status == 200
     server.close()
+
+
+def test_models_list_offline_falls_back_without_asking_again(vtrix: Any, monkeypatch: Any) -> None:
+    import socket
+
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def offline(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "offline.test":
+            asked.append(host)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", offline)
+    env = {"VTRIX_BASE_URL": "https://offline.test", "MODELLIX_BASE_URL": "https://offline.test"}
+    r = vtrix("models", "list", "-o", "id", env=env)
+    assert r.code == 0 and "kirin_v3_i2v" in r.out, r.err
+    assert len(asked) <= 6  # a look or two per catalog, not a retry loop of many

@@ -273,7 +273,8 @@ class Http:
                 if outcome.kind == "too_large":
                     raise BadAnswer(f"{what}: {outcome.detail}; refused", hint=_REPORT)
                 cause = outcome.detail
-                if outcome.kind == "no_such_host":  # asking again will not make the name
+                if outcome.kind in ("no_such_host", "dns"):
+                    # No name, or no resolver (offline): asking again only costs the wait.
                     raise self._temporary(what, full, 0, cause, None)
             else:
                 assert isinstance(outcome, Response)
