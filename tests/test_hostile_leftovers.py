@@ -342,3 +342,22 @@ def test_models_list_offline_falls_back_without_asking_again(vtrix: Any, monkeyp
     r = vtrix("models", "list", "-o", "id", env=env)
     assert r.code == 0 and "kirin_v3_i2v" in r.out, r.err
     assert len(asked) <= 6  # a look or two per catalog, not a retry loop of many
+
+
+def test_a_proxy_asking_for_credentials_and_a_huge_ca_bundle_are_named(
+    cli: Any, sandbox: Any, tmp_path: Path
+) -> None:
+    import requests
+
+    from vtrix.http.failures import classify
+
+    asked = requests.exceptions.ProxyError(
+        "Unable to connect to proxy", OSError("Tunnel connection failed: 407 Proxy Authentication")
+    )
+    asked.__cause__ = OSError("Tunnel connection failed: 407 Proxy Authentication Required")
+    assert "asks for credentials" in classify(asked, sent=False).detail
+    huge = tmp_path / "huge.pem"
+    with huge.open("wb") as fh:  # sparse: 129 MB on paper, nothing on disk
+        fh.truncate(129 * 1024 * 1024)
+    r = cli("task", "get", "task_1", env={**env_for(sandbox), "REQUESTS_CA_BUNDLE": str(huge)})
+    assert r.code == 2 and "MB" in r.err and "REQUESTS_CA_BUNDLE" in r.err
