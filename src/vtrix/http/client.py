@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 from vtrix._version import __version__
@@ -46,6 +46,7 @@ from vtrix.http.answer import (
     error_for,
     server_message,
 )
+from vtrix.http.gate import Gate
 from vtrix.http.paid import paid_send
 from vtrix.http.plan import Call, Plan, Send, Sleep, Step, drive
 from vtrix.http.retry import RETRY_STATUSES, Backoff, retry_after, should_retry_hint
@@ -64,20 +65,6 @@ if TYPE_CHECKING:
 # Honest about who calls: not the official clients' names.
 USER_AGENT = f"vtrix-python/{__version__}"
 T = TypeVar("T")
-
-
-class Gate(Protocol):
-    """Limits a key shares with other processes (:class:`vtrix.store.limits.SharedLimits`)."""
-
-    def wait(self) -> float:
-        """Seconds to wait before sending (0: send now)."""
-        ...
-
-    def peek(self) -> float:
-        """Seconds until a request could go, without taking a place in the window."""
-        ...
-
-    def hold(self, seconds: float) -> None: ...
 
 
 class Http:
