@@ -59,18 +59,18 @@ def test_results_at_a_fifo_are_written_into_it_never_replacing_it(
 def test_a_directory_vtrix_did_not_make_keeps_its_mode(
     cli: Any, sandbox: Any, tmp_path: Path
 ) -> None:
-    shared = tmp_path / "shared"
+    open_dir = tmp_path / "team-data"  # a 0755 directory another user made, say
     sticky = tmp_path / "sticky"
-    shared.mkdir()
+    open_dir.mkdir()
     sticky.mkdir()
-    os.chmod(shared, 0o755)
+    os.chmod(open_dir, 0o755)
     os.chmod(sticky, 0o1777)
-    for where in (shared, sticky):
+    for where in (open_dir, sticky):
         env = {**env_for(sandbox), "VTRIX_DATA_DIR": str(where)}
         r = cli("run", "kirin_v3_i2v", "--image-url", "https://e.com/a.jpg", "-q", env=env)
         assert r.code == 0, r.err
         assert (where / "ledger.sqlite3").exists()
-        assert stat.S_IMODE(os.stat(where).st_mode) == (0o755 if where == shared else 0o1777)
+        assert stat.S_IMODE(os.stat(where).st_mode) == (0o755 if where == open_dir else 0o1777)
         assert stat.S_IMODE(os.stat(where / "ledger.sqlite3").st_mode) == 0o600
 
 

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from vtrix.batch.checking import Checked, validate_lines
 from vtrix.batch.input import Line, line_keys
 from vtrix.errors import (
-    AtCapacity,
     BudgetReached,
     Interrupted,
     LedgerUnavailable,
@@ -332,10 +331,6 @@ class BatchRun:
                     accounts=(self.account,) if self.account is not None else (),
                     deadline=deadline,
                 )
-            except AtCapacity as exc:  # the key's running tasks are at its limit: wait for one
-                if time.monotonic() + (exc.retry_after or 1.0) >= deadline:
-                    raise
-                await asyncio.sleep(exc.retry_after or 1.0)
             except TemporaryFailure as exc:
                 attempt += 1
                 http = self.client.session.provider(prepared.spec.provider).http

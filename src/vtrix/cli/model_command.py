@@ -259,7 +259,7 @@ def print_dry_run(client: Client, prepared: Prepared, debug: bool, output: str =
 def _quote(client: Client, prepared: Prepared) -> Any:
     from vtrix.engine.pricing import quote
 
-    return quote(client.session, prepared.model_id, prepared.params)
+    return quote(client.session, prepared.model_id, prepared.params, prepared.spec.schema)
 
 
 def submit_and_wait(

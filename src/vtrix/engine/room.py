@@ -73,13 +73,17 @@ def begin_when_room(session: Session, row: dict[str, Any], until: float) -> Plan
             known: Entry | None = yield Call(lambda: ledger.begin(**row))
             return known
         except AtCapacity as exc:
-            ended = yield from _look_up_running(session, row["provider"], row["key_id"], until)
-            if ended:
-                continue
+            key = row["key_id"]
+            # One look-up at a time per key and process: fifty waiting lines of a batch
+            # would otherwise poll the same running tasks fifty times over.
+            if time.monotonic() - _LOOKED.get(key, float("-inf")) >= LOOK_EVERY:
+                _LOOKED[key] = time.monotonic()
+                if (yield from _look_up_running(session, row["provider"], key, until)):
+                    continue
             if time.monotonic() + pause >= until:
                 raise
-            if row["key_id"] not in _SAID:  # once per key and process (a batch paces quietly)
-                _SAID.add(row["key_id"])
+            if key not in _SAID:  # once per key and process (a batch paces quietly)
+                _SAID.add(key)
                 label = GATEWAYS[row["provider"]].label
                 print(
                     f"! {exc.running} {label} tasks of this key are running (its limit at "
@@ -112,4 +116,6 @@ def _look_up_running(session: Session, provider: str, key_id: str, until: float)
 
 
 LOOKUPS_AT_CAPACITY = 8
+LOOK_EVERY = 5.0  # seconds between look-ups of one key's running tasks, per process
+_LOOKED: dict[str, float] = {}  # key id -> when its running tasks were last looked up
 _SAID: set[str] = set()  # keys whose wait for a slot this process has announced

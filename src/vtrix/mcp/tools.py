@@ -127,7 +127,7 @@ class Tools:
         from vtrix.engine.pricing import quote
 
         q = await self.client.run_blocking(
-            quote, self.client.session, prepared.model_id, prepared.params
+            quote, self.client.session, prepared.model_id, prepared.params, prepared.spec.schema
         )
         return False, {
             "ok": True,

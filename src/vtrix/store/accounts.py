@@ -235,7 +235,7 @@ def charge(db: Db, key: str, model: str, owed: Charge, now: float) -> None:
     cost = owed.quote or Decimal(0)
     highs = highest_prices(db)
     for given in owed.accounts:
-        account = _current(db, given)
+        account = current(db, given)
         used = usage(db, account, now, highs)
         if used.committed + cost > account.cap:
             left = max(account.cap - used.committed, Decimal(0))
@@ -255,9 +255,10 @@ def charge(db: Db, key: str, model: str, owed: Charge, now: float) -> None:
         )
 
 
-def _current(db: Db, given: Account) -> Account:
+def current(db: Db, given: Account) -> Account:
     """A named budget as the ledger has it now (its cap may have changed since the command
-    started); any other account is written with the cap it was given."""
+    started; UsageError when there is none); any other account is written with the cap it
+    was given."""
     if given.kind != BUDGET:
         save_account(db, given)
         return given

@@ -238,12 +238,9 @@ def _check_budget(name: str) -> None:
     """A server whose budget does not exist says so before it starts, not at the first paid
     call."""
     from vtrix.engine.money import budget_account
-    from vtrix.errors import UsageError
+    from vtrix.store.accounts import current
     from vtrix.store.ledger import Ledger
 
-    account = budget_account(name)
-    if Ledger().account(account.name) is None:
-        raise UsageError(
-            f"there is no budget named {name!r} in the task ledger",
-            hint=f"Create it with `vtrix budget set {name} AMOUNT [--period day|week|month]`.",
-        )
+    ledger = Ledger()
+    ledger.check(count=False)
+    current(ledger.database, budget_account(name))  # the check every charged submit makes
