@@ -169,9 +169,7 @@ def execute(
     client = client_for(ctx)
     prepared: Prepared | None = None
     try:
-        prepared = client.prepare(
-            model_id, body, resolved=resolved, params_model=params_model(spec)
-        )
+        prepared = client.prepare(model_id, body, resolved=resolved)
     except ValidationFailed as exc:
         seen = {p.path for p in problems}
         problems += [p for p in exc.problems if p.path not in seen]
@@ -345,17 +343,6 @@ def _provider(model_id: str) -> str:
     from vtrix.engine import registry
 
     return registry.provider_of(model_id)
-
-
-def params_model(spec: dict[str, Any] | None) -> Any:
-    """The generated ``Params`` class of a generated model (the CLI sits above the generated
-    package; the engine never imports it)."""
-    module = (spec or {}).get("module")
-    if not isinstance(module, str) or not module.isidentifier():
-        return None
-    import importlib
-
-    return importlib.import_module(f"vtrix.models.{module}").Params
 
 
 def remaining(deadline: float | None, default: float) -> float:
