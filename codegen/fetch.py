@@ -49,6 +49,9 @@ VALIDATORS = "validators.json"
 KEEP = ("provenance.json", "module-names.json")
 DEFAULT_CONCURRENCY = 8
 MAX_FAILURES = 20  # then the rest is not tried: the gateway is down, or the URL wrong
+# A gateway whose first specs all fail is down (or the URL is wrong): its other specs are
+# not tried. (Any failure leaves specs/ alone, so trying them would only take time.)
+DOWN_AFTER = 3
 
 
 class FetchError(Exception):
@@ -76,6 +79,9 @@ class Tally:
     kept: list[str] = field(default_factory=list)  # unusable new specs: the old file kept
     warnings: list[str] = field(default_factory=list)
     skipped: int = 0  # not tried: too many had failed already
+    answered: set[str] = field(default_factory=set)  # gateways that served a spec
+    failed: dict[str, int] = field(default_factory=dict)  # failures by gateway
+    down: set[str] = field(default_factory=set)  # gateways that failed DOWN_AFTER with none
     validators: dict[str, dict[str, str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -122,7 +128,7 @@ class Fetcher:
         return self.tally
 
     def one(self, job: SpecJob) -> None:
-        if len(self.tally.failures) >= MAX_FAILURES:
+        if len(self.tally.failures) >= MAX_FAILURES or job.provider in self.tally.down:
             with self.tally.lock:
                 self.tally.skipped += 1
             return
@@ -130,12 +136,18 @@ class Fetcher:
             self._fetch(job)
         except VtrixError as exc:
             self._failed(job, exc.message)
+        else:
+            with self.tally.lock:
+                self.tally.answered.add(job.provider)
 
     def _failed(self, job: SpecJob, why: str) -> None:
         provider = self.providers[job.provider]
         with self.tally.lock:
             url = provider.spec_url(job.model_id)
             self.tally.failures.append(f"spec of {job.model_id}: {url}: {why}")
+            mine = self.tally.failed[job.provider] = self.tally.failed.get(job.provider, 0) + 1
+            if job.provider not in self.tally.answered and mine >= DOWN_AFTER:
+                self.tally.down.add(job.provider)
 
     def _fetch(self, job: SpecJob) -> None:
         old_path = self.old_dir / job.rel

@@ -81,7 +81,9 @@ class HostileGateway:
         self.server.daemon_threads = True
         scheme = "https" if tls is not None else "http"
         self.url = f"{scheme}://{host}:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def __enter__(self) -> HostileGateway:
         self.thread.start()

@@ -151,8 +151,9 @@ def test_proxy_credentials_are_secrets(
         assert "s3cret-proxy-pass" not in doc.out + doc.err
         route = json.loads(doc.out)["gateways"]["vtrix"]["route"]
         assert route == f"via proxy http://alice:***@127.0.0.1:{authed.port}"
-        human = vtrix("doctor", env=env)
+        human = vtrix("doctor", "--offline", env=env)
         assert "s3cret-proxy-pass" not in human.out + human.err
+        assert f"via proxy http://alice:***@127.0.0.1:{authed.port}" in human.out
         ledger = (home / "data" / "ledger.sqlite3").read_bytes()
         assert b"s3cret-proxy-pass" not in ledger
 
@@ -163,7 +164,8 @@ def test_doctor_shows_the_route_of_each_gateway(vtrix: Any, proxy: ConnectProxy)
         "NO_PROXY": "modellix.ai",
         "VTRIX_MODELS_URL": "http://127.0.0.1:9",  # unreachable: doctor says so, no hang
     }
-    doc = json.loads(vtrix("doctor", "-o", "json", env=env).out)
+    doc = json.loads(vtrix("doctor", "--offline", "-o", "json", env=env).out)
+    assert doc["gateways"]["vtrix"]["reachable"] is None  # not asked
     assert doc["gateways"]["vtrix"]["route"] == f"via proxy {proxy.url}"
     assert doc["gateways"]["modellix"]["route"] == "direct"
     assert doc["gateways"]["vtrix"]["models_route"] == "direct"  # loopback

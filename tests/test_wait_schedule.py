@@ -93,9 +93,9 @@ def test_history_is_keyed_by_the_model_as_submitted(tmp_path):
     assert expected == pytest.approx(3.0)
 
 
-def test_a_wait_records_when_the_task_ended_not_when_it_was_noticed(monkeypatch):
-    """The end is estimated halfway between the last poll that saw it running and the one
-    that saw it done, so learned durations are not inflated by the polling itself."""
+def test_a_wait_records_both_bounds_of_the_end(monkeypatch):
+    """The task ended after the last poll that saw it running and by the one that saw it
+    done: the wait keeps both (the ledger learns from them, never from a midpoint)."""
     import vtrix.engine.polling
 
     wall = [1000.0]
@@ -113,7 +113,54 @@ def test_a_wait_records_when_the_task_ended_not_when_it_was_noticed(monkeypatch)
     prov.http.sleep = lambda d: None
     initial = TaskState("task-1", "modellix", "queued")
     state = prov.http.run(wait_plan(prov, "task-1", timeout=60, plan=PollPlan(), initial=initial))
-    assert state.done and state.finished_at == 1005.0  # between 1004 (running) and 1006 (done)
+    assert state.done and (state.ran_until, state.finished_at) == (1004.0, 1006.0)
+
+
+def test_the_typical_end_is_an_upper_bound_pinned_down_by_dense_polls():
+    from vtrix.store.queries import typical_end
+
+    assert typical_end([(2.1, 3.15)]) is None  # one task is not a history
+    assert typical_end([(2.1, 3.15), (0.0, 3.15)]) == 3.15  # when they were seen done
+    # A wait that missed the end and polled densely pins it: the earlier, pinned end wins.
+    assert typical_end([(0.0, 4.0), (0.0, 4.2), (2.9, 3.2), (3.0, 3.3)]) == pytest.approx(3.25)
+    # A pinned end later than the others' does not delay the first look.
+    assert typical_end([(0.0, 3.0), (0.0, 3.1), (3.5, 3.8)]) == 3.1
+
+
+def _learning(durations: list[float]) -> list[int]:
+    """Status requests of each of a series of Modellix waits (look at once after the submit)
+    whose schedules learn from the ones before, as the ledger keeps them."""
+    from vtrix.store.queries import typical_end
+    from vtrix.wire.base import TaskState
+
+    bounds: list[tuple[float, float]] = []
+    out = []
+    for seconds in durations:
+        initial = TaskState("task-1", "modellix", "queued", remote_status="pending")
+        plan = PollPlan(jitter=0.1, expected=typical_end(bounds[-20:]))
+        times = _waited(seconds, plan, initial)
+        polls = times[:-1]
+        bounds.append((max([t for t in polls if t < seconds], default=0.0), times[-1]))
+        out.append(len(polls))
+    return out
+
+
+def test_a_learned_model_costs_two_status_requests_and_its_schedule_holds():
+    """The look at once, then one poll at the learned end: two requests a task, task after
+    task (no halving, no inflating, no drift), for a model whose tasks take 3 s."""
+    polls = _learning([3.0] * 40)
+    assert max(polls[:2]) <= 4  # cold
+    assert set(polls[2:]) == {2}
+
+
+def test_tasks_of_varying_length_keep_a_small_steady_cost():
+    """Durations spread ±20%: misses happen, but the schedule neither collapses nor
+    explodes (20 tasks once cost anywhere from 20 to 143 requests)."""
+    import random
+
+    rng = random.Random(7)
+    polls = _learning([rng.uniform(2.4, 3.6) for _ in range(60)])
+    assert max(polls[2:]) <= 6 and sum(polls[2:]) / len(polls[2:]) <= 3.5, polls
 
 
 def _first_poll(task_seconds: float, plan: PollPlan) -> tuple[float, int, float]:

@@ -4,8 +4,9 @@ When is the next poll? In order of what is known:
 
 * the task reports progress: its rate gives an estimate of the end, and the next poll comes
   just after it;
-* the model has a history (the ledger's recent completed tasks): the wait sleeps until just
-  before its typical duration, then polls densely for a moment;
+* the model has a history (the ledger's recent completed tasks): the wait sleeps until the
+  typical end the ledger learned (:meth:`vtrix.store.queries.LedgerReads.timing`), then polls
+  densely for a moment;
 * otherwise the delay is half the time waited so far (1 s first), capped: dense early, when
   most tasks end, sparse later — a task of T seconds is seen done within about T/2 and costs
   about log1.5(T) polls.
@@ -168,8 +169,7 @@ def wait_plan(
     last_word = (initial.remote_status or initial.status) if initial is not None else "unknown"
     ideal = 0.0  # when the last poll was meant to come, seconds into the wait
     # Wall time the task was last seen unfinished: it ended between then and the poll that
-    # sees it done, so the midpoint is an unbiased estimate of when (what the ledger learns
-    # durations from; the time the poll noticed would teach every wait to be late).
+    # sees it done. Both bounds go to the ledger, which learns durations from them.
     running_seen = time.time() if initial is not None and not initial.done else None
     while True:
         try:
@@ -196,8 +196,7 @@ def wait_plan(
         if on_progress:
             on_progress(state, left)
         if state.done:
-            if running_seen is not None:
-                state.finished_at = (running_seen + time.time()) / 2
+            state.finished_at, state.ran_until = time.time(), running_seen
             return state
         running_seen = time.time()
         remaining = deadline - now
@@ -208,7 +207,9 @@ def wait_plan(
         cold = left is None and not plan.expected
         base = plan.delay(ideal if cold else now - start, left, looked=looked)
         ideal = (ideal if cold else now - start) + base
-        nxt = max(start + ideal + plan.jittered(base) - base - clock(), 0.0)
+        # A learned end is aimed at as it is: jitter there would make half the polls early.
+        jitter = 0.0 if plan.expected and left is None else plan.jittered(base) - base
+        nxt = max(start + ideal + jitter - clock(), 0.0)
         looked = False
         if nxt >= remaining - LAST_POLL_AHEAD:
             # One last poll a little before the deadline, not after it.

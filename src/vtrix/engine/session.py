@@ -113,6 +113,7 @@ class Session:
                 endpoint=endpoint,
                 final=state.done,
                 finished_at=state.finished_at,
+                ran_until=state.ran_until,
                 expires_at=state.expires_at,
                 raw=state.raw,
                 created_at=state.created_at,

@@ -340,12 +340,13 @@ class Ledger(LedgerReads, LedgerAccounts, TaskIds):
         endpoint: str = "",
         final: bool = False,
         finished_at: float | None = None,
+        ran_until: float | None = None,
         expires_at: float | None = None,
         raw: dict[str, Any] | None = None,
         created_at: float | None = None,
     ) -> None:
-        """What a poll saw (``finished_at``: when a final task ended, if better known than
-        now). A task vtrix did not submit from here gets a row too."""
+        """What a poll saw (a final task ended after ``ran_until`` and by ``finished_at``, when
+        a wait knows them). A task vtrix did not submit from here gets a row too."""
         now = time.time()
         ended = finished_at if finished_at is not None and finished_at <= now else now
         valid = amount(cost)  # a negative, absurd or over-precise "cost" is not one
@@ -361,7 +362,9 @@ class Ledger(LedgerReads, LedgerAccounts, TaskIds):
             " cost = COALESCE(?, cost), expires_at = COALESCE(?, expires_at),"
             " model = CASE WHEN model = '' THEN ? ELSE model END,"
             " updated_at = ?, completed_at = CASE WHEN ? AND completed_at IS NULL THEN ?"
-            " ELSE completed_at END WHERE provider = ? AND task_id = ?",
+            " ELSE completed_at END,"
+            " ran_until = CASE WHEN ? AND completed_at IS NULL THEN ? ELSE ran_until END"
+            " WHERE provider = ? AND task_id = ?",
             (
                 status,
                 remote_status,
@@ -375,6 +378,8 @@ class Ledger(LedgerReads, LedgerAccounts, TaskIds):
                 now,
                 final,
                 ended,
+                final,
+                ran_until if ran_until is not None and ran_until <= ended else None,
                 provider,
                 task_id,
             ),

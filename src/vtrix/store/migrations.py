@@ -159,6 +159,12 @@ def m006_money(db: Schema) -> None:
     )
 
 
+def m007_end_bounds(db: Schema) -> None:
+    """When a waited task was last seen running (its end lies between that and
+    ``completed_at``, when it was seen done): what the wait's schedule learns from."""
+    _add(db, ("ran_until", "{real}"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_tasks,
     m002_owner_expiry_sums,
@@ -166,6 +172,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m004_prices,
     m005_teams,
     m006_money,
+    m007_end_bounds,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -60,27 +60,30 @@ class LedgerReads:
 
     @safe
     def timing(self, model: str, provider: str, task_id: str) -> tuple[float | None, float]:
-        """(the model's typical duration, or None without history; how long this task has
-        been running) — what a wait schedules its polls by."""
+        """(when a task of the model is typically seen done, seconds after its submit, or None
+        without history; how long this task has been running) — what a wait aims its first
+        poll at."""
         rows = self._select("WHERE provider = ? AND task_id = ?", (provider, task_id))
         # The model as submitted (a gateway may name it otherwise in its answers).
-        durations = self.durations(rows[0].model if rows and rows[0].model else model) or []
+        bounds = self.durations(rows[0].model if rows and rows[0].model else model) or []
         age = max(time.time() - rows[0].created_at, 0.0) if rows else 0.0
-        if len(durations) < 2:
-            return None, age
-        import statistics
-
-        return statistics.median(durations), age
+        return typical_end(bounds), age
 
     @safe
-    def durations(self, model: str, limit: int = 20) -> list[float]:
-        """How long the last completed tasks of ``model`` took, newest first."""
+    def durations(self, model: str, limit: int = 20) -> list[tuple[float, float]]:
+        """When the last completed tasks of ``model`` were last seen running and first seen
+        done (seconds after their submit), newest first: each ended between the two."""
         rows = self._db().execute(
-            "SELECT completed_at - created_at FROM tasks WHERE model = ? AND completed_at IS"
-            " NOT NULL AND state = 'succeeded' ORDER BY completed_at DESC LIMIT ?",
+            "SELECT ran_until - created_at, completed_at - created_at FROM tasks"
+            " WHERE model = ? AND completed_at IS NOT NULL AND state = 'succeeded'"
+            " ORDER BY completed_at DESC LIMIT ?",
             (model, limit),
         )
-        return [float(r[0]) for r in rows if r[0] is not None and 0 < r[0] < 86400]
+        return [
+            (max(float(lo or 0.0), 0.0), float(hi))
+            for lo, hi in rows
+            if hi is not None and 0 < hi < 86400
+        ]
 
     def costs(self, model: str, price_key: str, limit: int = 20) -> list[str]:
         """What the gateway charged for the last succeeded tasks of ``model`` with the same
@@ -155,3 +158,22 @@ class LedgerReads:
                 for b, n, d, w in batches
             ],
         }
+
+
+# Two bounds closer than this pin a task's end down: its wait missed the end and polled densely.
+TIGHT = 0.6
+
+
+def typical_end(bounds: list[tuple[float, float]]) -> float | None:
+    """When to look first for a task of a model that ended within ``bounds`` before (each
+    (last seen running, first seen done), seconds after submit): the median time its tasks
+    were seen done, or, where waits pinned ends down, the median of those, if earlier. Upper
+    bounds, never midpoints: a midpoint halves or inflates a duration, and the schedule built
+    on it misses, polls again, and learns the error back. None with fewer than two."""
+    if len(bounds) < 2:
+        return None
+    import statistics
+
+    done = statistics.median(hi for _, hi in bounds)
+    pinned = [hi for lo, hi in bounds if hi - lo <= TIGHT]
+    return min(done, statistics.median(pinned)) if pinned else done

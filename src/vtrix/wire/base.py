@@ -41,7 +41,9 @@ class TaskState:
     cost: str | None = None
     created_at: float | None = None
     raw: dict[str, Any] = field(default_factory=dict)
-    finished_at: float | None = None  # best estimate of when it ended (set by a wait)
+    # When a wait saw it done, and when last still running (wall times): it ended between.
+    finished_at: float | None = None
+    ran_until: float | None = None
     progress_raw: int | float | None = None  # as served, on the gateway's own scale
     expires_at: float | None = None  # when the result URLs stop working (epoch s), if said
     submitted_at: float | None = None  # monotonic time this process submitted it, if it did

@@ -15,8 +15,9 @@ from vtrix.cli.context import client_for
 from vtrix.cli.output import emit, to_json
 
 
-def _probe(client: Any, provider: str) -> dict[str, Any]:
-    """One gateway's facts; every request a cheap read (no key crosses gateways)."""
+def _probe(client: Any, provider: str, offline: bool = False) -> dict[str, Any]:
+    """One gateway's facts; every request a cheap read (no key crosses gateways); none
+    when ``offline``."""
     from vtrix.errors import VtrixError
     from vtrix.wire.gateways import GATEWAYS
 
@@ -40,7 +41,10 @@ def _probe(client: Any, provider: str) -> dict[str, Any]:
     if provider == "vtrix":
         out["models_url"] = s.models_url
         out["models_route"] = network.describe(s.models_url)
+    if offline:
+        return out
     prov = client.provider(provider)
+    prov.http.read_attempts, prov.http.read_budget = 1, 5.0  # it reports; it never waits
     start = time.monotonic()
     try:
         if g.catalog_needs_key and key is None:
@@ -94,16 +98,25 @@ def _ledger() -> dict[str, Any]:
 
 @click.command()
 @ending.output_option("human", "json")
+@click.option(
+    "--offline", is_flag=True, help="Ask no gateway: only what vtrix would use, and the ledger."
+)
 @click.pass_context
-def doctor(ctx: click.Context, output: str) -> None:
+def doctor(ctx: click.Context, output: str, offline: bool) -> None:
     """Check keys, URLs, proxies, CA bundle, reachability and the ledger. Sends no task."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import requests
 
     from vtrix import __version__
     from vtrix.wire.gateways import PROVIDERS
 
     client = client_for(ctx)
-    gateways = {p: _probe(client, p) for p in PROVIDERS}
+    for p in PROVIDERS:
+        client.provider(p)  # made here, not by two threads at once
+    with ThreadPoolExecutor(len(PROVIDERS)) as pool:  # the gateways asked side by side
+        probes = pool.map(lambda p: _probe(client, p, offline), PROVIDERS)
+        gateways = dict(zip(PROVIDERS, probes, strict=True))
     ledger = _ledger()
     report: dict[str, Any] = {
         "versions": {
