@@ -98,3 +98,26 @@ def test_not_generated_model_uses_live_spec(client, sandbox, monkeypatch, tmp_pa
         client.submit("kirin_v3_i2v", duration=99)
     assert {p.path for p in exc.value.problems} == {"duration", "image_url"}
     assert client.submit("kirin_v3_i2v", image_url="https://e.com/u.jpg").id.startswith("task_")
+
+
+def test_prepare_is_pure_in_a_fresh_home(home, monkeypatch):
+    """Validation and the exact request, from settings alone: no socket, no ledger, no HTTP
+    client (they are made when a request is sent)."""
+    import socket
+
+    def no_socket(*args, **kwargs):
+        raise AssertionError("prepare opened a socket")
+
+    monkeypatch.setattr(socket, "socket", no_socket)
+    monkeypatch.setattr(socket, "create_connection", no_socket)
+    client = Client(api_key=CANARY)
+    for model, params in (
+        ("kirin_v3_i2v", {"image_url": "https://e.com/a.jpg", "duration": 6}),
+        ("bytedance/seedream-4.5-t2i", {"prompt": "a cat"}),
+    ):
+        prepared = client.prepare(model, params)
+        assert prepared.request.method == "POST" and prepared.request.url.startswith("https://")
+    with pytest.raises(ValidationFailed):
+        client.prepare("kirin_v3_i2v", {"duration": "six"})
+    assert not [p for p in home.rglob("*") if p.is_file()]  # no ledger, no cache, nothing
+    assert all(p._http is None for p in client.session._providers.values())

@@ -59,17 +59,21 @@ class Session:
         return f"Session(profile={self.settings.profile!r})"
 
     def provider(self, name: str) -> Provider:
-        """The adapter of gateway ``name`` (made on first use). With a ledger, its requests
-        pass the key's shared gate (:mod:`vtrix.store.limits`)."""
+        """The adapter of gateway ``name`` (made on first use; its HTTP client when it first
+        sends). With a ledger, its requests pass the key's shared gate
+        (:mod:`vtrix.store.limits`)."""
         if name not in self._providers:
-            made = make_provider(name, self.settings, self.transport)
-            key = self.key_id(name)
-            if self.ledger is not None and key is not None:
-                from vtrix.store.limits import SharedLimits
-
-                made.http.gate = SharedLimits(self.ledger, key, self.limits(name)[0])
-            self._providers[name] = made
+            self._providers[name] = make_provider(
+                name, self.settings, self.transport, on_http=lambda http: self._gate(name, http)
+            )
         return self._providers[name]
+
+    def _gate(self, provider: str, http: Http) -> None:
+        key = self.key_id(provider)
+        if self.ledger is not None and key is not None:
+            from vtrix.store.limits import SharedLimits
+
+            http.gate = SharedLimits(self.ledger, key, self.limits(provider)[0])
 
     def key_id(self, provider: str) -> str | None:
         """The digest the ledger knows this session's key for ``provider`` by (None: no key)."""

@@ -8,6 +8,7 @@ import abc
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
@@ -195,18 +196,36 @@ class Provider(abc.ABC):
     name: str
     upload_path: str | None = None  # the route local files are uploaded to, if there is one
 
-    def __init__(self, settings: Settings, transport: Transport | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        transport: Transport | None = None,
+        *,
+        on_http: Callable[[Http], None] | None = None,
+    ) -> None:
         self.settings = settings
-        g = GATEWAYS[self.name]
-        self.key_env = g.key_env
-        self.http = Http(
-            api_key=settings.key_for(self.name),
-            key_source=settings.key_source.get(self.name, g.key_env),
-            label=g.label,
-            key_env=g.key_env,
-            transport=transport or RequestsTransport(network=settings.network()),
-            extra_headers=dict(g.extra_headers),
-        )
+        self.key_env = GATEWAYS[self.name].key_env
+        self._transport = transport
+        self._on_http = on_http  # e.g. the session's shared gate, set on the Http once made
+        self._http: Http | None = None
+
+    @property
+    def http(self) -> Http:
+        """The HTTP client of this gateway and key, made when a request is first sent (an
+        adapter that only builds requests, as ``prepare`` does, makes none)."""
+        if self._http is None:
+            g = GATEWAYS[self.name]
+            self._http = Http(
+                api_key=self.settings.key_for(self.name),
+                key_source=self.settings.key_source.get(self.name, g.key_env),
+                label=g.label,
+                key_env=g.key_env,
+                transport=self._transport or RequestsTransport(network=self.settings.network()),
+                extra_headers=dict(g.extra_headers),
+            )
+            if self._on_http is not None:
+                self._on_http(self._http)
+        return self._http
 
     # ------------------------------------------------------------------ specs
 
