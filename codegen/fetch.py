@@ -35,13 +35,13 @@ from typing import Any
 from codegen.manifest import sha
 from codegen.report import Change, catalog_changes, format_report, spec_changes
 from codegen.specfiles import stage_tree, swap_tree
+from vtrix.base.gateways import MODELLIX_CATALOG_PATH, VTRIX_CATALOG_PATH
 from vtrix.errors import NotFound, VtrixError
 from vtrix.spec.clean import SpecError
 from vtrix.spec.normalise import check_model_id, check_slug
 from vtrix.spec.snapshot import dumps, load_snapshot, normalise_one, read_json
 from vtrix.store.config import Settings
 from vtrix.wire.base import Provider
-from vtrix.wire.gateways import MODELLIX_CATALOG_PATH, VTRIX_CATALOG_PATH
 from vtrix.wire.modellix import ModellixProvider
 from vtrix.wire.vtrix import VtrixProvider
 

@@ -37,7 +37,7 @@ GENERATOR_SOURCES = (
     "src/vtrix/base/__init__.py",
     "src/vtrix/base/text.py",
     "src/vtrix/wire/__init__.py",
-    "src/vtrix/wire/gateways.py",
+    "src/vtrix/base/gateways.py",
     *(
         f"src/vtrix/spec/{m}.py"
         for m in ("normalise", "clean", "kinds", "walk", "describe", "option", "names", "snapshot")

@@ -7,13 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vtrix.base.gateways import GATEWAYS
 from vtrix.base.text import clean_text
 from vtrix.spec.describe import default_text, describe_expected, is_media_input, options
 from vtrix.spec.kinds import KINDS
 from vtrix.spec.names import class_names, field_names
 from vtrix.spec.normalise import ModelSpec
 from vtrix.spec.option import Option
-from vtrix.wire.gateways import GATEWAYS
 
 
 @dataclass

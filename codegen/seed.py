@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from codegen.specfiles import replace_tree
+from vtrix.base.gateways import MODELLIX_LEGACY_SUFFIX, default_endpoint
 from vtrix.spec.snapshot import dumps
-from vtrix.wire.gateways import MODELLIX_LEGACY_SUFFIX, default_endpoint
 
 VTRIX_GATEWAY = "https://vtrix.ai/model/v1/generation"
 SEED_PAGE = "vtrix run page (shared/seeds/000) and shared/catalogs/README.md"

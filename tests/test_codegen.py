@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 
 from codegen.generate import MODELS_DIR, OUTPUT_DIRS, generate_tree, render
 from codegen.specfiles import read_tree
+from vtrix.base.gateways import GATEWAYS
 from vtrix.spec.clean import SpecError
 from vtrix.spec.describe import options
 from vtrix.spec.names import assign_module_names
 from vtrix.spec.normalise import normalise_modellix
 from vtrix.spec.snapshot import Snapshot, dumps, load_snapshot, normalise_snapshot
-from vtrix.wire.gateways import GATEWAYS
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -108,8 +108,8 @@ def test_no_function_in_src_is_longer_than_80_lines():
 # functions, and under TYPE_CHECKING. Within a layer, different packages stay apart
 # (the sync and async clients are siblings: neither imports the other).
 LAYERS: list[tuple[str, ...]] = [
-    ("vtrix._version", "vtrix.errors", "vtrix.base"),  # foundation
-    ("vtrix.task", "vtrix.wire.gateways"),  # the task noun; the gateway table (data)
+    ("vtrix._version", "vtrix.errors", "vtrix.base"),  # foundation (with the gateway table)
+    ("vtrix.task",),  # the task noun
     ("vtrix.spec", "vtrix.http"),  # specs and schemas; the HTTP policy
     ("vtrix.store", "vtrix.files"),  # config, keys, ledger; downloads and uploads
     ("vtrix.wire",),  # the provider adapters: the only code that knows a wire format
@@ -226,6 +226,81 @@ def test_the_layer_check_catches_a_planted_circle_and_an_upward_import():
     assert any("circle" in p and "vtrix.spec.describe" in p for p in found), found
     assert "vtrix.engine.registry imports vtrix.models (layer 8 > 5)" in found
     assert "vtrix.client imports vtrix.aio (layer 6 > 6)" in found
+
+
+def folder_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The import graph between the runtime's folders (``vtrix.store``, ``vtrix.wire``, …):
+    a module stands for its package; the top-level modules for themselves."""
+
+    def folder(module: str) -> str:
+        parts = module.split(".")
+        return ".".join(parts[:2]) if len(parts) > 1 and (SRC / parts[1]).is_dir() else module
+
+    out: dict[str, set[str]] = {}
+    for module, targets in graph.items():
+        mine = folder(module)
+        out.setdefault(mine, set()).update(folder(t) for t in targets if folder(t) != mine)
+    return out
+
+
+def test_no_folder_imports_a_folder_that_imports_it_back():
+    assert circles(folder_graph(import_graph())) == []
+
+
+def test_the_folder_check_catches_a_table_living_above_its_readers():
+    graph = {k: set(v) for k, v in import_graph().items()}
+    graph["vtrix.store.config"].add("vtrix.wire.base")  # as when the table lived in wire/
+    assert ["vtrix.store", "vtrix.wire"] in circles(folder_graph(graph))
+
+
+# ------------------------------------------------------ no module-global state in cli/
+
+
+def module_state(source: str) -> list[str]:
+    """What in a module's source keeps state between commands: a ``global`` statement, or a
+    module-level name bound to a new instance of a class the module defines with instance
+    state (an ``__init__``)."""
+    tree = ast.parse(source)
+    classes = {
+        n.name
+        for n in tree.body
+        if isinstance(n, ast.ClassDef)
+        and any(isinstance(f, ast.FunctionDef) and f.name == "__init__" for f in n.body)
+    }
+    found = [
+        f"global {', '.join(n.names)} (line {n.lineno})"
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Global)
+    ]
+    for node in tree.body:
+        value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+        if (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Name)
+            and value.func.id in classes
+        ):
+            found.append(f"{ast.unparse(node).split('=')[0].strip()} = {value.func.id}()")
+    return found
+
+
+def test_the_cli_keeps_no_state_in_module_globals():
+    """How a command ends lives on its IO object (vtrix.cli.io), handed down by click."""
+    found = {
+        str(p.relative_to(SRC)): module_state(p.read_text(encoding="utf-8"))
+        for p in sorted((SRC / "cli").rglob("*.py"))
+    }
+    assert {k: v for k, v in found.items() if v} == {}
+
+
+def test_the_state_check_catches_a_planted_ending_state():
+    planted = (SRC / "cli" / "ending.py").read_text(encoding="utf-8") + (
+        "\n\nclass Ending:\n    def __init__(self) -> None:\n        self.printed = False\n"
+        "\n\nSTATE = Ending()\n\n\ndef reset() -> None:\n    global STATE\n"
+        "    STATE = Ending()\n"
+    )
+    found = module_state(planted)
+    assert len(found) == 2 and found[0].startswith("global STATE"), found
+    assert found[1] == "STATE = Ending()"
 
 
 def test_the_top_of_the_package_is_the_public_face():

@@ -85,7 +85,7 @@ class LineResult:
             shown = copy.copy(self.task)  # a record, not a dataclass: copied, then told why
             shown.error = error
             return shown
-        from vtrix.wire.gateways import provider_for_id
+        from vtrix.base.gateways import provider_for_id
 
         return Result(
             id=None,

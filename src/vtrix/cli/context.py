@@ -75,7 +75,7 @@ def client_for(
         )
         root.meta["vtrix.client"] = client
     if require_key and provider and client.settings.key_for(provider) is None:
-        from vtrix.wire.gateways import GATEWAYS
+        from vtrix.base.gateways import GATEWAYS
 
         raise UsageError(
             f"no API key for {GATEWAYS[provider].label}: nothing was sent",

@@ -1,12 +1,12 @@
 """How a command ends on stdout: the result (:func:`print_result`, :func:`print_task`), and
 ``-o json`` on every ending — exactly one JSON object on stdout however a command ends.
 
-A command's ``-o`` option records the output mode here (:func:`note_output`, its click
-callback); the command notes what it knows of its task as it goes (:func:`note`); when it
-ends with an error, the root command prints the task's shape with ``error`` set
-(:func:`print_error`) — the code from :mod:`vtrix.errors`, the idempotency key, the problems
-of a validation failure, each naming its field — unless the command printed its object
-already.
+A command's ``-o`` option records the output mode on the command's :class:`~vtrix.cli.io.IO`
+(:func:`note_output`, its click callback); the command notes what it knows of its task as it
+goes (:func:`note`); when it ends with an error, the root command prints the task's shape with
+``error`` set (:func:`print_error`) — the code from :mod:`vtrix.errors`, the idempotency
+key, the problems of a validation failure, each naming its field — unless the command printed
+its object already.
 """
 
 from __future__ import annotations
@@ -16,35 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from vtrix.cli.io import IO, io_of
+
 if TYPE_CHECKING:
     from vtrix.errors import VtrixError
     from vtrix.task import Result
 
 
-class Ending:
-    """What the running command has said and knows (reset for each command)."""
-
-    def __init__(self) -> None:
-        self.output = ""
-        self.printed = False
-        self.model = ""
-        self.provider = ""
-        self.sending = False  # a submit is being prepared or sent: 75 means "not sent"
-        self.task: Result | None = None
-
-
-STATE = Ending()
-
-
-def reset() -> None:
-    global STATE
-    STATE = Ending()
-
-
 def note_output(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     """The ``-o`` option's callback: remember the output mode."""
     if isinstance(value, str):
-        STATE.output = value
+        io_of(ctx).output = value
     return value
 
 
@@ -62,29 +44,29 @@ def output_option(*choices: str, help: str | None = None) -> Callable[[Any], Any
 
 
 def note(**facts: Any) -> None:
-    """Remember facts of the command's task: ``model``, ``provider``, ``task``, ``sending``."""
-    for name, value in facts.items():
-        setattr(STATE, name, value)
+    """Remember facts of the running command's task (see :meth:`IO.note`)."""
+    io_of().note(**facts)
 
 
 def printed() -> None:
-    """The command printed its JSON object: nothing more goes to stdout."""
-    STATE.printed = True
+    """The running command printed its JSON object: nothing more goes to stdout."""
+    io_of().done()
 
 
 def print_result(result: Result, output: str, saved: list[str] | None = None) -> None:
     """A finished task on stdout: ``url``, ``json`` (the one task shape) or ``human``."""
-    from vtrix.cli.output import emit, human_result
+    from vtrix.cli.output import human_result
 
+    io = io_of()
     if saved:
         result.files = list(saved)
     if output == "url":
         for url in result.urls:
-            emit(url)
+            io.emit(url)
     elif output == "json":
         print_task(result)
     else:
-        emit(
+        io.emit(
             human_result(
                 status=result.status,
                 task_id=result.id or "",
@@ -94,22 +76,23 @@ def print_result(result: Result, output: str, saved: list[str] | None = None) ->
                 saved=saved,
             )
         )
-    printed()
+    io.done()
 
 
 def print_task(result: Result) -> None:
     """A task (finished or not) as the one JSON object on stdout."""
-    from vtrix.cli.output import emit, to_json
+    from vtrix.cli.output import to_json
 
-    emit(to_json(result.to_dict()))
-    printed()
+    io = io_of()
+    io.emit(to_json(result.to_dict()))
+    io.done()
 
 
-def wants_json(args: list[str] | None = None) -> bool:
+def wants_json(io: IO, args: list[str] | None = None) -> bool:
     """``-o json`` was asked for (by the option, or in ``args`` when click refused them
     before the option was read)."""
-    if STATE.output:
-        return STATE.output == "json"
+    if io.output:
+        return io.output == "json"
     words = list(args or [])
     for i, word in enumerate(words):
         if word in ("-o", "--output") and i + 1 < len(words) and words[i + 1] == "json":
@@ -119,17 +102,19 @@ def wants_json(args: list[str] | None = None) -> bool:
     return False
 
 
-def error_document(code: str, message: str, exc: VtrixError | None = None) -> dict[str, Any]:
+def error_document(
+    io: IO, code: str, message: str, exc: VtrixError | None = None
+) -> dict[str, Any]:
     """The task's shape with ``error`` set (``id`` null when no task was created)."""
     from vtrix.task import FAILED, UNKNOWN, Result
 
-    task = STATE.task
+    task = io.task
     if task is None:
-        unknown = code in ("outcome_unknown", "interrupted") and STATE.sending
+        unknown = code in ("outcome_unknown", "interrupted") and io.sending
         task = Result(
             id=getattr(exc, "task_id", None),
-            model=STATE.model,
-            provider=STATE.provider,
+            model=io.model,
+            provider=io.provider,
             status=UNKNOWN if unknown else FAILED,
         )
     doc = task.to_dict()
@@ -146,45 +131,47 @@ def error_document(code: str, message: str, exc: VtrixError | None = None) -> di
     return doc
 
 
-def code_of(exc: VtrixError) -> str:
+def code_of(io: IO, exc: VtrixError) -> str:
     from vtrix.errors import TemporaryFailure
 
     plain = exc.code == TemporaryFailure.code  # a subclass (at_capacity) says more already
-    if plain and isinstance(exc, TemporaryFailure) and STATE.sending and STATE.task is None:
+    if plain and isinstance(exc, TemporaryFailure) and io.sending and io.task is None:
         return "not_sent"  # 75 during a submit: it certainly never reached the gateway
-    if exc.code == "task_failed" and STATE.task is not None and STATE.task.error is not None:
-        return STATE.task.error.code  # task_canceled
+    if exc.code == "task_failed" and io.task is not None and io.task.error is not None:
+        return io.task.error.code  # task_canceled
     return exc.code
 
 
-def print_error(exc: VtrixError) -> None:
+def print_error(io: IO, exc: VtrixError) -> None:
     """With ``-o json``, the one JSON object for a command that ended with ``exc``."""
-    if STATE.printed or not wants_json():
+    if io.printed or not wants_json(io):
         return
-    _emit(error_document(code_of(exc), exc.message, exc))
+    _emit(io, error_document(io, code_of(io, exc), exc.message, exc))
 
 
-def print_usage_error(message: str, args: list[str] | None, field: str | None = None) -> None:
+def print_usage_error(
+    io: IO, message: str, args: list[str] | None, field: str | None = None
+) -> None:
     """With ``-o json``, the JSON object for arguments click refused (exit 2)."""
-    if STATE.printed or not wants_json(args):
+    if io.printed or not wants_json(io, args):
         return
     from vtrix.errors import Problem, ValidationFailed
 
     if field:
-        exc = ValidationFailed(STATE.model or "the command", [Problem(field, message)])
-        _emit(error_document("invalid_params", exc.message, exc))
+        exc = ValidationFailed(io.model or "the command", [Problem(field, message)])
+        _emit(io, error_document(io, "invalid_params", exc.message, exc))
     else:
-        _emit(error_document("usage_error", message))
+        _emit(io, error_document(io, "usage_error", message))
 
 
-def print_interrupted(message: str) -> None:
-    if STATE.printed or not wants_json():
+def print_interrupted(io: IO, message: str) -> None:
+    if io.printed or not wants_json(io):
         return
-    _emit(error_document("interrupted", message))
+    _emit(io, error_document(io, "interrupted", message))
 
 
-def _emit(doc: dict[str, Any]) -> None:
-    from vtrix.cli.output import emit, to_json
+def _emit(io: IO, doc: dict[str, Any]) -> None:
+    from vtrix.cli.output import to_json
 
-    STATE.printed = True
-    emit(to_json(doc))
+    io.done()
+    io.emit(to_json(doc))

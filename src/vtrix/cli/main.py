@@ -10,6 +10,7 @@ import click
 from vtrix._version import __version__
 from vtrix.cli import signals
 from vtrix.cli.context import Globals
+from vtrix.cli.io import IO, IO_KEY
 from vtrix.cli.lazy import COMMANDS, LazyGroup
 from vtrix.errors import USAGE, Interrupted, VtrixError, exit_code_table
 
@@ -43,20 +44,19 @@ class RootGroup(LazyGroup):
     ) -> Any:
         extra.pop("standalone_mode", None)
         signals.SIGNALLED.clear()
-        if "vtrix.cli.ending" in sys.modules:  # an earlier command in this process
-            sys.modules["vtrix.cli.ending"].reset()
+        io = IO()  # this command's: how it ends is read from here, below
         try:
-            super().main(args=args, prog_name="vtrix", standalone_mode=False, **extra)
+            super().main(args=args, prog_name="vtrix", standalone_mode=False, io=io, **extra)
         except VtrixError as exc:
             from vtrix.cli import ending
 
-            ending.print_error(exc)
-            _report(exc)
+            ending.print_error(io, exc)
+            _report(io, exc)
             sys.exit(signals.exit_code() if isinstance(exc, Interrupted) else exc.exit_code)
         except (click.exceptions.Abort, KeyboardInterrupt) as exc:
             from vtrix.cli import ending
 
-            ending.print_interrupted("interrupted")
+            ending.print_interrupted(io, "interrupted")
             print(
                 "Aborted." if isinstance(exc, click.exceptions.Abort) else "Interrupted.",
                 file=sys.stderr,
@@ -70,7 +70,7 @@ class RootGroup(LazyGroup):
             exc.message = redact(exc.message)  # type: ignore[misc]
             from vtrix.cli import ending
 
-            ending.print_usage_error(exc.message, _args(args), _field_of(exc))
+            ending.print_usage_error(io, exc.message, _args(args), _field_of(exc))
             exc.show()
             sys.exit(USAGE if exc.exit_code == 2 else exc.exit_code)
         except BrokenPipeError:
@@ -80,6 +80,19 @@ class RootGroup(LazyGroup):
             if "vtrix.base.log" in sys.modules:  # --debug lasts one command, not a process
                 sys.modules["vtrix.base.log"].disable_debug()
         sys.exit(0)
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """The root context, carrying the command's :class:`IO` (``io``, from :meth:`main`)."""
+        io = extra.pop("io", None) or IO()
+        ctx = super().make_context(info_name, args, parent, **extra)
+        ctx.meta[IO_KEY] = io
+        return ctx
 
 
 def _args(args: list[str] | None) -> list[str]:
@@ -163,10 +176,8 @@ def main(argv: list[str] | None = None) -> Any:
     return cli.main(args=argv)
 
 
-def _report(exc: VtrixError) -> None:
-    from vtrix.cli.output import Reporter
-
-    r = Reporter(quiet=False)
+def _report(io: IO, exc: VtrixError) -> None:
+    r = io.reporter(quiet=False)
     r.error(exc.message)
     if exc.hint:
         r.line(exc.hint)

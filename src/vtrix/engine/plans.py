@@ -17,6 +17,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from vtrix.base.gateways import GATEWAYS, PROVIDERS, VTRIX, provider_for_task
 from vtrix.base.record import record
 from vtrix.engine.polling import PollPlan, resume_hint, wait_plan
 from vtrix.engine.registry import canonical
@@ -35,7 +36,6 @@ from vtrix.store.entry import NOT_SENT, REJECTED, Entry, digest, submitter
 from vtrix.store.entry import UNKNOWN as UNKNOWN_SUBMIT
 from vtrix.task import SubmittedBy
 from vtrix.wire.base import TaskState, url_of
-from vtrix.wire.gateways import GATEWAYS, PROVIDERS, VTRIX, provider_for_task
 
 if TYPE_CHECKING:
     from vtrix.engine.prepare import Prepared

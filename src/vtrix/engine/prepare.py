@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vtrix.base.gateways import PROVIDERS, default_endpoint
 from vtrix.base.record import field, record
 from vtrix.engine import registry
 from vtrix.errors import (
@@ -20,7 +21,6 @@ from vtrix.errors import (
     UsageError,
     ValidationFailed,
 )
-from vtrix.wire.gateways import PROVIDERS, default_endpoint
 
 if TYPE_CHECKING:
     from pydantic import BaseModel

@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from vtrix.wire.gateways import provider_for_id
+from vtrix.base.gateways import provider_for_id
 
 if TYPE_CHECKING:
     from vtrix.spec.normalise import ModelSpec

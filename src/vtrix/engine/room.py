@@ -14,9 +14,9 @@ import time
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from vtrix.base.gateways import GATEWAYS
 from vtrix.errors import AtCapacity, Interrupted, NotSent, VtrixError
 from vtrix.http import Call, Plan, Sleep
-from vtrix.wire.gateways import GATEWAYS
 
 if TYPE_CHECKING:
     from vtrix.engine.session import Session

@@ -88,7 +88,7 @@ class Session:
         """(requests a minute, tasks running at once) allowed per key of ``provider``: the
         gateway's published limits, or ``VTRIX_RATE_LIMIT`` / ``VTRIX_MAX_RUNNING`` (0: no
         limit). None: no limit."""
-        from vtrix.wire.gateways import GATEWAYS
+        from vtrix.base.gateways import GATEWAYS
 
         gateway = GATEWAYS[provider]
         return (
@@ -98,7 +98,7 @@ class Session:
 
     def http(self, provider: str | None = None) -> Http:
         """The Http a plan runs on (any will do for a lookup: requests carry their headers)."""
-        from vtrix.wire.gateways import PROVIDERS
+        from vtrix.base.gateways import PROVIDERS
 
         return self.provider(provider or PROVIDERS[0]).http
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vtrix.base.gateways import GATEWAYS
 from vtrix.errors import Problem, UsageError
 from vtrix.files.filetypes import MEDIA_TYPES, extension
 from vtrix.spec.describe import is_media_input
-from vtrix.wire.gateways import GATEWAYS
 
 __all__ = ["LocalFile", "Upload", "collect", "for_display", "from_text", "is_media_input"]
 

@@ -282,10 +282,10 @@ class Tools:
 
     def _upload(self, local: Any) -> str:
         """Upload one checked local file through the gateway that has an upload route."""
+        from vtrix.base.gateways import GATEWAYS
         from vtrix.engine.plans import uploaded_url
         from vtrix.errors import Problem, ValidationFailed
         from vtrix.files.uploads import inspect_file
-        from vtrix.wire.gateways import GATEWAYS
 
         checked = inspect_file(local, "path")
         if isinstance(checked, Problem):

@@ -12,12 +12,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
+from vtrix.base.gateways import MODELLIX_API_PREFIX, VTRIX_API_PREFIX, VTRIX_MODELS_PREFIX
 from vtrix.sandbox import control, files, modellix_api, vtrix_api
 from vtrix.sandbox.catalog import load_catalog
 from vtrix.sandbox.common import Sandbox, authorize, error_for_path
 from vtrix.sandbox.faults import FaultMiddleware
 from vtrix.sandbox.state import SandboxConfig, State
-from vtrix.wire.gateways import MODELLIX_API_PREFIX, VTRIX_API_PREFIX, VTRIX_MODELS_PREFIX
 
 # Paths whose routes take a key (the vtrix models service and the schema host are public).
 _KEYED = (VTRIX_API_PREFIX, MODELLIX_API_PREFIX)

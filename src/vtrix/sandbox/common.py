@@ -10,12 +10,12 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
+from vtrix.base.gateways import VTRIX_API_PREFIX, VTRIX_MODELS_PREFIX
 from vtrix.sandbox import media
 from vtrix.sandbox.catalog import Catalog
 from vtrix.sandbox.pricing import price
 from vtrix.sandbox.state import SandboxConfig, SandboxTask, State
 from vtrix.spec.validate import validate
-from vtrix.wire.gateways import VTRIX_API_PREFIX, VTRIX_MODELS_PREFIX
 
 FAIL_MARK = "[fail]"
 

@@ -7,9 +7,7 @@ import json
 import re
 from typing import Any
 
-from vtrix.sandbox.common import CATEGORIES
-from vtrix.sandbox.state import State
-from vtrix.wire.gateways import (
+from vtrix.base.gateways import (
     MODELLIX_BALANCE_PATH,
     MODELLIX_CATALOG_PATH,
     MODELLIX_KEY_CHECK_PATH,
@@ -23,6 +21,8 @@ from vtrix.wire.gateways import (
     VTRIX_SPEC_PATH,
     VTRIX_TASK_PATH,
 )
+from vtrix.sandbox.common import CATEGORIES
+from vtrix.sandbox.state import State
 
 
 def _rx(template: str, **parts: str) -> re.Pattern[str]:

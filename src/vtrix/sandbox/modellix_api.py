@@ -18,6 +18,16 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from vtrix.base.gateways import (
+    MODELLIX_BALANCE_PATH,
+    MODELLIX_CATALOG_PATH,
+    MODELLIX_KEY_CHECK_PATH,
+    MODELLIX_LEGACY_SUFFIX,
+    MODELLIX_SCHEMA_PATH,
+    MODELLIX_SUBMIT_PATH,
+    MODELLIX_TASK_PATH,
+    MODELLIX_UPLOAD_PATH,
+)
 from vtrix.sandbox.common import (
     authorize,
     base_url,
@@ -33,16 +43,6 @@ from vtrix.sandbox.common import (
     status_word,
 )
 from vtrix.sandbox.state import SandboxTask
-from vtrix.wire.gateways import (
-    MODELLIX_BALANCE_PATH,
-    MODELLIX_CATALOG_PATH,
-    MODELLIX_KEY_CHECK_PATH,
-    MODELLIX_LEGACY_SUFFIX,
-    MODELLIX_SCHEMA_PATH,
-    MODELLIX_SUBMIT_PATH,
-    MODELLIX_TASK_PATH,
-    MODELLIX_UPLOAD_PATH,
-)
 
 SLUG_ROUTE = MODELLIX_SUBMIT_PATH.format(model="{vendor}/{model}")
 router = APIRouter()

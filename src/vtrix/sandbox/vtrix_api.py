@@ -9,6 +9,12 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from vtrix.base.gateways import (
+    VTRIX_CATALOG_PATH,
+    VTRIX_GENERATION_PATH,
+    VTRIX_SPEC_PATH,
+    VTRIX_TASK_PATH,
+)
 from vtrix.sandbox.common import (
     authorize,
     base_url,
@@ -26,12 +32,6 @@ from vtrix.sandbox.common import (
 )
 from vtrix.sandbox.pricing import usage
 from vtrix.sandbox.state import SandboxTask
-from vtrix.wire.gateways import (
-    VTRIX_CATALOG_PATH,
-    VTRIX_GENERATION_PATH,
-    VTRIX_SPEC_PATH,
-    VTRIX_TASK_PATH,
-)
 
 router = APIRouter()
 

@@ -308,7 +308,7 @@ def spec_options(spec: dict[str, Any]) -> list[Option]:
     stored = stored_options(spec)
     if stored is not None:
         return stored
-    from vtrix.wire.gateways import GATEWAYS
+    from vtrix.base.gateways import GATEWAYS
 
     gateway = GATEWAYS.get(str(spec.get("provider")))
     return options(spec["schema"], uploads=gateway is None or gateway.has_upload)

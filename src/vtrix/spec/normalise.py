@@ -19,9 +19,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from vtrix.base.gateways import MODELLIX, MODELLIX_LEGACY_SUFFIX, default_endpoint
 from vtrix.spec.clean import SpecError, clean_schema, warn
 from vtrix.spec.kinds import KINDS
-from vtrix.wire.gateways import MODELLIX, MODELLIX_LEGACY_SUFFIX, default_endpoint
 
 _VTRIX_TYPES = {
     "string": "string",

@@ -24,11 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from vtrix.base.dirs import config_path, set_aside
-from vtrix.base.record import field, record
-from vtrix.base.secrets import Secret
-from vtrix.errors import UsageError
-from vtrix.http.network import is_loopback_host
-from vtrix.wire.gateways import (
+from vtrix.base.gateways import (
     DEFAULT_MODELLIX_SCHEMA_URL,
     DEFAULT_MODELLIX_URL,
     DEFAULT_VTRIX_GENERATION_URL,
@@ -36,6 +32,10 @@ from vtrix.wire.gateways import (
     MODELLIX,
     VTRIX,
 )
+from vtrix.base.record import field, record
+from vtrix.base.secrets import Secret
+from vtrix.errors import UsageError
+from vtrix.http.network import is_loopback_host
 
 if TYPE_CHECKING:
     from vtrix.http.network import Network

@@ -385,30 +385,8 @@ class Ledger(LedgerReads, LedgerAccounts, TaskIds):
             ),
         ).rowcount
         if not updated:
-            db.execute(
-                "INSERT INTO tasks (key, provider, model, state, task_id, endpoint,"
-                " remote_status, urls, error, cost, created_at, updated_at, completed_at,"
-                " expires_at, raw, task_created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (
-                    f"task:{provider}:{task_id}",
-                    provider,
-                    model,
-                    status,
-                    task_id,
-                    endpoint,
-                    remote_status,
-                    json.dumps(urls or []),
-                    error or "",
-                    cost,
-                    now,
-                    now,
-                    now if final else None,
-                    expires_at,
-                    answer,
-                    created_at,
-                ),
-            )
+            row = (model, status, endpoint, remote_status, json.dumps(urls), error, cost)
+            _insert_seen(db, provider, task_id, row, now, final, expires_at, answer, created_at)
         if valid is not None and valid > 0:
             note_cost(db, provider, task_id, valid)
 
@@ -433,3 +411,27 @@ class Ledger(LedgerReads, LedgerAccounts, TaskIds):
         return self._db().execute(sql, args).fetchone()
 
     # ---------------------------------------------------------------- reading
+
+
+def _insert_seen(
+    db: Database,
+    provider: str,
+    task_id: str,
+    row: tuple[str, str, str, str, str, str, str | None],
+    now: float,
+    final: bool,
+    expires_at: float | None,
+    answer: str,
+    created_at: float | None,
+) -> None:
+    """The row of a task this ledger has not seen submitted (``row``: model, status,
+    endpoint, remote status, URLs as JSON, error, cost)."""
+    model, status, endpoint, remote_status, urls, error, cost = row
+    db.execute(
+        "INSERT INTO tasks (key, provider, model, state, task_id, endpoint,"
+        " remote_status, urls, error, cost, created_at, updated_at, completed_at,"
+        " expires_at, raw, task_created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (f"task:{provider}:{task_id}", provider, model, status, task_id, endpoint, remote_status)
+        + (urls, error, cost, now, now, now if final else None, expires_at, answer, created_at),
+    )

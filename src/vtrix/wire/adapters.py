@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from vtrix.wire.gateways import MODELLIX, VTRIX
+from vtrix.base.gateways import MODELLIX, VTRIX
 
 if TYPE_CHECKING:
     from collections.abc import Callable

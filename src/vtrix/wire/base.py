@@ -12,13 +12,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
+from vtrix.base.gateways import GATEWAYS
 from vtrix.base.record import field, record
 from vtrix.base.text import clean_line
 from vtrix.errors import ApiError, BadAnswer, RequestRejected, SubmitOutcomeUnknown
 from vtrix.http import USER_AGENT, Http, Plan, RequestsTransport, Transport
 from vtrix.store.config import Settings
 from vtrix.task import FINAL
-from vtrix.wire.gateways import GATEWAYS
 
 if TYPE_CHECKING:  # the normaliser loads when a spec is read, not for a task lookup
     from vtrix.spec.normalise import ModelSpec

@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from vtrix.base.gateways import (
+    DEFAULT_MODELLIX_URL,
+    MODELLIX,
+    MODELLIX_BALANCE_PATH,
+    MODELLIX_CATALOG_PATH,
+    MODELLIX_KEY_CHECK_PATH,
+    MODELLIX_LEGACY_SUFFIX,
+    MODELLIX_SCHEMA_PATH,
+    MODELLIX_TASK_PATH,
+    MODELLIX_UPLOAD_PATH,
+)
 from vtrix.errors import ApiError
 from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, UNKNOWN
 from vtrix.wire.base import (
@@ -18,17 +29,6 @@ from vtrix.wire.base import (
     task_id_of,
     text_of,
     url_of,
-)
-from vtrix.wire.gateways import (
-    DEFAULT_MODELLIX_URL,
-    MODELLIX,
-    MODELLIX_BALANCE_PATH,
-    MODELLIX_CATALOG_PATH,
-    MODELLIX_KEY_CHECK_PATH,
-    MODELLIX_LEGACY_SUFFIX,
-    MODELLIX_SCHEMA_PATH,
-    MODELLIX_TASK_PATH,
-    MODELLIX_UPLOAD_PATH,
 )
 
 if TYPE_CHECKING:

@@ -5,6 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
+from vtrix.base.gateways import (
+    DEFAULT_VTRIX_GENERATION_URL,
+    VTRIX,
+    VTRIX_CATALOG_PATH,
+    VTRIX_SPEC_PATH,
+    VTRIX_TASK_PATH,
+)
 from vtrix.errors import ApiError, NotFound, RequestRejected
 from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, UNKNOWN
 from vtrix.wire.base import (
@@ -19,13 +26,6 @@ from vtrix.wire.base import (
     task_id_of,
     text_of,
     url_of,
-)
-from vtrix.wire.gateways import (
-    DEFAULT_VTRIX_GENERATION_URL,
-    VTRIX,
-    VTRIX_CATALOG_PATH,
-    VTRIX_SPEC_PATH,
-    VTRIX_TASK_PATH,
 )
 
 if TYPE_CHECKING:

@@ -6,9 +6,9 @@ import sys
 
 import click
 
+from vtrix.base.gateways import PROVIDERS
 from vtrix.cli.lazy import summary
 from vtrix.cli.output import emit
-from vtrix.wire.gateways import PROVIDERS
 
 
 @click.group(help=summary("auth"))

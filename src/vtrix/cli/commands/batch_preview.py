@@ -74,9 +74,9 @@ def say_what_the_balance_covers(client: Any, checked: list[Checked], reporter: R
     from decimal import Decimal
 
     from vtrix.base.amounts import amount
+    from vtrix.base.gateways import GATEWAYS
     from vtrix.engine.pricing import quote
     from vtrix.errors import VtrixError
-    from vtrix.wire.gateways import GATEWAYS
 
     by_provider: dict[str, list[Any]] = {}
     for c in checked:

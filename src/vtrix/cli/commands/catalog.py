@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from vtrix.base.gateways import PROVIDERS
 from vtrix.base.text import for_terminal
 from vtrix.cli import ending
 from vtrix.cli.completion import complete_model
 from vtrix.cli.context import client_for
 from vtrix.cli.lazy import summary
 from vtrix.cli.output import Reporter, emit, to_json
-from vtrix.wire.gateways import PROVIDERS
 
 if TYPE_CHECKING:
     from vtrix.engine.registry import IndexEntry
@@ -105,8 +105,8 @@ def _provider_rows(
     ctx: click.Context, name: str, offline: bool, index: list[IndexEntry]
 ) -> list[tuple[CatalogEntry, str]]:
     """One gateway's catalog: live, else (offline, no key, unreachable) the generated index."""
+    from vtrix.base.gateways import GATEWAYS
     from vtrix.errors import ApiError
-    from vtrix.wire.gateways import GATEWAYS
 
     client = client_for(ctx)
     why = ""

@@ -18,8 +18,8 @@ from vtrix.cli.output import emit, to_json
 def _probe(client: Any, provider: str, offline: bool = False) -> dict[str, Any]:
     """One gateway's facts; every request a cheap read (no key crosses gateways); none
     when ``offline``."""
+    from vtrix.base.gateways import GATEWAYS
     from vtrix.errors import VtrixError
-    from vtrix.wire.gateways import GATEWAYS
 
     s = client.settings
     g = GATEWAYS[provider]
@@ -109,7 +109,7 @@ def doctor(ctx: click.Context, output: str, offline: bool) -> None:
     import requests
 
     from vtrix import __version__
-    from vtrix.wire.gateways import PROVIDERS
+    from vtrix.base.gateways import PROVIDERS
 
     client = client_for(ctx)
     for p in PROVIDERS:

@@ -203,8 +203,8 @@ def _token(token_file: Path | None, no_auth: bool) -> str | None:
 
 def _say_keys() -> None:
     """Which gateways this server can submit to (hosts pass no environment of yours)."""
+    from vtrix.base.gateways import GATEWAYS
     from vtrix.store.config import Settings
-    from vtrix.wire.gateways import GATEWAYS
 
     try:
         settings = Settings.resolve()

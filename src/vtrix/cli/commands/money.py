@@ -102,9 +102,9 @@ def prices_list(output: str) -> None:
 @click.pass_context
 def balance(ctx: click.Context, output: str) -> None:
     """What each gateway says your account has left."""
+    from vtrix.base.gateways import GATEWAYS
     from vtrix.cli.output import emit
     from vtrix.errors import VtrixError
-    from vtrix.wire.gateways import GATEWAYS
 
     client = client_for(ctx)
     rows: dict[str, Any] = {}

@@ -8,17 +8,18 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from vtrix.base.gateways import PROVIDERS
 from vtrix.cli import ending
 from vtrix.cli.click_types import DURATION
 from vtrix.cli.completion import complete_task
 from vtrix.cli.context import Globals, client_for
 from vtrix.cli.ending import print_result, print_task
+from vtrix.cli.io import io_of
 from vtrix.cli.lazy import summary
 from vtrix.cli.output import Reporter, emit, human_result, to_json
 from vtrix.cli.saving import save_options, save_outputs, save_request
 from vtrix.engine.outcome import finished
 from vtrix.errors import DownloadFailed, VtrixError
-from vtrix.wire.gateways import PROVIDERS
 
 if TYPE_CHECKING:
     from vtrix.client import Task
@@ -152,7 +153,7 @@ def wait(
         except VtrixError as exc:
             if len(task_ids) == 1:
                 raise
-            ending.print_error(exc)  # with -o json: one object per task, this one's error
+            ending.print_error(io_of(ctx), exc)  # with -o json: one object per task
             ending.note(task=None, printed=False)
             reporter.error(f"{task_id}: {exc.message}")
             first = first or exc
