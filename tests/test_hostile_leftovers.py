@@ -282,7 +282,8 @@ def test_an_upload_over_a_slow_uplink_is_not_cut_at_the_connect_bound(tmp_path: 
     import socket
     import time
 
-    from vtrix.http.transport import MAX_ANSWER_BYTES, Request, RequestsTransport, Timeouts
+    from vtrix.base.constants import MAX_ANSWER_BYTES
+    from vtrix.http.transport import Request, RequestsTransport, Timeouts
 
     server = socket.socket()
     server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)

@@ -314,3 +314,41 @@ def test_the_top_of_the_package_is_the_public_face():
         if lines > 450:
             long.append(f"{path.relative_to(ROOT)}: {lines} lines")
     assert not long, long
+
+
+# ------------------------------------------------------- the environment, read in one place
+
+
+def environment_reads(source: str) -> list[int]:
+    """Lines that read the process environment directly (``os.environ``, ``os.getenv``)."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Attribute)
+        and node.attr in ("environ", "getenv", "environb")
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "os"
+    ]
+
+
+def test_the_environment_is_read_only_by_the_constants_module():
+    """Every variable vtrix reads is listed (and said) in vtrix.base.constants."""
+    found = {
+        str(p.relative_to(SRC)): environment_reads(p.read_text(encoding="utf-8"))
+        for p in sorted(SRC.rglob("*.py"))
+        if p.relative_to(SRC).parts[0] != "models" and p.name != "constants.py"
+    }
+    assert {k: v for k, v in found.items() if v} == {}
+    assert environment_reads("import os\nx = os.environ.get('X')\n") == [2]
+
+
+def test_every_variable_read_is_documented():
+    from vtrix.base.constants import ENVIRONMENT
+
+    doc = (SRC / "base" / "constants.py").read_text(encoding="utf-8").split('"""')[1]
+    missing = [
+        name
+        for name in ENVIRONMENT
+        if f"``{name}``" not in doc and not name.startswith("XDG_") and name != "ANDROID_DATA"
+    ]
+    assert missing == []

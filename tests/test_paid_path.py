@@ -142,8 +142,8 @@ def test_2_a_directory_where_the_ledger_should_be_refuses_the_submit(vtrix, host
 def test_2_a_ledger_locked_past_a_few_seconds_refuses_the_submit(vtrix, hostile, home):
     import sqlite3
 
+    from vtrix.base.constants import LOCK_WAIT
     from vtrix.store.ledger import Ledger
-    from vtrix.store.sqlite import LOCK_WAIT
 
     path = home / "data" / "ledger.sqlite3"
     Ledger(path).check()  # a real ledger

@@ -441,7 +441,8 @@ def test_sandbox_modes_refuse_unknown_values(sandbox):
 
 
 def test_11_a_status_missing_for_a_long_stretch_ends_the_wait_with_the_resume_hint():
-    from vtrix.engine.polling import MISSING_STRETCH, MissingStatus
+    from vtrix.base.constants import MISSING_STRETCH
+    from vtrix.engine.polling import MissingStatus
     from vtrix.wire.base import TaskState
 
     missing = MissingStatus("task_1")

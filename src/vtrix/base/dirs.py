@@ -20,13 +20,15 @@ _XDG = {
 
 
 def _dir(env: str, kind: str) -> Path:
-    value = os.environ.get(env)
+    from vtrix.base.constants import env as read
+
+    value = read(env)
     if value:
         return Path(value)
-    if sys.platform.startswith("linux") and "ANDROID_DATA" not in os.environ:
+    if sys.platform.startswith("linux") and not read("ANDROID_DATA"):
         var, default = _XDG[kind]
-        base = os.environ.get(var, "")
-        return Path(base if base.strip() else os.path.expanduser(default)) / "vtrix"
+        base = read(var)
+        return Path(base or os.path.expanduser(default)) / "vtrix"
     import platformdirs
 
     fn: Callable[..., str] = getattr(platformdirs, f"user_{kind}_dir")

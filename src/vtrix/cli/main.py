@@ -28,8 +28,10 @@ def terminal_width() -> int:
     """The terminal's width, without click's shutil import (a few ms of every --help)."""
     import os
 
+    from vtrix.base.constants import env
+
     try:
-        columns = int(os.environ.get("COLUMNS", "0")) or os.get_terminal_size(1).columns
+        columns = int(env("COLUMNS") or "0") or os.get_terminal_size(1).columns
     except (OSError, ValueError):
         columns = 80
     return max(min(columns, 100) - 2, 50)

@@ -8,7 +8,6 @@ remaining; when stderr is not a terminal, only the status lines; ``--quiet`` sil
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from typing import Any, TextIO
@@ -20,7 +19,9 @@ BAR_WIDTH = 25
 
 
 def use_color(stream: TextIO) -> bool:
-    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    from vtrix.base.constants import env
+
+    return stream.isatty() and not env("NO_COLOR") and env("TERM") != "dumb"
 
 
 def progress_bar(percent: float, remaining: float | None) -> str:

@@ -17,11 +17,12 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from vtrix.base.constants import MIN_ID_WAIT, SUBMIT_WAIT
 from vtrix.base.gateways import GATEWAYS, PROVIDERS, VTRIX, provider_for_task
 from vtrix.base.record import record
 from vtrix.engine.polling import PollPlan, resume_hint, wait_plan
 from vtrix.engine.registry import canonical
-from vtrix.engine.room import MIN_ID_WAIT, SUBMIT_WAIT, begin_when_room, clear_to_send
+from vtrix.engine.room import begin_when_room, clear_to_send
 from vtrix.errors import (
     Interrupted,
     NotFound,

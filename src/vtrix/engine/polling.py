@@ -29,18 +29,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from vtrix.base.constants import LAST_POLL_AHEAD, MISSING_POLLS, MISSING_STRETCH, NOT_FOUND_GRACE
 from vtrix.base.record import field, record
 from vtrix.errors import NotFound, TemporaryFailure, WaitTimeout
 from vtrix.http import Plan, Sleep
 from vtrix.wire.base import ProgressScale, Provider, TaskState, bad_answer
-
-# A status word vtrix does not know keeps the wait going (both official clients do so); an
-# answer with no status at all for this long, over at least MISSING_POLLS polls, ends it.
-MISSING_STRETCH = 120.0
-MISSING_POLLS = 3
-# Right after a submit from this process, a task store that lags may answer 404 for a moment.
-NOT_FOUND_GRACE = 10.0
-LAST_POLL_AHEAD = 0.3
 
 
 @record

@@ -16,13 +16,12 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from vtrix.base.constants import CACHE_TTL
 from vtrix.base.gateways import provider_for_id
 
 if TYPE_CHECKING:
     from vtrix.spec.normalise import ModelSpec
     from vtrix.wire.base import Provider
-
-CACHE_TTL = 24 * 3600
 
 
 class IndexEntry:

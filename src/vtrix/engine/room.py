@@ -14,6 +14,7 @@ import time
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from vtrix.base.constants import LOOK_EVERY
 from vtrix.base.gateways import GATEWAYS
 from vtrix.errors import AtCapacity, Interrupted, NotSent, VtrixError
 from vtrix.http import Call, Plan, Sleep
@@ -21,10 +22,6 @@ from vtrix.http import Call, Plan, Sleep
 if TYPE_CHECKING:
     from vtrix.engine.session import Session
     from vtrix.store.entry import Entry
-
-
-SUBMIT_WAIT = 60.0  # a submit without a deadline of its own waits this long for room
-MIN_ID_WAIT = 10.0  # a paid task's id write keeps trying at least this long, then journals
 
 
 def clear_to_send(http: Any, until: float) -> Plan[None]:
@@ -116,6 +113,5 @@ def _look_up_running(session: Session, provider: str, key_id: str, until: float)
 
 
 LOOKUPS_AT_CAPACITY = 8
-LOOK_EVERY = 5.0  # seconds between look-ups of one key's running tasks, per process
 _LOOKED: dict[str, float] = {}  # key id -> when its running tasks were last looked up
 _SAID: set[str] = set()  # keys whose wait for a slot this process has announced

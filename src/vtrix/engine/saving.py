@@ -29,7 +29,8 @@ def save(
 ) -> list[str]:
     """Save ``result``'s outputs into ``directory``; sets ``result.files`` and returns
     them. ``deadline`` (monotonic) bounds the downloads, else an hour each does."""
-    from vtrix.files.download import DEFAULT_MAX_DOWNLOAD, Downloader
+    from vtrix.base.constants import MAX_DOWNLOAD as DEFAULT_MAX_DOWNLOAD
+    from vtrix.files.download import Downloader
     from vtrix.files.policy import UrlPolicy, check_save_dir
 
     task_id = result.id or ""

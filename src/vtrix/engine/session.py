@@ -124,17 +124,16 @@ class Session:
             )
 
 
-def _limit(env: str, default: int | None) -> int | None:
-    import os
-
+def _limit(name: str, default: int | None) -> int | None:
+    from vtrix.base.constants import env
     from vtrix.errors import UsageError
 
-    text = os.environ.get(env, "").strip()
+    text = env(name)
     if not text:
         return default
     if not text.isdigit():
         raise UsageError(
-            f"{env}={text!r} is not a whole number; nothing was sent",
-            hint=f"Set {env} to a number (0: no limit), or unset it for the gateway's own.",
+            f"{name}={text!r} is not a whole number; nothing was sent",
+            hint=f"Set {name} to a number (0: no limit), or unset it for the gateway's own.",
         )
     return int(text) or None

@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from vtrix.base.constants import MAX_DOWNLOAD as DEFAULT_MAX_DOWNLOAD
+from vtrix.base.constants import MAX_FILE_SECONDS, MAX_REDIRECTS
 from vtrix.base.text import clean_line, human_size
 from vtrix.errors import DownloadFailed, DownloadRefused, Interrupted
 from vtrix.files.filetypes import extension
@@ -34,9 +36,6 @@ from vtrix.files.policy import UrlPolicy, safe_stem
 from vtrix.http.network import Network
 from vtrix.http.transport import Request, RequestsTransport, Timeouts, TransportError
 
-DEFAULT_MAX_DOWNLOAD = 2 * 1024**3
-MAX_REDIRECTS = 5
-MAX_FILE_SECONDS = 3600.0  # one file's own bound, without a --timeout
 Progress = Callable[[str, int, "int | None"], None]  # (name, bytes so far, total)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vtrix.base.constants import MAX_UPLOAD, env
 from vtrix.base.gateways import GATEWAYS
 from vtrix.errors import Problem, UsageError
 from vtrix.files.filetypes import MEDIA_TYPES, extension
@@ -22,13 +23,9 @@ from vtrix.spec.describe import is_media_input
 
 __all__ = ["LocalFile", "Upload", "collect", "for_display", "from_text", "is_media_input"]
 
-# Checked locally before anything is sent (the sandbox's own cap; Modellix refuses larger
-# files); VTRIX_MAX_UPLOAD (e.g. 500M) overrides it.
-MAX_UPLOAD = 100 * 1024**2
-
 
 def max_upload() -> int:
-    text = os.environ.get("VTRIX_MAX_UPLOAD")
+    text = env("VTRIX_MAX_UPLOAD")
     if not text:
         return MAX_UPLOAD
     from vtrix.files.policy import parse_size

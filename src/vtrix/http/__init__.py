@@ -1,11 +1,11 @@
 """vtrix's HTTP layer: the transport seam (:mod:`.transport`), retry rules (:mod:`.retry`)
 and the policy every request follows (:mod:`.client`)."""
 
+from vtrix.base.constants import MAX_ANSWER_BYTES
 from vtrix.http.client import USER_AGENT, Http
 from vtrix.http.mock import MockTransport
 from vtrix.http.plan import Call, Plan, Send, Sleep, Step, drive, drive_async
 from vtrix.http.transport import (
-    MAX_ANSWER_BYTES,
     Request,
     RequestsTransport,
     Response,

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 from vtrix._version import __version__
+from vtrix.base.constants import MAX_ANSWER_BYTES, READ_ATTEMPTS, READ_BUDGET, SUBMIT_TIMEOUT
 from vtrix.base.secrets import Secret
 from vtrix.base.text import clean_line
 from vtrix.errors import (
@@ -51,7 +52,6 @@ from vtrix.http.paid import paid_send
 from vtrix.http.plan import Call, Plan, Send, Sleep, Step, drive
 from vtrix.http.retry import RETRY_STATUSES, Backoff, retry_after, should_retry_hint
 from vtrix.http.transport import (
-    MAX_ANSWER_BYTES,
     Request,
     RequestsTransport,
     Response,
@@ -80,9 +80,9 @@ class Http:
         transport: Transport | None = None,
         extra_headers: Mapping[str, str] | None = None,
         backoff: Backoff | None = None,
-        read_budget: float = 30.0,
-        read_attempts: int = 5,
-        submit_timeout: float = 60.0,
+        read_budget: float = READ_BUDGET,
+        read_attempts: int = READ_ATTEMPTS,
+        submit_timeout: float = SUBMIT_TIMEOUT,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

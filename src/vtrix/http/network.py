@@ -18,6 +18,7 @@ import os
 from collections.abc import Mapping
 from urllib.parse import urlsplit, urlunsplit
 
+from vtrix.base.constants import MAX_CA_BUNDLE
 from vtrix.base.record import field, record
 from vtrix.base.secrets import Secret
 
@@ -82,9 +83,6 @@ def masked_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-MAX_CA_BUNDLE = 16 * 1024**2  # a real bundle is a few hundred KB
-
-
 def _check_bundle(path: str, source: str) -> None:
     """A CA bundle a setting names: a regular file under :data:`MAX_CA_BUNDLE`, checked
     before it is opened (a FIFO would hang every request, a huge file stall each one)."""
@@ -134,7 +132,10 @@ class Network:
         ca_bundle: str | None,
         env: Mapping[str, str] | None = None,
     ) -> Network:
-        env = os.environ if env is None else env
+        if env is None:
+            from vtrix.base.constants import environ
+
+            env = environ()
         source = "config" if ca_bundle else ""
         if not ca_bundle:
             for name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, TypeVar
 
+from vtrix.base.constants import MAX_ANSWER_BYTES
 from vtrix.base.record import record
-from vtrix.http.transport import MAX_ANSWER_BYTES, Request
+from vtrix.http.transport import Request
 
 T = TypeVar("T")
 

@@ -7,12 +7,10 @@ import math
 import time
 from collections.abc import Mapping
 
+from vtrix.base.constants import BACKOFF_BASE, BACKOFF_CAP, MAX_RETRY_AFTER
 from vtrix.base.record import record
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-# The longest server-asked wait taken as meant (a day); a longer one is nonsense and falls
-# back to backoff. A wait longer than the caller's budget or deadline fails fast, naming it.
-MAX_RETRY_AFTER = 86400.0
 
 
 def retry_after(
@@ -72,8 +70,8 @@ def should_retry_hint(headers: Mapping[str, str]) -> bool | None:
 class Backoff:
     """Delays between attempts: 0.5 s, 1 s, 2 s … capped, with jitter."""
 
-    base: float = 0.5
-    cap: float = 8.0
+    base: float = BACKOFF_BASE
+    cap: float = BACKOFF_CAP
 
     def delay(self, attempt: int, server: float | None = None) -> float:
         if server is not None:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, Protocol
 
+from vtrix.base.constants import CONNECT_TIMEOUT, READ_TIMEOUT, SLOW_UPLINK
 from vtrix.base.record import field, record
 from vtrix.base.text import human_size
 from vtrix.http.failures import PeerRefused as PeerRefused
@@ -26,8 +27,6 @@ from vtrix.http.resolve import resolve_within
 
 if TYPE_CHECKING:
     import requests
-
-MAX_ANSWER_BYTES = 16 * 1024 * 1024
 
 
 @record(frozen=True)
@@ -56,8 +55,6 @@ class Response:
 
 PeerCheck = Callable[[str], None]  # raises PeerRefused for an address it refuses
 
-SLOW_UPLINK = 64 * 1024  # bytes a second an upload is allowed to crawl at before it fails
-
 
 def upload_seconds(size: int) -> float:
     """How long ``size`` bytes may take to go out (0 for no body worth bounding)."""
@@ -83,8 +80,8 @@ class Transport(Protocol):
 
 @record
 class Timeouts:
-    connect: float = 5.0
-    read: float = 30.0
+    connect: float = CONNECT_TIMEOUT
+    read: float = READ_TIMEOUT
 
 
 _WRITING = threading.local()  # .started: this thread's request began to go out

@@ -153,7 +153,9 @@ def packaged_snapshot() -> Snapshot:
 
 def load_catalog(specs_dir: str | None) -> Catalog:
     """``specs_dir`` (or ``VTRIX_SANDBOX_SPECS``) when given, else the packaged snapshot."""
-    chosen = specs_dir or os.environ.get("VTRIX_SANDBOX_SPECS")
+    from vtrix.base.constants import env
+
+    chosen = specs_dir or env("VTRIX_SANDBOX_SPECS")
     if not chosen:
         return Catalog(packaged_snapshot())
     root = Path(chosen)

@@ -91,7 +91,9 @@ def ledger_target(path: str | os.PathLike[str] | None = None) -> str | Path:
     ``ledger_url`` in the config file, else ``ledger.sqlite3`` in the user data dir."""
     if path is not None:
         return path if isinstance(path, str) and is_postgres_url(path) else Path(path)
-    url = os.environ.get("VTRIX_LEDGER_URL", "").strip()
+    from vtrix.base.constants import env
+
+    url = env("VTRIX_LEDGER_URL")
     if not url:
         from vtrix.store.config import read_config
 

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from vtrix.base.constants import environ
 from vtrix.base.dirs import config_path, set_aside
 from vtrix.base.gateways import (
     DEFAULT_MODELLIX_SCHEMA_URL,
@@ -193,7 +194,7 @@ class Settings:
         env: dict[str, str] | None = None,
     ) -> Settings:
         """Resolve settings from flags, environment and the config file."""
-        env = dict(os.environ) if env is None else env
+        env = environ() if env is None else env
         name = profile or env.get("VTRIX_PROFILE") or "default"
         stored: dict[str, Any] = {}
         path = config_path()

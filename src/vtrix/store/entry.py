@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from vtrix.base.constants import STALE_SUBMIT
 from vtrix.base.record import field, record
 from vtrix.task import FAILED as TASK_FAILED
 from vtrix.task import QUEUED, STATUSES, Result, SubmittedBy, TaskError, error_for, moment
@@ -48,10 +49,6 @@ NOT_SENT = "not_sent"  # interrupted before its request started: certainly nothi
 
 
 NOTHING_CREATED = (REJECTED, NOT_SENT)  # rows that cost nothing and may be sent again
-
-
-# A row still "submitting" this long after it was written belongs to a process that died.
-STALE_SUBMIT = 180.0
 
 
 COLUMNS = [

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from vtrix.base.amounts import amount
+from vtrix.base.constants import STALE_SUBMIT
 from vtrix.base.secrets import redact
 from vtrix.errors import LedgerUnavailable
 from vtrix.store.accounts import MONEY_LOCK, Charge, note_cost
@@ -35,7 +36,6 @@ from vtrix.store.accounts import charge as charge_to
 from vtrix.store.backend import Database, ledger_target
 from vtrix.store.entry import (
     COLUMNS,
-    STALE_SUBMIT,
     SUBMITTING,
     UNKNOWN,
     Entry,
@@ -426,12 +426,21 @@ def _insert_seen(
 ) -> None:
     """The row of a task this ledger has not seen submitted (``row``: model, status,
     endpoint, remote status, URLs as JSON, error, cost)."""
-    model, status, endpoint, remote_status, urls, error, cost = row
     db.execute(
-        "INSERT INTO tasks (key, provider, model, state, task_id, endpoint,"
-        " remote_status, urls, error, cost, created_at, updated_at, completed_at,"
-        " expires_at, raw, task_created_at)"
+        "INSERT INTO tasks (model, state, endpoint, remote_status, urls, error, cost, key,"
+        " provider, task_id, created_at, updated_at, completed_at, expires_at, raw,"
+        " task_created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (f"task:{provider}:{task_id}", provider, model, status, task_id, endpoint, remote_status)
-        + (urls, error, cost, now, now, now if final else None, expires_at, answer, created_at),
+        (
+            *row,
+            f"task:{provider}:{task_id}",
+            provider,
+            task_id,
+            now,
+            now,
+            now if final else None,
+            expires_at,
+            answer,
+            created_at,
+        ),
     )

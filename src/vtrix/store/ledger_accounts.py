@@ -7,10 +7,11 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from vtrix.base.constants import STALE_SUBMIT
 from vtrix.errors import LedgerUnavailable
 from vtrix.store import accounts as money
 from vtrix.store.accounts import MONEY_LOCK, Account, Usage
-from vtrix.store.entry import STALE_SUBMIT, Entry
+from vtrix.store.entry import Entry
 
 if TYPE_CHECKING:
     from vtrix.store.backend import Database

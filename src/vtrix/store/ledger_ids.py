@@ -10,14 +10,13 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from vtrix.base.constants import ID_WRITE_WAIT
 from vtrix.base.secrets import redact
 from vtrix.errors import LedgerUnavailable
 from vtrix.store.entry import SUBMITTED
 
 if TYPE_CHECKING:
     from vtrix.store.backend import Database
-
-ID_WRITE_WAIT = 30.0  # seconds a task id write keeps trying before it is journaled
 
 
 class TaskIds:

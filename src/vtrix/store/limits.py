@@ -15,13 +15,12 @@ import hashlib
 import time
 from typing import TYPE_CHECKING
 
+from vtrix.base.constants import HOLD_FRESH as FRESH
+from vtrix.base.constants import RATE_WINDOW as WINDOW
 from vtrix.store.backend import now_sql
 
 if TYPE_CHECKING:
     from vtrix.store.ledger import Ledger
-
-WINDOW = 60.0
-FRESH = 0.5  # seconds a key's hold, as read, is trusted (without a rate cap)
 
 
 def key_id(provider: str, key: str) -> str:

@@ -16,6 +16,9 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from vtrix.base.constants import PG_CONNECT_S as CONNECT_S
+from vtrix.base.constants import PG_LOCK_WAIT_MS as LOCK_WAIT_MS
+from vtrix.base.constants import PG_STATEMENT_MS as STATEMENT_MS
 from vtrix.base.secrets import Secret, redact
 from vtrix.errors import LedgerUnavailable
 from vtrix.store.backend import is_conninfo
@@ -25,9 +28,6 @@ if TYPE_CHECKING:
 
     from vtrix.store.backend import Cursor
 
-LOCK_WAIT_MS = 5000  # a write waits this long for another's lock before giving up
-STATEMENT_MS = 30000  # no statement runs longer (a wedged server never hangs a run)
-CONNECT_S = 5
 MIN_REDACTED = 8  # a password this long or longer is also masked wherever it might appear
 
 

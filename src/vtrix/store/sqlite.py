@@ -11,15 +11,13 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from vtrix.base.constants import LOCK_WAIT
 from vtrix.errors import LedgerUnavailable
 
 if TYPE_CHECKING:
     import sqlite3
 
     from vtrix.store.backend import Cursor
-
-
-LOCK_WAIT = 5.0  # seconds a write waits for another process's lock before giving up
 
 
 def use_wal(conn: sqlite3.Connection) -> None:

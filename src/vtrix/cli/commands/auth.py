@@ -20,9 +20,9 @@ def _profile(ctx: click.Context, profile: str | None) -> str:
     from vtrix.cli.context import Globals
 
     g = ctx.find_object(Globals) or Globals()
-    import os
+    from vtrix.base.constants import env
 
-    return profile or g.profile or os.environ.get("VTRIX_PROFILE") or "default"
+    return profile or g.profile or env("VTRIX_PROFILE") or "default"
 
 
 @auth.command()
@@ -77,7 +77,6 @@ def _check_modellix_key(key: str, *, refuse: bool) -> bool:
     """Ask Modellix whether it accepts ``key`` (False: it refused, so it is not stored for
     Modellix): a plain refusal stops the login (for a key meant for Modellix alone); an
     unreachable gateway only says the key was not checked."""
-    import os
 
     from vtrix.cli.output import Reporter
     from vtrix.errors import UsageError, VtrixError
@@ -85,7 +84,9 @@ def _check_modellix_key(key: str, *, refuse: bool) -> bool:
     from vtrix.wire.modellix import ModellixProvider
 
     reporter = Reporter()
-    settings = Settings.resolve(env={**os.environ, "MODELLIX_API_KEY": key})
+    from vtrix.base.constants import environ
+
+    settings = Settings.resolve(env={**environ(), "MODELLIX_API_KEY": key})
     provider = ModellixProvider(settings)
     provider.http.read_attempts, provider.http.read_budget = 1, 5.0  # a login never hangs
     try:

@@ -179,7 +179,9 @@ def _token(token_file: Path | None, no_auth: bool) -> str | None:
     if no_auth:
         _say("!! --no-auth: ANY local process may call the paid tools; for a deliberate run only")
         return None
-    found = os.environ.get("VTRIX_MCP_TOKEN", "").strip()
+    from vtrix.base.constants import env
+
+    found = env("VTRIX_MCP_TOKEN")
     if token_file is not None:
         try:
             if token_file.stat().st_mode & 0o077:
