@@ -187,10 +187,8 @@ def test_a_429_slows_the_whole_batch_and_fails_no_line(vtrix, hostile, tmp_path)
     assert len(posts) == 9
     limited = posts[2].at
     assert posts[-1].at - limited >= 1.4  # the limited line was sent again after the hold
-    # Apart from requests already in flight when the 429 came (a loaded machine may take
-    # a few hundred ms to deliver them), nothing went out meanwhile.
-    during = [q for q in hostile.received if limited + 0.6 < q.at < limited + 1.4]
-    assert during == []
+    # (That every other request waits out the hold too is shown on a fake clock:
+    # test_wait_schedule.py::test_a_429_holds_every_request_of_the_client.)
 
 
 def test_async_client_runs_many_without_blocking_the_loop(home, sandbox):

@@ -148,7 +148,7 @@ def test_progress_arrives_during_a_wait_and_no_call_outlasts_its_slice(
 
         waited = await c.call_tool(
             "wait_task",
-            {"task_id": task.structured_content["id"], "wait_seconds": 11},
+            {"task_id": task.structured_content["id"], "wait_seconds": 5},
             progress_callback=progress,
         )
         return waited

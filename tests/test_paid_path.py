@@ -150,14 +150,13 @@ def test_2_a_ledger_locked_past_a_few_seconds_refuses_the_submit(vtrix, hostile,
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        start = time.monotonic()
+        # The lock is let go only after the command returned: returning at all is the proof
+        # that the submit gave up on it (the order of events, not a stopwatch).
         r = vtrix(*RUN, env=env_for(hostile))
-        took = time.monotonic() - start
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    _refused(r, hostile, "held its lock")
-    assert took < LOCK_WAIT + 5
+    _refused(r, hostile, f"held its lock for over {LOCK_WAIT:g}s")
 
 
 def test_2_a_ledger_from_a_newer_vtrix_refuses_the_submit(vtrix, hostile, home):
@@ -484,12 +483,12 @@ def test_8_a_429_on_a_poll_is_honoured_while_the_deadline_allows(vtrix, hostile)
     hostile.on("GET", TASK, slow, Reply(json=vtrix_task("task_1")))
     r = vtrix(*RUN, "--timeout", "10", env=env_for(hostile))
     assert r.code == 0, r.err  # waited out the second, then done
-    hostile.on("GET", TASK, Reply(429, json={}, headers={"Retry-After": "30"}))
+    hostile.on("GET", TASK, Reply(429, json={}, headers={"Retry-After": "120"}))
     start = time.monotonic()
     r = vtrix(*RUN, "--timeout", "3", env=env_for(hostile))
     assert r.code == 124 and "task wait task_1" in r.err, r.err
-    assert "rate-limiting polls (HTTP 429, it asked to wait 30s)" in r.err
-    assert time.monotonic() - start < 5
+    assert "rate-limiting polls (HTTP 429, it asked to wait 120s)" in r.err
+    assert time.monotonic() - start < 60  # ended long before the wait it was asked for
     hostile.on("GET", TASK, Reply(json=vtrix_task("task_1", "in_progress")))
     r = vtrix(*RUN, "--timeout", "1", env=env_for(hostile))
     assert r.code == 124 and "not answering" not in r.err and "in_progress" in r.err, r.err
@@ -557,15 +556,17 @@ def test_6_timeout_bounds_dripped_headers_a_hung_submit_and_an_endless_download(
 
     env = env_for(hostile)
     # Response headers dripped one byte a second: each read is quick, the answer never ends.
+    # (Each hostile answer below would take minutes: a command that returns within one
+    # minute was ended by its deadline. No stopwatch window: the order of events.)
     hostile.on("GET", TASK, Reply(json=vtrix_task("task_1"), drip_head=1.0))
     r, took = _timed(
         vtrix, "task", "wait", "task_1", "--provider", "vtrix", "--timeout", "3", env=env
     )
-    assert r.code == 124 and took < 5, (r.code, took, r.err)
+    assert r.code == 124 and took < 60, (r.code, took, r.err)
     # The submit itself hangs: --timeout ends the command; the outcome is unknown (exit 3).
-    hostile.on("POST", SUBMIT, Reply(hang=30))
+    hostile.on("POST", SUBMIT, Reply(hang=300))
     r, took = _timed(vtrix, *RUN, "--timeout", "3", env=env)
-    assert r.code == 3 and took < 5, (r.code, took, r.err)
+    assert r.code == 3 and took < 60, (r.code, took, r.err)
     assert "idempotency key" in r.err
     # An endless, slow download: ended by the deadline; the URLs are printed, with the hint.
     url = f"{hostile.url}/files/o.png"
@@ -575,7 +576,7 @@ def test_6_timeout_bounds_dripped_headers_a_hung_submit_and_an_endless_download(
     hostile.on("GET", TASK, Reply(json=done))
     hostile.on("GET", r"/files/o\.png", Reply(body=b"\x89PNG" + b"\0" * 10_000, drip=0.2))
     r, took = _timed(vtrix, *RUN, "--timeout", "4", "--save", str(tmp_path / "o"), env=env)
-    assert r.code in (75, 124) and took < 6, (r.code, took, r.err)
+    assert r.code in (75, 124) and took < 60, (r.code, took, r.err)
     assert url in r.out and "vtrix task get task_1 --save" in r.err
 
 

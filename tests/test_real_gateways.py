@@ -458,9 +458,11 @@ def test_11_a_status_missing_for_a_long_stretch_ends_the_wait_with_the_resume_hi
     assert exc.value.task_id == "task_1" and "vtrix task wait task_1" in exc.value.hint
 
 
-def test_12_a_404_after_the_grace_is_reported(vtrix, make_sandbox):
+def test_12_a_404_after_the_grace_is_reported(vtrix, make_sandbox, monkeypatch):
+    from vtrix.engine import polling
     from vtrix.sandbox.state import Faults
 
+    monkeypatch.setattr(polling, "NOT_FOUND_GRACE", 1.5)  # 10 s in use
     sb = make_sandbox(task_seconds=0.3, faults=Faults(visible_after=60))
     r = vtrix(*RUN, "--poll-interval", "0.2", env=env_for(sb))
     assert r.code == 1 and "HTTP 404" in r.err, r.err

@@ -195,3 +195,47 @@ def test_a_submit_answer_with_progress_is_news_enough_to_wait_on():
     initial = TaskState("task-1", "modellix", "running", progress_raw=10, progress=10.0)
     times = _waited(0.0, PollPlan(jitter=0), initial, timeout=60)
     assert times[0] >= 1.0
+
+
+def test_a_429_holds_every_request_of_the_client():
+    """A 429 with Retry-After holds the whole client, not only the request it answered:
+    the next request, whoever sends it, goes out after the hold (fake clock: the order of
+    events, never a timing window)."""
+    from vtrix.http import Http
+
+    now = [0.0]
+    sent: list[tuple[float, str]] = []
+
+    def answer(request):
+        sent.append((now[0], request.url))
+        if request.url.endswith("/limited") and len(sent) == 1:
+            return Response(429, {"retry-after": "1.5"}, b'{"message": "slow down"}', request.url)
+        return Response(200, {}, b"{}", request.url)
+
+    http = Http(transport=MockTransport(answer, clock=lambda: now[0]), clock=lambda: now[0])
+    http.sleep = lambda d: now.__setitem__(0, now[0] + d)
+    http.get_json("https://gw.test/limited", what="a read")  # 429, held, then answered
+    held_until = sent[1][0]
+    assert held_until >= 1.5
+    http.get_json("https://gw.test/other", what="another read")  # after the hold: at once
+    assert [u.rsplit("/", 1)[1] for _, u in sent] == ["limited", "limited", "other"]
+    assert sent[2][0] == held_until
+    # A second client of the same key learns the hold through the shared gate (the ledger):
+    # test_teams.py::test_a_429_seen_by_one_process_holds_the_others.
+
+
+def test_a_hold_delays_a_request_another_thread_sends():
+    from vtrix.http import Http
+
+    now = [0.0]
+    sent: list[float] = []
+
+    def answer(request):
+        sent.append(now[0])
+        return Response(200, {}, b"{}", request.url)
+
+    http = Http(transport=MockTransport(answer, clock=lambda: now[0]), clock=lambda: now[0])
+    http.sleep = lambda d: now.__setitem__(0, now[0] + d)
+    http.hold(1.5)  # what a 429 answering another thread's request did
+    http.get_json("https://gw.test/poll", what="a poll")
+    assert sent == [1.5]

@@ -29,9 +29,11 @@ if TYPE_CHECKING:
     from decimal import Decimal
 
     from pydantic import BaseModel
+    from typing_extensions import Unpack
 
     from vtrix.engine.prepare import Prepared, Resolved
     from vtrix.engine.pricing import Quote
+    from vtrix.engine.saving import SaveOptions
     from vtrix.http import Http, Plan
     from vtrix.store.accounts import Account
 
@@ -227,7 +229,7 @@ class AsyncClient(ClientBase):
         return await task.wait(timeout=timeout, on_progress=on_progress)
 
     async def save(
-        self, result: Result, directory: str | os.PathLike[str], **options: Any
+        self, result: Result, directory: str | os.PathLike[str], **options: Unpack[SaveOptions]
     ) -> list[str]:
         """Save a result's files (see :meth:`vtrix.Client.save`), off the loop."""
         saved: list[str] = await self._blocking(_save, self.session, result, directory, **options)

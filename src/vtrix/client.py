@@ -30,10 +30,11 @@ if TYPE_CHECKING:
     from decimal import Decimal
 
     from pydantic import BaseModel
+    from typing_extensions import Unpack
 
     from vtrix.engine.plans import Submitted
     from vtrix.engine.pricing import Quote
-    from vtrix.files.download import Progress
+    from vtrix.engine.saving import SaveOptions
     from vtrix.spec.normalise import ModelSpec
     from vtrix.store.accounts import Account
     from vtrix.wire.base import CatalogEntry
@@ -221,25 +222,8 @@ class Client(ClientBase):
         return (self.get_task(task) if isinstance(task, str) else task).wait(timeout=timeout)
 
     def save(
-        self,
-        result: Result,
-        directory: str | os.PathLike[str],
-        *,
-        overwrite: bool = False,
-        max_bytes: int | None = None,
-        allow_private_network: bool = False,
-        progress: Progress | None = None,
-        deadline: float | None = None,
+        self, result: Result, directory: str | os.PathLike[str], **options: Unpack[SaveOptions]
     ) -> list[str]:
         """Save ``result``'s outputs into ``directory`` (see :mod:`vtrix.engine.saving`);
         returns the file paths (also set on ``result.files``)."""
-        return _save(
-            self.session,
-            result,
-            directory,
-            overwrite=overwrite,
-            max_bytes=max_bytes,
-            allow_private_network=allow_private_network,
-            progress=progress,
-            deadline=deadline,
-        )
+        return _save(self.session, result, directory, **options)

@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from vtrix.batch.checking import Checked
-from vtrix.batch.run import BatchRun, LineResult, Options
+from vtrix.batch.run import BatchRun, LineResult
 from vtrix.errors import UsageError
 from vtrix.store import claims
 from vtrix.store.entry import SUBMITTING, UNKNOWN, owner
 
 if TYPE_CHECKING:
-    from vtrix.aio import AsyncClient
+    pass
 
 LEASE = 60.0  # seconds a claim lasts unless its worker renews it
 ABANDONED = "its worker stopped (its lease ran out) while sending the submit"
@@ -35,23 +33,17 @@ ABANDONED = "its worker stopped (its lease ran out) while sending the submit"
 class WorkerRun:
     """One worker's part of a batch: ``await WorkerRun(...).run()`` -> the lines it ran."""
 
-    def __init__(
-        self,
-        client: AsyncClient,
-        batch: str,
-        lines: list[Checked],
-        options: Options,
-        on_event: Callable[[str, LineResult | None], None] | None = None,
-        lease: float = LEASE,
-    ) -> None:
-        if client.ledger is None:
+    def __init__(self, runner: BatchRun, lease: float = LEASE) -> None:
+        """``runner``: the batch as this process would run it alone; the worker shares its
+        lines with the others through the ledger."""
+        if runner.client.ledger is None:
             raise UsageError("batch workers share their work through the ledger, and it is off")
-        self.ledger = client.ledger
-        self.runner = BatchRun(client, batch, lines, options, on_event)
-        self.batch = batch
+        self.ledger = runner.client.ledger
+        self.runner = runner
+        self.batch = runner.batch
         self.lease = lease
         self.worker = owner()
-        self.by_line = {c.line.number: c for c in lines if c.prepared is not None}
+        self.by_line = {c.line.number: c for c in runner.lines if c.prepared is not None}
 
     @property
     def results(self) -> dict[int, LineResult]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from vtrix.errors import DownloadRefused
 
@@ -14,6 +14,18 @@ if TYPE_CHECKING:
     from vtrix.engine.session import Session
     from vtrix.files.download import Progress
     from vtrix.task import Result
+
+
+class SaveOptions(TypedDict, total=False):
+    """How outputs are saved: ``overwrite`` a file of the same name (else a numbered one),
+    ``max_bytes`` per file, ``allow_private_network`` (result URLs on private addresses),
+    ``progress`` (called as bytes arrive), ``deadline`` (a monotonic time for them all)."""
+
+    overwrite: bool
+    max_bytes: int | None
+    allow_private_network: bool
+    progress: Progress | None
+    deadline: float | None
 
 
 def save(

@@ -5,6 +5,7 @@ take it."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from vtrix.store.config import Settings
@@ -31,6 +32,8 @@ class Session:
         self.ledger = ledger
         self.transport = transport
         self._providers: dict[str, Provider] = {}
+        # Reads are lookups with a local fallback (a catalog, a spec): asked briefly.
+        self.lookups_only = False
         # The accounts every submit of this session is charged to (a named budget, a
         # max_spend): held in the ledger (see vtrix.engine.money).
         self.accounts: tuple[Account, ...] = ()
@@ -63,12 +66,16 @@ class Session:
         sends). With a ledger, its requests pass the key's shared gate
         (:mod:`vtrix.store.limits`)."""
         if name not in self._providers:
-            self._providers[name] = make_provider(
-                name, self.settings, self.transport, on_http=lambda http: self._gate(name, http)
-            )
+            made = partial(self._made_http, name)
+            self._providers[name] = make_provider(name, self.settings, self.transport, made)
         return self._providers[name]
 
-    def _gate(self, provider: str, http: Http) -> None:
+    def _made_http(self, provider: str, http: Http) -> None:
+        """Set up a gateway's HTTP client as it is made: brief reads, the shared gate."""
+        if self.lookups_only:
+            from vtrix.base.constants import LOOKUP_ATTEMPTS, LOOKUP_BUDGET
+
+            http.read_attempts, http.read_budget = LOOKUP_ATTEMPTS, LOOKUP_BUDGET
         key = self.key_id(provider)
         if self.ledger is not None and key is not None:
             from vtrix.store.limits import SharedLimits
@@ -105,23 +112,25 @@ class Session:
     def record(self, state: TaskState, endpoint: str = "") -> None:
         """Keep what a poll saw in the ledger (never fails the caller)."""
         if self.ledger is not None:
-            self.ledger.observe(
-                provider=state.provider,
-                task_id=state.id,
-                model=state.model,
-                status=state.status,
-                remote_status=state.remote_status,
-                urls=state.urls,
-                error=state.error,
-                cost=state.cost,
-                endpoint=endpoint,
-                final=state.done,
-                finished_at=state.finished_at,
-                ran_until=state.ran_until,
-                expires_at=state.expires_at,
-                raw=state.raw,
-                created_at=state.created_at,
-            )
+            seen = {name: getattr(state, name) for name in _OBSERVED}
+            self.ledger.observe(task_id=state.id, endpoint=endpoint, final=state.done, **seen)
+
+
+# What of a task's state the ledger keeps, by the name both give it.
+_OBSERVED = (
+    "provider",
+    "model",
+    "status",
+    "remote_status",
+    "urls",
+    "error",
+    "cost",
+    "finished_at",
+    "ran_until",
+    "expires_at",
+    "raw",
+    "created_at",
+)
 
 
 def _limit(name: str, default: int | None) -> int | None:

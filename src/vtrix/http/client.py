@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 from urllib.parse import urlencode
 
 from vtrix._version import __version__
@@ -62,9 +62,21 @@ from vtrix.http.transport import (
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
+    from typing_extensions import Unpack
+
 # Honest about who calls: not the official clients' names.
 USER_AGENT = f"vtrix-python/{__version__}"
 T = TypeVar("T")
+
+
+class ReadOptions(TypedDict, total=False):
+    """How a GET is made: ``auth`` (send the key; default yes), ``params`` (the query),
+    ``what`` (named in errors), ``deadline`` (a monotonic time; else the read budget)."""
+
+    auth: bool
+    params: Mapping[str, Any] | None
+    what: str
+    deadline: float | None
 
 
 class Http:
@@ -189,32 +201,14 @@ class Http:
 
     # -------------------------------------------------------------------- reads
 
-    def get_json(
-        self,
-        url: str,
-        *,
-        auth: bool = True,
-        params: Mapping[str, Any] | None = None,
-        what: str = "request",
-        deadline: float | None = None,
-    ) -> Any:
+    def get_json(self, url: str, **options: Unpack[ReadOptions]) -> Any:
         """GET with retries; the decoded JSON body. With ``deadline`` (a monotonic time),
         retries go on until it; else within the read budget."""
-        return self.run(self.read_plan(url, auth=auth, params=params, what=what, deadline=deadline))
+        return self.run(self.read_plan(url, **options))
 
-    def read_plan(
-        self,
-        url: str,
-        *,
-        auth: bool = True,
-        params: Mapping[str, Any] | None = None,
-        what: str = "request",
-        deadline: float | None = None,
-    ) -> Plan[Any]:
-        resp = yield from self.response_plan(
-            url, auth=auth, params=params, what=what, deadline=deadline
-        )
-        return decode(resp, what)
+    def read_plan(self, url: str, **options: Unpack[ReadOptions]) -> Plan[Any]:
+        resp = yield from self.response_plan(url, **options)
+        return decode(resp, options.get("what", "request"))
 
     def get_conditional(
         self, url: str, validators: Mapping[str, str], *, auth: bool = False, what: str

@@ -233,11 +233,8 @@ def _execute(
         async with AsyncClient(
             session=client.session, max_connections=min(max(options.concurrency, 4), 32)
         ) as aclient:
-            runner: BatchRun | WorkerRun
-            if lease is None:
-                runner = BatchRun(aclient, bid, checked, options, progress.event)
-            else:
-                runner = WorkerRun(aclient, bid, checked, options, progress.event, lease)
+            alone = BatchRun(aclient, bid, checked, options, progress.event)
+            runner = alone if lease is None else WorkerRun(alone, lease)
             progress.runner = runner
             done = await runner.run()
             if isinstance(runner, WorkerRun):

@@ -109,6 +109,7 @@ def _provider_rows(
     from vtrix.errors import ApiError
 
     client = client_for(ctx)
+    client.session.lookups_only = True  # the generated index stands in: no long retries
     why = ""
     if offline:
         pass
@@ -162,6 +163,7 @@ def spec_cmd(ctx: click.Context, model_id: str, output: str, raw: bool, agent: b
     one JSON Schema, the same for both gateways (what a script or an agent needs to call
     the model); --raw gives the gateway's own format instead."""
     client = client_for(ctx)
+    client.session.lookups_only = True  # the generated spec stands in: no long retries
     info = client.spec_info(model_id, raw=raw)
     if info.source == "generated":
         Reporter().warn(
