@@ -1,8 +1,8 @@
 """Seed ``specs/`` from the hand-collected catalogs in ``../shared/catalogs``.
 
-Only facts are copied: a spec file is written for a model whose parameters are known (the
-three vtrix models of the seed page, and Modellix models with verified or example-sourced
-parameters); every other model is a catalog entry only. Provenance goes to
+Only facts are copied: a spec file is written for a model whose parameters are known (the three
+vtrix models of the vtrix run page, the product's specification, and Modellix models with verified
+or example-sourced parameters); every other model is a catalog entry only. Provenance goes to
 ``specs/provenance.json``.
 """
 
@@ -20,10 +20,10 @@ from vtrix.spec.snapshot import dumps
 VTRIX_GATEWAY = "https://vtrix.ai/model/v1/generation"
 SEED_PAGE = "vtrix run page (shared/seeds/000) and shared/catalogs/README.md"
 
-# The seed page's own `vtrix models spec` output names the model so.
+# The vtrix run page's own `vtrix models spec` output names the model so.
 VTRIX_NAMES = {"kirin_v3_i2v": "Kirin V3 I2V"}
 
-# The three vtrix models whose parameters the seed page shows, exactly as shown there.
+# The three vtrix models whose parameters the vtrix run page shows, exactly as shown there.
 VTRIX_PARAMETERS: dict[str, list[dict[str, Any]]] = {
     "kirin_v3_i2v": [
         {

@@ -112,8 +112,8 @@ class Terminated(KeyboardInterrupt):
 
 
 class Problem:
-    """One validation problem: where, what was expected, what was given. (A plain class: a
-    NamedTuple costs ~0.4 ms of every start.)"""
+    """One validation problem: where, what was expected, what was given. (A plain class:
+    start-up, docs/architecture.md.)"""
 
     __slots__ = ("message", "path")
 

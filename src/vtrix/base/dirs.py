@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-# platformdirs' own answer on Linux (XDG base directories), without its ~20 ms import (it
-# loads tempfile and random) on every network command; a test checks the two agree.
+# platformdirs' own answer on Linux (XDG base directories), without its import on every
+# network command (start-up: docs/architecture.md); a test checks the two agree.
 _XDG = {
     "config": ("XDG_CONFIG_HOME", "~/.config"),
     "data": ("XDG_DATA_HOME", "~/.local/share"),

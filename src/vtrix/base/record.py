@@ -1,11 +1,11 @@
 """``@record``: dataclass-like classes that cost almost nothing to define.
 
-``dataclasses`` writes and compiles code for every class it decorates (~0.5 ms each); the
-twenty-odd small value classes a network command loads cost ~10 ms of every start. A
-record keeps the dataclass surface vtrix uses — fields in order with defaults (or
-``field(default_factory=…)``), keyword or positional construction, ``repr``, ``==``,
-``frozen`` — with one shared ``__init__`` and no code generation. Type checkers see a
-dataclass (PEP 681 ``dataclass_transform``), so constructors stay checked.
+``dataclasses`` writes and compiles code for every class it decorates, which the small value classes
+a network command loads would pay on every start (start-up: docs/architecture.md). A record keeps
+the dataclass surface vtrix uses — fields in order with defaults (or ``field(default_factory=…)``),
+keyword or positional construction, ``repr``, ``==``, ``frozen`` — with one shared ``__init__`` and
+no code generation. Type checkers see a dataclass (PEP 681 ``dataclass_transform``), so constructors
+stay checked.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ an escape sequence from a server can't retitle a terminal or clear a screen."""
 from __future__ import annotations
 
 # C0 and C1 controls, line/paragraph separators and bidi overrides/isolates. Translation
-# tables, not a regex: a character class of ranges costs ~1 ms to compile on every start.
+# tables, not a regex (start-up: docs/architecture.md).
 _CONTROLS = [
     *range(0x00, 0x20),
     *range(0x7F, 0xA0),

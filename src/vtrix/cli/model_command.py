@@ -250,7 +250,7 @@ def print_dry_run(client: Client, prepared: Prepared, debug: bool, output: str =
         for k, v in request.display_headers(has_key).items():
             emit(f"{k}: {v}")
     emit(prepared.dry_run_text())
-    # On stderr: stdout stays exactly the request (the seed page's dry run, byte for byte).
+    # On stderr: stdout stays exactly the request (the README's dry run, byte for byte).
     print(f"[dry-run] quote: {_quote(client, prepared).text()}", file=sys.stderr)
 
 

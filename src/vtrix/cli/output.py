@@ -1,6 +1,6 @@
 """What the CLI prints: results on stdout, status and progress on stderr.
 
-On a terminal, waiting shows the seed page's lines and a progress bar with percent and time
+On a terminal, waiting shows the README's status lines and a progress bar with percent and time
 remaining; when stderr is not a terminal, only the status lines; ``--quiet`` silences stderr.
 ``NO_COLOR`` turns colour off.
 """

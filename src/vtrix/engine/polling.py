@@ -69,7 +69,7 @@ class PollPlan:
         return min(max(self.growth * age, self.first if waited == 0 else self.floor), self.cap)
 
     def jittered(self, seconds: float) -> float:
-        import random  # ~1 ms (it loads hashlib): only once a wait sleeps
+        import random  # only once a wait sleeps (start-up: docs/architecture.md)
 
         return seconds * (1 + random.uniform(-self.jitter, self.jitter))
 

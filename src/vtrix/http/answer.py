@@ -72,7 +72,7 @@ def server_message(resp: Response) -> str:
 
 
 def _logger() -> logging.Logger:
-    """vtrix's logger, imported on the first request (logging costs ~2 ms of a dry run)."""
+    """vtrix's logger, imported on the first request (start-up: docs/architecture.md)."""
     from vtrix.base.log import logger
 
     return logger
@@ -80,8 +80,8 @@ def _logger() -> logging.Logger:
 
 def _debugging() -> bool:
     """Whether vtrix's logger shows debug lines. Until something imported ``logging`` (the
-    CLI's --debug, or an application configuring it) nobody can be listening: the ~3 ms
-    import is skipped."""
+    CLI's --debug, or an application configuring it) nobody can be listening: the import
+    is skipped (start-up: docs/architecture.md)."""
     return "logging" in sys.modules and _logger().isEnabledFor(10)
 
 

@@ -28,7 +28,7 @@ PROXY_VARS = ("https_proxy", "http_proxy", "all_proxy", "no_proxy")
 def _loopback(host: str) -> bool:
     if host.lower() in ("localhost", "localhost."):
         return True
-    import ipaddress  # ~1 ms: only once a URL is judged
+    import ipaddress  # only once a URL is judged (start-up: docs/architecture.md)
 
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
@@ -188,7 +188,7 @@ def is_loopback_host(host: str) -> bool:
     """``localhost`` or a loopback address (where plain http is allowed)."""
     if host == "localhost":
         return True
-    import ipaddress  # ~1.5 ms: only once a URL is judged
+    import ipaddress  # only once a URL is judged (start-up: docs/architecture.md)
 
     try:
         return ipaddress.ip_address(host).is_loopback

@@ -35,7 +35,7 @@ def retry_after(
         value = _number(raw)
         if value is None and name == "retry-after":
             try:
-                # email.utils costs ~10 ms to import: only for the rare HTTP-date form
+                # only for the rare HTTP-date form (start-up: docs/architecture.md)
                 from email.utils import parsedate_to_datetime
 
                 value = parsedate_to_datetime(raw.strip()).timestamp() - now
@@ -76,7 +76,7 @@ class Backoff:
     def delay(self, attempt: int, server: float | None = None) -> float:
         if server is not None:
             return server
-        import random  # ~1 ms: only when a retry waits
+        import random  # only when a retry waits (start-up: docs/architecture.md)
 
         d: float = min(self.cap, self.base * (2**attempt))
         return d * (0.75 + random.random() * 0.5)

@@ -1,5 +1,5 @@
 """The sandbox gateway app (FastAPI): both protocols' routers, the files and control routes,
-and the fault layer around them (see protocols.md). Every answer, the framework's own errors
+and the fault layer around them. Every answer, the framework's own errors
 included, uses the envelope of the protocol its path belongs to, and a route that takes a
 key answers 401 before anything else."""
 

@@ -7,7 +7,7 @@ snapshot holds byte for byte as committed (documented endpoints included; ``--re
 endpoints`` points vtrix endpoints at the sandbox for clients that submit to the host a spec
 names), and 404 for a catalog model whose spec the snapshot does not hold — so `codegen
 fetch` from a sandbox leaves specs/ as it is. Submits to such a model (either gateway) take
-any JSON object, as a model without a published spec does — so the seed page's `model
+any JSON object, as a model without a published spec does — so the README's `model
 invoke` examples work as written.
 """
 
@@ -77,7 +77,7 @@ class Catalog:
         return kind if kind in ("image", "video", "audio") else "image"
 
 
-# The model whose live spec can drift from the snapshot (--spec-drift): the seed page's
+# The model whose live spec can drift from the snapshot (--spec-drift): the README's
 # kirin_v3_i2v takes image_url, while the official skill files list image, image_tail ….
 DRIFT_MODEL = "kirin_v3_i2v"
 

@@ -49,7 +49,7 @@ def _int(value: str | None, default: int, name: str) -> int | str:
 @router.get(VTRIX_CATALOG_PATH)
 def catalog(request: Request) -> Any:
     """The catalog, paged; ``type`` and ``keywords`` filter case-insensitively. No key is
-    needed (protocols.md: the models service is public)."""
+    needed (the vtrix models service is public)."""
     q = request.query_params
     page, size = _int(q.get("page"), 1, "page"), _int(q.get("page_size"), 20, "page_size")
     for bad in (page, size):

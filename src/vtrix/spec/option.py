@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-# Plain classes, not NamedTuples: building a NamedTuple class costs ~0.4 ms at import, and
-# this module is on the path of every `vtrix run MODEL --help`.
+# Plain classes, not NamedTuples: this module is on the path of every `vtrix run MODEL --help`
+# (start-up: docs/architecture.md).
 
 
 class _Record:

@@ -52,7 +52,7 @@ PROFILE_KEYS = (
     "proxy",
     "ca_bundle",
 )
-# The vtrix submit body: the seed page's {"model", "params"} (the default), or the form the
+# The vtrix submit body: the README's {"model", "params"} (the default), or the form the
 # official Go client (1.0.1) sends, {"model", "input": [{"params"}]}.
 SUBMIT_FORMS = ("params", "input")
 

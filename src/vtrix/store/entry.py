@@ -83,7 +83,7 @@ COLUMNS = [
 
 @functools.lru_cache(maxsize=1)
 def _host() -> str:
-    import socket  # ~2 ms to import: only when a row is written or judged
+    import socket  # only when a row is written or judged (start-up: docs/architecture.md)
 
     return socket.gethostname()
 

@@ -205,7 +205,7 @@ def upgrade(db: Versioned, where: str) -> None:
 
 
 def import_history(db: Schema, path: Path) -> None:
-    """Bring the rows of the old history file (round one) into a new ledger, once."""
+    """Bring the rows of the old history file (kept by vtrix 0.1) into a new ledger, once."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:

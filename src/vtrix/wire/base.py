@@ -138,10 +138,10 @@ def progress_of(value: Any) -> int | float | None:
 
 
 class ProgressScale:
-    """Reads a task's progress on the scale its gateway uses, decided from the values seen
-    (the seed page reads 0–100, the official vtrix client a 0–1 fraction): a value above 1
-    means percent, a non-integer in (0, 1) a fraction. Until one decides, 0 is 0 % and a
-    float 1.0 is a whole fraction (100 %); an integer 1 is 1 %."""
+    """Reads a task's progress on the scale its gateway uses, decided from the values seen (the
+    gateway's documentation reads 0–100, the official vtrix client a 0–1 fraction): a value above 1
+    means percent, a non-integer in (0, 1) a fraction. Until one decides, 0 is 0 % and a float 1.0
+    is a whole fraction (100 %); an integer 1 is 1 %."""
 
     def __init__(self) -> None:
         self.fraction: bool | None = None

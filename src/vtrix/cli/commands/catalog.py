@@ -230,7 +230,7 @@ def _default(value: Any) -> str:
 
 
 def render_spec(spec: dict[str, Any]) -> str:
-    """The seed page's ``Model:/Name:/Type:/Parameters:`` layout; fields of nested objects
+    """The README's ``Model:/Name:/Type:/Parameters:`` layout; fields of nested objects
     and of arrays' object items (``content[].type``) get rows of their own."""
     from vtrix.spec.describe import fields, range_phrase
 
@@ -251,7 +251,7 @@ def render_spec(spec: dict[str, Any]) -> str:
         sub = f.schema
         desc = " ".join(str(sub.get("description", "")).split())
         bounds = range_phrase(sub)
-        if bounds:  # the seed page's layout: "…, range 3–10"
+        if bounds:  # the README's layout: "…, range 3–10"
             desc += ", " + bounds.removeprefix("in ")
         required = "required" if f.required else "optional"
         block = [f"  {f.path:<{width}}{f.kind:<10}{required:<11}{desc}".rstrip()]
