@@ -26,6 +26,11 @@ class Arg:
     required: bool
     doc: str
 
+    @property
+    def renamed(self) -> bool:
+        """Its Python name is not its wire name (the wire's is a keyword, or no name)."""
+        return self.name != self.wire
+
 
 @dataclass
 class DictType:
@@ -124,7 +129,8 @@ class _Builder:
                 for wire, sub in value.items():
                     here = (*pypath, names[wire])
                     props[wire] = self.titled(sub, here)
-                    self.aliases[f"{cls}.{wire}"] = names[wire]
+                    if names[wire] != wire:  # a field named as on the wire needs no alias
+                        self.aliases[f"{cls}.{wire}"] = names[wire]
                     ann = self.annotation(sub, here, wire)
                     items.append((wire, f"Required[{ann}]" if wire in required else ann))
                 value = props

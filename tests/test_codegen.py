@@ -68,9 +68,11 @@ r = CliRunner().invoke(build_command({model_id!r}, spec), ['--help'], terminal_w
 hints = typing.get_type_hints(m.run)
 print(json.dumps({{
     'fields': list(m.Params.model_fields),
-    'aliases': [f.alias for f in m.Params.model_fields.values()],
+    'aliases': [f.alias or n for n, f in m.Params.model_fields.items()],
+    'bare_aliases': [n for n, f in m.Params.model_fields.items() if f.alias == n],
     'args': [a for a in hints if a not in ('return', 'timeout', 'client', 'idempotency_key')],
-    'wire': m._WIRE,
+    'wire': [m._WIRE.get(n, n) for n in m.Params.model_fields],
+    'identity_wire': [n for n, w in m._WIRE.items() if n == w],
     'help_code': r.exit_code, 'help': r.output,
     'pwned': hasattr(sys, 'pwned'),
 }}))
@@ -235,9 +237,11 @@ def test_hostile_spec_compiles_imports_and_runs_help(tmp_path):
     assert "--wait-param" in result["help"]
     assert "--nested.params" in result["help"]
     assert "\x00" not in result["help"] and "\x07" not in result["help"]
-    # One namer: Params fields, the functions' keywords and _WIRE agree, in wire order.
-    assert result["fields"] == result["args"] == list(result["wire"])
-    assert result["aliases"] == list(props)
+    # One namer: Params fields, the functions' keywords and _WIRE agree, in wire order;
+    # an alias or a _WIRE entry only where the Python name is not the wire name.
+    assert result["fields"] == result["args"]
+    assert result["aliases"] == result["wire"] == list(props)
+    assert result["bare_aliases"] == result["identity_wire"] == []
 
 
 def test_one_namer_for_params_functions_and_options(tmp_path):

@@ -46,9 +46,13 @@ def aclient(given: AsyncClient | None) -> AsyncClient:
     return found
 
 
-def wire(values: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
-    """The given keyword arguments by wire name; arguments left at None are not sent."""
-    return {names[k]: v for k, v in values.items() if k in names and v is not None}
+def wire(
+    values: Mapping[str, Any], params_model: type[BaseModel], renamed: Mapping[str, str]
+) -> dict[str, Any]:
+    """The given keyword arguments that are ``params_model``'s fields, by wire name (the
+    Python name unless ``renamed`` says); arguments left at None are not sent."""
+    fields = params_model.model_fields
+    return {renamed.get(k, k): v for k, v in values.items() if k in fields and v is not None}
 
 
 def submit(

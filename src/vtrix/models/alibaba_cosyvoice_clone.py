@@ -11,9 +11,9 @@ cosyvoice-clone
 from __future__ import annotations
 
 from os import PathLike
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from vtrix import typed as _typed
 from vtrix.aio import AsyncClient, AsyncTask
@@ -28,25 +28,21 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    model: Annotated[str, Field(alias="model")]
+    model: str
     """
     Target CosyVoice model (e.g. cosyvoice-v3.5-plus)
     """
-    text: Annotated[str, Field(alias="text")]
+    text: str
     """
     Text to synthesize in the cloned voice
     """
-    url: Annotated[str, Field(alias="url")]
+    url: str
     """
     Reference audio URL for cloning
     """
 
 
-_WIRE = {
-    "model": "model",
-    "text": "text",
-    "url": "url",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -71,7 +67,7 @@ def submit(
     they are sent by name, unchecked.
     """
     return _typed.submit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -101,7 +97,7 @@ def run(
         client,
         MODEL_ID,
         Params,
-        {**_typed.wire(locals(), _WIRE), **extra},
+        {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,
     )
@@ -118,7 +114,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -137,7 +133,7 @@ async def arun(
         client,
         MODEL_ID,
         Params,
-        {**_typed.wire(locals(), _WIRE), **extra},
+        {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,
     )

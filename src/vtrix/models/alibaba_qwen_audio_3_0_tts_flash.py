@@ -10,9 +10,9 @@ qwen-audio-3.0-tts-flash
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from vtrix import typed as _typed
 from vtrix.aio import AsyncClient, AsyncTask
@@ -27,20 +27,17 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    text: Annotated[str, Field(alias="text")]
+    text: str
     """
     Text to synthesize
     """
-    voice: Annotated[str, Field(alias="voice")]
+    voice: str
     """
     Flash-compatible voice id (e.g. longanhuan_v3.6)
     """
 
 
-_WIRE = {
-    "text": "text",
-    "voice": "voice",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -63,7 +60,7 @@ def submit(
     they are sent by name, unchecked.
     """
     return _typed.submit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -91,7 +88,7 @@ def run(
         client,
         MODEL_ID,
         Params,
-        {**_typed.wire(locals(), _WIRE), **extra},
+        {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,
     )
@@ -107,7 +104,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -125,7 +122,7 @@ async def arun(
         client,
         MODEL_ID,
         Params,
-        {**_typed.wire(locals(), _WIRE), **extra},
+        {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,
     )

@@ -27,43 +27,35 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    n: Annotated[int | None, Field(alias="n", ge=1, le=6)] = 1
+    n: Annotated[int | None, Field(ge=1, le=6)] = 1
     """
     Number of images
     """
-    negative_prompt: Annotated[str | None, Field(alias="negative_prompt", max_length=500)] = None
+    negative_prompt: Annotated[str | None, Field(max_length=500)] = None
     """
     Negative prompt
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=800, min_length=1)]
+    prompt: Annotated[str, Field(max_length=800, min_length=1)]
     """
     Image description (Chinese/English)
     """
-    prompt_extend: Annotated[bool | None, Field(alias="prompt_extend")] = True
+    prompt_extend: bool | None = True
     """
     Prompt rewriting
     """
-    seed: Annotated[int | None, Field(alias="seed", ge=0, le=2147483647)] = None
+    seed: Annotated[int | None, Field(ge=0, le=2147483647)] = None
     """
     Random seed
     """
-    size: Annotated[
-        Literal["2688*1536", "2368*1728", "2048*2048", "1728*2368", "1536*2688"] | None,
-        Field(alias="size"),
-    ] = "2048*2048"
+    size: Literal["2688*1536", "2368*1728", "2048*2048", "1728*2368", "1536*2688"] | None = (
+        "2048*2048"
+    )
     """
     Image size width*height
     """
 
 
-_WIRE = {
-    "n": "n",
-    "negative_prompt": "negative_prompt",
-    "prompt": "prompt",
-    "prompt_extend": "prompt_extend",
-    "seed": "seed",
-    "size": "size",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -89,7 +81,9 @@ def submit(
         seed: Random seed (an integer in range 0–2147483647)
         size: Image size width*height (one of 2688*1536 | 2368*1728 | 2048*2048 | 1728*2368 | 1536*2688; server default 2048*2048)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -117,7 +111,7 @@ def run(
         size: Image size width*height (one of 2688*1536 | 2368*1728 | 2048*2048 | 1728*2368 | 1536*2688; server default 2048*2048)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -134,7 +128,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -152,5 +146,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

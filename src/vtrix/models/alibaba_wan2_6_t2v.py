@@ -28,35 +28,35 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    audio_url: Annotated[str | None, Field(alias="audio_url")] = None
+    audio_url: str | None = None
     """
     Custom audio URL (wav/mp3, 3-30s, <=15MB)
     """
-    duration: Annotated[int | None, Field(alias="duration", ge=2, le=15)] = None
+    duration: Annotated[int | None, Field(ge=2, le=15)] = None
     """
     Duration seconds
     """
-    negative_prompt: Annotated[str | None, Field(alias="negative_prompt", max_length=500)] = None
+    negative_prompt: Annotated[str | None, Field(max_length=500)] = None
     """
     Negative prompt
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=1500, min_length=1)]
+    prompt: Annotated[str, Field(max_length=1500, min_length=1)]
     """
     Video description
     """
-    prompt_extend: Annotated[bool | None, Field(alias="prompt_extend")] = False
+    prompt_extend: bool | None = False
     """
     Prompt rewriting
     """
-    seed: Annotated[int | None, Field(alias="seed", ge=0, le=2147483647)] = None
+    seed: Annotated[int | None, Field(ge=0, le=2147483647)] = None
     """
     Random seed
     """
-    shot_type: Annotated[Literal["single", "multi"] | None, Field(alias="shot_type")] = None
+    shot_type: Literal["single", "multi"] | None = None
     """
     Shot type
     """
-    size: Annotated[
+    size: (
         Literal[
             "1280*720",
             "720*1280",
@@ -69,24 +69,14 @@ class Params(BaseModel):
             "1632*1248",
             "1248*1632",
         ]
-        | None,
-        Field(alias="size"),
-    ] = "1920*1080"
+        | None
+    ) = "1920*1080"
     """
     Resolution 'width*height'
     """
 
 
-_WIRE = {
-    "audio_url": "audio_url",
-    "duration": "duration",
-    "negative_prompt": "negative_prompt",
-    "prompt": "prompt",
-    "prompt_extend": "prompt_extend",
-    "seed": "seed",
-    "shot_type": "shot_type",
-    "size": "size",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -128,7 +118,9 @@ def submit(
         shot_type: Shot type (one of single | multi)
         size: Resolution 'width*height' (one of 1280*720 | 720*1280 | 960*960 | 1088*832 | 832*1088 | 1920*1080 | 1080*1920 | 1440*1440 | 1632*1248 | 1248*1632; server default 1920*1080)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -172,7 +164,7 @@ def run(
         size: Resolution 'width*height' (one of 1280*720 | 720*1280 | 960*960 | 1088*832 | 832*1088 | 1920*1080 | 1080*1920 | 1440*1440 | 1632*1248 | 1248*1632; server default 1920*1080)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -203,7 +195,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -235,5 +227,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

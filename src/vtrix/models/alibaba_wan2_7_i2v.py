@@ -28,53 +28,37 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    driving_audio: Annotated[
-        str | None, Field(alias="driving_audio", pattern="^(https?://|oss://)")
-    ] = None
+    driving_audio: Annotated[str | None, Field(pattern="^(https?://|oss://)")] = None
     """
     Optional driving audio URL (HTTP/HTTPS/OSS)
     """
-    first_clip: Annotated[str | None, Field(alias="first_clip", pattern="^(https?://|oss://)")] = (
-        None
-    )
+    first_clip: Annotated[str | None, Field(pattern="^(https?://|oss://)")] = None
     """
     Optional first clip URL for continuation mode
     """
-    first_frame: Annotated[
-        str, Field(alias="first_frame", pattern="^(https?://|oss://|data:image/)")
-    ]
+    first_frame: Annotated[str, Field(pattern="^(https?://|oss://|data:image/)")]
     """
     First frame image (HTTP/HTTPS/OSS URL or data URI)
     """
-    last_frame: Annotated[
-        str | None, Field(alias="last_frame", pattern="^(https?://|oss://|data:image/)")
-    ] = None
+    last_frame: Annotated[str | None, Field(pattern="^(https?://|oss://|data:image/)")] = None
     """
     Optional last frame image
     """
-    negative_prompt: Annotated[str | None, Field(alias="negative_prompt", max_length=500)] = None
+    negative_prompt: Annotated[str | None, Field(max_length=500)] = None
     """
     Negative prompt
     """
-    prompt: Annotated[str | None, Field(alias="prompt", max_length=5000)] = None
+    prompt: Annotated[str | None, Field(max_length=5000)] = None
     """
     Optional text prompt
     """
-    resolution: Annotated[Literal["720P", "1080P"] | None, Field(alias="resolution")] = "1080P"
+    resolution: Literal["720P", "1080P"] | None = "1080P"
     """
     Output resolution
     """
 
 
-_WIRE = {
-    "driving_audio": "driving_audio",
-    "first_clip": "first_clip",
-    "first_frame": "first_frame",
-    "last_frame": "last_frame",
-    "negative_prompt": "negative_prompt",
-    "prompt": "prompt",
-    "resolution": "resolution",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -102,7 +86,9 @@ def submit(
         prompt: Optional text prompt (a string of at most 5000 characters)
         resolution: Output resolution (one of 720P | 1080P; server default 1080P)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -132,7 +118,7 @@ def run(
         resolution: Output resolution (one of 720P | 1080P; server default 1080P)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -150,7 +136,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -169,5 +155,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -27,40 +27,33 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    enable_sequential: Annotated[bool | None, Field(alias="enable_sequential")] = False
+    enable_sequential: bool | None = False
     """
     Sequential mode for coherent multi-image sets
     """
-    n: Annotated[int | None, Field(alias="n", ge=1, le=12)] = None
+    n: Annotated[int | None, Field(ge=1, le=12)] = None
     """
     Number of images (default mode 1-4 default 4; sequential 1-12 default 12)
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=5000, min_length=1)]
+    prompt: Annotated[str, Field(max_length=5000, min_length=1)]
     """
     Image description (Chinese/English)
     """
-    seed: Annotated[int | None, Field(alias="seed", ge=0, le=2147483647)] = None
+    seed: Annotated[int | None, Field(ge=0, le=2147483647)] = None
     """
     Random seed
     """
-    size: Annotated[str | None, Field(alias="size")] = "2K"
+    size: str | None = "2K"
     """
     Preset 1K/2K or custom width*height in [768*768, 2048*2048]; no 4K
     """
-    thinking_mode: Annotated[bool | None, Field(alias="thinking_mode")] = True
+    thinking_mode: bool | None = True
     """
     Thinking mode (only when enable_sequential=false)
     """
 
 
-_WIRE = {
-    "enable_sequential": "enable_sequential",
-    "n": "n",
-    "prompt": "prompt",
-    "seed": "seed",
-    "size": "size",
-    "thinking_mode": "thinking_mode",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -86,7 +79,9 @@ def submit(
         size: Preset 1K/2K or custom width*height in [768*768, 2048*2048]; no 4K (a string; server default 2K)
         thinking_mode: Thinking mode (only when enable_sequential=false) (a boolean; server default true)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -114,7 +109,7 @@ def run(
         thinking_mode: Thinking mode (only when enable_sequential=false) (a boolean; server default true)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -131,7 +126,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -149,5 +144,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -28,35 +28,29 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    first_frame_image: Annotated[str | None, Field(alias="first_frame_image")] = None
+    first_frame_image: str | None = None
     """
     First frame image URL (max 1)
     """
-    negative_prompt: Annotated[str | None, Field(alias="negative_prompt", max_length=500)] = None
+    negative_prompt: Annotated[str | None, Field(max_length=500)] = None
     """
     Negative prompt
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=5000, min_length=1)]
+    prompt: Annotated[str, Field(max_length=5000, min_length=1)]
     """
     Video description; reference media as Image1/Video1
     """
-    reference_images: Annotated[list[str] | None, Field(alias="reference_images")] = None
+    reference_images: list[str] | None = None
     """
     Reference image URLs (with reference_videos max 5 total)
     """
-    reference_videos: Annotated[list[str] | None, Field(alias="reference_videos")] = None
+    reference_videos: list[str] | None = None
     """
     Reference video URLs (with reference_images max 5 total)
     """
 
 
-_WIRE = {
-    "first_frame_image": "first_frame_image",
-    "negative_prompt": "negative_prompt",
-    "prompt": "prompt",
-    "reference_images": "reference_images",
-    "reference_videos": "reference_videos",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -80,7 +74,9 @@ def submit(
         reference_images: Reference image URLs (with reference_videos max 5 total) (an array)
         reference_videos: Reference video URLs (with reference_images max 5 total) (an array)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -106,7 +102,7 @@ def run(
         reference_videos: Reference video URLs (with reference_images max 5 total) (an array)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -122,7 +118,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -139,5 +135,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -28,54 +28,41 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    audio_url: Annotated[str | None, Field(alias="audio_url")] = None
+    audio_url: str | None = None
     """
     Custom audio URL (wav/mp3, 2-30s, <=15MB)
     """
-    duration: Annotated[
-        Literal[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] | None, Field(alias="duration")
-    ] = 5
+    duration: Literal[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] | None = 5
     """
     Duration seconds
     """
-    negative_prompt: Annotated[str | None, Field(alias="negative_prompt", max_length=500)] = None
+    negative_prompt: Annotated[str | None, Field(max_length=500)] = None
     """
     Negative prompt
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=5000, min_length=1)]
+    prompt: Annotated[str, Field(max_length=5000, min_length=1)]
     """
     Video description (Chinese/English)
     """
-    prompt_extend: Annotated[bool | None, Field(alias="prompt_extend")] = True
+    prompt_extend: bool | None = True
     """
     Prompt intelligent rewriting
     """
-    ratio: Annotated[Literal["16:9", "9:16", "1:1", "4:3", "3:4"] | None, Field(alias="ratio")] = (
-        "16:9"
-    )
+    ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] | None = "16:9"
     """
     Aspect ratio
     """
-    resolution: Annotated[Literal["720P", "1080P"] | None, Field(alias="resolution")] = "1080P"
+    resolution: Literal["720P", "1080P"] | None = "1080P"
     """
     Resolution tier
     """
-    seed: Annotated[int | None, Field(alias="seed", ge=0, le=2147483647)] = None
+    seed: Annotated[int | None, Field(ge=0, le=2147483647)] = None
     """
     Random seed
     """
 
 
-_WIRE = {
-    "audio_url": "audio_url",
-    "duration": "duration",
-    "negative_prompt": "negative_prompt",
-    "prompt": "prompt",
-    "prompt_extend": "prompt_extend",
-    "ratio": "ratio",
-    "resolution": "resolution",
-    "seed": "seed",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -105,7 +92,9 @@ def submit(
         resolution: Resolution tier (one of 720P | 1080P; server default 1080P)
         seed: Random seed (an integer in range 0–2147483647)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -137,7 +126,7 @@ def run(
         seed: Random seed (an integer in range 0–2147483647)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -156,7 +145,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -176,5 +165,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -28,54 +28,41 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    audio_setting: Annotated[str | None, Field(alias="audio_setting")] = "auto"
+    audio_setting: str | None = "auto"
     """
     Audio handling mode (auto: intelligent decision; other values truncated)
     """
-    duration: Annotated[Literal[0, 2, 3, 4, 5, 6, 7, 8, 9, 10] | None, Field(alias="duration")] = 0
+    duration: Literal[0, 2, 3, 4, 5, 6, 7, 8, 9, 10] | None = 0
     """
     0 = input duration; 2-10 = truncate
     """
-    negative_prompt: Annotated[str | None, Field(alias="negative_prompt", max_length=500)] = None
+    negative_prompt: Annotated[str | None, Field(max_length=500)] = None
     """
     Negative prompt
     """
-    prompt: Annotated[str | None, Field(alias="prompt", max_length=5000, min_length=1)] = None
+    prompt: Annotated[str | None, Field(max_length=5000, min_length=1)] = None
     """
     Desired modifications
     """
-    ratio: Annotated[Literal["16:9", "9:16", "1:1", "4:3", "3:4"] | None, Field(alias="ratio")] = (
-        None
-    )
+    ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] | None = None
     """
     Aspect ratio (default: input video ratio)
     """
-    reference_images: Annotated[list[str] | None, Field(alias="reference_images", max_length=4)] = (
-        None
-    )
+    reference_images: Annotated[list[str] | None, Field(max_length=4)] = None
     """
     Style reference images (max 4; with video total <=5)
     """
-    resolution: Annotated[Literal["720P", "1080P"] | None, Field(alias="resolution")] = "1080P"
+    resolution: Literal["720P", "1080P"] | None = "1080P"
     """
     Resolution tier
     """
-    video_url: Annotated[str, Field(alias="video_url")]
+    video_url: str
     """
     Input video URL (HTTP/HTTPS/OSS) or Base64
     """
 
 
-_WIRE = {
-    "audio_setting": "audio_setting",
-    "duration": "duration",
-    "negative_prompt": "negative_prompt",
-    "prompt": "prompt",
-    "ratio": "ratio",
-    "reference_images": "reference_images",
-    "resolution": "resolution",
-    "video_url": "video_url",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -105,7 +92,9 @@ def submit(
         resolution: Resolution tier (one of 720P | 1080P; server default 1080P)
         video_url: Input video URL (HTTP/HTTPS/OSS) or Base64 (a string)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -137,7 +126,7 @@ def run(
         video_url: Input video URL (HTTP/HTTPS/OSS) or Base64 (a string)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -156,7 +145,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -176,5 +165,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -27,69 +27,49 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    camera_fixed: Annotated[bool | None, Field(alias="camera_fixed")] = False
+    camera_fixed: bool | None = False
     """
     Keep the camera fixed during generation
     """
-    duration: Annotated[int | None, Field(alias="duration", ge=2, le=12)] = 5
+    duration: Annotated[int | None, Field(ge=2, le=12)] = 5
     """
     Duration seconds
     """
-    execution_expires_after: Annotated[
-        int | None, Field(alias="execution_expires_after", ge=3600, le=259200)
-    ] = 172800
+    execution_expires_after: Annotated[int | None, Field(ge=3600, le=259200)] = 172800
     """
     Task expiration time in seconds
     """
-    frames: Annotated[int | None, Field(alias="frames", ge=29, le=289)] = None
+    frames: Annotated[int | None, Field(ge=29, le=289)] = None
     """
     Frame count (priority over duration), 25+4n
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=2000, min_length=1)]
+    prompt: Annotated[str, Field(max_length=2000, min_length=1)]
     """
     Video content description (Chinese/English)
     """
-    ratio: Annotated[
-        Literal["16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive"] | None,
-        Field(alias="ratio"),
-    ] = "16:9"
+    ratio: Literal["16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive"] | None = "16:9"
     """
     Aspect ratio; adaptive = auto
     """
-    resolution: Annotated[Literal["480p", "720p", "1080p"] | None, Field(alias="resolution")] = (
-        "720p"
-    )
+    resolution: Literal["480p", "720p", "1080p"] | None = "720p"
     """
     Video resolution
     """
-    return_last_frame: Annotated[bool | None, Field(alias="return_last_frame")] = False
+    return_last_frame: bool | None = False
     """
     Return the last frame (PNG)
     """
-    seed: Annotated[int | None, Field(alias="seed", ge=-1, le=2147483647)] = -1
+    seed: Annotated[int | None, Field(ge=-1, le=2147483647)] = -1
     """
     Random seed; -1 random
     """
-    service_tier: Annotated[Literal["default", "flex"] | None, Field(alias="service_tier")] = (
-        "default"
-    )
+    service_tier: Literal["default", "flex"] | None = "default"
     """
     default: low latency; flex: offline, 50% price
     """
 
 
-_WIRE = {
-    "camera_fixed": "camera_fixed",
-    "duration": "duration",
-    "execution_expires_after": "execution_expires_after",
-    "frames": "frames",
-    "prompt": "prompt",
-    "ratio": "ratio",
-    "resolution": "resolution",
-    "return_last_frame": "return_last_frame",
-    "seed": "seed",
-    "service_tier": "service_tier",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -123,7 +103,9 @@ def submit(
         seed: Random seed; -1 random (an integer in range -1–2147483647; server default -1)
         service_tier: default: low latency; flex: offline, 50% price (one of default | flex; server default default)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -159,7 +141,7 @@ def run(
         service_tier: default: low latency; flex: offline, 50% price (one of default | flex; server default default)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -180,7 +162,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -202,5 +184,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -27,71 +27,49 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    camera_fixed: Annotated[bool | None, Field(alias="camera_fixed")] = False
+    camera_fixed: bool | None = False
     """
     Keep the camera fixed during generation
     """
-    duration: Annotated[
-        Literal[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] | None, Field(alias="duration")
-    ] = 5
+    duration: Literal[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] | None = 5
     """
     Duration seconds
     """
-    execution_expires_after: Annotated[
-        int | None, Field(alias="execution_expires_after", ge=3600, le=259200)
-    ] = 172800
+    execution_expires_after: Annotated[int | None, Field(ge=3600, le=259200)] = 172800
     """
     Task expiration time in seconds
     """
-    frames: Annotated[int | None, Field(alias="frames", ge=29, le=289)] = None
+    frames: Annotated[int | None, Field(ge=29, le=289)] = None
     """
     Total number of frames
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=10000, min_length=1)]
+    prompt: Annotated[str, Field(max_length=10000, min_length=1)]
     """
     Description of desired output
     """
-    ratio: Annotated[
-        Literal["16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive"] | None,
-        Field(alias="ratio"),
-    ] = "16:9"
+    ratio: Literal["16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive"] | None = "16:9"
     """
     Aspect ratio
     """
-    resolution: Annotated[Literal["480p", "720p", "1080p"] | None, Field(alias="resolution")] = (
-        "1080p"
-    )
+    resolution: Literal["480p", "720p", "1080p"] | None = "1080p"
     """
     Output resolution
     """
-    return_last_frame: Annotated[bool | None, Field(alias="return_last_frame")] = False
+    return_last_frame: bool | None = False
     """
     Return the last frame image
     """
-    seed: Annotated[int | None, Field(alias="seed", ge=-1, le=2147483647)] = -1
+    seed: Annotated[int | None, Field(ge=-1, le=2147483647)] = -1
     """
     Random seed; -1 random
     """
-    service_tier: Annotated[Literal["default", "flex"] | None, Field(alias="service_tier")] = (
-        "default"
-    )
+    service_tier: Literal["default", "flex"] | None = "default"
     """
     Service tier
     """
 
 
-_WIRE = {
-    "camera_fixed": "camera_fixed",
-    "duration": "duration",
-    "execution_expires_after": "execution_expires_after",
-    "frames": "frames",
-    "prompt": "prompt",
-    "ratio": "ratio",
-    "resolution": "resolution",
-    "return_last_frame": "return_last_frame",
-    "seed": "seed",
-    "service_tier": "service_tier",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -125,7 +103,9 @@ def submit(
         seed: Random seed; -1 random (an integer in range -1–2147483647; server default -1)
         service_tier: Service tier (one of default | flex; server default default)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -161,7 +141,7 @@ def run(
         service_tier: Service tier (one of default | flex; server default default)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -182,7 +162,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -204,5 +184,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -27,64 +27,45 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    camera_fixed: Annotated[bool | None, Field(alias="camera_fixed")] = False
+    camera_fixed: bool | None = False
     """
     Keep the camera fixed during generation
     """
-    duration: Annotated[Literal[4, 5, 6, 7, 8, 9, 10, 11, 12] | None, Field(alias="duration")] = 5
+    duration: Literal[4, 5, 6, 7, 8, 9, 10, 11, 12] | None = 5
     """
     Duration seconds (4-12)
     """
-    execution_expires_after: Annotated[
-        int | None, Field(alias="execution_expires_after", ge=3600, le=259200)
-    ] = 172800
+    execution_expires_after: Annotated[int | None, Field(ge=3600, le=259200)] = 172800
     """
     Task expiration time in seconds (assumed same as other Seedance pages)
     """
-    generate_audio: Annotated[bool | None, Field(alias="generate_audio")] = True
+    generate_audio: bool | None = True
     """
     Generate speech/SFX/BGM (1.5 Pro feature)
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=10000, min_length=1)]
+    prompt: Annotated[str, Field(max_length=10000, min_length=1)]
     """
     Video description; dialogue in double quotes
     """
-    ratio: Annotated[
-        Literal["16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive"] | None,
-        Field(alias="ratio"),
-    ] = "adaptive"
+    ratio: Literal["16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive"] | None = "adaptive"
     """
     Aspect ratio
     """
-    resolution: Annotated[Literal["480p", "720p", "1080p"] | None, Field(alias="resolution")] = (
-        "720p"
-    )
+    resolution: Literal["480p", "720p", "1080p"] | None = "720p"
     """
     Output resolution
     """
-    seed: Annotated[int | None, Field(alias="seed", ge=-1, le=2147483647)] = -1
+    seed: Annotated[int | None, Field(ge=-1, le=2147483647)] = -1
     """
     Random seed; -1 random
     """
-    service_tier: Annotated[Literal["default", "flex"] | None, Field(alias="service_tier")] = (
-        "default"
-    )
+    service_tier: Literal["default", "flex"] | None = "default"
     """
     Service tier
     """
 
 
-_WIRE = {
-    "camera_fixed": "camera_fixed",
-    "duration": "duration",
-    "execution_expires_after": "execution_expires_after",
-    "generate_audio": "generate_audio",
-    "prompt": "prompt",
-    "ratio": "ratio",
-    "resolution": "resolution",
-    "seed": "seed",
-    "service_tier": "service_tier",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -116,7 +97,9 @@ def submit(
         seed: Random seed; -1 random (an integer in range -1–2147483647; server default -1)
         service_tier: Service tier (one of default | flex; server default default)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -150,7 +133,7 @@ def run(
         service_tier: Service tier (one of default | flex; server default default)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -170,7 +153,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -191,5 +174,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

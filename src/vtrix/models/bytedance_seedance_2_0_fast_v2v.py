@@ -28,80 +28,57 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    audio_urls: Annotated[
-        list[str] | None, Field(alias="audio_urls", max_length=3, min_length=1)
-    ] = None
+    audio_urls: Annotated[list[str] | None, Field(max_length=3, min_length=1)] = None
     """
     Optional up to 3 reference audio URLs
     """
-    camera_fixed: Annotated[bool | None, Field(alias="camera_fixed")] = False
+    camera_fixed: bool | None = False
     """
     Keep the camera fixed during generation
     """
-    duration: Annotated[
-        Literal[4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] | None, Field(alias="duration")
-    ] = 5
+    duration: Literal[4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] | None = 5
     """
     Video duration in seconds (4-15)
     """
-    execution_expires_after: Annotated[
-        int | None, Field(alias="execution_expires_after", ge=3600, le=259200)
-    ] = 172800
+    execution_expires_after: Annotated[int | None, Field(ge=3600, le=259200)] = 172800
     """
     Task expiration time in seconds
     """
-    first_frame_image: Annotated[str | None, Field(alias="first_frame_image", min_length=1)] = None
+    first_frame_image: Annotated[str | None, Field(min_length=1)] = None
     """
     Optional URL/Base64 of starting frame; not with reference_images
     """
-    generate_audio: Annotated[bool | None, Field(alias="generate_audio")] = True
+    generate_audio: bool | None = True
     """
     Generate audio for the video
     """
-    last_frame_image: Annotated[str | None, Field(alias="last_frame_image", min_length=1)] = None
+    last_frame_image: Annotated[str | None, Field(min_length=1)] = None
     """
     Optional URL/Base64 of ending frame; not with reference_images
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=2000, min_length=1)]
+    prompt: Annotated[str, Field(max_length=2000, min_length=1)]
     """
     How to transform/extend the reference video(s)
     """
-    ratio: Annotated[
-        Literal["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] | None, Field(alias="ratio")
-    ] = None
+    ratio: Literal["21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] | None = None
     """
     Aspect ratio of the generated video
     """
-    reference_images: Annotated[
-        list[str] | None, Field(alias="reference_images", max_length=9, min_length=1)
-    ] = None
+    reference_images: Annotated[list[str] | None, Field(max_length=9, min_length=1)] = None
     """
     Optional up to 9 reference images (URL/Base64); not with first/last frame
     """
-    resolution: Annotated[Literal["480p", "720p"] | None, Field(alias="resolution")] = None
+    resolution: Literal["480p", "720p"] | None = None
     """
     Output resolution
     """
-    video_urls: Annotated[list[str], Field(alias="video_urls", max_length=3, min_length=1)]
+    video_urls: Annotated[list[str], Field(max_length=3, min_length=1)]
     """
     1-3 reference video URLs
     """
 
 
-_WIRE = {
-    "audio_urls": "audio_urls",
-    "camera_fixed": "camera_fixed",
-    "duration": "duration",
-    "execution_expires_after": "execution_expires_after",
-    "first_frame_image": "first_frame_image",
-    "generate_audio": "generate_audio",
-    "last_frame_image": "last_frame_image",
-    "prompt": "prompt",
-    "ratio": "ratio",
-    "reference_images": "reference_images",
-    "resolution": "resolution",
-    "video_urls": "video_urls",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -139,7 +116,9 @@ def submit(
         resolution: Output resolution (one of 480p | 720p)
         video_urls: 1-3 reference video URLs (an array of 1–3 items)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -179,7 +158,7 @@ def run(
         video_urls: 1-3 reference video URLs (an array of 1–3 items)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -202,7 +181,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -226,5 +205,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

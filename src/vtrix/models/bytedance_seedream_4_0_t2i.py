@@ -27,41 +27,29 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    optimize_prompt_mode: Annotated[
-        Literal["standard", "fast"] | None, Field(alias="optimize_prompt_mode")
-    ] = "standard"
+    optimize_prompt_mode: Literal["standard", "fast"] | None = "standard"
     """
     Prompt optimization: standard (quality) or fast
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=10000, min_length=1)]
+    prompt: Annotated[str, Field(max_length=10000, min_length=1)]
     """
     Image description (Chinese/English); <600 words recommended
     """
-    sequential_image_generation: Annotated[
-        Literal["auto", "disabled"] | None, Field(alias="sequential_image_generation")
-    ] = "disabled"
+    sequential_image_generation: Literal["auto", "disabled"] | None = "disabled"
     """
     Batch mode: auto (up to 15 images) or disabled
     """
-    sequential_image_generation_max_images: Annotated[
-        int | None, Field(alias="sequential_image_generation_max_images", ge=1, le=15)
-    ] = 5
+    sequential_image_generation_max_images: Annotated[int | None, Field(ge=1, le=15)] = 5
     """
     Max images for batch generation (input+generated <= 15)
     """
-    size: Annotated[str | None, Field(alias="size")] = "2048x2048"
+    size: str | None = "2048x2048"
     """
     Image size 'widthxheight'; total pixels 921,600-16,777,216, aspect ratio 1/16-16
     """
 
 
-_WIRE = {
-    "optimize_prompt_mode": "optimize_prompt_mode",
-    "prompt": "prompt",
-    "sequential_image_generation": "sequential_image_generation",
-    "sequential_image_generation_max_images": "sequential_image_generation_max_images",
-    "size": "size",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -85,7 +73,9 @@ def submit(
         sequential_image_generation_max_images: Max images for batch generation (input+generated <= 15) (an integer in range 1–15; server default 5)
         size: Image size 'widthxheight'; total pixels 921,600-16,777,216, aspect ratio 1/16-16 (a string; server default 2048x2048)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -111,7 +101,7 @@ def run(
         size: Image size 'widthxheight'; total pixels 921,600-16,777,216, aspect ratio 1/16-16 (a string; server default 2048x2048)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -127,7 +117,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -144,5 +134,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -27,46 +27,33 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    optimize_prompt_mode: Annotated[
-        Literal["standard"] | None, Field(alias="optimize_prompt_mode")
-    ] = "standard"
+    optimize_prompt_mode: Literal["standard"] | None = "standard"
     """
     Prompt optimization mode
     """
-    output_format: Annotated[Literal["jpeg", "png"] | None, Field(alias="output_format")] = "jpeg"
+    output_format: Literal["jpeg", "png"] | None = "jpeg"
     """
     Output image format
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=600, min_length=1)]
+    prompt: Annotated[str, Field(max_length=600, min_length=1)]
     """
     Image description (Chinese/English)
     """
-    sequential_image_generation: Annotated[
-        Literal["auto", "disabled"] | None, Field(alias="sequential_image_generation")
-    ] = "disabled"
+    sequential_image_generation: Literal["auto", "disabled"] | None = "disabled"
     """
     Batch mode: auto or disabled
     """
-    sequential_image_generation_max_images: Annotated[
-        int | None, Field(alias="sequential_image_generation_max_images", ge=1, le=15)
-    ] = 15
+    sequential_image_generation_max_images: Annotated[int | None, Field(ge=1, le=15)] = 15
     """
     Upper limit for batch generation
     """
-    size: Annotated[str | None, Field(alias="size")] = "2048x2048"
+    size: str | None = "2048x2048"
     """
     Image size 'widthxheight'; custom 2K/3K resolutions supported
     """
 
 
-_WIRE = {
-    "optimize_prompt_mode": "optimize_prompt_mode",
-    "output_format": "output_format",
-    "prompt": "prompt",
-    "sequential_image_generation": "sequential_image_generation",
-    "sequential_image_generation_max_images": "sequential_image_generation_max_images",
-    "size": "size",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -92,7 +79,9 @@ def submit(
         sequential_image_generation_max_images: Upper limit for batch generation (an integer in range 1–15; server default 15)
         size: Image size 'widthxheight'; custom 2K/3K resolutions supported (a string; server default 2048x2048)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -120,7 +109,7 @@ def run(
         size: Image size 'widthxheight'; custom 2K/3K resolutions supported (a string; server default 2048x2048)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -137,7 +126,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -155,5 +144,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

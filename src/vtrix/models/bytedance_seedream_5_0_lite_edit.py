@@ -28,51 +28,37 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    image: Annotated[list[str], Field(alias="image", max_length=14, min_length=1)]
+    image: Annotated[list[str], Field(max_length=14, min_length=1)]
     """
     Input images (URL or Base64), each <=10MB; JPEG/PNG/WEBP/BMP/TIFF/GIF
     """
-    optimize_prompt_mode: Annotated[
-        Literal["standard"] | None, Field(alias="optimize_prompt_mode")
-    ] = "standard"
+    optimize_prompt_mode: Literal["standard"] | None = "standard"
     """
     Prompt optimization mode
     """
-    output_format: Annotated[Literal["jpeg", "png"] | None, Field(alias="output_format")] = None
+    output_format: Literal["jpeg", "png"] | None = None
     """
     Output image format (assumed same as 5.0 Lite; excerpt truncated)
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=600, min_length=1)]
+    prompt: Annotated[str, Field(max_length=600, min_length=1)]
     """
     Image editing instruction (Chinese/English)
     """
-    sequential_image_generation: Annotated[
-        Literal["auto", "disabled"] | None, Field(alias="sequential_image_generation")
-    ] = "disabled"
+    sequential_image_generation: Literal["auto", "disabled"] | None = "disabled"
     """
     Batch mode: auto or disabled
     """
-    sequential_image_generation_max_images: Annotated[
-        int | None, Field(alias="sequential_image_generation_max_images", ge=1, le=15)
-    ] = 15
+    sequential_image_generation_max_images: Annotated[int | None, Field(ge=1, le=15)] = 15
     """
     Upper limit for batch generation
     """
-    size: Annotated[str | None, Field(alias="size")] = "2048x2048"
+    size: str | None = "2048x2048"
     """
     Image size 'widthxheight'; custom 2K/3K resolutions supported
     """
 
 
-_WIRE = {
-    "image": "image",
-    "optimize_prompt_mode": "optimize_prompt_mode",
-    "output_format": "output_format",
-    "prompt": "prompt",
-    "sequential_image_generation": "sequential_image_generation",
-    "sequential_image_generation_max_images": "sequential_image_generation_max_images",
-    "size": "size",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -100,7 +86,9 @@ def submit(
         sequential_image_generation_max_images: Upper limit for batch generation (an integer in range 1–15; server default 15)
         size: Image size 'widthxheight'; custom 2K/3K resolutions supported (a string; server default 2048x2048)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -130,7 +118,7 @@ def run(
         size: Image size 'widthxheight'; custom 2K/3K resolutions supported (a string; server default 2048x2048)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -148,7 +136,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -167,5 +155,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -39,7 +39,7 @@ class Params(BaseModel):
     """
     Person generation policy
     """
-    prompt: Annotated[str, Field(alias="prompt", min_length=1)]
+    prompt: Annotated[str, Field(min_length=1)]
     """
     Image description
     """
@@ -49,10 +49,9 @@ class Params(BaseModel):
     """
 
 
-_WIRE = {
+_WIRE = {  # the arguments whose wire names are not Python names
     "aspect_ratio": "aspectRatio",
     "person_generation": "personGeneration",
-    "prompt": "prompt",
     "sample_count": "sampleCount",
 }
 
@@ -81,7 +80,7 @@ def submit(
     they are sent by name, unchecked.
     """
     return _typed.submit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -113,7 +112,7 @@ def run(
         client,
         MODEL_ID,
         Params,
-        {**_typed.wire(locals(), _WIRE), **extra},
+        {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,
     )
@@ -131,7 +130,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -151,7 +150,7 @@ async def arun(
         client,
         MODEL_ID,
         Params,
-        {**_typed.wire(locals(), _WIRE), **extra},
+        {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,
     )

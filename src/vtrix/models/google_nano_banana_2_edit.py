@@ -51,7 +51,7 @@ class Params(BaseModel):
     """
     Output aspect ratio
     """
-    image: Annotated[list[str], Field(alias="image", max_length=14, min_length=1)]
+    image: Annotated[list[str], Field(max_length=14, min_length=1)]
     """
     Input image URLs (1-14), used together as reference context
     """
@@ -59,17 +59,15 @@ class Params(BaseModel):
     """
     Output resolution
     """
-    prompt: Annotated[str, Field(alias="prompt", min_length=1)]
+    prompt: Annotated[str, Field(min_length=1)]
     """
     Editing instruction
     """
 
 
-_WIRE = {
+_WIRE = {  # the arguments whose wire names are not Python names
     "aspect_ratio": "aspectRatio",
-    "image": "image",
     "image_size": "imageSize",
-    "prompt": "prompt",
 }
 
 
@@ -108,7 +106,9 @@ def submit(
         image_size: Output resolution (one of 512 | 1K | 2K | 4K)
         prompt: Editing instruction (a string of at least 1 character)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -148,7 +148,7 @@ def run(
         prompt: Editing instruction (a string of at least 1 character)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -179,7 +179,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -211,5 +211,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

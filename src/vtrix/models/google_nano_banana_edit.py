@@ -35,20 +35,18 @@ class Params(BaseModel):
     """
     Output aspect ratio
     """
-    image: Annotated[list[str], Field(alias="image", max_length=3, min_length=1)]
+    image: Annotated[list[str], Field(max_length=3, min_length=1)]
     """
     Input image URLs (1-3), used together as reference context
     """
-    prompt: Annotated[str, Field(alias="prompt", min_length=1)]
+    prompt: Annotated[str, Field(min_length=1)]
     """
     Editing instruction
     """
 
 
-_WIRE = {
+_WIRE = {  # the arguments whose wire names are not Python names
     "aspect_ratio": "aspectRatio",
-    "image": "image",
-    "prompt": "prompt",
 }
 
 
@@ -70,7 +68,9 @@ def submit(
         image: Input image URLs (1-3), used together as reference context (an array of 1–3 items)
         prompt: Editing instruction (a string of at least 1 character)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -93,7 +93,7 @@ def run(
         prompt: Editing instruction (a string of at least 1 character)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -108,7 +108,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -124,5 +124,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

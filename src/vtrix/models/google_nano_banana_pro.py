@@ -38,16 +38,15 @@ class Params(BaseModel):
     """
     Output resolution
     """
-    prompt: Annotated[str, Field(alias="prompt", min_length=1)]
+    prompt: Annotated[str, Field(min_length=1)]
     """
     Image description
     """
 
 
-_WIRE = {
+_WIRE = {  # the arguments whose wire names are not Python names
     "aspect_ratio": "aspectRatio",
     "image_size": "imageSize",
-    "prompt": "prompt",
 }
 
 
@@ -69,7 +68,9 @@ def submit(
         image_size: Output resolution (one of 1K | 2K | 4K)
         prompt: Image description (a string of at least 1 character)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -92,7 +93,7 @@ def run(
         prompt: Image description (a string of at least 1 character)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -107,7 +108,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -123,5 +124,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

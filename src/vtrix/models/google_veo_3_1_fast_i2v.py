@@ -38,7 +38,7 @@ class Params(BaseModel):
     """
     Duration in seconds (string type)
     """
-    image: Annotated[str, Field(alias="image")]
+    image: str
     """
     Starting frame as data URI (data:image/jpeg;base64,...)
     """
@@ -48,23 +48,20 @@ class Params(BaseModel):
     """
     Person generation policy
     """
-    prompt: Annotated[str, Field(alias="prompt", min_length=1)]
+    prompt: Annotated[str, Field(min_length=1)]
     """
     Video description guiding the animation
     """
-    resolution: Annotated[Literal["720p", "1080p", "4k"] | None, Field(alias="resolution")] = None
+    resolution: Literal["720p", "1080p", "4k"] | None = None
     """
     Resolution; 1080p and 4k only for 8-second duration
     """
 
 
-_WIRE = {
+_WIRE = {  # the arguments whose wire names are not Python names
     "aspect_ratio": "aspectRatio",
     "duration_seconds": "durationSeconds",
-    "image": "image",
     "person_generation": "personGeneration",
-    "prompt": "prompt",
-    "resolution": "resolution",
 }
 
 
@@ -96,7 +93,7 @@ def submit(
     they are sent by name, unchecked.
     """
     return _typed.submit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -132,7 +129,7 @@ def run(
         client,
         MODEL_ID,
         Params,
-        {**_typed.wire(locals(), _WIRE), **extra},
+        {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,
     )
@@ -152,7 +149,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -174,7 +171,7 @@ async def arun(
         client,
         MODEL_ID,
         Params,
-        {**_typed.wire(locals(), _WIRE), **extra},
+        {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,
     )

@@ -48,7 +48,7 @@ class Params(BaseModel):
     """
     Person generation policy
     """
-    prompt: Annotated[str, Field(alias="prompt", min_length=1)]
+    prompt: Annotated[str, Field(min_length=1)]
     """
     Video description text
     """
@@ -58,20 +58,18 @@ class Params(BaseModel):
     """
     Optional style/character reference images (base64 data URIs), up to 3
     """
-    resolution: Annotated[Literal["720p", "1080p", "4k"] | None, Field(alias="resolution")] = None
+    resolution: Literal["720p", "1080p", "4k"] | None = None
     """
     Resolution; 1080p and 4k only for 8-second duration
     """
 
 
-_WIRE = {
+_WIRE = {  # the arguments whose wire names are not Python names
     "aspect_ratio": "aspectRatio",
     "duration_seconds": "durationSeconds",
     "negative_prompt": "negativePrompt",
     "person_generation": "personGeneration",
-    "prompt": "prompt",
     "reference_images": "referenceImages",
-    "resolution": "resolution",
 }
 
 
@@ -105,7 +103,7 @@ def submit(
     they are sent by name, unchecked.
     """
     return _typed.submit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -143,7 +141,7 @@ def run(
         client,
         MODEL_ID,
         Params,
-        {**_typed.wire(locals(), _WIRE), **extra},
+        {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,
     )
@@ -164,7 +162,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -187,7 +185,7 @@ async def arun(
         client,
         MODEL_ID,
         Params,
-        {**_typed.wire(locals(), _WIRE), **extra},
+        {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,
     )

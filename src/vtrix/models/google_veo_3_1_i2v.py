@@ -38,7 +38,7 @@ class Params(BaseModel):
     """
     Duration in seconds (string type)
     """
-    image: Annotated[str, Field(alias="image")]
+    image: str
     """
     Starting frame as data URI (data:image/jpeg;base64,...)
     """
@@ -48,23 +48,20 @@ class Params(BaseModel):
     """
     Person generation policy
     """
-    prompt: Annotated[str, Field(alias="prompt", min_length=1)]
+    prompt: Annotated[str, Field(min_length=1)]
     """
     Video description guiding the animation
     """
-    resolution: Annotated[Literal["720p", "1080p", "4k"] | None, Field(alias="resolution")] = None
+    resolution: Literal["720p", "1080p", "4k"] | None = None
     """
     Resolution; 1080p and 4k only for 8-second duration
     """
 
 
-_WIRE = {
+_WIRE = {  # the arguments whose wire names are not Python names
     "aspect_ratio": "aspectRatio",
     "duration_seconds": "durationSeconds",
-    "image": "image",
     "person_generation": "personGeneration",
-    "prompt": "prompt",
-    "resolution": "resolution",
 }
 
 
@@ -91,7 +88,9 @@ def submit(
         prompt: Video description guiding the animation (a string of at least 1 character)
         resolution: Resolution; 1080p and 4k only for 8-second duration (one of 720p | 1080p | 4k)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -119,7 +118,7 @@ def run(
         resolution: Resolution; 1080p and 4k only for 8-second duration (one of 720p | 1080p | 4k)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -136,7 +135,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -154,5 +153,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

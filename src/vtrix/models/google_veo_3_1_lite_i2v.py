@@ -38,7 +38,7 @@ class Params(BaseModel):
     """
     Duration in seconds (string type)
     """
-    image: Annotated[str, Field(alias="image")]
+    image: str
     """
     Starting frame image URL
     """
@@ -56,25 +56,22 @@ class Params(BaseModel):
     """
     Person generation policy
     """
-    prompt: Annotated[str, Field(alias="prompt", min_length=1)]
+    prompt: Annotated[str, Field(min_length=1)]
     """
     Video description guiding the animation
     """
-    resolution: Annotated[Literal["720p", "1080p"] | None, Field(alias="resolution")] = None
+    resolution: Literal["720p", "1080p"] | None = None
     """
     Video resolution
     """
 
 
-_WIRE = {
+_WIRE = {  # the arguments whose wire names are not Python names
     "aspect_ratio": "aspectRatio",
     "duration_seconds": "durationSeconds",
-    "image": "image",
     "last_frame": "lastFrame",
     "negative_prompt": "negativePrompt",
     "person_generation": "personGeneration",
-    "prompt": "prompt",
-    "resolution": "resolution",
 }
 
 
@@ -105,7 +102,9 @@ def submit(
         prompt: Video description guiding the animation (a string of at least 1 character)
         resolution: Video resolution (one of 720p | 1080p)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -137,7 +136,7 @@ def run(
         resolution: Video resolution (one of 720p | 1080p)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -156,7 +155,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -176,5 +175,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

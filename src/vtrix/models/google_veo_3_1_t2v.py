@@ -48,7 +48,7 @@ class Params(BaseModel):
     """
     Person generation policy
     """
-    prompt: Annotated[str, Field(alias="prompt", min_length=1)]
+    prompt: Annotated[str, Field(min_length=1)]
     """
     Video description text
     """
@@ -58,20 +58,18 @@ class Params(BaseModel):
     """
     Optional style/character reference images (base64 data URIs), up to 3
     """
-    resolution: Annotated[Literal["720p", "1080p", "4k"] | None, Field(alias="resolution")] = None
+    resolution: Literal["720p", "1080p", "4k"] | None = None
     """
     Resolution; 1080p and 4k only for 8-second duration
     """
 
 
-_WIRE = {
+_WIRE = {  # the arguments whose wire names are not Python names
     "aspect_ratio": "aspectRatio",
     "duration_seconds": "durationSeconds",
     "negative_prompt": "negativePrompt",
     "person_generation": "personGeneration",
-    "prompt": "prompt",
     "reference_images": "referenceImages",
-    "resolution": "resolution",
 }
 
 
@@ -100,7 +98,9 @@ def submit(
         reference_images: Optional style/character reference images (base64 data URIs), up to 3 (an array of at most 3 items)
         resolution: Resolution; 1080p and 4k only for 8-second duration (one of 720p | 1080p | 4k)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -130,7 +130,7 @@ def run(
         resolution: Resolution; 1080p and 4k only for 8-second duration (one of 720p | 1080p | 4k)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -148,7 +148,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -167,5 +167,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -28,7 +28,7 @@ class CameraControlConfig(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    horizontal: Annotated[float | None, Field(alias="horizontal")] = None
+    horizontal: float | None = None
     """
     Horizontal movement
     """
@@ -42,9 +42,7 @@ class CameraControl(BaseModel):
     """
     Camera movement type
     """
-    config: Annotated[
-        CameraControlConfig | None, Field(alias="config", title="CameraControlConfig")
-    ] = None
+    config: Annotated[CameraControlConfig | None, Field(title="CameraControlConfig")] = None
     """
     Camera movement amounts
     """
@@ -54,13 +52,11 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    image: Annotated[str | None, Field(alias="image")] = None
+    image: str | None = None
     """
     Input image URL
     """
-    camera_control: Annotated[
-        CameraControl | None, Field(alias="camera_control", title="CameraControl")
-    ] = None
+    camera_control: Annotated[CameraControl | None, Field(title="CameraControl")] = None
     """
     Camera movement
     """
@@ -83,10 +79,7 @@ CameraControlDict = TypedDict(
     total=False,
 )
 
-_WIRE = {
-    "image": "image",
-    "camera_control": "camera_control",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -104,7 +97,9 @@ def submit(
         image: Input image URL (a string)
         camera_control: Camera movement (an object)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -124,7 +119,7 @@ def run(
         camera_control: Camera movement (an object)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -137,7 +132,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -151,5 +146,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

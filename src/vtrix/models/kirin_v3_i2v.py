@@ -27,42 +27,33 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    image_url: Annotated[str, Field(alias="image_url")]
+    image_url: str
     """
     Input image URL
     """
-    prompt: Annotated[str | None, Field(alias="prompt")] = ""
+    prompt: str | None = ""
     """
     Motion description prompt
     """
-    negative_prompt: Annotated[str | None, Field(alias="negative_prompt")] = ""
+    negative_prompt: str | None = ""
     """
     Negative prompt
     """
-    resolution: Annotated[Literal["480p", "720p", "1080p"] | None, Field(alias="resolution")] = (
-        "720p"
-    )
+    resolution: Literal["480p", "720p", "1080p"] | None = "720p"
     """
     Output resolution
     """
-    duration: Annotated[int | None, Field(alias="duration", ge=3, le=10)] = 5
+    duration: Annotated[int | None, Field(ge=3, le=10)] = 5
     """
     Video duration in seconds
     """
-    seed: Annotated[int | None, Field(alias="seed")] = -1
+    seed: int | None = -1
     """
     Random seed, -1 for random
     """
 
 
-_WIRE = {
-    "image_url": "image_url",
-    "prompt": "prompt",
-    "negative_prompt": "negative_prompt",
-    "resolution": "resolution",
-    "duration": "duration",
-    "seed": "seed",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -88,7 +79,9 @@ def submit(
         duration: Video duration in seconds (an integer in range 3–10; server default 5)
         seed: Random seed, -1 for random (an integer; server default -1)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -116,7 +109,7 @@ def run(
         seed: Random seed, -1 for random (an integer; server default -1)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -133,7 +126,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -151,5 +144,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -28,38 +28,31 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    aspect_ratio: Annotated[
-        Literal["16:9", "9:16", "1:1", "4:3", "3:4", "3:2", "2:3", "21:9", "auto"] | None,
-        Field(alias="aspect_ratio"),
-    ] = "auto"
+    aspect_ratio: (
+        Literal["16:9", "9:16", "1:1", "4:3", "3:4", "3:2", "2:3", "21:9", "auto"] | None
+    ) = "auto"
     """
     Aspect ratio; auto = intelligent
     """
-    images: Annotated[list[str] | None, Field(alias="images", max_length=10)] = None
+    images: Annotated[list[str] | None, Field(max_length=10)] = None
     """
     Reference image URLs or Base64 (max 10)
     """
-    n: Annotated[int | None, Field(alias="n", ge=1, le=9)] = 1
+    n: Annotated[int | None, Field(ge=1, le=9)] = 1
     """
     Images per request
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=2500, min_length=1)]
+    prompt: Annotated[str, Field(max_length=2500, min_length=1)]
     """
     Image description; reference images via <<<image_1>>> etc.
     """
-    resolution: Annotated[Literal["1k", "2k"] | None, Field(alias="resolution")] = "2k"
+    resolution: Literal["1k", "2k"] | None = "2k"
     """
     Image resolution
     """
 
 
-_WIRE = {
-    "aspect_ratio": "aspect_ratio",
-    "images": "images",
-    "n": "n",
-    "prompt": "prompt",
-    "resolution": "resolution",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -84,7 +77,9 @@ def submit(
         prompt: Image description; reference images via <<<image_1>>> etc. (a string of 1–2500 characters)
         resolution: Image resolution (one of 1k | 2k; server default 2k)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -111,7 +106,7 @@ def run(
         resolution: Image resolution (one of 1k | 2k; server default 2k)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -128,7 +123,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -146,5 +141,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -28,47 +28,37 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    cfg_scale: Annotated[float | None, Field(alias="cfg_scale", ge=0.0, le=1.0)] = 0.5
+    cfg_scale: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.5
     """
     Prompt relevance 0-1 (V1 and V1.6 only)
     """
-    duration: Annotated[Literal[5, 10] | None, Field(alias="duration")] = 5
+    duration: Literal[5, 10] | None = 5
     """
     Video duration in seconds
     """
-    image: Annotated[str, Field(alias="image")]
+    image: str
     """
     Starting frame image URL or Base64
     """
-    image_tail: Annotated[str | None, Field(alias="image_tail")] = None
+    image_tail: str | None = None
     """
     Ending frame image URL or Base64
     """
-    mode: Annotated[Literal["std", "pro"] | None, Field(alias="mode")] = "std"
+    mode: Literal["std", "pro"] | None = "std"
     """
     Generation mode: std or pro
     """
-    negative_prompt: Annotated[
-        str | None, Field(alias="negative_prompt", max_length=2500, min_length=1)
-    ] = None
+    negative_prompt: Annotated[str | None, Field(max_length=2500, min_length=1)] = None
     """
     Negative prompt
     """
-    prompt: Annotated[str | None, Field(alias="prompt", max_length=2500, min_length=1)] = None
+    prompt: Annotated[str | None, Field(max_length=2500, min_length=1)] = None
     """
     Video generation prompt
     """
 
 
-_WIRE = {
-    "cfg_scale": "cfg_scale",
-    "duration": "duration",
-    "image": "image",
-    "image_tail": "image_tail",
-    "mode": "mode",
-    "negative_prompt": "negative_prompt",
-    "prompt": "prompt",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -96,7 +86,9 @@ def submit(
         negative_prompt: Negative prompt (a string of 1–2500 characters)
         prompt: Video generation prompt (a string of 1–2500 characters)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -126,7 +118,7 @@ def run(
         prompt: Video generation prompt (a string of 1–2500 characters)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -144,7 +136,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -163,5 +155,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

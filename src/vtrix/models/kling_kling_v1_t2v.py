@@ -27,49 +27,37 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    aspect_ratio: Annotated[Literal["16:9", "9:16", "1:1"] | None, Field(alias="aspect_ratio")] = (
-        "16:9"
-    )
+    aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = "16:9"
     """
     Video aspect ratio
     """
-    camera_control: Annotated[dict[str, Any] | None, Field(alias="camera_control")] = None
+    camera_control: dict[str, Any] | None = None
     """
     Camera motion control (V1 only): {type, config}
     """
-    cfg_scale: Annotated[float | None, Field(alias="cfg_scale", ge=0.0, le=1.0)] = 0.5
+    cfg_scale: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.5
     """
     Prompt relevance 0-1 (V1 and V1.6 only)
     """
-    duration: Annotated[Literal[5, 10] | None, Field(alias="duration")] = 5
+    duration: Literal[5, 10] | None = 5
     """
     Video duration in seconds
     """
-    mode: Annotated[Literal["std", "pro"] | None, Field(alias="mode")] = "std"
+    mode: Literal["std", "pro"] | None = "std"
     """
     Generation mode: std or pro
     """
-    negative_prompt: Annotated[
-        str | None, Field(alias="negative_prompt", max_length=2500, min_length=1)
-    ] = None
+    negative_prompt: Annotated[str | None, Field(max_length=2500, min_length=1)] = None
     """
     Negative prompt
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=2500, min_length=1)]
+    prompt: Annotated[str, Field(max_length=2500, min_length=1)]
     """
     Video description (Chinese/English)
     """
 
 
-_WIRE = {
-    "aspect_ratio": "aspect_ratio",
-    "camera_control": "camera_control",
-    "cfg_scale": "cfg_scale",
-    "duration": "duration",
-    "mode": "mode",
-    "negative_prompt": "negative_prompt",
-    "prompt": "prompt",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -97,7 +85,9 @@ def submit(
         negative_prompt: Negative prompt (a string of 1–2500 characters)
         prompt: Video description (Chinese/English) (a string of 1–2500 characters)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -127,7 +117,7 @@ def run(
         prompt: Video description (Chinese/English) (a string of 1–2500 characters)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -145,7 +135,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -164,5 +154,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -28,59 +28,45 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    duration: Annotated[Literal[5, 10] | None, Field(alias="duration")] = 5
+    duration: Literal[5, 10] | None = 5
     """
     Video duration in seconds
     """
-    image: Annotated[str, Field(alias="image")]
+    image: str
     """
     Starting frame image URL or Base64
     """
-    image_tail: Annotated[str | None, Field(alias="image_tail")] = None
+    image_tail: str | None = None
     """
     Ending frame URL/Base64 (mutually exclusive with motion brush)
     """
-    mode: Annotated[Literal["std", "pro"] | None, Field(alias="mode")] = "std"
+    mode: Literal["std", "pro"] | None = "std"
     """
     Generation mode: std or pro
     """
-    negative_prompt: Annotated[
-        str | None, Field(alias="negative_prompt", max_length=2500, min_length=1)
-    ] = None
+    negative_prompt: Annotated[str | None, Field(max_length=2500, min_length=1)] = None
     """
     Negative prompt
     """
-    prompt: Annotated[str | None, Field(alias="prompt", max_length=2500, min_length=1)] = None
+    prompt: Annotated[str | None, Field(max_length=2500, min_length=1)] = None
     """
     Video generation prompt
     """
-    sound: Annotated[Literal["on", "off"] | None, Field(alias="sound")] = None
+    sound: Literal["on", "off"] | None = None
     """
     Audio generation switch (V2.6)
     """
-    static_mask: Annotated[str | None, Field(alias="static_mask")] = None
+    static_mask: str | None = None
     """
     Static mask image for motion brush (exclusive with image_tail)
     """
-    voice_list: Annotated[
-        list[str] | None, Field(alias="voice_list", max_length=10, min_length=1)
-    ] = None
+    voice_list: Annotated[list[str] | None, Field(max_length=10, min_length=1)] = None
     """
     Voice ID list for audio (V2.6), 1-10
     """
 
 
-_WIRE = {
-    "duration": "duration",
-    "image": "image",
-    "image_tail": "image_tail",
-    "mode": "mode",
-    "negative_prompt": "negative_prompt",
-    "prompt": "prompt",
-    "sound": "sound",
-    "static_mask": "static_mask",
-    "voice_list": "voice_list",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -112,7 +98,9 @@ def submit(
         static_mask: Static mask image for motion brush (exclusive with image_tail) (a string)
         voice_list: Voice ID list for audio (V2.6), 1-10 (an array of 1–10 items)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -146,7 +134,7 @@ def run(
         voice_list: Voice ID list for audio (V2.6), 1-10 (an array of 1–10 items)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -166,7 +154,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -187,5 +175,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -27,40 +27,29 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    aspect_ratio: Annotated[
-        Literal["16:9", "9:16", "1:1", "4:3", "3:4", "3:2", "2:3", "21:9"] | None,
-        Field(alias="aspect_ratio"),
-    ] = "16:9"
+    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4", "3:2", "2:3", "21:9"] | None = "16:9"
     """
     Image aspect ratio
     """
-    n: Annotated[int | None, Field(alias="n", ge=1, le=9)] = 1
+    n: Annotated[int | None, Field(ge=1, le=9)] = 1
     """
     Images per request
     """
-    negative_prompt: Annotated[
-        str | None, Field(alias="negative_prompt", max_length=2500, min_length=1)
-    ] = None
+    negative_prompt: Annotated[str | None, Field(max_length=2500, min_length=1)] = None
     """
     Negative prompt
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=2500, min_length=1)]
+    prompt: Annotated[str, Field(max_length=2500, min_length=1)]
     """
     Image description (Chinese/English)
     """
-    resolution: Annotated[Literal["1k", "2k"] | None, Field(alias="resolution")] = "1k"
+    resolution: Literal["1k", "2k"] | None = "1k"
     """
     Image resolution (V2 supports 1k and 2k)
     """
 
 
-_WIRE = {
-    "aspect_ratio": "aspect_ratio",
-    "n": "n",
-    "negative_prompt": "negative_prompt",
-    "prompt": "prompt",
-    "resolution": "resolution",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -84,7 +73,9 @@ def submit(
         prompt: Image description (Chinese/English) (a string of 1–2500 characters)
         resolution: Image resolution (V2 supports 1k and 2k) (one of 1k | 2k; server default 1k)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -110,7 +101,7 @@ def run(
         resolution: Image resolution (V2 supports 1k and 2k) (one of 1k | 2k; server default 1k)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -126,7 +117,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -143,5 +134,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -28,56 +28,41 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    aspect_ratio: Annotated[Literal["16:9", "9:16", "1:1"] | None, Field(alias="aspect_ratio")] = (
-        None
-    )
+    aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None
     """
     Video aspect ratio
     """
-    cfg_scale: Annotated[float | None, Field(alias="cfg_scale", ge=0.0, le=1.0)] = None
+    cfg_scale: Annotated[float | None, Field(ge=0.0, le=1.0)] = None
     """
     Prompt adherence 0-1
     """
-    duration: Annotated[
-        Literal[3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] | None, Field(alias="duration")
-    ] = 5
+    duration: Literal[3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] | None = 5
     """
     Duration seconds
     """
-    image: Annotated[str, Field(alias="image", min_length=1)]
+    image: Annotated[str, Field(min_length=1)]
     """
     Reference image URL or Base64
     """
-    mode: Annotated[Literal["std", "pro"] | None, Field(alias="mode")] = "std"
+    mode: Literal["std", "pro"] | None = "std"
     """
     Generation mode: std or pro
     """
-    negative_prompt: Annotated[
-        str | None, Field(alias="negative_prompt", max_length=2500, min_length=1)
-    ] = None
+    negative_prompt: Annotated[str | None, Field(max_length=2500, min_length=1)] = None
     """
     Negative prompt
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=2500, min_length=1)]
+    prompt: Annotated[str, Field(max_length=2500, min_length=1)]
     """
     Video generation prompt
     """
-    sound: Annotated[Literal["on", "off"] | None, Field(alias="sound")] = "off"
+    sound: Literal["on", "off"] | None = "off"
     """
     Audio generation switch
     """
 
 
-_WIRE = {
-    "aspect_ratio": "aspect_ratio",
-    "cfg_scale": "cfg_scale",
-    "duration": "duration",
-    "image": "image",
-    "mode": "mode",
-    "negative_prompt": "negative_prompt",
-    "prompt": "prompt",
-    "sound": "sound",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -107,7 +92,9 @@ def submit(
         prompt: Video generation prompt (a string of 1–2500 characters)
         sound: Audio generation switch (one of on | off; server default off)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -139,7 +126,7 @@ def run(
         sound: Audio generation switch (one of on | off; server default off)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -158,7 +145,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -178,5 +165,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

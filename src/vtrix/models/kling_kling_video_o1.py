@@ -29,57 +29,45 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    aspect_ratio: Annotated[Literal["16:9", "9:16", "1:1"] | None, Field(alias="aspect_ratio")] = (
-        None
-    )
+    aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None
     """
     Video aspect ratio
     """
-    duration: Annotated[Literal[5, 10] | None, Field(alias="duration")] = None
+    duration: Literal[5, 10] | None = None
     """
     Without videos only 5 or 10 supported in production
     """
-    images: Annotated[list[str] | None, Field(alias="images", min_length=1)] = None
+    images: Annotated[list[str] | None, Field(min_length=1)] = None
     """
     Optional reference images (URL/Base64)
     """
-    mode: Annotated[Literal["std", "pro"] | None, Field(alias="mode")] = None
+    mode: Literal["std", "pro"] | None = None
     """
     Generation mode
     """
-    multi_shot: Annotated[bool | None, Field(alias="multi_shot")] = False
+    multi_shot: bool | None = False
     """
     Enable intelligent multi-shot generation
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=2500, min_length=1)]
+    prompt: Annotated[str, Field(max_length=2500, min_length=1)]
     """
     Video generation prompt
     """
-    shot_type: Annotated[Literal["intelligence"] | None, Field(alias="shot_type")] = None
+    shot_type: Literal["intelligence"] | None = None
     """
     Required when multi_shot=true
     """
-    sound: Annotated[Literal["on", "off"] | None, Field(alias="sound")] = "off"
+    sound: Literal["on", "off"] | None = "off"
     """
     Audio generation switch; must be off with videos
     """
-    videos: Annotated[list[str] | None, Field(alias="videos", max_length=1, min_length=1)] = None
+    videos: Annotated[list[str] | None, Field(max_length=1, min_length=1)] = None
     """
     Optional reference video (exactly 1); when provided sound must be off and duration omitted
     """
 
 
-_WIRE = {
-    "aspect_ratio": "aspect_ratio",
-    "duration": "duration",
-    "images": "images",
-    "mode": "mode",
-    "multi_shot": "multi_shot",
-    "prompt": "prompt",
-    "shot_type": "shot_type",
-    "sound": "sound",
-    "videos": "videos",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -111,7 +99,9 @@ def submit(
         sound: Audio generation switch; must be off with videos (one of on | off; server default off)
         videos: Optional reference video (exactly 1); when provided sound must be off and duration omitted (an array of exactly 1 item)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -145,7 +135,7 @@ def run(
         videos: Optional reference video (exactly 1); when provided sound must be off and duration omitted (an array of exactly 1 item)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -165,7 +155,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -186,5 +176,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -28,40 +28,33 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    duration: Annotated[Literal[6, 10] | None, Field(alias="duration")] = 6
+    duration: Literal[6, 10] | None = 6
     """
     Duration seconds; 10s only at 768P
     """
-    fast_pretreatment: Annotated[bool | None, Field(alias="fast_pretreatment")] = False
+    fast_pretreatment: bool | None = False
     """
     Fast pretreatment (only with prompt_optimizer=true)
     """
-    first_frame_image: Annotated[str, Field(alias="first_frame_image", min_length=1)]
+    first_frame_image: Annotated[str, Field(min_length=1)]
     """
     First frame URL or Base64 data URL (JPG/PNG/WebP <20MB, short side >300px, AR 2:5-5:2)
     """
-    prompt: Annotated[str | None, Field(alias="prompt", max_length=2000, min_length=1)] = None
+    prompt: Annotated[str | None, Field(max_length=2000, min_length=1)] = None
     """
     Video description; 15 camera control instructions supported
     """
-    prompt_optimizer: Annotated[bool | None, Field(alias="prompt_optimizer")] = True
+    prompt_optimizer: bool | None = True
     """
     Automatic prompt optimization
     """
-    resolution: Annotated[Literal["768P", "1080P"] | None, Field(alias="resolution")] = "768P"
+    resolution: Literal["768P", "1080P"] | None = "768P"
     """
     Resolution; 10s only 768P
     """
 
 
-_WIRE = {
-    "duration": "duration",
-    "fast_pretreatment": "fast_pretreatment",
-    "first_frame_image": "first_frame_image",
-    "prompt": "prompt",
-    "prompt_optimizer": "prompt_optimizer",
-    "resolution": "resolution",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -87,7 +80,9 @@ def submit(
         prompt_optimizer: Automatic prompt optimization (a boolean; server default true)
         resolution: Resolution; 10s only 768P (one of 768P | 1080P; server default 768P)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -115,7 +110,7 @@ def run(
         resolution: Resolution; 10s only 768P (one of 768P | 1080P; server default 768P)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -132,7 +127,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -150,5 +145,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -27,30 +27,25 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    duration: Annotated[Literal[6] | None, Field(alias="duration")] = 6
+    duration: Literal[6] | None = 6
     """
     Fixed 6 seconds
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=2000, min_length=1)]
+    prompt: Annotated[str, Field(max_length=2000, min_length=1)]
     """
     Video description; no camera instructions
     """
-    prompt_optimizer: Annotated[bool | None, Field(alias="prompt_optimizer")] = True
+    prompt_optimizer: bool | None = True
     """
     Automatic prompt optimization
     """
-    resolution: Annotated[Literal["720P"] | None, Field(alias="resolution")] = "720P"
+    resolution: Literal["720P"] | None = "720P"
     """
     Fixed 720P
     """
 
 
-_WIRE = {
-    "duration": "duration",
-    "prompt": "prompt",
-    "prompt_optimizer": "prompt_optimizer",
-    "resolution": "resolution",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -72,7 +67,9 @@ def submit(
         prompt_optimizer: Automatic prompt optimization (a boolean; server default true)
         resolution: Fixed 720P (720P (the only value allowed); server default 720P)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -96,7 +93,7 @@ def run(
         resolution: Fixed 720P (720P (the only value allowed); server default 720P)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -111,7 +108,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -127,5 +124,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -27,34 +27,25 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    background: Annotated[
-        Literal["transparent", "opaque", "auto"] | None, Field(alias="background")
-    ] = "auto"
+    background: Literal["transparent", "opaque", "auto"] | None = "auto"
     """
     Background: transparent (png/webp), opaque, auto
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=32000, min_length=1)]
+    prompt: Annotated[str, Field(max_length=32000, min_length=1)]
     """
     Image description (up to 32,000 chars)
     """
-    quality: Annotated[Literal["low", "medium", "high"] | None, Field(alias="quality")] = "low"
+    quality: Literal["low", "medium", "high"] | None = "low"
     """
     Quality: low (default), medium, high
     """
-    size: Annotated[Literal["1024x1024", "1536x1024", "1024x1536"] | None, Field(alias="size")] = (
-        "1024x1024"
-    )
+    size: Literal["1024x1024", "1536x1024", "1024x1536"] | None = "1024x1024"
     """
     Preset resolutions only
     """
 
 
-_WIRE = {
-    "background": "background",
-    "prompt": "prompt",
-    "quality": "quality",
-    "size": "size",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -76,7 +67,9 @@ def submit(
         quality: Quality: low (default), medium, high (one of low | medium | high; server default low)
         size: Preset resolutions only (one of 1024x1024 | 1536x1024 | 1024x1536; server default 1024x1024)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -100,7 +93,7 @@ def run(
         size: Preset resolutions only (one of 1024x1024 | 1536x1024 | 1024x1536; server default 1024x1024)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -115,7 +108,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -131,5 +124,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

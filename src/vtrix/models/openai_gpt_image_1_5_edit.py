@@ -28,49 +28,37 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    background: Annotated[
-        Literal["transparent", "opaque", "auto"] | None, Field(alias="background")
-    ] = "auto"
+    background: Literal["transparent", "opaque", "auto"] | None = "auto"
     """
     Background: transparent (png/webp), opaque, auto
     """
-    images: Annotated[list[str], Field(alias="images", max_length=16, min_length=1)]
+    images: Annotated[list[str], Field(max_length=16, min_length=1)]
     """
     Input image HTTPS URL(s), 1-16
     """
-    input_fidelity: Annotated[Literal["low", "high"] | None, Field(alias="input_fidelity")] = None
+    input_fidelity: Literal["low", "high"] | None = None
     """
     Input fidelity control (low/high)
     """
-    mask: Annotated[str | None, Field(alias="mask")] = None
+    mask: str | None = None
     """
     Optional mask image URL
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=32000, min_length=1)]
+    prompt: Annotated[str, Field(max_length=32000, min_length=1)]
     """
     Desired edits (up to 32,000 chars)
     """
-    quality: Annotated[Literal["low", "medium", "high"] | None, Field(alias="quality")] = "low"
+    quality: Literal["low", "medium", "high"] | None = "low"
     """
     Quality: low (default), medium, high
     """
-    size: Annotated[Literal["1024x1024", "1536x1024", "1024x1536"] | None, Field(alias="size")] = (
-        "1024x1024"
-    )
+    size: Literal["1024x1024", "1536x1024", "1024x1536"] | None = "1024x1024"
     """
     Preset resolutions only
     """
 
 
-_WIRE = {
-    "background": "background",
-    "images": "images",
-    "input_fidelity": "input_fidelity",
-    "mask": "mask",
-    "prompt": "prompt",
-    "quality": "quality",
-    "size": "size",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -98,7 +86,9 @@ def submit(
         quality: Quality: low (default), medium, high (one of low | medium | high; server default low)
         size: Preset resolutions only (one of 1024x1024 | 1536x1024 | 1024x1536; server default 1024x1024)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -128,7 +118,7 @@ def run(
         size: Preset resolutions only (one of 1024x1024 | 1536x1024 | 1024x1536; server default 1024x1024)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -146,7 +136,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -165,5 +155,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

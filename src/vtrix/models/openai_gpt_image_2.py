@@ -27,15 +27,15 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    prompt: Annotated[str, Field(alias="prompt", max_length=32000, min_length=1)]
+    prompt: Annotated[str, Field(max_length=32000, min_length=1)]
     """
     Image description (up to 32,000 chars)
     """
-    quality: Annotated[Literal["low", "medium", "high"] | None, Field(alias="quality")] = "low"
+    quality: Literal["low", "medium", "high"] | None = "low"
     """
     Quality: low (default), medium, high
     """
-    size: Annotated[
+    size: (
         Literal[
             "1024x1024",
             "1536x1024",
@@ -45,19 +45,14 @@ class Params(BaseModel):
             "3840x2160",
             "2160x3840",
         ]
-        | None,
-        Field(alias="size"),
-    ] = "1024x1024"
+        | None
+    ) = "1024x1024"
     """
     Output size incl. 2K/4K presets
     """
 
 
-_WIRE = {
-    "prompt": "prompt",
-    "quality": "quality",
-    "size": "size",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -80,7 +75,9 @@ def submit(
         quality: Quality: low (default), medium, high (one of low | medium | high; server default low)
         size: Output size incl. 2K/4K presets (one of 1024x1024 | 1536x1024 | 1024x1536 | 2048x2048 | 2048x1152 | 3840x2160 | 2160x3840; server default 1024x1024)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -105,7 +102,7 @@ def run(
         size: Output size incl. 2K/4K presets (one of 1024x1024 | 1536x1024 | 1024x1536 | 2048x2048 | 2048x1152 | 3840x2160 | 2160x3840; server default 1024x1024)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -122,7 +119,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -140,5 +137,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -28,19 +28,19 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    images: Annotated[list[str], Field(alias="images", max_length=16, min_length=1)]
+    images: Annotated[list[str], Field(max_length=16, min_length=1)]
     """
     Input image HTTPS URL(s), 1-16
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=32000, min_length=1)]
+    prompt: Annotated[str, Field(max_length=32000, min_length=1)]
     """
     Desired edits (up to 32,000 chars)
     """
-    quality: Annotated[Literal["low", "medium", "high"] | None, Field(alias="quality")] = "low"
+    quality: Literal["low", "medium", "high"] | None = "low"
     """
     Quality: low (default), medium, high
     """
-    size: Annotated[
+    size: (
         Literal[
             "1024x1024",
             "1536x1024",
@@ -50,20 +50,14 @@ class Params(BaseModel):
             "3840x2160",
             "2160x3840",
         ]
-        | None,
-        Field(alias="size"),
-    ] = "1024x1024"
+        | None
+    ) = "1024x1024"
     """
     Output size incl. 2K/4K presets
     """
 
 
-_WIRE = {
-    "images": "images",
-    "prompt": "prompt",
-    "quality": "quality",
-    "size": "size",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -88,7 +82,9 @@ def submit(
         quality: Quality: low (default), medium, high (one of low | medium | high; server default low)
         size: Output size incl. 2K/4K presets (one of 1024x1024 | 1536x1024 | 1024x1536 | 2048x2048 | 2048x1152 | 3840x2160 | 2160x3840; server default 1024x1024)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -115,7 +111,7 @@ def run(
         size: Output size incl. 2K/4K presets (one of 1024x1024 | 1536x1024 | 1024x1536 | 2048x2048 | 2048x1152 | 3840x2160 | 2160x3840; server default 1024x1024)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -133,7 +129,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -152,5 +148,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -11,9 +11,9 @@ whisper-1
 from __future__ import annotations
 
 from os import PathLike
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from vtrix import typed as _typed
 from vtrix.aio import AsyncClient, AsyncTask
@@ -28,15 +28,13 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    url: Annotated[str, Field(alias="url")]
+    url: str
     """
     Public audio URL to transcribe
     """
 
 
-_WIRE = {
-    "url": "url",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -57,7 +55,7 @@ def submit(
     they are sent by name, unchecked.
     """
     return _typed.submit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -83,7 +81,7 @@ def run(
         client,
         MODEL_ID,
         Params,
-        {**_typed.wire(locals(), _WIRE), **extra},
+        {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,
     )
@@ -98,7 +96,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -115,7 +113,7 @@ async def arun(
         client,
         MODEL_ID,
         Params,
-        {**_typed.wire(locals(), _WIRE), **extra},
+        {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,
     )

@@ -32,7 +32,7 @@ class ContentItem(BaseModel):
     """
     Content item type
     """
-    text: Annotated[str | None, Field(alias="text")] = None
+    text: str | None = None
     """
     Text of a text item
     """
@@ -42,15 +42,15 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    prompt: Annotated[str | None, Field(alias="prompt")] = None
+    prompt: str | None = None
     """
     Text prompt
     """
-    duration: Annotated[int | None, Field(alias="duration")] = None
+    duration: int | None = None
     """
     Video duration in seconds
     """
-    content: Annotated[list[ContentItem] | None, Field(alias="content")] = None
+    content: list[ContentItem] | None = None
     """
     Multimodal content items
     """
@@ -65,11 +65,7 @@ ContentItemDict = TypedDict(
     total=False,
 )
 
-_WIRE = {
-    "prompt": "prompt",
-    "duration": "duration",
-    "content": "content",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -89,7 +85,9 @@ def submit(
         duration: Video duration in seconds (an integer)
         content: Multimodal content items (an array)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -111,7 +109,7 @@ def run(
         content: Multimodal content items (an array)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -125,7 +123,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -140,5 +138,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

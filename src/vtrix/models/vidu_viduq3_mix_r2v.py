@@ -28,44 +28,33 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    aspect_ratio: Annotated[Literal["16:9", "9:16", "1:1"] | None, Field(alias="aspect_ratio")] = (
-        "16:9"
-    )
+    aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = "16:9"
     """
     Aspect ratio
     """
-    duration: Annotated[int | None, Field(alias="duration", ge=1, le=16)] = 5
+    duration: Annotated[int | None, Field(ge=1, le=16)] = 5
     """
     Video duration in seconds
     """
-    prompt: Annotated[str, Field(alias="prompt", max_length=5000, min_length=1)]
+    prompt: Annotated[str, Field(max_length=5000, min_length=1)]
     """
     Video description
     """
-    reference_images: Annotated[
-        list[str], Field(alias="reference_images", max_length=7, min_length=1)
-    ]
+    reference_images: Annotated[list[str], Field(max_length=7, min_length=1)]
     """
     1-7 subject images (URL or base64 data URI)
     """
-    resolution: Annotated[Literal["720p", "1080p"] | None, Field(alias="resolution")] = "720p"
+    resolution: Literal["720p", "1080p"] | None = "720p"
     """
     Resolution (720p/1080p only)
     """
-    seed: Annotated[int | None, Field(alias="seed")] = None
+    seed: int | None = None
     """
     Random seed
     """
 
 
-_WIRE = {
-    "aspect_ratio": "aspect_ratio",
-    "duration": "duration",
-    "prompt": "prompt",
-    "reference_images": "reference_images",
-    "resolution": "resolution",
-    "seed": "seed",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -91,7 +80,9 @@ def submit(
         resolution: Resolution (720p/1080p only) (one of 720p | 1080p; server default 720p)
         seed: Random seed (an integer)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -119,7 +110,7 @@ def run(
         seed: Random seed (an integer)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -136,7 +127,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -154,5 +145,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

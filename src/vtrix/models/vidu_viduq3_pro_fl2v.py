@@ -28,42 +28,33 @@ class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    duration: Annotated[int | None, Field(alias="duration", ge=1, le=16)] = 5
+    duration: Annotated[int | None, Field(ge=1, le=16)] = 5
     """
     Video duration in seconds
     """
-    first_frame_image: Annotated[str, Field(alias="first_frame_image", min_length=1)]
+    first_frame_image: Annotated[str, Field(min_length=1)]
     """
     Opening frame (URL or base64 data URI)
     """
-    last_frame_image: Annotated[str, Field(alias="last_frame_image", min_length=1)]
+    last_frame_image: Annotated[str, Field(min_length=1)]
     """
     Closing frame (URL or base64 data URI)
     """
-    prompt: Annotated[str | None, Field(alias="prompt", max_length=5000, min_length=1)] = None
+    prompt: Annotated[str | None, Field(max_length=5000, min_length=1)] = None
     """
     Transition description
     """
-    resolution: Annotated[Literal["540p", "720p", "1080p"] | None, Field(alias="resolution")] = (
-        "720p"
-    )
+    resolution: Literal["540p", "720p", "1080p"] | None = "720p"
     """
     Video resolution
     """
-    seed: Annotated[int | None, Field(alias="seed")] = None
+    seed: int | None = None
     """
     Random seed
     """
 
 
-_WIRE = {
-    "duration": "duration",
-    "first_frame_image": "first_frame_image",
-    "last_frame_image": "last_frame_image",
-    "prompt": "prompt",
-    "resolution": "resolution",
-    "seed": "seed",
-}
+_WIRE: dict[str, str] = {}  # every argument is named as on the wire
 
 
 def submit(
@@ -89,7 +80,9 @@ def submit(
         resolution: Video resolution (one of 540p | 720p | 1080p; server default 720p)
         seed: Random seed (an integer)
     """
-    return _typed.submit(client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key)
+    return _typed.submit(
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+    )
 
 
 def run(
@@ -117,7 +110,7 @@ def run(
         seed: Random seed (an integer)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -134,7 +127,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -152,5 +145,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), _WIRE), idempotency_key, timeout
+        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
