@@ -73,6 +73,9 @@ def generate_batch(models: list[GenModel]) -> dict[str, ParamsCode]:
             use_standard_collections=True,
             use_union_operator=True,
             aliases=aliases,
+            # A renamed field (``type_`` for the wire's ``type``) is also taken by its
+            # Python name: what the type checkers see is what runs.
+            allow_population_by_field_name=True,
         )
     if isinstance(out, str):  # a single model comes back as one string
         return {models[0].module: split(out)}

@@ -26,6 +26,7 @@ PROVIDER = "modellix"
 class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     n: Literal[1] | None = 1
     """

@@ -26,6 +26,7 @@ PROVIDER = "modellix"
 class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     n: Annotated[int | None, Field(ge=1, le=6)] = 1
     """

@@ -27,6 +27,7 @@ PROVIDER = "modellix"
 class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     first_frame_image: str | None = None
     """

@@ -27,6 +27,7 @@ PROVIDER = "modellix"
 class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     audio_urls: Annotated[list[str] | None, Field(max_length=3, min_length=1)] = None
     """

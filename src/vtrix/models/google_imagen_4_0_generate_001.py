@@ -26,6 +26,7 @@ PROVIDER = "modellix"
 class Params(BaseModel):
     model_config = ConfigDict(
         extra="allow",
+        populate_by_name=True,
     )
     aspect_ratio: Annotated[
         Literal["1:1", "3:4", "4:3", "9:16", "16:9"] | None, Field(alias="aspectRatio")

@@ -26,6 +26,7 @@ PROVIDER = "modellix"
 class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     aspect_ratio: Annotated[
         Literal["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"] | None,

@@ -27,6 +27,7 @@ PROVIDER = "modellix"
 class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     aspect_ratio: Annotated[Literal["16:9", "9:16"] | None, Field(alias="aspectRatio")] = "16:9"
     """

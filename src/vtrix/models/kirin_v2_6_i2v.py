@@ -27,6 +27,7 @@ PROVIDER = "vtrix"
 class CameraControlConfig(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     horizontal: float | None = None
     """
@@ -37,6 +38,7 @@ class CameraControlConfig(BaseModel):
 class CameraControl(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     type_: Annotated[str, Field(alias="type")]
     """
@@ -51,6 +53,7 @@ class CameraControl(BaseModel):
 class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     image: str | None = None
     """

@@ -26,6 +26,7 @@ PROVIDER = "vtrix"
 class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     image_url: str
     """

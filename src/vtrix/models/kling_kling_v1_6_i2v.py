@@ -27,6 +27,7 @@ PROVIDER = "modellix"
 class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     cfg_scale: Annotated[float | None, Field(ge=0.0, le=1.0)] = 0.5
     """

@@ -27,6 +27,7 @@ PROVIDER = "vtrix"
 class ContentItem(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     type_: Annotated[str, Field(alias="type")]
     """
@@ -41,6 +42,7 @@ class ContentItem(BaseModel):
 class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     prompt: str | None = None
     """

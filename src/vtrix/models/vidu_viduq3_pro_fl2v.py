@@ -27,6 +27,7 @@ PROVIDER = "modellix"
 class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     duration: Annotated[int | None, Field(ge=1, le=16)] = 5
     """

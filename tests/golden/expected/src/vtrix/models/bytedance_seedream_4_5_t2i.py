@@ -26,6 +26,7 @@ PROVIDER = "modellix"
 class Params(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
     )
     optimize_prompt_mode: Literal["standard"] | None = "standard"
     """
