@@ -45,7 +45,7 @@ from vtrix.wire.base import Provider
 from vtrix.wire.modellix import ModellixProvider
 from vtrix.wire.vtrix import VtrixProvider
 
-VALIDATORS = "validators.json"
+LEGACY_VALIDATORS = "validators.json"  # where an earlier fetch kept them, inside specs/
 KEEP = ("provenance.json", "module-names.json")
 DEFAULT_CONCURRENCY = 8
 MAX_FAILURES = 20  # then the rest is not tried: the gateway is down, or the URL wrong
@@ -119,7 +119,9 @@ class Fetcher:
             "modellix": ModellixProvider(settings),
         }
         self.old_dir, self.stage = old_dir, stage
-        self.old_validators = _read_validators(old_dir / VALIDATORS)
+        self.old_validators = _read_validators(validators_path(old_dir)) or _read_validators(
+            old_dir / LEGACY_VALIDATORS
+        )
         self.tally = Tally()
 
     def run(self, jobs: list[SpecJob], concurrency: int) -> Tally:
@@ -271,6 +273,25 @@ def _read_text(path: Path) -> str | None:
         return None
 
 
+def validators_path(specs_dir: Path) -> Path:
+    """Where the ETag/Last-Modified of a specs folder's files are kept: in the user cache,
+    one file per folder, never in the folder itself (a fetch leaves ``git status`` clean)."""
+    import hashlib
+
+    from vtrix.base.dirs import cache_dir
+
+    digest = hashlib.sha256(str(specs_dir.resolve()).encode()).hexdigest()[:16]
+    return cache_dir() / "fetch-validators" / f"{digest}.json"
+
+
+def write_validators(specs_dir: Path, validators: dict[str, dict[str, str]]) -> None:
+    from vtrix.base.atomic import write_text_atomic
+
+    path = validators_path(specs_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, json.dumps(validators, indent=1, sort_keys=True) + "\n")
+
+
 def _read_validators(path: Path) -> dict[str, dict[str, str]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -359,12 +380,11 @@ def fetch_command(
             print(f"warning: {line}", file=sys.stderr)
         for line in sorted(tally.warnings):
             print(f"warning: {line}", file=sys.stderr)
-        if tally.validators:
-            text = json.dumps(tally.validators, indent=1, sort_keys=True) + "\n"
-            (stage / VALIDATORS).write_text(text, encoding="utf-8")
         changes = catalog_changes(old_ids, {j.model_id for j in jobs})
         changes += sorted(tally.changes + removed_specs(specs_dir, jobs), key=lambda c: c.model)
         swap_tree(specs_dir, stage)
+    if tally.validators:
+        write_validators(specs_dir, tally.validators)
     took = time.perf_counter() - start
     print(
         f"fetched {len(jobs)} catalog models in {took:.1f}s: {tally.downloaded} specs downloaded, "
