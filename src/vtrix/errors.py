@@ -157,6 +157,17 @@ class ValidationFailed(UsageError):
         )
 
 
+class InvalidLines(UsageError):
+    """Lines of a batch that do not fit their models' specs: every problem, each naming its
+    line (``problems``; the field is ``line N``)."""
+
+    code = "invalid_params"
+
+    def __init__(self, message: str, problems: list[Problem], hint: str = "") -> None:
+        self.problems = problems
+        super().__init__(message, hint=hint)
+
+
 class UnknownModel(UsageError):
     """A model id neither the index nor the gateway knows; ``suggestions``: close ids."""
 

@@ -117,8 +117,8 @@ class Result:
         """The JSON shape (what ``vtrix task get ID -o json`` prints)."""
         return {
             "id": self.id,
-            "model": self.model,
-            "provider": self.provider,
+            "model": self.model or None,  # null: not known (a command that ended before)
+            "provider": self.provider or None,
             "status": self.status,
             "urls": list(self.urls),
             "files": list(self.files),

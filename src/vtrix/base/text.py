@@ -51,3 +51,10 @@ def human_size(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "bytes" or n >= 10 else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n:.0f} GB"
+
+
+def count(n: int | None, noun: str, plural: str = "") -> str:
+    """``1 task``, ``3 tasks``, ``no tasks`` (None: not known)."""
+    if n is None:
+        return f"an unknown number of {plural or noun + 's'}"
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

@@ -89,3 +89,37 @@ class Duration(click.ParamType):  # type: ignore[type-arg]
 
 
 DURATION = Duration()
+
+
+class Word(click.ParamType):  # type: ignore[type-arg]
+    """One of a few words (case-insensitive): an unknown one is a usage error with a
+    did-you-mean (exit 2), never an empty answer; completed in the shell. ``words`` may be a
+    function, for lists read when needed (the index's types)."""
+
+    name = "word"
+
+    def __init__(self, words: tuple[str, ...] | Any, what: str) -> None:
+        self.words, self.what = words, what
+
+    def known(self) -> list[str]:
+        return list(self.words() if callable(self.words) else self.words)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import difflib
+
+        want = str(value).strip().lower()
+        known = self.known()
+        if want in known:
+            return want
+        close = difflib.get_close_matches(want, known, n=3, cutoff=0.6)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        self.fail(f"{value!r} is not a {self.what}.{hint} ({', '.join(known)})", param, ctx)
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> Any:
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(w) for w in self.known() if w.startswith(incomplete.lower())]
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        words = self.known()
+        return "[" + "|".join(words) + "]" if len(words) <= 8 else "WORD"

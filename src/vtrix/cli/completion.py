@@ -1,5 +1,5 @@
 """Shell completion values: model ids (from the index, by prefix, building no command), task
-ids (from the ledger) and ``--param`` keys (from the model's spec).
+ids (from the ledger), ``--param`` keys (from the model's spec), model types and id globs.
 
 Each ``complete_*`` function has click's ``shell_complete`` signature; none of them fails: a
 missing index or ledger completes nothing.
@@ -71,3 +71,27 @@ def complete_param(ctx: click.Context, param: Any, incomplete: str) -> list[Comp
         if "[]" not in f.path and f.path.startswith(incomplete):  # items of arrays: JSON
             out.append(CompletionItem(f"{f.path}=", help=f.kind))
     return out
+
+
+def complete_type(ctx: click.Context, param: Any, incomplete: str) -> list[CompletionItem]:
+    """The model types and tasks of the index (``video``, ``text-to-image`` …)."""
+    from click.shell_completion import CompletionItem
+
+    from vtrix.engine import registry
+
+    words = {e.type.lower() for e in registry.entries()} | {
+        e.task.lower() for e in registry.entries() if e.task
+    }
+    return [CompletionItem(w) for w in sorted(words) if w and w.startswith(incomplete.lower())]
+
+
+def complete_pattern(ctx: click.Context, param: Any, incomplete: str) -> list[CompletionItem]:
+    """Model ids for a glob option (``mcp --typed``): a prefix completes to ids, and to the
+    prefix with ``*`` for all of them."""
+    from click.shell_completion import CompletionItem
+
+    found = model_ids(incomplete.rstrip("*"), generated_only=True)
+    items = [CompletionItem(i, help=h) for i, h in found]
+    if len(found) > 1:
+        items.insert(0, CompletionItem(incomplete.rstrip("*") + "*", help="every one of these"))
+    return items

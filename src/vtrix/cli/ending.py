@@ -84,7 +84,7 @@ def print_task(result: Result) -> None:
     from vtrix.cli.output import to_json
 
     io = io_of()
-    io.emit(to_json(result.to_dict()))
+    io.emit(to_json(result.to_dict(), line=io.json_lines))
     io.done()
 
 
@@ -174,4 +174,4 @@ def _emit(io: IO, doc: dict[str, Any]) -> None:
     from vtrix.cli.output import to_json
 
     io.done()
-    io.emit(to_json(doc))
+    io.emit(to_json(doc, line=io.json_lines))

@@ -26,6 +26,7 @@ class IO:
         self._stdout, self._stderr = stdout, stderr
         self.quiet = False
         self.output = ""  # the -o mode, once its option is read
+        self.json_lines = False  # -o json prints one object per line (a command of many)
         self.printed = False  # the command's object is on stdout: nothing more goes there
         self.model = ""
         self.provider = ""

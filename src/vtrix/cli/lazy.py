@@ -54,7 +54,9 @@ COMMANDS: dict[str, Command] = {
     ),
     "mcp": Command("vtrix.cli.commands.mcp:mcp", "Serve vtrix's tools to agents over MCP."),
     "skill": Command("vtrix.cli.commands.skill:skill", "Print a SKILL.md for agents."),
-    "help": Command("vtrix.cli.commands.help:help_group", "Help topics: exit-codes."),
+    "help": Command(
+        "vtrix.cli.commands.help:help_group", "Help for a command (vtrix help run), or exit-codes."
+    ),
 }
 
 

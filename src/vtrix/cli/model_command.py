@@ -310,7 +310,7 @@ def submit_and_wait(
     reporter.line("Waiting for result...")
 
     def on_progress(state: Any, remaining: float | None) -> None:
-        reporter.progress(state.progress, remaining, state.remote_status or state.status)
+        reporter.progress(state.progress, remaining, state.shown_status)
 
     try:
         result = task.wait(

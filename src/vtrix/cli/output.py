@@ -150,33 +150,47 @@ def emit(text: str, stream: TextIO | None = None) -> None:
     print(for_terminal(redact(text)), file=stream or sys.stdout, flush=True)
 
 
+def _numeric(cell: str) -> bool:
+    return cell.lstrip("-").replace(".", "", 1).isdigit()
+
+
 def table_text(head: list[str], rows: list[list[str]]) -> str:
-    """Rows under a header, each column as wide as its widest cell (numbers to the right)."""
-    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    """Rows under a header, each column as wide as its widest cell; numbers to the right,
+    those of a column with fractions all with as many places (the points line up)."""
+    texts = [[str(c) for c in r] for r in rows]
+    for i in range(1, len(head)):
+        places = max((len(r[i].partition(".")[2]) for r in texts if _numeric(r[i])), default=0)
+        if places:
+            for r in texts:
+                if _numeric(r[i]):
+                    whole, _, part = r[i].partition(".")
+                    r[i] = f"{whole}.{part.ljust(places, '0')}"
+    widths = [max(len(r[i]) for r in [head, *texts]) for i in range(len(head))]
 
     def line(cells: list[str]) -> str:
         out = []
         for i, (c, w) in enumerate(zip(cells, widths, strict=True)):
-            numeric = i > 0 and str(c).replace(".", "", 1).isdigit()
-            out.append(f"{c:>{w}}" if numeric else f"{c:<{w}}")
+            out.append(f"{c:>{w}}" if i > 0 and _numeric(c) else f"{c:<{w}}")
         return "  ".join(out).rstrip()
 
-    return "\n".join(line([str(c) for c in r]) for r in [head, *rows])
+    return "\n".join(line(r) for r in [head, *texts])
 
 
-def to_json(obj: Any) -> str:
+def to_json(obj: Any, *, line: bool = False) -> str:
     """JSON for stdout: readable UTF-8, with every control character escaped rather than
-    dropped (so :func:`emit` has nothing to strip and the data is exact)."""
+    dropped (so :func:`emit` has nothing to strip and the data is exact); ``line``: on one
+    line, for JSON Lines."""
     from vtrix.base.text import escape_json_controls
 
+    indent = None if line else 2
     try:
-        text = json.dumps(obj, indent=2, ensure_ascii=False)
+        text = json.dumps(obj, indent=indent, ensure_ascii=False)
     except (RecursionError, ValueError):  # a gateway's raw answer nested too deep
         if not isinstance(obj, dict) or "raw" not in obj:
             raise
         text = json.dumps(
             {**obj, "raw": {"note": "the gateway's answer is nested too deeply to print"}},
-            indent=2,
+            indent=indent,
             ensure_ascii=False,
         )
     return escape_json_controls(text)

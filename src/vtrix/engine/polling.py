@@ -159,7 +159,7 @@ def wait_plan(
     looked = look_now and initial is not None
     missing = MissingStatus(task_id)
     last_call = False
-    last_word = (initial.remote_status or initial.status) if initial is not None else "unknown"
+    last_word = initial.shown_status if initial is not None else "unknown"
     ideal = 0.0  # when the last poll was meant to come, seconds into the wait
     # Wall time the task was last seen unfinished: it ended between then and the poll that
     # sees it done. Both bounds go to the ledger, which learns durations from them.
@@ -180,7 +180,7 @@ def wait_plan(
             raise
         now = clock()
         fresh = False  # seen once: a later 404 is real
-        last_word = state.remote_status or state.status
+        last_word = state.shown_status
         if state.progress_raw is not None:
             state.progress = scale.percent(state.progress_raw)
         missing.see(state, now)
@@ -194,7 +194,7 @@ def wait_plan(
         running_seen = time.time()
         remaining = deadline - now
         if remaining <= 0 or last_call:
-            raise _timeout(task_id, timeout, state.remote_status or state.status)
+            raise _timeout(task_id, timeout, state.shown_status)
         # A schedule without news (no progress, no history) runs on ideal times, so that
         # jitter spreads polls without compounding into lateness.
         cold = left is None and not plan.expected

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from vtrix.base.amounts import amount
 from vtrix.base.record import record
+from vtrix.base.text import count
 
 if TYPE_CHECKING:
     from vtrix.engine.session import Session
@@ -114,7 +115,7 @@ def quote(
         n = len(charged)
         # The highest recent charge: a price that went up re-prices the next quote at once.
         best = max(charged)
-        basis = f"what the gateway charged for {n} task(s) with {relevant}"
+        basis = f"what the gateway charged for {count(n, 'task')} with {relevant}"
         if mine is not None and mine.amount is not None and mine.amount > best:
             return Quote(mine.amount, "prices", n, mine.basis + f" (the gateway charged {best:f})")
         return Quote(best, "ledger", n, basis)

@@ -29,6 +29,12 @@ class Cursor(Protocol):
     def __iter__(self) -> Iterator[Any]: ...
 
 
+# Why a ledger that cannot be used stops a submit (said before what to do about it).
+RECORDED_FIRST = (
+    "vtrix records every submit before sending it, so that none is ever paid twice or lost."
+)
+
+
 class Database(Protocol):
     """What the ledger needs of a database."""
 
@@ -62,6 +68,9 @@ class Database(Protocol):
     def is_corrupt(self, exc: Exception) -> bool: ...
 
     def plain_reason(self, exc: Exception) -> str: ...
+
+    # What to do when it cannot be used (said after the reason).
+    advice: str
 
     def close(self) -> None: ...
 

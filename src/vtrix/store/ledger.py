@@ -33,7 +33,7 @@ from vtrix.base.secrets import redact
 from vtrix.errors import LedgerUnavailable
 from vtrix.store.accounts import MONEY_LOCK, Charge, note_cost
 from vtrix.store.accounts import charge as charge_to
-from vtrix.store.backend import Database, ledger_target
+from vtrix.store.backend import RECORDED_FIRST, Database, ledger_target
 from vtrix.store.entry import (
     COLUMNS,
     SUBMITTING,
@@ -116,21 +116,23 @@ class Ledger(LedgerReads, LedgerAccounts, TaskIds):
             why, fix = found
             raise self._unavailable(why, fix)
 
-    def _unavailable(self, why: str, fix: str = "") -> LedgerUnavailable:
-        moved = "VTRIX_DATA_DIR at a writable directory" if self.path else "VTRIX_LEDGER_URL"
+    def _unavailable(self, why: str, fix: str = "", *, sending: bool = True) -> LedgerUnavailable:
+        """The error of a ledger that cannot be used (``sending``: for a submit, which then
+        sends nothing), with what to do about this kind of ledger."""
+        fix = fix or self.database.advice
+        if sending:
+            fix = f"{RECORDED_FIRST} {fix}"
+        tail = "; nothing was sent" if sending else ""
         return LedgerUnavailable(
-            f"the task ledger {self.where} cannot be used ({why}); nothing was sent",
-            hint=fix
-            or "vtrix records every submit before sending it, so that none is ever paid "
-            f"twice or lost. Free the disk or the lock, fix the permissions, or point {moved} "
-            "elsewhere.",
+            f"the task ledger {self.where} cannot be used ({why}){tail}", hint=fix
         )
 
     def check(self, *, count: bool = True) -> None:
         """Raise LedgerUnavailable unless the ledger can be read and written now (without
         ``count``: unless it opens, as a submit needs it before anything else)."""
+        sending = not count  # a submit's check; a read's counts the rows
         if self.disabled:
-            raise self._unavailable(self.why or "it failed earlier in this run")
+            raise self._unavailable(self.why or "it failed earlier in this run", sending=sending)
         with self._lock:
             for attempt in (0, 1):
                 try:
@@ -144,7 +146,8 @@ class Ledger(LedgerReads, LedgerAccounts, TaskIds):
                     if attempt == 0 and self.database.is_corrupt(exc):
                         self._set_aside(str(exc))  # not a database at all; a damaged one: refused
                         continue
-                    raise self._unavailable(self.database.plain_reason(exc)) from None
+                    reason = self.database.plain_reason(exc)
+                    raise self._unavailable(reason, sending=sending) from None
 
     def close(self) -> None:
         self.database.close()
@@ -176,7 +179,7 @@ class Ledger(LedgerReads, LedgerAccounts, TaskIds):
         self.why = why
         if not self.disabled:
             print(
-                f"! the task ledger {self.where} cannot be used ({why}); going on without it",
+                f"! the task ledger {self.where} cannot be read ({why})",
                 file=sys.stderr,
             )
         self.disabled = True

@@ -71,6 +71,11 @@ class PostgresDatabase:
     """A team's ledger on a PostgreSQL server (see :class:`vtrix.store.backend.Database`)."""
 
     kind = "postgresql"
+    advice = (
+        "Check that the PostgreSQL server is up and reachable from here and that the user and "
+        "password are right (PGPASSWORD, ~/.pgpass, or `vtrix ledger use URL --ask-password`); "
+        "`vtrix ledger use --local` goes back to this machine's own file."
+    )
     fresh = False
 
     def __init__(self, url: str) -> None:

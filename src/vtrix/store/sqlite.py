@@ -93,6 +93,10 @@ class SqliteDatabase:
     """The ledger file (see :class:`vtrix.store.backend.Database`)."""
 
     kind = "sqlite"
+    advice = (
+        "Free the disk or the lock, fix the permissions, or point VTRIX_DATA_DIR at a "
+        "writable directory."
+    )
 
     def __init__(self, path: Path) -> None:
         self.path = path

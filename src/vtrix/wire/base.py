@@ -53,6 +53,15 @@ class TaskState:
     def done(self) -> bool:
         return self.status in FINAL
 
+    @property
+    def shown_status(self) -> str:
+        """The status as people read it: vtrix's word, the gateway's own after it in
+        brackets when it says something else (``running (in_progress)``)."""
+        theirs = self.remote_status.strip()
+        if not theirs or theirs.lower() == self.status:
+            return self.status
+        return f"{self.status} ({theirs})"
+
 
 @record(frozen=True)
 class PreparedRequest:

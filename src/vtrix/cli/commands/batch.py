@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from vtrix.base.text import count
 from vtrix.cli import ending, signals
 from vtrix.cli.click_types import DURATION
 from vtrix.cli.commands import batch_preview as preview
@@ -165,12 +166,14 @@ def run_batch(ctx: click.Context, /, file: str, **opts: Any) -> None:
 
 
 def _report_invalid(invalid: list[Checked], reporter: Reporter, *, fatal: bool) -> None:
-    from vtrix.errors import UsageError
+    from vtrix.errors import InvalidLines, Problem
 
     lines = [f"line {c.line.number}: {p}" for c in invalid for p in c.problems]
     if fatal:
-        raise UsageError(
-            f"{len(invalid)} line(s) cannot be sent; nothing was sent:\n  " + "\n  ".join(lines),
+        raise InvalidLines(
+            f"{count(len(invalid), 'line')} cannot be sent; nothing was sent:\n  "
+            + "\n  ".join(lines),
+            [Problem(f"line {c.line.number}", p) for c in invalid for p in c.problems],
             hint="Fix them, or pass --skip-invalid to run the others.",
         )
     for text in lines:
@@ -199,7 +202,7 @@ def _check_size(new: int, opts: dict[str, Any], reporter: Reporter) -> None:
 
     if opts["max_tasks"] is not None and new > opts["max_tasks"]:
         raise UsageError(
-            f"this batch would submit {new} tasks, over --max-tasks {opts['max_tasks']}; "
+            f"this batch would submit {count(new, 'task')}, over --max-tasks {opts['max_tasks']}; "
             "nothing was sent"
         )
     ask = new > CONFIRM_ABOVE and not opts["yes"] and sys.stdin.isatty() and sys.stderr.isatty()
@@ -347,7 +350,8 @@ def _finish(
     if whole is not None:  # a worker: the batch as a whole, whoever ran each line
         counts = Counter(whole.outcomes.values())
         reporter.line(
-            f"this worker ran {len(results)} line(s) ({whole.statements} ledger statements); "
+            f"this worker ran {count(len(results), 'line')} "
+            f"({count(whole.statements, 'ledger statement')}); "
             "the batch: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         )
         code = exit_code_of(set(whole.outcomes.values()), interrupted) or (1 if results_lost else 0)

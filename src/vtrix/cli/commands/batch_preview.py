@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from vtrix.base.text import count
+
 if TYPE_CHECKING:
     from vtrix.batch.checking import Checked
     from vtrix.cli.output import Reporter
@@ -31,7 +33,8 @@ def dry_run(client: Any, checked: list[Checked], new: int) -> None:
     rows += [f"{m:<{width}}  {n:>5}  {costs[m]}" for m, n in sorted(per_model.items())]
     valid = sum(per_model.values())
     rows.append(
-        f"{valid} valid line(s), {len(checked) - valid} invalid; {new} would be submitted now "
+        f"{count(valid, 'valid line')}, {len(checked) - valid} invalid; "
+        f"{new} would be submitted now "
         f"({valid - new} already were); nothing was sent. (Estimates are the quotes: what the "
         "gateway charged before, or your prices; unknown: neither.)"
     )
@@ -97,5 +100,5 @@ def say_what_the_balance_covers(client: Any, checked: list[Checked], reporter: R
             total, covered = total + q.amount, covered + 1
         reporter.line(
             f"{GATEWAYS[provider].label} balance {left:f} covers {covered} of its "
-            f"{len(prepared)} line(s) at their quotes"
+            f"{count(len(prepared), 'line')} at their quotes"
         )

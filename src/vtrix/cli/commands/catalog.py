@@ -10,7 +10,7 @@ import click
 from vtrix.base.gateways import PROVIDERS
 from vtrix.base.text import for_terminal
 from vtrix.cli import ending
-from vtrix.cli.completion import complete_model
+from vtrix.cli.completion import complete_model, complete_type
 from vtrix.cli.context import client_for
 from vtrix.cli.lazy import summary
 from vtrix.cli.output import Reporter, emit, to_json
@@ -26,7 +26,13 @@ def models() -> None:
 
 
 @models.command(name="list")
-@click.option("--type", "kind", metavar="TYPE", help="image, video, audio… or a task.")
+@click.option(
+    "--type",
+    "kind",
+    metavar="TYPE",
+    help="image, video, audio… or a task.",
+    shell_complete=complete_type,
+)
 @click.option("--search", metavar="TEXT", help="Keep models whose id or summary has TEXT.")
 @click.option("--provider", type=click.Choice(PROVIDERS))
 @click.option(

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from vtrix.base.text import count
 from vtrix.cli import ending
 from vtrix.cli.context import client_for
 from vtrix.cli.output import emit, to_json
@@ -157,5 +158,6 @@ def _human(report: dict[str, Any]) -> str:
         lines.append("")
     led = report["ledger"]
     state = "ok" if led["usable"] else "cannot be used"
-    lines.append(f"ledger: {led['path']} ({state}; {led['tasks']} tasks)")
+    tasks = count(led["tasks"], "task") if led["tasks"] is not None else "its tasks not counted"
+    lines.append(f"ledger: {led['path']} ({state}; {tasks})")
     return "\n".join(lines)

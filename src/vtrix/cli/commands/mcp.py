@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from vtrix.cli.completion import complete_pattern
 from vtrix.cli.run_options import BUDGET_NAME
 
 
@@ -74,6 +75,7 @@ EPILOG = (
     multiple=True,
     metavar="PATTERN",
     help="Add one typed tool per model whose id matches (a glob; repeatable).",
+    shell_complete=complete_pattern,
 )
 @click.option(
     "--max-spend",

@@ -118,7 +118,7 @@ def balance(ctx: click.Context, output: str) -> None:
             rows[name] = {"balance": None, "note": exc.message}
             continue
         note = "" if left is not None else "not available from this gateway"
-        rows[name] = {"balance": left, "note": note}
+        rows[name] = {"balance": _decimal(left), "note": note}
     if output == "json":
         _emit_json(rows)
         return
@@ -194,6 +194,15 @@ def spend(ctx: click.Context, since: float, group: str, output: str) -> None:
                 ],
             )
         )
+
+
+def _decimal(value: Any) -> Any:
+    """A gateway's stated balance as money is printed everywhere: a decimal string (a float
+    is read by its shortest text: ``100.0`` is ``"100.0"``); anything else as stated."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        stated = Decimal(repr(value))
+        return f"{stated:f}" if stated.is_finite() else None
+    return value
 
 
 def _zero() -> dict[str, Any]:

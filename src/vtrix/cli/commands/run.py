@@ -121,7 +121,11 @@ def _live_command(ctx: click.Context, model_id: str) -> click.Command | None:
 
 
 @click.group(
-    cls=RunGroup, help=RUN_HELP, no_args_is_help=True, context_settings={"max_content_width": 100}
+    cls=RunGroup,
+    help=RUN_HELP,
+    no_args_is_help=True,
+    subcommand_metavar="MODEL_ID [MODEL OPTIONS]...",
+    context_settings={"max_content_width": 100},
 )
 @click.option("--dry-run", "group_dry_run", is_flag=True, help="Same as the global --dry-run.")
 @click.pass_context

@@ -10,7 +10,7 @@ import click
 
 from vtrix.base.gateways import PROVIDERS
 from vtrix.cli import ending
-from vtrix.cli.click_types import DURATION
+from vtrix.cli.click_types import DURATION, Word
 from vtrix.cli.completion import complete_task
 from vtrix.cli.context import Globals, client_for
 from vtrix.cli.ending import print_result, print_task
@@ -32,6 +32,19 @@ PROVIDER = click.option(
     "else every gateway a key is set for).",
 )
 OUTPUT = ending.output_option("human", "url", "json")
+# What a ledger row can show: a task's status, or where its submit stands.
+TASK_STATES = (
+    "queued",
+    "running",
+    "succeeded",
+    "failed",
+    "canceled",
+    "unknown",
+    "submitting",
+    "submitted",
+    "rejected",
+    "not_sent",
+)
 
 
 @click.group(help=summary("task"))
@@ -48,7 +61,7 @@ def _show(t: Task, output: str) -> None:
             emit(url)
     else:
         text = human_result(
-            status=state.remote_status or state.status,
+            status=state.shown_status,
             task_id=state.id,
             model=state.model,
             urls=state.urls,
@@ -97,8 +110,7 @@ def get(
         if output != "json":  # with -o json, the one object says why nothing was saved
             _show(t, output)
         raise DownloadFailed(
-            f"task {task_id} is not finished ({t.state.remote_status or t.state.status}); "
-            "nothing saved yet",
+            f"task {task_id} is not finished ({t.state.shown_status}); nothing saved yet",
             hint=f"Wait and save with: vtrix task wait {task_id} --save {saving.directory}",
         )
     reporter = Reporter(quiet=quiet or (ctx.find_object(Globals) or Globals()).quiet)
@@ -140,8 +152,9 @@ def wait(
 ) -> None:
     """Wait for each TASK_ID to finish and print its result (with --save, save its files).
     With several ids, every one is waited on (one shared deadline); the exit code is the
-    first failure's."""
+    first failure's. -o json prints JSON Lines: one task object per line."""
     g = ctx.find_object(Globals) or Globals()
+    io_of(ctx).json_lines = True  # -o json: one task per line (JSON Lines), however many
     saving = save_request(save)
     client = client_for(ctx, require_key=bool(provider), provider=provider)
     reporter = Reporter(quiet=quiet or g.quiet)
@@ -190,7 +203,7 @@ def _wait_one(
     try:
         result = t.wait(
             timeout=max(deadline - time.monotonic(), 0.0),
-            on_progress=lambda s, r: reporter.progress(s.progress, r, s.remote_status or s.status),
+            on_progress=lambda s, r: reporter.progress(s.progress, r, s.shown_status),
         )
     except BaseException as exc:
         reporter.line()
@@ -216,8 +229,8 @@ def _wait_one(
 @click.option(
     "--status",
     "wanted_status",
-    metavar="S",
-    help="Only tasks in this state (queued, running, succeeded, failed, unknown…).",
+    type=Word(TASK_STATES, "task state"),
+    help="Only tasks in this state.",
 )
 @click.option("--since", type=DURATION, metavar="AGE", help="Only tasks newer than 2h, 7d, 90s…")
 @click.pass_context
