@@ -146,3 +146,14 @@ def test_a_shared_ledger_that_is_down_gets_advice_for_postgresql(vtrix: Any, san
     doctor = vtrix("doctor", "--offline", env=env)
     assert "None tasks" not in doctor.out and "[redacted]" not in doctor.out
     assert "ledger: postgresql://vtrix:***@127.0.0.1:1/vtrix (cannot be used" in doctor.out
+
+
+def test_every_choice_option_gets_a_did_you_mean(vtrix: Any) -> None:
+    for args, near in (
+        (["task", "get", "x", "-o", "jsno"], "json"),
+        (["spend", "--by", "modle"], "model"),
+        (["budget", "set", "b", "5", "--period", "mnth"], "month"),
+        (["completion", "bsh"], "bash"),
+    ):
+        r = vtrix(*args)
+        assert r.code == 2 and f"Did you mean: {near}?" in r.err, (args, r.err)

@@ -113,7 +113,8 @@ class Word(click.ParamType):  # type: ignore[type-arg]
             return want
         close = difflib.get_close_matches(want, known, n=3, cutoff=0.6)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        self.fail(f"{value!r} is not a {self.what}.{hint} ({', '.join(known)})", param, ctx)
+        article = "an" if self.what[:1] in "aeiou" else "a"
+        self.fail(f"{value!r} is not {article} {self.what}.{hint} ({', '.join(known)})", param, ctx)
 
     def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> Any:
         from click.shell_completion import CompletionItem

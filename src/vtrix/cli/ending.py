@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from vtrix.cli.click_types import Word
 from vtrix.cli.io import IO, io_of
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def output_option(*choices: str, help: str | None = None) -> Callable[[Any], Any
     return click.option(
         "--output",
         "-o",
-        type=click.Choice(list(choices)),
+        type=Word(tuple(choices), "output format"),
         default=choices[0],
         show_default=True,
         callback=note_output,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from vtrix.cli.click_types import DURATION
+from vtrix.cli.click_types import DURATION, Word
 from vtrix.cli.completion import complete_param
 from vtrix.cli.saving import save_options
 
@@ -133,7 +133,7 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
             "--output",
             "-o",
             "run_output",
-            type=click.Choice(["human", "url", "json"]),
+            type=Word(("human", "url", "json"), "output format"),
             default="human",
             show_default=True,
             callback=_note_output,

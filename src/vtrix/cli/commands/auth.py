@@ -7,6 +7,7 @@ import sys
 import click
 
 from vtrix.base.gateways import PROVIDERS
+from vtrix.cli.click_types import Word
 from vtrix.cli.lazy import summary
 from vtrix.cli.output import emit
 
@@ -29,7 +30,7 @@ def _profile(ctx: click.Context, profile: str | None) -> str:
 @click.option("--with-token", is_flag=True, help="Read the key from stdin (for scripts).")
 @click.option(
     "--provider",
-    type=click.Choice([*PROVIDERS, "both"]),
+    type=Word((*PROVIDERS, "both"), "gateway"),
     default="both",
     show_default=True,
     help="Which gateway the key is for.",

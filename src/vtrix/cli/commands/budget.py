@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from vtrix.cli import ending
+from vtrix.cli.click_types import Word
 from vtrix.cli.lazy import summary
 
 OUTPUT = ending.output_option("human", "json")
@@ -29,7 +30,7 @@ def _ledger() -> Any:
 @budget.command(name="set")
 @click.argument("name")
 @click.argument("amount")
-@click.option("--period", type=click.Choice(["day", "week", "month"]), help=PERIOD_HELP)
+@click.option("--period", type=Word(("day", "week", "month"), "period"), help=PERIOD_HELP)
 def budget_set(name: str, amount: str, period: str | None) -> None:
     """Create the budget NAME, or change its cap to AMOUNT. Submits charged to it
     (--budget-name NAME on run, model invoke, batch and mcp; Client(budget_name=NAME)) are

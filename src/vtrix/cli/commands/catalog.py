@@ -10,6 +10,7 @@ import click
 from vtrix.base.gateways import PROVIDERS
 from vtrix.base.text import for_terminal
 from vtrix.cli import ending
+from vtrix.cli.click_types import Word
 from vtrix.cli.completion import complete_model, complete_type
 from vtrix.cli.context import client_for
 from vtrix.cli.lazy import summary
@@ -34,7 +35,7 @@ def models() -> None:
     shell_complete=complete_type,
 )
 @click.option("--search", metavar="TEXT", help="Keep models whose id or summary has TEXT.")
-@click.option("--provider", type=click.Choice(PROVIDERS))
+@click.option("--provider", type=Word(tuple(PROVIDERS), "gateway"))
 @click.option(
     "--vendor", metavar="V", help="Only models of this vendor (bytedance, kling, google…)."
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from vtrix.cli.click_types import Word
 from vtrix.cli.lazy import summary
 
 HELP = f"""{summary("completion")}
@@ -21,7 +22,7 @@ thousands of models."""
 
 
 @click.command(name="completion", help=HELP)
-@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+@click.argument("shell", type=Word(("bash", "zsh", "fish"), "shell"))
 def completion(shell: str) -> None:
     from click.shell_completion import get_completion_class
 

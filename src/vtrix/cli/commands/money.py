@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from vtrix.cli import ending
-from vtrix.cli.click_types import DURATION
+from vtrix.cli.click_types import DURATION, Word
 from vtrix.cli.completion import complete_model
 from vtrix.cli.context import client_for
 
@@ -63,7 +63,7 @@ def prices() -> None:
 @prices.command(name="set")
 @click.argument("model_id", shell_complete=complete_model)
 @click.argument("amount")
-@click.option("--per", type=click.Choice(["task", "second", "image"]), default="task")
+@click.option("--per", type=Word(("task", "second", "image"), "unit"), default="task")
 def prices_set(model_id: str, amount: str, per: str) -> None:
     """Set MODEL_ID's price: AMOUNT per task, per second of video, or per image."""
     from vtrix.base.amounts import amount as parse_amount
@@ -132,7 +132,7 @@ def balance(ctx: click.Context, output: str) -> None:
 @click.option(
     "--by",
     "group",
-    type=click.Choice(["model", "provider", "profile", "machine", "batch"]),
+    type=Word(("model", "provider", "profile", "machine", "batch"), "grouping"),
     default="model",
 )
 @OUTPUT

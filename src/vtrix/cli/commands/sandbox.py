@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from vtrix.cli.click_types import Word
 from vtrix.sandbox.state import MODES
 
 # Each protocol mode (its values in MODES, the first the default) as an option: what it plays.
@@ -24,7 +25,7 @@ def mode_options(f: Any) -> Any:
         f = click.option(
             "--" + name.replace("_", "-"),
             name,
-            type=click.Choice(MODES[name]),
+            type=Word(tuple(MODES[name]), "mode"),
             default=MODES[name][0],
             show_default=True,
             help=MODE_HELP[name],

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 PROVIDER = click.option(
     "--provider",
-    type=click.Choice(PROVIDERS),
+    type=Word(tuple(PROVIDERS), "gateway"),
     help="Which gateway the task is on (default: from the ledger, else the id's shape, "
     "else every gateway a key is set for).",
 )
