@@ -153,7 +153,7 @@ def test_every_choice_option_gets_a_did_you_mean(vtrix: Any) -> None:
         (["task", "get", "x", "-o", "jsno"], "json"),
         (["spend", "--by", "modle"], "model"),
         (["budget", "set", "b", "5", "--period", "mnth"], "month"),
-        (["completion", "bsh"], "bash"),
+        (["completion", "bsah"], "bash"),
     ):
         r = vtrix(*args)
         assert r.code == 2 and f"Did you mean: {near}?" in r.err, (args, r.err)
