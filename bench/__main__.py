@@ -50,6 +50,7 @@ def run_scale(r: dict[str, Any]) -> None:
 def run_waits(r: dict[str, Any]) -> None:
     r["waits"] = {
         "vtrix": waits.waits("vtrix", history=False),
+        "vtrix_history": waits.waits("vtrix", history=True),
         "modellix_cold": waits.waits("modellix", history=False),
         "modellix_history": waits.waits("modellix", history=True),
     }

@@ -155,7 +155,8 @@ def wait_plan(
     look_now = initial is None or initial.done or initial.progress_raw is None
     if initial is not None and not look_now:
         eta.add(start, initial.progress)
-        yield Sleep(min(plan.jittered(plan.delay(0.0, None)), timeout))
+        first = plan.delay(0.0, None)  # a learned end is aimed at as it is (see below)
+        yield Sleep(min(first if plan.expected else plan.jittered(first), timeout))
     looked = look_now and initial is not None
     missing = MissingStatus(task_id)
     last_call = False

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from vtrix.base.constants import LOOK_EVERY
 from vtrix.base.gateways import GATEWAYS
+from vtrix.base.text import count
 from vtrix.errors import AtCapacity, Interrupted, NotSent, VtrixError
 from vtrix.http import Call, Plan, Sleep
 
@@ -83,8 +84,9 @@ def begin_when_room(session: Session, row: dict[str, Any], until: float) -> Plan
                 _SAID.add(key)
                 label = GATEWAYS[row["provider"]].label
                 print(
-                    f"! {exc.running} {label} tasks of this key are running (its limit at "
-                    "once); waiting for one to end",
+                    f"! {count(exc.running, label + ' task')} of this key "
+                    f"{'is' if exc.running == 1 else 'are'} running (its limit at once); "
+                    "waiting for one to end",
                     file=sys.stderr,
                 )
             yield Sleep(pause)

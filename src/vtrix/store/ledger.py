@@ -30,6 +30,7 @@ from typing import Any, ParamSpec, TypeVar
 from vtrix.base.amounts import amount
 from vtrix.base.constants import STALE_SUBMIT
 from vtrix.base.secrets import redact
+from vtrix.base.text import count
 from vtrix.errors import LedgerUnavailable
 from vtrix.store.accounts import MONEY_LOCK, Charge, note_cost
 from vtrix.store.accounts import charge as charge_to
@@ -310,8 +311,8 @@ class Ledger(LedgerReads, LedgerAccounts, TaskIds):
         running = int(row[0] or 0)
         if running >= limit:
             exc = AtCapacity(
-                f"{running} tasks of this API key are running, its limit at once is {limit}; "
-                "nothing was sent",
+                f"{count(running, 'task')} of this API key {'is' if running == 1 else 'are'} "
+                f"running, its limit at once is {limit}; nothing was sent",
                 hint="Try again when one has ended (a batch waits by itself), or set "
                 "VTRIX_MAX_RUNNING to the limit your plan allows.",
                 retry_after=1.0,
