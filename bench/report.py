@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from vtrix.base.text import count
+
 OK, MISS = "✓", "✗"
 
 
@@ -163,8 +165,8 @@ def _network(n: dict[str, Any]) -> list[str]:
         late = f["exit_after_completion_s"]
         rows.append(
             f"| `vtrix run` Modellix model, 0-s task, {label}: exit − completion | 0 | "
-            f"≤ {limit} s | {late} s {_mark(late <= limit)} ({f['status_requests']} status "
-            "requests) |"
+            f"≤ {limit} s | {late} s {_mark(late <= limit)} "
+            f"({count(f['status_requests'], 'status request')}) |"
         )
     return rows
 
