@@ -121,3 +121,18 @@ def test_prepare_is_pure_in_a_fresh_home(home, monkeypatch):
         client.prepare("kirin_v3_i2v", {"duration": "six"})
     assert not [p for p in home.rglob("*") if p.is_file()]  # no ledger, no cache, nothing
     assert all(p._http is None for p in client.session._providers.values())
+
+
+def test_lookups_are_brief_and_polls_keep_their_budget(home):
+    """Within session.lookups() (a catalog, a spec, an unknown id: each has a local fallback)
+    reads are asked twice within 5 s; afterwards a poll has its whole budget again."""
+    from vtrix.base.constants import LOOKUP_ATTEMPTS, LOOKUP_BUDGET, READ_ATTEMPTS, READ_BUDGET
+
+    session = Client(api_key=CANARY).session
+    early = session.provider("vtrix").http  # made before
+    with session.lookups():
+        late = session.provider("modellix").http  # made within
+        for http in (early, late):
+            assert (http.read_attempts, http.read_budget) == (LOOKUP_ATTEMPTS, LOOKUP_BUDGET)
+    for http in (early, late):
+        assert (http.read_attempts, http.read_budget) == (READ_ATTEMPTS, READ_BUDGET)

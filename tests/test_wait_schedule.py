@@ -241,9 +241,8 @@ def test_a_hold_delays_a_request_another_thread_sends():
     assert sent == [1.5]
 
 
-def test_a_task_reporting_progress_with_a_learned_end_is_polled_once_at_it():
-    """The vtrix protocol's submit answer reports progress (0 %): with a learned end, the
-    first poll is aimed at it, unjittered (jitter would make half the polls early)."""
+def _progress_polls(seed: int, task_seconds: float, plan: PollPlan) -> list[float]:
+    """When a wait on the vtrix protocol (progress in every answer) polled (fake clock)."""
     import random
 
     from hostile import vtrix_task
@@ -251,23 +250,30 @@ def test_a_task_reporting_progress_with_a_learned_end_is_polled_once_at_it():
     from vtrix.wire.base import TaskState
     from vtrix.wire.vtrix import VtrixProvider
 
+    random.seed(seed)
+    now, polls = [0.0], []
+
+    def answer(request):
+        polls.append(now[0])
+        progress = int(now[0] / task_seconds * 100)
+        body = (
+            vtrix_task("task_1")
+            if now[0] >= task_seconds
+            else vtrix_task("task_1", "in_progress", progress=progress)
+        )
+        return Response(200, {}, json.dumps(body).encode(), request.url)
+
+    prov = VtrixProvider(Settings(), MockTransport(answer, clock=lambda: now[0]))
+    prov.http.clock = lambda: now[0]
+    prov.http.sleep = lambda d: now.__setitem__(0, now[0] + d)
+    initial = TaskState("task_1", "vtrix", "running", progress_raw=0, progress=0.0)
+    prov.http.run(wait_plan(prov, "task_1", timeout=600, plan=plan, initial=initial))
+    return polls
+
+
+def test_a_task_reporting_progress_with_a_learned_end_is_polled_once_at_it():
+    """The vtrix protocol's submit answer reports progress (0 %): with a learned end, the
+    first poll is aimed at it, unjittered (jitter would make half the polls early)."""
     for seed in range(5):
-        random.seed(seed)
-        now, polls = [0.0], []
-
-        def answer(request):
-            polls.append(now[0])
-            body = (
-                vtrix_task("task_1")
-                if now[0] >= 3.0
-                else vtrix_task("task_1", "in_progress", progress=int(now[0] / 3 * 100))
-            )
-            return Response(200, {}, json.dumps(body).encode(), request.url)
-
-        prov = VtrixProvider(Settings(), MockTransport(answer, clock=lambda: now[0]))
-        prov.http.clock = lambda: now[0]
-        prov.http.sleep = lambda d: now.__setitem__(0, now[0] + d)
-        initial = TaskState("task_1", "vtrix", "running", progress_raw=0, progress=0.0)
-        plan = PollPlan(expected=3.15, age=0.05)
-        prov.http.run(wait_plan(prov, "task_1", timeout=600, plan=plan, initial=initial))
+        polls = _progress_polls(seed, 3.0, PollPlan(expected=3.15, age=0.05))
         assert polls == [pytest.approx(3.1)], polls

@@ -5,6 +5,8 @@ take it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -32,8 +34,7 @@ class Session:
         self.ledger = ledger
         self.transport = transport
         self._providers: dict[str, Provider] = {}
-        # Reads are lookups with a local fallback (a catalog, a spec): asked briefly.
-        self.lookups_only = False
+        self._brief = False  # inside lookups(): reads are asked briefly
         # The accounts every submit of this session is charged to (a named budget, a
         # max_spend): held in the ledger (see vtrix.engine.money).
         self.accounts: tuple[Account, ...] = ()
@@ -70,9 +71,25 @@ class Session:
             self._providers[name] = make_provider(name, self.settings, self.transport, made)
         return self._providers[name]
 
+    @contextmanager
+    def lookups(self) -> Iterator[None]:
+        """Reads within are lookups with a local fallback (a catalog, a spec, a model id):
+        each is asked LOOKUP_ATTEMPTS times within LOOKUP_BUDGET, not for a poll's budget."""
+        from vtrix.base.constants import LOOKUP_ATTEMPTS, LOOKUP_BUDGET, READ_ATTEMPTS, READ_BUDGET
+
+        self._brief = True
+        try:
+            for p in self._providers.values():
+                p.http.read_attempts, p.http.read_budget = LOOKUP_ATTEMPTS, LOOKUP_BUDGET
+            yield
+        finally:
+            self._brief = False
+            for p in self._providers.values():
+                p.http.read_attempts, p.http.read_budget = READ_ATTEMPTS, READ_BUDGET
+
     def _made_http(self, provider: str, http: Http) -> None:
         """Set up a gateway's HTTP client as it is made: brief reads, the shared gate."""
-        if self.lookups_only:
+        if self._brief:
             from vtrix.base.constants import LOOKUP_ATTEMPTS, LOOKUP_BUDGET
 
             http.read_attempts, http.read_budget = LOOKUP_ATTEMPTS, LOOKUP_BUDGET

@@ -116,7 +116,6 @@ def _provider_rows(
     from vtrix.errors import ApiError
 
     client = client_for(ctx)
-    client.session.lookups_only = True  # the generated index stands in: no long retries
     why = ""
     if offline:
         pass
@@ -124,7 +123,8 @@ def _provider_rows(
         why = f"no {GATEWAYS[name].label} key (vtrix auth login --provider {name})"
     else:
         try:
-            return [(e, "live") for e in client.provider(name).catalog()]
+            with client.session.lookups():  # the generated index stands in: no long retries
+                return [(e, "live") for e in client.provider(name).catalog()]
         except ApiError as exc:
             why = f"catalog not reachable ({exc.message})"
     if why:
@@ -170,8 +170,8 @@ def spec_cmd(ctx: click.Context, model_id: str, output: str, raw: bool, agent: b
     one JSON Schema, the same for both gateways (what a script or an agent needs to call
     the model); --raw gives the gateway's own format instead."""
     client = client_for(ctx)
-    client.session.lookups_only = True  # the generated spec stands in: no long retries
-    info = client.spec_info(model_id, raw=raw)
+    with client.session.lookups():  # the generated spec stands in: no long retries
+        info = client.spec_info(model_id, raw=raw)
     if info.source == "generated":
         Reporter().warn(
             "the live spec is not reachable; showing the spec generated into this vtrix version"

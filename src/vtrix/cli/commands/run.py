@@ -106,8 +106,10 @@ def _live_command(ctx: click.Context, model_id: str) -> click.Command | None:
 
     if not model_id or model_id.startswith("-"):
         return None
+    client = client_for(ctx)
     try:
-        resolved = client_for(ctx).resolve(model_id)
+        with client.session.lookups():  # an unknown id gets its did-you-mean without a wait
+            resolved = client.resolve(model_id)
     except NotFound:
         return None
     except ApiError as exc:
