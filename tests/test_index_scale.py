@@ -108,4 +108,6 @@ def test_completion_script_for_each_shell():
         r = CliRunner().invoke(cli, ["completion", shell])
         assert r.exit_code == 0 and marker in r.output and "_VTRIX_COMPLETE" in r.output
     r = CliRunner().invoke(cli, ["completion", "tcsh"])
-    assert r.exit_code == 2 and "'tcsh' is not one of" in r.output
+    assert (
+        r.exit_code == 2 and "'tcsh' is not a shell" in r.output and "bash, zsh, fish" in r.output
+    )

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
     from decimal import Decimal
 
-    from pydantic import BaseModel
     from typing_extensions import Unpack
 
     from vtrix.engine.prepare import Prepared, Resolved
@@ -120,18 +119,10 @@ class AsyncClient(ClientBase):
         """Run a blocking call on the client's worker threads."""
         return await self._blocking(fn, *args, **kwargs)
 
-    async def prepare(
-        self,
-        model_id: str,
-        params: dict[str, Any],
-        *,
-        params_model: type[BaseModel] | None = None,
-    ) -> Prepared:
+    async def prepare(self, model_id: str, params: dict[str, Any]) -> Prepared:
         """Validate and build the request (a live spec, if one is needed, is fetched off the
         loop)."""
-        prepared: Prepared = await self._blocking(
-            _prepare.prepare, self.session, model_id, params, params_model=params_model
-        )
+        prepared: Prepared = await self._blocking(_prepare.prepare, self.session, model_id, params)
         return prepared
 
     async def submit_prepared(

@@ -29,7 +29,6 @@ from vtrix.task import Result
 if TYPE_CHECKING:
     from decimal import Decimal
 
-    from pydantic import BaseModel
     from typing_extensions import Unpack
 
     from vtrix.engine.plans import Submitted
@@ -79,9 +78,9 @@ class Client(ClientBase):
         """The spec for display, with where it came from (see :func:`.prepare.spec_info`)."""
         return _prepare.spec_info(self.session, model_id, live=live, raw=raw)
 
-    def resolve(self, model_id: str, params_model: type[BaseModel] | None = None) -> Resolved:
+    def resolve(self, model_id: str) -> Resolved:
         """The spec a submit of ``model_id`` is checked against."""
-        return _prepare.resolve(self.session, model_id, params_model)
+        return _prepare.resolve(self.session, model_id)
 
     def models(
         self, *, type: str | None = None, search: str | None = None, provider: str | None = None
@@ -97,12 +96,9 @@ class Client(ClientBase):
         params: dict[str, Any],
         *,
         resolved: Resolved | None = None,
-        params_model: type[BaseModel] | None = None,
     ) -> Prepared:
         """Validate ``params`` and build the exact request; raises ValidationFailed."""
-        return _prepare.prepare(
-            self.session, model_id, params, resolved=resolved, params_model=params_model
-        )
+        return _prepare.prepare(self.session, model_id, params, resolved=resolved)
 
     def submit_prepared(
         self,

@@ -58,49 +58,46 @@ def wire(
 def submit(
     given: Client | None,
     model_id: str,
-    params_model: type[BaseModel],
     params: dict[str, Any],
     idempotency_key: str | None,
 ) -> Task:
-    """Validate against ``params_model`` and submit."""
+    """Validate (the body against the spec, as any is; the ``Params`` objects in it were
+    checked when made) and submit."""
     c = client(given)
-    prepared = c.prepare(model_id, params, params_model=params_model)
+    prepared = c.prepare(model_id, params)
     return c.submit_prepared(prepared, idempotency_key=idempotency_key)
 
 
 def run(
     given: Client | None,
     model_id: str,
-    params_model: type[BaseModel],
     params: dict[str, Any],
     idempotency_key: str | None,
     timeout: float,
 ) -> Result:
     """Validate, submit and wait."""
-    return submit(given, model_id, params_model, params, idempotency_key).wait(timeout=timeout)
+    return submit(given, model_id, params, idempotency_key).wait(timeout=timeout)
 
 
 async def asubmit(
     given: AsyncClient | None,
     model_id: str,
-    params_model: type[BaseModel],
     params: dict[str, Any],
     idempotency_key: str | None,
 ) -> AsyncTask:
     """:func:`submit` on the event loop."""
     c = aclient(given)
-    prepared = await c.prepare(model_id, params, params_model=params_model)
+    prepared = await c.prepare(model_id, params)
     return await c.submit_prepared(prepared, idempotency_key=idempotency_key)
 
 
 async def arun(
     given: AsyncClient | None,
     model_id: str,
-    params_model: type[BaseModel],
     params: dict[str, Any],
     idempotency_key: str | None,
     timeout: float,
 ) -> Result:
     """:func:`run` on the event loop."""
-    task = await asubmit(given, model_id, params_model, params, idempotency_key)
+    task = await asubmit(given, model_id, params, idempotency_key)
     return await task.wait(timeout=timeout)

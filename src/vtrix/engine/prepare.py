@@ -23,8 +23,6 @@ from vtrix.errors import (
 )
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
     from vtrix.engine.session import Session
     from vtrix.files.uploads import Upload
     from vtrix.spec.normalise import ModelSpec
@@ -37,7 +35,6 @@ class Resolved:
 
     spec: ModelSpec
     source: str  # "generated", "live", or "none" (the gateway publishes no parameters)
-    params_model: type[BaseModel] | None = None
 
     @property
     def checked(self) -> bool:
@@ -105,9 +102,7 @@ def spec_info(session: Session, model_id: str, *, live: bool = True, raw: bool =
     return SpecInfo(generated, "generated", None)
 
 
-def resolve(
-    session: Session, model_id: str, params_model: type[BaseModel] | None = None
-) -> Resolved:
+def resolve(session: Session, model_id: str) -> Resolved:
     """The spec a submit is checked against: generated if we have it, else live (cached),
     else, for a catalog model whose gateway publishes none, an unchecked stand-in.
     ``params_model``: the generated ``Params`` class, which a typed function passes down
@@ -119,7 +114,7 @@ def resolve(
         if live is not None and live.schema != spec.schema:
             warn_stale_build(model_id)
             return Resolved(dataclasses.replace(live, type=spec.type), "live")
-        return Resolved(spec, "generated", params_model)
+        return Resolved(spec, "generated")
     provider = registry.provider_of(model_id)
     try:
         return Resolved(registry.cached_live_spec(session.provider(provider), model_id), "live")
@@ -149,7 +144,6 @@ def prepare(
     params: dict[str, Any],
     *,
     resolved: Resolved | None = None,
-    params_model: type[BaseModel] | None = None,
 ) -> Prepared:
     """Validate ``params`` and build the exact request; raises ValidationFailed.
 
@@ -158,16 +152,14 @@ def prepare(
     from vtrix.files.uploads import collect
     from vtrix.spec.validate import validate
 
-    resolved = resolved or resolve(session, model_id, params_model)
+    resolved = resolved or resolve(session, model_id)
     spec = resolved.spec
     model_id = spec.id
     body, uploads, problems = collect(to_wire(params), spec.provider)
     unlisted: tuple[str, ...] = ()
     if resolved.checked:
         seen = {p.path for p in problems}
-        problems += [
-            p for p in validate(body, spec.schema, resolved.params_model) if p.path not in seen
-        ]
+        problems += [p for p in validate(body, spec.schema) if p.path not in seen]
         seen = {p.path for p in problems}
         problems += [p for p in media_problems(body, spec.schema) if p.path not in seen]
         if spec.schema.get("additionalProperties"):

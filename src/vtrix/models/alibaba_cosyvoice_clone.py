@@ -68,7 +68,7 @@ def submit(
     they are sent by name, unchecked.
     """
     return _typed.submit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -97,7 +97,6 @@ def run(
     return _typed.run(
         client,
         MODEL_ID,
-        Params,
         {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,
@@ -115,7 +114,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -133,7 +132,6 @@ async def arun(
     return await _typed.arun(
         client,
         MODEL_ID,
-        Params,
         {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,

@@ -61,7 +61,7 @@ def submit(
     they are sent by name, unchecked.
     """
     return _typed.submit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -88,7 +88,6 @@ def run(
     return _typed.run(
         client,
         MODEL_ID,
-        Params,
         {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,
@@ -105,7 +104,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -122,7 +121,6 @@ async def arun(
     return await _typed.arun(
         client,
         MODEL_ID,
-        Params,
         {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,

@@ -104,9 +104,7 @@ def submit(
         seed: Random seed; -1 random (an integer in range -1–2147483647; server default -1)
         service_tier: Service tier (one of default | flex; server default default)
     """
-    return _typed.submit(
-        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
-    )
+    return _typed.submit(client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key)
 
 
 def run(
@@ -142,7 +140,7 @@ def run(
         service_tier: Service tier (one of default | flex; server default default)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
+        client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -163,7 +161,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+        client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -185,5 +183,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
+        client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -80,9 +80,7 @@ def submit(
         sequential_image_generation_max_images: Upper limit for batch generation (an integer in range 1–15; server default 15)
         size: Image size 'widthxheight'; custom 2K/3K resolutions supported (a string; server default 2048x2048)
     """
-    return _typed.submit(
-        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
-    )
+    return _typed.submit(client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key)
 
 
 def run(
@@ -110,7 +108,7 @@ def run(
         size: Image size 'widthxheight'; custom 2K/3K resolutions supported (a string; server default 2048x2048)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
+        client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -127,7 +125,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+        client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -145,5 +143,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
+        client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

@@ -62,7 +62,7 @@ def submit(
     they are sent by name, unchecked.
     """
     return _typed.submit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -89,7 +89,6 @@ def run(
     return _typed.run(
         client,
         MODEL_ID,
-        Params,
         {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,
@@ -106,7 +105,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -123,7 +122,6 @@ async def arun(
     return await _typed.arun(
         client,
         MODEL_ID,
-        Params,
         {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,

@@ -83,9 +83,7 @@ def submit(
         person_generation: Person generation policy (one of allow_all | allow_adult | dont_allow)
         prompt: Video description text (a string of at least 1 character)
     """
-    return _typed.submit(
-        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
-    )
+    return _typed.submit(client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key)
 
 
 def run(
@@ -111,7 +109,7 @@ def run(
         prompt: Video description text (a string of at least 1 character)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
+        client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -127,7 +125,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+        client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -144,5 +142,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
+        client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

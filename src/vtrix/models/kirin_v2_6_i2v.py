@@ -100,9 +100,7 @@ def submit(
         image: Input image URL (a string)
         camera_control: Camera movement (an object)
     """
-    return _typed.submit(
-        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
-    )
+    return _typed.submit(client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key)
 
 
 def run(
@@ -122,7 +120,7 @@ def run(
         camera_control: Camera movement (an object)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
+        client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -135,7 +133,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+        client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -149,5 +147,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
+        client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )

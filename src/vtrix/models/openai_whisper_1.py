@@ -56,7 +56,7 @@ def submit(
     they are sent by name, unchecked.
     """
     return _typed.submit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -81,7 +81,6 @@ def run(
     return _typed.run(
         client,
         MODEL_ID,
-        Params,
         {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,
@@ -97,7 +96,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -113,7 +112,6 @@ async def arun(
     return await _typed.arun(
         client,
         MODEL_ID,
-        Params,
         {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,

@@ -86,7 +86,7 @@ def submit(
     they are sent by name, unchecked.
     """
     return _typed.submit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -121,7 +121,6 @@ def run(
     return _typed.run(
         client,
         MODEL_ID,
-        Params,
         {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,
@@ -142,7 +141,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
+        client, MODEL_ID, {**_typed.wire(locals(), Params, _WIRE), **extra}, idempotency_key
     )
 
 
@@ -163,7 +162,6 @@ async def arun(
     return await _typed.arun(
         client,
         MODEL_ID,
-        Params,
         {**_typed.wire(locals(), Params, _WIRE), **extra},
         idempotency_key,
         timeout,

@@ -75,9 +75,7 @@ def submit(
         resolution: Video resolution (one of 540p | 720p | 1080p; server default 720p)
         seed: Random seed (an integer)
     """
-    return _typed.submit(
-        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
-    )
+    return _typed.submit(client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key)
 
 
 def run(
@@ -103,7 +101,7 @@ def run(
         seed: Random seed (an integer)
     """
     return _typed.run(
-        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
+        client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
 
 
@@ -119,7 +117,7 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit`, without blocking the event loop."""
     return await _typed.asubmit(
-        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key
+        client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key
     )
 
 
@@ -136,5 +134,5 @@ async def arun(
 ) -> Result:
     """:func:`run`, without blocking the event loop."""
     return await _typed.arun(
-        client, MODEL_ID, Params, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
+        client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout
     )
