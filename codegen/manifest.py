@@ -36,7 +36,7 @@ GENERATOR_SOURCES = (
     *(f"codegen/{m}.py" for m in ("format", "manifest")),
     "src/vtrix/base/__init__.py",
     "src/vtrix/base/text.py",
-    "src/vtrix/wire/__init__.py",
+    "src/vtrix/base/record.py",
     "src/vtrix/base/gateways.py",
     *(
         f"src/vtrix/spec/{m}.py"

@@ -352,3 +352,19 @@ def test_every_variable_read_is_documented():
         if f"``{name}``" not in doc and not name.startswith("XDG_") and name != "ANDROID_DATA"
     ]
     assert missing == []
+
+
+def test_value_classes_are_written_one_way():
+    """Every value class is a ``@record`` (vtrix.base.record): dataclass-like, checked by type
+    checkers, and cheap at start-up (docs/architecture.md); no dataclass, no NamedTuple."""
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        if path.relative_to(SRC).parts[0] == "models" or path.name == "record.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                bases = [ast.unparse(b) for b in node.bases]
+                decorators = [ast.unparse(d) for d in node.decorator_list]
+                if "NamedTuple" in bases or any(d.startswith("dataclass") for d in decorators):
+                    found.append(f"{path.relative_to(SRC)}:{node.lineno} {node.name}")
+    assert found == []

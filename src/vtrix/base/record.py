@@ -23,18 +23,42 @@ T = TypeVar("T")
 _MISSING = object()
 
 
-class Factory:
-    """A default made afresh for each instance (``field(default_factory=list)``)."""
+class Default:
+    """A field's default and how it takes part: made afresh for each instance (``make``) or
+    one value; shown in ``repr``; compared by ``==`` (and hashed when frozen)."""
 
-    __slots__ = ("make", "repr")
+    __slots__ = ("compare", "make", "repr", "value")
 
-    def __init__(self, make: Callable[[], Any], repr: bool = True) -> None:
-        self.make, self.repr = make, repr
+    def __init__(
+        self, value: Any, make: Callable[[], Any] | None, repr: bool, compare: bool
+    ) -> None:
+        self.value, self.make, self.repr, self.compare = value, make, repr, compare
+
+    def get(self) -> Any:
+        return self.make() if self.make is not None else self.value
 
 
-def field(*, default_factory: Callable[[], Any], repr: bool = True) -> Any:
-    """A field whose default is made by ``default_factory`` for each instance."""
-    return Factory(default_factory, repr)
+def field(
+    *,
+    default: Any = _MISSING,
+    default_factory: Callable[[], Any] | None = None,
+    repr: bool = True,
+    compare: bool = True,
+) -> Any:
+    """A field with a default (``default``, or one made by ``default_factory`` for each
+    instance), left out of ``repr`` or of ``==``/``hash`` when asked."""
+    return Default(default, default_factory, repr, compare)
+
+
+def replace(obj: T, **changes: Any) -> T:
+    """A copy of record ``obj`` with ``changes`` (as ``dataclasses.replace``)."""
+    cls: Any = type(obj)
+    copy: T = cls(**{**{n: getattr(obj, n) for n in cls.__record_fields__}, **changes})
+    return copy
+
+
+def _put(cls: type, name: str, value: Any) -> None:
+    type.__setattr__(cls, name, value)  # (an assignment to a class's dunder: mypy says no)
 
 
 def _fields(cls: type) -> list[tuple[str, Any]]:
@@ -52,8 +76,14 @@ def _build(cls: type[T], frozen: bool) -> type[T]:
     fields = _fields(cls)
     names = tuple(n for n, _ in fields)
     defaults = {n: d for n, d in fields if d is not _MISSING}
-    hidden = {n for n, d in defaults.items() if isinstance(d, Factory) and not d.repr}
+    hidden = {n for n, d in defaults.items() if isinstance(d, Default) and not d.repr}
     shown = tuple(n for n in names if n not in hidden)
+    compared = tuple(
+        n for n in names if not (isinstance(defaults.get(n), Default) and not defaults[n].compare)
+    )
+    for name, d in list(defaults.items()):
+        if isinstance(d, Default) and d.make is None and d.value is _MISSING:
+            del defaults[name]  # field(repr=…, compare=…) without a default: required
     for name in defaults:  # the class attribute must not shadow the instance's value
         if name in cls.__dict__:
             delattr(cls, name)
@@ -73,7 +103,7 @@ def _build(cls: type[T], frozen: bool) -> type[T]:
             default = defaults.get(name, _MISSING)
             if default is _MISSING:
                 raise TypeError(f"{cls.__name__}() missing argument {name!r}")
-            setter(self, name, default.make() if isinstance(default, Factory) else default)
+            setter(self, name, default.get() if isinstance(default, Default) else default)
         if kwargs:  # what is left names no field
             raise TypeError(f"{cls.__name__}() got unexpected arguments {sorted(kwargs)}")
         post = getattr(self, "__post_init__", None)
@@ -87,27 +117,27 @@ def _build(cls: type[T], frozen: bool) -> type[T]:
     def __eq__(self: Any, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in names)
+        return all(getattr(self, n) == getattr(other, n) for n in compared)
 
-    cls.__init__ = __init__  # type: ignore[misc,method-assign]
+    _put(cls, "__init__", __init__)
     if "__repr__" not in cls.__dict__:
-        cls.__repr__ = __repr__  # type: ignore[assignment,method-assign]
-    cls.__eq__ = __eq__  # type: ignore[assignment,method-assign]
-    cls.__match_args__ = names  # type: ignore[attr-defined,misc]
-    cls.__record_fields__ = names  # type: ignore[attr-defined]
+        _put(cls, "__repr__", __repr__)
+    _put(cls, "__eq__", __eq__)
+    _put(cls, "__match_args__", names)
+    _put(cls, "__record_fields__", names)
     if frozen:
 
         def __setattr__(self: Any, name: str, value: Any) -> None:
             raise AttributeError(f"{cls.__name__} is frozen: cannot set {name!r}")
 
         def __hash__(self: Any) -> int:
-            return hash(tuple(getattr(self, n) for n in names))
+            return hash(tuple(getattr(self, n) for n in compared))
 
-        cls.__setattr__ = __setattr__  # type: ignore[assignment,method-assign]
-        cls.__delattr__ = __setattr__  # type: ignore[assignment,method-assign]
-        cls.__hash__ = __hash__  # type: ignore[assignment,method-assign]
+        _put(cls, "__setattr__", __setattr__)
+        _put(cls, "__delattr__", __setattr__)
+        _put(cls, "__hash__", __hash__)
     else:
-        cls.__hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass
+        _put(cls, "__hash__", None)  # mutable, like a dataclass
     return cls
 
 

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from vtrix.base.record import record
 from vtrix.batch.input import Line
 from vtrix.errors import ValidationFailed, VtrixError
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from vtrix.engine.prepare import Prepared
 
 
-@dataclass
+@record
 class Checked:
     """A line after validation: ready to send, or its problems."""
 

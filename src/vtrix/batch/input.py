@@ -22,13 +22,13 @@ import hashlib
 import io
 import json
 import sys
-from dataclasses import dataclass, field
 from typing import Any
 
+from vtrix.base.record import field, record
 from vtrix.errors import UsageError
 
 
-@dataclass
+@record
 class Line:
     """One input line, before its model's spec is applied."""
 

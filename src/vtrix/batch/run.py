@@ -18,9 +18,9 @@ import copy
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from vtrix.base.record import record
 from vtrix.batch.checking import Checked, validate_lines
 from vtrix.batch.input import Line, line_keys
 from vtrix.errors import (
@@ -57,7 +57,7 @@ LINE_ERRORS = {
 }
 
 
-@dataclass
+@record
 class LineResult:
     """How one input line ended (one line of ``--results``): the line's outcome and its task
     in the one task shape (:class:`vtrix.task.Result`)."""
@@ -106,7 +106,7 @@ class LineResult:
         }
 
 
-@dataclass
+@record
 class Options:
     concurrency: int = 8
     timeout: float = 600

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from vtrix.base.record import record
 from vtrix.batch.run import BatchRun, LineResult
 from vtrix.errors import UsageError
 from vtrix.store import claims
@@ -125,7 +125,7 @@ class WorkerRun:
         return BatchEnd(claims.outcomes(self.ledger, self.batch), self.ledger.database.round_trips)
 
 
-@dataclass
+@record
 class BatchEnd:
     """How the whole batch stands when a worker ends."""
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from vtrix.base.record import replace
 from vtrix.cli.click_types import click_option
 from vtrix.cli.context import Globals, client_for
 from vtrix.cli.run_options import RUN_EPILOG, max_cost_of, run_options
@@ -328,7 +329,7 @@ def submit_and_wait(
     reporter.line()
     reporter.ok("Done")
     if saving is not None and values.get("run_deadline") is not None:
-        saving = saving._replace(deadline=values["run_deadline"])
+        saving = replace(saving, deadline=values["run_deadline"])
     saved = save_outputs(client, result, saving, reporter, output) if saving else []
     print_result(result, output, saved)
 

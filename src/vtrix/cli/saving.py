@@ -4,9 +4,11 @@ before anything is sent, and a failed download still prints the result URLs."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import click
+
+from vtrix.base.record import record
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -48,7 +50,8 @@ def save_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-class SaveRequest(NamedTuple):
+@record(frozen=True)
+class SaveRequest:
     directory: Path
     overwrite: bool
     max_bytes: int | None

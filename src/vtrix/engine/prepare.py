@@ -5,13 +5,12 @@ converted, validated and built into the exact request. Every submit — ``vtrix 
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vtrix.base.gateways import PROVIDERS, default_endpoint
-from vtrix.base.record import field, record
+from vtrix.base.record import field, record, replace
 from vtrix.engine import registry
 from vtrix.errors import (
     NotFound,
@@ -113,7 +112,7 @@ def resolve(session: Session, model_id: str) -> Resolved:
         live = registry.cached_spec(spec.provider, model_id)
         if live is not None and live.schema != spec.schema:
             warn_stale_build(model_id)
-            return Resolved(dataclasses.replace(live, type=spec.type), "live")
+            return Resolved(replace(live, type=spec.type), "live")
         return Resolved(spec, "generated")
     provider = registry.provider_of(model_id)
     try:
@@ -239,7 +238,7 @@ def with_catalog_facts(spec: ModelSpec) -> ModelSpec:
         facts["name"] = entry.name
     if not spec.summary and entry.summary:
         facts["summary"] = entry.summary
-    return dataclasses.replace(spec, **facts) if facts else spec
+    return replace(spec, **facts) if facts else spec
 
 
 def to_wire(value: Any) -> Any:

@@ -22,13 +22,13 @@ import os
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from vtrix.base.constants import MAX_DOWNLOAD as DEFAULT_MAX_DOWNLOAD
 from vtrix.base.constants import MAX_FILE_SECONDS, MAX_REDIRECTS
+from vtrix.base.record import record
 from vtrix.base.text import clean_line, human_size
 from vtrix.errors import DownloadFailed, DownloadRefused, Interrupted
 from vtrix.files.filetypes import extension
@@ -39,7 +39,7 @@ from vtrix.http.transport import Request, RequestsTransport, Timeouts, Transport
 Progress = Callable[[str, int, "int | None"], None]  # (name, bytes so far, total)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Saved:
     url: str
     path: str
@@ -69,7 +69,7 @@ def file_sum(path: str) -> tuple[int, str] | None:
         os.close(fd)
 
 
-@dataclass
+@record
 class _Part:
     """The hidden partial file of one download and what is known of it."""
 
@@ -345,7 +345,7 @@ class Downloader:
         raise DownloadRefused(f"no free name for {name} in {directory}")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Resume:
     task_id: str
     directory: Path

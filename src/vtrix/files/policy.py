@@ -7,10 +7,10 @@ import hashlib
 import ipaddress
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from vtrix.base.record import record
 from vtrix.base.text import clean_line
 from vtrix.errors import DownloadRefused, UsageError
 from vtrix.http.network import is_loopback_host
@@ -56,7 +56,7 @@ def safe_stem(task_id: str) -> str:
     return stem
 
 
-@dataclass
+@record
 class UrlPolicy:
     """Where results may be fetched from."""
 

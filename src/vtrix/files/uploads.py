@@ -11,12 +11,12 @@ place.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from vtrix.base.constants import MAX_UPLOAD, env
 from vtrix.base.gateways import GATEWAYS
+from vtrix.base.record import record
 from vtrix.errors import Problem, UsageError
 from vtrix.files.filetypes import MEDIA_TYPES, extension
 from vtrix.spec.describe import is_media_input
@@ -36,7 +36,7 @@ def max_upload() -> int:
 _MARKER = "https://upload.pending.invalid/"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LocalFile:
     """A local file given for a parameter; uploaded at submit time."""
 
@@ -55,7 +55,7 @@ def from_text(text: str) -> str | LocalFile:
     return text
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Upload:
     marker: str
     file: LocalFile

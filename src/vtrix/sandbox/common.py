@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from vtrix.base.gateways import VTRIX_API_PREFIX, VTRIX_MODELS_PREFIX
+from vtrix.base.record import record
 from vtrix.sandbox import media
 from vtrix.sandbox.catalog import Catalog
 from vtrix.sandbox.pricing import price
@@ -20,7 +20,7 @@ from vtrix.spec.validate import validate
 FAIL_MARK = "[fail]"
 
 
-@dataclass
+@record
 class Sandbox:
     """Everything a route needs: ``request.app.state.sandbox``."""
 

@@ -9,13 +9,14 @@ import time
 import uuid
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from vtrix.base.record import field, record
 
-@dataclass
+
+@record
 class Faults:
     """Injected faults and protocol modes. Rates are shares of requests (0..1). The modes let
     the sandbox play both what vtrix assumed and what the gateways' official clients imply
@@ -44,13 +45,12 @@ class Faults:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Faults:
         """Faults from JSON; an unknown key or a value of the wrong type is a ValueError."""
-        unknown = sorted(set(data) - set(cls.__dataclass_fields__))
+        kinds: dict[str, str] = cls.__annotations__  # "float", "bool", "int", "str"
+        unknown = sorted(set(data) - set(kinds))
         if unknown:
-            raise ValueError(
-                f"unknown fault {', '.join(unknown)}; known: {', '.join(cls.__dataclass_fields__)}"
-            )
+            raise ValueError(f"unknown fault {', '.join(unknown)}; known: {', '.join(kinds)}")
         for name, value in data.items():
-            want = cls.__dataclass_fields__[name].type
+            want = kinds[name]
             if want == "str":
                 if value not in MODES[name]:
                     raise ValueError(f"fault {name} must be one of {', '.join(MODES[name])}")
@@ -77,7 +77,7 @@ MODES: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass
+@record
 class SandboxConfig:
     host: str = "127.0.0.1"
     port: int = 0
@@ -97,7 +97,7 @@ class SandboxConfig:
     faults: Faults = field(default_factory=Faults)
 
 
-@dataclass
+@record
 class SandboxTask:
     id: str
     provider: str

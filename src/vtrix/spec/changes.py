@@ -6,14 +6,14 @@ one built in)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from vtrix.base.record import record
 from vtrix.spec.normalise import ModelSpec
 from vtrix.spec.walk import walk
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Change:
     model: str
     what: str

@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
+from vtrix.base.record import record
 from vtrix.base.text import clean_text
 from vtrix.spec.kinds import SCALAR_TYPES, kind_of
 from vtrix.spec.names import field_names, flag_for
@@ -151,7 +152,8 @@ def describe_expected(schema: dict[str, Any]) -> str:
 # ------------------------------------------------------------------------------ fields
 
 
-class FieldInfo(NamedTuple):
+@record(frozen=True)
+class FieldInfo:
     """One field anywhere in a body: ``camera_control.type`` or ``content[].text``."""
 
     path: str
@@ -248,7 +250,8 @@ def _help(
     return " ".join(p for p in parts if p)
 
 
-class _Raw(NamedTuple):
+@record(frozen=True)
+class _Raw:
     path: tuple[str, ...]
     pypath: tuple[str, ...]
     schema: dict[str, Any]

@@ -16,10 +16,10 @@ could steer code generation, what cannot be named safely, or a shape that is not
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from vtrix.base.gateways import MODELLIX, MODELLIX_LEGACY_SUFFIX, default_endpoint
+from vtrix.base.record import field, record
 from vtrix.spec.clean import SpecError, clean_schema, warn
 from vtrix.spec.kinds import KINDS
 
@@ -49,7 +49,7 @@ _VTRIX_CONSTRAINTS = {
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ModelSpec:
     """One model in the normalised form shared by codegen, the runtime and the sandbox."""
 

@@ -12,15 +12,15 @@ Layout::
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vtrix.base.record import field, record
 from vtrix.spec.clean import SpecError
 from vtrix.spec.normalise import ModelSpec, normalise_modellix, normalise_vtrix, summary_line
 
 
-@dataclass
+@record
 class Snapshot:
     """The raw snapshot, as the gateways serve it."""
 

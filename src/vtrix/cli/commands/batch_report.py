@@ -4,11 +4,11 @@ batch results FILE`` (every line's task object, from the ledger)."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from vtrix.base.record import record
 from vtrix.cli import ending
 from vtrix.cli.context import client_for
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from vtrix.store.ledger import Ledger
 
 
-@dataclass
+@record
 class View:
     """A batch as the ledger has it: its lines, each line's key and row, and — when workers
     ran it — each line's (worker, outcome) and each worker's share."""

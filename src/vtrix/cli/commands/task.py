@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from vtrix.base.gateways import PROVIDERS
+from vtrix.base.record import replace
 from vtrix.cli import ending
 from vtrix.cli.click_types import DURATION, Word
 from vtrix.cli.completion import complete_task
@@ -212,7 +213,7 @@ def _wait_one(
     reporter.line()
     reporter.ok("Done")
     if saving is not None:
-        saving = saving._replace(deadline=deadline)
+        saving = replace(saving, deadline=deadline)
     saved = save_outputs(client, result, saving, reporter, output) if saving else []
     print_result(result, output, saved)
     ending.note(printed=False, task=None)  # the next task of `task wait ID ID` prints its own
