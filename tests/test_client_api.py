@@ -136,3 +136,21 @@ def test_lookups_are_brief_and_polls_keep_their_budget(home):
             assert (http.read_attempts, http.read_budget) == (LOOKUP_ATTEMPTS, LOOKUP_BUDGET)
     for http in (early, late):
         assert (http.read_attempts, http.read_budget) == (READ_ATTEMPTS, READ_BUDGET)
+
+
+def test_a_run_reads_the_generated_spec_once(vtrix, monkeypatch):
+    """The command is built from the generated spec, and the engine is handed what the
+    command line resolved: the file is read once, not again to validate."""
+    from vtrix.engine import registry
+
+    reads: list[str] = []
+    real = registry.generated_spec_data
+
+    def counted(model_id):
+        reads.append(model_id)
+        return real(model_id)
+
+    monkeypatch.setattr(registry, "generated_spec_data", counted)
+    r = vtrix("--dry-run", "run", "kirin_v3_i2v", "--image-url", "https://example.com/a.jpg")
+    assert r.code == 0, r.err
+    assert reads == ["kirin_v3_i2v"]

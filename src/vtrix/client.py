@@ -78,9 +78,10 @@ class Client(ClientBase):
         """The spec for display, with where it came from (see :func:`.prepare.spec_info`)."""
         return _prepare.spec_info(self.session, model_id, live=live, raw=raw)
 
-    def resolve(self, model_id: str) -> Resolved:
-        """The spec a submit of ``model_id`` is checked against."""
-        return _prepare.resolve(self.session, model_id)
+    def resolve(self, model_id: str, generated: dict[str, Any] | None = None) -> Resolved:
+        """The spec a submit of ``model_id`` is checked against (``generated``: its generated
+        spec as data, when already read)."""
+        return _prepare.resolve(self.session, model_id, generated)
 
     def models(
         self, *, type: str | None = None, search: str | None = None, provider: str | None = None

@@ -168,6 +168,8 @@ def execute(
     ending.note(model=model_id, provider=(spec or {}).get("provider") or _provider(model_id))
     body, problems = build_body(spec, opts, values)
     client = client_for(ctx)
+    if resolved is None and spec is not None:  # the generated spec this command was built from
+        resolved = client.resolve(model_id, spec)
     prepared: Prepared | None = None
     try:
         prepared = client.prepare(model_id, body, resolved=resolved)

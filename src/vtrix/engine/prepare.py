@@ -101,13 +101,15 @@ def spec_info(session: Session, model_id: str, *, live: bool = True, raw: bool =
     return SpecInfo(generated, "generated", None)
 
 
-def resolve(session: Session, model_id: str) -> Resolved:
+def resolve(session: Session, model_id: str, generated: dict[str, Any] | None = None) -> Resolved:
     """The spec a submit is checked against: generated if we have it, else live (cached),
     else, for a catalog model whose gateway publishes none, an unchecked stand-in.
-    ``params_model``: the generated ``Params`` class, which a typed function passes down
-    (else one is built from the schema when validating)."""
+    ``generated``: the generated spec as data, when the caller read it already (the command
+    line builds a model's command from it): it is not read again."""
+    from vtrix.spec.normalise import ModelSpec
+
     model_id = registry.canonical(model_id)
-    spec = registry.generated_spec(model_id)
+    spec = ModelSpec.from_dict(generated) if generated else registry.generated_spec(model_id)
     if spec is not None:
         live = registry.cached_spec(spec.provider, model_id)
         if live is not None and live.schema != spec.schema:
