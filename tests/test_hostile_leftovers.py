@@ -18,24 +18,24 @@ from test_money_repros import _batch_file as _lines
 
 
 def test_a_batch_whose_wait_runs_out_keeps_its_results_and_exits_124(
-    cli: Any, make_sandbox: Any, tmp_path: Path
+    vtrix: Any, make_sandbox: Any, tmp_path: Path
 ) -> None:
     sb = make_sandbox(task_seconds=60)
     src = _lines(tmp_path / "in.jsonl", 2)
     results = tmp_path / "r.jsonl"
-    r = cli("batch", str(src), "--timeout", "2", "--results", str(results), env=env_for(sb))
+    r = vtrix("batch", str(src), "--timeout", "2", "--results", str(results), env=env_for(sb))
     assert r.code == 124, r.err
     assert "Traceback" not in r.err
     lines = [json.loads(x) for x in results.read_text().splitlines()]
     assert [x["error"]["code"] for x in lines] == ["wait_timeout", "wait_timeout"]
     assert all(x["id"] for x in lines)
-    again = cli("batch", str(src), "--timeout", "2", "-o", "json", env=env_for(sb))
+    again = vtrix("batch", str(src), "--timeout", "2", "-o", "json", env=env_for(sb))
     assert again.code == 124 and len(again.out.splitlines()) == 2
     assert sb.stats()["tasks_created"] == 2  # resumed, never sent twice
 
 
 def test_results_at_a_fifo_are_written_into_it_never_replacing_it(
-    cli: Any, make_sandbox: Any, tmp_path: Path
+    vtrix: Any, make_sandbox: Any, tmp_path: Path
 ) -> None:
     sb = make_sandbox(task_seconds=0)
     src = _lines(tmp_path / "in.jsonl", 2)
@@ -49,7 +49,7 @@ def test_results_at_a_fifo_are_written_into_it_never_replacing_it(
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    r = cli("batch", str(src), "--results", str(fifo), "-q", env=env_for(sb))
+    r = vtrix("batch", str(src), "--results", str(fifo), "-q", env=env_for(sb))
     reader.join(timeout=60)
     assert r.code == 0, r.err
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still the FIFO
@@ -57,7 +57,7 @@ def test_results_at_a_fifo_are_written_into_it_never_replacing_it(
 
 
 def test_a_directory_vtrix_did_not_make_keeps_its_mode(
-    cli: Any, sandbox: Any, tmp_path: Path
+    vtrix: Any, sandbox: Any, tmp_path: Path
 ) -> None:
     open_dir = tmp_path / "team-data"  # a 0755 directory another user made, say
     sticky = tmp_path / "sticky"
@@ -67,7 +67,7 @@ def test_a_directory_vtrix_did_not_make_keeps_its_mode(
     os.chmod(sticky, 0o1777)
     for where in (open_dir, sticky):
         env = {**env_for(sandbox), "VTRIX_DATA_DIR": str(where)}
-        r = cli("run", "kirin_v3_i2v", "--image-url", "https://e.com/a.jpg", "-q", env=env)
+        r = vtrix("run", "kirin_v3_i2v", "--image-url", "https://e.com/a.jpg", "-q", env=env)
         assert r.code == 0, r.err
         assert (where / "ledger.sqlite3").exists()
         assert stat.S_IMODE(os.stat(where).st_mode) == (0o755 if where == open_dir else 0o1777)
@@ -75,7 +75,7 @@ def test_a_directory_vtrix_did_not_make_keeps_its_mode(
 
 
 def test_a_libpq_keyword_string_is_a_team_ledger_never_a_file(
-    cli: Any, tmp_path: Path, sandbox: Any
+    vtrix: Any, tmp_path: Path, sandbox: Any
 ) -> None:
     url = f"host={tmp_path}/no-server port=5432 dbname=vtrix password=hunter2hunter2"
     env = {**env_for(sandbox), "VTRIX_LEDGER_URL": url}
@@ -91,7 +91,7 @@ def test_a_libpq_keyword_string_is_a_team_ledger_never_a_file(
     assert r.returncode == 2 and "hunter2hunter2" not in r.stdout + r.stderr
     assert "postgresql" in (r.stdout + r.stderr).lower() or "password=***" in r.stderr
     assert set(os.listdir(tmp_path)) == before  # no file named after the string
-    run = cli("run", "kirin_v3_i2v", "--image-url", "https://e.com/a.jpg", env=env)
+    run = vtrix("run", "kirin_v3_i2v", "--image-url", "https://e.com/a.jpg", env=env)
     assert run.code == 2 and "hunter2hunter2" not in run.out + run.err
 
 
@@ -190,13 +190,13 @@ def test_a_ledger_that_goes_away_mid_batch_leaves_lines_not_sent(
     assert sb.stats()["tasks_created"] == 2
 
 
-def test_smaller_leftovers(cli: Any, sandbox: Any, tmp_path: Path) -> None:
+def test_smaller_leftovers(vtrix: Any, sandbox: Any, tmp_path: Path) -> None:
     from vtrix.http.network import bypass
 
     assert bypass("gateway.test", "*.test") and not bypass("gateway.testx", "*.test")
-    r = cli("run", "kirin_v3_i2v", "--image-url", "https://e.com/a.jpg", "--max-cost", "NaN")
+    r = vtrix("run", "kirin_v3_i2v", "--image-url", "https://e.com/a.jpg", "--max-cost", "NaN")
     assert r.code == 2 and "Submitting" not in r.err
-    bad = cli("ledger", "use", "mysql://u@db/x")
+    bad = vtrix("ledger", "use", "mysql://u@db/x")
     assert bad.code == 2 and "--ask-password" in bad.err and "PASSWORD@" not in bad.err
     exposed = subprocess.run(
         [sys.executable, "-m", "vtrix", "sandbox", "--host", "0.0.0.0", "--port", "0"],
@@ -346,7 +346,7 @@ def test_models_list_offline_falls_back_without_asking_again(vtrix: Any, monkeyp
 
 
 def test_a_proxy_asking_for_credentials_and_a_huge_ca_bundle_are_named(
-    cli: Any, sandbox: Any, tmp_path: Path
+    vtrix: Any, sandbox: Any, tmp_path: Path
 ) -> None:
     import requests
 
@@ -360,5 +360,5 @@ def test_a_proxy_asking_for_credentials_and_a_huge_ca_bundle_are_named(
     huge = tmp_path / "huge.pem"
     with huge.open("wb") as fh:  # sparse: 129 MB on paper, nothing on disk
         fh.truncate(129 * 1024 * 1024)
-    r = cli("task", "get", "task_1", env={**env_for(sandbox), "REQUESTS_CA_BUNDLE": str(huge)})
+    r = vtrix("task", "get", "task_1", env={**env_for(sandbox), "REQUESTS_CA_BUNDLE": str(huge)})
     assert r.code == 2 and "MB" in r.err and "REQUESTS_CA_BUNDLE" in r.err

@@ -140,7 +140,7 @@ def test_resubmitting_with_the_idempotency_key_of_an_unknown_outcome(vtrix, host
     assert [row["status"] for row in listed(vtrix)] == ["running"]
 
 
-def test_ctrl_c_during_the_submit_is_130_with_the_idempotency_key(cli, hostile, home):
+def test_ctrl_c_during_the_submit_is_130_with_the_idempotency_key(vtrix, hostile, home):
     hostile.on("POST", SUBMIT, Reply(hang=30))
     env = {**os.environ, **env_for(hostile)}
     proc = subprocess.Popen(
@@ -159,11 +159,11 @@ def test_ctrl_c_during_the_submit_is_130_with_the_idempotency_key(cli, hostile, 
     assert proc.returncode == 130, err
     key = hostile.received[0].headers["idempotency-key"]
     assert key in err and "may have created" in err and "Traceback" not in err
-    rows = json.loads(cli("task", "list", "-o", "json").out)
+    rows = json.loads(vtrix("task", "list", "-o", "json").out)
     assert rows[-1]["idempotency_key"] == key and rows[-1]["status"] == "unknown"
 
 
-def test_ctrl_c_while_waiting_keeps_the_task(cli, make_sandbox):
+def test_ctrl_c_while_waiting_keeps_the_task(vtrix, make_sandbox):
     sb = make_sandbox(task_seconds=30)
     env = {**os.environ, **env_for(sb)}
     proc = subprocess.Popen(
@@ -181,7 +181,7 @@ def test_ctrl_c_while_waiting_keeps_the_task(cli, make_sandbox):
     _, err = proc.communicate(timeout=20)
     task_id = sb.stats()["tasks"][0]
     assert proc.returncode == 130 and f"vtrix task wait {task_id}" in err
-    rows = json.loads(cli("task", "list", "-o", "json", env=env_for(sb)).out)
+    rows = json.loads(vtrix("task", "list", "-o", "json", env=env_for(sb)).out)
     assert rows[-1]["id"] == task_id
 
 

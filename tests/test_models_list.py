@@ -43,7 +43,7 @@ def test_unreachable_gateway_is_named_and_the_index_shown(vtrix):
     assert any(line.startswith("kirin_v3_i2v") and " yes " in line for line in lines)
 
 
-def test_table_fits_the_terminal(cli, monkeypatch):
+def test_table_fits_the_terminal(vtrix, monkeypatch):
     """Through a pseudo-terminal of 60 columns every line is cut to fit; piped, it is whole."""
     import os
     import pty
@@ -72,5 +72,5 @@ def test_table_fits_the_terminal(cli, monkeypatch):
     lines = [line for line in out.decode().splitlines() if line.strip()]
     assert lines and all(len(line) <= 60 for line in lines)
     assert any(line.endswith("…") for line in lines)
-    piped = cli("models", "list", "--offline", "--search", "seedream").out.splitlines()
+    piped = vtrix("models", "list", "--offline", "--search", "seedream").out.splitlines()
     assert max(len(line) for line in piped) > 60

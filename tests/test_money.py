@@ -25,14 +25,14 @@ def lines(path, n):
     return path
 
 
-def test_a_learned_quote_matches_what_the_sandbox_charges(cli, make_sandbox):
+def test_a_learned_quote_matches_what_the_sandbox_charges(vtrix, make_sandbox):
     sb = make_sandbox(task_seconds=0)
     env = env_for(sb)
-    first = cli(*QUOTE, "--param", "duration=5", "-o", "json", env=env)
+    first = vtrix(*QUOTE, "--param", "duration=5", "-o", "json", env=env)
     assert first.code == 0 and json.loads(first.out)["amount"] is None  # never invented
     for _ in range(3):
-        assert cli(*KIRIN, "--duration", "5", "-q", env=env).code == 0
-    q = json.loads(cli(*QUOTE, "--param", "duration=5", "-o", "json", env=env).out)
+        assert vtrix(*KIRIN, "--duration", "5", "-q", env=env).code == 0
+    q = json.loads(vtrix(*QUOTE, "--param", "duration=5", "-o", "json", env=env).out)
     assert q == {
         "model": "kirin_v3_i2v",
         "amount": "0.30",  # the sandbox's price: 5 s at 0.06 a second, 720p
@@ -42,42 +42,42 @@ def test_a_learned_quote_matches_what_the_sandbox_charges(cli, make_sandbox):
     }
     assert Decimal(sb.stats()["charged"]) == 3 * Decimal("0.30")
     # Other price parameters are another price: not learned yet.
-    other = cli(*QUOTE, "--param", "duration=8", "-o", "json", env=env)
+    other = vtrix(*QUOTE, "--param", "duration=8", "-o", "json", env=env)
     assert json.loads(other.out)["amount"] is None
-    dry = cli(*KIRIN, "--duration", "5", "--dry-run", "-o", "json", env=env)
+    dry = vtrix(*KIRIN, "--duration", "5", "--dry-run", "-o", "json", env=env)
     assert json.loads(dry.out)["quote"]["amount"] == "0.30"
 
 
-def test_max_cost_refuses_before_sending_and_unknown_prices_never_pass(cli, make_sandbox):
+def test_max_cost_refuses_before_sending_and_unknown_prices_never_pass(vtrix, make_sandbox):
     sb = make_sandbox(task_seconds=0)
     env = env_for(sb)
-    assert cli(*KIRIN, "--duration", "5", "-q", env=env).code == 0  # learns 0.30
-    over = cli(*KIRIN, "--duration", "5", "--max-cost", "0.25", "-o", "json", env=env)
+    assert vtrix(*KIRIN, "--duration", "5", "-q", env=env).code == 0  # learns 0.30
+    over = vtrix(*KIRIN, "--duration", "5", "--max-cost", "0.25", "-o", "json", env=env)
     assert over.code == 4
     assert json.loads(over.out)["error"]["code"] == "budget_reached"
-    unknown = cli("run", SEEDREAM, "--prompt", "x", "--max-cost", "5", env=env)
+    unknown = vtrix("run", SEEDREAM, "--prompt", "x", "--max-cost", "5", env=env)
     assert unknown.code == 4 and "unknown" in unknown.err and "--allow-unpriced" in unknown.err
     assert sb.stats()["tasks_created"] == 1
-    allowed = cli(
+    allowed = vtrix(
         "run", SEEDREAM, "--prompt", "x", "--max-cost", "5", "--allow-unpriced", "-q", env=env
     )
     assert allowed.code == 0 and sb.stats()["tasks_created"] == 2
-    within = cli(*KIRIN, "--duration", "5", "--max-cost", "0.30", "-q", env=env)
+    within = vtrix(*KIRIN, "--duration", "5", "--max-cost", "0.30", "-q", env=env)
     assert within.code == 0 and sb.stats()["tasks_created"] == 3
 
 
-def test_a_batch_budget_sends_exactly_what_it_covers_and_resumes(cli, make_sandbox, tmp_path):
+def test_a_batch_budget_sends_exactly_what_it_covers_and_resumes(vtrix, make_sandbox, tmp_path):
     sb = make_sandbox(task_seconds=0)
     env = env_for(sb)
     src = lines(tmp_path / "in.jsonl", 10)
-    unpriced = cli("batch", str(src), "--budget", "1", "-q", env=env)
+    unpriced = vtrix("batch", str(src), "--budget", "1", "-q", env=env)
     assert unpriced.code == 4 and sb.stats()["tasks_created"] == 0  # unknown price: nothing
-    assert cli("prices", "set", SEEDREAM, "0.04", "--per", "image", env=env).code == 0
-    r = cli("batch", str(src), "--budget", "0.2", "--concurrency", "4", "-q", env=env)
+    assert vtrix("prices", "set", SEEDREAM, "0.04", "--per", "image", env=env).code == 0
+    r = vtrix("batch", str(src), "--budget", "0.2", "--concurrency", "4", "-q", env=env)
     assert r.code == 4, r.err
     assert sb.stats()["tasks_created"] == 5  # ⌊0.20 / 0.04⌋
     assert "budget" in r.out
-    again = cli("batch", str(src), "--budget", "1", "-o", "json", "-q", env=env)
+    again = vtrix("batch", str(src), "--budget", "1", "-o", "json", "-q", env=env)
     assert again.code == 0, again.err
     assert sb.stats()["tasks_created"] == 10  # the other five; no line sent twice
     rows = [json.loads(line) for line in again.out.splitlines()]
@@ -85,14 +85,14 @@ def test_a_batch_budget_sends_exactly_what_it_covers_and_resumes(cli, make_sandb
     assert all(row["status"] == "succeeded" for row in rows)
 
 
-def test_spend_sums_what_the_sandbox_charged(cli, make_sandbox):
+def test_spend_sums_what_the_sandbox_charged(vtrix, make_sandbox):
     sb = make_sandbox(task_seconds=0)
     env = env_for(sb)
     for seconds, resolution in ((3, "720p"), (5, "1080p"), (4, "480p")):
         args = ["--duration", str(seconds), "--resolution", resolution, "-q"]
-        assert cli(*KIRIN, *args, env=env).code == 0
-    assert cli("run", SEEDREAM, "--prompt", "x", "-q", env=env).code == 0  # no cost reported
-    doc = json.loads(cli("spend", "--since", "1h", "--by", "provider", "-o", "json").out)
+        assert vtrix(*KIRIN, *args, env=env).code == 0
+    assert vtrix("run", SEEDREAM, "--prompt", "x", "-q", env=env).code == 0  # no cost reported
+    doc = json.loads(vtrix("spend", "--since", "1h", "--by", "provider", "-o", "json").out)
     vtrix_charged = Decimal("0.18") + Decimal("0.60") + Decimal("0.12")
     assert Decimal(doc["groups"]["vtrix"]["settled"]) == vtrix_charged
     assert doc["groups"]["vtrix"]["tasks"] == 3
@@ -109,28 +109,28 @@ def test_spend_sums_what_the_sandbox_charged(cli, make_sandbox):
     assert charged_by_sandbox == vtrix_charged + Decimal("0.04")  # the image too
 
 
-def test_a_budgeted_batch_says_what_the_balance_covers(cli, make_sandbox, tmp_path):
+def test_a_budgeted_batch_says_what_the_balance_covers(vtrix, make_sandbox, tmp_path):
     sb = make_sandbox(task_seconds=0, balance="0.10")
     env = env_for(sb)
-    assert cli("prices", "set", SEEDREAM, "0.04", "--per", "image", env=env).code == 0
-    r = cli("batch", str(lines(tmp_path / "in.jsonl", 4)), "--budget", "1", env=env)
+    assert vtrix("prices", "set", SEEDREAM, "0.04", "--per", "image", env=env).code == 0
+    r = vtrix("batch", str(lines(tmp_path / "in.jsonl", 4)), "--budget", "1", env=env)
     assert "Modellix balance 0.1 covers 2 of its 4 lines at their quotes" in r.err
 
 
-def test_a_balance_is_spent_then_402(cli, make_sandbox):
+def test_a_balance_is_spent_then_402(vtrix, make_sandbox):
     sb = make_sandbox(task_seconds=0, balance="0.5")
     env = env_for(sb)
-    before = json.loads(cli("balance", "-o", "json", env=env).out)
+    before = json.loads(vtrix("balance", "-o", "json", env=env).out)
     assert before["modellix"]["balance"] == "0.5"  # a decimal string, as costs are
     assert before["vtrix"]["note"] == "not available from this gateway"
-    assert cli(*KIRIN, "-q", env=env).code == 0  # 0.30
-    assert cli(*KIRIN, "-q", env=env).code == 0  # 0.20 left: still allowed
-    broke = cli(*KIRIN, "-o", "json", env=env)
+    assert vtrix(*KIRIN, "-q", env=env).code == 0  # 0.30
+    assert vtrix(*KIRIN, "-q", env=env).code == 0  # 0.20 left: still allowed
+    broke = vtrix(*KIRIN, "-o", "json", env=env)
     assert broke.code == 1 and json.loads(broke.out)["error"]["code"] == "payment_required"
     assert sb.stats()["tasks_created"] == 2
 
 
-def test_the_sdk_caps_what_a_client_may_spend(home, make_sandbox, cli):
+def test_the_sdk_caps_what_a_client_may_spend(home, make_sandbox, vtrix):
     from vtrix import Client
     from vtrix.errors import BudgetReached
 
@@ -138,7 +138,7 @@ def test_the_sdk_caps_what_a_client_may_spend(home, make_sandbox, cli):
     client = Client(api_key=CANARY, base_url=sb.url, max_spend="0.5")
     with pytest.raises(BudgetReached, match="unknown"):
         client.submit(SEEDREAM, prompt="x")  # no price known: refused, nothing sent
-    assert cli("prices", "set", SEEDREAM, "0.2", env=env_for(sb)).code == 0
+    assert vtrix("prices", "set", SEEDREAM, "0.2", env=env_for(sb)).code == 0
     client.submit(SEEDREAM, prompt="a")
     client.submit(SEEDREAM, prompt="b")
     with pytest.raises(BudgetReached):

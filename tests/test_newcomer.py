@@ -37,9 +37,9 @@ def both(sandbox):
     "args,provider,remote",
     [(VTRIX_RUN, "vtrix", "completed"), (MODELLIX_RUN, "modellix", "success")],
 )
-def test_run_task_get_and_wait_print_one_shape(cli, sandbox, args, provider, remote):
+def test_run_task_get_and_wait_print_one_shape(vtrix, sandbox, args, provider, remote):
     env = both(sandbox)
-    run = cli("-q", *args, "-o", "json", env=env)
+    run = vtrix("-q", *args, "-o", "json", env=env)
     assert run.code == 0, run.err
     doc = json.loads(run.out)
     assert list(doc) == SHAPE
@@ -47,18 +47,18 @@ def test_run_task_get_and_wait_print_one_shape(cli, sandbox, args, provider, rem
     assert doc["urls"] and doc["error"] is None and doc["created_at"].endswith("Z")
     assert doc["raw"]  # the gateway's own answer, under one key
     for cmd in (["task", "get", doc["id"]], ["task", "wait", doc["id"], "-q"]):
-        again = json.loads(cli(*cmd, "-o", "json", env=env).out)
+        again = json.loads(vtrix(*cmd, "-o", "json", env=env).out)
         assert list(again) == SHAPE and again["id"] == doc["id"]
         assert again["status"] == "succeeded" and again["provider"] == provider
     assert remote in json.dumps(doc["raw"])
 
 
 @pytest.mark.parametrize("args", [VTRIX_RUN, MODELLIX_RUN])
-def test_a_failed_task_prints_the_shape_with_its_error(cli, sandbox, args):
+def test_a_failed_task_prints_the_shape_with_its_error(vtrix, sandbox, args):
     key = "--param" if args is VTRIX_RUN else "--prompt"
     extra = ["--param", "prompt=[fail] now"] if key == "--param" else []
     argv = [*args, *extra] if extra else [*args[:-1], "[fail] now"]
-    r = cli("-q", *argv, "-o", "json", env=both(sandbox))
+    r = vtrix("-q", *argv, "-o", "json", env=both(sandbox))
     assert r.code == 1
     doc = json.loads(r.out)
     assert list(doc) == SHAPE and doc["status"] == "failed" and doc["id"]
@@ -66,16 +66,16 @@ def test_a_failed_task_prints_the_shape_with_its_error(cli, sandbox, args):
     assert "failed" in r.err
 
 
-def test_model_invoke_wait_and_no_wait_print_the_shape(cli, sandbox):
+def test_model_invoke_wait_and_no_wait_print_the_shape(vtrix, sandbox):
     body = '{"prompt": "a cat"}'
     base = ["model", "invoke", "--model-slug", "bytedance/seedream-4.5-t2i", "--body", body]
-    waited = json.loads(cli(*base, "--wait", "-o", "json", env=both(sandbox)).out)
+    waited = json.loads(vtrix(*base, "--wait", "-o", "json", env=both(sandbox)).out)
     assert list(waited) == SHAPE and waited["status"] == "succeeded"
-    submitted = json.loads(cli(*base, "-o", "json", env=both(sandbox)).out)
+    submitted = json.loads(vtrix(*base, "-o", "json", env=both(sandbox)).out)
     assert list(submitted) == SHAPE and submitted["status"] in ("queued", "running")
 
 
-def test_batch_results_carry_the_shape(cli, sandbox, tmp_path):
+def test_batch_results_carry_the_shape(vtrix, sandbox, tmp_path):
     lines = tmp_path / "in.jsonl"
     lines.write_text(
         json.dumps({"model": "kirin_v3_i2v", "params": {"image_url": "https://e.com/1.jpg"}})
@@ -83,7 +83,7 @@ def test_batch_results_carry_the_shape(cli, sandbox, tmp_path):
         + json.dumps({"model": "bytedance/seedream-4.5-t2i", "params": {"prompt": "[fail]"}})
         + "\n"
     )
-    r = cli("batch", str(lines), "-q", "-o", "json", env=both(sandbox))
+    r = vtrix("batch", str(lines), "-q", "-o", "json", env=both(sandbox))
     assert r.code == 1
     rows = [json.loads(line) for line in r.out.splitlines()]
     assert [list(row)[:3] for row in rows] == [["line", "key", "outcome"]] * 2
@@ -94,18 +94,18 @@ def test_batch_results_carry_the_shape(cli, sandbox, tmp_path):
 
 
 @pytest.mark.parametrize("args", [VTRIX_RUN, MODELLIX_RUN])
-def test_dry_run_json_is_json_alone(cli, args):
-    r = cli("--dry-run", *args, "-o", "json")
+def test_dry_run_json_is_json_alone(vtrix, args):
+    r = vtrix("--dry-run", *args, "-o", "json")
     assert r.code == 0, r.err
     doc = json.loads(r.out)  # nothing but the JSON on stdout
     assert doc["dry_run"] is True and doc["method"] == "POST" and doc["body"]
-    human = cli("--dry-run", *args)
+    human = vtrix("--dry-run", *args)
     assert human.out.startswith("[dry-run] POST /")
 
 
-def test_json_output_escapes_control_characters_instead_of_dropping_them(cli, sandbox):
+def test_json_output_escapes_control_characters_instead_of_dropping_them(vtrix, sandbox):
     prompt = "cat\u202e\u0085\u2028"
-    r = cli("--dry-run", *MODELLIX_RUN[:-1], prompt, "-o", "json")
+    r = vtrix("--dry-run", *MODELLIX_RUN[:-1], prompt, "-o", "json")
     assert "\\u202e" in r.out and "\\u0085" in r.out and "\u202e" not in r.out
     assert json.loads(r.out)["body"]["prompt"] == prompt
 
@@ -114,22 +114,22 @@ def test_json_output_escapes_control_characters_instead_of_dropping_them(cli, sa
     "model,provider,kind",
     [("kirin_v3_i2v", "vtrix", "video"), ("bytedance/seedream-4.5-t2i", "modellix", "image")],
 )
-def test_models_spec_json_is_normalised_on_both_gateways(cli, sandbox, model, provider, kind):
+def test_models_spec_json_is_normalised_on_both_gateways(vtrix, sandbox, model, provider, kind):
     env = both(sandbox)
-    doc = json.loads(cli("models", "spec", model, "-o", "json", env=env).out)
+    doc = json.loads(vtrix("models", "spec", model, "-o", "json", env=env).out)
     assert [doc[k] for k in ("id", "provider", "type")] == [model, provider, kind]
     assert doc["schema"]["type"] == "object" and "properties" in doc["schema"]
-    raw = json.loads(cli("models", "spec", model, "--raw", env=env).out)
+    raw = json.loads(vtrix("models", "spec", model, "--raw", env=env).out)
     assert ("parameters" in raw) if provider == "vtrix" else ("post" in raw)
-    human = cli("models", "spec", model, env=env).out
+    human = vtrix("models", "spec", model, env=env).out
     assert f"Type:  {kind}" in human and "unknown" not in human.splitlines()[2]
 
 
-def test_array_item_fields_show_in_spec_help_and_docs(cli):
-    spec = cli("models", "spec", "spark_dance_v2_0", env={"VTRIX_BASE_URL": "http://127.0.0.1:9"})
+def test_array_item_fields_show_in_spec_help_and_docs(vtrix):
+    spec = vtrix("models", "spec", "spark_dance_v2_0", env={"VTRIX_BASE_URL": "http://127.0.0.1:9"})
     assert "content[].type     string    required" in spec.out
     assert "(required in each item of content)" in spec.out
-    help_text = cli("run", "spark_dance_v2_0", "--help").out
+    help_text = vtrix("run", "spark_dance_v2_0", "--help").out
     assert "type (string, required), text (string)" in " ".join(help_text.split())
     doc = (ROOT / "docs/models/spark_dance_v2_0.md").read_text()
     assert "| `content[].type` | — | string | yes, in each item of `content` |" in doc
@@ -143,36 +143,36 @@ def test_array_item_fields_show_in_spec_help_and_docs(cli):
         ["model", "invoke", "--model-slug", "kirin_v3_2iv", "--body", "{}"],
     ],
 )
-def test_an_unknown_model_is_one_behaviour_with_close_matches(cli, sandbox, argv):
-    r = cli(*argv, env=both(sandbox))
+def test_an_unknown_model_is_one_behaviour_with_close_matches(vtrix, sandbox, argv):
+    r = vtrix(*argv, env=both(sandbox))
     assert r.code == 2
     assert "unknown model 'kirin_v3_2iv'" in r.err and "kirin_v3_i2v" in r.err
     assert "Did you mean" in r.err and "Traceback" not in r.err
 
 
-def test_a_missing_vendor_prefix_is_suggested(cli, sandbox):
-    r = cli("models", "spec", "seedream-4.5-t2i", env=both(sandbox))
+def test_a_missing_vendor_prefix_is_suggested(vtrix, sandbox):
+    r = vtrix("models", "spec", "seedream-4.5-t2i", env=both(sandbox))
     assert r.code == 2 and "Did you mean: bytedance/seedream-4.5-t2i?" in r.err
 
 
-def test_type_filter_is_case_insensitive(cli):
-    ids = cli("models", "list", "--offline", "--type", "VIDEO", "-o", "id").out.split()
+def test_type_filter_is_case_insensitive(vtrix):
+    ids = vtrix("models", "list", "--offline", "--type", "VIDEO", "-o", "id").out.split()
     assert "kirin_v3_i2v" in ids and len(ids) > 10
 
 
-def test_typed_options_on_a_model_without_a_spec_say_so(cli, hostile):
+def test_typed_options_on_a_model_without_a_spec_say_so(vtrix, hostile):
     from hostile import Reply
 
     hostile.on("GET", r"/models/alibaba/ai-try-on/api_schema", Reply(404, json={"code": 404}))
     env = {"MODELLIX_BASE_URL": hostile.url, "MODELLIX_API_KEY": "sk-modellix-key-123"}
-    r = cli("--dry-run", "run", "alibaba/ai-try-on", "--person-image", "x", env=env)
+    r = vtrix("--dry-run", "run", "alibaba/ai-try-on", "--person-image", "x", env=env)
     assert r.code == 2
     assert "publishes no parameter spec" in r.err and "--param person_image=VALUE" in r.err
     assert "Did you mean '--param'" not in r.err
 
 
-def test_empty_stdin_for_body_file_says_so(cli):
-    r = cli("--dry-run", "run", "kirin_v3_i2v", "--body-file", "-", input="")
+def test_empty_stdin_for_body_file_says_so(vtrix):
+    r = vtrix("--dry-run", "run", "kirin_v3_i2v", "--body-file", "-", input="")
     assert r.code == 2 and "stdin was empty" in r.err and "Expecting value" not in r.err
 
 
@@ -185,32 +185,33 @@ def test_help_carries_no_provenance_notes():
     assert "agent-canvas" in captured["input_fidelity"]
 
 
-def test_auth_status_lists_profiles_and_an_unknown_profile_is_named(cli):
+def test_auth_status_lists_profiles_and_an_unknown_profile_is_named(vtrix):
     assert (
-        cli("auth", "login", "--profile", "work", "--with-token", input="sk-work-key-1\n").code == 0
+        vtrix("auth", "login", "--profile", "work", "--with-token", input="sk-work-key-1\n").code
+        == 0
     )
-    status = cli("auth", "status").out
+    status = vtrix("auth", "status").out
     assert "Profiles: work" in status
-    r = cli("--profile", "nope", "auth", "status")
+    r = vtrix("--profile", "nope", "auth", "status")
     assert r.code == 2 and "no profile named 'nope' (profiles: work)" in r.err
 
 
-def test_completion_of_model_slug_and_task_ids(cli, sandbox):
+def test_completion_of_model_slug_and_task_ids(vtrix, sandbox):
     env = both(sandbox)
-    doc = json.loads(cli("-q", *VTRIX_RUN, "-o", "json", env=env).out)
+    doc = json.loads(vtrix("-q", *VTRIX_RUN, "-o", "json", env=env).out)
     task_words = {
         "_VTRIX_COMPLETE": "bash_complete",
         "COMP_WORDS": "vtrix task get task_",
         "COMP_CWORD": "3",
     }
-    tasks = cli(env={**env, **task_words}).out
+    tasks = vtrix(env={**env, **task_words}).out
     assert f"plain,{doc['id']}" in tasks.splitlines()
     slug_words = {
         "_VTRIX_COMPLETE": "bash_complete",
         "COMP_WORDS": "vtrix model invoke --model-slug bytedance/seedream-4.5",
         "COMP_CWORD": "4",
     }
-    slugs = cli(env=slug_words).out.splitlines()
+    slugs = vtrix(env=slug_words).out.splitlines()
     assert "plain,bytedance/seedream-4.5-t2i" in slugs
 
 

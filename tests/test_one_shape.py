@@ -50,12 +50,12 @@ def one_object(text: str) -> dict:
     ],
 )
 def test_every_view_of_a_task_agrees_field_by_field(
-    cli, home, sandbox, tmp_path, written, catalog_id, params
+    vtrix, home, sandbox, tmp_path, written, catalog_id, params
 ):
     env = env_for(sandbox)
     lines = tmp_path / "in.jsonl"
     lines.write_text(json.dumps({"model": written, "params": params}) + "\n")
-    b = cli("batch", str(lines), "-q", "-o", "json", env=env)
+    b = vtrix("batch", str(lines), "-q", "-o", "json", env=env)
     assert b.code == 0, b.err
     line = one_object(b.out)
     assert list(line) == ["line", "key", "outcome", *FIELDS]
@@ -66,11 +66,11 @@ def test_every_view_of_a_task_agrees_field_by_field(
 
     # `run` with the line's key: the ledger has its task, so nothing is sent again.
     run_args = ["run", written, *(f"--{k.replace('_', '-')}={v}" for k, v in params.items())]
-    run = cli(*run_args, "--idempotency-key", key, "-o", "json", env=env)
+    run = vtrix(*run_args, "--idempotency-key", key, "-o", "json", env=env)
     assert run.code == 0, run.err
-    get = cli("task", "get", task_id, "-o", "json", env=env)
-    wait = cli("task", "wait", task_id, "-o", "json", env=env)
-    listed = cli("task", "list", "-o", "json", env=env)
+    get = vtrix("task", "get", task_id, "-o", "json", env=env)
+    wait = vtrix("task", "wait", task_id, "-o", "json", env=env)
+    listed = vtrix("task", "list", "-o", "json", env=env)
     assert get.code == wait.code == listed.code == 0, get.err + wait.err + listed.err
     list_view = next(t for t in json.loads(listed.out) if t["id"] == task_id)
 
@@ -110,25 +110,25 @@ def test_the_sdk_speaks_the_json_words(home, sandbox):
 # --------------------------------------------------------------- -o json on every ending
 
 
-def test_exit_1_task_failed(cli, sandbox):
-    r = cli(*KIRIN, "--param", "prompt=[fail] please", "-o", "json", env=env_for(sandbox))
+def test_exit_1_task_failed(vtrix, sandbox):
+    r = vtrix(*KIRIN, "--param", "prompt=[fail] please", "-o", "json", env=env_for(sandbox))
     assert r.code == 1
     doc = one_object(r.out)
     assert doc["status"] == "failed" and doc["id"] and doc["model"] == "kirin_v3_i2v"
     assert doc["error"]["code"] == "task_failed" and "moderation" in doc["error"]["message"]
 
 
-def test_exit_1_unauthorized(cli, make_sandbox):
+def test_exit_1_unauthorized(vtrix, make_sandbox):
     sb = make_sandbox(accepted_keys={"sk-the-only-good-key"})
-    r = cli(*KIRIN, "-o", "json", env=env_for(sb))
+    r = vtrix(*KIRIN, "-o", "json", env=env_for(sb))
     assert r.code == 1
     doc = one_object(r.out)
     assert doc["id"] is None and doc["error"]["code"] == "unauthorized"
     assert "VTRIX_API_KEY" in doc["error"]["hint"] and CANARY not in r.out
 
 
-def test_exit_2_invalid_params_names_each_field(cli, sandbox):
-    r = cli("run", "kirin_v3_i2v", "--duration", "99", "-o", "json", env=env_for(sandbox))
+def test_exit_2_invalid_params_names_each_field(vtrix, sandbox):
+    r = vtrix("run", "kirin_v3_i2v", "--duration", "99", "-o", "json", env=env_for(sandbox))
     assert r.code == 2
     doc = one_object(r.out)
     assert doc["id"] is None and doc["model"] == "kirin_v3_i2v" and doc["provider"] == "vtrix"
@@ -136,7 +136,7 @@ def test_exit_2_invalid_params_names_each_field(cli, sandbox):
     fields = {p["field"] for p in doc["error"]["problems"]}
     assert fields == {"image_url", "duration"}
     # A value click refuses before vtrix sees it names its field too.
-    r = cli("run", "kirin_v3_i2v", "--duration", "abc", "-o", "json", env=env_for(sandbox))
+    r = vtrix("run", "kirin_v3_i2v", "--duration", "abc", "-o", "json", env=env_for(sandbox))
     assert r.code == 2
     doc = one_object(r.out)
     assert doc["error"]["code"] == "invalid_params"
@@ -144,29 +144,29 @@ def test_exit_2_invalid_params_names_each_field(cli, sandbox):
     assert sandbox.stats()["tasks_created"] == 0
 
 
-def test_exit_3_outcome_unknown_carries_the_key(cli, sandbox):
+def test_exit_3_outcome_unknown_carries_the_key(vtrix, sandbox):
     sandbox.faults(vtrix_submit={"drop_rate": 1.0})
-    r = cli(*KIRIN, "-o", "json", env=env_for(sandbox))
+    r = vtrix(*KIRIN, "-o", "json", env=env_for(sandbox))
     assert r.code == 3
     doc = one_object(r.out)
     assert doc["status"] == "unknown" and doc["error"]["code"] == "outcome_unknown"
     assert doc["idempotency_key"].startswith("vtrix-")
 
 
-def test_exit_75_nothing_sent(cli, make_sandbox):
+def test_exit_75_nothing_sent(vtrix, make_sandbox):
     sb = make_sandbox(rate_limit=1)
     env = env_for(sb)
-    cli("task", "get", "task_x", "--provider", "vtrix", env=env)  # spend the one request
-    r = cli(*KIRIN, "-o", "json", env=env)
+    vtrix("task", "get", "task_x", "--provider", "vtrix", env=env)  # spend the one request
+    r = vtrix(*KIRIN, "-o", "json", env=env)
     assert r.code == 75
     doc = one_object(r.out)
     assert doc["id"] is None and doc["error"]["code"] == "not_sent"
     assert sb.stats()["tasks_created"] == 0
 
 
-def test_exit_124_wait_timeout_with_the_id(cli, make_sandbox):
+def test_exit_124_wait_timeout_with_the_id(vtrix, make_sandbox):
     sb = make_sandbox(task_seconds=30)
-    r = cli(*KIRIN, "--timeout", "1.5", "-o", "json", env=env_for(sb))
+    r = vtrix(*KIRIN, "--timeout", "1.5", "-o", "json", env=env_for(sb))
     assert r.code == 124
     doc = one_object(r.out)
     assert doc["id"] == sb.stats()["tasks"][0] and doc["status"] in ("queued", "running")
@@ -194,9 +194,9 @@ def test_exit_130_interrupted(home, make_sandbox):
     assert doc["id"] == sb.stats()["tasks"][0] and doc["error"]["code"] == "interrupted"
 
 
-def test_a_download_failure_prints_the_task_with_its_error(cli, sandbox, tmp_path: Path):
+def test_a_download_failure_prints_the_task_with_its_error(vtrix, sandbox, tmp_path: Path):
     sandbox.faults(files={"cut_after": 3000})
-    r = cli(*KIRIN, "--save", str(tmp_path / "out"), "-o", "json", env=env_for(sandbox))
+    r = vtrix(*KIRIN, "--save", str(tmp_path / "out"), "-o", "json", env=env_for(sandbox))
     assert r.code == 75
     doc = one_object(r.out)
     assert doc["status"] == "succeeded" and doc["urls"] and doc["id"]

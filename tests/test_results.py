@@ -162,7 +162,7 @@ def test_resume_sends_range_and_if_range(vtrix, hostile, tmp_path):
     assert (out / "task_r.png").read_bytes() == body
 
 
-def test_ctrl_c_while_saving_keeps_the_part_and_says_how_to_resume(cli, make_sandbox, tmp_path):
+def test_ctrl_c_while_saving_keeps_the_part_and_says_how_to_resume(vtrix, make_sandbox, tmp_path):
     sb = make_sandbox(task_seconds=0.2)
     sb.faults(files={"drip": 0.2})
     out = tmp_path / "out"

@@ -15,16 +15,16 @@ from vtrix.store.config import Settings
 RUN = ["run", "kirin_v3_i2v", "--param", "image_url=https://example.com/a.jpg"]
 
 
-def test_canary_key_never_printed_by_any_command(cli, sandbox, home, tmp_path):
+def test_canary_key_never_printed_by_any_command(vtrix, sandbox, home, tmp_path):
     env = {**env_for(sandbox), "MODELLIX_API_KEY": CANARY}
     runs = [
-        cli(*RUN, env=env),
-        cli(*RUN, "--output", "json", env=env),
-        cli(*RUN, "--output", "url", "--debug", env=env),
-        cli("--debug", "--dry-run", "run", "kirin_v3_i2v", "--param", "image_url=x", env=env),
-        cli("--api-key", CANARY, "--debug", *RUN, env=env_for(sandbox, key=None)),
-        cli(*RUN, "--param", "prompt=[fail]", "--debug", env=env),
-        cli(
+        vtrix(*RUN, env=env),
+        vtrix(*RUN, "--output", "json", env=env),
+        vtrix(*RUN, "--output", "url", "--debug", env=env),
+        vtrix("--debug", "--dry-run", "run", "kirin_v3_i2v", "--param", "image_url=x", env=env),
+        vtrix("--api-key", CANARY, "--debug", *RUN, env=env_for(sandbox, key=None)),
+        vtrix(*RUN, "--param", "prompt=[fail]", "--debug", env=env),
+        vtrix(
             "run",
             "kirin_v3_i2v",
             "--param",
@@ -33,11 +33,11 @@ def test_canary_key_never_printed_by_any_command(cli, sandbox, home, tmp_path):
             "duration=99",
             env=env,
         ),
-        cli("models", "list", "--output", "json", env=env),
-        cli("models", "spec", "kirin_v3_i2v", "--output", "json", env=env),
-        cli("task", "list", env=env),
-        cli("task", "get", "task_nope", "--debug", env=env),
-        cli(
+        vtrix("models", "list", "--output", "json", env=env),
+        vtrix("models", "spec", "kirin_v3_i2v", "--output", "json", env=env),
+        vtrix("task", "list", env=env),
+        vtrix("task", "get", "task_nope", "--debug", env=env),
+        vtrix(
             "model",
             "invoke",
             "--model-slug",
@@ -49,12 +49,12 @@ def test_canary_key_never_printed_by_any_command(cli, sandbox, home, tmp_path):
             "json",
             env=env,
         ),
-        cli("auth", "login", "--with-token", input=CANARY + "\n", env={}),
-        cli("auth", "status", env={}),
-        cli("auth", "status", env=env),
+        vtrix("auth", "login", "--with-token", input=CANARY + "\n", env={}),
+        vtrix("auth", "status", env={}),
+        vtrix("auth", "status", env=env),
     ]
     sandbox.faults(vtrix_submit={"submit_500": True})
-    runs.append(cli(*RUN, "--debug", env=env))
+    runs.append(vtrix(*RUN, "--debug", env=env))
     for r in runs:
         assert CANARY not in r.out and CANARY not in r.err, (r.out, r.err)
     assert any("Bearer ***" in r.err for r in runs)
@@ -63,15 +63,15 @@ def test_canary_key_never_printed_by_any_command(cli, sandbox, home, tmp_path):
             assert CANARY not in path.read_text(errors="ignore"), path
 
 
-def test_config_file_is_private(cli, home):
-    cli("auth", "login", "--with-token", input="sk-abcdefghijklmnop\n")
+def test_config_file_is_private(vtrix, home):
+    vtrix("auth", "login", "--with-token", input="sk-abcdefghijklmnop\n")
     cfg = home / "config" / "config.json"
     assert stat.S_IMODE(cfg.stat().st_mode) == 0o600
     assert stat.S_IMODE(cfg.parent.stat().st_mode) == 0o700
     os.chmod(cfg, 0o644)
-    cli("auth", "login", "--with-token", "--profile", "work", input="sk-zyxwvutsrqponmlk\n")
+    vtrix("auth", "login", "--with-token", "--profile", "work", input="sk-zyxwvutsrqponmlk\n")
     assert stat.S_IMODE(cfg.stat().st_mode) == 0o600
-    status = cli("auth", "status", "--profile", "work").out
+    status = vtrix("auth", "status", "--profile", "work").out
     assert "sk-…nmlk" in status and "zyxwvutsrq" not in status
 
 
@@ -93,8 +93,8 @@ def test_reprs_and_redaction():
     assert redact(f"oops {CANARY} leaked") == "oops [redacted] leaked"
 
 
-def test_plain_http_refused_for_remote_hosts(cli):
-    r = cli(
+def test_plain_http_refused_for_remote_hosts(vtrix):
+    r = vtrix(
         "--dry-run",
         "run",
         "kirin_v3_i2v",
@@ -105,18 +105,18 @@ def test_plain_http_refused_for_remote_hosts(cli):
     assert r.code == 2 and "plain http://" in r.err
 
 
-def test_ledger_holds_no_key(cli, sandbox, home):
-    assert cli(*RUN, env=env_for(sandbox)).code == 0
+def test_ledger_holds_no_key(vtrix, sandbox, home):
+    assert vtrix(*RUN, env=env_for(sandbox)).code == 0
     data = b"".join(p.read_bytes() for p in (home / "data").glob("ledger.sqlite3*"))
     assert b"kirin_v3_i2v" in data and CANARY.encode() not in data
     assert stat.S_IMODE((home / "data" / "ledger.sqlite3").stat().st_mode) == 0o600
 
 
-def test_no_traceback_on_user_errors(cli, tmp_path: Path):
+def test_no_traceback_on_user_errors(vtrix, tmp_path: Path):
     for args in (
         ["run", "kirin_v3_i2v", "--body-file", str(tmp_path / "missing.json")],
         ["run", "kirin_v3_i2v", "--body", "{"],
         ["task", "get"],
     ):
-        r = cli(*args)
+        r = vtrix(*args)
         assert r.code == 2 and "Traceback" not in r.err, r.err

@@ -22,23 +22,23 @@ def seed_block(start: str, end: str) -> str:
     return VTRIX_PAGE[i:j]
 
 
-def test_models_spec_matches_the_seed_page_layout(cli, sandbox):
+def test_models_spec_matches_the_seed_page_layout(vtrix, sandbox):
     expected = seed_block("Model: kirin_v3_i2v", "Default: -1")
-    r = cli("models", "spec", "kirin_v3_i2v", env=env_for(sandbox, key=None))
+    r = vtrix("models", "spec", "kirin_v3_i2v", env=env_for(sandbox, key=None))
     assert r.code == 0, r.err
     assert r.out.rstrip("\n") == expected
 
 
-def test_models_spec_offline_falls_back_to_generated_and_says_so(cli):
-    r = cli("models", "spec", "kirin_v3_i2v", env={"VTRIX_MODELS_URL": "http://127.0.0.1:9"})
+def test_models_spec_offline_falls_back_to_generated_and_says_so(vtrix):
+    r = vtrix("models", "spec", "kirin_v3_i2v", env={"VTRIX_MODELS_URL": "http://127.0.0.1:9"})
     assert r.code == 0
     assert r.out.rstrip("\n") == seed_block("Model: kirin_v3_i2v", "Default: -1")
     assert "generated" in r.err
 
 
-def test_dry_run_body_is_byte_for_byte_the_seed(cli, sandbox):
+def test_dry_run_body_is_byte_for_byte_the_seed(vtrix, sandbox):
     expected = seed_block("[dry-run] POST /model/v1/generation", "}\n}")
-    r = cli(
+    r = vtrix(
         "--dry-run",
         "run",
         "kirin_v3_i2v",
@@ -57,8 +57,8 @@ def test_dry_run_body_is_byte_for_byte_the_seed(cli, sandbox):
     assert sandbox.stats()["tasks_created"] == 0
 
 
-def test_dry_run_needs_no_key_and_sends_nothing(cli, sandbox):
-    r = cli(
+def test_dry_run_needs_no_key_and_sends_nothing(vtrix, sandbox):
+    r = vtrix(
         "--dry-run",
         "run",
         "spark_dance_v2_0",
@@ -75,9 +75,9 @@ def test_dry_run_needs_no_key_and_sends_nothing(cli, sandbox):
     assert sandbox.stats()["routes"].get("vtrix.submit", 0) == 0
 
 
-def test_dry_run_is_also_accepted_after_run(cli, sandbox):
-    a = cli("run", "--dry-run", "spark_dance_v2_0", "--param", "prompt=x")
-    b = cli("run", "spark_dance_v2_0", "--param", "prompt=x", "--dry-run")
+def test_dry_run_is_also_accepted_after_run(vtrix, sandbox):
+    a = vtrix("run", "--dry-run", "spark_dance_v2_0", "--param", "prompt=x")
+    b = vtrix("run", "spark_dance_v2_0", "--param", "prompt=x", "--dry-run")
     assert a.code == b.code == 0
     assert a.out == b.out
 
@@ -126,8 +126,8 @@ def test_dry_run_is_also_accepted_after_run(cli, sandbox):
         ],
     ],
 )
-def test_seed_run_examples_print_the_result_url(cli, sandbox, args):
-    r = cli("run", *args, env=env_for(sandbox))
+def test_seed_run_examples_print_the_result_url(vtrix, sandbox, args):
+    r = vtrix("run", *args, env=env_for(sandbox))
     assert r.code == 0, r.err
     assert URL.match(r.out.strip()), r.out
     assert "Submitting task...\n✓ Task created: task_" in r.err
@@ -135,8 +135,8 @@ def test_seed_run_examples_print_the_result_url(cli, sandbox, args):
     assert sandbox.stats()["tasks_created"] == 1
 
 
-def test_nested_dot_notation_reaches_the_wire(cli, sandbox):
-    r = cli(
+def test_nested_dot_notation_reaches_the_wire(vtrix, sandbox):
+    r = vtrix(
         "--dry-run",
         "run",
         "kirin_v2_6_i2v",
@@ -172,9 +172,9 @@ def test_url_capture_in_a_script(sandbox, home, tmp_path):
 # ------------------------------------------------------------------ modellix-cli README
 
 
-def test_modellix_invoke_inline_body_then_task_get(cli, sandbox):
+def test_modellix_invoke_inline_body_then_task_get(vtrix, sandbox):
     env = {"MODELLIX_BASE_URL": sandbox.url, "MODELLIX_API_KEY": CANARY}
-    r = cli(
+    r = vtrix(
         "model",
         "invoke",
         "--model-slug",
@@ -189,7 +189,7 @@ def test_modellix_invoke_inline_body_then_task_get(cli, sandbox):
     import time
 
     time.sleep(0.8)
-    g = cli("task", "get", task_id, "--output", "json", env=env)
+    g = vtrix("task", "get", task_id, "--output", "json", env=env)
     assert g.code == 0, g.err
     body = json.loads(g.out)  # vtrix's task shape, the gateway's answer under "raw"
     assert body["id"] == task_id and body["status"] == "succeeded"
@@ -198,10 +198,10 @@ def test_modellix_invoke_inline_body_then_task_get(cli, sandbox):
     assert body["raw"]["data"]["status"] == "success"
 
 
-def test_modellix_invoke_body_file_for_a_catalog_only_model(cli, sandbox, tmp_path: Path):
+def test_modellix_invoke_body_file_for_a_catalog_only_model(vtrix, sandbox, tmp_path: Path):
     payload = tmp_path / "payload.json"
     payload.write_text('{"prompt": "make the sky purple", "image": "https://example.com/a.png"}')
-    r = cli(
+    r = vtrix(
         "model",
         "invoke",
         "--model-slug",
@@ -218,8 +218,8 @@ def test_modellix_invoke_body_file_for_a_catalog_only_model(cli, sandbox, tmp_pa
     assert sandbox.stats()["tasks_created"] == 1
 
 
-def test_modellix_invoke_validates_before_sending(cli, sandbox):
-    r = cli(
+def test_modellix_invoke_validates_before_sending(vtrix, sandbox):
+    r = vtrix(
         "model",
         "invoke",
         "--model-slug",
@@ -235,9 +235,9 @@ def test_modellix_invoke_validates_before_sending(cli, sandbox):
     assert sandbox.stats()["tasks_created"] == 0
 
 
-def test_modellix_help_commands(cli):
-    assert cli("--help").code == 0
+def test_modellix_help_commands(vtrix):
+    assert vtrix("--help").code == 0
     for sub in (["model", "invoke", "--help"], ["task", "get", "--help"]):
-        r = cli(*sub)
+        r = vtrix(*sub)
         assert r.code == 0 and "Usage:" in r.out
-    assert cli("--version").out.strip() == f"vtrix, version {__version__}"
+    assert vtrix("--version").out.strip() == f"vtrix, version {__version__}"
