@@ -7,20 +7,7 @@ import json
 import re
 from typing import Any
 
-from vtrix.base.gateways import (
-    MODELLIX_BALANCE_PATH,
-    MODELLIX_CATALOG_PATH,
-    MODELLIX_KEY_CHECK_PATH,
-    MODELLIX_LEGACY_SUFFIX,
-    MODELLIX_SCHEMA_PATH,
-    MODELLIX_SUBMIT_PATH,
-    MODELLIX_TASK_PATH,
-    MODELLIX_UPLOAD_PATH,
-    VTRIX_CATALOG_PATH,
-    VTRIX_GENERATION_PATH,
-    VTRIX_SPEC_PATH,
-    VTRIX_TASK_PATH,
-)
+from vtrix.base import gateways as gw
 from vtrix.sandbox.common import CATEGORIES
 from vtrix.sandbox.state import State
 
@@ -36,20 +23,24 @@ def _rx(template: str, **parts: str) -> re.Pattern[str]:
 
 SLUG = "[^/]+/[^/]+"
 ROUTES: list[tuple[str, str, re.Pattern[str]]] = [
-    ("vtrix.catalog", "GET", _rx(VTRIX_CATALOG_PATH + "{slash}", slash="/?")),
-    ("vtrix.spec", "GET", _rx(VTRIX_SPEC_PATH)),
-    ("vtrix.submit", "POST", _rx(VTRIX_GENERATION_PATH + "{slash}", slash="/?")),
-    ("vtrix.task", "GET", _rx(VTRIX_TASK_PATH)),
-    ("modellix.catalog", "GET", _rx(MODELLIX_CATALOG_PATH + "{slash}", slash="/?")),
-    ("modellix.schema", "GET", _rx(MODELLIX_SCHEMA_PATH, model=SLUG)),
-    ("modellix.task", "GET", _rx(MODELLIX_TASK_PATH + "{task}")),
-    ("modellix.upload", "POST", _rx(MODELLIX_UPLOAD_PATH)),
-    ("modellix.validate", "GET", _rx(MODELLIX_KEY_CHECK_PATH)),
-    ("modellix.balance", "GET", _rx(MODELLIX_BALANCE_PATH)),
+    ("vtrix.catalog", "GET", _rx(gw.VTRIX_CATALOG_PATH + "{slash}", slash="/?")),
+    ("vtrix.spec", "GET", _rx(gw.VTRIX_SPEC_PATH)),
+    ("vtrix.submit", "POST", _rx(gw.VTRIX_GENERATION_PATH + "{slash}", slash="/?")),
+    ("vtrix.task", "GET", _rx(gw.VTRIX_TASK_PATH)),
+    ("modellix.catalog", "GET", _rx(gw.MODELLIX_CATALOG_PATH + "{slash}", slash="/?")),
+    ("modellix.schema", "GET", _rx(gw.MODELLIX_SCHEMA_PATH, model=SLUG)),
+    ("modellix.task", "GET", _rx(gw.MODELLIX_TASK_PATH + "{task}")),
+    ("modellix.upload", "POST", _rx(gw.MODELLIX_UPLOAD_PATH)),
+    ("modellix.validate", "GET", _rx(gw.MODELLIX_KEY_CHECK_PATH)),
+    ("modellix.balance", "GET", _rx(gw.MODELLIX_BALANCE_PATH)),
     (
         "modellix.submit",
         "POST",
-        _rx(MODELLIX_SUBMIT_PATH + "{legacy}", model=SLUG, legacy=f"({MODELLIX_LEGACY_SUFFIX})?"),
+        _rx(
+            gw.MODELLIX_SUBMIT_PATH + "{legacy}",
+            model=SLUG,
+            legacy=f"({gw.MODELLIX_LEGACY_SUFFIX})?",
+        ),
     ),
     ("files", "GET", re.compile(r"^/(files|uploads)/")),
     ("control", "*", re.compile(r"^/__sandbox/")),
