@@ -38,6 +38,21 @@ def test_every_human_view_of_a_task_uses_vtrix_status_words(vtrix: Any, sandbox:
     assert shown.code == 0 and _status_words(shown.out)[0] in WORDS, shown.out
 
 
+def test_the_official_clients_status_words_are_shown_in_vtrix_words_too(
+    vtrix: Any, make_sandbox: Any
+) -> None:
+    """The gateways' official clients imply other words (``alternate``) and words vtrix does
+    not know (``unknown``): the human view still leads with one of vtrix's."""
+    from vtrix.sandbox.state import Faults
+
+    for words in ("alternate", "unknown"):
+        sb = make_sandbox(task_seconds=0.3, faults=Faults(status_words=words))
+        for args in (KIRIN, SEEDREAM):
+            r = vtrix(*args, "-o", "url", "--timeout", "2", env=env_for(sb))  # unknown: 124
+            shown = _status_words(r.err)
+            assert shown and set(shown) <= WORDS, (words, r.err)
+
+
 def test_a_timeout_names_the_last_status_in_vtrix_words(vtrix: Any, make_sandbox: Any) -> None:
     sb = make_sandbox(task_seconds=60)
     r = vtrix(*KIRIN, "--timeout", "1.5", env=env_for(sb))

@@ -10,8 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import click
     from click.shell_completion import CompletionItem
+
+    from vtrix.engine.registry import IndexEntry
 
 MAX_ITEMS = 2000  # enough for any prefix a person types; bounded for an empty one
 
@@ -73,16 +77,22 @@ def complete_param(ctx: click.Context, param: Any, incomplete: str) -> list[Comp
     return out
 
 
+def model_types(entries: Iterable[IndexEntry]) -> set[str]:
+    """The types and tasks ``models list --type`` takes (``video``, ``text-to-image`` …)."""
+    out: set[str] = set()
+    for e in entries:
+        out.update(w.lower() for w in (e.type, e.task) if w)
+    return out
+
+
 def complete_type(ctx: click.Context, param: Any, incomplete: str) -> list[CompletionItem]:
-    """The model types and tasks of the index (``video``, ``text-to-image`` …)."""
+    """The model types and tasks of the index."""
     from click.shell_completion import CompletionItem
 
     from vtrix.engine import registry
 
-    words = {e.type.lower() for e in registry.entries()} | {
-        e.task.lower() for e in registry.entries() if e.task
-    }
-    return [CompletionItem(w) for w in sorted(words) if w and w.startswith(incomplete.lower())]
+    words = model_types(registry.entries())
+    return [CompletionItem(w) for w in sorted(words) if w.startswith(incomplete.lower())]
 
 
 def complete_pattern(ctx: click.Context, param: Any, incomplete: str) -> list[CompletionItem]:

@@ -11,7 +11,7 @@ from vtrix.base.gateways import PROVIDERS
 from vtrix.base.text import for_terminal
 from vtrix.cli import ending
 from vtrix.cli.click_types import Word
-from vtrix.cli.completion import complete_model, complete_type
+from vtrix.cli.completion import complete_model, complete_type, model_types
 from vtrix.cli.context import client_for
 from vtrix.cli.lazy import summary
 from vtrix.cli.output import Reporter, emit, to_json
@@ -94,8 +94,7 @@ def _check_type(kind: str, index: list[IndexEntry]) -> None:
 
     from vtrix.errors import UsageError
 
-    known = {e.type.lower() for e in index} | {e.task.lower() for e in index if e.task}
-    known.discard("")
+    known = model_types(index)
     want = kind.strip().lower()
     if want in known:
         return
