@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from virtual_time import CLOCK, install
 
 from vtrix.sandbox.server import RunningSandbox
 from vtrix.sandbox.state import Faults, SandboxConfig
@@ -64,6 +65,16 @@ def pytest_configure(config: pytest.Config) -> None:
     # tests need it delivered, as it is at a terminal.
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    install()
+
+
+@pytest.fixture(autouse=True)
+def clock(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The fake clock in-process waits read (tests/virtual_time.py); real seconds for a test
+    marked ``real_time``."""
+    CLOCK.virtual = request.node.get_closest_marker("real_time") is None
+    yield CLOCK
+    CLOCK.virtual = True
 
 
 def start_sandbox(**kwargs: Any) -> RunningSandbox:

@@ -169,6 +169,7 @@ def test_an_unknown_outcome_is_left_alone_unless_asked(vtrix, hostile, tmp_path)
     assert last.headers["idempotency-key"] == key and hostile.count("POST") == posts + 1
 
 
+@pytest.mark.real_time  # waits out a hold kept by the database's clock
 def test_a_429_slows_the_whole_batch_and_fails_no_line(vtrix, hostile, tmp_path):
     src = jsonl(tmp_path / "in.jsonl", 8)
     n = {"posts": 0}
@@ -191,6 +192,7 @@ def test_a_429_slows_the_whole_batch_and_fails_no_line(vtrix, hostile, tmp_path)
     # test_wait_schedule.py::test_a_429_holds_every_request_of_the_client.)
 
 
+@pytest.mark.real_time
 def test_async_client_runs_many_without_blocking_the_loop(home, sandbox):
     from vtrix import AsyncClient
     from vtrix.models import kirin_v3_i2v

@@ -119,21 +119,20 @@ def test_fetch_from_a_sandbox_of_the_snapshot_is_the_identity(make_sandbox, tmp_
         assert read_tree(out / d) == read_tree(ROOT / d)
 
 
-def test_failed_fetch_leaves_specs_alone(sandbox, tmp_path):
+def test_failed_fetch_leaves_specs_alone(sandbox, tmp_path, home, monkeypatch, capsys):
+    from codegen.__main__ import main  # in this process: its retries wait on the fake clock
+
     specs = tmp_path / "specs"
     shutil.copytree(ROOT / "specs", specs)
     sandbox.faults(modellix_schema={"error_rate": 1.0})
-    r = run(
-        ["fetch", "--specs", str(specs)],
-        {
-            "VTRIX_BASE_URL": sandbox.url,
-            "MODELLIX_BASE_URL": sandbox.url,
-            "MODELLIX_API_KEY": "sk-fetch-key-1234",
-        },
-    )
-    assert r.returncode == 1
-    assert "spec of alibaba/ai-try-on: http://127.0.0.1:" in r.stderr
-    assert "/models/alibaba/ai-try-on/api_schema" in r.stderr
+    monkeypatch.setenv("VTRIX_BASE_URL", sandbox.url)
+    monkeypatch.setenv("MODELLIX_BASE_URL", sandbox.url)
+    monkeypatch.setenv("MODELLIX_API_KEY", "sk-fetch-key-1234")
+    code = main(["fetch", "--specs", str(specs)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "spec of alibaba/ai-try-on: http://127.0.0.1:" in err
+    assert "/models/alibaba/ai-try-on/api_schema" in err
     assert read_tree(specs) == read_tree(ROOT / "specs")
 
 

@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import env_for
 from test_money_repros import _batch_file as _lines
 
@@ -278,7 +279,10 @@ def test_doctor_says_what_is_wrong_with_a_key_a_balance_and_the_network(
     assert vt["reachable"] is False and "could not be resolved" in vt["problem"]
 
 
-def test_an_upload_over_a_slow_uplink_is_not_cut_at_the_connect_bound(tmp_path: Path) -> None:
+@pytest.mark.real_time
+def test_an_upload_over_a_slow_uplink_is_not_cut_at_the_connect_bound(
+    tmp_path: Path, clock: Any
+) -> None:
     import socket
     import time
 
@@ -320,7 +324,7 @@ def test_an_upload_over_a_slow_uplink_is_not_cut_at_the_connect_bound(tmp_path: 
             files={"file": ("clip.bin", fh, "application/octet-stream")},
         )
         answer = transport.send(
-            request, deadline=time.monotonic() + 120, max_bytes=MAX_ANSWER_BYTES
+            request, deadline=clock.monotonic() + 120, max_bytes=MAX_ANSWER_BYTES
         )
     assert answer.status == 200
     server.close()

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import ROOT, env_for
 
 
@@ -478,6 +479,7 @@ def test_16_the_sandbox_caps_uploads_and_guards_its_control_routes(make_sandbox,
     assert sb.stats()["tasks_created"] == 0  # with the key: fine
 
 
+@pytest.mark.real_time  # waits out a hold kept by the database's clock
 def test_8_a_429_on_a_poll_is_honoured_while_the_deadline_allows(vtrix, hostile):
     from hostile import Reply, vtrix_task
 

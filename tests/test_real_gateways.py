@@ -268,7 +268,7 @@ def test_13_modellix_result_items_in_every_shape(vtrix, make_sandbox, items):
 def test_13_result_expiry_is_kept_and_shown(vtrix, make_sandbox, home):
     from vtrix.store.ledger import Ledger
 
-    sb = make_sandbox(url_ttl=0.0)
+    sb = make_sandbox(url_ttl=-5.0)  # expired as soon as it is made
     r = vtrix(*MRUN, "-o", "json", env=env_for(sb))
     task_id = json.loads(r.out)["id"]
     entry = Ledger(home / "data" / "ledger.sqlite3").by_task(task_id)

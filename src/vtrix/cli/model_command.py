@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -158,8 +159,6 @@ def execute(
         enable_debug()
         g.debug = True
     reporter = Reporter(quiet=g.quiet or values["run_quiet"])
-    import time
-
     explicit = ctx.get_parameter_source("run_timeout") is not click.core.ParameterSource.DEFAULT
     values["run_deadline"] = time.monotonic() + values["run_timeout"] if explicit else None
     saving = None if dry else save_request(values, no_wait=values["run_no_wait"])
@@ -350,8 +349,6 @@ def _provider(model_id: str) -> str:
 
 def remaining(deadline: float | None, default: float) -> float:
     """Seconds left before ``deadline`` (a ``time.monotonic()`` time), else ``default``."""
-    import time
-
     return default if deadline is None else max(deadline - time.monotonic(), 0.0)
 
 

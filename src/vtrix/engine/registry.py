@@ -13,6 +13,7 @@ here imports the generated package (which sits above the engine), click or pydan
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -243,7 +244,6 @@ def _cache_file(provider: str, model_id: str) -> str:
 def cached_spec(provider: str, model_id: str) -> ModelSpec | None:
     """The live spec cached on disk within the last day, or None (no network)."""
     import json
-    import time
 
     from vtrix.spec.normalise import ModelSpec
 

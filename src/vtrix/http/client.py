@@ -69,6 +69,13 @@ USER_AGENT = f"vtrix-python/{__version__}"
 T = TypeVar("T")
 
 
+async def async_sleep(seconds: float) -> None:
+    """A wait on the running loop's timers (the async twin of the ``sleep`` an Http takes)."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
 class ReadOptions(TypedDict, total=False):
     """How a GET is made: ``auth`` (send the key; default yes), ``params`` (the query),
     ``what`` (named in errors), ``deadline`` (a monotonic time; else the read budget)."""
@@ -95,8 +102,8 @@ class Http:
         read_budget: float = READ_BUDGET,
         read_attempts: int = READ_ATTEMPTS,
         submit_timeout: float = SUBMIT_TIMEOUT,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.api_key = api_key
         self.key_source = key_source or key_env
@@ -108,8 +115,8 @@ class Http:
         self.read_budget = read_budget
         self.read_attempts = read_attempts
         self.submit_timeout = submit_timeout
-        self.sleep = sleep
-        self.clock = clock
+        self.sleep = sleep or time.sleep
+        self.clock = clock or time.monotonic
         self.hold_until = 0.0  # set by a 429: nothing is sent before then
         self.gate: Gate | None = None  # the key's limits shared with other processes
 
@@ -153,12 +160,12 @@ class Http:
         if isinstance(step, Send):
             wait = self.hold_until - self.clock()
             if wait > 0:
-                await asyncio.sleep(min(wait, max(step.deadline - self.clock(), 0)))
+                await async_sleep(min(wait, max(step.deadline - self.clock(), 0)))
             while self.gate is not None and step.deadline > self.clock():
                 wait = await loop.run_in_executor(pool, self.gate.wait)
                 if wait <= 0:
                     break
-                await asyncio.sleep(min(wait, max(step.deadline - self.clock(), 0)))
+                await async_sleep(min(wait, max(step.deadline - self.clock(), 0)))
             send = partial(
                 self.transport.send, step.request, deadline=step.deadline, max_bytes=step.max_bytes
             )
@@ -171,7 +178,7 @@ class Http:
         if isinstance(step, Sleep):
             if step.rate_limited:
                 self.hold(step.seconds)
-            await asyncio.sleep(step.seconds)
+            await async_sleep(step.seconds)
             return None
         assert isinstance(step, Call)
         if step.blocking:

@@ -1,0 +1,101 @@
+"""A fake clock for in-process tests: a wait's sleep moves the clock instead of waiting.
+
+vtrix's waits (polls, retry backoff, a room for a running-task cap) are steps that sleep, then
+read ``time.monotonic()``. In a test they need to happen in the right order, not to take the
+seconds they name, so every vtrix module that reads ``time`` is given :data:`CLOCK` instead:
+its ``monotonic()`` is the real one plus an offset, and its ``sleep`` moves the offset on to
+the sleep's end and yields. The sandbox reads the same clock, so a task "runs" for the
+seconds its client has slept. Subprocesses keep real time.
+
+The offset only grows (the clock stays monotonic across tests). Waits that run side by side
+each move the clock, so to each of them time passes faster than it slept: harmless for the
+order of events, wrong for a test of real seconds. Such a test — a hung read bounded by its
+deadline, a 429 hold kept by the database's clock, a loop that must not be blocked — is
+marked ``real_time``: its sleeps are real (the offset stays where it is). The ledger's own
+waits for other processes (a lock, a reconnect) keep real time everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import pkgutil
+import sys
+import threading
+import time as _real
+from collections.abc import Awaitable, Callable
+from types import ModuleType
+from typing import Any
+
+# Modules whose waits are about another process's real time.
+REAL = (
+    "vtrix.store.ledger",
+    "vtrix.store.ledger_ids",
+    "vtrix.store.sqlite",
+    "vtrix.store.postgres",
+    "vtrix.sandbox.server",
+)
+SKIP = ("vtrix.models", "vtrix.__main__", "vtrix.mcp.server")
+
+
+class VirtualTime:
+    """``time`` as vtrix reads it in tests (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self.virtual = True
+        self.lock = threading.Lock()
+
+    def monotonic(self) -> float:
+        return _real.monotonic() + self.offset
+
+    def sleep(self, seconds: float) -> None:
+        if not self.virtual:
+            _real.sleep(seconds)
+            return
+        self._advance(seconds)
+        _real.sleep(0.0005)  # let the other threads (the sandbox's) run
+
+    async def asleep(self, seconds: float) -> None:
+        if not self.virtual:
+            await asyncio.sleep(seconds)
+            return
+        self._advance(seconds)
+        await asyncio.sleep(0.0005)
+
+    def _advance(self, seconds: float) -> None:
+        # Waits that overlap in time overlap on the clock too: a sleep moves the clock to its
+        # own end unless another has already moved it past.
+        with self.lock:
+            target = _real.monotonic() + self.offset + max(seconds, 0.0)
+            self.offset = max(self.offset, target - _real.monotonic())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_real, name)
+
+
+CLOCK = VirtualTime()
+
+
+def _modules() -> list[ModuleType]:
+    import vtrix
+
+    for info in pkgutil.walk_packages(vtrix.__path__, "vtrix."):
+        if not info.name.startswith(SKIP):
+            try:
+                importlib.import_module(info.name)
+            except ImportError:  # an optional extra that is not installed
+                continue
+    return [m for n, m in sorted(sys.modules.items()) if n.startswith("vtrix.") and m]
+
+
+def install() -> None:
+    """Give every vtrix module that reads ``time`` the fake clock (once per test process)."""
+    for module in _modules():
+        if module.__name__.startswith(REAL):
+            continue
+        if getattr(module, "time", None) is _real:
+            module.time = CLOCK  # type: ignore[attr-defined]
+    http_client = sys.modules["vtrix.http.client"]
+    sleeper: Callable[[float], Awaitable[None]] = CLOCK.asleep
+    http_client.async_sleep = sleeper  # type: ignore[attr-defined]
