@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from conftest import CANARY, env_for
+from forked import run_all
 from hostile import Reply, vtrix_task
 
 RUN = ["run", "kirin_v3_i2v", "--param", "image_url=https://example.com/a.jpg"]
@@ -28,25 +29,19 @@ def listed(vtrix, *extra: str, env=None) -> list[dict]:
 
 def test_fifty_parallel_submits_make_fifty_rows(cli, sandbox):
     env = env_for(sandbox)
-    with ThreadPoolExecutor(50) as pool:
-        results = list(pool.map(lambda _: cli(*RUN, "--no-wait", "-q", env=env), range(50)))
-    assert all(r.code == 0 for r in results), [r.err for r in results if r.code]
-    ids = {r.out.strip() for r in results}
+    results = run_all([([*RUN, "--no-wait", "-q"], env, None)] * 50)  # 50 processes
+    assert all(code == 0 for code, _, _ in results), [err for code, _, err in results if code]
+    ids = {out.strip() for _, out, _ in results}
     assert len(ids) == 50
     rows = json.loads(cli("task", "list", "-o", "json", "--limit", "100", env=env).out)
     assert {row["id"] for row in rows} == ids
     assert sandbox.stats()["tasks_created"] == 50
 
 
-def test_twenty_parallel_logins_make_twenty_profiles(cli, home):
-    def login(n: int):
-        return cli(
-            "auth", "login", "--with-token", "--profile", f"p{n}", input=f"sk-key-{n:04d}x\n"
-        )
-
-    with ThreadPoolExecutor(20) as pool:
-        results = list(pool.map(login, range(20)))
-    assert all(r.code == 0 for r in results), [r.err for r in results if r.code]
+def test_twenty_parallel_logins_make_twenty_profiles(home):
+    login = ["auth", "login", "--with-token", "--profile"]
+    results = run_all([([*login, f"p{n}"], None, f"sk-key-{n:04d}x\n") for n in range(20)])
+    assert all(code == 0 for code, _, _ in results), [err for code, _, err in results if code]
     data = json.loads((home / "config" / "config.json").read_text())
     assert sorted(data["profiles"]) == sorted(f"p{n}" for n in range(20))
     assert data["profiles"]["p7"]["api_key"] == "sk-key-0007x"

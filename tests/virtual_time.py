@@ -7,23 +7,21 @@ its ``monotonic()`` is the real one plus an offset, and its ``sleep`` moves the 
 the sleep's end and yields. The sandbox reads the same clock, so a task "runs" for the
 seconds its client has slept. Subprocesses keep real time.
 
-The offset only grows (the clock stays monotonic across tests). Waits that run side by side
-each move the clock, so to each of them time passes faster than it slept: harmless for the
-order of events, wrong for a test of real seconds. Such a test — a hung read bounded by its
-deadline, a 429 hold kept by the database's clock, a loop that must not be blocked — is
-marked ``real_time``: its sleeps are real (the offset stays where it is). The ledger's own
+The offset only grows (the clock stays monotonic across tests). Only the synchronous waits
+move it: waits side by side on an event loop (a batch, ``AsyncClient``) would each move the
+clock past the others' requests in flight, so they keep the loop's real timers. A test of
+real seconds — a hung read bounded by its deadline, a 429 hold kept by the database's clock —
+is marked ``real_time``: its sleeps are real (the offset stays where it is). The ledger's own
 waits for other processes (a lock, a reconnect) keep real time everywhere.
 """
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import pkgutil
 import sys
 import threading
 import time as _real
-from collections.abc import Awaitable, Callable
 from types import ModuleType
 from typing import Any
 
@@ -55,13 +53,6 @@ class VirtualTime:
             return
         self._advance(seconds)
         _real.sleep(0.0005)  # let the other threads (the sandbox's) run
-
-    async def asleep(self, seconds: float) -> None:
-        if not self.virtual:
-            await asyncio.sleep(seconds)
-            return
-        self._advance(seconds)
-        await asyncio.sleep(0.0005)
 
     def _advance(self, seconds: float) -> None:
         # Waits that overlap in time overlap on the clock too: a sleep moves the clock to its
@@ -96,6 +87,3 @@ def install() -> None:
             continue
         if getattr(module, "time", None) is _real:
             module.time = CLOCK  # type: ignore[attr-defined]
-    http_client = sys.modules["vtrix.http.client"]
-    sleeper: Callable[[float], Awaitable[None]] = CLOCK.asleep
-    http_client.async_sleep = sleeper  # type: ignore[attr-defined]
