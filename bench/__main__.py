@@ -26,7 +26,11 @@ def run_startup(r: dict[str, Any]) -> None:
     compile_tree(ROOT / "src")
     r["startup"] = {
         **startup.real_catalog(),
-        "mcp": {**mcp_bench.real_catalog(), **mcp_bench.agent_figures()},
+        "mcp": {
+            **mcp_bench.real_catalog(),
+            **mcp_bench.agent_figures(),
+            **mcp_bench.inspector_job(),
+        },
     }
 
 

@@ -118,3 +118,29 @@ def agent_figures(calls: int = 41) -> dict[str, Any]:
                     assert not got["result"].get("isError"), got
                 out["check_request_ms"] = round(statistics.median(times[1:]) * 1000, 1)
     return out
+
+
+def inspector_job() -> dict[str, Any]:
+    """One agent job through a second, independent MCP client — the MCP Inspector CLI from
+    npm, fetched by npx — calling ``check_request`` on a real ``vtrix mcp``: the missing
+    ``image_url`` must be named. Skipped (and said so) where npx cannot fetch it."""
+    import shutil
+    import tempfile
+
+    if shutil.which("npx") is None:
+        return {"inspector": "skipped: npx is not installed"}
+    root = Path(tempfile.mkdtemp(prefix="vtrix-bench-mcp-"))
+    cmd = ["npx", "-y", "@modelcontextprotocol/inspector", "--cli", PY, "-m", "vtrix", "mcp"]
+    cmd += ["--root", str(root), "--method", "tools/call", "--tool-name", "check_request"]
+    cmd += ["--tool-arg", "model=kirin_v3_i2v"]
+    start = time.perf_counter()
+    try:
+        r = subprocess.run(cmd, env=home_env(), capture_output=True, text=True, timeout=240)
+    except subprocess.TimeoutExpired:
+        return {"inspector": "skipped: npx could not fetch it within 240 s"}
+    took = round(time.perf_counter() - start, 1)
+    if r.returncode != 0 and ("npm error" in r.stderr or "npm ERR!" in r.stderr):
+        return {"inspector": "skipped: it did not install"}
+    if r.returncode == 0 and "image_url" in r.stdout:
+        return {"inspector": "works", "inspector_s": took}
+    return {"inspector": f"failed (exit {r.returncode})", "inspector_s": took}

@@ -60,7 +60,19 @@ def _mcp_agent(m: dict[str, Any]) -> list[str]:
         f"{m['list_bytes_default']:,} bytes ({m['list_tools_default']} tools) |",
         f"| `tools/list`, all pages, `--typed '*'` (real catalog) | — | report | "
         f"{m['list_bytes_typed_all']:,} bytes ({m['list_tools_typed_all']} tools) |",
+        *([_inspector(m)] if "inspector" in m else []),
     ]
+
+
+def _inspector(m: dict[str, Any]) -> str:
+    state = m["inspector"]
+    shown = f"{state} ✓ ({m['inspector_s']} s)" if state == "works" else state
+    if state.startswith("failed"):
+        shown = f"{state} ✗"
+    return (
+        "| An agent job through a second MCP client, the MCP Inspector CLI (npx): "
+        f"`check_request` names the missing `image_url` | — | works | {shown} |"
+    )
 
 
 def _codegen(c: dict[str, Any]) -> list[str]:

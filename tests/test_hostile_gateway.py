@@ -58,6 +58,7 @@ def test_sdk_timeout_is_the_same_deadline(home, hostile):
     assert time.monotonic() - start < 60  # the poll would hang for minutes: the deadline won
 
 
+@pytest.mark.real_time  # waits out a hold kept by the database's clock
 def test_a_read_429_waits_retry_after_while_the_deadline_allows(vtrix, hostile):
     ok_submit(hostile)
     hostile.on(
