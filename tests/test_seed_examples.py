@@ -214,7 +214,7 @@ def test_modellix_invoke_body_file_for_a_catalog_only_model(vtrix, sandbox, tmp_
     )
     assert r.code == 0, r.err
     assert r.out.strip().startswith("task-")
-    assert "alibaba/qwen-image-edit: no parameter spec is published" in r.err
+    assert "alibaba/qwen-image-edit: the gateway publishes no parameter spec" in r.err
     assert sandbox.stats()["tasks_created"] == 1
 
 

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from vtrix.aio import AsyncClient, AsyncTask
     from vtrix.client import Client
     from vtrix.engine.prepare import Prepared
+    from vtrix.files.save_request import SaveRequest
     from vtrix.store.accounts import Account
 
 SUCCEEDED, FAILED, OUTCOME_UNKNOWN, INVALID = "succeeded", "failed", "unknown", "invalid"
@@ -111,7 +112,7 @@ class Options:
     concurrency: int = 8
     timeout: float = 600
     resubmit_unknown: bool = False
-    save: Any = None  # a vtrix.cli.saving.SaveRequest-like object, or None
+    save: SaveRequest | None = None
     poll_interval: float | None = None
     budget: Any = None  # a Decimal: see vtrix.batch.budget
     allow_unpriced: bool = False

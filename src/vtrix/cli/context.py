@@ -61,7 +61,6 @@ def client_for(
     """The shared Client (built on first use); optionally insist on a key for ``provider``."""
     from vtrix.cli import signals
     from vtrix.client import Client
-    from vtrix.errors import UsageError
 
     signals.install()  # from here on, SIGTERM/SIGHUP keep a paid task safe as Ctrl-C does
     root = ctx.find_root()
@@ -74,7 +73,16 @@ def client_for(
             api_key=api_key or g.api_key, profile=g.profile, base_url=g.base_url, proxy=g.proxy
         )
         root.meta["vtrix.client"] = client
-    if require_key and provider and client.settings.key_for(provider) is None:
+    if require_key and provider:
+        insist_on_key(client, provider)
+    return client
+
+
+def insist_on_key(client: Client, provider: str) -> None:
+    """A UsageError (nothing sent) when ``client`` has no key for ``provider``."""
+    from vtrix.errors import UsageError
+
+    if client.settings.key_for(provider) is None:
         from vtrix.base.gateways import GATEWAYS
 
         raise UsageError(
@@ -82,4 +90,3 @@ def client_for(
             hint=f"Set {GATEWAYS[provider].key_env}, pass --api-key, or run `vtrix auth login`. "
             "(--dry-run needs no key.)",
         )
-    return client

@@ -54,18 +54,20 @@ def printed() -> None:
     io_of().done()
 
 
-def print_result(result: Result, output: str, saved: list[str] | None = None) -> None:
+def print_result(
+    result: Result, output: str, saved: list[str] | None = None, io: IO | None = None
+) -> None:
     """A finished task on stdout: ``url``, ``json`` (the one task shape) or ``human``."""
     from vtrix.cli.output import human_result
 
-    io = io_of()
+    io = io or io_of()
     if saved:
         result.files = list(saved)
     if output == "url":
         for url in result.urls:
             io.emit(url)
     elif output == "json":
-        print_task(result)
+        print_task(result, io)
     else:
         io.emit(
             human_result(
@@ -80,11 +82,11 @@ def print_result(result: Result, output: str, saved: list[str] | None = None) ->
     io.done()
 
 
-def print_task(result: Result) -> None:
+def print_task(result: Result, io: IO | None = None) -> None:
     """A task (finished or not) as the one JSON object on stdout."""
     from vtrix.cli.output import to_json
 
-    io = io_of()
+    io = io or io_of()
     io.emit(to_json(result.to_dict(), line=io.json_lines))
     io.done()
 

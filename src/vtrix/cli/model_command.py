@@ -16,17 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from vtrix.base.record import replace
 from vtrix.cli.click_types import click_option
 from vtrix.cli.context import Globals, client_for
-from vtrix.cli.run_options import RUN_EPILOG, max_cost_of, run_options
-from vtrix.cli.saving import SaveRequest, save_outputs, save_request
+from vtrix.cli.run_options import RUN_EPILOG, run_options
+from vtrix.cli.saving import save_request
 from vtrix.spec.option import Option, stored_options
 
 if TYPE_CHECKING:
-    from vtrix.cli.output import Reporter
-    from vtrix.client import Client, Task
-    from vtrix.engine.prepare import Prepared, Resolved
+    from vtrix.engine.prepare import Resolved
 
 
 class ModelCommand(click.Command):
@@ -55,7 +52,6 @@ class SpeclessCommand(click.Command):
 def docs_url(model_id: str) -> str | None:
     """Where a catalog model's documentation is, if its catalog entry says (read from the
     packaged snapshot: only on this error path)."""
-    import json
     import os
 
     from vtrix.engine import registry
@@ -146,11 +142,13 @@ def execute(
     values: dict[str, Any],
     resolved: Resolved | None,
 ) -> None:
-    """Build the body, prepare (validate) it, then print it (dry run) or submit and wait."""
-    from vtrix.cli.output import Reporter
-    from vtrix.errors import ValidationFailed
+    """The command's flags into :class:`~vtrix.cli.run_model.RunOptions`, then
+    :func:`~vtrix.cli.run_model.run_model`."""
+    from vtrix.cli.io import io_of
+    from vtrix.cli.run_model import RunOptions, run_model
 
     g = ctx.find_object(Globals) or Globals()
+    io = io_of(ctx)
     dry = g.dry_run or values["run_dry_run"]
     debug = g.debug or values["run_debug"]
     if debug and not g.debug:
@@ -158,181 +156,35 @@ def execute(
 
         enable_debug()
         g.debug = True
-    reporter = Reporter(quiet=g.quiet or values["run_quiet"])
+    io.quiet = g.quiet or values["run_quiet"]
     explicit = ctx.get_parameter_source("run_timeout") is not click.core.ParameterSource.DEFAULT
-    values["run_deadline"] = time.monotonic() + values["run_timeout"] if explicit else None
+    deadline = time.monotonic() + values["run_timeout"] if explicit else None
     saving = None if dry else save_request(values, no_wait=values["run_no_wait"])
-    from vtrix.cli import ending
-
-    ending.note(model=model_id, provider=(spec or {}).get("provider") or _provider(model_id))
+    io.note(model=model_id, provider=(spec or {}).get("provider") or _provider(model_id))
     body, problems = build_body(spec, opts, values)
     client = client_for(ctx)
     if resolved is None and spec is not None:  # the generated spec this command was built from
         resolved = client.resolve(model_id, spec)
-    prepared: Prepared | None = None
-    try:
-        prepared = client.prepare(model_id, body, resolved=resolved)
-    except ValidationFailed as exc:
-        seen = {p.path for p in problems}
-        problems += [p for p in exc.problems if p.path not in seen]
-    if problems or prepared is None:
-        raise ValidationFailed(model_id, problems)
-    if not prepared.checked:
-        reporter.warn(
-            f"{model_id}: the gateway publishes no parameter spec; parameters are sent unchecked."
-        )
-    elif prepared.unlisted:
-        reporter.warn(
-            f"not in the published spec of {model_id} (sent as given): "
-            + ", ".join(prepared.unlisted)
-        )
-    if dry:
-        print_dry_run(client, prepared, debug, values["run_output"])
-        return
-    client_for(ctx, require_key=True, provider=prepared.spec.provider)
-    submit_and_wait(client, prepared, values, reporter, saving)
-
-
-def _say_the_deadline(exc: BaseException, values: dict[str, Any]) -> None:
-    """A wait that ran out names the deadline the user gave (``--timeout``), not what was
-    left of it when the wait began."""
-    from vtrix.errors import WaitTimeout
-
-    if isinstance(exc, WaitTimeout) and values.get("run_deadline") is not None:
-        import re
-
-        said = f"Timed out after {values['run_timeout']:g}s"
-        exc.message = re.sub(r"^Timed out after [0-9.]+s", said, exc.message)
-
-
-def print_dry_run(client: Client, prepared: Prepared, debug: bool, output: str = "human") -> None:
-    """What a submit would send: uploads first, then the request (nothing is sent). With
-    ``-o json``, one JSON object and nothing else on stdout (for jq and scripts)."""
-    from vtrix.base.text import human_size
-    from vtrix.cli import ending
-    from vtrix.cli.output import emit, to_json
-
-    route = client.provider(prepared.spec.provider).upload_path
-    if output == "json":
-        has_key = client.settings.key_for(prepared.spec.provider) is not None
-        doc = {
-            "dry_run": True,
-            "model": prepared.model_id,
-            "provider": prepared.spec.provider,
-            "method": prepared.request.method,
-            "url": prepared.request.url,
-            "path": prepared.request.path,
-            "headers": prepared.request.display_headers(has_key),
-            "body": json.loads(prepared.dry_run_text()),
-            "uploads": [
-                {
-                    "file": str(u.file),
-                    "content_type": u.content_type,
-                    "size": u.size,
-                    "route": route,
-                }
-                for u in prepared.uploads
-            ],
-            "checked": prepared.checked,
-            "quote": _quote(client, prepared).to_dict(),
-        }
-        emit(to_json(doc))
-        ending.printed()
-        return
-    for u in prepared.uploads:
-        emit(
-            f"[dry-run] would upload {u.file.path} ({u.content_type}, {human_size(u.size)}) "
-            f"with POST {route}"
-        )
-    request = prepared.request
-    emit(f"[dry-run] {request.method} {request.path}")
-    if debug:
-        emit(f"URL: {request.url}")
-        has_key = client.settings.key_for(prepared.spec.provider) is not None
-        for k, v in request.display_headers(has_key).items():
-            emit(f"{k}: {v}")
-    emit(prepared.dry_run_text())
-    # On stderr: stdout stays exactly the request (the README's dry run, byte for byte).
-    print(f"[dry-run] quote: {_quote(client, prepared).text()}", file=sys.stderr)
-
-
-def _quote(client: Client, prepared: Prepared) -> Any:
-    from vtrix.engine.pricing import quote
-
-    return quote(client.session, prepared.model_id, prepared.params, prepared.spec.schema)
-
-
-def submit_and_wait(
-    client: Client,
-    prepared: Prepared,
-    values: dict[str, Any],
-    reporter: Reporter,
-    saving: SaveRequest | None,
-) -> None:
-    from vtrix.cli import ending
-    from vtrix.cli.ending import print_result, print_task
-    from vtrix.cli.output import emit
-
-    output = values["run_output"]
-    max_cost = max_cost_of(values.get("run_max_cost"))  # a bad amount: refused before a word
-    reporter.line("Submitting task...")
-
-    def created(task: Task) -> None:
-        if task.reused:
-            reporter.warn(f"Idempotency key already used for task {task.id}: not sent again")
-        else:
-            reporter.ok(f"Task created: {task.id}")
-        if values["run_no_wait"]:
-            reporter.line(f"Check it with: vtrix task get {task.id}")
-            if output == "json":
-                print_task(task.result())
-            else:
-                emit(task.id)
-
-    resend = bool(values.get("run_resend_unknown"))
-    if resend:
-        warn_resend(reporter)
-    ending.note(model=prepared.model_id, provider=prepared.spec.provider, sending=True)
-    from vtrix.cli.run_options import use_budget
-
-    use_budget(client, values.get("run_budget_name"))
-    task = client.submit_prepared(
-        prepared,
+    options = RunOptions(
+        model_id=model_id,
+        body=body,
+        problems=problems,
+        resolved=resolved,
+        dry_run=dry,
+        debug=debug,
+        output=values["run_output"],
+        wait=not values["run_no_wait"],
+        timeout=values["run_timeout"],
+        deadline=deadline,
+        poll_interval=values["run_poll_interval"],
         idempotency_key=values["run_idempotency_key"],
-        on_created=created,
-        resend_unknown=resend,
-        deadline=values.get("run_deadline"),
-        max_cost=max_cost,
+        resend_unknown=bool(values.get("run_resend_unknown")),
+        max_cost=values.get("run_max_cost"),
         allow_unpriced=bool(values.get("run_allow_unpriced")),
+        budget_name=values.get("run_budget_name"),
+        save=saving,
     )
-    ending.note(sending=False, task=task.result())
-    if values["run_no_wait"]:
-        return
-    reporter.line()
-    reporter.line("Waiting for result...")
-
-    def on_progress(state: Any, remaining: float | None) -> None:
-        reporter.progress(state.progress, remaining, state.shown_status)
-
-    try:
-        result = task.wait(
-            timeout=remaining(values.get("run_deadline"), values["run_timeout"]),
-            on_progress=on_progress,
-            poll_interval=values["run_poll_interval"],
-        )
-    except BaseException as exc:
-        reporter.line()
-        ending.note(task=getattr(exc, "result", None) or task.result())
-        _say_the_deadline(exc, values)
-        raise
-    if task.state.progress is not None and task.state.progress < 100:
-        reporter.progress(100.0, None, "done")
-    reporter.line()
-    reporter.ok("Done")
-    if saving is not None and values.get("run_deadline") is not None:
-        saving = replace(saving, deadline=values["run_deadline"])
-    saved = save_outputs(client, result, saving, reporter, output) if saving else []
-    print_result(result, output, saved)
+    run_model(options, client, io)
 
 
 def _derived_options(spec: dict[str, Any]) -> list[Option]:
@@ -345,16 +197,3 @@ def _provider(model_id: str) -> str:
     from vtrix.engine import registry
 
     return registry.provider_of(model_id)
-
-
-def remaining(deadline: float | None, default: float) -> float:
-    """Seconds left before ``deadline`` (a ``time.monotonic()`` time), else ``default``."""
-    return default if deadline is None else max(deadline - time.monotonic(), 0.0)
-
-
-def warn_resend(reporter: Reporter) -> None:
-    """The plain warning ``--resend-unknown`` owes the user before anything is sent."""
-    reporter.warn(
-        "--resend-unknown: if the earlier submit with this key did create a task, the "
-        "gateway may charge for it twice (neither gateway promises to honour the key)"
-    )

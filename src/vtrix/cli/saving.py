@@ -8,13 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from vtrix.base.record import record
-
 if TYPE_CHECKING:
-    from pathlib import Path
-
+    from vtrix.cli.io import IO
     from vtrix.cli.output import Reporter
     from vtrix.client import Client
+    from vtrix.files.save_request import SaveRequest
     from vtrix.task import Result
 
 
@@ -50,37 +48,27 @@ def save_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-@record(frozen=True)
-class SaveRequest:
-    directory: Path
-    overwrite: bool
-    max_bytes: int | None
-    allow_private: bool
-    deadline: float | None = None  # the command's --timeout, when given
-
-
 def save_request(values: dict[str, Any], *, no_wait: bool = False) -> SaveRequest | None:
-    """The checked ``--save`` request (a UsageError, with nothing sent, when it can't work)."""
-    if not values.get("save_dir"):
-        return None  # nothing to save: the download module is not even imported
-    from vtrix.errors import UsageError
-    from vtrix.files.policy import check_save_dir, parse_size
+    """The checked ``--save`` request from the options above (see
+    :func:`vtrix.files.save_request.save_request`)."""
+    from vtrix.files.save_request import save_request as checked
 
-    if no_wait:
-        raise UsageError(
-            "--save needs the result, and --no-wait does not wait for it; nothing was sent",
-            hint="Drop --no-wait, or save later with `vtrix task wait <id> --save DIR`.",
-        )
-    return SaveRequest(
-        directory=check_save_dir(values["save_dir"]),
+    return checked(
+        values.get("save_dir"),
         overwrite=bool(values.get("save_overwrite")),
-        max_bytes=parse_size(values["save_max"]) if values.get("save_max") else None,
+        max_size=values.get("save_max"),
         allow_private=bool(values.get("save_private")),
+        no_wait=no_wait,
     )
 
 
 def save_outputs(
-    client: Client, result: Result, req: SaveRequest, reporter: Reporter, output: str
+    client: Client,
+    result: Result,
+    req: SaveRequest,
+    reporter: Reporter,
+    output: str,
+    io: IO | None = None,
 ) -> list[str]:
     """Save ``result``; if that fails, print the result (its URLs) first, then the error
     (with ``-o json``, one object: the task with the error set)."""
@@ -98,12 +86,12 @@ def save_outputs(
         )
     except (DownloadFailed, DownloadRefused, Interrupted):
         reporter.end_transfer()
-        _show(result, output)
+        _show(result, output, io)
         raise
     except (UsageError, OSError) as exc:
         # Paid and finished: the directory vanished or became a file, or the disk filled.
         reporter.end_transfer()
-        _show(result, output)
+        _show(result, output, io)
         why = exc.message if isinstance(exc, UsageError) else (exc.strerror or str(exc))
         why = why.replace("; nothing was sent", "")  # it was: the task ran and was paid
         raise SaveFailed(
@@ -119,13 +107,13 @@ def save_outputs(
     return saved
 
 
-def _show(result: Result, output: str) -> None:
+def _show(result: Result, output: str, io: IO | None) -> None:
     """A paid result whose files could not be saved: its URLs now; with ``-o json`` the
     root command prints it once, with the error set."""
-    from vtrix.cli import ending
     from vtrix.cli.ending import print_result
+    from vtrix.cli.io import io_of
 
     if output == "json":
-        ending.note(task=result)
+        (io or io_of()).note(task=result)
     else:
-        print_result(result, output)
+        print_result(result, output, io=io)

@@ -147,7 +147,7 @@ def run_batch(ctx: click.Context, /, file: str, **opts: Any) -> None:
     if opts["results_file"]:
         _check_results_file(opts["results_file"])
     if opts["resubmit_unknown"]:
-        from vtrix.cli.model_command import warn_resend
+        from vtrix.cli.run_model import warn_resend
 
         warn_resend(reporter)
     from vtrix.cli.run_options import max_cost_of
@@ -160,8 +160,18 @@ def run_batch(ctx: click.Context, /, file: str, **opts: Any) -> None:
         budget=max_cost_of(opts["budget"], "--budget"),
         allow_unpriced=opts["allow_unpriced"],
     )
-    lease = opts["lease"] if opts["worker"] else None
-    results, interrupted, whole = _execute(ctx, bid, checked, options, reporter, lease)
+    from vtrix.batch.drive import drive
+
+    progress = BatchProgress(reporter, sum(1 for c in checked if c.prepared is not None))
+    results, interrupted, whole = drive(
+        client,
+        bid,
+        checked,
+        options,
+        progress.event,
+        lease=opts["lease"] if opts["worker"] else None,
+        on_start=signals.cancel_on_signals,
+    )
     _finish(results, invalid if opts["skip_invalid"] else [], opts, reporter, interrupted, whole)
 
 
@@ -210,47 +220,6 @@ def _check_size(new: int, opts: dict[str, Any], reporter: Reporter) -> None:
         raise UsageError("not confirmed; nothing was sent")
 
 
-def _execute(
-    ctx: click.Context,
-    bid: str,
-    checked: list[Checked],
-    options: Any,
-    reporter: Reporter,
-    lease: float | None = None,
-) -> tuple[list[LineResult], bool, BatchEnd | None]:
-    """Run the batch (as one of its workers when ``lease`` is given): this process's lines,
-    whether it was interrupted, and — for a worker — every line's outcome."""
-    import asyncio
-
-    from vtrix.aio import AsyncClient
-    from vtrix.batch.run import BatchRun
-    from vtrix.batch.worker import WorkerRun
-
-    client = client_for(ctx)
-    progress = BatchProgress(reporter, sum(1 for c in checked if c.prepared is not None))
-    whole: BatchEnd | None = None
-
-    async def go() -> list[LineResult]:
-        nonlocal whole
-        signals.cancel_on_signals()
-        async with AsyncClient(
-            session=client.session, max_connections=min(max(options.concurrency, 4), 32)
-        ) as aclient:
-            alone = BatchRun(aclient, bid, checked, options, progress.event)
-            runner = alone if lease is None else WorkerRun(alone, lease)
-            progress.runner = runner
-            done = await runner.run()
-            if isinstance(runner, WorkerRun):
-                whole = runner.batch_end()
-            return done
-
-    try:
-        return asyncio.run(go()), False, whole
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        runner = progress.runner
-        return ([runner.results[n] for n in sorted(runner.results)] if runner else []), True, None
-
-
 class BatchProgress:
     """done / running / failed / unknown, rate and ETA on a terminal; a line per finished
     input line otherwise."""
@@ -260,7 +229,6 @@ class BatchProgress:
         self.total = total
         self.counts: Counter[str] = Counter()
         self.started = time.monotonic()
-        self.runner: Any = None
 
     def event(self, kind: str, result: LineResult | None) -> None:
         if result is None:

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
 
 from vtrix.cli import ending
 from vtrix.cli.click_types import DURATION
 from vtrix.cli.completion import complete_model
 from vtrix.cli.context import client_for
-from vtrix.cli.ending import print_result, print_task
 from vtrix.cli.lazy import summary
-from vtrix.cli.output import Reporter, emit
-from vtrix.cli.run_options import BUDGET_NAME, max_cost_of, use_budget
-
-if TYPE_CHECKING:
-    from vtrix.engine.prepare import Prepared
+from vtrix.cli.run_options import BUDGET_NAME
 
 
 @click.group(help=summary("model"))
@@ -75,13 +68,17 @@ def invoke(
     import sys
 
     from vtrix.cli.context import Globals
+    from vtrix.cli.io import io_of
+    from vtrix.cli.run_model import RunOptions, run_model
     from vtrix.engine import registry
     from vtrix.engine.params import load_body
     from vtrix.errors import Problem, ValidationFailed
 
     g = ctx.find_object(Globals) or Globals()
+    io = io_of(ctx)
+    io.quiet = g.quiet or quiet
     model_slug = registry.canonical(model_slug)
-    ending.note(model=model_slug, provider=registry.provider_of(model_slug))
+    io.note(model=model_slug, provider=registry.provider_of(model_slug))
     if body is None and body_file is None:
         raise ValidationFailed(
             model_slug, [Problem("--body", "give --body JSON or --body-file PATH")]
@@ -90,57 +87,18 @@ def invoke(
     params, problems = load_body(body, body_file, stdin)
     if problems:
         raise ValidationFailed(model_slug, problems)
-    client = client_for(
-        ctx, require_key=not g.dry_run, provider=registry.provider_of(model_slug), api_key=api_key
-    )
-    prepared = client.prepare(model_slug, params)
-    reporter = Reporter(quiet=g.quiet or quiet)
-    _warn_unchecked(prepared, reporter)
-    if g.dry_run:
-        from vtrix.cli.model_command import print_dry_run
-
-        print_dry_run(client, prepared, g.debug, output)
-        return
-    if resend_unknown:
-        from vtrix.cli.model_command import warn_resend
-
-        warn_resend(reporter)
-    use_budget(client, budget_name)
-    ending.note(sending=True)
-    t = client.submit_prepared(
-        prepared,
+    options = RunOptions(
+        model_id=model_slug,
+        body=params,
+        dry_run=g.dry_run,
+        debug=g.debug,
+        output=output,
+        wait=wait_,
+        timeout=timeout,
         idempotency_key=idempotency_key,
         resend_unknown=resend_unknown,
-        max_cost=max_cost_of(max_cost),
+        max_cost=max_cost,
         allow_unpriced=allow_unpriced,
+        budget_name=budget_name,
     )
-    ending.note(sending=False, task=t.result())
-    if not wait_:
-        if output == "json":
-            print_task(t.result())
-        else:
-            emit(t.id)
-        return
-    reporter.ok(f"Task created: {t.id}")
-    try:
-        result = t.wait(timeout=timeout)
-    except BaseException as exc:
-        ending.note(task=getattr(exc, "result", None) or t.result())
-        raise
-    if output == "id":
-        emit(result.id or "")
-    else:
-        print_result(result, output)
-
-
-def _warn_unchecked(prepared: Prepared, reporter: Reporter) -> None:
-    """Say when a body goes out unchecked, in whole or in part."""
-    if not prepared.checked:
-        reporter.warn(
-            f"{prepared.model_id}: no parameter spec is published; the body is sent as given"
-        )
-    elif prepared.unlisted:
-        reporter.warn(
-            f"not in the published spec of {prepared.model_id} (sent as given): "
-            + ", ".join(prepared.unlisted)
-        )
+    run_model(options, client_for(ctx, api_key=api_key), io)
