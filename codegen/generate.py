@@ -30,6 +30,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -320,6 +321,8 @@ def generate(
             new.models[result.model_id] = mf.ModelRecord(
                 result.module, wanted[result.model_id], result.row, result.files
             )
+            for line in result.warnings:  # each coercion or drop, naming file and field
+                print(f"warning: {line}", file=sys.stderr)
         snapshot.result()
         _write_globals(inputs, new, staging.root)
         stale = _unexpected(root, new) if in_place else []

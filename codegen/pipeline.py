@@ -63,6 +63,7 @@ class Rendered:
     module: str
     row: list[str]
     files: dict[str, str] = field(default_factory=dict)  # path -> sha256
+    warnings: list[str] = field(default_factory=list)  # what the lenient reader coerced
 
 
 @lru_cache(maxsize=1)
@@ -182,6 +183,7 @@ def render_chunk(jobs: list[Job], stage: str) -> list[Rendered]:
             m.spec.id,
             m.module,
             [m.module, m.spec.provider, m.spec.type, m.spec.name, m.spec.summary],
+            warnings=list(m.spec.warnings),
         )
         for rel in written[m.spec.id]:
             data = (root / rel).read_bytes()

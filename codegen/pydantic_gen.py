@@ -14,6 +14,7 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from codegen.model import GenModel
 
@@ -29,17 +30,41 @@ class ParamsCode:
 
 
 def batches(models: list[GenModel]) -> list[list[GenModel]]:
-    """Greedy, deterministic batches in which every scoped alias has one meaning."""
-    out: list[tuple[dict[str, str], list[GenModel]]] = []
+    """Greedy, deterministic batches in which no two models define a class of the same name.
+
+    The generator names classes across a whole call: two modules with a ``ContentItem``
+    each would have one renamed, its scoped aliases (``ContentItem.type``) no longer
+    applying — and a model's code would depend on which models it was rendered with (an
+    incremental run would differ from a full one)."""
+    out: list[tuple[set[str], list[GenModel]]] = []
     for m in models:
-        for aliases, group in out:
-            if all(aliases.get(k, v) == v for k, v in m.aliases.items()):
-                aliases.update(m.aliases)
+        names = _class_names(m.titled_schema)
+        for taken, group in out:
+            if not names & taken:
+                taken.update(names)
                 group.append(m)
                 break
         else:
-            out.append((dict(m.aliases), [m]))
+            out.append((set(names), [m]))
     return [group for _, group in out]
+
+
+def _class_names(schema: Any) -> set[str]:
+    """The titles of the nested object schemas (each becomes a class; the root is Params)."""
+    found: set[str] = set()
+
+    def visit(node: Any, root: bool) -> None:
+        if isinstance(node, dict):
+            if not root and isinstance(node.get("title"), str):
+                found.add(node["title"])
+            for value in node.values():
+                visit(value, False)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value, False)
+
+    visit(schema, True)
+    return found
 
 
 def generate_batch(models: list[GenModel]) -> dict[str, ParamsCode]:

@@ -1,9 +1,10 @@
 """Seed ``specs/`` from the hand-collected catalogs in ``../shared/catalogs``.
 
 Only facts are copied: a spec file is written for a model whose parameters are known (the three
-vtrix models of the vtrix run page, the product's specification, and Modellix models with verified
-or example-sourced parameters); every other model is a catalog entry only. Provenance goes to
-``specs/provenance.json``.
+vtrix models of the vtrix run page, the product's specification; Modellix models with verified
+or example-sourced parameters; and the models whose parameters were read off the gateways' own
+docs pages, ``harvest.json``: :mod:`codegen.harvest`); every other model is a catalog entry
+only. Provenance goes to ``specs/provenance.json``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from codegen import harvest
 from codegen.specfiles import replace_tree
 from vtrix.base.gateways import MODELLIX_LEGACY_SUFFIX, default_endpoint
 from vtrix.spec.snapshot import dumps
@@ -232,6 +234,7 @@ def build(catalogs: Path) -> dict[str, str]:
     """Map of relative path -> file text for the whole seeded ``specs/`` tree."""
     files: dict[str, str] = {}
     provenance: dict[str, Any] = {}
+    harvested = {(e["gateway"], e["model_id"]): e for e in harvest.entries(catalogs)}
     vtrix = json.loads((catalogs / "vtrix_models.json").read_text())
     entries = []
     for m in sorted(vtrix, key=lambda m: m["id"]):
@@ -257,6 +260,10 @@ def build(catalogs: Path) -> dict[str, str]:
                 }
             )
             provenance[f"vtrix/{m['id']}"] = {"parameters": SEED_PAGE, "verified": True}
+        elif ("vtrix", m["id"]) in harvested:
+            entry = harvested["vtrix", m["id"]]
+            files[f"vtrix/{m['id']}.json"] = harvest.vtrix_spec(entry, m, VTRIX_GATEWAY)
+            provenance[f"vtrix/{m['id']}"] = harvest.provenance(entry)
     files["vtrix.catalog.json"] = dumps({"models": entries})
 
     modellix = json.loads((catalogs / "modellix_specs.json").read_text())
@@ -272,15 +279,31 @@ def build(catalogs: Path) -> dict[str, str]:
                 "docs_url": m["docs_url"],
             }
         )
+        notes: dict[str, str] = {}
         if _has_real_parameters(m):
-            notes: dict[str, str] = {}
-            files[f"modellix/{m['slug']}.json"] = dumps(modellix_path_object(m, notes))
+            path_object = modellix_path_object(m, notes)
             provenance[f"modellix/{m['slug']}"] = {
                 "parameters": m["source"].get("parameters"),
                 "verified": m["parameters_verified"],
                 "notes": m.get("notes", ""),
                 **({"descriptions_as_captured": notes} if notes else {}),
             }
+        elif ("modellix", m["slug"]) in harvested:
+            entry = harvested["modellix", m["slug"]]
+            complete = bool(entry.get("complete"))
+            page = {**m, "parameters": entry["parameters"], "parameters_verified": complete}
+            path_object = modellix_path_object(page, notes)
+            provenance[f"modellix/{m['slug']}"] = harvest.provenance(entry)
+        else:
+            continue
+        schema = path_object["post"]["requestBody"]["content"]["application/json"]["schema"]
+        corrected = harvest.correct("modellix", m["slug"], schema)
+        if corrected:
+            provenance[f"modellix/{m['slug']}"]["corrected"] = {
+                "from": "harvest.json (the gateway's docs page)",
+                "changes": corrected,
+            }
+        files[f"modellix/{m['slug']}.json"] = dumps(path_object)
     files["modellix.catalog.json"] = dumps({"models": mentries})
     files["provenance.json"] = dumps(provenance)
     return files

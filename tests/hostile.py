@@ -109,6 +109,10 @@ class HostileGateway:
         rx = re.compile(pattern + r"\Z")
         return sum(1 for r in self.received if r.method == method and rx.match(r.path))
 
+    def posts(self) -> list[Received]:
+        """The POSTs received, in order (submits and uploads; a look at a spec is a GET)."""
+        return [r for r in self.received if r.method == "POST"]
+
     # ---------------------------------------------------------------- serving
 
     def _reply_for(self, req: Received) -> Reply:

@@ -521,7 +521,7 @@ def test_every_snapshot_spec_is_generated():
 
     ids = {e.id for e in registry.entries() if e.module}
     assert ids == set(snap.vtrix_specs) | set(snap.modellix_specs)
-    assert len(ids) == 68
+    assert len(ids) == 94
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])

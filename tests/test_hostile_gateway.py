@@ -189,7 +189,7 @@ def test_reset_after_sending_is_outcome_unknown_with_the_idempotency_key(vtrix, 
     r = vtrix(*RUN, env=env_for(hostile))
     assert r.code == 3, r.err
     assert hostile.count("POST") == 1
-    key = hostile.received[0].headers["idempotency-key"]
+    key = hostile.posts()[0].headers["idempotency-key"]
     assert key in r.err and "may or may not" in r.err
 
 

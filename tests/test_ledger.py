@@ -98,7 +98,7 @@ def test_an_unknown_outcome_is_listed_with_its_idempotency_key(vtrix, hostile):
     hostile.on("POST", SUBMIT, Reply(502, json={"message": "bad gateway"}))
     r = vtrix(*RUN, env=env_for(hostile))
     assert r.code == 3
-    key = hostile.received[0].headers["idempotency-key"]
+    key = hostile.posts()[0].headers["idempotency-key"]
     rows = listed(vtrix)
     assert rows[-1]["status"] == "unknown" and rows[-1]["idempotency_key"] == key
     assert rows[-1]["id"] is None and "502" in rows[-1]["error"]["message"]
@@ -118,7 +118,7 @@ def test_a_rejected_submit_is_kept_but_not_listed_by_default(vtrix, hostile):
 def test_resubmitting_with_the_idempotency_key_of_an_unknown_outcome(vtrix, hostile):
     hostile.on("POST", SUBMIT, Reply(reset=True), Reply(json=vtrix_task("task_8", "in_progress")))
     assert vtrix(*RUN, env=env_for(hostile)).code == 3
-    key = hostile.received[0].headers["idempotency-key"]
+    key = hostile.posts()[0].headers["idempotency-key"]
     # Neither gateway promises to honour the key: a resend needs to be asked for, by name.
     refused = vtrix(*RUN, "--no-wait", "--idempotency-key", key, env=env_for(hostile))
     assert refused.code == 2 and hostile.count("POST") == 1
@@ -152,7 +152,7 @@ def test_ctrl_c_during_the_submit_is_130_with_the_idempotency_key(vtrix, hostile
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err
-    key = hostile.received[0].headers["idempotency-key"]
+    key = hostile.posts()[0].headers["idempotency-key"]
     assert key in err and "may have created" in err and "Traceback" not in err
     rows = json.loads(vtrix("task", "list", "-o", "json").out)
     assert rows[-1]["idempotency_key"] == key and rows[-1]["status"] == "unknown"
@@ -257,5 +257,5 @@ def test_sdk_idempotency_key_is_sent_and_never_paid_twice(home, hostile):
     )
     assert first.id == second.id == "task_9" and second.reused and not first.reused
     assert hostile.count("POST") == 1
-    assert hostile.received[0].headers["idempotency-key"] == "my-key-1"
+    assert hostile.posts()[0].headers["idempotency-key"] == "my-key-1"
     assert client.ledger is not None and client.ledger.by_key("my-key-1").task_id == "task_9"

@@ -15,13 +15,13 @@ def test_offline_lists_the_generated_index_without_network(vtrix, hostile):
     rows = json.loads(r.out)
     assert len(rows) == 305 and {row["source"] for row in rows} == {"generated index"}
     typed = {row["id"] for row in rows if row["typed"]}
-    assert len(typed) == 68 and "kirin_v3_i2v" in typed and "alibaba/ai-try-on" not in typed
+    assert len(typed) == 94 and "kirin_v3_i2v" in typed and "alibaba/ai-try-on" not in typed
 
 
 def test_typed_keeps_models_with_typed_options(vtrix):
     r = vtrix("models", "list", "--offline", "--typed", "--provider", "modellix", "-o", "id")
     ids = r.out.split()
-    assert len(ids) == 65 and "bytedance/seedream-4.5-t2i" in ids
+    assert len(ids) == 76 and "bytedance/seedream-4.5-t2i" in ids
 
 
 def test_each_gateway_falls_back_alone(vtrix, sandbox):

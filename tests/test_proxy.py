@@ -46,7 +46,10 @@ def proxy() -> Iterator[ConnectProxy]:
 
 
 def _env(gw: HostileGateway, **extra: str) -> dict[str, str]:
-    return {"VTRIX_BASE_URL": gw.url, "VTRIX_API_KEY": CANARY, **extra}
+    """vtrix's two services at ``gw`` (a base URL that is not loopback moves the gateway
+    alone; the look at the live spec before a submit goes to the models service)."""
+    urls = {"VTRIX_BASE_URL": gw.url, "VTRIX_MODELS_URL": gw.url}
+    return {**urls, "VTRIX_API_KEY": CANARY, **extra}
 
 
 def test_requests_go_through_the_proxy_when_the_environment_says_so(
@@ -59,7 +62,7 @@ def test_requests_go_through_the_proxy_when_the_environment_says_so(
     port = tls_gateway.url.rsplit(":", 1)[1]
     assert proxy.targets and set(proxy.targets) == {f"gateway.test:{port}"}
     # The key reached the gateway, inside the tunnel; the proxy never saw it in clear.
-    assert tls_gateway.received[0].headers["authorization"] == f"Bearer {CANARY}"
+    assert tls_gateway.posts()[0].headers["authorization"] == f"Bearer {CANARY}"
     assert CANARY.encode() not in proxy.seen
     assert b"Authorization" not in b"".join(proxy.heads)
 

@@ -368,7 +368,7 @@ def test_16_headers_are_honest_and_per_gateway(vtrix, hostile):
     assert vtrix(*MRUN, env=env_for(hostile)).code == 0
     for req in hostile.received:
         assert req.headers["user-agent"] == f"vtrix-python/{__version__}"
-        modellix = req.path.startswith("/api/")
+        modellix = not req.path.startswith(("/model/", "/api/v1/skill/"))
         assert ("x-source" in req.headers) is (not modellix), req.path
 
 

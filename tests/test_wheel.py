@@ -115,7 +115,7 @@ def test_installed_vtrix_comes_from_the_wheel_with_its_data(installed, tmp_path)
     assert out.returncode == 0, out.stderr
     path, (generated, known), has_spec = json.loads(out.stdout)
     assert path.startswith(str(installed)) and "site-packages" in path
-    assert generated == 68 and known > 300 and has_spec
+    assert generated == 94 and known > 300 and has_spec
 
 
 def test_seed_dry_run_and_example_against_the_installed_sandbox(installed, tmp_path):

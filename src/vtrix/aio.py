@@ -110,19 +110,26 @@ class AsyncClient(ClientBase):
 
     # ------------------------------------------------------------------- calls
 
-    async def resolve(self, model_id: str) -> Resolved:
-        """The spec a submit of ``model_id`` is checked against (fetched off the loop)."""
-        resolved: Resolved = await self._blocking(_prepare.resolve, self.session, model_id)
+    async def resolve(self, model_id: str, *, live: bool = False) -> Resolved:
+        """The spec a submit of ``model_id`` is checked against (fetched off the loop;
+        ``live``: look at the gateway's current spec first, as a submit does)."""
+        resolved: Resolved = await self._blocking(
+            _prepare.resolve, self.session, model_id, live=live
+        )
         return resolved
 
     async def run_blocking(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Run a blocking call on the client's worker threads."""
         return await self._blocking(fn, *args, **kwargs)
 
-    async def prepare(self, model_id: str, params: dict[str, Any]) -> Prepared:
+    async def prepare(
+        self, model_id: str, params: dict[str, Any], *, resolved: Resolved | None = None
+    ) -> Prepared:
         """Validate and build the request (a live spec, if one is needed, is fetched off the
         loop)."""
-        prepared: Prepared = await self._blocking(_prepare.prepare, self.session, model_id, params)
+        prepared: Prepared = await self._blocking(
+            _prepare.prepare, self.session, model_id, params, resolved=resolved
+        )
         return prepared
 
     async def submit_prepared(
@@ -177,7 +184,8 @@ class AsyncClient(ClientBase):
         **kwargs: Any,
     ) -> AsyncTask:
         """Validate and submit; returns once the task exists."""
-        prepared = await self.prepare(model_id, {**(params or {}), **kwargs})
+        resolved = await self.resolve(model_id, live=True)
+        prepared = await self.prepare(model_id, {**(params or {}), **kwargs}, resolved=resolved)
         return await self.submit_prepared(prepared, idempotency_key=idempotency_key)
 
     async def run(

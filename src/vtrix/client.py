@@ -78,10 +78,13 @@ class Client(ClientBase):
         """The spec for display, with where it came from (see :func:`.prepare.spec_info`)."""
         return _prepare.spec_info(self.session, model_id, live=live, raw=raw)
 
-    def resolve(self, model_id: str, generated: dict[str, Any] | None = None) -> Resolved:
+    def resolve(
+        self, model_id: str, generated: dict[str, Any] | None = None, *, live: bool = False
+    ) -> Resolved:
         """The spec a submit of ``model_id`` is checked against (``generated``: its generated
-        spec as data, when already read)."""
-        return _prepare.resolve(self.session, model_id, generated)
+        spec as data, when already read; ``live``: look at the gateway's current spec first,
+        as a submit does)."""
+        return _prepare.resolve(self.session, model_id, generated, live=live)
 
     def models(
         self, *, type: str | None = None, search: str | None = None, provider: str | None = None
@@ -169,7 +172,8 @@ class Client(ClientBase):
         **kwargs: Any,
     ) -> Task:
         """Validate and submit; returns at once with a :class:`Task`."""
-        prepared = self.prepare(model_id, {**(params or {}), **kwargs})
+        resolved = self.resolve(model_id, live=True)
+        prepared = self.prepare(model_id, {**(params or {}), **kwargs}, resolved=resolved)
         return self.submit_prepared(prepared, idempotency_key=idempotency_key)
 
     def run(

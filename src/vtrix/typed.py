@@ -64,7 +64,7 @@ def submit(
     """Validate (the body against the spec, as any is; the ``Params`` objects in it were
     checked when made) and submit."""
     c = client(given)
-    prepared = c.prepare(model_id, params)
+    prepared = c.prepare(model_id, params, resolved=c.resolve(model_id, live=True))
     return c.submit_prepared(prepared, idempotency_key=idempotency_key)
 
 
@@ -87,7 +87,8 @@ async def asubmit(
 ) -> AsyncTask:
     """:func:`submit` on the event loop."""
     c = aclient(given)
-    prepared = await c.prepare(model_id, params)
+    resolved = await c.resolve(model_id, live=True)
+    prepared = await c.prepare(model_id, params, resolved=resolved)
     return await c.submit_prepared(prepared, idempotency_key=idempotency_key)
 
 

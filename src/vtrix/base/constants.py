@@ -120,3 +120,5 @@ HOLD_FRESH = 0.5  # seconds a key's hold, as read, is trusted (without a rate ca
 
 # --------------------------------------------------------------------------- caches
 CACHE_TTL = 24 * 3600  # seconds a cached catalog or live spec is fresh
+LIVE_SPEC_TTL = 600.0  # seconds a model's live spec, once checked, is used without asking
+LIVE_SPEC_BOUND = 1.0  # the one look at a live spec before a submit ends within this

@@ -20,7 +20,7 @@ from vtrix.cli.click_types import click_option
 from vtrix.cli.context import Globals, client_for
 from vtrix.cli.run_options import RUN_EPILOG, run_options
 from vtrix.cli.saving import save_request
-from vtrix.spec.option import Option, stored_options
+from vtrix.spec.option import PARTIAL_NOTE, Option, stored_options
 
 if TYPE_CHECKING:
     from vtrix.engine.prepare import Resolved
@@ -95,6 +95,8 @@ def build_command(
             "given with --param/--body are sent as given, unchecked."
             + (f" Its parameters are documented at {docs}" if docs else "")
         )
+    if spec and (spec.get("schema") or {}).get("additionalProperties") is True:
+        help_text += f"\n\n{PARTIAL_NOTE}"
     if note:
         help_text += f"\n\n{note}"
     cmd = click.command(
@@ -164,7 +166,7 @@ def execute(
     body, problems = build_body(spec, opts, values)
     client = client_for(ctx)
     if resolved is None and spec is not None:  # the generated spec this command was built from
-        resolved = client.resolve(model_id, spec)
+        resolved = client.resolve(model_id, spec, live=True)
     options = RunOptions(
         model_id=model_id,
         body=body,

@@ -92,7 +92,7 @@ def _prepare(opts: RunOptions, client: Client) -> Prepared:
     from vtrix.errors import ValidationFailed
 
     problems = list(opts.problems)
-    resolved = opts.resolved
+    resolved = opts.resolved or client.resolve(opts.model_id, live=True)
     prepared: Prepared | None = None
     try:
         prepared = client.prepare(opts.model_id, opts.body, resolved=resolved)

@@ -101,20 +101,34 @@ def spec_info(session: Session, model_id: str, *, live: bool = True, raw: bool =
     return SpecInfo(generated, "generated", None)
 
 
-def resolve(session: Session, model_id: str, generated: dict[str, Any] | None = None) -> Resolved:
-    """The spec a submit is checked against: generated if we have it, else live (cached),
-    else, for a catalog model whose gateway publishes none, an unchecked stand-in.
+def resolve(
+    session: Session,
+    model_id: str,
+    generated: dict[str, Any] | None = None,
+    *,
+    live: bool = False,
+) -> Resolved:
+    """The spec a submit is checked against: the generated one, unless the gateway's live
+    spec differs from it (with ``live`` — before a submit or a dry run — looked at cheaply,
+    :mod:`vtrix.engine.live_spec`; else only a live spec cached already); for a model not
+    generated, the live spec (cached); for a catalog model whose gateway publishes none, an
+    unchecked stand-in.
     ``generated``: the generated spec as data, when the caller read it already (the command
     line builds a model's command from it): it is not read again."""
+    from vtrix.engine import live_spec
     from vtrix.spec.normalise import ModelSpec
 
     model_id = registry.canonical(model_id)
     spec = ModelSpec.from_dict(generated) if generated else registry.generated_spec(model_id)
     if spec is not None:
-        live = registry.cached_spec(spec.provider, model_id)
-        if live is not None and live.schema != spec.schema:
-            warn_stale_build(model_id)
-            return Resolved(replace(live, type=spec.type), "live")
+        current = (
+            live_spec.current(session, spec.provider, model_id)
+            if live
+            else registry.cached_spec(spec.provider, model_id)
+        )
+        if current is not None and current.schema != spec.schema:
+            warn_stale_build(session, model_id)
+            return Resolved(replace(current, type=spec.type), "live")
         return Resolved(spec, "generated")
     provider = registry.provider_of(model_id)
     try:
@@ -209,14 +223,11 @@ def _not_a_url(value: str) -> str:
     return f"expected an http(s) URL, got {shown!r}; a local file? did you mean @{shown}?"
 
 
-_WARNED_STALE: set[str] = set()
-
-
-def warn_stale_build(model_id: str) -> None:
-    """Say once per process that a model's live spec differs from the one built in."""
-    if model_id in _WARNED_STALE:
+def warn_stale_build(session: Session, model_id: str) -> None:
+    """Say once per session that a model's live spec differs from the one built in."""
+    if model_id in session.warned:
         return
-    _WARNED_STALE.add(model_id)
+    session.warned.add(model_id)
     import sys
 
     print(
@@ -266,12 +277,14 @@ def unchecked_spec(model_id: str, provider: str) -> ModelSpec:
 
     if not model_id or any(c.isspace() for c in model_id):
         raise UsageError(f"{model_id!r} is not a model id")
-    return ModelSpec(
-        id=model_id,
-        provider=provider,
-        name=model_id,
-        type="unknown",
-        endpoint=default_endpoint(provider, model_id),
-        summary="",
-        schema={"type": "object", "properties": {}, "additionalProperties": True},
+    return with_catalog_facts(
+        ModelSpec(
+            id=model_id,
+            provider=provider,
+            name=model_id,
+            type="unknown",
+            endpoint=default_endpoint(provider, model_id),
+            summary="",
+            schema={"type": "object", "properties": {}, "additionalProperties": True},
+        )
     )

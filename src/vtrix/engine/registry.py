@@ -235,7 +235,8 @@ def generated_spec(model_id: str) -> ModelSpec | None:
     return ModelSpec.from_dict(data)
 
 
-def _cache_file(provider: str, model_id: str) -> str:
+def cache_file(provider: str, model_id: str) -> str:
+    """Where the live spec of ``model_id`` is cached."""
     from vtrix.base.dirs import cache_dir
 
     return str(cache_dir() / "specs" / provider / (model_id.replace("/", "__") + ".json"))
@@ -247,7 +248,7 @@ def cached_spec(provider: str, model_id: str) -> ModelSpec | None:
 
     from vtrix.spec.normalise import ModelSpec
 
-    path = _cache_file(provider, model_id)
+    path = cache_file(provider, model_id)
     try:
         if time.time() - os.path.getmtime(path) < CACHE_TTL:
             with open(path, encoding="utf-8") as fh:
@@ -264,7 +265,7 @@ def store_spec(spec: ModelSpec) -> None:
     try:
         from vtrix.base.atomic import write_text_atomic
 
-        write_text_atomic(_cache_file(spec.provider, spec.id), json.dumps(spec.to_dict()))
+        write_text_atomic(cache_file(spec.provider, spec.id), json.dumps(spec.to_dict()))
     except OSError:
         pass
 

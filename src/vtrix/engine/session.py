@@ -38,6 +38,7 @@ class Session:
         # The accounts every submit of this session is charged to (a named budget, a
         # max_spend): held in the ledger (see vtrix.engine.money).
         self.accounts: tuple[Account, ...] = ()
+        self.warned: set[str] = set()  # models whose stale built-in spec was said already
 
     @classmethod
     def create(

@@ -120,7 +120,8 @@ class Tools:
 
     async def check_request(self, model: str, params: dict[str, Any] | None = None) -> Outcome:
         try:
-            prepared = await self.client.prepare(model, dict(params or {}))
+            resolved = await self.client.resolve(model, live=True)
+            prepared = await self.client.prepare(model, dict(params or {}), resolved=resolved)
         except VtrixError as exc:
             return True, error_object(exc, model=model)
         request = prepared.request
@@ -156,7 +157,8 @@ class Tools:
     async def _submit(
         self, model: str, params: dict[str, Any], idempotency_key: str | None
     ) -> AsyncTask:
-        prepared = await self.client.prepare(model, params)
+        resolved = await self.client.resolve(model, live=True)
+        prepared = await self.client.prepare(model, params, resolved=resolved)
         if self.max_submits is not None and self.submits >= self.max_submits:
             raise UsageError(
                 f"this server has made its {self.max_submits} submits (--max-submits); "

@@ -47,7 +47,7 @@ class Params(BaseModel):
     """
     Image description; reference images via <<<image_1>>> etc.
     """
-    resolution: Literal["1k", "2k"] | None = "2k"
+    resolution: Literal["1k", "2k"] | None = "1k"
     """
     Image resolution
     """
@@ -76,7 +76,7 @@ def submit(
         images: Reference image URLs or Base64 (max 10) (an array of at most 10 items)
         n: Images per request (an integer in range 1–9; server default 1)
         prompt: Image description; reference images via <<<image_1>>> etc. (a string of 1–2500 characters)
-        resolution: Image resolution (one of 1k | 2k; server default 2k)
+        resolution: Image resolution (one of 1k | 2k; server default 1k)
     """
     return _typed.submit(client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key)
 
@@ -102,7 +102,7 @@ def run(
         images: Reference image URLs or Base64 (max 10) (an array of at most 10 items)
         n: Images per request (an integer in range 1–9; server default 1)
         prompt: Image description; reference images via <<<image_1>>> etc. (a string of 1–2500 characters)
-        resolution: Image resolution (one of 1k | 2k; server default 2k)
+        resolution: Image resolution (one of 1k | 2k; server default 1k)
     """
     return _typed.run(
         client, MODEL_ID, _typed.wire(locals(), Params, _WIRE), idempotency_key, timeout

@@ -137,7 +137,9 @@ def clean_schema(
     if "default" in schema:
         ok, value = _coerce(kind, schema["default"])
         if not ok:
-            lenient.drop(f"{jpath}.default", f"default {schema['default']!r} is not a {kind}")
+            lenient.drop(f"{jpath}.default", f"default {schema['default']!r} is not {_a(kind)}")
+        elif "enum" in out and value not in out["enum"]:
+            lenient.drop(f"{jpath}.default", f"default {value!r} is not one of the enum's values")
         else:
             if value != schema["default"] or type(value) is not type(schema["default"]):
                 lenient.note(f"{jpath}.default", f"default {schema['default']!r} read as {value!r}")
@@ -193,7 +195,9 @@ def _enum(enum: Any, kind: str, lenient: _Lenient, jpath: str) -> list[Any] | No
     read = [_coerce(kind, v) for v in enum]
     bad = [i for i, (ok, _) in enumerate(read) if not ok]
     if bad:
-        lenient.drop(f"{jpath}.enum[{bad[0]}]", f"{enum[bad[0]]!r} is not a {kind}", "enum ignored")
+        lenient.drop(
+            f"{jpath}.enum[{bad[0]}]", f"{enum[bad[0]]!r} is not {_a(kind)}", "enum ignored"
+        )
         return None
     values = [v for _, v in read]
     if any(not _fits(kind, v) for v in enum):
@@ -281,6 +285,10 @@ def _object(schema: dict[str, Any], lenient: _Lenient, jpath: str) -> dict[str, 
         extra = True
     out["additionalProperties"] = extra
     return out
+
+
+def _a(kind: str) -> str:
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"
 
 
 def _fits(kind: str, value: Any) -> bool:

@@ -15,6 +15,7 @@ could steer code generation, what cannot be named safely, or a shape that is not
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -169,6 +170,8 @@ def normalise_vtrix(spec: Any, source: str = "vtrix spec") -> ModelSpec:
         raise SpecError(source, "$.parameters", "must be a list of parameters")
     warnings: list[str] = []
     schema = _vtrix_object(params, "", "$.parameters", source, warnings)
+    if spec.get("additional_parameters") is True:  # a list known to be partial (seeded)
+        schema["additionalProperties"] = True
     name = spec.get("name") or model_id
     kind = spec.get("type") or "unknown"
     if not isinstance(name, str) or not isinstance(kind, str):
@@ -241,6 +244,16 @@ def _vtrix_type(raw_type: Any, where: str, source: str, warnings: list[str]) -> 
 
 
 def _vtrix_param(
+    param: dict[str, Any], path: str, where: str, source: str, warnings: list[str]
+) -> dict[str, Any]:
+    """One parameter's schema; what was coerced or dropped is noted naming the parameter."""
+    local: list[str] = []
+    schema = _vtrix_param_schema(param, path, where, source, local)
+    warnings.extend(f"{line} (parameter {path})" for line in local)
+    return schema
+
+
+def _vtrix_param_schema(
     param: dict[str, Any], path: str, where: str, source: str, warnings: list[str]
 ) -> dict[str, Any]:
     out = _vtrix_type(param.get("type"), where, source, warnings)
@@ -339,14 +352,33 @@ def normalise_modellix(
 
 
 def agent_prompt(spec: ModelSpec) -> str:
-    """A short text for agents, as the vtrix models service serves with each spec, for
-    specs that carry none (made from the spec alone)."""
-    props = spec.schema.get("properties", {})
-    required = set(spec.schema.get("required", []))
-    lines = [f"{spec.name} ({spec.type}). {spec.summary}".strip(), "Parameters:"]
-    for name, sub in props.items():
-        need = "required" if name in required else "optional"
-        lines.append(
-            f"- {name} ({sub.get('type')}, {need}): {sub.get('description', '')}".rstrip(": ")
+    """A compact text for agents, for specs that carry none of their own: what the model is,
+    then a line per parameter (nested fields as ``a.b``, array items as ``a[].b``) with its
+    type, whether it is required, its values or range, its default and what it is for."""
+    from vtrix.spec.describe import fields, range_phrase
+    from vtrix.spec.option import PARTIAL_NOTE
+
+    summary = spec.summary if spec.summary and spec.summary != spec.name else ""
+    head = f"{spec.name} ({spec.type}, {spec.provider}: {spec.id})."
+    lines = [f"{head} {summary}".strip(), "Parameters:"]
+    rows = list(fields(spec.schema))
+    for f in rows:
+        sub = f.schema
+        facts = [f.kind, "required" if f.required else "optional"]
+        if "enum" in sub:
+            facts.append("one of " + "|".join(str(v) for v in sub["enum"]))
+        bounds = range_phrase(sub)
+        if bounds:
+            facts.append(bounds.removeprefix("in range ").replace("–", "-"))
+        if "default" in sub:
+            facts.append(f"default {json.dumps(sub['default'], ensure_ascii=False)}")
+        text = " ".join(str(sub.get("description", "")).split())
+        lines.append(f"- {f.path} ({', '.join(facts)})" + (f": {text}" if text else ""))
+    if not rows:
+        lines[-1] = (
+            "Parameters: not published by its gateway; pass them as its documentation "
+            "says (sent as given, unchecked)."
         )
+    elif spec.schema.get("additionalProperties") is True:
+        lines.append(PARTIAL_NOTE)
     return "\n".join(lines)

@@ -9,6 +9,13 @@ from typing import Any
 # Plain classes, not NamedTuples: this module is on the path of every `vtrix run MODEL --help`
 # (start-up: docs/architecture.md).
 
+# What a spec open to further fields (``additionalProperties: true`` at the top: a list its
+# source showed only in part) says wherever its parameters are shown.
+PARTIAL_NOTE = (
+    "Partial spec: these are the parameters its documentation lists; it may take others "
+    "(pass them with --param NAME=VALUE; sent as given, unchecked)."
+)
+
 
 class _Record:
     __slots__: tuple[str, ...] = ()

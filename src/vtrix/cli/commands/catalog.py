@@ -274,4 +274,8 @@ def render_spec(spec: dict[str, Any]) -> str:
             block.append(indent + "Default: " + _default(sub["default"]))
         blocks.append("\n".join(block))
     lines.append("\n\n".join(blocks))
+    if spec["schema"].get("additionalProperties") is True:
+        from vtrix.spec.option import PARTIAL_NOTE
+
+        lines += ["", PARTIAL_NOTE]
     return "\n".join(lines)

@@ -1,0 +1,104 @@
+"""The gateway's current spec of a model, looked at before a submit or a dry run.
+
+A spec built into vtrix may be older than what the gateway takes today. Before a request is
+prepared against a built-in spec, the gateway's own is looked at — cheaply:
+
+* a spec looked at within :data:`LIVE_SPEC_TTL` seconds is used as kept, with no request;
+* else one conditional GET (ETag / Last-Modified), a single attempt ending within
+  :data:`LIVE_SPEC_BOUND` seconds: 304 keeps the kept spec, 200 replaces it;
+* a gateway that is down, silent, or answers something unusable is not asked again for
+  :data:`LIVE_SPEC_TTL` seconds (the built-in spec stands meanwhile): it costs a run the
+  bound once at most; nor is one whose 429 hold is running (a glance never waits).
+
+What was looked at, and when, is kept beside the cached spec (``<id>.check.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+from vtrix.base.constants import LIVE_SPEC_BOUND, LIVE_SPEC_TTL
+from vtrix.engine import registry
+
+if TYPE_CHECKING:
+    from vtrix.engine.session import Session
+    from vtrix.spec.normalise import ModelSpec
+
+
+def current(session: Session, provider: str, model_id: str) -> ModelSpec | None:
+    """The gateway's spec of ``model_id`` as of now (see the module docstring), or None
+    when it cannot be had (the caller keeps its built-in spec)."""
+    gateway = session.provider(provider)
+    url = gateway.spec_url(model_id)
+    state_file = _state_file(provider, model_id)
+    state = _read(state_file)
+    if state.get("url") != url:  # what was seen of another service says nothing of this one
+        state = {}
+    if time.time() - float(state.get("at", 0)) < LIVE_SPEC_TTL:
+        return registry.cached_spec(provider, model_id) if state.get("ok") else None
+    kept = registry.cached_spec(provider, model_id)
+    http = gateway.http
+    if http.hold_until > http.clock():  # a 429 hold: a glance never waits one out
+        return kept if state.get("ok") else None
+    validators = state.get("validators", {}) if kept is not None else {}
+    found: ModelSpec | None = None
+    got: dict[str, str] = {}
+    from vtrix.errors import VtrixError
+    from vtrix.spec.clean import SpecError
+
+    try:
+        found, got = _look(session, provider, model_id, validators)
+    except (VtrixError, SpecError, OSError, ValueError):  # the built-in spec stands
+        _write(state_file, {"at": time.time(), "ok": False, "url": url})
+        return None
+    if found is None:  # 304: what is kept is current
+        found = kept
+    else:
+        registry.store_spec(found)
+    _write(state_file, {"at": time.time(), "ok": found is not None, "validators": got, "url": url})
+    return found
+
+
+def _look(
+    session: Session, provider: str, model_id: str, validators: dict[str, str]
+) -> tuple[ModelSpec | None, dict[str, str]]:
+    """One conditional GET within the bound: (the new spec or None for 304, validators)."""
+    gateway = session.provider(provider)
+    http = gateway.http
+    saved = http.read_attempts, http.read_budget
+    http.read_attempts, http.read_budget = 1, LIVE_SPEC_BOUND
+    try:
+        raw, got = gateway.conditional_spec(model_id, validators)
+    finally:
+        http.read_attempts, http.read_budget = saved
+    if raw is None:
+        return None, got
+    return gateway.normalise_spec(model_id, raw), got
+
+
+def _state_file(provider: str, model_id: str) -> str:
+    spec_file = registry.cache_file(provider, model_id)
+    return spec_file.removesuffix(".json") + ".check.json"
+
+
+def _read(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write(path: str, data: dict[str, Any]) -> None:
+    """Best effort: a cache is never a reason to fail."""
+    try:
+        from vtrix.base.atomic import write_text_atomic
+
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        write_text_atomic(path, json.dumps(data))
+    except OSError:
+        pass
