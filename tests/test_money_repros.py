@@ -105,11 +105,11 @@ def test_unknown_outcomes_count_against_the_cap(priced: Path) -> None:
     assert seen == ["outcome_unknown"] * 2 + ["budget_reached"] * 4
 
 
-def test_a_named_budget_holds_across_processes(cli: Any, make_sandbox: Any) -> None:
+def test_a_named_budget_holds_across_processes(vtrix: Any, cli: Any, make_sandbox: Any) -> None:
     sb = make_sandbox(task_seconds=0)
     env = env_for(sb)
-    assert cli("prices", "set", "kirin_v3_i2v", "0.30", env=env).code == 0
-    assert cli("budget", "set", "agents", "0.60", env=env).code == 0
+    assert vtrix("prices", "set", "kirin_v3_i2v", "0.30", env=env).code == 0
+    assert vtrix("budget", "set", "agents", "0.60", env=env).code == 0
     full = {**os.environ, **env}
     args = [sys.executable, "-m", "vtrix", *KIRIN, "--budget-name", "agents", "-q", "--no-wait"]
     procs = [
@@ -123,11 +123,13 @@ def test_a_named_budget_holds_across_processes(cli: Any, make_sandbox: Any) -> N
         p.stderr.close()
     assert sb.stats()["tasks_created"] == 2
     assert codes == [0, 0] + [4] * 10
-    listed = json.loads(cli("budget", "list", "-o", "json", env=env).out)
+    listed = json.loads(vtrix("budget", "list", "-o", "json", env=env).out)
     assert listed[0]["name"] == "agents" and listed[0]["left"] == "0.00"
 
 
-def test_three_mcp_servers_share_a_named_budget(home: Path, make_sandbox: Any, cli: Any) -> None:
+def test_three_mcp_servers_share_a_named_budget(
+    vtrix: Any, home: Path, make_sandbox: Any, cli: Any
+) -> None:
     from test_mcp import call
 
     from vtrix.aio import AsyncClient
@@ -137,8 +139,8 @@ def test_three_mcp_servers_share_a_named_budget(home: Path, make_sandbox: Any, c
     sb = make_sandbox(task_seconds=0)
     env = env_for(sb)
     os.environ.update(env)
-    assert cli("prices", "set", "kirin_v3_i2v", "0.30").code == 0
-    assert cli("budget", "set", "chats", "0.50").code == 0
+    assert vtrix("prices", "set", "kirin_v3_i2v", "0.30").code == 0
+    assert vtrix("budget", "set", "chats", "0.50").code == 0
     outcomes = []
     for _ in range(3):  # an MCP host starts one server per chat
         client = AsyncClient(base_url=sb.url, budget_name="chats", max_spend="0.50")
@@ -156,13 +158,13 @@ def test_three_mcp_servers_share_a_named_budget(home: Path, make_sandbox: Any, c
 
 
 def test_twenty_mcp_calls_at_once_stay_within_max_spend(
-    home: Path, make_sandbox: Any, cli: Any
+    vtrix: Any, home: Path, make_sandbox: Any, cli: Any
 ) -> None:
     from test_mcp import call, in_memory
 
     sb = make_sandbox(task_seconds=0)
     os.environ.update(env_for(sb))
-    assert cli("prices", "set", "kirin_v3_i2v", "0.30").code == 0
+    assert vtrix("prices", "set", "kirin_v3_i2v", "0.30").code == 0
     _, server = in_memory(sb, home, max_spend="0.60")
 
     async def steps(c: Any) -> Any:
@@ -184,11 +186,11 @@ def _batch_file(path: Path, n: int) -> Path:
 
 
 def test_two_batch_processes_on_one_file_share_its_budget(
-    cli: Any, make_sandbox: Any, tmp_path: Path
+    vtrix: Any, cli: Any, make_sandbox: Any, tmp_path: Path
 ) -> None:
     sb = make_sandbox(task_seconds=0)
     env = env_for(sb)
-    assert cli("prices", "set", "kirin_v3_i2v", "0.30", env=env).code == 0
+    assert vtrix("prices", "set", "kirin_v3_i2v", "0.30", env=env).code == 0
     src = _batch_file(tmp_path / "in.jsonl", 12)
     full = {**os.environ, **env}
     args = [sys.executable, "-m", "vtrix", "batch", str(src), "--budget", "0.90", "-q", "-y"]
@@ -198,11 +200,11 @@ def test_two_batch_processes_on_one_file_share_its_budget(
 
 
 def test_a_killed_batch_run_again_keeps_its_budget(
-    cli: Any, make_sandbox: Any, tmp_path: Path
+    vtrix: Any, cli: Any, make_sandbox: Any, tmp_path: Path
 ) -> None:
     sb = make_sandbox(task_seconds=0)
     env = env_for(sb)
-    assert cli("prices", "set", "kirin_v3_i2v", "0.30", env=env).code == 0
+    assert vtrix("prices", "set", "kirin_v3_i2v", "0.30", env=env).code == 0
     src = _batch_file(tmp_path / "in.jsonl", 10)
     sb.faults(vtrix_submit={"answer_after": 3.0})  # made and paid; answers not back yet
     args = [sys.executable, "-m", "vtrix", "batch", str(src), "--budget", "1.50"]
@@ -215,16 +217,16 @@ def test_a_killed_batch_run_again_keeps_its_budget(
     again = cli("batch", str(src), "--budget", "1.50", "-o", "json", "-y", env=env)
     assert again.code in (3, 4), again.err
     assert sb.stats()["tasks_created"] == 5  # the 5 unknown ones hold the whole budget
-    doc = json.loads(cli("spend", "--since", "1h", "-o", "json", env=env).out)
+    doc = json.loads(vtrix("spend", "--since", "1h", "-o", "json", env=env).out)
     assert doc["total"]["unknown"] == "1.50" and doc["total"]["tasks"] == 5
 
 
 def test_a_price_below_what_the_gateway_charges_is_corrected_within_the_run(
-    cli: Any, make_sandbox: Any, tmp_path: Path
+    vtrix: Any, cli: Any, make_sandbox: Any, tmp_path: Path
 ) -> None:
     sb = make_sandbox(task_seconds=0)
     env = env_for(sb)
-    assert cli("prices", "set", "kirin_v3_i2v", "0.15", env=env).code == 0  # it charges 0.30
+    assert vtrix("prices", "set", "kirin_v3_i2v", "0.15", env=env).code == 0  # it charges 0.30
     src = _batch_file(tmp_path / "in.jsonl", 20)
     r = cli("batch", str(src), "--budget", "3.00", "--concurrency", "2", "-q", env=env)
     assert r.code == 4
@@ -238,26 +240,30 @@ def test_a_price_below_what_the_gateway_charges_is_corrected_within_the_run(
 # ------------------------------------------------------------------- quotes
 
 
-def test_a_batch_dry_run_shows_the_quotes_it_knows(cli: Any, sandbox: Any, tmp_path: Path) -> None:
+def test_a_batch_dry_run_shows_the_quotes_it_knows(
+    vtrix: Any, cli: Any, sandbox: Any, tmp_path: Path
+) -> None:
     src = _batch_file(tmp_path / "in.jsonl", 3)
     with src.open("a") as fh:
         fh.write(json.dumps({"model": "bytedance/seedream-4.5-t2i", "params": {"prompt": "x"}}))
-    assert cli("prices", "set", "kirin_v3_i2v", "0.30").code == 0
-    r = cli("batch", str(src), "--dry-run", env=env_for(sandbox))
+    assert vtrix("prices", "set", "kirin_v3_i2v", "0.30").code == 0
+    r = vtrix("batch", str(src), "--dry-run", env=env_for(sandbox))
     assert r.code == 0, r.err
     rows = {line.split()[0]: line for line in r.out.splitlines()}
     assert rows["kirin_v3_i2v"].split()[-1] == "0.90"
     assert rows["bytedance/seedream-4.5-t2i"].endswith("1 unknown")
 
 
-def test_quotes_apply_defaults_and_see_image_counts(cli: Any, make_sandbox: Any) -> None:
+def test_quotes_apply_defaults_and_see_image_counts(
+    vtrix: Any, cli: Any, make_sandbox: Any
+) -> None:
     sb = make_sandbox(task_seconds=0)
     env = env_for(sb)
     assert cli(*KIRIN, "-q", env=env).code == 0  # duration left at its default, 5
-    q = json.loads(cli("quote", "kirin_v3_i2v", "--param", "duration=5", "-o", "json").out)
+    q = json.loads(vtrix("quote", "kirin_v3_i2v", "--param", "duration=5", "-o", "json").out)
     assert q["amount"] == "0.30" and q["source"] == "ledger"
     seedream = "bytedance/seedream-4.5-t2i"
-    assert cli("prices", "set", seedream, "0.04", "--per", "image").code == 0
+    assert vtrix("prices", "set", seedream, "0.04", "--per", "image").code == 0
     many = ["sequential_image_generation=auto", "sequential_image_generation_max_images=15"]
     args = ["quote", seedream, "--param", "prompt=x", "-o", "json"]
     batch = json.loads(cli(*args, *[f"--param={p}" for p in many]).out)
