@@ -36,7 +36,7 @@ check-generated: $(STAMP)
 	$(PY) -m codegen check
 
 test: lint typecheck check-generated
-	$(PY) -m pytest -n 2
+	$(PY) -m pytest -n 2 --dist worksteal
 
 specs: $(STAMP)
 	$(PY) -m codegen fetch

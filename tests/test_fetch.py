@@ -30,6 +30,8 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
     ``env`` added to the environment for the call."""
     from codegen.__main__ import main
 
+    if args[0] == "generate":  # rendered here: no worker forked from a process with threads
+        args = [*args, "--jobs", "1"]
     out, err = io.StringIO(), io.StringIO()
     saved = dict(os.environ)
     os.environ.update(env)
