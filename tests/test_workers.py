@@ -132,7 +132,7 @@ def test_two_workers_split_a_batch_between_them(
     env = {**os.environ, **env_for(sb)}
     if backend == "postgresql":
         env["VTRIX_LEDGER_URL"] = request.getfixturevalue("pg_url")
-    pair = [worker(src, env, "--concurrency", "4") for _ in range(2)]
+    pair = [worker(src, env, "--concurrency", "10") for _ in range(2)]
     outs = [w.communicate(timeout=120) for w in pair]
     assert [w.returncode for w in pair] == [0, 0], outs
     ran = [[json.loads(x)["line"] for x in out.splitlines()] for out, _ in outs]

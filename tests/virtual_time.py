@@ -7,16 +7,19 @@ its ``monotonic()`` is the real one plus an offset, and its ``sleep`` moves the 
 the sleep's end and yields. The sandbox reads the same clock, so a task "runs" for the
 seconds its client has slept. Subprocesses keep real time.
 
-The offset only grows (the clock stays monotonic across tests). Only the synchronous waits
-move it: waits side by side on an event loop (a batch, ``AsyncClient``) would each move the
-clock past the others' requests in flight, so they keep the loop's real timers. A test of
-real seconds — a hung read bounded by its deadline, a 429 hold kept by the database's clock —
-is marked ``real_time``: its sleeps are real (the offset stays where it is). The ledger's own
-waits for other processes (a lock, a reconnect) keep real time everywhere.
+The offset only grows (the clock stays monotonic across tests). A synchronous sleep moves it
+to its own end at once; the waits of an event loop (a batch, ``AsyncClient``), side by side
+by the hundred, move it only to the earliest end among them (:meth:`VirtualTime.asleep`),
+so they overlap as in real time and a request in flight sees the clock move by a poll's
+delay, not by the sum of everyone's. A test of real seconds — a hung read bounded by its
+deadline, a 429 hold kept by the database's clock — is marked ``real_time``: its sleeps are
+real (the offset stays where it is). The ledger's own waits for other processes (a lock, a
+reconnect) and the batch workers' lease renewals keep real time everywhere.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import pkgutil
 import sys
@@ -43,6 +46,7 @@ class VirtualTime:
         self.offset = 0.0
         self.virtual = True
         self.lock = threading.Lock()
+        self.pending: list[float] = []  # the ends of the async waits under way
 
     def monotonic(self) -> float:
         return _real.monotonic() + self.offset
@@ -53,6 +57,28 @@ class VirtualTime:
             return
         self._advance(seconds)
         _real.sleep(0.0005)  # let the other threads (the sandbox's) run
+
+    async def asleep(self, seconds: float) -> None:
+        """An async wait: it ends when the clock reaches its end. The clock moves on only to
+        the earliest end of the waits pending on it, and only after they have had a moment
+        to line up: waits side by side overlap, as they would in real time."""
+        if not self.virtual:
+            await asyncio.sleep(seconds)
+            return
+        end = self.monotonic() + max(seconds, 0.0)
+        with self.lock:
+            self.pending.append(end)
+        try:
+            while self.monotonic() < end:
+                await asyncio.sleep(0.001)
+                with self.lock:
+                    earliest = min(self.pending)
+                    now = self.monotonic()
+                    if earliest > now:
+                        self.offset += earliest - now
+        finally:
+            with self.lock:
+                self.pending.remove(end)
 
     def _advance(self, seconds: float) -> None:
         # Waits that overlap in time overlap on the clock too: a sleep moves the clock to its
@@ -87,3 +113,4 @@ def install() -> None:
             continue
         if getattr(module, "time", None) is _real:
             module.time = CLOCK  # type: ignore[attr-defined]
+    sys.modules["vtrix.http.client"].async_sleep = CLOCK.asleep  # type: ignore[attr-defined]

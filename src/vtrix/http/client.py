@@ -69,6 +69,14 @@ USER_AGENT = f"vtrix-python/{__version__}"
 T = TypeVar("T")
 
 
+async def async_sleep(seconds: float) -> None:
+    """A wait on the running loop's timers: the async twin of the ``sleep`` an Http takes
+    (a name of its own, read when called, so that a test can give waits a fake clock)."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
 class ReadOptions(TypedDict, total=False):
     """How a GET is made: ``auth`` (send the key; default yes), ``params`` (the query),
     ``what`` (named in errors), ``deadline`` (a monotonic time; else the read budget)."""
@@ -153,12 +161,12 @@ class Http:
         if isinstance(step, Send):
             wait = self.hold_until - self.clock()
             if wait > 0:
-                await asyncio.sleep(min(wait, max(step.deadline - self.clock(), 0)))
+                await async_sleep(min(wait, max(step.deadline - self.clock(), 0)))
             while self.gate is not None and step.deadline > self.clock():
                 wait = await loop.run_in_executor(pool, self.gate.wait)
                 if wait <= 0:
                     break
-                await asyncio.sleep(min(wait, max(step.deadline - self.clock(), 0)))
+                await async_sleep(min(wait, max(step.deadline - self.clock(), 0)))
             send = partial(
                 self.transport.send, step.request, deadline=step.deadline, max_bytes=step.max_bytes
             )
@@ -171,7 +179,7 @@ class Http:
         if isinstance(step, Sleep):
             if step.rate_limited:
                 self.hold(step.seconds)
-            await asyncio.sleep(step.seconds)
+            await async_sleep(step.seconds)
             return None
         assert isinstance(step, Call)
         if step.blocking:
