@@ -30,16 +30,17 @@ def test_a_client_following_the_vtrix_spec_stays_in_the_sandbox(make_sandbox):
     assert r.status_code == 200 and r.json()["id"].startswith("task_")
 
 
-def test_answers_are_stable_across_polls(sandbox):
+def test_answers_are_stable_across_polls(sandbox, clock):
+    # clock: the sandbox's tasks run on the fake clock; its sleeps pass no real time
     task = requests.post(
         f"{sandbox.url}/model/v1/generation",
         json={"model": "kirin_v3_i2v", "params": {"image_url": "u"}},
         headers=AUTH,
     ).json()
-    time.sleep(0.8)
+    clock.sleep(0.8)
     url = f"{sandbox.url}/model/v1/generation/task/{task['id']}"
     first = requests.get(url, headers=AUTH).json()
-    time.sleep(1.1)
+    clock.sleep(1.1)
     second = requests.get(url, headers=AUTH).json()
     assert first["created_at"] == second["created_at"] == task["created_at"]
     assert first["output"] == second["output"]  # the result URL (and its expiry) included
@@ -48,7 +49,7 @@ def test_answers_are_stable_across_polls(sandbox):
         json={"prompt": "x"},
         headers=AUTH,
     ).json()["data"]
-    time.sleep(0.8)
+    clock.sleep(0.8)
     murl = f"{sandbox.url}/api/v1/tasks/{mtask['task_id']}"
     a, b = requests.get(murl, headers=AUTH).json(), requests.get(murl, headers=AUTH).json()
     assert a["data"]["result_expires_at"] == b["data"]["result_expires_at"]
