@@ -57,7 +57,7 @@ SHAPED = st.recursive(
 )
 PROVIDERS = [VtrixProvider(Settings()), ModellixProvider(Settings())]
 SETTINGS = settings(
-    max_examples=200,  # per provider and parser: 800 answers in all
+    max_examples=120,  # per provider and parser: 480 answers in all
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
