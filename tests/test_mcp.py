@@ -193,7 +193,7 @@ def _params(sb: Any, root: Path, *extra: str) -> StdioServerParameters:
 
 
 def test_a_killed_server_restarted_carries_on_with_the_same_task(home, make_sandbox, tmp_path):
-    sb = make_sandbox(task_seconds=4)
+    sb = make_sandbox(task_seconds=2)  # still running when the server is killed
     env = {**os.environ, **env_for(sb)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "vtrix", "mcp", "--root", str(tmp_path)],

@@ -565,12 +565,12 @@ def test_6_timeout_bounds_dripped_headers_a_hung_submit_and_an_endless_download(
     # minute was ended by its deadline. No stopwatch window: the order of events.)
     hostile.on("GET", TASK, Reply(json=vtrix_task("task_1"), drip_head=1.0))
     r, took = _timed(
-        vtrix, "task", "wait", "task_1", "--provider", "vtrix", "--timeout", "2", env=env
+        vtrix, "task", "wait", "task_1", "--provider", "vtrix", "--timeout", "1", env=env
     )
     assert r.code == 124 and took < 60, (r.code, took, r.err)
     # The submit itself hangs: --timeout ends the command; the outcome is unknown (exit 3).
     hostile.on("POST", SUBMIT, Reply(hang=300))
-    r, took = _timed(vtrix, *RUN, "--timeout", "2", env=env)
+    r, took = _timed(vtrix, *RUN, "--timeout", "1", env=env)
     assert r.code == 3 and took < 60, (r.code, took, r.err)
     assert "idempotency key" in r.err
     # An endless, slow download: ended by the deadline; the URLs are printed, with the hint.
@@ -580,7 +580,7 @@ def test_6_timeout_bounds_dripped_headers_a_hung_submit_and_an_endless_download(
     hostile.on("POST", SUBMIT, Reply(json=vtrix_task("task_1", "in_progress")))
     hostile.on("GET", TASK, Reply(json=done))
     hostile.on("GET", r"/files/o\.png", Reply(body=b"\x89PNG" + b"\0" * 10_000, drip=0.2))
-    r, took = _timed(vtrix, *RUN, "--timeout", "3", "--save", str(tmp_path / "o"), env=env)
+    r, took = _timed(vtrix, *RUN, "--timeout", "1.5", "--save", str(tmp_path / "o"), env=env)
     assert r.code in (75, 124) and took < 60, (r.code, took, r.err)
     assert url in r.out and "vtrix task get task_1 --save" in r.err
 

@@ -59,6 +59,7 @@ def run_model(opts: RunOptions, client: Client, io: IO) -> None:
     from vtrix.cli.context import insist_on_key
 
     reporter = io.reporter()
+    io.output = opts.output
     io.note(model=opts.model_id, provider=_provider_of(opts))
     prepared = _prepare(opts, client)
     io.note(model=prepared.model_id, provider=prepared.spec.provider)

@@ -9,21 +9,17 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from vtrix.base.gateways import PROVIDERS
-from vtrix.base.record import replace
 from vtrix.cli import ending
 from vtrix.cli.click_types import DURATION, Word
 from vtrix.cli.completion import complete_task
 from vtrix.cli.context import Globals, client_for
-from vtrix.cli.ending import print_result, print_task
 from vtrix.cli.io import io_of
 from vtrix.cli.lazy import summary
-from vtrix.cli.output import Reporter, emit, human_result, to_json
-from vtrix.cli.saving import save_options, save_outputs, save_request
-from vtrix.engine.outcome import finished
-from vtrix.errors import DownloadFailed, VtrixError
+from vtrix.cli.output import Reporter, emit, to_json
+from vtrix.cli.saving import save_options, save_request
+from vtrix.errors import VtrixError
 
 if TYPE_CHECKING:
-    from vtrix.client import Task
     from vtrix.store.entry import Entry
 
 PROVIDER = click.option(
@@ -53,34 +49,6 @@ def task() -> None:
     pass
 
 
-def _show(t: Task, output: str) -> None:
-    state = t.state
-    if output == "json":
-        print_task(t.result())
-    elif output == "url":
-        for url in state.urls:
-            emit(url)
-    else:
-        text = human_result(
-            status=state.shown_status,
-            task_id=state.id,
-            model=state.model,
-            urls=state.urls,
-            cost=state.cost,
-        )
-        if state.progress is not None and not state.done:
-            text += f"\nProgress: {state.progress:.0f}%"
-        if state.error:
-            text += f"\nError:   {state.error}"
-        if state.expires_at is not None and state.urls:
-            when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(state.expires_at))
-            gone = state.expires_at <= time.time()
-            text += f"\n{'Expired:' if gone else 'Expires:'} {when}" + (
-                " (the result URLs no longer work)" if gone else ""
-            )
-        emit(text)
-
-
 @task.command(name="get")
 @click.argument("task_id", shell_complete=complete_task)
 @PROVIDER
@@ -99,24 +67,13 @@ def get(
     **save: Any,
 ) -> None:
     """Status and result of TASK_ID, once. With --save, its files (a cut download resumes)."""
-    quiet = bool(save.pop("quiet", False))
-    saving = save_request(save)
+    from vtrix.cli.run_task import TaskOptions, run_task_get
+
+    io = io_of(ctx)
+    io.quiet = bool(save.pop("quiet", False)) or (ctx.find_object(Globals) or Globals()).quiet
+    opts = TaskOptions((task_id,), provider=provider, output=output, save=save_request(save))
     client = client_for(ctx, require_key=bool(provider), provider=provider, api_key=api_key)
-    t = client.get_task(task_id, provider=provider)
-    ending.note(model=t.model, provider=t.provider, task=t.result())
-    if saving is None:
-        _show(t, output)
-        return
-    if not t.state.done:
-        if output != "json":  # with -o json, the one object says why nothing was saved
-            _show(t, output)
-        raise DownloadFailed(
-            f"task {task_id} is not finished ({t.state.shown_status}); nothing saved yet",
-            hint=f"Wait and save with: vtrix task wait {task_id} --save {saving.directory}",
-        )
-    reporter = Reporter(quiet=quiet or (ctx.find_object(Globals) or Globals()).quiet)
-    result = finished(t.state, key=t.idempotency_key, by=t.submitted_by)
-    print_result(result, output, save_outputs(client, result, saving, reporter, output))
+    run_task_get(opts, client, io)
 
 
 status = click.Command(
@@ -154,69 +111,13 @@ def wait(
     """Wait for each TASK_ID to finish and print its result (with --save, save its files).
     With several ids, every one is waited on (one shared deadline); the exit code is the
     first failure's. -o json prints JSON Lines: one task object per line."""
-    g = ctx.find_object(Globals) or Globals()
-    io_of(ctx).json_lines = True  # -o json: one task per line (JSON Lines), however many
+    from vtrix.cli.run_task import TaskOptions, run_task_wait
+
+    io = io_of(ctx)
+    io.quiet = quiet or (ctx.find_object(Globals) or Globals()).quiet
     saving = save_request(save)
-    client = client_for(ctx, require_key=bool(provider), provider=provider)
-    reporter = Reporter(quiet=quiet or g.quiet)
-    deadline = time.monotonic() + timeout  # the whole command ends by then
-    first: VtrixError | None = None
-    for task_id in dict.fromkeys(task_ids):
-        try:
-            _wait_one(client, task_id, provider, output, timeout, deadline, reporter, saving)
-        except VtrixError as exc:
-            if len(task_ids) == 1:
-                raise
-            ending.print_error(io_of(ctx), exc)  # with -o json: one object per task
-            ending.note(task=None, printed=False)
-            reporter.error(f"{task_id}: {exc.message}")
-            first = first or exc
-    if first is not None:
-        ending.printed()
-        raise first
-
-
-def _wait_one(
-    client: Any,
-    task_id: str,
-    provider: str | None,
-    output: str,
-    timeout: float,
-    deadline: float,
-    reporter: Reporter,
-    saving: Any,
-) -> None:
-    try:
-        t = client.get_task(task_id, provider=provider, deadline=deadline)
-    except VtrixError as exc:
-        if getattr(exc, "deadline", False):
-            from vtrix.engine.polling import resume_hint
-            from vtrix.errors import WaitTimeout
-
-            raise WaitTimeout(
-                f"Timed out after {timeout:g}s looking task {task_id} up; it may still run.",
-                hint=resume_hint(task_id),
-                task_id=task_id,
-            ) from None
-        raise
-    ending.note(model=t.model, provider=t.provider, task=t.result())
-    reporter.line(f"Waiting for {task_id}...")
-    try:
-        result = t.wait(
-            timeout=max(deadline - time.monotonic(), 0.0),
-            on_progress=lambda s, r: reporter.progress(s.progress, r, s.shown_status),
-        )
-    except BaseException as exc:
-        reporter.line()
-        ending.note(task=getattr(exc, "result", None) or t.result())
-        raise
-    reporter.line()
-    reporter.ok("Done")
-    if saving is not None:
-        saving = replace(saving, deadline=deadline)
-    saved = save_outputs(client, result, saving, reporter, output) if saving else []
-    print_result(result, output, saved)
-    ending.note(printed=False, task=None)  # the next task of `task wait ID ID` prints its own
+    opts = TaskOptions(task_ids, provider=provider, output=output, timeout=timeout, save=saving)
+    run_task_wait(opts, client_for(ctx, require_key=bool(provider), provider=provider), io)
 
 
 @task.command(name="list")
