@@ -39,6 +39,7 @@ def _startup(s: dict[str, Any]) -> list[str]:
         f"| `vtrix run kirin_v3_i2v --help` | same | ≤ 1.3× | {_versus(s['model_help'])} |",
         "| `vtrix --dry-run run kirin_v3_i2v --param …` (seed example) | click + pydantic script "
         f"validating a 6-field model, printing JSON | ≤ 1.3× | {_versus(s['dry_run'])} |",
+        *(_silent(s["dry_run_silent"]) if "dry_run_silent" in s else []),
         *(
             [
                 "| `vtrix mcp`: start to the first `tools/list` answer (stdio, raw JSON-RPC) | "
@@ -48,6 +49,16 @@ def _startup(s: dict[str, Any]) -> list[str]:
             else []
         ),
         *(_mcp_agent(s["mcp"]) if "check_request_ms" in s.get("mcp", {}) else []),
+    ]
+
+
+def _silent(d: dict[str, Any]) -> list[str]:
+    looks = f"{d['looks']} connection{'s' if d['looks'] != 1 else ''} in all"
+    return [
+        "| … the same, its models service silent (accepts, never answers): later runs "
+        f"(not asked again for ten minutes) | same | ≤ 1.3× | {_versus(d['later'])} |",
+        "| … its first run in a fresh home: one look, bounded by 1 s | — | report | "
+        f"{d['first_s']} s ({looks}) |",
     ]
 
 
