@@ -138,6 +138,9 @@ def test_a_silent_models_service_leaves_the_seed_dry_run_exact(
     again = vtrix(*SEED_ARGS, env={"VTRIX_BASE_URL": silent.url})
     assert again.out == SEED_DRY_RUN
     assert silent.accepted == 1  # not asked again: a silent service costs the bound once
+    other = ["--dry-run", "run", "spark_dance_v2_0", "--prompt", "neon city"]
+    assert vtrix(*other, env={"VTRIX_BASE_URL": silent.url}).code == 0
+    assert silent.accepted == 1  # nor about another model
 
 
 def test_prepare_alone_never_looks(home: Path, silent: SilentService) -> None:
@@ -221,7 +224,7 @@ def test_every_leniency_is_a_warning_naming_file_and_field(prop: dict, said: str
     assert said in warnings[0]
 
 
-def test_generate_and_fetch_print_the_warnings(tmp_path: Path, capsys: Any) -> None:
+def test_generate_prints_each_warning_naming_file_and_field(tmp_path: Path, capsys: Any) -> None:
     import shutil
 
     from codegen.__main__ import main

@@ -6,9 +6,10 @@ prepared against a built-in spec, the gateway's own is looked at — cheaply:
 * a spec looked at within :data:`LIVE_SPEC_TTL` seconds is used as kept, with no request;
 * else one conditional GET (ETag / Last-Modified), a single attempt ending within
   :data:`LIVE_SPEC_BOUND` seconds: 304 keeps the kept spec, 200 replaces it;
-* a gateway that is down, silent, or answers something unusable is not asked again for
-  :data:`LIVE_SPEC_TTL` seconds (the built-in spec stands meanwhile): it costs a run the
-  bound once at most; nor is one whose 429 hold is running (a glance never waits).
+* a model whose look failed is not looked at again for :data:`LIVE_SPEC_TTL` seconds (the
+  built-in spec stands meanwhile), and a service found down or silent is not asked about any
+  model for as long: it costs the bound once at most; nor is a gateway asked while its 429
+  hold runs (a glance never waits).
 
 What was looked at, and when, is kept beside the cached spec (``<id>.check.json``).
 """
@@ -41,18 +42,20 @@ def current(session: Session, provider: str, model_id: str) -> ModelSpec | None:
         return registry.cached_spec(provider, model_id) if state.get("ok") else None
     kept = registry.cached_spec(provider, model_id)
     http = gateway.http
-    if http.hold_until > http.clock():  # a 429 hold: a glance never waits one out
+    if http.hold_until > http.clock() or _down(provider, url):  # no look now: what we have
         return kept if state.get("ok") else None
     validators = state.get("validators", {}) if kept is not None else {}
     found: ModelSpec | None = None
     got: dict[str, str] = {}
-    from vtrix.errors import VtrixError
+    from vtrix.errors import TemporaryFailure, VtrixError
     from vtrix.spec.clean import SpecError
 
     try:
         found, got = _look(session, provider, model_id, validators)
-    except (VtrixError, SpecError, OSError, ValueError):  # the built-in spec stands
+    except (VtrixError, SpecError, OSError, ValueError) as exc:  # the built-in spec stands
         _write(state_file, {"at": time.time(), "ok": False, "url": url})
+        if isinstance(exc, TemporaryFailure):  # down or silent: no model is looked at for now
+            _write(_service_file(provider), {"at": time.time(), "host": _host(url)})
         return None
     if found is None:  # 304: what is kept is current
         found = kept
@@ -77,6 +80,23 @@ def _look(
     if raw is None:
         return None, got
     return gateway.normalise_spec(model_id, raw), got
+
+
+def _down(provider: str, url: str) -> bool:
+    """Whether the service at ``url`` was found down or silent within the time to live."""
+    seen = _read(_service_file(provider))
+    fresh = time.time() - float(seen.get("at", 0)) < LIVE_SPEC_TTL
+    return fresh and seen.get("host") == _host(url)
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).netloc
+
+
+def _service_file(provider: str) -> str:
+    return os.path.join(os.path.dirname(registry.cache_file(provider, "x")), "_service.json")
 
 
 def _state_file(provider: str, model_id: str) -> str:
