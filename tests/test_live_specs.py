@@ -185,16 +185,48 @@ def test_provenance_and_the_corrected_default() -> None:
     assert provenance["modellix/kling/kling-image-o1"]["corrected"]
 
 
-def test_the_harvest_seeds_what_the_shared_file_holds() -> None:
-    """The committed specs are what `codegen seed` makes of the shared catalogs."""
-    shared = ROOT.parent / "shared" / "catalogs"
-    if not (shared / "harvest.json").is_file():
-        pytest.skip("SKIPPED LOUDLY: ../shared/catalogs/harvest.json is absent")
-    from codegen.seed import build
+def test_a_harvested_entry_reads_as_its_gateway_would_serve_it() -> None:
+    """A docs-page entry (written here, in the harvest's shape) becomes a vtrix parameter
+    list the one normaliser reads: nested objects and arrays of objects as children, a
+    "one value or a list" as the list, constraints kept, a cut-off page left open."""
+    from codegen.harvest import provenance, vtrix_spec
+    from vtrix.spec.normalise import normalise_vtrix
 
-    files = build(shared)
-    for rel, text in files.items():
-        assert (ROOT / "specs" / rel).read_text() == text, rel
+    entry = {
+        "gateway": "vtrix",
+        "model_id": "made_up_t2v",
+        "complete": False,
+        "sources": ["https://docs.example/made-up"],
+        "confidence": "gateway",
+        "parameters": {
+            "type": "object",
+            "required": ["prompt"],
+            "properties": {
+                "prompt": {"type": "string", "maxLength": 100},
+                "duration": {"type": "string", "enum": ["5", "10"], "default": "5"},
+                "image": {
+                    "description": "One or more images",
+                    "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+                },
+                "frames": {
+                    "type": "array",
+                    "maxItems": 2,
+                    "items": {"type": "object", "properties": {"url": {"type": "string"}}},
+                },
+            },
+        },
+    }
+    catalog = {"name": "Made Up", "vendor": "X", "type": "video"}
+    spec = normalise_vtrix(json.loads(vtrix_spec(entry, catalog, "https://vtrix.ai/g")))
+    props = spec.schema["properties"]
+    assert spec.schema["required"] == ["prompt"] and props["prompt"]["maxLength"] == 100
+    assert props["duration"]["enum"] == ["5", "10"] and props["duration"]["default"] == "5"
+    assert props["image"]["type"] == "array" and props["image"]["items"] == {"type": "string"}
+    assert props["frames"]["items"]["properties"]["url"]["type"] == "string"
+    assert spec.schema["additionalProperties"] is True  # the page was cut off
+    kept = provenance(entry)
+    assert kept["parameters"] == entry["sources"] and kept["complete"] is False
+    assert "docs.example" not in json.dumps(spec.to_dict())  # provenance stays out of it
 
 
 # ------------------------------------------------------------- the lenient reader
