@@ -143,6 +143,17 @@ def test_a_silent_models_service_leaves_the_seed_dry_run_exact(
     assert silent.accepted == 1  # nor about another model
 
 
+def test_a_failing_models_service_is_asked_once_and_the_built_in_spec_stands(
+    vtrix: Any, hostile: Any
+) -> None:
+    from hostile import Reply
+
+    hostile.on("GET", r"/api/v1/skill/models/.*", Reply(503, json={"message": "busy"}))
+    r = vtrix(*SEED_ARGS, env={"VTRIX_BASE_URL": hostile.url})
+    assert r.code == 0 and r.out == SEED_DRY_RUN, r.err
+    assert hostile.count("GET") == 1  # a glance: one attempt, no retries
+
+
 def test_prepare_alone_never_looks(home: Path, silent: SilentService) -> None:
     from vtrix import Client
 

@@ -57,9 +57,9 @@ def current(session: Session, provider: str, model_id: str) -> ModelSpec | None:
         if isinstance(exc, TemporaryFailure):  # down or silent: no model is looked at for now
             _write(_service_file(provider), {"at": time.time(), "host": _host(url)})
         return None
-    if found is None:  # 304: what is kept is current
+    if found is None:  # 304: what is kept is current (kept a day more)
         found = kept
-    else:
+    if found is not None:
         registry.store_spec(found)
     _write(state_file, {"at": time.time(), "ok": found is not None, "validators": got, "url": url})
     return found
@@ -70,13 +70,8 @@ def _look(
 ) -> tuple[ModelSpec | None, dict[str, str]]:
     """One conditional GET within the bound: (the new spec or None for 304, validators)."""
     gateway = session.provider(provider)
-    http = gateway.http
-    saved = http.read_attempts, http.read_budget
-    http.read_attempts, http.read_budget = 1, LIVE_SPEC_BOUND
-    try:
-        raw, got = gateway.conditional_spec(model_id, validators)
-    finally:
-        http.read_attempts, http.read_budget = saved
+    until = gateway.http.clock() + LIVE_SPEC_BOUND
+    raw, got = gateway.conditional_spec(model_id, validators, deadline=until, attempts=1)
     if raw is None:
         return None, got
     return gateway.normalise_spec(model_id, raw), got

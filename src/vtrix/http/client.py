@@ -219,17 +219,28 @@ class Http:
         return decode(resp, options.get("what", "request"))
 
     def get_conditional(
-        self, url: str, validators: Mapping[str, str], *, auth: bool = False, what: str
+        self,
+        url: str,
+        validators: Mapping[str, str],
+        *,
+        auth: bool = False,
+        what: str,
+        deadline: float | None = None,
+        attempts: int | None = None,
     ) -> tuple[Any, dict[str, str]]:
         """A GET sending ``validators`` (``etag``, ``last_modified``) as If-None-Match /
         If-Modified-Since: (decoded body or None when 304 Not Modified, the answer's
-        validators)."""
+        validators). ``deadline`` and ``attempts`` as :meth:`response_plan` takes them."""
         extra = {}
         if validators.get("etag"):
             extra["If-None-Match"] = validators["etag"]
         if validators.get("last_modified"):
             extra["If-Modified-Since"] = validators["last_modified"]
-        resp = self.run(self.response_plan(url, auth=auth, what=what, extra=extra))
+        resp = self.run(
+            self.response_plan(
+                url, auth=auth, what=what, extra=extra, deadline=deadline, attempts=attempts
+            )
+        )
         got = {
             "etag": clean_line(resp.header("etag") or "", 256),
             "last_modified": clean_line(resp.header("last-modified") or "", 256),
@@ -248,8 +259,10 @@ class Http:
         what: str = "request",
         deadline: float | None = None,
         extra: Mapping[str, str] | None = None,
+        attempts: int | None = None,
     ) -> Plan[Response]:
-        """A GET with retries: the 2xx answer (or 304 when ``extra`` made it conditional)."""
+        """A GET with retries: the 2xx answer (or 304 when ``extra`` made it conditional).
+        ``attempts``: at most this many, whatever time is left (a glance asks once)."""
         full = f"{url}?{urlencode(params)}" if params else url
         headers = {**self.headers(auth=auth), **(extra or {})}
         until = deadline if deadline is not None else self.clock() + self.read_budget
@@ -278,6 +291,8 @@ class Http:
                 server_wait = retry_after(outcome.headers, status=status)
                 cause = f"HTTP {status}"
             attempt += 1
+            if attempts is not None and attempt >= attempts:
+                raise self._temporary(what, full, status, cause, server_wait)
             delay = self.backoff.delay(attempt - 1, server_wait)
             left = until - self.clock()
             if deadline is None and (attempt >= self.read_attempts or delay >= left):

@@ -248,13 +248,21 @@ class Provider(abc.ABC):
         """The spec inside a spec answer (its envelope taken off, strictly)."""
 
     def conditional_spec(
-        self, model_id: str, validators: dict[str, str]
+        self,
+        model_id: str,
+        validators: dict[str, str],
+        *,
+        deadline: float | None = None,
+        attempts: int | None = None,
     ) -> tuple[dict[str, Any] | None, dict[str, str]]:
         """A model's spec as served, or None when the validators (``etag``,
-        ``last_modified``) say it did not change; and the answer's validators."""
+        ``last_modified``) say it did not change; and the answer's validators (``deadline``,
+        ``attempts``: as :meth:`vtrix.http.client.Http.response_plan` takes them)."""
         url = self.spec_url(model_id)
         what = f"spec of {model_id}"
-        body, got = self.http.get_conditional(url, validators, what=what)
+        body, got = self.http.get_conditional(
+            url, validators, what=what, deadline=deadline, attempts=attempts
+        )
         if body is None:
             return None, got
         return self.spec_body(body, url, what), got
