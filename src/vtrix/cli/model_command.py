@@ -162,7 +162,6 @@ def execute(
     explicit = ctx.get_parameter_source("run_timeout") is not click.core.ParameterSource.DEFAULT
     deadline = time.monotonic() + values["run_timeout"] if explicit else None
     saving = None if dry else save_request(values, no_wait=values["run_no_wait"])
-    io.note(model=model_id, provider=(spec or {}).get("provider") or _provider(model_id))
     body, problems = build_body(spec, opts, values)
     client = client_for(ctx)
     if resolved is None and spec is not None:  # the generated spec this command was built from
@@ -193,9 +192,3 @@ def _derived_options(spec: dict[str, Any]) -> list[Option]:
     from vtrix.spec.describe import spec_options
 
     return spec_options(spec)
-
-
-def _provider(model_id: str) -> str:
-    from vtrix.engine import registry
-
-    return registry.provider_of(model_id)

@@ -91,7 +91,9 @@ def _host(url: str) -> str:
 
 
 def _service_file(provider: str) -> str:
-    return os.path.join(os.path.dirname(registry.cache_file(provider, "x")), "_service.json")
+    from vtrix.base.dirs import cache_dir
+
+    return str(cache_dir() / "specs" / provider / "_service.json")
 
 
 def _state_file(provider: str, model_id: str) -> str:

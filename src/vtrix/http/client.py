@@ -79,12 +79,14 @@ async def async_sleep(seconds: float) -> None:
 
 class ReadOptions(TypedDict, total=False):
     """How a GET is made: ``auth`` (send the key; default yes), ``params`` (the query),
-    ``what`` (named in errors), ``deadline`` (a monotonic time; else the read budget)."""
+    ``what`` (named in errors), ``deadline`` (a monotonic time; else the read budget),
+    ``attempts`` (at most this many; else the client's)."""
 
     auth: bool
     params: Mapping[str, Any] | None
     what: str
     deadline: float | None
+    attempts: int | None
 
 
 class Http:
@@ -219,28 +221,19 @@ class Http:
         return decode(resp, options.get("what", "request"))
 
     def get_conditional(
-        self,
-        url: str,
-        validators: Mapping[str, str],
-        *,
-        auth: bool = False,
-        what: str,
-        deadline: float | None = None,
-        attempts: int | None = None,
+        self, url: str, validators: Mapping[str, str], **options: Unpack[ReadOptions]
     ) -> tuple[Any, dict[str, str]]:
         """A GET sending ``validators`` (``etag``, ``last_modified``) as If-None-Match /
         If-Modified-Since: (decoded body or None when 304 Not Modified, the answer's
-        validators). ``deadline`` and ``attempts`` as :meth:`response_plan` takes them."""
+        validators). ``options``: as :meth:`response_plan` takes them (no key unless asked)."""
         extra = {}
         if validators.get("etag"):
             extra["If-None-Match"] = validators["etag"]
         if validators.get("last_modified"):
             extra["If-Modified-Since"] = validators["last_modified"]
-        resp = self.run(
-            self.response_plan(
-                url, auth=auth, what=what, extra=extra, deadline=deadline, attempts=attempts
-            )
-        )
+        what = options.setdefault("what", "request")
+        options.setdefault("auth", False)
+        resp = self.run(self.response_plan(url, extra=extra, **options))
         got = {
             "etag": clean_line(resp.header("etag") or "", 256),
             "last_modified": clean_line(resp.header("last-modified") or "", 256),
