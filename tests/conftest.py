@@ -3,9 +3,11 @@ starts `python -m vtrix` as a real process."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -66,6 +68,25 @@ def pytest_configure(config: pytest.Config) -> None:
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     install()
+    socket.getaddrinfo = _loopback_only(socket.getaddrinfo)  # type: ignore[assignment]
+
+
+def _loopback_only(resolve: Any) -> Any:
+    """No network but loopback: in this process, a host name other than ``localhost``
+    does not resolve (a command that would reach a real gateway — a look at a live spec
+    with no base URL set — finds it unreachable, as an offline machine would)."""
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host or "localhost")
+        try:
+            ipaddress.ip_address(name.strip("[]").split("%", 1)[0])
+        except ValueError:
+            if name != "localhost":
+                why = f"tests reach loopback only: {name}"
+                raise socket.gaierror(socket.EAI_NONAME, why) from None
+        return resolve(host, *args, **kwargs)
+
+    return getaddrinfo
 
 
 @pytest.fixture(autouse=True)
@@ -153,6 +174,7 @@ def cli(home: Path) -> Any:
     ) -> Result:
         full = {k: v for k, v in os.environ.items()}
         full.update(env or {})
+        full = {**offline_defaults(full), **full}
         proc = subprocess.run(
             [sys.executable, "-m", "vtrix", *args],
             capture_output=True,
@@ -164,6 +186,21 @@ def cli(home: Path) -> Any:
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+def offline_defaults(env: dict[str, str]) -> dict[str, str]:
+    """For a process of its own (which the in-process guard above does not reach): the
+    services no setting in ``env`` moves point at a refused loopback port, so that nothing
+    it runs reaches a real gateway."""
+    out = {}
+    if not env.get("VTRIX_BASE_URL") and not env.get("VTRIX_MODELS_URL"):
+        out["VTRIX_MODELS_URL"] = REFUSED
+    if not env.get("MODELLIX_BASE_URL") and not env.get("MODELLIX_SCHEMA_URL"):
+        out["MODELLIX_SCHEMA_URL"] = REFUSED
+    return out
+
+
+REFUSED = "http://127.0.0.1:9"  # the discard port: nothing listens there
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import offline_defaults
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_PARAMS = [
@@ -121,12 +122,12 @@ def test_installed_vtrix_comes_from_the_wheel_with_its_data(installed, tmp_path)
 def test_seed_dry_run_and_example_against_the_installed_sandbox(installed, tmp_path):
     vtrix = str(installed / "bin" / "vtrix")
     env = _env(tmp_path)
-    dry = subprocess.run(
+    dry = subprocess.run(  # no gateway set: nothing may reach a real one
         [vtrix, "--dry-run", "run", "kirin_v3_i2v", *SEED_PARAMS],
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        env=env,
+        env={**offline_defaults(env), **env},
     )
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout == SEED_DRY_RUN
