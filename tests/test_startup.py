@@ -98,6 +98,8 @@ def test_network_commands_load_only_what_they_use(args, sandbox, home):
         "vtrix.sandbox",
         "vtrix.cli.commands.batch",
         "vtrix.cli.commands.doctor",
+        "vtrix.cli.run_doctor",
+        "vtrix.cli.run_batch",
         "vtrix.cli.commands.sandbox",
         "asyncio",
         "multiprocessing",

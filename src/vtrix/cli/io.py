@@ -45,6 +45,16 @@ class IO:
     def terminal(self) -> bool:
         return self.stdout.isatty()
 
+    def can_ask(self) -> bool:
+        """Whether a person is there to answer a question (stdin and stderr are terminals)."""
+        return sys.stdin.isatty() and self.stderr.isatty()
+
+    def confirm(self, question: str) -> bool:
+        """Ask ``question`` on stderr (default: no)."""
+        import click
+
+        return bool(click.confirm(question, default=False, err=True))
+
     def reporter(self, *, quiet: bool | None = None) -> Reporter:
         """Status lines and the progress bar on this command's stderr."""
         from vtrix.cli.output import Reporter

@@ -10,7 +10,7 @@ import click
 from vtrix._version import __version__
 from vtrix.cli import signals
 from vtrix.cli.context import Globals
-from vtrix.cli.io import IO, IO_KEY
+from vtrix.cli.io import IO, IO_KEY, io_of
 from vtrix.cli.lazy import COMMANDS, LazyGroup
 from vtrix.errors import USAGE, Interrupted, VtrixError, exit_code_table
 
@@ -167,6 +167,7 @@ def cli(
         base_url=base_url,
         proxy=proxy,
     )
+    io_of(ctx).quiet = quiet  # a command's own --quiet may add to it
     if api_key:
         from vtrix.cli.context import note_key_in_argv
 

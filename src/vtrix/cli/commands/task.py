@@ -1,10 +1,9 @@
-"""``vtrix task get|wait|list`` (and ``vtrix status``)."""
+"""``vtrix task get|wait|list`` (and ``vtrix status``): the flags read into options, run by
+:mod:`vtrix.cli.run_task` and :mod:`vtrix.cli.run_task_list`."""
 
 from __future__ import annotations
 
-import json
-import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -15,12 +14,8 @@ from vtrix.cli.completion import complete_task
 from vtrix.cli.context import Globals, client_for
 from vtrix.cli.io import io_of
 from vtrix.cli.lazy import summary
-from vtrix.cli.output import Reporter, emit, to_json
+from vtrix.cli.run_task_list import TASK_STATES
 from vtrix.cli.saving import save_options, save_request
-from vtrix.errors import VtrixError
-
-if TYPE_CHECKING:
-    from vtrix.store.entry import Entry
 
 PROVIDER = click.option(
     "--provider",
@@ -29,19 +24,6 @@ PROVIDER = click.option(
     "else every gateway a key is set for).",
 )
 OUTPUT = ending.output_option("human", "url", "json")
-# What a ledger row can show: a task's status, or where its submit stands.
-TASK_STATES = (
-    "queued",
-    "running",
-    "succeeded",
-    "failed",
-    "canceled",
-    "unknown",
-    "submitting",
-    "submitted",
-    "rejected",
-    "not_sent",
-)
 
 
 @click.group(help=summary("task"))
@@ -150,73 +132,7 @@ def list_tasks(
 
     A submit whose outcome is unknown (sent, no clear answer) is listed with its idempotency
     key: resubmit with `--idempotency-key KEY` only where the gateway honours it."""
-    client = client_for(ctx)
-    ledger = client.ledger
-    if ledger is not None:
-        ledger.check()  # a ledger that cannot be read is an error, never an empty table
-    filtered = bool(model or wanted_status or since is not None)
-    got = ledger.recent(10**9 if filtered else limit, everything=everything) if ledger else None
-    entries = got or []
-    if filtered:
-        after = time.time() - since if since is not None else None
-        entries = [
-            e
-            for e in entries
-            if (not model or e.model == model)
-            and (not wanted_status or e.shown_state == wanted_status.strip().lower())
-            and (after is None or e.created_at >= after)
-        ][-limit:]
-    if refresh:
-        entries = _refresh(ctx, entries)
-    if output == "json":
-        emit(to_json([e.to_task().to_dict() for e in entries]))
-        ending.printed()
-    elif output == "id":
-        for e in entries:
-            emit(e.task_id or f"key:{e.key}")
-    else:
-        emit(_table(entries, shared=ledger is not None and ledger.kind != "sqlite"))
+    from vtrix.cli.run_task_list import ListOptions, run_task_list
 
-
-def _refresh(ctx: click.Context, entries: list[Entry]) -> list[Entry]:
-    from vtrix.task import FINAL
-
-    client = client_for(ctx)
-    reporter = Reporter(quiet=(ctx.find_object(Globals) or Globals()).quiet)
-    for e in entries:
-        if e.task_id and e.state not in FINAL and client.settings.key_for(e.provider):
-            try:
-                client.get_task(e.task_id, provider=e.provider)
-            except VtrixError as exc:
-                reporter.warn(f"{e.task_id}: {exc.message}")
-    ledger = client.ledger
-    return [(ledger.by_key(e.key) if ledger else None) or e for e in entries]
-
-
-def _when(t: float) -> str:
-    try:
-        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))
-    except (OverflowError, OSError, ValueError):
-        return "?"
-
-
-def _table(entries: list[Entry], shared: bool = False) -> str:
-    """Columns as wide as their widest cell (a rejected submit's key is long), so they
-    always line up. A shared ledger adds who submitted each task: machine and profile."""
-    rows = []
-    for e in entries:
-        status = e.shown_state
-        if not e.task_id and e.error:
-            status += f" ({json.dumps(e.error)[1:-1][:60]})"
-        row = [e.task_id or f"? key {e.key}", e.model, e.provider, _when(e.created_at)]
-        if shared:
-            row.append(f"{e.machine or '-'}/{e.profile or 'default'}" if e.machine else "-")
-        rows.append((*row, status))
-    head = ("TASK", "MODEL", "PROVIDER", "CREATED", *(("BY",) if shared else ()), "STATUS")
-    n = len(head) - 1
-    widths = [max([len(head[i])] + [len(r[i]) for r in rows]) for i in range(n)]
-    lines = []
-    for cols in [head, *rows]:
-        cells = [f"{c:<{w}}" for c, w in zip(cols[:n], widths, strict=True)]
-        lines.append("  ".join([*cells, cols[n]]))
-    return "\n".join(lines)
+    opts = ListOptions(output, limit, everything, refresh, model, wanted_status, since)
+    run_task_list(opts, client_for(ctx), io_of(ctx))

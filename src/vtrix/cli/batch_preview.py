@@ -10,6 +10,7 @@ from vtrix.base.text import count
 
 if TYPE_CHECKING:
     from vtrix.batch.checking import Checked
+    from vtrix.cli.io import IO
     from vtrix.cli.output import Reporter
 
 
@@ -23,9 +24,8 @@ def count_new(client: Any, checked: list[Checked]) -> int:
     return sum(1 for c in checked if c.prepared is not None and keys[c.line.number] not in known)
 
 
-def dry_run(client: Any, checked: list[Checked], new: int) -> None:
-    from vtrix.cli.output import emit
-
+def dry_run(client: Any, checked: list[Checked], new: int, io: IO) -> None:
+    """Each model's lines at their quotes, and how many would be submitted now."""
     per_model = Counter(c.line.model for c in checked if c.prepared is not None)
     costs = _estimates(client, checked)
     width = max([len(m) for m in per_model] + [5])
@@ -38,7 +38,7 @@ def dry_run(client: Any, checked: list[Checked], new: int) -> None:
         f"({valid - new} already were); nothing was sent. (Estimates are the quotes: what the "
         "gateway charged before, or your prices; unknown: neither.)"
     )
-    emit("\n".join(rows))
+    io.emit("\n".join(rows))
 
 
 def _estimates(client: Any, checked: list[Checked]) -> dict[str, str]:
