@@ -1,17 +1,17 @@
 """``vtrix mcp``: start the MCP server (:mod:`vtrix.mcp`), safe by default: a workspace of its
 own, a bearer token for HTTP kept off the command line, and the keys it will use said at
-start."""
+start. The flags read into options, run by :mod:`vtrix.cli.run_mcp`."""
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import click
 
 from vtrix.cli.completion import complete_pattern
+from vtrix.cli.io import io_of
 from vtrix.cli.run_options import BUDGET_NAME
 
 
@@ -104,147 +104,19 @@ def mcp(
     max_submits: int | None,
 ) -> None:
     """Serve vtrix's tools to agents over MCP (stdio, or --http)."""
-    from vtrix.cli.run_options import max_cost_of
-    from vtrix.errors import UsageError
+    from vtrix.cli.run_mcp import McpOptions, run_mcp
 
-    try:
-        from vtrix.mcp.serving import serve
-    except ImportError:
-        raise UsageError(
-            "the MCP server needs the `mcp` package", hint="pip install 'vtrix[mcp]'"
-        ) from None
-    if token:
-        raise UsageError(
-            "--token puts the token on the command line, where every local user sees it "
-            "(ps, /proc); the server was not started",
-            hint="Set VTRIX_MCP_TOKEN, or pass --token-file PATH (a 0600 file).",
-        )
-    workspace = _workspace(root, allow_broad_root)
-    secret = _token(token_file, no_auth) if http else None
-    if budget_name:
-        _check_budget(budget_name)
-    _say("workspace " + str(workspace) + " (saves and uploads stay under it)")
-    _say_keys()
-    _check_patterns(patterns)
-    serve(
-        root=workspace,
-        typed=list(patterns),
-        max_submits=max_submits,
-        max_spend=max_cost_of(max_spend, "--max-spend"),
-        budget_name=budget_name,
+    opts = McpOptions(
         http=http,
         port=port,
-        token=secret,
+        token_file=token_file,
+        token_given=bool(token),
+        no_auth=no_auth,
+        root=root,
+        allow_broad_root=allow_broad_root,
+        patterns=patterns,
+        max_spend=max_spend,
+        budget_name=budget_name,
+        max_submits=max_submits,
     )
-
-
-def _say(text: str) -> None:
-    print(f"vtrix mcp: {text}", file=sys.stderr, flush=True)
-
-
-def _workspace(root: Path | None, broad: bool) -> Path:
-    """The server's workspace: ``--root`` (an existing directory, not / or HOME or one of
-    its parents unless ``broad``), else a directory of vtrix's own in the data dir."""
-    from vtrix.base.dirs import data_dir, private_dir
-    from vtrix.errors import UsageError
-
-    if root is None:
-        return private_dir(data_dir() / "mcp-workspace")
-    given = root.expanduser()
-    if not given.is_dir():
-        raise UsageError(
-            f"--root {root}: no such directory; the server was not started",
-            hint="Create it first, or leave --root out for a workspace of vtrix's own.",
-        )
-    resolved = given.resolve()
-    home = Path.home().resolve()
-    if not broad and (resolved == home or resolved in home.parents or resolved == Path("/")):
-        raise UsageError(
-            f"--root {root} would let the agent read (and upload to a gateway) any file under "
-            f"{resolved}; the server was not started",
-            hint="Give a project directory, leave --root out for a workspace of vtrix's own, "
-            "or pass --allow-broad-root if you mean it.",
-        )
-    return resolved
-
-
-def _token(token_file: Path | None, no_auth: bool) -> str | None:
-    """The HTTP bearer token: VTRIX_MCP_TOKEN, --token-file, or one made now into a 0600
-    file (its path printed, never the token); None only with --no-auth."""
-    import secrets
-
-    from vtrix.base.atomic import write_text_atomic
-    from vtrix.base.dirs import data_dir, private_dir
-    from vtrix.base.secrets import Secret
-    from vtrix.errors import UsageError
-
-    if no_auth:
-        _say("!! --no-auth: ANY local process may call the paid tools; for a deliberate run only")
-        return None
-    from vtrix.base.constants import env
-
-    found = env("VTRIX_MCP_TOKEN")
-    if token_file is not None:
-        try:
-            if token_file.stat().st_mode & 0o077:
-                raise UsageError(
-                    f"--token-file {token_file} is readable by others; the server was not started",
-                    hint=f"chmod 600 {token_file}",
-                )
-            found = token_file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise UsageError(f"--token-file {token_file}: {exc.strerror}") from None
-        if not found:
-            raise UsageError(f"--token-file {token_file} is empty")
-    if not found:
-        path = private_dir(data_dir()) / "mcp-token"
-        found = secrets.token_urlsafe(32)
-        write_text_atomic(path, found + "\n", mode=0o600)
-        _say(f"bearer token made in {path} (send it as Authorization: Bearer <token>)")
-    Secret(found)  # never printed or logged
-    return found
-
-
-def _say_keys() -> None:
-    """Which gateways this server can submit to (hosts pass no environment of yours)."""
-    from vtrix.base.gateways import GATEWAYS
-    from vtrix.store.config import Settings
-
-    try:
-        settings = Settings.resolve()
-    except Exception:  # an unreadable config says so when the first call reads it
-        return
-    parts = []
-    for name, gateway in GATEWAYS.items():
-        source = settings.key_source.get(name)
-        parts.append(
-            f"{gateway.label}: key from {source}"
-            if settings.key_for(name) is not None
-            else f'{gateway.label}: NO KEY (set {gateway.key_env} in the host\'s "env", or '
-            "run `vtrix auth login`)"
-        )
-    _say("; ".join(parts))
-
-
-def _check_patterns(patterns: tuple[str, ...]) -> None:
-    from vtrix.errors import UsageError
-    from vtrix.mcp.tools import matching_models
-
-    for pattern in patterns:
-        if not matching_models([pattern]):
-            raise UsageError(
-                f"--typed {pattern!r} matches no model with a spec; the server was not started",
-                hint="`vtrix models list --typed` lists them.",
-            )
-
-
-def _check_budget(name: str) -> None:
-    """A server whose budget does not exist says so before it starts, not at the first paid
-    call."""
-    from vtrix.engine.money import budget_account
-    from vtrix.store.accounts import current
-    from vtrix.store.ledger import Ledger
-
-    ledger = Ledger()
-    ledger.check(count=False)
-    current(ledger.database, budget_account(name))  # the check every charged submit makes
+    run_mcp(opts, io_of(click.get_current_context()))
