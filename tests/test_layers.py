@@ -88,6 +88,29 @@ def test_only_the_cli_and_the_sandbox_import_click_or_fastapi():
         assert not {m for m in _imports(path) if _is_cli(m) or m == "click"}, path
 
 
+def test_commands_only_read_flags_and_run_functions_never_reach_back():
+    """A command is its click declaration (``cli/commands/``: flags read into an options
+    value) and a run function (``cli/run_*.py``) that tests call directly; so nothing but
+    the root's lazy table and a command module imports ``cli.commands``, and each click
+    callback there is short: it reads flags, it does not do the work."""
+    cli = SRC / "cli"
+    for path in sorted(cli.rglob("*.py")):
+        if path.parent.name == "commands" or path.name == "lazy.py":
+            continue
+        reaching = {m for m in _imports(path) if m.startswith("vtrix.cli.commands")}
+        assert not reaching, (path, reaching)
+    for path in sorted((cli / "commands").glob("*.py")):
+        if path.name == "sandbox.py":  # its options value is the sandbox's own config
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and any(
+                "command" in ast.unparse(d) for d in node.decorator_list
+            ):
+                body = node.body[1:] if ast.get_docstring(node) else node.body
+                lines = body[-1].end_lineno - body[0].lineno + 1 if body else 0  # type: ignore[operator]
+                assert lines <= 30, (path.name, node.name, lines)
+
+
 def test_no_function_in_src_is_longer_than_80_lines():
     long = []
     for path in sorted(SRC.rglob("*.py")):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from vtrix.cli import ending
@@ -65,31 +67,19 @@ def invoke(
     resend_unknown: bool,
 ) -> None:
     """Submit a task and print its task id (then: vtrix task get <task_id>)."""
-    import sys
-
     from vtrix.cli.context import Globals
     from vtrix.cli.io import io_of
     from vtrix.cli.run_model import RunOptions, run_model
     from vtrix.engine import registry
-    from vtrix.engine.params import load_body
-    from vtrix.errors import Problem, ValidationFailed
 
     g = ctx.find_object(Globals) or Globals()
     io = io_of(ctx)
     io.quiet = g.quiet or quiet
     model_slug = registry.canonical(model_slug)
     io.note(model=model_slug, provider=registry.provider_of(model_slug))
-    if body is None and body_file is None:
-        raise ValidationFailed(
-            model_slug, [Problem("--body", "give --body JSON or --body-file PATH")]
-        )
-    stdin = sys.stdin.read() if body_file == "-" else None
-    params, problems = load_body(body, body_file, stdin)
-    if problems:
-        raise ValidationFailed(model_slug, problems)
     options = RunOptions(
         model_id=model_slug,
-        body=params,
+        body=_body(model_slug, body, body_file),
         dry_run=g.dry_run,
         debug=g.debug,
         output=output,
@@ -102,3 +92,22 @@ def invoke(
         budget_name=budget_name,
     )
     run_model(options, client_for(ctx, api_key=api_key), io)
+
+
+def _body(model_slug: str, body: str | None, body_file: str | None) -> dict[str, Any]:
+    """The request body of ``--body`` or ``--body-file`` (``-``: stdin); what is wrong with
+    it refuses the command, naming the option."""
+    import sys
+
+    from vtrix.engine.params import load_body
+    from vtrix.errors import Problem, ValidationFailed
+
+    if body is None and body_file is None:
+        raise ValidationFailed(
+            model_slug, [Problem("--body", "give --body JSON or --body-file PATH")]
+        )
+    stdin = sys.stdin.read() if body_file == "-" else None
+    params, problems = load_body(body, body_file, stdin)
+    if problems:
+        raise ValidationFailed(model_slug, problems)
+    return params
