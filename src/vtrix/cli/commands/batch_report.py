@@ -9,10 +9,13 @@ from vtrix.cli import ending
 from vtrix.cli.context import client_for
 from vtrix.cli.io import io_of
 
+FILE = click.argument("file", metavar="FILE")
+MODEL = click.option("--model", "default_model", metavar="ID", help="As given to `vtrix batch`.")
+
 
 @click.command(name="status")
-@click.argument("file", metavar="FILE")
-@click.option("--model", "default_model", metavar="ID", help="As given to `vtrix batch`.")
+@FILE
+@MODEL
 @ending.output_option("table", "json")
 @click.pass_context
 def status(ctx: click.Context, /, file: str, default_model: str | None, output: str) -> None:
@@ -24,8 +27,8 @@ def status(ctx: click.Context, /, file: str, default_model: str | None, output: 
 
 
 @click.command(name="results")
-@click.argument("file", metavar="FILE")
-@click.option("--model", "default_model", metavar="ID", help="As given to `vtrix batch`.")
+@FILE
+@MODEL
 @ending.output_option("jsonl", "json")
 @click.pass_context
 def results(ctx: click.Context, /, file: str, default_model: str | None, output: str) -> None:
