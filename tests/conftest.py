@@ -145,6 +145,10 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "VTRIX_SUBMIT_FORM",
         "VTRIX_MAX_UPLOAD",
         "MODELLIX_SCHEMA_URL",
+        "FAL_KEY",
+        "FAL_QUEUE_URL",
+        "FAL_API_URL",
+        "FAL_SCHEMA_URL",
         "NO_COLOR",
         "REQUESTS_CA_BUNDLE",
         "SSL_CERT_FILE",
@@ -197,6 +201,9 @@ def offline_defaults(env: dict[str, str]) -> dict[str, str]:
         out["VTRIX_MODELS_URL"] = REFUSED
     if not env.get("MODELLIX_BASE_URL") and not env.get("MODELLIX_SCHEMA_URL"):
         out["MODELLIX_SCHEMA_URL"] = REFUSED
+    if not any(env.get(v) for v in ("VTRIX_BASE_URL", "MODELLIX_BASE_URL")):
+        for variable in ("FAL_QUEUE_URL", "FAL_API_URL", "FAL_SCHEMA_URL"):
+            out.setdefault(variable, env.get(variable) or REFUSED)
     return out
 
 

@@ -28,6 +28,7 @@ GENERIC = [
     "submit_task",
     "wait_task",
     "get_task",
+    "cancel_task",
     "list_tasks",
     "save_task_outputs",
     "upload_file",
@@ -293,7 +294,7 @@ def test_http_needs_the_bearer_token(home, sandbox, tmp_path):
         listed = call(streamable_http_client(url, http_client=http), steps)
         assert [t.name for t in listed.tools] == GENERIC
         returns_task = {t.name for t in listed.tools if t.output_schema}
-        assert returns_task == {"submit_task", "wait_task", "get_task"}
+        assert returns_task == {"submit_task", "wait_task", "get_task", "cancel_task"}
     finally:
         proc.terminate()
         proc.wait(timeout=10)

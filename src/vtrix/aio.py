@@ -66,6 +66,15 @@ class AsyncTask(TaskHandle):
         self.state = await self.client.drive(self.session.provider(self.provider).http, flow)
         return finished(self.state, key=self.idempotency_key, by=self.submitted_by)
 
+    async def cancel(self) -> bool:
+        """Cancel the task where its gateway can (see :meth:`vtrix.client.Task.cancel`)."""
+        from vtrix.engine.cancel import cancel_flow
+
+        flow = cancel_flow(self.session, self.id, self.provider)
+        found, taken = await self.client.drive(self.session.provider(self.provider).http, flow)
+        self.state = found.state
+        return bool(taken)
+
 
 class AsyncClient(ClientBase):
     """Talks to both gateways without blocking the event loop (made as
@@ -214,6 +223,14 @@ class AsyncClient(ClientBase):
             idempotency_key=found.key,
             submitted_by=found.by,
         )
+
+    async def cancel_task(self, task_id: str, provider: str | None = None) -> AsyncTask:
+        """Cancel a task by id where its gateway can (see :meth:`vtrix.Client.cancel_task`)."""
+        from vtrix.engine.cancel import cancel_flow
+
+        flow = cancel_flow(self.session, task_id, provider)
+        found, _taken = await self.drive(self.session.http(provider), flow)
+        return AsyncTask(self, found.state, endpoint=found.endpoint, idempotency_key=found.key)
 
     async def wait(
         self,

@@ -63,6 +63,16 @@ class Task(TaskHandle):
         self.state = self.session.provider(self.provider).http.run(flow)
         return finished(self.state, key=self.idempotency_key, by=self.submitted_by)
 
+    def cancel(self) -> bool:
+        """Cancel the task where its gateway can (fal): True when the gateway took it, False
+        when it had ended already; a gateway without cancel raises UsageError, nothing sent."""
+        from vtrix.engine.cancel import cancel_flow
+
+        flow = cancel_flow(self.session, self.id, self.provider)
+        found, taken = self.session.provider(self.provider).http.run(flow)
+        self.state = found.state
+        return taken
+
 
 class Client(ClientBase):
     """Talks to both gateways, synchronously (see :class:`~vtrix.engine.facade.ClientBase`
@@ -217,6 +227,14 @@ class Client(ClientBase):
             idempotency_key=found.key,
             submitted_by=found.by,
         )
+
+    def cancel_task(self, task_id: str, provider: str | None = None) -> Task:
+        """Cancel a task by id (see :meth:`Task.cancel`); the task as it then stands."""
+        from vtrix.engine.cancel import cancel_flow
+
+        flow = cancel_flow(self.session, task_id, provider)
+        found, _taken = self.session.http(provider).run(flow)
+        return Task(self.session, found.state, endpoint=found.endpoint, idempotency_key=found.key)
 
     def wait(self, task: Task | str, *, timeout: float = 600) -> Result:
         """Wait for a task (or a task id) to end."""

@@ -11,6 +11,10 @@ Environment (read through :func:`env`, never ``os.environ`` elsewhere):
 ``VTRIX_GENERATION_URL``   the vtrix generation gateway (submits and tasks)
 ``MODELLIX_BASE_URL``      the Modellix API
 ``MODELLIX_SCHEMA_URL``    the Modellix schema host
+``FAL_KEY``                fal's key (sent as ``Key …``, to fal's hosts only)
+``FAL_QUEUE_URL``          fal's queue (submits, status, results, cancel)
+``FAL_API_URL``            fal's API (the catalog)
+``FAL_SCHEMA_URL``         where fal serves each endpoint's OpenAPI document
 ``VTRIX_SUBMIT_FORM``      how a vtrix submit carries its parameters (``params`` or ``input``)
 ``VTRIX_LEDGER_URL``       a shared PostgreSQL ledger (else ``ledger.sqlite3`` in the data dir)
 ``VTRIX_CONFIG_DIR``       where the config file lives (else the platform's config dir)
@@ -43,6 +47,10 @@ ENVIRONMENT = frozenset(
         "VTRIX_GENERATION_URL",
         "MODELLIX_BASE_URL",
         "MODELLIX_SCHEMA_URL",
+        "FAL_KEY",
+        "FAL_QUEUE_URL",
+        "FAL_API_URL",
+        "FAL_SCHEMA_URL",
         "VTRIX_SUBMIT_FORM",
         "VTRIX_LEDGER_URL",
         "VTRIX_CONFIG_DIR",

@@ -1,5 +1,6 @@
-"""The two gateways vtrix speaks, as one table: the single source for their names, key
-variables, default URLs, routes and id shapes. Everything else reads it from here."""
+"""The gateways vtrix speaks, as one table: the single source for their names, key variables,
+auth schemes, default URLs, routes, id shapes and what each can do. Everything else reads it
+from here; what one gateway's wire looks like lives in its adapter (``vtrix.wire.<name>``)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ class Gateway:
     """One gateway's facts. (A plain class: start-up, docs/architecture.md.)"""
 
     __slots__ = (
+        "auth_scheme",
+        "can_cancel",
         "catalog_needs_key",
         "domain",
         "extra_headers",
         "has_upload",
+        "id_needs_endpoint",
         "key_env",
         "label",
         "max_running",
@@ -32,11 +36,16 @@ class Gateway:
         extra_headers: tuple[tuple[str, str], ...] = (),  # sent to this gateway only
         rate_per_minute: int | None = None,  # its published request rate per key
         max_running: int | None = None,  # its published limit of tasks running at once
+        auth_scheme: str = "Bearer",  # Authorization: <scheme> <key>
+        can_cancel: bool = False,  # whether its protocol cancels a task
+        id_needs_endpoint: bool = False,  # a task id is found only under its model's route
     ) -> None:
         self.name, self.label, self.key_env, self.task_prefix = name, label, key_env, task_prefix
         self.has_upload, self.catalog_needs_key = has_upload, catalog_needs_key
         self.domain, self.extra_headers = domain, extra_headers
         self.rate_per_minute, self.max_running = rate_per_minute, max_running
+        self.auth_scheme, self.can_cancel = auth_scheme, can_cancel
+        self.id_needs_endpoint = id_needs_endpoint
 
     def owns_host(self, host: str) -> bool:
         """Whether ``host`` is this gateway's own (its domain or a subdomain of it)."""
@@ -64,7 +73,21 @@ MODELLIX = Gateway(
     rate_per_minute=100,
     max_running=3,
 )
-GATEWAYS: dict[str, Gateway] = {g.name: g for g in (VTRIX, MODELLIX)}
+# fal: a queue per endpoint on queue.fal.run, the catalog on api.fal.ai, OpenAPI documents on
+# fal.ai; its key is sent as "Key <key>". Its ids are "fal:<endpoint>" (an endpoint has slashes).
+FAL = Gateway(
+    "fal",
+    "fal",
+    "FAL_KEY",
+    "",
+    False,
+    True,
+    "fal.run",
+    auth_scheme="Key",
+    can_cancel=True,
+    id_needs_endpoint=True,
+)
+GATEWAYS: dict[str, Gateway] = {g.name: g for g in (VTRIX, MODELLIX, FAL)}
 PROVIDERS: tuple[str, ...] = tuple(GATEWAYS)
 
 # The models service of vtrix 1.0 (the official build scripts moved here from the retired
@@ -73,6 +96,9 @@ DEFAULT_VTRIX_MODELS_URL = "https://cloud-model-spec.vtrix.ai"
 DEFAULT_VTRIX_GENERATION_URL = "https://vtrix.ai"
 DEFAULT_MODELLIX_URL = "https://api.modellix.ai"
 DEFAULT_MODELLIX_SCHEMA_URL = "https://www.modellix.ai"
+DEFAULT_FAL_QUEUE_URL = "https://queue.fal.run"
+DEFAULT_FAL_API_URL = "https://api.fal.ai"
+DEFAULT_FAL_SCHEMA_URL = "https://fal.ai"
 
 # Every route of both gateways (the adapters, codegen's fetch and seed, the sandbox and
 # its fault table read them here; nothing else writes a path).
@@ -90,18 +116,38 @@ MODELLIX_TASK_PATH = "/api/v1/tasks/"  # + task id: GET a task
 MODELLIX_UPLOAD_PATH = "/api/v1/media/files"  # POST a file (multipart)
 MODELLIX_KEY_CHECK_PATH = "/api/v1/apikey/validate"  # GET: is this key accepted
 MODELLIX_BALANCE_PATH = "/api/v1/team/balance"  # GET: the team's balance
+FAL_CATALOG_PATH = "/v1/models"  # GET on the API host, cursor-paged; needs a key
+FAL_SCHEMA_PATH = "/api/openapi/queue/openapi.json"  # GET ?endpoint_id=…; no key
+FAL_STATUS_PATH = "/requests/{task}/status"  # after the endpoint's path: GET
+FAL_RESULT_PATH = "/requests/{task}"  # after the endpoint's path: GET
+FAL_CANCEL_PATH = "/requests/{task}/cancel"  # after the endpoint's path: PUT
+
+# A model id may name its gateway: "fal:fal-ai/flux/dev"; "vtrix:" and "modellix:" are
+# accepted for the others (whose ids stay valid bare). fal's ids always carry it.
+ID_PREFIXES = tuple(f"{name}:" for name in GATEWAYS)
+
+
+def split_id(model_id: str) -> tuple[str | None, str]:
+    """(the gateway a prefix names, the id without it); (None, id) for a bare id."""
+    head, sep, rest = model_id.partition(":")
+    if sep and head in GATEWAYS and rest:
+        return head, rest
+    return None, model_id
 
 
 def provider_for_id(model_id: str) -> str:
-    """The gateway a model id belongs to when no index says: ``provider/model`` slugs are
-    Modellix's, bare ids are vtrix's."""
-    return MODELLIX.name if "/" in model_id else VTRIX.name
+    """The gateway a model id belongs to when no index says: the one its prefix names, else
+    ``provider/model`` slugs are Modellix's and bare ids vtrix's."""
+    named, bare = split_id(model_id)
+    if named:
+        return named
+    return MODELLIX.name if "/" in bare else VTRIX.name
 
 
 def provider_for_task(task_id: str) -> str | None:
     """The gateway a task id's shape suggests, or None when it suggests neither."""
     for g in GATEWAYS.values():
-        if task_id.startswith(g.task_prefix):
+        if g.task_prefix and task_id.startswith(g.task_prefix):
             return g.name
     return None
 
@@ -119,4 +165,6 @@ def default_endpoint(provider: str, model_id: str) -> str:
     """The documented submit URL of a model on the real gateway."""
     if provider == MODELLIX.name:
         return DEFAULT_MODELLIX_URL + modellix_submit_path(model_id)
+    if provider == FAL.name:
+        return f"{DEFAULT_FAL_QUEUE_URL}/{split_id(model_id)[1]}"
     return DEFAULT_VTRIX_GENERATION_URL + VTRIX_GENERATION_PATH

@@ -156,3 +156,36 @@ def show(t: Task, output: str, io: IO) -> None:
                 " (the result URLs no longer work)" if gone else ""
             )
         io.emit(text)
+
+
+def run_task_cancel(opts: TaskOptions, client: Client, io: IO) -> None:
+    """Cancel each task where its gateway can (fal); a gateway without cancel is refused with
+    nothing sent (exit 2). With several ids each is tried; the first error is raised after."""
+    from vtrix.cli.ending import print_error, print_task
+    from vtrix.errors import VtrixError
+
+    io.output, io.json_lines = opts.output, True
+    reporter = io.reporter()
+    first: VtrixError | None = None
+    for task_id in dict.fromkeys(opts.task_ids):
+        try:
+            t = client.cancel_task(task_id, provider=opts.provider)
+        except VtrixError as exc:
+            if len(opts.task_ids) == 1:
+                raise
+            print_error(io, exc)
+            io.note(task=None, printed=False)
+            reporter.error(f"{task_id}: {exc.message}")
+            first = first or exc
+            continue
+        io.note(model=t.model, provider=t.provider, task=t.result())
+        if opts.output == "json":
+            print_task(t.result(), io)
+            io.note(printed=False)
+        elif t.status == "canceled":
+            io.emit(f"canceled {task_id}")
+        else:
+            io.emit(f"{task_id} had ended already ({t.state.shown_status}); nothing to cancel")
+    if first is not None:
+        io.done()
+        raise first

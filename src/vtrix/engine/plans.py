@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from vtrix.base.constants import MIN_ID_WAIT, SUBMIT_WAIT
-from vtrix.base.gateways import GATEWAYS, PROVIDERS, VTRIX, provider_for_task
+from vtrix.base.gateways import GATEWAYS, PROVIDERS, provider_for_task
 from vtrix.base.record import record
 from vtrix.engine.polling import PollPlan, resume_hint, wait_plan
 from vtrix.engine.registry import canonical
@@ -166,7 +166,7 @@ def submit_flow(
     spec = prepared.spec
     key = idempotency_key or new_idempotency_key()
     # Where polls go: the submit's own URL (its host may be another of the gateway's).
-    endpoint = prepared.request.url if spec.provider == VTRIX.name else ""
+    endpoint = session.provider(spec.provider).task_endpoint(prepared.request)
     ledger = session.ledger
     until = deadline if deadline is not None else time.monotonic() + SUBMIT_WAIT
     # A 429 hold or a full rate window is waited out before the row says "in flight": an
@@ -423,7 +423,11 @@ def lookup_flow(
 def _keyed_gateways(session: Session, task_id: str) -> list[str]:
     guess = provider_for_task(task_id)
     order = sorted(PROVIDERS, key=lambda p: p != guess)
-    keyed = [p for p in order if session.settings.key_for(p) is not None]
+    keyed = [
+        p
+        for p in order
+        if session.settings.key_for(p) is not None and not GATEWAYS[p].id_needs_endpoint
+    ]
     if not keyed:
         envs = " or ".join(GATEWAYS[p].key_env for p in order)
         raise UsageError(

@@ -89,7 +89,7 @@ def _log_request(method: str, url: str, headers: Mapping[str, str]) -> None:
     if _debugging():
         _logger().debug("> %s %s", method, url)
         for k, v in headers.items():
-            _logger().debug("> %s: %s", k, "Bearer ***" if k == "Authorization" else v)
+            _logger().debug("> %s: %s", k, v.split(" ")[0] + " ***" if k == "Authorization" else v)
 
 
 def _log_response(resp: Response) -> None:

@@ -101,6 +101,7 @@ class Http:
         key_env: str = "VTRIX_API_KEY",
         transport: Transport | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        auth_scheme: str = "Bearer",
         backoff: Backoff | None = None,
         read_budget: float = READ_BUDGET,
         read_attempts: int = READ_ATTEMPTS,
@@ -113,7 +114,7 @@ class Http:
         self.label = label
         self.key_env = key_env
         self.transport: Transport = transport or RequestsTransport()
-        self.extra_headers = dict(extra_headers or {})
+        self.extra_headers, self.auth_scheme = dict(extra_headers or {}), auth_scheme
         self.backoff = backoff or Backoff()
         self.read_budget = read_budget
         self.read_attempts = read_attempts
@@ -206,7 +207,7 @@ class Http:
                     f"the API key from {self.key_source} {problem}; nothing was sent",
                     hint=f"Set {self.key_env} to the key exactly as the console shows it.",
                 )
-            h["Authorization"] = f"Bearer {self.api_key.reveal()}"
+            h["Authorization"] = f"{self.auth_scheme} {self.api_key.reveal()}"
         return h
 
     # -------------------------------------------------------------------- reads

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vtrix.base.gateways import PROVIDERS
 from vtrix.mcp.tools import DEFAULT_SLICE, MAX_SLICE
 from vtrix.task import STATUSES
 
@@ -20,11 +21,11 @@ TASK_SCHEMA: dict[str, Any] = {  # lean: it is sent once per task tool, typed on
     },
     "required": ["id", "status", "error"],
 }
-RETURNS_TASK = ("submit_task", "wait_task", "get_task")
+RETURNS_TASK = ("submit_task", "wait_task", "get_task", "cancel_task")
 
 
 INSTRUCTIONS = (
-    "Generate images, video and audio on the vtrix and Modellix gateways. Find a model with "
+    "Generate images, video and audio on the vtrix, Modellix and fal gateways. Find a model with "
     "search_models, read its parameters with get_model_spec, check a request with "
     "check_request (free, nothing sent), then submit_task (paid: one task per call; pass an "
     "idempotency_key to make a retry safe) and wait_task until its status is succeeded, "
@@ -97,7 +98,7 @@ GENERIC: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
             {
                 "query": _STR,
                 "type": {"type": "string", "enum": ["image", "video", "audio", "text"]},
-                "provider": {"type": "string", "enum": ["vtrix", "modellix"]},
+                "provider": {"type": "string", "enum": list(PROVIDERS)},
                 "typed_only": {"type": "boolean", "description": "Only models with a spec."},
                 "page": {"type": "integer", "minimum": 1, "default": 1},
                 "page_size": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
@@ -133,6 +134,16 @@ GENERIC: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
         "A task's status and results now (one look).",
         object_schema({"task_id": _TASK_ID}, ("task_id",)),
         _READ_GATEWAY,
+    ),
+    "cancel_task": (
+        "Cancel a running task where its gateway can (fal); elsewhere an error, nothing sent.",
+        object_schema({"task_id": _TASK_ID}, ("task_id",)),
+        {
+            "readOnlyHint": False,
+            "destructiveHint": True,
+            "idempotentHint": True,
+            "openWorldHint": True,
+        },
     ),
     "list_tasks": (
         "Recent tasks from the ledger (submitted by the CLI, the SDK or this server).",

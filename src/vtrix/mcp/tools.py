@@ -227,6 +227,15 @@ class Tools:
             return True, error_object(exc)
         return False, task.to_dict()
 
+    async def cancel_task(self, task_id: str) -> Outcome:
+        """Cancel where the task's gateway can (fal); on one that cannot, an error and
+        nothing sent."""
+        try:
+            task = await self.client.cancel_task(task_id)
+        except VtrixError as exc:
+            return True, error_object(exc)
+        return False, task.to_dict()
+
     async def list_tasks(self, limit: int = 20, model: str = "", status: str = "") -> Outcome:
         ledger = self.client.ledger
         count = max(1, min(int(limit), 500))

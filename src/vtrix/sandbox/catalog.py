@@ -24,8 +24,10 @@ from vtrix.spec.snapshot import Snapshot, load_snapshot
 
 
 class Catalog:
-    def __init__(self, snap: Snapshot) -> None:
+    def __init__(self, snap: Snapshot, fal_docs: dict[str, dict[str, Any]] | None = None) -> None:
         self.snap = snap
+        # fal: OpenAPI documents as fal serves them, by endpoint id (``fal-ai/flux/dev``).
+        self.fal_docs = dict(fal_docs or {})
         self.loaded_at = int(time.time())  # the specs' Last-Modified
         self.normalised: dict[str, ModelSpec] = {}
         for mid, raw in snap.vtrix_specs.items():
@@ -45,6 +47,10 @@ class Catalog:
             slug = str(entry.get("slug"))
             if slug not in self.normalised:
                 self.unspecified[slug] = modality_of(str(entry.get("type") or "image"))
+        from vtrix.spec.fal import normalise_fal
+
+        for endpoint, doc in self.fal_docs.items():
+            self.normalised[f"fal:{endpoint}"] = normalise_fal(doc, source=f"fal/{endpoint}")
         self.drifted: dict[str, dict[str, Any]] = {}
         self.drifted_normalised: dict[str, ModelSpec] = {}
         base = snap.vtrix_specs.get(DRIFT_MODEL)
@@ -152,18 +158,41 @@ def packaged_snapshot() -> Snapshot:
 
 
 def load_catalog(specs_dir: str | None) -> Catalog:
-    """``specs_dir`` (or ``VTRIX_SANDBOX_SPECS``) when given, else the packaged snapshot."""
+    """``specs_dir`` (or ``VTRIX_SANDBOX_SPECS``) when given, else the packaged snapshot. A
+    directory with only a ``fal/`` folder serves the packaged vtrix and Modellix snapshot
+    beside its fal documents."""
     from vtrix.base.constants import env
 
     chosen = specs_dir or env("VTRIX_SANDBOX_SPECS")
     if not chosen:
         return Catalog(packaged_snapshot())
     root = Path(chosen)
+    fal = fal_documents(root / "fal")
     if not any((root / f"{p}.catalog.json").is_file() for p in ("vtrix", "modellix")):
+        if fal:
+            return Catalog(packaged_snapshot(), fal)
         from vtrix.errors import UsageError
 
         raise UsageError(
-            f"{root} holds no spec snapshot (no vtrix.catalog.json or modellix.catalog.json)",
+            f"{root} holds no spec snapshot (no vtrix.catalog.json, modellix.catalog.json "
+            "or fal/ folder of OpenAPI documents)",
             hint="Point --specs at a specs/ directory, or leave it out to serve the built-in one.",
         )
-    return Catalog(load_snapshot(root))
+    return Catalog(load_snapshot(root), fal)
+
+
+def fal_documents(folder: Path) -> dict[str, dict[str, Any]]:
+    """Every fal OpenAPI document under ``folder`` (any layout of ``.json`` files), by the
+    endpoint id each names in ``info.x-fal-metadata.endpointId``; other JSON files (a
+    catalog dump) are passed over."""
+    from vtrix.spec.clean import SpecError
+    from vtrix.spec.fal import endpoint_of
+
+    docs: dict[str, dict[str, Any]] = {}
+    for path in sorted(folder.rglob("*.json")) if folder.is_dir() else []:
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            docs[endpoint_of(doc, str(path))] = doc
+        except (OSError, ValueError, SpecError):
+            continue
+    return docs

@@ -125,9 +125,8 @@ def authorize(
     is a valid key: only a ``paid`` request (a submit) gets 402."""
     sb = sandbox_of(request)
     config, state = sb.config, sb.state
-    err = vtrix_error if provider == "vtrix" else modellix_error
-    header = request.headers.get("authorization", "")
-    key = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    err = ERRORS.get(provider, modellix_error)
+    key = key_of(request, provider)
     if not key:
         return None, err(401, "Unauthorized: API key is missing")
     own = config.gateway_keys.get(provider)
@@ -150,6 +149,22 @@ def authorize(
     if config.rate_limit:
         request.state.rate_headers = headers
     return key, None
+
+
+def key_of(request: Request, provider: str) -> str:
+    """The key a request carries in its gateway's scheme (fal: ``Key``; others: ``Bearer``);
+    "" for none, or one in another gateway's scheme."""
+    scheme = "key " if provider == "fal" else "bearer "
+    header = request.headers.get("authorization", "")
+    return header[len(scheme) :].strip() if header.lower().startswith(scheme) else ""
+
+
+def fal_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """fal's error answer: ``{"detail": …}``."""
+    return JSONResponse({"detail": message}, status_code=status, headers=headers)
+
+
+ERRORS = {"vtrix": vtrix_error, "fal": fal_error}
 
 
 def result_url(request: Request, task: SandboxTask, ext: str) -> str:
@@ -189,8 +204,7 @@ def start_task(
             return earlier
     task = state.new_task(provider, model, kind, params, fail_reason(params))
     task.idempotency_key = key
-    header = request.headers.get("authorization", "")
-    state.charge(header[7:].strip(), price(kind, params)[2])
+    state.charge(key_of(request, provider), price(kind, params)[2])
     if key and honour:
         with state.lock:
             state.by_key[key] = task

@@ -44,6 +44,12 @@ ROUTES: list[tuple[str, str, re.Pattern[str]]] = [
     ),
     ("files", "GET", re.compile(r"^/(files|uploads)/")),
     ("control", "*", re.compile(r"^/__sandbox/")),
+    ("fal.schema", "GET", _rx(gw.FAL_SCHEMA_PATH)),
+    ("fal.catalog", "GET", _rx(gw.FAL_CATALOG_PATH)),
+    ("fal.status", "GET", re.compile(r"^/.+/requests/[^/]+/status$")),
+    ("fal.result", "GET", re.compile(r"^/.+/requests/[^/]+$")),
+    ("fal.cancel", "PUT", re.compile(r"^/.+/requests/[^/]+/cancel$")),
+    ("fal.submit", "POST", re.compile(r"^/[^_].*/.+$")),
 ]
 
 

@@ -109,6 +109,7 @@ class SandboxTask:
     fail: str | None = None
     idempotency_key: str = ""
     created_wall: float = field(default_factory=time.time)  # what every answer reports
+    canceled: bool = False  # a cancel reached it before it finished (fal)
 
     @property
     def completes_wall(self) -> float:
@@ -178,9 +179,10 @@ class State:
     def new_task(
         self, provider: str, model: str, kind: str, params: dict[str, Any], fail: str | None
     ) -> SandboxTask:
-        prefix = "task_" if provider == "vtrix" else "task-"
+        # vtrix's and Modellix's ids carry a prefix; fal's request ids are bare UUIDs.
+        prefix = {"vtrix": "task_", "modellix": "task-"}.get(provider)
         task = SandboxTask(
-            id=prefix + uuid.uuid4().hex[:12],
+            id=prefix + uuid.uuid4().hex[:12] if prefix else str(uuid.uuid4()),
             provider=provider,
             model=model,
             kind=kind,

@@ -1,12 +1,13 @@
 """Settings: API keys, base URLs and profiles, from flags, environment and the config file.
 
-Precedence for a key: ``--api-key`` > environment (``VTRIX_API_KEY``, ``MODELLIX_API_KEY``)
-> the profile in the config file. Each gateway gets only its own key.
+Precedence for a key: ``--api-key`` > environment (``VTRIX_API_KEY``, ``MODELLIX_API_KEY``,
+``FAL_KEY``) > the profile in the config file. Each gateway gets only its own key.
 
 URLs: each setting moves only the host it names. ``VTRIX_GENERATION_URL`` (else
 ``VTRIX_BASE_URL`` or ``--base-url``) is the vtrix gateway; ``VTRIX_MODELS_URL`` its models
 service; ``MODELLIX_BASE_URL`` (or ``--base-url``) the Modellix API; ``MODELLIX_SCHEMA_URL``
-its schema host. A base URL on loopback (the sandbox serves every route) moves all of them.
+its schema host; ``FAL_QUEUE_URL``, ``FAL_API_URL`` and ``FAL_SCHEMA_URL`` fal's queue, API
+and OpenAPI host. A base URL on loopback (the sandbox serves every route) moves all of them.
 
 The config file lives in the platform's config dir (``VTRIX_CONFIG_DIR`` overrides), is
 written 0600 in a 0700 directory, atomically, under a file lock: any number of processes
@@ -26,10 +27,14 @@ from urllib.parse import urlsplit
 from vtrix.base.constants import environ
 from vtrix.base.dirs import config_path, set_aside
 from vtrix.base.gateways import (
+    DEFAULT_FAL_API_URL,
+    DEFAULT_FAL_QUEUE_URL,
+    DEFAULT_FAL_SCHEMA_URL,
     DEFAULT_MODELLIX_SCHEMA_URL,
     DEFAULT_MODELLIX_URL,
     DEFAULT_VTRIX_GENERATION_URL,
     DEFAULT_VTRIX_MODELS_URL,
+    FAL,
     MODELLIX,
     VTRIX,
 )
@@ -44,6 +49,7 @@ if TYPE_CHECKING:
 PROFILE_KEYS = (
     "api_key",
     "modellix_api_key",
+    "fal_api_key",
     "base_url",
     "models_url",
     "generation_url",
@@ -163,10 +169,14 @@ class Settings:
     profile: str = "default"
     api_key: Secret | None = None
     modellix_api_key: Secret | None = None
+    fal_api_key: Secret | None = None
     models_url: str = DEFAULT_VTRIX_MODELS_URL
     generation_url: str = DEFAULT_VTRIX_GENERATION_URL
     modellix_url: str = DEFAULT_MODELLIX_URL
     modellix_schema_url: str = DEFAULT_MODELLIX_SCHEMA_URL
+    fal_queue_url: str = DEFAULT_FAL_QUEUE_URL
+    fal_api_url: str = DEFAULT_FAL_API_URL
+    fal_schema_url: str = DEFAULT_FAL_SCHEMA_URL
     key_source: dict[str, str] = field(default_factory=dict)
     explicit_urls: frozenset[str] = frozenset()  # which of the URLs the user set
     submit_form: str = "params"  # see SUBMIT_FORMS
@@ -181,7 +191,14 @@ class Settings:
         return Network.from_settings(proxy=self.proxy, ca_bundle=self.ca_bundle, env=self.env)
 
     def key_for(self, provider: str) -> Secret | None:
-        return self.modellix_api_key if provider == MODELLIX.name else self.api_key
+        """The key of ``provider`` (each gateway its own; None for one vtrix does not know)."""
+        if provider == VTRIX.name:
+            return self.api_key
+        if provider == MODELLIX.name:
+            return self.modellix_api_key
+        if provider == FAL.name:
+            return self.fal_api_key
+        return None
 
     @classmethod
     def resolve(
@@ -211,10 +228,10 @@ class Settings:
             # Every key vtrix knows is redacted wherever it could surface (a gateway may echo
             # one back), not only the one in use.
             for other in profiles.values():
-                for field_name in ("api_key", "modellix_api_key"):
+                for field_name in ("api_key", "modellix_api_key", "fal_api_key"):
                     if isinstance(other.get(field_name), str):
                         Secret(other[field_name])
-        for variable in (VTRIX.key_env, MODELLIX.key_env):
+        for variable in (VTRIX.key_env, MODELLIX.key_env, FAL.key_env):
             if env.get(variable):
                 Secret(env[variable])
         s = cls(profile=name)
@@ -237,6 +254,11 @@ class Settings:
         mkey, msrc = pick(api_key, (MODELLIX.key_env,), "modellix_api_key")
         if mkey:
             s.modellix_api_key, s.key_source[MODELLIX.name] = Secret(mkey), msrc
+        # fal's key comes from its own variable or profile entry only: a key given for
+        # "the" gateway (--api-key) was meant for vtrix and Modellix, designed together.
+        fkey, fsrc = pick(None, (FAL.key_env,), "fal_api_key")
+        if fkey:
+            s.fal_api_key, s.key_source[FAL.name] = Secret(fkey), fsrc
 
         s.explicit_urls = frozenset(_resolve_urls(s, pick, base_url, env))
         s.env = {k: v for k, v in env.items() if k.lower().endswith("_proxy") or "CA_BUNDLE" in k}
@@ -289,4 +311,22 @@ def _resolve_urls(s: Settings, pick: Pick, base_url: str | None, env: dict[str, 
     if schema:
         s.modellix_schema_url = check_base_url(schema, "the Modellix schema URL")
         explicit.add("modellix_schema")
+    explicit |= _fal_urls(s, base_url or vbase or mbase, env)
+    return explicit
+
+
+def _fal_urls(s: Settings, base: str, env: dict[str, str]) -> set[str]:
+    """fal's hosts: each of its own variables moves one; a loopback base URL (a sandbox,
+    which speaks fal too) moves all three."""
+    explicit: set[str] = set()
+    on_loopback = bool(base) and _on_loopback(base)
+    for attr, variable, what in (
+        ("fal_queue_url", "FAL_QUEUE_URL", "fal queue URL"),
+        ("fal_api_url", "FAL_API_URL", "fal API URL"),
+        ("fal_schema_url", "FAL_SCHEMA_URL", "fal schema URL"),
+    ):
+        url = env.get(variable) or (base if on_loopback else "")
+        if url:
+            setattr(s, attr, check_base_url(url, f"the {what}"))
+            explicit.add(attr.removesuffix("_url"))
     return explicit

@@ -1,10 +1,11 @@
-"""Provider adapters: the only code that knows a gateway's wire format."""
+"""Provider adapters: the only code that knows a gateway's wire format, one module each
+(``vtrix.wire.vtrix``, ``vtrix.wire.modellix``, ``vtrix.wire.fal``), loaded when first used."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from vtrix.base.gateways import MODELLIX, VTRIX
+from vtrix.base.gateways import FAL, MODELLIX, VTRIX
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,4 +31,8 @@ def make_provider(
         from vtrix.wire.vtrix import VtrixProvider
 
         return VtrixProvider(settings, transport, on_http=on_http)
+    if name == FAL.name:
+        from vtrix.wire.fal import FalProvider
+
+        return FalProvider(settings, transport, on_http=on_http)
     raise ValueError(f"unknown provider {name!r}")

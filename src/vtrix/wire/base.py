@@ -89,7 +89,7 @@ class PreparedRequest:
             "Idempotency-Key": "<generated at send>",
         }
         if with_key:
-            headers["Authorization"] = "Bearer ***"
+            headers["Authorization"] = f"{GATEWAYS[self.provider].auth_scheme} ***"
         return headers
 
 
@@ -231,6 +231,7 @@ class Provider(abc.ABC):
                 key_env=g.key_env,
                 transport=self._transport or RequestsTransport(network=self.settings.network()),
                 extra_headers=dict(g.extra_headers),
+                auth_scheme=g.auth_scheme,
             )
             if self._on_http is not None:
                 self._on_http(self._http)
@@ -353,6 +354,11 @@ class Provider(abc.ABC):
         """The path a submit goes to, from the spec endpoint's path."""
         return path
 
+    def task_endpoint(self, request: PreparedRequest) -> str:
+        """What the ledger keeps with a task so that it can be asked about later ("": the
+        id alone will do)."""
+        return ""
+
     def prepare_submit(self, spec: ModelSpec, params: dict[str, Any]) -> PreparedRequest:
         return PreparedRequest(
             "POST", self.submit_url(spec), self.submit_body(spec, params), self.name
@@ -383,6 +389,15 @@ class Provider(abc.ABC):
                 f"{idempotency_key}) before resubmitting: a resend may charge twice.",
                 idempotency_key=idempotency_key,
             ) from None
+
+    def cancel_plan(self, task_id: str, endpoint: str, deadline: float | None = None) -> Plan[bool]:
+        """Ask the gateway to cancel a task: True when it did. A gateway whose protocol has
+        no cancel refuses (exit 2) with nothing sent."""
+        from vtrix.errors import UsageError
+
+        label = GATEWAYS[self.name].label
+        raise UsageError(f"cancel is not supported by {label}; nothing was sent")
+        yield  # pragma: no cover - a plan, like every other
 
     # ----------------------------------------------------------------- health
 

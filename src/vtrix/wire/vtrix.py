@@ -30,6 +30,7 @@ from vtrix.wire.base import (
 
 if TYPE_CHECKING:
     from vtrix.spec.normalise import ModelSpec
+    from vtrix.wire.base import PreparedRequest
 
 STATUS = {
     "in_progress": RUNNING,
@@ -130,6 +131,9 @@ class VtrixProvider(Provider):
     def gateway_base(self) -> tuple[str, bool, str]:
         s = self.settings
         return s.generation_url, "generation" in s.explicit_urls, DEFAULT_VTRIX_GENERATION_URL
+
+    def task_endpoint(self, request: PreparedRequest) -> str:
+        return request.url  # polls go where the submit went (its host may be another)
 
     def submit_body(self, spec: ModelSpec, params: dict[str, Any]) -> dict[str, Any]:
         if self.settings.submit_form == "input":  # as the official client 1.0.1 sends it

@@ -65,6 +65,9 @@ def mode_options(f: Any) -> Any:
     metavar="KEY",
     help="Keys the Modellix routes accept (repeatable).",
 )
+@click.option(
+    "--fal-key", multiple=True, metavar="KEY", help="Keys the fal routes accept (repeatable)."
+)
 @click.option("--broke-key", multiple=True, metavar="KEY", help="Answer 402 for this key.")
 @click.option(
     "--balance",
@@ -130,6 +133,7 @@ def sandbox(
     keys: tuple[str, ...],
     vtrix_key: tuple[str, ...],
     modellix_key: tuple[str, ...],
+    fal_key: tuple[str, ...],
     broke_key: tuple[str, ...],
     balance: str | None,
     rate_limit: int,
@@ -148,7 +152,7 @@ def sandbox(
     url_ttl: float,
     **modes: Any,  # one per MODES entry: a choice among its values
 ) -> None:
-    """Start a local gateway that speaks both the vtrix and the Modellix protocol.
+    """Start a local gateway that speaks the vtrix, Modellix and fal protocols.
 
     The first line on stdout is its base URL; point vtrix at it with
     VTRIX_BASE_URL and MODELLIX_BASE_URL (or --base-url). Ctrl-C stops it.
@@ -172,7 +176,11 @@ def sandbox(
             specs_dir=specs_dir,
             task_seconds=task_seconds,
             accepted_keys=set(keys),
-            gateway_keys={"vtrix": set(vtrix_key), "modellix": set(modellix_key)},
+            gateway_keys={
+                "vtrix": set(vtrix_key),
+                "modellix": set(modellix_key),
+                "fal": set(fal_key),
+            },
             broke_keys=set(broke_key),
             balance=balance,
             rate_limit=rate_limit,

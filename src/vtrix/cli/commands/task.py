@@ -102,6 +102,26 @@ def wait(
     run_task_wait(opts, client_for(ctx, require_key=bool(provider), provider=provider), io)
 
 
+@task.command(name="cancel")
+@click.argument(
+    "task_ids", metavar="TASK_ID...", nargs=-1, required=True, shell_complete=complete_task
+)
+@PROVIDER
+@ending.output_option("human", "json")
+@click.pass_context
+def cancel(
+    ctx: click.Context, /, task_ids: tuple[str, ...], provider: str | None, output: str
+) -> None:
+    """Cancel each TASK_ID where its gateway can (fal). On a gateway without cancel (vtrix,
+    Modellix) it says so and sends nothing (exit 2). A task that ended already stays as it is."""
+    from vtrix.cli.run_task import TaskOptions, run_task_cancel
+
+    opts = TaskOptions(task_ids, provider=provider, output=output)
+    run_task_cancel(
+        opts, client_for(ctx, require_key=bool(provider), provider=provider), io_of(ctx)
+    )
+
+
 @task.command(name="list")
 @ending.output_option("table", "json", "id")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)

@@ -1,0 +1,238 @@
+"""fal: a queue per endpoint (submit, status, result, cancel), a cursor-paged catalog, and one
+OpenAPI document per endpoint for its parameters.
+
+A fal request id is only usable with its endpoint: the ledger keeps the submit's URL (the
+queue host and the endpoint's path) as the task's endpoint, and every later route is that
+path plus ``/requests/<id>…``. The key goes as ``Authorization: Key …`` and only to the
+configured fal hosts. No answer carries money: quotes come from prices you set, or learned.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
+
+from vtrix.base.gateways import (
+    DEFAULT_FAL_QUEUE_URL,
+    FAL,
+    FAL_CANCEL_PATH,
+    FAL_CATALOG_PATH,
+    FAL_RESULT_PATH,
+    FAL_SCHEMA_PATH,
+    FAL_STATUS_PATH,
+    split_id,
+)
+from vtrix.errors import NotFound, RequestRejected, UsageError
+from vtrix.http import Plan, Request, Send, TransportError
+from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, UNKNOWN
+from vtrix.wire.base import (
+    CatalogEntry,
+    Provider,
+    TaskState,
+    bad_answer,
+    dict_of,
+    list_of,
+    task_id_of,
+    text_of,
+    url_of,
+)
+
+if TYPE_CHECKING:
+    from vtrix.spec.normalise import ModelSpec
+    from vtrix.wire.base import PreparedRequest
+
+STATUS = {"IN_QUEUE": QUEUED, "IN_PROGRESS": RUNNING, "COMPLETED": SUCCEEDED}
+_PAGES = 200  # a catalog of ~1,400 endpoints is 15 pages of 100: far more is a loop
+
+
+class FalProvider(Provider):
+    name = FAL.name
+
+    # ------------------------------------------------------------------ specs
+
+    def catalog(self, *, type: str | None = None, search: str | None = None) -> list[CatalogEntry]:
+        """Every active endpoint, all pages (``next_cursor`` while ``has_more``)."""
+        from vtrix.spec.normalise import modality_of, summary_line
+
+        url = f"{self.settings.fal_api_url}{FAL_CATALOG_PATH}"
+        out: list[CatalogEntry] = []
+        cursor: str | None = None
+        for _ in range(_PAGES):
+            params = {"status": "active", "limit": 100, **({"cursor": cursor} if cursor else {})}
+            body = dict_of(self.http.get_json(url, params=params, what="fal catalog"), "", url, {})
+            for row in list_of(body.get("models"), "models", "fal catalog", body):
+                if not isinstance(row, dict):
+                    continue
+                meta: dict[str, Any] = row.get("metadata") or {}
+                meta = meta if isinstance(meta, dict) else {}
+                meta = {**row, **meta}
+                endpoint = text_of(row.get("endpoint_id") or row.get("id")) or ""
+                category = text_of(meta.get("category")) or ""
+                if not endpoint or "/" not in endpoint:
+                    continue
+                out.append(
+                    CatalogEntry(
+                        id=f"{FAL.name}:{endpoint}",
+                        provider=FAL.name,
+                        type=modality_of(category or "unknown"),
+                        name=text_of(meta.get("display_name") or meta.get("title")) or endpoint,
+                        summary=summary_line(str(meta.get("description") or category)),
+                        task=category,
+                    )
+                )
+            cursor = text_of(body.get("next_cursor"))
+            if not body.get("has_more") or not cursor:
+                break
+        return [e for e in out if e.matches(type, search)]
+
+    def spec_url(self, model_id: str) -> str:
+        endpoint = quote(split_id(model_id)[1], safe="/")
+        return f"{self.settings.fal_schema_url}{FAL_SCHEMA_PATH}?endpoint_id={endpoint}"
+
+    def spec_body(self, body: Any, url: str, what: str) -> dict[str, Any]:
+        return dict_of(body, "document", what, body)
+
+    def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec:
+        from vtrix.spec.fal import normalise_fal
+
+        spec = normalise_fal(raw, source=f"fal spec of {model_id}")
+        if spec.id != f"{FAL.name}:{split_id(model_id)[1]}":
+            raise bad_answer(f"spec of {model_id}", f"it describes {spec.id}", raw)
+        return spec
+
+    # ---------------------------------------------------------------- submits
+
+    def gateway_base(self) -> tuple[str, bool, str]:
+        s = self.settings
+        return s.fal_queue_url, "fal_queue" in s.explicit_urls, DEFAULT_FAL_QUEUE_URL
+
+    def submit_body(self, spec: ModelSpec, params: dict[str, Any]) -> dict[str, Any]:
+        return dict(params)  # the input object is the whole body
+
+    def task_endpoint(self, request: PreparedRequest) -> str:
+        return request.url  # the request id is only usable under its endpoint
+
+    def parse_submit(self, raw: Any, model_id: str) -> TaskState:
+        what = f"submit of {model_id}"
+        body = dict_of(raw, "answer", what, raw)
+        state = self.parse_task({"status": "IN_QUEUE", **body}, None, what=what)
+        state.model = model_id
+        return state
+
+    def task_path(self, task_id: str, endpoint: str) -> str:
+        return _endpoint_path(endpoint, task_id) + FAL_STATUS_PATH.format(task=task_id)
+
+    def task_plan(
+        self, task_id: str, endpoint: str = "", deadline: float | None = None
+    ) -> Plan[TaskState]:
+        """The queue status; once COMPLETED, the result too (its file objects' URLs)."""
+        what = f"status of task {task_id}"
+        raw = yield from self.http.read_plan(
+            self.task_url(task_id, endpoint), what=what, deadline=deadline
+        )
+        state = self.parse_task(raw, task_id)
+        if state.status != SUCCEEDED:
+            return state
+        url = self._route(task_id, endpoint, FAL_RESULT_PATH)
+        try:
+            result = yield from self.http.read_plan(
+                url, what=f"result of task {task_id}", deadline=deadline
+            )
+        except NotFound:
+            raise
+        except RequestRejected as exc:  # fal answers a failed run's result so (422, 400)
+            state.status, state.error = FAILED, exc.message
+            return state
+        state.urls = files_in(result, f"result of task {task_id}")
+        state.raw = {"status": raw, "result": result}
+        return state
+
+    def parse_task(self, raw: Any, task_id: str | None, what: str = "") -> TaskState:
+        what = what or f"status of task {task_id}"
+        body = dict_of(raw, "answer", what, raw)
+        tid = task_id_of(body.get("request_id"), what, raw)
+        if task_id is not None and tid != task_id:
+            raise bad_answer(what, f"it is about request {tid!r}, not {task_id!r}", raw)
+        remote = body.get("status")
+        status = STATUS.get(remote, UNKNOWN) if isinstance(remote, str) else UNKNOWN
+        error = text_of(body.get("error"))
+        if error and status in (SUCCEEDED, UNKNOWN):
+            cancelled = "cancel" in str(body.get("error_type") or "").lower()
+            status = CANCELED if cancelled else FAILED
+        shown = text_of(remote) or ""
+        position = body.get("queue_position")
+        if status == QUEUED and isinstance(position, int) and not isinstance(position, bool):
+            shown = f"{shown}, position {position}"
+        return TaskState(
+            id=tid,
+            provider=FAL.name,
+            status=status,
+            remote_status=shown,
+            progress=0.0 if status == QUEUED else None,
+            error=error,
+            raw=body,
+        )
+
+    # ----------------------------------------------------------------- cancel
+
+    def cancel_plan(self, task_id: str, endpoint: str, deadline: float | None = None) -> Plan[bool]:
+        """Ask the queue to cancel: True when it says so (a finished request cannot be)."""
+        url = self._route(task_id, endpoint, FAL_CANCEL_PATH)
+        headers = {**self.http.headers(auth=True), "Content-Type": "application/json"}
+        until = deadline if deadline is not None else time.monotonic() + self.http.read_budget
+        outcome = yield Send(Request("PUT", url, headers, body=b"{}"), until)
+        if isinstance(outcome, TransportError):
+            from vtrix.errors import TemporaryFailure
+
+            raise TemporaryFailure(f"cancel of task {task_id} at {url} failed: {outcome.detail}")
+        if outcome.status >= 300 and outcome.status != 400:
+            raise self.http.error_for(outcome, f"cancel of task {task_id}")
+        from vtrix.http.answer import decode
+
+        body = decode(outcome, f"cancel of task {task_id}") if outcome.body else {}
+        return outcome.status < 300 and bool(isinstance(body, dict) and body.get("success", True))
+
+    def _route(self, task_id: str, endpoint: str, route: str) -> str:
+        """The URL of one of a request's routes (``FAL_RESULT_PATH``, ``FAL_CANCEL_PATH``):
+        beside its status route, on the same host."""
+        status = self.task_url(task_id, endpoint)
+        tail = FAL_STATUS_PATH.format(task="").split("/")[-1]  # "status"
+        request = status.removesuffix("/" + tail)
+        return request + route.format(task="").removeprefix("/requests/")
+
+
+def _endpoint_path(endpoint: str, task_id: str) -> str:
+    """The endpoint's path of a fal task (``/fal-ai/flux/dev``): without it the request id
+    cannot be asked about."""
+    path = urlsplit(endpoint).path.rstrip("/") if endpoint else ""
+    if not path or path == "/":
+        raise UsageError(
+            f"fal task {task_id} can only be looked up with its endpoint, and the ledger "
+            "holds none for it; nothing was sent",
+            hint="Look it up on the machine that submitted it (or one sharing its ledger).",
+        )
+    return path
+
+
+def files_in(result: Any, what: str) -> list[str]:
+    """The URLs of a result's file objects (``{"url": …, "content_type": …}``) wherever the
+    output puts them: ``images[]``, ``video``, ``audio_file``…, in the order they come."""
+    urls: list[str] = []
+
+    def walk(node: Any, depth: int) -> None:
+        if depth > 12:
+            return
+        if isinstance(node, dict):
+            url = node.get("url")
+            if isinstance(url, str) and ("content_type" in node or "file_name" in node or depth):
+                urls.append(url_of(url, what, result))
+                return
+            for value in node.values():
+                walk(value, depth + 1)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, depth + 1)
+
+    walk(result, 0)
+    return list(dict.fromkeys(urls))

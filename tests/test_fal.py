@@ -1,0 +1,394 @@
+"""fal as a gateway folder: its OpenAPI dialect read into the one spec form, its queue protocol
+on the mock transport, its key kept to its own hosts, cancel where it exists (and refused with
+nothing sent where it does not), and the CLI end to end against the sandbox speaking fal.
+
+The core cases use two small fal-dialect documents written for these tests
+(``tests/fixtures/fal``); the real documents fal serves are read from ``../shared`` when it is
+there (the tests that need them skip, saying so, when it is not)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CANARY, ROOT
+from test_run_model import reply
+
+from vtrix.errors import UsageError
+from vtrix.http import MockTransport, Response
+from vtrix.http.transport import Request
+from vtrix.spec.clean import SpecError
+from vtrix.spec.fal import normalise_fal
+
+OURS = ROOT / "tests" / "fixtures" / "fal"
+SHARED = ROOT.parent / "shared" / "fixtures" / "gateways"
+REAL = SHARED / "fal" / "openapi"
+SKETCH = "fal:acme/sketch/v1"
+MOTION = "fal:acme/motion/image-to-video"
+FAL_KEY = "fal-key-5e1d0c2b7a"
+
+
+def ours(name: str) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads((OURS / name).read_text(encoding="utf-8"))
+    return doc
+
+
+def real_documents() -> list[Path]:
+    if not REAL.is_dir():
+        pytest.skip(f"SKIPPED LOUDLY: the real fal documents are not at {REAL}")
+    return sorted(REAL.glob("*.json"))
+
+
+# ------------------------------------------------------------------ the dialect
+
+
+def test_every_real_fal_document_normalises() -> None:
+    """All of fal's documents (11, as fal serves them) become specs: an id from the
+    endpoint, an object schema in fal's option order, no error."""
+    docs = real_documents()
+    assert len(docs) == 11
+    for path in docs:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        spec = normalise_fal(doc, source=path.name)
+        endpoint = doc["info"]["x-fal-metadata"]["endpointId"]
+        assert spec.id == f"fal:{endpoint}" and spec.provider == "fal"
+        inputs = next(v for k, v in doc["components"]["schemas"].items() if k.endswith("Input"))
+        order = [n for n in inputs["x-fal-order-properties"] if n in inputs["properties"]]
+        assert list(spec.schema["properties"])[: len(order)] == order
+        assert spec.type in ("image", "video")
+        for warning in spec.warnings:  # each names the document and the field
+            assert warning.startswith(path.name + ": $.")
+
+
+def test_the_dialect_is_lowered_into_the_checked_subset() -> None:
+    spec = normalise_fal(ours("acme__sketch__v1.json"), source="sketch")
+    props = spec.schema["properties"]
+    assert list(props) == ["prompt", "image_size", "num_images", "seed", "style", "output_format"]
+    assert spec.schema["required"] == ["prompt"]
+    assert props["seed"]["type"] == "integer"  # anyOf [integer, null]: an optional integer
+    assert props["image_size"]["enum"] == ["square", "landscape_4_3", "portrait_4_3"]
+    assert props["image_size"]["default"] == "square"
+    assert "enum" not in props["style"]  # these values, or any words: any words
+    assert props["style"]["examples"] == ["ink", "pencil", "charcoal"]
+    (warning,) = spec.warnings  # the preset-or-object field says what it left out
+    assert "image_size" in warning and "object form is not offered" in warning
+    assert spec.endpoint == "https://queue.fal.run/acme/sketch/v1"
+    video = normalise_fal(ours("acme__motion__image-to-video.json"))
+    assert video.type == "video"
+    assert video.schema["properties"]["duration"]["enum"] == ["5", "10"]
+    assert "_fal_ui_field" not in json.dumps(video.schema)
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda d: d["info"]["x-fal-metadata"].pop("endpointId"), "endpointId"),
+        (lambda d: d["info"]["x-fal-metadata"].update(endpointId="../etc/x"), "endpointId"),
+        (lambda d: d["paths"].pop("/acme/sketch/v1"), "requestBody"),
+        (
+            lambda d: d["components"]["schemas"]["Size"].update(
+                properties={"inner": {"$ref": "#/components/schemas/Size"}}
+            ),
+            "refers to itself",
+        ),
+        (
+            lambda d: d["components"]["schemas"]["SketchV1Input"]["properties"].update(
+                x={"$ref": "#/components/schemas/Nowhere"}
+            ),
+            "names no schema",
+        ),
+    ],
+    ids=["no endpoint id", "an unsafe endpoint id", "no submit", "a cycle", "a dangling $ref"],
+)
+def test_a_document_that_cannot_be_used_is_refused_naming_where(change: Any, where: str) -> None:
+    doc = ours("acme__sketch__v1.json")
+    change(doc)
+    with pytest.raises(SpecError) as caught:
+        normalise_fal(doc, source="sketch")
+    assert where in str(caught.value) and str(caught.value).startswith("sketch: $")
+
+
+@pytest.mark.parametrize(
+    ("given", "canonical"),
+    [
+        ("fal:fal-ai/flux/dev", "fal:fal-ai/flux/dev"),
+        ("fal-ai/flux/dev", "fal:fal-ai/flux/dev"),
+        ("vtrix:kirin_v3_i2v", "kirin_v3_i2v"),
+        ("modellix:bytedance/seedream-4.5-t2i", "bytedance/seedream-4.5-t2i"),
+        ("kirin_v3_i2v", "kirin_v3_i2v"),
+    ],
+)
+def test_ids_name_their_gateway(given: str, canonical: str) -> None:
+    from vtrix.engine import registry
+
+    assert registry.canonical(given) == canonical
+    assert registry.provider_of(registry.canonical(given)) == (
+        "fal" if canonical.startswith("fal:") else "modellix" if "/" in canonical else "vtrix"
+    )
+
+
+# ------------------------------------------------------ the queue on the mock transport
+
+RID = "4c1e9a2e-8f2b-4a55-9d0e-3f3a2c1b0a99"
+
+
+def fal_queue(*, result: Response | None = None, cancel: Response | None = None) -> Any:
+    """fal's queue for the sketch endpoint: submit, a COMPLETED status, the result."""
+    base = "/acme/sketch/v1"
+    spec = json.dumps(ours("acme__sketch__v1.json")).encode()
+
+    def handle(request: Request) -> Response:
+        path = "/" + request.url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0]
+        if path.startswith("/api/openapi/queue/openapi.json"):
+            return Response(200, {"content-type": "application/json"}, spec, "")
+        if request.method == "POST" and path == base:
+            return reply(200, {"request_id": RID, "status_url": f"{base}/requests/{RID}/status"})
+        if path == f"{base}/requests/{RID}/status":
+            return reply(200, {"request_id": RID, "status": "COMPLETED"})
+        if path == f"{base}/requests/{RID}" and request.method == "GET":
+            return result or reply(200, {"images": [{"url": "https://v3.fal.media/a.png"}]})
+        if path == f"{base}/requests/{RID}/cancel" and request.method == "PUT":
+            return cancel or reply(202, {"status": "CANCELLATION_REQUESTED"})
+        return reply(404, {"detail": "not found"})
+
+    return handle
+
+
+def fal_client(home: Path, monkeypatch: pytest.MonkeyPatch, handler: Any) -> Any:
+    from vtrix import Client
+
+    monkeypatch.setenv("FAL_KEY", FAL_KEY)
+    return Client(transport=MockTransport(handler))
+
+
+def test_a_run_submits_to_the_queue_and_reads_the_result_files(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = fal_client(home, monkeypatch, fal_queue())
+    result = client.run(SKETCH, prompt="a lighthouse")
+    assert result.status == "succeeded" and result.urls == ["https://v3.fal.media/a.png"]
+    sent = client.session.provider("fal").http.transport.requests  # type: ignore[attr-defined]
+    submit = next(r for r in sent if r.method == "POST")
+    assert submit.url == "https://queue.fal.run/acme/sketch/v1"
+    assert json.loads(submit.body) == {"prompt": "a lighthouse"}
+    assert submit.headers["Authorization"] == f"Key {FAL_KEY}"
+    # the id alone finds it again: the ledger kept its endpoint
+    again = client.get_task(RID)
+    assert again.status == "succeeded" and again.model == SKETCH
+
+
+def test_a_failed_run_reads_as_failed_with_fals_words(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vtrix.errors import TaskFailed
+
+    failed = reply(422, {"detail": "content policy violation"})
+    client = fal_client(home, monkeypatch, fal_queue(result=failed))
+    with pytest.raises(TaskFailed) as caught:
+        client.run(SKETCH, prompt="a lighthouse")
+    assert "content policy violation" in caught.value.message
+
+
+def test_cancel_asks_fals_queue_and_the_ledger_keeps_it(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def running(handler: Any) -> Any:
+        def handle(request: Request) -> Response:
+            if request.url.endswith("/status"):
+                return reply(200, {"request_id": RID, "status": "IN_PROGRESS"})
+            return handler(request)
+
+        return handle
+
+    client = fal_client(home, monkeypatch, running(fal_queue()))
+    task = client.submit(SKETCH, prompt="a lighthouse")
+    assert task.cancel() is True and task.status == "canceled"
+    assert client.ledger.by_task(RID).state == "canceled"
+
+
+def test_cancel_on_a_gateway_without_one_sends_nothing(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vtrix import Client
+
+    transport = MockTransport(lambda r: reply(500, {}))
+    client = Client(api_key=CANARY, transport=transport)
+    for task_id, provider in (("task_abc", None), ("task-abc", None), ("x1", "modellix")):
+        with pytest.raises(UsageError) as caught:
+            client.cancel_task(task_id, provider=provider)
+        assert caught.value.exit_code == 2 and "not supported by" in caught.value.message
+    assert transport.requests == []
+
+
+def test_each_key_goes_to_its_own_gateway_only(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three gateways, three keys: every request carries the key of the gateway it goes to
+    (in that gateway's scheme), and no other."""
+    from test_run_model import done, gateway, submitted
+
+    from vtrix import Client
+
+    keys = {"vtrix": "vtrix-key-111111", "modellix": "modellix-key-222222", "fal": FAL_KEY}
+    monkeypatch.setenv("VTRIX_API_KEY", keys["vtrix"])
+    monkeypatch.setenv("MODELLIX_API_KEY", keys["modellix"])
+    monkeypatch.setenv("FAL_KEY", keys["fal"])
+    vtrix_gateway, fal = gateway(submitted, done), fal_queue()
+
+    def modellix(request: Request) -> Response:
+        if request.method == "POST":
+            return reply(200, {"code": 0, "data": {"task_id": "task-m1", "status": "pending"}})
+        return reply(
+            200,
+            {
+                "code": 0,
+                "data": {
+                    "task_id": "task-m1",
+                    "status": "success",
+                    "result": {"resources": [{"url": "https://cdn.example/m.png"}]},
+                },
+            },
+        )
+
+    def route(request: Request) -> Response:
+        host = request.url.split("://", 1)[1].split("/", 1)[0]
+        if host.endswith("fal.run") or host == "fal.ai":
+            return fal(request)
+        if host.endswith("modellix.ai"):
+            return modellix(request)
+        return vtrix_gateway(request)
+
+    transport = MockTransport(route)
+    client = Client(transport=transport)
+    client.run("kirin_v3_i2v", image_url="https://example.com/a.jpg")
+    client.run("bytedance/seedream-4.5-t2i", prompt="a cat")
+    client.run(SKETCH, prompt="a lighthouse")
+    owners = {"vtrix.ai": "vtrix", "modellix.ai": "modellix", "fal.run": "fal"}
+    seen = set()
+    for r in transport.requests:
+        host = r.url.split("://", 1)[1].split("/", 1)[0]
+        owner = next((g for d, g in owners.items() if host == d or host.endswith("." + d)), None)
+        auth = r.headers.get("Authorization")
+        if owner is None or auth is None:
+            continue  # a public spec host: no key at all
+        scheme = "Key" if owner == "fal" else "Bearer"
+        assert auth == f"{scheme} {keys[owner]}", (r.url, auth)
+        seen.add(owner)
+    assert seen == {"vtrix", "modellix", "fal"}
+
+
+# ----------------------------------------------------------- the CLI against the sandbox
+
+
+@pytest.fixture
+def fal_sandbox(make_sandbox: Any, tmp_path: Path) -> Any:
+    folder = tmp_path / "specs" / "fal"
+    folder.mkdir(parents=True)
+    for doc in OURS.glob("*.json"):
+        shutil.copy(doc, folder / doc.name)
+    return make_sandbox(specs_dir=str(folder.parent), task_seconds=0.3)
+
+
+def fal_env(sb: Any) -> dict[str, str]:
+    return {"VTRIX_BASE_URL": sb.url, "MODELLIX_BASE_URL": sb.url, "FAL_KEY": FAL_KEY}
+
+
+def submits(sb: Any) -> int:
+    return int(sb.stats().get("fal.submit", 0))
+
+
+def test_a_fal_model_end_to_end_through_the_cli(vtrix: Any, fal_sandbox: Any, home: Path) -> None:
+    env = fal_env(fal_sandbox)
+    spec = vtrix("models", "spec", SKETCH, env=env)
+    assert spec.code == 0 and "image_size" in spec.out and "Values: jpeg | png" in spec.out
+    help_ = vtrix("run", SKETCH, "--help", env=env)
+    assert help_.code == 0
+    assert help_.out.index("--prompt") < help_.out.index("--image-size") < help_.out.index("--seed")
+    bad = vtrix("run", SKETCH, "--prompt", "x", "--image-size", "huge", env=env)
+    assert bad.code == 2 and "image_size" in bad.err and submits(fal_sandbox) == 0
+    dry = vtrix("--dry-run", "--debug", "run", SKETCH, "--prompt", "x", env=env)
+    assert dry.code == 0 and "[dry-run] POST /acme/sketch/v1" in dry.out
+    assert "Authorization: Key ***" in dry.out and FAL_KEY not in dry.out + dry.err
+    assert submits(fal_sandbox) == 0
+    out = home / "out"
+    ran = vtrix(
+        "run", SKETCH, "--prompt", "a lighthouse", "--save", str(out), "-o", "json", env=env
+    )
+    assert ran.code == 0, ran.err
+    task = json.loads(ran.out)
+    assert task["provider"] == "fal" and [p.suffix for p in out.iterdir()] == [".png"]
+    got = vtrix("task", "get", task["id"], "-o", "json", env=env)
+    assert got.code == 0 and json.loads(got.out)["status"] == "succeeded"
+    assert FAL_KEY not in ran.out + ran.err + got.out + got.err
+
+
+def test_task_cancel_cancels_a_running_fal_task_and_refuses_on_vtrix(
+    vtrix: Any, make_sandbox: Any, tmp_path: Path
+) -> None:
+    folder = tmp_path / "specs" / "fal"
+    folder.mkdir(parents=True)
+    shutil.copy(OURS / "acme__motion__image-to-video.json", folder)
+    sb = make_sandbox(specs_dir=str(folder.parent), task_seconds=600)
+    env = {**fal_env(sb), "VTRIX_API_KEY": CANARY}
+    args = ("--prompt", "go", "--image-url", "https://example.com/a.png", "--no-wait")
+    submitted = vtrix("run", MOTION, *args, env=env)
+    assert submitted.code == 0, submitted.err
+    task_id = submitted.out.strip()
+    cancelled = vtrix("task", "cancel", task_id, env=env)
+    assert cancelled.code == 0 and f"canceled {task_id}" in cancelled.out
+    got = vtrix("task", "get", task_id, "-o", "json", env=env)
+    assert json.loads(got.out)["status"] == "canceled"
+    kirin = vtrix(
+        "run", "kirin_v3_i2v", "--image-url", "https://example.com/a.jpg", "--no-wait", env=env
+    )
+    before = sb.stats()
+    refused = vtrix("task", "cancel", kirin.out.strip(), env=env)
+    assert refused.code == 2 and "not supported by vtrix" in refused.err
+    after = sb.stats()
+    assert {k: v for k, v in after.items() if re.match(r"(vtrix|fal)\.", k)} == {
+        k: v for k, v in before.items() if re.match(r"(vtrix|fal)\.", k)
+    }
+
+
+def test_every_real_fal_document_works_end_to_end_in_the_sandbox(
+    vtrix: Any, make_sandbox: Any, home: Path
+) -> None:
+    """Each of fal's own documents, served by the sandbox: its spec, its typed --help, a bad
+    value of one of its enums refused with nothing sent, a run saved to a file, and the task
+    found again from its id alone."""
+    docs = real_documents()
+    sb = make_sandbox(specs_dir=str(SHARED), task_seconds=0.1)
+    env = fal_env(sb)
+    for path in docs:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        spec = normalise_fal(doc)
+        model = spec.id
+        assert vtrix("models", "spec", model, env=env).code == 0
+        help_ = vtrix("run", model, "--help", env=env)
+        assert help_.code == 0 and "--prompt" in help_.out, help_.err
+        props = spec.schema["properties"]
+        enum_field = next(n for n, p in props.items() if "enum" in p)
+        given = {n: _example(p) for n, p in props.items() if n in spec.schema.get("required", [])}
+        before = submits(sb)
+        bad = vtrix("run", model, "--body", json.dumps({**given, enum_field: "no-such"}), env=env)
+        assert bad.code == 2 and enum_field in bad.err and submits(sb) == before, model
+        out = home / path.stem
+        ran = vtrix(
+            "run", model, "--body", json.dumps(given), "--save", str(out), "-o", "json", env=env
+        )
+        assert ran.code == 0, (model, ran.err)
+        assert len(list(out.iterdir())) == 1
+        task_id = json.loads(ran.out)["id"]
+        assert json.loads(vtrix("task", "get", task_id, "-o", "json", env=env).out)["id"] == task_id
+
+
+def _example(prop: dict[str, Any]) -> Any:
+    if "enum" in prop:
+        return prop.get("default", prop["enum"][0])
+    if prop.get("type") == "string":
+        if "url" in str(prop.get("title", "")).lower():
+            return "https://example.com/a.png"
+        return "a red fox in the snow"[: prop.get("maxLength", 100)]
+    return prop.get("default", 1)
