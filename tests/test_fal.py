@@ -392,3 +392,62 @@ def _example(prop: dict[str, Any]) -> Any:
             return "https://example.com/a.png"
         return "a red fox in the snow"[: prop.get("maxLength", 100)]
     return prop.get("default", 1)
+
+
+GOOD_USE = """from mypins import acme_sketch_v1
+
+result = acme_sketch_v1.run(prompt="a lighthouse", image_size="square", num_images=2)
+print(result.urls)
+"""
+WRONG_USE = """from mypins import acme_sketch_v1
+
+acme_sketch_v1.run(prompt="a lighthouse", image_size="huge")
+"""
+
+
+def test_models_pin_writes_typed_modules_that_mypy_and_pyright_check(
+    vtrix: Any, fal_sandbox: Any, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    env = fal_env(fal_sandbox)
+    package = tmp_path / "app" / "mypins"
+    pinned = vtrix("models", "pin", SKETCH, "kirin_v3_i2v", "--into", str(package), env=env)
+    assert pinned.code == 0, pinned.err
+    assert {p.name for p in package.glob("*.py")} == {
+        "__init__.py",
+        "acme_sketch_v1.py",
+        "kirin_v3_i2v.py",
+    }
+    assert "DO NOT EDIT" in (package / "acme_sketch_v1.py").read_text().splitlines()[0]
+    (tmp_path / "app" / "good.py").write_text(GOOD_USE)
+    (tmp_path / "app" / "wrong.py").write_text(WRONG_USE)
+    (tmp_path / "app" / "pyrightconfig.json").write_text('{"typeCheckingMode": "strict"}')
+    pyright = Path(sys.executable).parent / "pyright"
+    for checker in (
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental"],
+        [str(pyright), "--pythonpath", sys.executable],
+    ):
+        if not Path(checker[0]).exists():
+            pytest.skip(f"SKIPPED LOUDLY: {checker[0]} is not installed (make install)")
+        for name, accepted in (("good.py", True), ("wrong.py", False)):
+            proc = subprocess.run(
+                [*checker, name], capture_output=True, text=True, cwd=tmp_path / "app"
+            )
+            assert (proc.returncode == 0) is accepted, (checker[0], name, proc.stdout)
+            if not accepted:
+                assert "image_size" in proc.stdout or "huge" in proc.stdout
+    # --check: as pinned, until the gateway's spec changes
+    assert vtrix("models", "pin", "--check", str(package), env=env).code == 0
+    kept = package / "_pinned" / "acme_sketch_v1.json"
+    data = json.loads(kept.read_text())
+    data["schema"]["properties"]["output_format"]["enum"] = ["jpeg", "png", "webp"]
+    kept.write_text(json.dumps(data))
+    drift = vtrix("models", "pin", "--check", str(package), env=env)
+    assert drift.code == 1 and "fal:acme/sketch/v1: drifted" in drift.out
+    assert "output_format" in drift.out
+    # a file vtrix did not write is never replaced
+    (package / "acme_sketch_v1.py").write_text("# mine\n")
+    again = vtrix("models", "pin", SKETCH, "--into", str(package), env=env)
+    assert again.code != 0 and (package / "acme_sketch_v1.py").read_text() == "# mine\n"

@@ -215,3 +215,77 @@ def _drift(info: Any) -> list[Any]:
         return []
     changes = spec_changes(info.spec.id, built, info.spec)
     return sorted(changes, key=lambda c: not c.breaking)
+
+
+@record(frozen=True)
+class PinOptions:
+    """``vtrix models pin``: the models to pin into ``into``, or (``check``) only say which
+    specs pinned there have drifted from what the gateways serve now."""
+
+    models: tuple[str, ...] = ()
+    into: str = ""
+    check: bool = False
+
+
+def run_models_pin(opts: PinOptions, client: Client, io: IO) -> int:
+    """Generate typed modules for the models into the user's own package (their specs kept
+    beside them), or check the pinned ones for drift: 1 when one has drifted, else 0."""
+    from pathlib import Path
+
+    from vtrix.errors import UsageError
+
+    pin, pinned_specs = _code_generator()
+    into = Path(opts.into)
+    if opts.check:
+        return _drifted(pinned_specs(into), client, io)
+    if not opts.models:
+        raise UsageError("name the models to pin (or pass --check DIR)")
+    with client.session.lookups():
+        specs = [client.spec(model_id) for model_id in opts.models]
+    from vtrix.spec.clean import SpecError
+
+    try:
+        written = pin(specs, into)
+    except SpecError as exc:
+        raise UsageError(f"{exc.source}: {exc.reason}; nothing was pinned") from None
+    for path in written:
+        io.emit(str(path))
+    return 0
+
+
+def _code_generator() -> Any:
+    """``codegen.pin``'s two functions. The generator ships with vtrix's source, beside
+    ``src/``: a checkout (``make install``) has it; an installed wheel does not yet."""
+    import sys
+    from pathlib import Path
+
+    from vtrix.errors import UsageError
+
+    checkout = Path(__file__).resolve().parents[3]
+    if (checkout / "codegen" / "pin.py").is_file() and str(checkout) not in sys.path:
+        sys.path.append(str(checkout))
+    try:
+        from codegen.pin import pin, pinned_specs
+    except ImportError:
+        raise UsageError(
+            "`vtrix models pin` needs vtrix's code generator, which comes with its source",
+            hint="Run it from a checkout of vtrix (make install), with the codegen extra.",
+        ) from None
+    return pin, pinned_specs
+
+
+def _drifted(specs: list[Any], client: Client, io: IO) -> int:
+    from vtrix.spec.changes import spec_changes
+
+    drifted = 0
+    for pinned in specs:
+        with client.session.lookups():
+            now = client.spec(pinned.id)
+        if now.schema == pinned.schema:
+            io.emit(f"{pinned.id}: as pinned")
+            continue
+        drifted += 1
+        changes = sorted(spec_changes(pinned.id, pinned, now), key=lambda c: not c.breaking)
+        io.emit(f"{pinned.id}: drifted (pin it again):")
+        io.emit("\n".join(f"  {c}" for c in changes))
+    return 1 if drifted else 0

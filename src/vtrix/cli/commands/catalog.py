@@ -71,3 +71,25 @@ def spec_cmd(ctx: click.Context, model_id: str, output: str, raw: bool, agent: b
     from vtrix.cli.run_catalog import SpecOptions, run_models_spec
 
     run_models_spec(SpecOptions(model_id, output, raw, agent), client_for(ctx), io_of(ctx))
+
+
+@models.command(name="pin")
+@click.argument("model_ids", metavar="MODEL...", nargs=-1, shell_complete=complete_model)
+@click.option("--into", metavar="DIR", help="The package directory to write the modules into.")
+@click.option("--check", "check_dir", metavar="DIR", help="Say which pinned specs drifted.")
+@click.pass_context
+def pin_cmd(
+    ctx: click.Context, model_ids: tuple[str, ...], into: str | None, check_dir: str | None
+) -> None:
+    """Generate typed modules (Params, run, submit, arun, asubmit) for MODEL… of any gateway
+    into the package DIR of your own, checked by mypy and pyright like the built-in ones;
+    --check DIR says which pinned specs the gateways have changed since (exit 1 if any)."""
+    from vtrix.cli.run_catalog import PinOptions, run_models_pin
+    from vtrix.errors import UsageError
+
+    if bool(into) == bool(check_dir):
+        raise UsageError("give --into DIR (with the models to pin), or --check DIR")
+    opts = PinOptions(model_ids, into or check_dir or "", check=bool(check_dir))
+    code = run_models_pin(opts, client_for(ctx), io_of(ctx))
+    if code:
+        raise SystemExit(code)
