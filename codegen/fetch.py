@@ -38,12 +38,14 @@ from codegen.specfiles import stage_tree, swap_tree
 from vtrix.base.gateways import MODELLIX_CATALOG_PATH, VTRIX_CATALOG_PATH
 from vtrix.errors import NotFound, VtrixError
 from vtrix.spec.clean import SpecError
-from vtrix.spec.normalise import check_model_id, check_slug
-from vtrix.spec.snapshot import dumps, load_snapshot, normalise_one, read_json
+from vtrix.spec.normalise import check_model_id
+from vtrix.spec.snapshot import dumps, load_snapshot, read_json
 from vtrix.store.config import Settings
+from vtrix.wire.adapters import normalise as normalise_one
 from vtrix.wire.base import Provider
-from vtrix.wire.modellix import ModellixProvider
-from vtrix.wire.vtrix import VtrixProvider
+from vtrix.wire.modellix.adapter import ModellixProvider
+from vtrix.wire.modellix.dialect import check_slug
+from vtrix.wire.vtrix.adapter import VtrixProvider
 
 LEGACY_VALIDATORS = "validators.json"  # where an earlier fetch kept them, inside specs/
 KEEP = ("provenance.json", "module-names.json")

@@ -42,12 +42,20 @@ GENERATOR_SOURCES = (
         f"src/vtrix/spec/{m}.py"
         for m in ("normalise", "clean", "kinds", "walk", "describe", "option", "names", "snapshot")
     ),
+    "src/vtrix/wire/__init__.py",
+    "src/vtrix/wire/adapters.py",  # finds each gateway's dialect by name
+    *(
+        f"src/vtrix/wire/{g}/{m}.py"  # each gateway folder's reader of its specs
+        for g in ("vtrix", "modellix", "fal")
+        for m in ("__init__", "dialect")
+    ),
 )
 
 
 def generator_hash() -> str:
     """What the generated code depends on besides the specs: the generator's modules and
-    templates, the normaliser, namer and description (``vtrix.spec``), and the pinned
+    templates, the normaliser, namer and description (``vtrix.spec``), each gateway's dialect
+(``vtrix.wire.<gateway>.dialect``), and the pinned
     datamodel-code-generator and ruff."""
     import datamodel_code_generator
 

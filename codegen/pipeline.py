@@ -20,7 +20,8 @@ from codegen.model import GenModel, build_model
 from codegen.pydantic_gen import ParamsCode, batches, generate_batch
 from codegen.render import environment
 from vtrix.spec.describe import FieldInfo, default_text, fields, range_phrase
-from vtrix.spec.snapshot import normalise_one, read_json
+from vtrix.spec.snapshot import read_json
+from vtrix.wire.adapters import normalise as normalise_one
 
 GENERATOR = "vtrix codegen"
 MODELS_DIR = "src/vtrix/models"

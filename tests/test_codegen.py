@@ -24,8 +24,9 @@ from vtrix.base.gateways import GATEWAYS
 from vtrix.spec.clean import SpecError
 from vtrix.spec.describe import options
 from vtrix.spec.names import assign_module_names
-from vtrix.spec.normalise import normalise_modellix
-from vtrix.spec.snapshot import Snapshot, dumps, load_snapshot, normalise_snapshot
+from vtrix.spec.snapshot import Snapshot, dumps, load_snapshot
+from vtrix.wire.adapters import normalise_snapshot
+from vtrix.wire.modellix.dialect import normalise_modellix
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -22,7 +22,7 @@ from vtrix.errors import UsageError
 from vtrix.http import MockTransport, Response
 from vtrix.http.transport import Request
 from vtrix.spec.clean import SpecError
-from vtrix.spec.fal import normalise_fal
+from vtrix.wire.fal.dialect import normalise_fal
 
 OURS = ROOT / "tests" / "fixtures" / "fal"
 SHARED = ROOT.parent / "shared" / "fixtures" / "gateways"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -391,3 +392,49 @@ def test_value_classes_are_written_one_way():
                 if "NamedTuple" in bases or any(d.startswith("dataclass") for d in decorators):
                     found.append(f"{path.relative_to(SRC)}:{node.lineno} {node.name}")
     assert found == []
+
+
+# --------------------------------------------------------------- a gateway is one folder
+
+# Where a gateway may be named in code: its row of the table, its folder, the sandbox's
+# dialect for it. (Prose — help and docstrings — may name any gateway.)
+GATEWAY_HOMES = ("base/gateways.py", "wire/", "sandbox/")
+
+
+def gateway_mentions(source: str, name: str) -> list[str]:
+    """Where code (not prose) names gateway ``name``: an identifier with its name as a word
+    (``FAL``, ``fal_key``, ``FalProvider``), or the string ``"fal"`` itself."""
+    word = re.compile(rf"(?:^|_){name}(?:_|$)", re.I)
+    cls = re.compile(rf"^{name.capitalize()}[A-Z]")
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        ident = (
+            node.id
+            if isinstance(node, ast.Name)
+            else node.attr
+            if isinstance(node, ast.Attribute)
+            else node.name
+            if isinstance(node, ast.alias)
+            else None
+        )
+        if ident and (word.search(ident) or cls.search(ident)):
+            found.append(f"{ident} (line {node.lineno})")  # type: ignore[attr-defined]
+        if isinstance(node, ast.Constant) and node.value == name:
+            found.append(f"{name!r} (line {node.lineno})")
+    return found
+
+
+def test_the_newest_gateway_is_named_only_in_its_folder_the_table_and_the_sandbox():
+    """fal came in as a folder (``wire/fal/``), a row of the table and the sandbox's dialect:
+    the engine, the store, the clients and the front ends never name it."""
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC).as_posix()
+        if rel.startswith(GATEWAY_HOMES) or rel.startswith("models/"):
+            continue
+        assert gateway_mentions(path.read_text(encoding="utf-8"), "fal") == [], rel
+
+
+def test_the_gateway_check_catches_a_planted_mention():
+    planted = 'from vtrix.base.gateways import FAL\nif provider == "fal":\n    pass\n'
+    assert len(gateway_mentions(planted, "fal")) == 2
+    assert gateway_mentions('"""fal can cancel (fal)."""\nfalse = False\n', "fal") == []

@@ -201,7 +201,7 @@ def test_a_harvested_entry_reads_as_its_gateway_would_serve_it() -> None:
     list the one normaliser reads: nested objects and arrays of objects as children, a
     "one value or a list" as the list, constraints kept, a cut-off page left open."""
     from codegen.harvest import provenance, vtrix_spec
-    from vtrix.spec.normalise import normalise_vtrix
+    from vtrix.wire.vtrix.dialect import normalise_vtrix
 
     entry = {
         "gateway": "vtrix",

@@ -541,7 +541,7 @@ def test_spend_and_budgets_show_money_apart(priced: Path) -> None:
 
 def test_the_gateways_unit_price_times_quantity_is_a_cost() -> None:
     from vtrix.store.config import Settings
-    from vtrix.wire.vtrix import VtrixProvider
+    from vtrix.wire.vtrix.adapter import VtrixProvider
 
     prov = VtrixProvider(Settings())
     body = {"id": "task_1", "status": "completed", "usage": {"unit_price": "0.06", "quantity": 5}}

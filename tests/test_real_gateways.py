@@ -12,11 +12,12 @@ from conftest import CANARY, env_for
 from hostile import Reply, modellix_task, vtrix_task
 
 from vtrix.errors import BadAnswer
-from vtrix.spec.normalise import ModelSpec, normalise_vtrix
+from vtrix.spec.normalise import ModelSpec
 from vtrix.store.config import Settings
 from vtrix.wire.base import ProgressScale
-from vtrix.wire.modellix import ModellixProvider
-from vtrix.wire.vtrix import VtrixProvider
+from vtrix.wire.modellix.adapter import ModellixProvider
+from vtrix.wire.vtrix.adapter import VtrixProvider
+from vtrix.wire.vtrix.dialect import normalise_vtrix
 
 RUN = ["run", "kirin_v3_i2v", "--param", "image_url=https://example.com/a.jpg"]
 SLUG = "bytedance/seedream-4.5-t2i"

@@ -80,10 +80,12 @@ def test_key_precedence(home, monkeypatch):
 
     with editing_config() as data:
         data["profiles"]["default"] = {"api_key": "sk-profile-key-0001"}
-    assert Settings.resolve().api_key == Secret("sk-profile-key-0001")
+    assert Settings.resolve().key_for("vtrix") == Secret("sk-profile-key-0001")
     monkeypatch.setenv("VTRIX_API_KEY", "sk-env-key-000002")
-    assert Settings.resolve().api_key == Secret("sk-env-key-000002")
-    assert Settings.resolve(api_key="sk-flag-key-0003").api_key == Secret("sk-flag-key-0003")
+    assert Settings.resolve().key_for("vtrix") == Secret("sk-env-key-000002")
+    assert Settings.resolve(api_key="sk-flag-key-0003").key_for("vtrix") == Secret(
+        "sk-flag-key-0003"
+    )
 
 
 def test_reprs_and_redaction():

@@ -231,7 +231,7 @@ def test_eta_drives_the_next_poll():
     from vtrix.engine.polling import PollPlan, wait_plan
     from vtrix.http import MockTransport, Response
     from vtrix.store.config import Settings
-    from vtrix.wire.vtrix import VtrixProvider
+    from vtrix.wire.vtrix.adapter import VtrixProvider
 
     now = [0.0]
     polls: list[float] = []

@@ -10,7 +10,7 @@ import pytest
 from vtrix.engine.polling import PollPlan, wait_plan
 from vtrix.http import MockTransport, Response
 from vtrix.store.config import Settings
-from vtrix.wire.modellix import ModellixProvider
+from vtrix.wire.modellix.adapter import ModellixProvider
 
 
 def _waited(task_seconds: float, plan: PollPlan, initial, timeout: float = 3600) -> list[float]:
@@ -248,7 +248,7 @@ def _progress_polls(seed: int, task_seconds: float, plan: PollPlan) -> list[floa
     from hostile import vtrix_task
 
     from vtrix.wire.base import TaskState
-    from vtrix.wire.vtrix import VtrixProvider
+    from vtrix.wire.vtrix.adapter import VtrixProvider
 
     random.seed(seed)
     now, polls = [0.0], []

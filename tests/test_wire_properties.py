@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from vtrix.errors import VtrixError
 from vtrix.http import MockTransport, Response
 from vtrix.store.config import Settings
-from vtrix.wire.modellix import ModellixProvider
-from vtrix.wire.vtrix import VtrixProvider
+from vtrix.wire.modellix.adapter import ModellixProvider
+from vtrix.wire.vtrix.adapter import VtrixProvider
 
 JSON = st.recursive(
     st.none()

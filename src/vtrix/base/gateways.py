@@ -5,6 +5,17 @@ from here; what one gateway's wire looks like lives in its adapter (``vtrix.wire
 from __future__ import annotations
 
 
+class UrlSetting:
+    """One of a gateway's hosts: its name, the variable that moves it, its default, and how
+    it is named to users. (vtrix's and Modellix's hosts keep rules of their own: their base
+    URL variables predate the table.)"""
+
+    __slots__ = ("default", "label", "name", "variable")
+
+    def __init__(self, name: str, variable: str, default: str, label: str) -> None:
+        self.name, self.variable, self.default, self.label = name, variable, default, label
+
+
 class Gateway:
     """One gateway's facts. (A plain class: start-up, docs/architecture.md.)"""
 
@@ -14,14 +25,18 @@ class Gateway:
         "catalog_needs_key",
         "domain",
         "extra_headers",
+        "flag_key",
         "has_upload",
         "id_needs_endpoint",
         "key_env",
         "label",
         "max_running",
         "name",
+        "prefixed_ids",
+        "profile_key",
         "rate_per_minute",
         "task_prefix",
+        "urls",
     )
 
     def __init__(
@@ -39,6 +54,10 @@ class Gateway:
         auth_scheme: str = "Bearer",  # Authorization: <scheme> <key>
         can_cancel: bool = False,  # whether its protocol cancels a task
         id_needs_endpoint: bool = False,  # a task id is found only under its model's route
+        profile_key: str = "",  # its key's name in a config profile
+        flag_key: bool = True,  # whether --api-key (one key for "the" gateway) is its key too
+        urls: tuple[UrlSetting, ...] = (),  # its hosts, each moved by its own variable
+        prefixed_ids: bool = False,  # its model ids always carry "<name>:"
     ) -> None:
         self.name, self.label, self.key_env, self.task_prefix = name, label, key_env, task_prefix
         self.has_upload, self.catalog_needs_key = has_upload, catalog_needs_key
@@ -46,6 +65,8 @@ class Gateway:
         self.rate_per_minute, self.max_running = rate_per_minute, max_running
         self.auth_scheme, self.can_cancel = auth_scheme, can_cancel
         self.id_needs_endpoint = id_needs_endpoint
+        self.profile_key, self.flag_key, self.urls = profile_key, flag_key, urls
+        self.prefixed_ids = prefixed_ids
 
     def owns_host(self, host: str) -> bool:
         """Whether ``host`` is this gateway's own (its domain or a subdomain of it)."""
@@ -59,7 +80,15 @@ class Gateway:
 # The official vtrix client marks its requests with X-Source; Modellix's clients send no such
 # header, so it goes to the vtrix gateway only.
 VTRIX = Gateway(
-    "vtrix", "vtrix", "VTRIX_API_KEY", "task_", False, False, "vtrix.ai", (("X-Source", "cli"),)
+    "vtrix",
+    "vtrix",
+    "VTRIX_API_KEY",
+    "task_",
+    False,
+    False,
+    "vtrix.ai",
+    (("X-Source", "cli"),),
+    profile_key="api_key",
 )
 # Modellix publishes about 100 requests a minute per key and about 3 tasks at once per team.
 MODELLIX = Gateway(
@@ -72,6 +101,7 @@ MODELLIX = Gateway(
     "modellix.ai",
     rate_per_minute=100,
     max_running=3,
+    profile_key="modellix_api_key",
 )
 # fal: a queue per endpoint on queue.fal.run, the catalog on api.fal.ai, OpenAPI documents on
 # fal.ai; its key is sent as "Key <key>". Its ids are "fal:<endpoint>" (an endpoint has slashes).
@@ -86,6 +116,14 @@ FAL = Gateway(
     auth_scheme="Key",
     can_cancel=True,
     id_needs_endpoint=True,
+    profile_key="fal_api_key",
+    flag_key=False,  # a key given for "the" gateway was meant for vtrix and Modellix
+    prefixed_ids=True,
+    urls=(
+        UrlSetting("queue", "FAL_QUEUE_URL", "https://queue.fal.run", "fal queue URL"),
+        UrlSetting("api", "FAL_API_URL", "https://api.fal.ai", "fal API URL"),
+        UrlSetting("schema", "FAL_SCHEMA_URL", "https://fal.ai", "fal schema URL"),
+    ),
 )
 GATEWAYS: dict[str, Gateway] = {g.name: g for g in (VTRIX, MODELLIX, FAL)}
 PROVIDERS: tuple[str, ...] = tuple(GATEWAYS)
@@ -96,9 +134,7 @@ DEFAULT_VTRIX_MODELS_URL = "https://cloud-model-spec.vtrix.ai"
 DEFAULT_VTRIX_GENERATION_URL = "https://vtrix.ai"
 DEFAULT_MODELLIX_URL = "https://api.modellix.ai"
 DEFAULT_MODELLIX_SCHEMA_URL = "https://www.modellix.ai"
-DEFAULT_FAL_QUEUE_URL = "https://queue.fal.run"
-DEFAULT_FAL_API_URL = "https://api.fal.ai"
-DEFAULT_FAL_SCHEMA_URL = "https://fal.ai"
+DEFAULT_FAL_QUEUE_URL = FAL.urls[0].default
 
 # Every route of both gateways (the adapters, codegen's fetch and seed, the sandbox and
 # its fault table read them here; nothing else writes a path).
@@ -137,11 +173,22 @@ def split_id(model_id: str) -> tuple[str | None, str]:
 
 def provider_for_id(model_id: str) -> str:
     """The gateway a model id belongs to when no index says: the one its prefix names, else
-    ``provider/model`` slugs are Modellix's and bare ids vtrix's."""
+    by its shape: ``a/b/c`` (an endpoint path) is fal's, ``provider/model`` slugs are
+    Modellix's and bare ids vtrix's."""
     named, bare = split_id(model_id)
     if named:
         return named
+    if bare.count("/") > 1:
+        return FAL.name
     return MODELLIX.name if "/" in bare else VTRIX.name
+
+
+def canonical_id(model_id: str) -> str:
+    """``model_id`` as the gateway it names writes it: with its prefix where the gateway's
+    ids carry one (``fal:…``), else without (``vtrix:kirin_v3_i2v`` is ``kirin_v3_i2v``)."""
+    named, bare = split_id(model_id)
+    owner = named or provider_for_id(bare)
+    return f"{owner}:{bare}" if GATEWAYS[owner].prefixed_ids else bare
 
 
 def provider_for_task(task_id: str) -> str | None:

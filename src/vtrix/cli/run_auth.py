@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 @record(frozen=True)
 class LoginOptions:
     """``vtrix auth login``: the key as read (stdin or a hidden prompt, never an argument),
-    which gateway it is for (``both``: vtrix and Modellix), the profile, and whether to ask
-    the gateway first."""
+    which gateway it is for (``both``: vtrix and Modellix; ``fal``: fal alone), the profile,
+    and whether to ask the gateway first."""
 
     key: str
     profile: str
@@ -43,12 +43,14 @@ def run_auth_login(opts: LoginOptions, io: IO) -> None:
     if modellix and opts.check:
         # A key Modellix refuses is stored for vtrix alone, as the warning says.
         modellix = _check_modellix_key(opts.key, io, refuse=opts.provider == "modellix")
+    from vtrix.base.gateways import GATEWAYS, MODELLIX, VTRIX
+
+    named = (VTRIX.name, MODELLIX.name) if opts.provider == "both" else (opts.provider,)
+    chosen = [n for n in named if n != MODELLIX.name or modellix]  # "both": vtrix and Modellix
     with editing_config() as data:
         prof = data["profiles"].setdefault(opts.profile, {})
-        if opts.provider in ("vtrix", "both"):
-            prof["api_key"] = opts.key
-        if modellix:
-            prof["modellix_api_key"] = opts.key
+        for name in chosen:
+            prof[GATEWAYS[name].profile_key] = opts.key
     io.emit(f"Saved key {secret.masked()} to profile {opts.profile!r} ({config_path()})")
 
 
@@ -59,7 +61,7 @@ def _check_modellix_key(key: str, io: IO, *, refuse: bool) -> bool:
     from vtrix.base.constants import environ
     from vtrix.errors import UsageError, VtrixError
     from vtrix.store.config import Settings
-    from vtrix.wire.modellix import ModellixProvider
+    from vtrix.wire.modellix.adapter import ModellixProvider
 
     reporter = io.reporter()
     settings = Settings.resolve(env={**environ(), "MODELLIX_API_KEY": key})

@@ -25,7 +25,7 @@ def _probe(client: Any, provider: str, offline: bool = False) -> dict[str, Any]:
     s = client.settings
     g = GATEWAYS[provider]
     key = s.key_for(provider)
-    url = s.modellix_url if provider == "modellix" else s.generation_url
+    url = client.provider(provider).gateway_base()[0]
     network = s.network()
     out: dict[str, Any] = {
         "gateway": g.label,

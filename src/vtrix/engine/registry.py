@@ -177,12 +177,11 @@ def canonical(model_id: str) -> str:
     """The catalog id for ``model_id``: itself when the catalog has it, else the one catalog
     id whose last part it is (Modellix names ``bytedance/seedream-4.5-t2i`` by its last part,
     ``seedream-4.5-t2i``, in its answers), else ``model_id`` unchanged."""
-    from vtrix.base.gateways import FAL, split_id
+    from vtrix.base.gateways import canonical_id
 
-    named, bare = split_id(model_id)
-    if named == FAL.name or (named is None and bare.count("/") > 1):
-        return f"{FAL.name}:{bare}"  # fal's ids carry their prefix; only fal's have two "/"
-    model_id = bare  # "vtrix:" and "modellix:" name what the bare id names
+    model_id = canonical_id(model_id)  # "vtrix:x" is "x"; a fal id keeps its "fal:"
+    if ":" in model_id:
+        return model_id
     if not model_id or "/" in model_id or lookup(model_id) is not None:
         return model_id
     tail = "/" + model_id

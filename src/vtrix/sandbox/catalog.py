@@ -19,8 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vtrix.spec.normalise import ModelSpec, modality_of, normalise_modellix, normalise_vtrix
+from vtrix.spec.normalise import ModelSpec, modality_of
 from vtrix.spec.snapshot import Snapshot, load_snapshot
+from vtrix.wire.modellix.dialect import normalise_modellix
+from vtrix.wire.vtrix.dialect import normalise_vtrix
 
 
 class Catalog:
@@ -47,7 +49,7 @@ class Catalog:
             slug = str(entry.get("slug"))
             if slug not in self.normalised:
                 self.unspecified[slug] = modality_of(str(entry.get("type") or "image"))
-        from vtrix.spec.fal import normalise_fal
+        from vtrix.wire.fal.dialect import normalise_fal
 
         for endpoint, doc in self.fal_docs.items():
             self.normalised[f"fal:{endpoint}"] = normalise_fal(doc, source=f"fal/{endpoint}")
@@ -186,7 +188,7 @@ def fal_documents(folder: Path) -> dict[str, dict[str, Any]]:
     endpoint id each names in ``info.x-fal-metadata.endpointId``; other JSON files (a
     catalog dump) are passed over."""
     from vtrix.spec.clean import SpecError
-    from vtrix.spec.fal import endpoint_of
+    from vtrix.wire.fal.dialect import endpoint_of
 
     docs: dict[str, dict[str, Any]] = {}
     for path in sorted(folder.rglob("*.json")) if folder.is_dir() else []:

@@ -17,7 +17,6 @@ from typing import Any
 
 from vtrix.base.record import field, record
 from vtrix.spec.clean import SpecError
-from vtrix.spec.normalise import ModelSpec, normalise_modellix, normalise_vtrix, summary_line
 
 
 @record
@@ -74,21 +73,6 @@ def load_snapshot(root: Path, *, catalogs_only: bool = False) -> Snapshot:
     return snap
 
 
-def normalise_one(
-    provider: str, model_id: str, raw: Any, entry: dict[str, Any] | None, source: str
-) -> ModelSpec:
-    """One spec of the snapshot in normalised form (its catalog entry fills name, type and
-    summary where the spec lacks them)."""
-    if provider == "vtrix":
-        spec = normalise_vtrix(raw, source=source)
-        if spec.id != model_id:
-            raise SpecError(source, "$.model_id", f"model_id {spec.id!r} does not match the file")
-        if entry and entry.get("description"):
-            spec = ModelSpec(**{**spec.__dict__, "summary": summary_line(entry["description"])})
-        return spec
-    return normalise_modellix(model_id, raw, entry, source=source)
-
-
 def spec_files(root: Path) -> list[tuple[str, str, Path]]:
     """(provider, id, path) of every spec file under ``root``, sorted by (provider, id)."""
     out = [("vtrix", p.stem, p) for p in sorted((root / "vtrix").glob("*.json"))]
@@ -102,15 +86,3 @@ def spec_files(root: Path) -> list[tuple[str, str, Path]]:
 
 def read_json(path: Path) -> Any:
     return _read(path)
-
-
-def normalise_snapshot(snap: Snapshot, root: Path | None = None) -> list[ModelSpec]:
-    """Every spec of the snapshot in normalised form, sorted by (provider, id)."""
-    out: list[ModelSpec] = []
-    for model_id, raw in sorted(snap.vtrix_specs.items()):
-        src = str(root / "vtrix" / f"{model_id}.json") if root else f"vtrix/{model_id}"
-        out.append(normalise_one("vtrix", model_id, raw, snap.vtrix_entry(model_id), src))
-    for slug, raw in sorted(snap.modellix_specs.items()):
-        src = str(root / "modellix" / f"{slug}.json") if root else f"modellix/{slug}"
-        out.append(normalise_one("modellix", slug, raw, snap.modellix_entry(slug), src))
-    return out

@@ -1,13 +1,15 @@
 """Settings: API keys, base URLs and profiles, from flags, environment and the config file.
 
-Precedence for a key: ``--api-key`` > environment (``VTRIX_API_KEY``, ``MODELLIX_API_KEY``,
-``FAL_KEY``) > the profile in the config file. Each gateway gets only its own key.
+Precedence for a key: ``--api-key`` (for the gateways that take it) > environment (each
+gateway's key variable: ``VTRIX_API_KEY``, ``MODELLIX_API_KEY``, ``FAL_KEY``) > the profile
+in the config file. Each gateway gets only its own key; the gateway table says which.
 
 URLs: each setting moves only the host it names. ``VTRIX_GENERATION_URL`` (else
 ``VTRIX_BASE_URL`` or ``--base-url``) is the vtrix gateway; ``VTRIX_MODELS_URL`` its models
 service; ``MODELLIX_BASE_URL`` (or ``--base-url``) the Modellix API; ``MODELLIX_SCHEMA_URL``
-its schema host; ``FAL_QUEUE_URL``, ``FAL_API_URL`` and ``FAL_SCHEMA_URL`` fal's queue, API
-and OpenAPI host. A base URL on loopback (the sandbox serves every route) moves all of them.
+its schema host; the other gateways' hosts are declared in the gateway table, each with its
+variable (fal's ``FAL_QUEUE_URL``, ``FAL_API_URL``, ``FAL_SCHEMA_URL``). A base URL on
+loopback (the sandbox serves every route) moves all of them.
 
 The config file lives in the platform's config dir (``VTRIX_CONFIG_DIR`` overrides), is
 written 0600 in a 0700 directory, atomically, under a file lock: any number of processes
@@ -27,16 +29,11 @@ from urllib.parse import urlsplit
 from vtrix.base.constants import environ
 from vtrix.base.dirs import config_path, set_aside
 from vtrix.base.gateways import (
-    DEFAULT_FAL_API_URL,
-    DEFAULT_FAL_QUEUE_URL,
-    DEFAULT_FAL_SCHEMA_URL,
     DEFAULT_MODELLIX_SCHEMA_URL,
     DEFAULT_MODELLIX_URL,
     DEFAULT_VTRIX_GENERATION_URL,
     DEFAULT_VTRIX_MODELS_URL,
-    FAL,
-    MODELLIX,
-    VTRIX,
+    GATEWAYS,
 )
 from vtrix.base.record import field, record
 from vtrix.base.secrets import Secret
@@ -47,9 +44,7 @@ if TYPE_CHECKING:
     from vtrix.http.network import Network
 
 PROFILE_KEYS = (
-    "api_key",
-    "modellix_api_key",
-    "fal_api_key",
+    *(g.profile_key for g in GATEWAYS.values()),
     "base_url",
     "models_url",
     "generation_url",
@@ -167,16 +162,12 @@ class Settings:
     """Everything a client needs to know about where to go and with which key."""
 
     profile: str = "default"
-    api_key: Secret | None = None
-    modellix_api_key: Secret | None = None
-    fal_api_key: Secret | None = None
+    keys: dict[str, Secret] = field(default_factory=dict, repr=False)  # by gateway
     models_url: str = DEFAULT_VTRIX_MODELS_URL
     generation_url: str = DEFAULT_VTRIX_GENERATION_URL
     modellix_url: str = DEFAULT_MODELLIX_URL
     modellix_schema_url: str = DEFAULT_MODELLIX_SCHEMA_URL
-    fal_queue_url: str = DEFAULT_FAL_QUEUE_URL
-    fal_api_url: str = DEFAULT_FAL_API_URL
-    fal_schema_url: str = DEFAULT_FAL_SCHEMA_URL
+    urls: dict[str, str] = field(default_factory=dict)  # "<gateway>.<host>": the table's hosts
     key_source: dict[str, str] = field(default_factory=dict)
     explicit_urls: frozenset[str] = frozenset()  # which of the URLs the user set
     submit_form: str = "params"  # see SUBMIT_FORMS
@@ -192,13 +183,15 @@ class Settings:
 
     def key_for(self, provider: str) -> Secret | None:
         """The key of ``provider`` (each gateway its own; None for one vtrix does not know)."""
-        if provider == VTRIX.name:
-            return self.api_key
-        if provider == MODELLIX.name:
-            return self.modellix_api_key
-        if provider == FAL.name:
-            return self.fal_api_key
-        return None
+        return self.keys.get(provider)
+
+    def url(self, provider: str, host: str) -> str:
+        """One of a gateway's hosts as the table declares them (its variable, a loopback
+        base URL, else its default)."""
+        found = self.urls.get(f"{provider}.{host}")
+        if found is None:
+            return next(u.default for u in GATEWAYS[provider].urls if u.name == host)
+        return found
 
     @classmethod
     def resolve(
@@ -228,10 +221,10 @@ class Settings:
             # Every key vtrix knows is redacted wherever it could surface (a gateway may echo
             # one back), not only the one in use.
             for other in profiles.values():
-                for field_name in ("api_key", "modellix_api_key", "fal_api_key"):
+                for field_name in (g.profile_key for g in GATEWAYS.values()):
                     if isinstance(other.get(field_name), str):
                         Secret(other[field_name])
-        for variable in (VTRIX.key_env, MODELLIX.key_env, FAL.key_env):
+        for variable in (g.key_env for g in GATEWAYS.values()):
             if env.get(variable):
                 Secret(env[variable])
         s = cls(profile=name)
@@ -247,19 +240,12 @@ class Settings:
             return "", ""
 
         # Each gateway gets its own key only: a vtrix key is never shown to Modellix (nor
-        # the other way round); only an explicit --api-key goes to whichever is asked.
-        key, src = pick(api_key, (VTRIX.key_env,), "api_key")
-        if key:
-            s.api_key, s.key_source[VTRIX.name] = Secret(key), src
-        mkey, msrc = pick(api_key, (MODELLIX.key_env,), "modellix_api_key")
-        if mkey:
-            s.modellix_api_key, s.key_source[MODELLIX.name] = Secret(mkey), msrc
-        # fal's key comes from its own variable or profile entry only: a key given for
-        # "the" gateway (--api-key) was meant for vtrix and Modellix, designed together.
-        fkey, fsrc = pick(None, (FAL.key_env,), "fal_api_key")
-        if fkey:
-            s.fal_api_key, s.key_source[FAL.name] = Secret(fkey), fsrc
-
+        # the other way round); only an explicit --api-key goes to whichever is asked, of
+        # the gateways that take it (``flag_key`` in the table).
+        for g in GATEWAYS.values():
+            key, src = pick(api_key if g.flag_key else None, (g.key_env,), g.profile_key)
+            if key:
+                s.keys[g.name], s.key_source[g.name] = Secret(key), src
         s.explicit_urls = frozenset(_resolve_urls(s, pick, base_url, env))
         s.env = {k: v for k, v in env.items() if k.lower().endswith("_proxy") or "CA_BUNDLE" in k}
         s.env.update({k: v for k, v in env.items() if k == "SSL_CERT_FILE"})
@@ -311,22 +297,19 @@ def _resolve_urls(s: Settings, pick: Pick, base_url: str | None, env: dict[str, 
     if schema:
         s.modellix_schema_url = check_base_url(schema, "the Modellix schema URL")
         explicit.add("modellix_schema")
-    explicit |= _fal_urls(s, base_url or vbase or mbase, env)
+    explicit |= _table_urls(s, base_url or vbase or mbase, env)
     return explicit
 
 
-def _fal_urls(s: Settings, base: str, env: dict[str, str]) -> set[str]:
-    """fal's hosts: each of its own variables moves one; a loopback base URL (a sandbox,
-    which speaks fal too) moves all three."""
+def _table_urls(s: Settings, base: str, env: dict[str, str]) -> set[str]:
+    """The hosts the gateway table declares: each variable moves its own; a loopback base
+    URL (a sandbox, which speaks every gateway) moves them all."""
     explicit: set[str] = set()
     on_loopback = bool(base) and _on_loopback(base)
-    for attr, variable, what in (
-        ("fal_queue_url", "FAL_QUEUE_URL", "fal queue URL"),
-        ("fal_api_url", "FAL_API_URL", "fal API URL"),
-        ("fal_schema_url", "FAL_SCHEMA_URL", "fal schema URL"),
-    ):
-        url = env.get(variable) or (base if on_loopback else "")
-        if url:
-            setattr(s, attr, check_base_url(url, f"the {what}"))
-            explicit.add(attr.removesuffix("_url"))
+    for g in GATEWAYS.values():
+        for u in g.urls:
+            url = env.get(u.variable) or (base if on_loopback else "")
+            if url:
+                s.urls[f"{g.name}.{u.name}"] = check_base_url(url, f"the {u.label}")
+                explicit.add(f"{g.name}.{u.name}")
     return explicit

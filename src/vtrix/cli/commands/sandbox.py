@@ -33,6 +33,21 @@ def mode_options(f: Any) -> Any:
     return f
 
 
+def gateway_key_options(f: Any) -> Any:
+    """``--<gateway>-key`` for every gateway of the table: the keys its routes accept."""
+    from vtrix.base.gateways import GATEWAYS
+
+    for g in reversed(GATEWAYS.values()):
+        f = click.option(
+            f"--{g.name}-key",
+            f"{g.name}_key",
+            multiple=True,
+            metavar="KEY",
+            help=f"Keys the {g.label} routes accept (repeatable).",
+        )(f)
+    return f
+
+
 @click.command(context_settings={"max_content_width": 100})
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=0, show_default=True, help="0 picks a free port.")
@@ -56,18 +71,7 @@ def mode_options(f: Any) -> Any:
     metavar="KEY",
     help="Accept only these keys (repeatable; default: any key).",
 )
-@click.option(
-    "--vtrix-key", multiple=True, metavar="KEY", help="Keys the vtrix routes accept (repeatable)."
-)
-@click.option(
-    "--modellix-key",
-    multiple=True,
-    metavar="KEY",
-    help="Keys the Modellix routes accept (repeatable).",
-)
-@click.option(
-    "--fal-key", multiple=True, metavar="KEY", help="Keys the fal routes accept (repeatable)."
-)
+@gateway_key_options
 @click.option("--broke-key", multiple=True, metavar="KEY", help="Answer 402 for this key.")
 @click.option(
     "--balance",
@@ -131,9 +135,6 @@ def sandbox(
     specs_dir: str | None,
     task_seconds: float,
     keys: tuple[str, ...],
-    vtrix_key: tuple[str, ...],
-    modellix_key: tuple[str, ...],
-    fal_key: tuple[str, ...],
     broke_key: tuple[str, ...],
     balance: str | None,
     rate_limit: int,
@@ -150,7 +151,7 @@ def sandbox(
     rewrite_endpoints: bool,  # accepted for old scripts: it is the default now
     seed: int,
     url_ttl: float,
-    **modes: Any,  # one per MODES entry: a choice among its values
+    **modes: Any,  # one per MODES entry (a choice among its values); one key list per gateway
 ) -> None:
     """Start a local gateway that speaks the vtrix, Modellix and fal protocols.
 
@@ -166,7 +167,10 @@ def sandbox(
             f"the sandbox needs its extra: {exc.name} is not installed",
             hint="pip install 'vtrix[sandbox]'",
         ) from None
+    from vtrix.base.gateways import GATEWAYS
     from vtrix.sandbox.state import Faults, SandboxConfig
+
+    keys_by_gateway = {name: set(modes.pop(f"{name}_key")) for name in GATEWAYS}
 
     _check_control(host, bool(keys))
     serve(
@@ -176,11 +180,7 @@ def sandbox(
             specs_dir=specs_dir,
             task_seconds=task_seconds,
             accepted_keys=set(keys),
-            gateway_keys={
-                "vtrix": set(vtrix_key),
-                "modellix": set(modellix_key),
-                "fal": set(fal_key),
-            },
+            gateway_keys=keys_by_gateway,
             broke_keys=set(broke_key),
             balance=balance,
             rate_limit=rate_limit,

@@ -117,13 +117,13 @@ class ModellixProvider(Provider):
         return dict_of(unwrap(body, url), "api_schema", what, body)
 
     def spec_url(self, model_id: str) -> str:
-        from vtrix.spec.normalise import check_slug
+        from vtrix.wire.modellix.dialect import check_slug
 
         check_slug(model_id, "model id")
         return self.settings.modellix_schema_url + MODELLIX_SCHEMA_PATH.format(model=model_id)
 
     def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec:
-        from vtrix.spec.normalise import normalise_modellix
+        from vtrix.wire.modellix.dialect import normalise_modellix
 
         return normalise_modellix(model_id, raw, source=f"Modellix api_schema of {model_id}")
 
@@ -230,3 +230,6 @@ def epoch_seconds(value: Any) -> float | None:
     if 1e11 < value < 4e12:
         return float(value) / 1000.0
     return float(value) if 0 < value < 4e9 else None
+
+
+Adapter = ModellixProvider

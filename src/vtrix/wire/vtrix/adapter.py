@@ -124,7 +124,7 @@ class VtrixProvider(Provider):
         return self.settings.models_url + VTRIX_SPEC_PATH.format(model=quote(model_id, safe=""))
 
     def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec:
-        from vtrix.spec.normalise import normalise_vtrix
+        from vtrix.wire.vtrix.dialect import normalise_vtrix
 
         return normalise_vtrix(raw, source=f"vtrix spec of {model_id}")
 
@@ -234,3 +234,6 @@ def _epoch(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if 0 < value < 4e9 else None
+
+
+Adapter = VtrixProvider

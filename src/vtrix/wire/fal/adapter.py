@@ -55,7 +55,7 @@ class FalProvider(Provider):
         """Every active endpoint, all pages (``next_cursor`` while ``has_more``)."""
         from vtrix.spec.normalise import modality_of, summary_line
 
-        url = f"{self.settings.fal_api_url}{FAL_CATALOG_PATH}"
+        url = f"{self.settings.url(FAL.name, 'api')}{FAL_CATALOG_PATH}"
         out: list[CatalogEntry] = []
         cursor: str | None = None
         for _ in range(_PAGES):
@@ -88,13 +88,13 @@ class FalProvider(Provider):
 
     def spec_url(self, model_id: str) -> str:
         endpoint = quote(split_id(model_id)[1], safe="/")
-        return f"{self.settings.fal_schema_url}{FAL_SCHEMA_PATH}?endpoint_id={endpoint}"
+        return f"{self.settings.url(FAL.name, 'schema')}{FAL_SCHEMA_PATH}?endpoint_id={endpoint}"
 
     def spec_body(self, body: Any, url: str, what: str) -> dict[str, Any]:
         return dict_of(body, "document", what, body)
 
     def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec:
-        from vtrix.spec.fal import normalise_fal
+        from vtrix.wire.fal.dialect import normalise_fal
 
         spec = normalise_fal(raw, source=f"fal spec of {model_id}")
         if spec.id != f"{FAL.name}:{split_id(model_id)[1]}":
@@ -105,7 +105,7 @@ class FalProvider(Provider):
 
     def gateway_base(self) -> tuple[str, bool, str]:
         s = self.settings
-        return s.fal_queue_url, "fal_queue" in s.explicit_urls, DEFAULT_FAL_QUEUE_URL
+        return s.url(FAL.name, "queue"), "fal.queue" in s.explicit_urls, DEFAULT_FAL_QUEUE_URL
 
     def submit_body(self, spec: ModelSpec, params: dict[str, Any]) -> dict[str, Any]:
         return dict(params)  # the input object is the whole body
@@ -174,6 +174,17 @@ class FalProvider(Provider):
             raw=body,
         )
 
+    def check_key(self) -> bool | None:
+        """One look at the catalog (it takes the key): 401 says the key is refused."""
+        from vtrix.errors import AuthError
+
+        url = f"{self.settings.url(FAL.name, 'api')}{FAL_CATALOG_PATH}"
+        try:
+            self.http.get_json(url, params={"limit": 1}, what="fal key check")
+        except AuthError:
+            return False
+        return True
+
     # ----------------------------------------------------------------- cancel
 
     def cancel_plan(self, task_id: str, endpoint: str, deadline: float | None = None) -> Plan[bool]:
@@ -236,3 +247,6 @@ def files_in(result: Any, what: str) -> list[str]:
 
     walk(result, 0)
     return list(dict.fromkeys(urls))
+
+
+Adapter = FalProvider

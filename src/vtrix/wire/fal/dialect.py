@@ -197,6 +197,16 @@ def _scalar(forms: list[dict[str, Any]]) -> dict[str, Any]:
     return forms[0]
 
 
+def normalise(
+    model_id: str, raw: Any, entry: dict[str, Any] | None = None, source: str = "fal spec"
+) -> ModelSpec:
+    """A fal document for ``model_id`` (``fal:<endpoint>``, or the bare endpoint)."""
+    spec = normalise_fal(raw, source=source)
+    if spec.id.removeprefix("fal:") != model_id.removeprefix("fal:"):
+        raise SpecError(source, "$.info.x-fal-metadata.endpointId", f"it describes {spec.id}")
+    return spec
+
+
 def _ordered(props: dict[str, Any], order: Any) -> dict[str, Any]:
     """``props`` in the document's order of ``x-fal-order-properties``, others after."""
     if not isinstance(order, list):
