@@ -54,9 +54,9 @@ GENERATOR_SOURCES = (
 
 def generator_hash() -> str:
     """What the generated code depends on besides the specs: the generator's modules and
-    templates, the normaliser, namer and description (``vtrix.spec``), each gateway's dialect
-(``vtrix.wire.<gateway>.dialect``), and the pinned
-    datamodel-code-generator and ruff."""
+        templates, the normaliser, namer and description (``vtrix.spec``), each gateway's dialect
+    (``vtrix.wire.<gateway>.dialect``), and the pinned
+        datamodel-code-generator and ruff."""
     import datamodel_code_generator
 
     from codegen.format import ruff_version
