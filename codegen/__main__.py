@@ -34,6 +34,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="accept a catalog that loses more than a tenth of its models",
     )
+    p.add_argument(
+        "--fal",
+        action="append",
+        metavar="ENDPOINT",
+        help="fetch only this fal endpoint's OpenAPI document into specs/fal/ (repeatable)",
+    )
     p = sub.add_parser("seed", help="../shared/catalogs -> specs/")
     p.add_argument("catalogs", type=Path)
     p.add_argument("--specs", type=Path, default=ROOT / "specs")
@@ -50,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
             from codegen.main import check_command
 
             return check_command(args.specs, args.root)
+        if args.cmd == "fetch" and args.fal:
+            from codegen.fetch import fetch_fal
+
+            return fetch_fal(args.specs, args.fal)
         if args.cmd == "fetch":
             from codegen.fetch import fetch_command
 

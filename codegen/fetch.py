@@ -396,3 +396,38 @@ def fetch_command(
     if report is not None:
         report.write_text(format_report(changes) + "\n", encoding="utf-8")
     return 0
+
+
+def fetch_fal(specs_dir: Path, endpoints: list[str]) -> int:
+    """``fetch --fal ENDPOINT…``: the OpenAPI documents of the chosen fal endpoints into
+    ``specs/fal/`` (each normalised first: a document that cannot be used is reported and
+    leaves its old file), with the change report; the vtrix and Modellix snapshot is left
+    as it is. fal's catalog is too large to mirror whole."""
+    from vtrix.base.atomic import write_text_atomic
+    from vtrix.wire.adapters import make_provider, normalise
+
+    settings = Settings.resolve()
+    provider = make_provider("fal", settings)
+    failed, changes = 0, []
+    for endpoint in dict.fromkeys(e.removeprefix("fal:") for e in endpoints):
+        model_id = f"fal:{endpoint}"
+        path = specs_dir / "fal" / (endpoint.replace("/", "__") + ".json")
+        try:
+            raw = provider.raw_spec(model_id)
+            new = normalise("fal", model_id, raw, None, str(path))
+        except (VtrixError, SpecError) as exc:
+            print(f"error: {model_id}: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        for warning in new.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        old_text = _read_text(path)
+        if old_text is not None:
+            old = normalise("fal", model_id, json.loads(old_text), None, str(path))
+            changes += spec_changes(model_id, old, new)
+        else:
+            changes += catalog_changes(set(), {model_id})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(path, json.dumps(raw, indent=1, ensure_ascii=False) + "\n")
+    print(format_report(changes, limit=200))
+    return 1 if failed else 0

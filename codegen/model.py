@@ -54,6 +54,9 @@ class GenModel:
 
 
 def source_path(spec: ModelSpec) -> str:
+    """The spec file a model is generated from (fal's ``fal:a/b`` is ``specs/fal/a__b.json``)."""
+    if spec.id.startswith(f"{spec.provider}:"):
+        return f"specs/{spec.provider}/{spec.id.split(':', 1)[1].replace('/', '__')}.json"
     return f"specs/{spec.provider}/{spec.id}.json"
 
 

@@ -35,6 +35,7 @@ class Gateway:
         "prefixed_ids",
         "profile_key",
         "rate_per_minute",
+        "spec_depth",
         "task_prefix",
         "urls",
     )
@@ -58,6 +59,7 @@ class Gateway:
         flag_key: bool = True,  # whether --api-key (one key for "the" gateway) is its key too
         urls: tuple[UrlSetting, ...] = (),  # its hosts, each moved by its own variable
         prefixed_ids: bool = False,  # its model ids always carry "<name>:"
+        spec_depth: int = 1,  # specs/<name>/: one file per id (2: a folder per vendor)
     ) -> None:
         self.name, self.label, self.key_env, self.task_prefix = name, label, key_env, task_prefix
         self.has_upload, self.catalog_needs_key = has_upload, catalog_needs_key
@@ -66,7 +68,7 @@ class Gateway:
         self.auth_scheme, self.can_cancel = auth_scheme, can_cancel
         self.id_needs_endpoint = id_needs_endpoint
         self.profile_key, self.flag_key, self.urls = profile_key, flag_key, urls
-        self.prefixed_ids = prefixed_ids
+        self.prefixed_ids, self.spec_depth = prefixed_ids, spec_depth
 
     def owns_host(self, host: str) -> bool:
         """Whether ``host`` is this gateway's own (its domain or a subdomain of it)."""
@@ -102,6 +104,7 @@ MODELLIX = Gateway(
     rate_per_minute=100,
     max_running=3,
     profile_key="modellix_api_key",
+    spec_depth=2,
 )
 # fal: a queue per endpoint on queue.fal.run, the catalog on api.fal.ai, OpenAPI documents on
 # fal.ai; its key is sent as "Key <key>". Its ids are "fal:<endpoint>" (an endpoint has slashes).

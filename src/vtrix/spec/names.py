@@ -204,8 +204,9 @@ def flag_for(path: tuple[str, ...]) -> str:
 
 
 def module_name(model_id: str) -> PyName:
-    """The module name a model id would like: ``google/veo-3.1-t2v`` -> ``google_veo_3_1_t2v``."""
-    return python_name(model_id.replace("/", "_"), fallback="model")
+    """The module name a model id would like: ``google/veo-3.1-t2v`` -> ``google_veo_3_1_t2v``
+    (a gateway's prefix is read as a word: ``fal:fal-ai/flux/dev`` -> ``fal_fal_ai_flux_dev``)."""
+    return python_name(model_id.replace("/", "_").replace(":", "_"), fallback="model")
 
 
 def assign_module_names(ids: Iterable[str], lock: Mapping[str, str]) -> dict[str, str]:

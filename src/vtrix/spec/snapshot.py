@@ -74,14 +74,20 @@ def load_snapshot(root: Path, *, catalogs_only: bool = False) -> Snapshot:
 
 
 def spec_files(root: Path) -> list[tuple[str, str, Path]]:
-    """(provider, id, path) of every spec file under ``root``, sorted by (provider, id)."""
-    out = [("vtrix", p.stem, p) for p in sorted((root / "vtrix").glob("*.json"))]
-    out += [
-        ("modellix", f"{p.parent.name}/{p.stem}", p)
-        for p in sorted((root / "modellix").glob("*/*.json"))
-    ]
-    order = {"vtrix": 0, "modellix": 1}
-    return sorted(out, key=lambda t: (order[t[0]], t[1]))
+    """(provider, id, path) of every spec file under ``root``, sorted by gateway (the table's
+    order) and id. Each gateway's folder is laid out as its row says: vtrix's one file per id,
+    Modellix's ``vendor/model.json``, fal's ``fal-ai__flux__dev.json`` (a "/" written "__")
+    for the prefixed id ``fal:fal-ai/flux/dev``."""
+    from vtrix.base.gateways import GATEWAYS
+
+    out = []
+    for order, g in enumerate(GATEWAYS.values()):
+        folder = root / g.name
+        for path in sorted(folder.glob("/".join(["*"] * g.spec_depth) + ".json")):
+            rel = path.relative_to(folder).with_suffix("").as_posix()
+            model_id = f"{g.name}:{rel.replace('__', '/')}" if g.prefixed_ids else rel
+            out.append((order, g.name, model_id, path))
+    return [(name, model_id, path) for _, name, model_id, path in sorted(out)]
 
 
 def read_json(path: Path) -> Any:
