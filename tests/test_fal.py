@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -483,3 +484,102 @@ def test_codegen_fetches_chosen_fal_endpoints_and_generates_them(
     module = (root / "src" / "vtrix" / "models" / "fal_acme_sketch_v1.py").read_text()
     assert 'MODEL_ID = "fal:acme/sketch/v1"' in module and "class Params" in module
     assert "image_size" in proc.stderr  # the leniency is said, naming the field
+
+
+def many_fal(handler_for_vtrix: Any) -> Any:
+    """fal's queue giving each submit a request id of its own (and vtrix's gateway beside)."""
+    import itertools
+
+    ids = (f"0000000{n}-8f2b-4a55-9d0e-3f3a2c1b0a99" for n in itertools.count(1))
+    spec = json.dumps(ours("acme__sketch__v1.json")).encode()
+
+    def handle(request: Request) -> Response:
+        host, _, path = request.url.split("://", 1)[1].partition("/")
+        path = "/" + path.split("?", 1)[0]
+        if not (host.endswith("fal.run") or host.endswith("fal.ai")):
+            return handler_for_vtrix(request)
+        if path.startswith("/api/openapi/queue/openapi.json"):
+            return Response(200, {"content-type": "application/json"}, spec, "")
+        if request.method == "POST":
+            return reply(200, {"request_id": next(ids)})
+        rid = path.split("/requests/", 1)[1].split("/", 1)[0]
+        if path.endswith("/status"):
+            return reply(200, {"request_id": rid, "status": "COMPLETED"})
+        return reply(200, {"images": [{"url": f"https://v3.fal.media/{rid}.png"}]})
+
+    return handle
+
+
+def test_a_batch_mixes_gateways_under_one_budget_and_spend_shows_each(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from test_run_model import IMAGE, KIRIN, gateway, submitted, task
+
+    from vtrix import Client
+    from vtrix.cli.io import IO
+    from vtrix.cli.run_batch import BatchOptions, run_batch
+    from vtrix.cli.run_money import SpendOptions, run_spend
+    from vtrix.engine.pricing import set_price
+
+    monkeypatch.setenv("VTRIX_API_KEY", CANARY)
+    monkeypatch.setenv("FAL_KEY", FAL_KEY)
+    set_price(KIRIN, Decimal("0.30"), "task")
+    set_price(SKETCH, Decimal("0.10"), "task")
+    transport = MockTransport(many_fal(gateway(submitted, lambda r: reply(200, task()))))
+    client = Client(transport=transport)
+    lines = [
+        {"model": KIRIN, "params": IMAGE, "key": "k1"},
+        {"model": SKETCH, "params": {"prompt": "a"}, "key": "f1"},
+        {"model": SKETCH, "params": {"prompt": "b"}, "key": "f2"},
+        {"model": KIRIN, "params": {**IMAGE, "duration": 6}, "key": "k2"},
+    ]
+    path = home / "mixed.jsonl"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    out = io.StringIO()
+    code = run_batch(
+        BatchOptions(str(path), concurrency=1, budget="0.50", output="json"),
+        client,
+        IO(out, io.StringIO()),
+    )
+    assert code == 4  # the budget stopped the last line
+    posts = [r for r in transport.requests if r.method == "POST"]
+    assert len(posts) == 3  # 0.30 + 0.10 + 0.10: never past 0.50
+    results = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert {r["provider"] for r in results if r["outcome"] == "succeeded"} == {"vtrix", "fal"}
+    spent = io.StringIO()
+    run_spend(SpendOptions(group="provider", output="json"), client, IO(spent, io.StringIO()))
+    groups = json.loads(spent.getvalue())["groups"]
+    assert groups["fal"]["tasks"] == 2 and groups["vtrix"]["tasks"] == 1
+
+
+def test_the_mcp_tools_find_submit_and_cancel_a_fal_task(
+    make_sandbox: Any, tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from vtrix.aio import AsyncClient
+    from vtrix.mcp.tools import Tools
+
+    folder = tmp_path / "specs" / "fal"
+    folder.mkdir(parents=True)
+    shutil.copy(OURS / "acme__sketch__v1.json", folder)
+    sb = make_sandbox(specs_dir=str(folder.parent), task_seconds=600)
+    for name, value in {**fal_env(sb), "VTRIX_API_KEY": CANARY}.items():
+        monkeypatch.setenv(name, value)
+
+    async def agent() -> None:
+        tools = Tools(AsyncClient(), root=tmp_path)
+        error, found = await tools.search_models(provider="fal")
+        assert not error and [m["id"] for m in found["models"]] == [SKETCH]
+        error, task = await tools.submit_task(SKETCH, {"prompt": "a lighthouse"})
+        assert not error and task["provider"] == "fal", task
+        error, cancelled = await tools.cancel_task(task["id"])
+        assert not error and cancelled["status"] == "canceled", cancelled
+        error, kirin = await tools.submit_task("kirin_v3_i2v", {"image_url": "https://x.io/a.jpg"})
+        assert not error
+        error, refused = await tools.cancel_task(kirin["id"])
+        assert error and "not supported by vtrix" in refused["error"]["message"]
+
+    asyncio.run(agent())

@@ -73,13 +73,22 @@ class Tools:
     ) -> Outcome:
         words = query.lower().split()
         found = []
-        for e in registry.entries():
+        entries: list[Any] = registry.entries()
+        if provider and not any(e.provider == provider for e in entries):
+            try:  # a gateway whose catalog is not bundled (fal's is too large): its live one
+                entries = await self.client.run_blocking(
+                    self.client.session.provider(provider).catalog
+                )
+            except VtrixError as exc:
+                return True, error_object(exc)
+        for e in entries:
             text = f"{e.id} {e.name} {e.summary}".lower()
             if words and not all(w in text for w in words):
                 continue
             if type and type.lower() not in (e.type.lower(), e.task.lower()):
                 continue
-            if (provider and e.provider != provider) or (typed_only and not e.module):
+            typed = bool(getattr(e, "module", ""))
+            if (provider and e.provider != provider) or (typed_only and not typed):
                 continue
             found.append(
                 {
@@ -88,7 +97,7 @@ class Tools:
                     "type": e.type,
                     "provider": e.provider,
                     "summary": e.summary,
-                    "typed": bool(e.module),
+                    "typed": typed,
                 }
             )
         size = max(1, min(int(page_size), 100))
