@@ -312,6 +312,10 @@ def test_a_fal_model_end_to_end_through_the_cli(vtrix: Any, fal_sandbox: Any, ho
     dry = vtrix("--dry-run", "--debug", "run", SKETCH, "--prompt", "x", env=env)
     assert dry.code == 0 and "[dry-run] POST /acme/sketch/v1" in dry.out
     assert "Authorization: Key ***" in dry.out and FAL_KEY not in dry.out + dry.err
+    as_json = vtrix("--dry-run", "run", SKETCH, "--prompt", "x", "-o", "json", env=env)
+    request = json.loads(as_json.out)
+    assert request["url"] == f"{fal_sandbox.url}/acme/sketch/v1" and request["method"] == "POST"
+    assert request["headers"]["Authorization"] == "Key ***" and request["body"] == {"prompt": "x"}
     assert submits(fal_sandbox) == 0
     out = home / "out"
     ran = vtrix(
@@ -583,3 +587,18 @@ def test_the_mcp_tools_find_submit_and_cancel_a_fal_task(
         assert error and "not supported by vtrix" in refused["error"]["message"]
 
     asyncio.run(agent())
+
+
+def test_auth_login_stores_a_fal_key_for_fal_alone(vtrix: Any, home: Path) -> None:
+    from vtrix.store.config import Settings
+
+    stored = vtrix("auth", "login", "--provider", "fal", "--with-token", input=FAL_KEY + "\n")
+    assert stored.code == 0, stored.err
+    settings = Settings.resolve()
+    assert settings.key_for("fal") is not None and settings.key_for("fal").reveal() == FAL_KEY
+    assert settings.key_for("vtrix") is None and settings.key_for("modellix") is None
+    both = vtrix("auth", "login", "--no-check", "--with-token", input="sk-both-key-1234\n")
+    assert both.code == 0
+    assert Settings.resolve().key_for("fal").reveal() == FAL_KEY  # "both" is vtrix and Modellix
+    status = vtrix("auth", "status")
+    assert "fal:" in status.out and FAL_KEY not in status.out

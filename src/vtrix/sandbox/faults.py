@@ -53,6 +53,16 @@ ROUTES: list[tuple[str, str, re.Pattern[str]]] = [
 ]
 
 
+def _fault_body(route: str, status: int, category: str) -> dict[str, object]:
+    """An injected error in the envelope of the protocol ``route`` belongs to."""
+    text = f"{category}: injected fault"
+    if route.startswith("vtrix"):
+        return {"message": text}
+    if route.startswith("fal"):
+        return {"detail": text}
+    return {"code": status, "message": text}
+
+
 def route_of(method: str, path: str) -> str:
     for name, m, pattern in ROUTES:
         if (m in ("*", method)) and pattern.match(path):
@@ -89,11 +99,7 @@ class FaultMiddleware:
             for rate, status in ((faults.error_rate, 500), (faults.unavailable_rate, 503)):
                 if self.state.roll(rate):
                     category = CATEGORIES[status]
-                    body = json.dumps(
-                        {"message": f"{category}: injected fault"}
-                        if route.startswith("vtrix")
-                        else {"code": status, "message": f"{category}: injected fault"}
-                    ).encode()
+                    body = json.dumps(_fault_body(route, status, category)).encode()
                     await send(
                         {
                             "type": "http.response.start",
