@@ -51,7 +51,7 @@ def _probe(client: Any, provider: str, offline: bool = False) -> dict[str, Any]:
         if g.catalog_needs_key and key is None:
             out["problem"] = f"no key: set {g.key_env} (its catalog needs one)"
             return out
-        accepted = prov.check_key()
+        accepted = prov.check_key() if key is not None else None  # no key: nothing to check
         if accepted is None:  # no route to ask: one look at its public catalog
             prov.ping()
         out["reachable"], out["key_accepted"] = True, accepted
