@@ -430,19 +430,18 @@ def test_models_pin_writes_typed_modules_that_mypy_and_pyright_check(
     (tmp_path / "app" / "wrong.py").write_text(WRONG_USE)
     (tmp_path / "app" / "pyrightconfig.json").write_text('{"typeCheckingMode": "strict"}')
     pyright = Path(sys.executable).parent / "pyright"
+    if not pyright.exists():
+        pytest.skip(f"SKIPPED LOUDLY: {pyright} is not installed (make install)")
     for checker in (
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental"],
         [str(pyright), "--pythonpath", sys.executable],
-    ):
-        if not Path(checker[0]).exists():
-            pytest.skip(f"SKIPPED LOUDLY: {checker[0]} is not installed (make install)")
-        for name, accepted in (("good.py", True), ("wrong.py", False)):
-            proc = subprocess.run(
-                [*checker, name], capture_output=True, text=True, cwd=tmp_path / "app"
-            )
-            assert (proc.returncode == 0) is accepted, (checker[0], name, proc.stdout)
-            if not accepted:
-                assert "image_size" in proc.stdout or "huge" in proc.stdout
+    ):  # one run each over both files: the right call passes, the wrong one is flagged
+        proc = subprocess.run(
+            [*checker, "good.py", "wrong.py"], capture_output=True, text=True, cwd=tmp_path / "app"
+        )
+        flagged = [line for line in proc.stdout.splitlines() if "error:" in line]
+        assert flagged and all("wrong.py" in line for line in flagged), (checker[0], proc.stdout)
+        assert any("image_size" in line or "huge" in line for line in flagged), proc.stdout
     # --check: as pinned, until the gateway's spec changes
     assert vtrix("models", "pin", "--check", str(package), env=env).code == 0
     kept = package / "_pinned" / "acme_sketch_v1.json"

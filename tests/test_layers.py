@@ -4,6 +4,7 @@ only the CLI and the sandbox import click or FastAPI."""
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 import subprocess
@@ -60,13 +61,19 @@ def test_codegen_imports_nothing_from_the_cli():
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
 
 
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    """A file's syntax tree, parsed once for all the checks of this module."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def _is_cli(module: str) -> bool:
     return module == "vtrix.cli" or module.startswith("vtrix.cli.")
 
 
 def _imports(path: Path) -> set[str]:
     out: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
@@ -103,7 +110,7 @@ def test_commands_only_read_flags_and_run_functions_never_reach_back():
     for path in sorted((cli / "commands").glob("*.py")):
         if path.name == "sandbox.py":  # its options value is the sandbox's own config
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parsed(path)):
             if isinstance(node, ast.FunctionDef) and any(
                 "command" in ast.unparse(d) for d in node.decorator_list
             ):
@@ -117,7 +124,7 @@ def test_no_function_in_src_is_longer_than_80_lines():
     for path in sorted(SRC.rglob("*.py")):
         if "models" in path.relative_to(SRC).parts[:1]:
             continue  # generated
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parsed(path)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 length = (node.end_lineno or node.lineno) - node.lineno + 1
                 if length > 80:
@@ -164,7 +171,7 @@ def import_graph(root: Path = SRC) -> dict[str, set[str]]:
     for name, path in files.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         edges: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parsed(path)):
             if isinstance(node, ast.Import):
                 edges.update(a.name for a in node.names if a.name in files)
             elif isinstance(node, ast.ImportFrom):
@@ -385,7 +392,7 @@ def test_value_classes_are_written_one_way():
     for path in sorted(SRC.rglob("*.py")):
         if path.relative_to(SRC).parts[0] == "models" or path.name == "record.py":
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parsed(path)):
             if isinstance(node, ast.ClassDef):
                 bases = [ast.unparse(b) for b in node.bases]
                 decorators = [ast.unparse(d) for d in node.decorator_list]
