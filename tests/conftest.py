@@ -281,48 +281,12 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-# The longest tests (a batch of processes, a model-based run, a whole generation, a type
-# checker): started first on every worker, so that none is left running alone at the end.
-LONGEST = (
-    "test_workers.py::test_killed_workers",
-    "test_money_kernel.py::test_money_holds",
-    "test_codegen_incremental.py::test_an_interrupted",
-    "test_codegen_incremental.py::test_incremental_is_byte_identical",
-    "test_workers.py::test_workers_together",
-    "test_fal.py::test_models_pin",
-    "test_readme.py::test_the_readme_python_passes",
-    "test_wire_properties.py::test_parse_",
-    "test_paid_path.py::test_1_",
-    "test_mcp_safety.py::test_no_root_from_home",
-    "test_wheel.py::",
-    "test_hostile_leftovers.py::test_an_upload_over_a_slow_uplink",
-    "test_codegen.py::test_output_is_byte_identical",
-)
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         names = getattr(item, "fixturenames", ())
         params = getattr(getattr(item, "callspec", None), "params", {})
         if "pg_url" in names or "pg_server" in names or "postgresql" in params.values():
             item.add_marker("postgres")
-    items[:] = longest_first(items, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
-
-
-def longest_first(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
-    """The same order in every worker: the run's items cut into one run of tests per worker
-    (as xdist deals them out), each run opening with its share of the longest tests."""
-    longest = [i for i in items if any(key in i.nodeid for key in LONGEST)]
-    chosen = {id(i) for i in longest}
-    rest = [i for i in items if id(i) not in chosen]
-    shares: list[list[pytest.Item]] = [longest[w::workers] for w in range(workers)]
-    size = -(-len(items) // workers)
-    out: list[pytest.Item] = []
-    for share in shares:
-        take = max(size - len(share), 0)
-        out += share + rest[:take]
-        rest = rest[take:]
-    return out + rest
 
 
 _PG_COUNTS: dict[str, int] = {}
