@@ -601,3 +601,16 @@ def test_auth_login_stores_a_fal_key_for_fal_alone(vtrix: Any, home: Path) -> No
     assert Settings.resolve().key_for("fal").reveal() == FAL_KEY  # "both" is vtrix and Modellix
     status = vtrix("auth", "status")
     assert "fal:" in status.out and FAL_KEY not in status.out
+
+
+def test_a_bare_endpoint_no_gateway_knows_names_its_prefixed_candidate(home: Path) -> None:
+    """``fal-ai/recraft-v3`` reads as a Modellix slug; when Modellix has no such model the
+    refusal (exit 2, nothing sent but the look) names the prefixed id to use instead."""
+    from vtrix import Client
+    from vtrix.errors import UnknownModel
+
+    transport = MockTransport(lambda r: reply(404, {"code": 404, "message": "not found"}))
+    with pytest.raises(UnknownModel) as caught:
+        Client(transport=transport).resolve("fal-ai/recraft-v3")
+    assert caught.value.exit_code == 2 and "fal:fal-ai/recraft-v3" in caught.value.hint
+    assert [r.method for r in transport.requests] == ["GET"]

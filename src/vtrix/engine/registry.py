@@ -198,7 +198,12 @@ def suggest(model_id: str, limit: int = 3) -> list[str]:
     tail = model_id.rsplit("/", 1)[-1]
     exact_tail = [i for i in ids if i.rsplit("/", 1)[-1] == tail and i != model_id]
     close = difflib.get_close_matches(model_id, ids, n=limit, cutoff=0.75)
-    return list(dict.fromkeys(exact_tail + close))[:limit]
+    found = list(dict.fromkeys(exact_tail + close))[:limit]
+    from vtrix.base.gateways import GATEWAYS, split_id
+
+    if split_id(model_id)[0] is None and "/" in model_id:  # an endpoint of a prefixed gateway?
+        found += [f"{g.name}:{model_id}" for g in GATEWAYS.values() if g.prefixed_ids]
+    return found
 
 
 def count() -> tuple[int, int]:
