@@ -614,3 +614,19 @@ def test_a_bare_endpoint_no_gateway_knows_names_its_prefixed_candidate(home: Pat
         Client(transport=transport).resolve("fal-ai/recraft-v3")
     assert caught.value.exit_code == 2 and "fal:fal-ai/recraft-v3" in caught.value.hint
     assert [r.method for r in transport.requests] == ["GET"]
+
+
+def test_models_list_says_nothing_of_a_gateway_the_user_has_no_key_for(home: Path) -> None:
+    """Without FAL_KEY, `models list` shows the other gateways and says nothing of fal;
+    `--provider fal` says why it shows nothing."""
+    import io
+
+    from vtrix import Client
+    from vtrix.cli.io import IO
+    from vtrix.cli.run_catalog import ListOptions, run_models_list
+
+    client = Client(api_key=CANARY, transport=MockTransport(lambda r: reply(503, {})))
+    for provider, said in ((None, False), ("fal", True)):
+        out, err = io.StringIO(), io.StringIO()
+        run_models_list(ListOptions(provider=provider, offline=False), client, IO(out, err))
+        assert ("fal key" in err.getvalue()) is said, err.getvalue()

@@ -53,11 +53,8 @@ def run_models_list(opts: ListOptions, client: Client, io: IO) -> None:
         _check_type(opts.kind, index)
     rows: list[tuple[CatalogEntry, str]] = []
     for name in [opts.provider] if opts.provider else list(PROVIDERS):
-        rows += [
-            r
-            for r in _provider_rows(client, io, name, opts.offline, index)
-            if r[0].matches(opts.kind, opts.search)
-        ]
+        found = _provider_rows(client, io, name, opts.offline, index, asked=bool(opts.provider))
+        rows += [r for r in found if r[0].matches(opts.kind, opts.search)]
     if opts.vendor:
         rows = [r for r in rows if _vendor_of(r[0]) == opts.vendor.strip().lower()]
     rows.sort(key=lambda r: (r[0].provider, r[0].id))
@@ -103,16 +100,21 @@ def _check_type(kind: str, index: list[IndexEntry]) -> None:
 
 
 def _provider_rows(
-    client: Client, io: IO, name: str, offline: bool, index: list[IndexEntry]
+    client: Client, io: IO, name: str, offline: bool, index: list[IndexEntry], *, asked: bool
 ) -> list[tuple[CatalogEntry, str]]:
-    """One gateway's catalog: live, else (offline, no key, unreachable) the generated index."""
+    """One gateway's catalog: live, else (offline, no key, unreachable) the generated index.
+    A gateway with no key and nothing in the index is left out quietly unless ``asked``
+    for by name (a user of one gateway is not told about the others each time)."""
     from vtrix.base.gateways import GATEWAYS
     from vtrix.errors import ApiError
 
     why = ""
+    bundled = any(e.provider == name for e in index)
     if offline:
         pass
     elif GATEWAYS[name].catalog_needs_key and client.settings.key_for(name) is None:
+        if not bundled and not asked:
+            return []
         why = f"no {GATEWAYS[name].label} key (vtrix auth login --provider {name})"
     else:
         try:

@@ -35,7 +35,7 @@ def render_spec(spec: dict[str, Any]) -> str:
         desc = " ".join(str(sub.get("description", "")).split())
         bounds = range_phrase(sub)
         if bounds:  # the README's layout: "…, range 3–10"
-            desc += ", " + bounds.removeprefix("in ")
+            desc = desc.rstrip(".") + ", " + bounds.removeprefix("in ")
         required = "required" if f.required else "optional"
         block = [f"  {f.path:<{width}}{f.kind:<10}{required:<11}{desc}".rstrip()]
         if f.parent and f.required:
