@@ -202,8 +202,10 @@ def offline_defaults(env: dict[str, str]) -> dict[str, str]:
     if not env.get("MODELLIX_BASE_URL") and not env.get("MODELLIX_SCHEMA_URL"):
         out["MODELLIX_SCHEMA_URL"] = REFUSED
     if not any(env.get(v) for v in ("VTRIX_BASE_URL", "MODELLIX_BASE_URL")):
-        for variable in ("FAL_QUEUE_URL", "FAL_API_URL", "FAL_SCHEMA_URL"):
-            out.setdefault(variable, env.get(variable) or REFUSED)
+        from vtrix.base.gateways import GATEWAYS
+
+        for url in (u for g in GATEWAYS.values() for u in g.urls):  # the table's own hosts
+            out[url.variable] = env.get(url.variable) or REFUSED
     return out
 
 

@@ -94,10 +94,9 @@ def _find(request: Request, endpoint: str, request_id: str) -> SandboxTask | Res
     if denied:
         return denied
     task = sandbox_of(request).state.tasks.get(request_id)
-    wrong = task is None or task.provider != "fal" or task.model != f"fal:{endpoint}"
-    if wrong or hidden(request, task, "fal.status"):  # type: ignore[arg-type]
+    if task is None or task.model != f"fal:{endpoint}" or hidden(request, task, "fal.status"):
         return fal_error(404, f"request {request_id} not found")
-    return task  # type: ignore[return-value]
+    return task
 
 
 def _urls(request: Request, endpoint: str, task: SandboxTask) -> dict[str, str]:

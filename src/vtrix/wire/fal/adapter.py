@@ -23,7 +23,7 @@ from vtrix.base.gateways import (
     FAL_STATUS_PATH,
     split_id,
 )
-from vtrix.errors import NotFound, RequestRejected, UsageError
+from vtrix.errors import RequestRejected, UsageError
 from vtrix.http import Plan, Request, Send, TransportError
 from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, UNKNOWN
 from vtrix.wire.base import (
@@ -60,7 +60,8 @@ class FalProvider(Provider):
         cursor: str | None = None
         for _ in range(_PAGES):
             params = {"status": "active", "limit": 100, **({"cursor": cursor} if cursor else {})}
-            body = dict_of(self.http.get_json(url, params=params, what="fal catalog"), "", url, {})
+            page = self.http.get_json(url, params=params, what="fal catalog")
+            body = dict_of(page, "answer", "fal catalog", page)
             for row in list_of(body.get("models"), "models", "fal catalog", body):
                 if not isinstance(row, dict):
                     continue
@@ -139,8 +140,6 @@ class FalProvider(Provider):
             result = yield from self.http.read_plan(
                 url, what=f"result of task {task_id}", deadline=deadline
             )
-        except NotFound:
-            raise
         except RequestRejected as exc:  # fal answers a failed run's result so (422, 400)
             state.status, state.error = FAILED, exc.message
             return state
@@ -207,10 +206,8 @@ class FalProvider(Provider):
     def _route(self, task_id: str, endpoint: str, route: str) -> str:
         """The URL of one of a request's routes (``FAL_RESULT_PATH``, ``FAL_CANCEL_PATH``):
         beside its status route, on the same host."""
-        status = self.task_url(task_id, endpoint)
-        tail = FAL_STATUS_PATH.format(task="").split("/")[-1]  # "status"
-        request = status.removesuffix("/" + tail)
-        return request + route.format(task="").removeprefix("/requests/")
+        head, _, rest = self.task_url(task_id, endpoint).rpartition("/requests/")
+        return head + route.format(task=rest.split("/", 1)[0])  # the id as task_url quoted it
 
 
 def _endpoint_path(endpoint: str, task_id: str) -> str:
