@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vtrix.base.gateways import GATEWAYS
+
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "_manifest.json"
 
@@ -40,13 +42,16 @@ GENERATOR_SOURCES = (
     "src/vtrix/base/gateways.py",
     *(
         f"src/vtrix/spec/{m}.py"
-        for m in ("normalise", "clean", "kinds", "walk", "describe", "option", "names", "snapshot")
+        for m in (
+            *("normalise", "clean", "openapi", "kinds", "walk"),
+            *("describe", "option", "names", "snapshot"),
+        )
     ),
     "src/vtrix/wire/__init__.py",
     "src/vtrix/wire/adapters.py",  # finds each gateway's dialect by name
     *(
         f"src/vtrix/wire/{g}/{m}.py"  # each gateway folder's reader of its specs
-        for g in ("vtrix", "modellix", "fal")
+        for g in GATEWAYS  # every row of the table has its folder
         for m in ("__init__", "dialect")
     ),
 )

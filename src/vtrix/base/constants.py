@@ -15,6 +15,10 @@ Environment (read through :func:`env`, never ``os.environ`` elsewhere):
 ``FAL_QUEUE_URL``          fal's queue (submits, status, results, cancel)
 ``FAL_API_URL``            fal's API (the catalog)
 ``FAL_SCHEMA_URL``         where fal serves each endpoint's OpenAPI document
+``REPLICATE_API_TOKEN``    Replicate's token (sent as ``Bearer …``, to Replicate's hosts only)
+``REPLICATE_BASE_URL``     Replicate's API (models, predictions, cancel)
+``WAVESPEED_API_KEY``      WaveSpeed's key (sent as ``Bearer …``, to WaveSpeed's hosts only)
+``WAVESPEED_BASE_URL``     WaveSpeed's API (models, submits, results, prices, balance)
 ``VTRIX_SUBMIT_FORM``      how a vtrix submit carries its parameters (``params`` or ``input``)
 ``VTRIX_LEDGER_URL``       a shared PostgreSQL ledger (else ``ledger.sqlite3`` in the data dir)
 ``VTRIX_CONFIG_DIR``       where the config file lives (else the platform's config dir)
@@ -51,6 +55,10 @@ ENVIRONMENT = frozenset(
         "FAL_QUEUE_URL",
         "FAL_API_URL",
         "FAL_SCHEMA_URL",
+        "REPLICATE_API_TOKEN",
+        "REPLICATE_BASE_URL",
+        "WAVESPEED_API_KEY",
+        "WAVESPEED_BASE_URL",
         "VTRIX_SUBMIT_FORM",
         "VTRIX_LEDGER_URL",
         "VTRIX_CONFIG_DIR",

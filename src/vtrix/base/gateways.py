@@ -128,7 +128,43 @@ FAL = Gateway(
         UrlSetting("schema", "FAL_SCHEMA_URL", "https://fal.ai", "fal schema URL"),
     ),
 )
-GATEWAYS: dict[str, Gateway] = {g.name: g for g in (VTRIX, MODELLIX, FAL)}
+# Replicate: models by owner/name (a version pinned after a second ":"), Cog schemas, and
+# predictions created by model or by version; about 600 creates a minute.
+REPLICATE = Gateway(
+    "replicate",
+    "Replicate",
+    "REPLICATE_API_TOKEN",
+    "",
+    False,
+    True,
+    "replicate.com",
+    rate_per_minute=600,
+    can_cancel=True,
+    profile_key="replicate_api_token",
+    flag_key=False,
+    prefixed_ids=True,
+    urls=(
+        UrlSetting("api", "REPLICATE_BASE_URL", "https://api.replicate.com", "Replicate base URL"),
+    ),
+)
+# WaveSpeed: one catalog with a request schema per model, submits answered in a
+# {code, message, data} envelope, prices quoted by the gateway itself; no cancel.
+WAVESPEED = Gateway(
+    "wavespeed",
+    "WaveSpeed",
+    "WAVESPEED_API_KEY",
+    "",
+    False,
+    True,
+    "wavespeed.ai",
+    profile_key="wavespeed_api_key",
+    flag_key=False,
+    prefixed_ids=True,
+    urls=(
+        UrlSetting("api", "WAVESPEED_BASE_URL", "https://api.wavespeed.ai", "WaveSpeed base URL"),
+    ),
+)
+GATEWAYS: dict[str, Gateway] = {g.name: g for g in (VTRIX, MODELLIX, FAL, REPLICATE, WAVESPEED)}
 PROVIDERS: tuple[str, ...] = tuple(GATEWAYS)
 
 # The models service of vtrix 1.0 (the official build scripts moved here from the retired
@@ -160,6 +196,18 @@ FAL_SCHEMA_PATH = "/api/openapi/queue/openapi.json"  # GET ?endpoint_id=…; no 
 FAL_STATUS_PATH = "/requests/{task}/status"  # after the endpoint's path: GET
 FAL_RESULT_PATH = "/requests/{task}"  # after the endpoint's path: GET
 FAL_CANCEL_PATH = "/requests/{task}/cancel"  # after the endpoint's path: PUT
+REPLICATE_MODEL_PATH = "/v1/models/{model}"  # GET: a model and its latest version's schema
+REPLICATE_VERSION_PATH = "/v1/models/{model}/versions/{version}"  # GET: one version
+REPLICATE_CATALOG_PATH = "/v1/models"  # GET, paged by a "next" URL; needs a key
+REPLICATE_MODEL_PREDICTIONS_PATH = "/v1/models/{model}/predictions"  # POST by model
+REPLICATE_PREDICTIONS_PATH = "/v1/predictions"  # POST with a version; + /<id>: GET
+REPLICATE_CANCEL_PATH = "/v1/predictions/{task}/cancel"  # POST
+REPLICATE_ACCOUNT_PATH = "/v1/account"  # GET: whose token this is
+WAVESPEED_CATALOG_PATH = "/api/v3/models"  # GET, one page; needs a key
+WAVESPEED_SUBMIT_PATH = "/api/v3/{model}"  # POST the input object
+WAVESPEED_RESULT_PATH = "/api/v3/predictions/{task}/result"  # GET
+WAVESPEED_PRICE_PATH = "/api/v3/model/price"  # POST {model_id, inputs}: a quote
+WAVESPEED_BALANCE_PATH = "/api/v3/balance"  # GET
 
 # A model id may name its gateway: "fal:fal-ai/flux/dev"; "vtrix:" and "modellix:" are
 # accepted for the others (whose ids stay valid bare). fal's ids always carry it.
@@ -217,4 +265,10 @@ def default_endpoint(provider: str, model_id: str) -> str:
         return DEFAULT_MODELLIX_URL + modellix_submit_path(model_id)
     if provider == FAL.name:
         return f"{DEFAULT_FAL_QUEUE_URL}/{split_id(model_id)[1]}"
+    if provider == REPLICATE.name:
+        model, _, version = split_id(model_id)[1].partition(":")
+        path = REPLICATE_PREDICTIONS_PATH if version else REPLICATE_MODEL_PREDICTIONS_PATH
+        return REPLICATE.urls[0].default + path.format(model=model)
+    if provider == WAVESPEED.name:
+        return WAVESPEED.urls[0].default + WAVESPEED_SUBMIT_PATH.format(model=split_id(model_id)[1])
     return DEFAULT_VTRIX_GENERATION_URL + VTRIX_GENERATION_PATH

@@ -138,10 +138,12 @@ def _table(entries: list[CatalogEntry], typed_ids: set[str], io: IO) -> str:
     import shutil
 
     width = min(max([len(e.id) for e in entries] + [8]), 48)
-    lines = [f"{'MODEL':<{width}}  {'PROVIDER':<8}  {'TYPE':<6}  {'TYPED':<5}  SUMMARY"]
+    pw = max([len(e.provider) for e in entries] + [8])
+    tw = max([len(e.type) for e in entries] + [6])
+    lines = [f"{'MODEL':<{width}}  {'PROVIDER':<{pw}}  {'TYPE':<{tw}}  {'TYPED':<5}  SUMMARY"]
     lines += [
-        f"{e.id:<{width}}  {e.provider:<8}  {e.type:<6}  {'yes' if e.id in typed_ids else '':<5}  "
-        f"{e.summary}"
+        f"{e.id:<{width}}  {e.provider:<{pw}}  {e.type:<{tw}}  "
+        f"{'yes' if e.id in typed_ids else '':<5}  {e.summary}"
         for e in entries
     ]
     if io.terminal:

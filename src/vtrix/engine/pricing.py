@@ -2,12 +2,13 @@
 
 The price parameters come from the model's spec: those named for durations, resolutions,
 sizes, qualities and counts (of images, frames, outputs), with the spec's defaults applied
-first. In order: the highest of what the gateway charged for the last succeeded tasks of the
-same model with the same price parameters, as the ledger kept it (``ledger``, with the sample
-size; a cost of 0 is never a price on its own, and a higher charge re-prices the next quote at
-once); else a price the user set (``vtrix prices set``, per task, per second or per image ×
-the task's count, a count that cannot be known taken at its maximum: ``prices``); else
-``unknown``, which no cap lets through silently.
+first. In order: the gateway's own quote, where it has a price route (WaveSpeed), unless
+a price the user set is higher; the highest of what the gateway charged for the last
+succeeded tasks of the same model with the same price parameters, as the ledger kept it
+(``ledger``, with the sample size; a cost of 0 is never a price on its own, and a higher
+charge re-prices the next quote at once); else a price the user set (``vtrix prices set``,
+per task, per second or per image × the task's count, a count that cannot be known taken at
+its maximum: ``prices``); else ``unknown``, which no cap lets through silently.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class Quote:
     """The expected cost of one task (``amount`` None: unknown) and its source."""
 
     amount: Decimal | None
-    source: str  # "ledger", "prices" or "unknown"
+    source: str  # "gateway", "ledger", "prices" or "unknown"
     sample: int = 0  # ledger: how many charged tasks it learned from
     basis: str = ""  # in words
 
@@ -106,11 +107,17 @@ def quote(
     relevant_params = price_params(schema, params)
     key = json.dumps(relevant_params, sort_keys=True)
     relevant = ", ".join(f"{k}={v}" for k, v in relevant_params.items()) or "no price parameters"
+    mine = _user_price(model, schema, relevant_params)
+    theirs = _gateway_price(session, model, params)
+    if theirs is not None:
+        mine_amount = mine.amount if mine is not None else None
+        if mine_amount is not None and theirs.amount is not None and mine_amount > theirs.amount:
+            return Quote(mine_amount, "prices", 0, f"{mine.basis if mine else ''} ({theirs.basis})")
+        return theirs
     ledger = session.ledger
     costs = (ledger.costs(model, key) or []) if ledger is not None else []
     # A cost of 0 is a fact about that task, never a price on its own.
     charged = [a for a in (amount(c) for c in costs) if a is not None and a > 0]
-    mine = _user_price(model, schema, relevant_params)
     if charged:
         n = len(charged)
         # The highest recent charge: a price that went up re-prices the next quote at once.
@@ -138,6 +145,22 @@ def quote_of(session: Session, model_id: str, params: dict[str, Any]) -> Quote:
             raise
         return quote(session, resolved.spec.id, params, resolved.spec.schema)
     return quote(session, prepared.model_id, prepared.params, prepared.spec.schema)
+
+
+def _gateway_price(session: Session, model: str, params: dict[str, Any]) -> Quote | None:
+    """The gateway's own quote, where its protocol has a price route (WaveSpeed's); None
+    when it has none or cannot give one now (the other sources decide)."""
+    from vtrix.base.gateways import GATEWAYS, provider_for_id
+    from vtrix.errors import VtrixError
+
+    provider = provider_for_id(model)
+    try:
+        found = session.provider(provider).price(model, params)
+    except VtrixError:  # no key, refused, unreachable: the quote is decided without it
+        return None
+    if found is None:
+        return None
+    return Quote(found, "gateway", 0, f"{GATEWAYS[provider].label}'s own price for these inputs")
 
 
 def _user_price(

@@ -30,13 +30,7 @@ from vtrix._version import __version__
 from vtrix.base.constants import MAX_ANSWER_BYTES, READ_ATTEMPTS, READ_BUDGET, SUBMIT_TIMEOUT
 from vtrix.base.secrets import Secret
 from vtrix.base.text import clean_line
-from vtrix.errors import (
-    ApiError,
-    BadAnswer,
-    SubmitOutcomeUnknown,
-    TemporaryFailure,
-    UsageError,
-)
+from vtrix.errors import ApiError, BadAnswer, SubmitOutcomeUnknown, TemporaryFailure, UsageError
 from vtrix.http.answer import (
     _REPORT,
     _debugging,
@@ -51,13 +45,7 @@ from vtrix.http.gate import Gate
 from vtrix.http.paid import paid_send
 from vtrix.http.plan import Call, Plan, Send, Sleep, Step, drive
 from vtrix.http.retry import RETRY_STATUSES, Backoff, retry_after, should_retry_hint
-from vtrix.http.transport import (
-    Request,
-    RequestsTransport,
-    Response,
-    Transport,
-    TransportError,
-)
+from vtrix.http.transport import Request, RequestsTransport, Response, Transport, TransportError
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -309,6 +297,7 @@ class Http:
         idempotency_key: str | None = None,
         what: str = "submit",
         deadline: float | None = None,
+        extra: Mapping[str, str] | None = None,  # the gateway's own (Replicate's Prefer)
     ) -> Plan[Any]:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         key = idempotency_key or str(uuid.uuid4())
@@ -317,6 +306,7 @@ class Http:
             "Content-Type": "application/json",
             "Idempotency-Key": key,
             "Connection": "close",
+            **(extra or {}),
         }
         unknown_hint = (
             f"Do not resubmit blindly: check the gateway's console or `vtrix task list` first "

@@ -1,4 +1,5 @@
-"""The sandbox gateway app (FastAPI): every protocol's router (vtrix, Modellix, fal), the
+"""The sandbox gateway app (FastAPI): every protocol's router (vtrix, Modellix, Replicate,
+WaveSpeed, fal), the
 files and control routes, and the fault layer around them. Every answer, the framework's own errors
 included, uses the envelope of the protocol its path belongs to, and a route that takes a
 key answers 401 before anything else."""
@@ -13,7 +14,15 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from vtrix.base.gateways import MODELLIX_API_PREFIX, VTRIX_API_PREFIX, VTRIX_MODELS_PREFIX
-from vtrix.sandbox import control, fal_api, files, modellix_api, vtrix_api
+from vtrix.sandbox import (
+    control,
+    fal_api,
+    files,
+    modellix_api,
+    replicate_api,
+    vtrix_api,
+    wavespeed_api,
+)
 from vtrix.sandbox.catalog import load_catalog
 from vtrix.sandbox.common import Sandbox, authorize, error_for_path
 from vtrix.sandbox.faults import FaultMiddleware
@@ -39,7 +48,15 @@ def create_app(config: SandboxConfig, state: State | None = None) -> FastAPI:
     app = FastAPI(title="vtrix sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.sandbox = Sandbox(config, state, load_catalog(config.specs_dir))
     # fal's routes last: its queue takes any path under an endpoint's own.
-    routers = (vtrix_api.router, modellix_api.router, files.router, control.router, fal_api.router)
+    routers = (
+        vtrix_api.router,
+        modellix_api.router,
+        replicate_api.router,
+        wavespeed_api.router,
+        files.router,
+        control.router,
+        fal_api.router,
+    )
     for router in routers:
         app.include_router(router)
 

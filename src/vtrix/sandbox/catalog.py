@@ -26,10 +26,20 @@ from vtrix.wire.vtrix.dialect import normalise_vtrix
 
 
 class Catalog:
-    def __init__(self, snap: Snapshot, fal_docs: dict[str, dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        snap: Snapshot,
+        fal_docs: dict[str, dict[str, Any]] | None = None,
+        replicate_models: dict[str, dict[str, Any]] | None = None,
+        wavespeed_rows: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
         self.snap = snap
         # fal: OpenAPI documents as fal serves them, by endpoint id (``fal-ai/flux/dev``).
         self.fal_docs = dict(fal_docs or {})
+        # Replicate: model objects as GET /v1/models/<owner>/<name> serves them, by owner/name.
+        self.replicate_models = dict(replicate_models or {})
+        # WaveSpeed: catalog rows as GET /api/v3/models serves them, by model_id.
+        self.wavespeed_rows = dict(wavespeed_rows or {})
         self.loaded_at = int(time.time())  # the specs' Last-Modified
         self.normalised: dict[str, ModelSpec] = {}
         for mid, raw in snap.vtrix_specs.items():
@@ -49,10 +59,17 @@ class Catalog:
             slug = str(entry.get("slug"))
             if slug not in self.normalised:
                 self.unspecified[slug] = modality_of(str(entry.get("type") or "image"))
+        from vtrix.wire import adapters
         from vtrix.wire.fal.dialect import normalise_fal
 
         for endpoint, doc in self.fal_docs.items():
             self.normalised[f"fal:{endpoint}"] = normalise_fal(doc, source=f"fal/{endpoint}")
+        for name, model in self.replicate_models.items():
+            spec = adapters.normalise("replicate", name, model, None, f"replicate/{name}")
+            self.normalised[spec.id] = spec
+        for name, row in self.wavespeed_rows.items():
+            spec = adapters.normalise("wavespeed", name, row, None, f"wavespeed/{name}")
+            self.normalised[spec.id] = spec
         self.drifted: dict[str, dict[str, Any]] = {}
         self.drifted_normalised: dict[str, ModelSpec] = {}
         base = snap.vtrix_specs.get(DRIFT_MODEL)
@@ -161,8 +178,8 @@ def packaged_snapshot() -> Snapshot:
 
 def load_catalog(specs_dir: str | None) -> Catalog:
     """``specs_dir`` (or ``VTRIX_SANDBOX_SPECS``) when given, else the packaged snapshot. A
-    directory with only a ``fal/`` folder serves the packaged vtrix and Modellix snapshot
-    beside its fal documents."""
+    directory with only ``fal/``, ``replicate/`` or ``wavespeed/`` folders serves the
+    packaged vtrix and Modellix snapshot beside them."""
     from vtrix.base.constants import env
 
     chosen = specs_dir or env("VTRIX_SANDBOX_SPECS")
@@ -170,17 +187,18 @@ def load_catalog(specs_dir: str | None) -> Catalog:
         return Catalog(packaged_snapshot())
     root = Path(chosen)
     fal = fal_documents(root / "fal")
+    others = replicate_models(root / "replicate"), wavespeed_rows(root / "wavespeed")
     if not any((root / f"{p}.catalog.json").is_file() for p in ("vtrix", "modellix")):
-        if fal:
-            return Catalog(packaged_snapshot(), fal)
+        if fal or any(others):
+            return Catalog(packaged_snapshot(), fal, *others)
         from vtrix.errors import UsageError
 
         raise UsageError(
-            f"{root} holds no spec snapshot (no vtrix.catalog.json, modellix.catalog.json "
-            "or fal/ folder of OpenAPI documents)",
+            f"{root} holds no spec snapshot (no vtrix.catalog.json, modellix.catalog.json, "
+            "or fal/, replicate/ or wavespeed/ folder)",
             hint="Point --specs at a specs/ directory, or leave it out to serve the built-in one.",
         )
-    return Catalog(load_snapshot(root), fal)
+    return Catalog(load_snapshot(root), fal, *others)
 
 
 def fal_documents(folder: Path) -> dict[str, dict[str, Any]]:
@@ -198,3 +216,51 @@ def fal_documents(folder: Path) -> dict[str, dict[str, Any]]:
         except (OSError, ValueError, SpecError):
             continue
     return docs
+
+
+def _json_files(folder: Path) -> list[tuple[Path, Any]]:
+    out = []
+    for path in sorted(folder.rglob("*.json")) if folder.is_dir() else []:
+        try:
+            out.append((path, json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def replicate_models(folder: Path) -> dict[str, dict[str, Any]]:
+    """Every Replicate model object under ``folder`` (any layout of ``.json`` files), by
+    ``owner/name``; a file that is not one with a schema is passed over."""
+    from vtrix.spec.clean import SpecError
+    from vtrix.wire.replicate.dialect import normalise
+
+    models: dict[str, dict[str, Any]] = {}
+    for path, model in _json_files(folder):
+        if not isinstance(model, dict):
+            continue
+        name = f"{model.get('owner')}/{model.get('name')}"
+        try:
+            normalise(name, model, None, str(path))
+        except SpecError:
+            continue
+        models[name] = model
+    return models
+
+
+def wavespeed_rows(folder: Path) -> dict[str, dict[str, Any]]:
+    """Every WaveSpeed catalog row under ``folder``: files holding a JSON array of rows, or
+    the enveloped answer (``{"code": 200, "data": [...]}``), by ``model_id``; a row that
+    cannot be read is passed over."""
+    from vtrix.spec.clean import SpecError
+    from vtrix.wire.wavespeed.dialect import normalise
+
+    rows: dict[str, dict[str, Any]] = {}
+    for path, data in _json_files(folder):
+        data = data.get("data") if isinstance(data, dict) else data
+        for row in data if isinstance(data, list) else []:
+            try:
+                normalise(str(row.get("model_id")), row, None, str(path))
+            except (SpecError, AttributeError):
+                continue
+            rows[row["model_id"]] = row
+    return rows

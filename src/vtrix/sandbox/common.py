@@ -76,6 +76,10 @@ def error_for_path(path: str, status: int, message: str) -> Response:
         return vtrix_error(status, message)
     if path.startswith(("/files/", "/uploads/")):
         return Response(message, status_code=status, media_type="text/plain")
+    if path.startswith(("/v1/predictions", "/v1/models/", "/v1/account")):
+        return replicate_error(status, message)
+    if path.startswith("/api/v3/"):
+        return wavespeed_error(status, message)
     return modellix_error(status, message)
 
 
@@ -164,7 +168,27 @@ def fal_error(status: int, message: str, headers: dict[str, str] | None = None) 
     return JSONResponse({"detail": message}, status_code=status, headers=headers)
 
 
-ERRORS = {"vtrix": vtrix_error, "fal": fal_error}
+def replicate_error(
+    status: int, message: str, headers: dict[str, str] | None = None, *, title: str = ""
+) -> Response:
+    """Replicate's error answer: ``{"title", "detail", "status"}``."""
+    body = {"title": title or CATEGORIES.get(status, "Error"), "detail": message, "status": status}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def wavespeed_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """WaveSpeed's error answer: its envelope, the status as the code."""
+    return JSONResponse(
+        {"code": status, "message": message, "data": None}, status_code=status, headers=headers
+    )
+
+
+ERRORS = {
+    "vtrix": vtrix_error,
+    "fal": fal_error,
+    "replicate": replicate_error,
+    "wavespeed": wavespeed_error,
+}
 
 
 def result_url(request: Request, task: SandboxTask, ext: str) -> str:

@@ -44,6 +44,17 @@ ROUTES: list[tuple[str, str, re.Pattern[str]]] = [
     ),
     ("files", "GET", re.compile(r"^/(files|uploads)/")),
     ("control", "*", re.compile(r"^/__sandbox/")),
+    ("replicate.catalog", "GET", _rx(gw.REPLICATE_CATALOG_PATH)),
+    ("replicate.model", "GET", re.compile(r"^/v1/models/[^/]+/[^/]+(/versions/[^/]+)?$")),
+    ("replicate.submit", "POST", re.compile(r"^/v1/(models/[^/]+/[^/]+/)?predictions$")),
+    ("replicate.cancel", "POST", re.compile(r"^/v1/predictions/[^/]+/cancel$")),
+    ("replicate.get", "GET", re.compile(r"^/v1/predictions/[^/]+$")),
+    ("replicate.account", "GET", _rx(gw.REPLICATE_ACCOUNT_PATH)),
+    ("wavespeed.catalog", "GET", _rx(gw.WAVESPEED_CATALOG_PATH)),
+    ("wavespeed.price", "POST", _rx(gw.WAVESPEED_PRICE_PATH)),
+    ("wavespeed.balance", "GET", _rx(gw.WAVESPEED_BALANCE_PATH)),
+    ("wavespeed.result", "GET", _rx(gw.WAVESPEED_RESULT_PATH)),
+    ("wavespeed.submit", "POST", re.compile(r"^/api/v3/.+$")),
     ("fal.schema", "GET", _rx(gw.FAL_SCHEMA_PATH)),
     ("fal.catalog", "GET", _rx(gw.FAL_CATALOG_PATH)),
     ("fal.status", "GET", re.compile(r"^/.+/requests/[^/]+/status$")),
@@ -60,6 +71,8 @@ def _fault_body(route: str, status: int, category: str) -> dict[str, object]:
         return {"message": text}
     if route.startswith("fal"):
         return {"detail": text}
+    if route.startswith("replicate"):
+        return {"title": category, "detail": text, "status": status}
     return {"code": status, "message": text}
 
 

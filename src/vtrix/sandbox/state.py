@@ -179,10 +179,12 @@ class State:
     def new_task(
         self, provider: str, model: str, kind: str, params: dict[str, Any], fail: str | None
     ) -> SandboxTask:
-        # vtrix's and Modellix's ids carry a prefix; fal's request ids are bare UUIDs.
+        # vtrix's and Modellix's ids carry a prefix; fal's and WaveSpeed's are bare UUIDs,
+        # Replicate's 26 lower-case letters and digits.
         prefix = {"vtrix": "task_", "modellix": "task-"}.get(provider)
+        ident = prefix + uuid.uuid4().hex[:12] if prefix else str(uuid.uuid4())
         task = SandboxTask(
-            id=prefix + uuid.uuid4().hex[:12] if prefix else str(uuid.uuid4()),
+            id=uuid.uuid4().hex[:26] if provider == "replicate" else ident,
             provider=provider,
             model=model,
             kind=kind,

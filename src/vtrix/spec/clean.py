@@ -31,6 +31,7 @@ _KEPT = {
     "properties",
     "required",
     "additionalProperties",
+    "writeOnly",  # a secret input: never shown in output, logs or the ledger
 }
 
 
@@ -38,7 +39,6 @@ _KEPT = {
 _DROPPED = {
     "format",
     "readOnly",
-    "writeOnly",
     "deprecated",
     "example",
     "$comment",
@@ -144,6 +144,8 @@ def clean_schema(
             if value != schema["default"] or type(value) is not type(schema["default"]):
                 lenient.note(f"{jpath}.default", f"default {schema['default']!r} read as {value!r}")
             out["default"] = value
+    if schema.get("writeOnly") is True:
+        out["writeOnly"] = True
     if "examples" in schema:
         if not isinstance(schema["examples"], list):
             lenient.drop(f"{jpath}.examples", "must be a list")

@@ -9,13 +9,14 @@ import json
 import math
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from vtrix.base.gateways import GATEWAYS
 from vtrix.base.record import field, record
 from vtrix.base.text import clean_line
-from vtrix.errors import ApiError, BadAnswer, RequestRejected, SubmitOutcomeUnknown
+from vtrix.errors import ApiError, BadAnswer, RequestRejected, SubmitOutcomeUnknown, UsageError
 from vtrix.http import USER_AGENT, Http, Plan, RequestsTransport, Transport
 from vtrix.store.config import Settings
 from vtrix.task import FINAL
@@ -204,6 +205,7 @@ class Provider(abc.ABC):
 
     name: str
     upload_path: str | None = None  # the route local files are uploaded to, if there is one
+    spec_key = False  # whether its specs are served only with the key
 
     def __init__(
         self,
@@ -262,7 +264,7 @@ class Provider(abc.ABC):
         url = self.spec_url(model_id)
         what = f"spec of {model_id}"
         body, got = self.http.get_conditional(
-            url, validators, what=what, deadline=deadline, attempts=attempts
+            url, validators, what=what, deadline=deadline, attempts=attempts, auth=self.spec_key
         )
         if body is None:
             return None, got
@@ -378,6 +380,11 @@ class Provider(abc.ABC):
             what=f"submit of {model_id}",
             deadline=deadline,
         )
+        return self.read_submit(raw, model_id, idempotency_key)
+
+    def read_submit(self, raw: Any, model_id: str, idempotency_key: str) -> TaskState:
+        """A submit's 2xx answer read: one this adapter cannot read leaves the outcome
+        unknown (the task may exist), unless the gateway said in words it made none."""
         try:
             return self.parse_submit(raw, model_id)
         except RequestRejected:  # the gateway said in so many words it made no task
@@ -393,13 +400,9 @@ class Provider(abc.ABC):
     def cancel_plan(self, task_id: str, endpoint: str, deadline: float | None = None) -> Plan[bool]:
         """Ask the gateway to cancel a task: True when it did. A gateway whose protocol has
         no cancel refuses (exit 2) with nothing sent."""
-        from vtrix.errors import UsageError
-
         label = GATEWAYS[self.name].label
         raise UsageError(f"cancel is not supported by {label}; nothing was sent")
         yield  # pragma: no cover - a plan, like every other
-
-    # ----------------------------------------------------------------- health
 
     def check_key(self) -> bool | None:
         """Whether the gateway accepts the key (None: its protocol has no route to ask)."""
@@ -407,6 +410,10 @@ class Provider(abc.ABC):
 
     def balance(self) -> Any:
         """The account's balance as the gateway states it (None: it documents none)."""
+        return None
+
+    def price(self, model_id: str, params: dict[str, Any]) -> Decimal | None:
+        """The gateway's own quote of a task (None: its protocol quotes none)."""
         return None
 
     def ping(self) -> None:

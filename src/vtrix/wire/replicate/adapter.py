@@ -1,0 +1,251 @@
+"""Replicate: predictions created by model (``POST /v1/models/<owner>/<name>/predictions``) or
+by a pinned version (``POST /v1/predictions`` with ``version``), polled at
+``/v1/predictions/<id>`` (``starting`` → ``processing`` → ``succeeded`` | ``failed`` |
+``canceled``) and cancelled by ``POST …/cancel``; a model's schema from its model or version
+object; the catalog paged by ``next`` links.
+
+A run that will wait asks the gateway to hold the submit (``Prefer: wait=N``, N within the
+command's deadline and the submit's own timeout): a quick model then answers finished in the
+submit itself. Outputs are deleted about an hour after a prediction ends: results are saved
+when they arrive, and a later ``task get`` says when they are gone. No answer carries money
+(``metrics.predict_time`` is kept): quotes come from prices you set, or learned.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
+
+from vtrix.base.constants import SUBMIT_TIMEOUT
+from vtrix.base.gateways import (
+    REPLICATE,
+    REPLICATE_ACCOUNT_PATH,
+    REPLICATE_CANCEL_PATH,
+    REPLICATE_CATALOG_PATH,
+    REPLICATE_MODEL_PATH,
+    REPLICATE_PREDICTIONS_PATH,
+    REPLICATE_VERSION_PATH,
+)
+from vtrix.http import Plan, Request, Send, TransportError
+from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, UNKNOWN, parse_iso
+from vtrix.wire.base import (
+    CatalogEntry,
+    Provider,
+    TaskState,
+    bad_answer,
+    dict_of,
+    list_of,
+    task_id_of,
+    text_of,
+    url_of,
+)
+
+if TYPE_CHECKING:
+    from vtrix.spec.normalise import ModelSpec
+    from vtrix.wire.base import PreparedRequest
+
+STATUS = {
+    "starting": QUEUED,
+    "processing": RUNNING,
+    "succeeded": SUCCEEDED,
+    "failed": FAILED,
+    "canceled": CANCELED,
+    "aborted": FAILED,
+}
+OUTPUT_LIFETIME = 3600.0  # Replicate deletes a prediction's inputs and outputs after ~1 hour
+MAX_HOLD = 60  # the longest Prefer: wait Replicate honours
+_PAGES = 10  # the public catalog is vast: the first pages, then search narrows it
+
+
+class ReplicateProvider(Provider):
+    spec_key = True  # a model's schema is read with the key
+    name = REPLICATE.name
+
+    def _base(self) -> str:
+        return self.settings.url(REPLICATE.name, "api").rstrip("/")
+
+    # ------------------------------------------------------------------ specs
+
+    def catalog(self, *, type: str | None = None, search: str | None = None) -> list[CatalogEntry]:
+        """The public models, a few pages (``next`` links, followed only on the same host)."""
+        from vtrix.spec.normalise import summary_line
+
+        base = self._base()
+        url: str | None = base + REPLICATE_CATALOG_PATH
+        out: list[CatalogEntry] = []
+        for _ in range(_PAGES):
+            if url is None:
+                break
+            page = dict_of(self.http.get_json(url, what="Replicate catalog"), "answer", "", {})
+            for row in list_of(page.get("results"), "results", "Replicate catalog", page):
+                owner, name = (
+                    row.get(k) if isinstance(row, dict) else None for k in ("owner", "name")
+                )
+                if not isinstance(owner, str) or not isinstance(name, str):
+                    continue
+                text = text_of(row.get("description")) or f"{owner}/{name} on Replicate"
+                out.append(
+                    CatalogEntry(
+                        id=f"{REPLICATE.name}:{owner}/{name}",
+                        provider=REPLICATE.name,
+                        type=_kind_of(row),
+                        name=f"{owner}/{name}",
+                        summary=summary_line(text),
+                    )
+                )
+            nxt = page.get("next")
+            url = nxt if isinstance(nxt, str) and _same_origin(nxt, base) else None
+        return [e for e in out if e.matches(type, search)]
+
+    def spec_url(self, model_id: str) -> str:
+        from vtrix.wire.replicate.dialect import parse_id
+
+        model, version = parse_id(model_id)
+        if version:
+            return self._base() + REPLICATE_VERSION_PATH.format(model=model, version=version)
+        return self._base() + REPLICATE_MODEL_PATH.format(model=model)
+
+    def spec_body(self, body: Any, url: str, what: str) -> dict[str, Any]:
+        return dict_of(body, "answer", what, body)
+
+    def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec:
+        from vtrix.wire.replicate.dialect import normalise
+
+        return normalise(model_id, raw, None, f"Replicate spec of {model_id}")
+
+    # ---------------------------------------------------------------- submits
+
+    def gateway_base(self) -> tuple[str, bool, str]:
+        explicit = "replicate.api" in self.settings.explicit_urls
+        return self._base(), explicit, REPLICATE.urls[0].default
+
+    def submit_body(self, spec: ModelSpec, params: dict[str, Any]) -> dict[str, Any]:
+        _, _, version = spec.id.removeprefix(f"{REPLICATE.name}:").partition(":")
+        return {"input": dict(params), **({"version": version} if version else {})}
+
+    def submit_plan(
+        self,
+        request: PreparedRequest,
+        model_id: str,
+        idempotency_key: str,
+        deadline: float | None = None,
+    ) -> Plan[TaskState]:
+        """One create. With a deadline (a run that waits), the gateway is asked to hold the
+        answer while the model runs, up to what the deadline and the submit's timeout leave."""
+        hold = 0
+        if deadline is not None:
+            hold = int(min(MAX_HOLD, deadline - time.monotonic() - 5, SUBMIT_TIMEOUT - 10))
+        extra = {"Prefer": f"wait={hold}"} if hold >= 1 else None
+        raw = yield from self.http.submit_plan(
+            request.url,
+            request.body,
+            idempotency_key=idempotency_key,
+            what=f"submit of {model_id}",
+            deadline=deadline,
+            extra=extra,
+        )
+        return self.read_submit(raw, model_id, idempotency_key)
+
+    def parse_submit(self, raw: Any, model_id: str) -> TaskState:
+        state = self.parse_task(raw, None, what=f"submit of {model_id}")
+        state.model = model_id
+        return state
+
+    def task_path(self, task_id: str, endpoint: str) -> str:
+        return f"{REPLICATE_PREDICTIONS_PATH}/{task_id}"
+
+    def parse_task(self, raw: Any, task_id: str | None, what: str = "") -> TaskState:
+        what = what or f"status of task {task_id}"
+        body = dict_of(raw, "answer", what, raw)
+        tid = task_id_of(body.get("id"), what, raw)
+        if task_id is not None and tid != task_id:
+            raise bad_answer(what, f"it is about prediction {tid!r}, not {task_id!r}", raw)
+        remote = body.get("status")
+        status = STATUS.get(remote, UNKNOWN) if isinstance(remote, str) else UNKNOWN
+        error = text_of(body.get("error"))
+        if status == SUCCEEDED and error:
+            status = FAILED
+        urls = outputs_in(body.get("output"), what, raw) if status == SUCCEEDED else []
+        ended = parse_iso(body.get("completed_at"))
+        started = parse_iso(body.get("created_at"))
+        return TaskState(
+            id=tid,
+            provider=REPLICATE.name,
+            status=status,
+            remote_status=text_of(remote) or "",
+            model=text_of(body.get("model")) or "",
+            urls=urls,
+            error=error,
+            created_at=started.timestamp() if started else None,
+            expires_at=ended.timestamp() + OUTPUT_LIFETIME if ended else None,
+            raw=body,
+        )
+
+    def check_key(self) -> bool | None:
+        """One look at the account the token belongs to: 401 says it is refused."""
+        from vtrix.errors import AuthError
+
+        try:
+            self.http.get_json(self._base() + REPLICATE_ACCOUNT_PATH, what="Replicate key check")
+        except AuthError:
+            return False
+        return True
+
+    # ----------------------------------------------------------------- cancel
+
+    def cancel_plan(self, task_id: str, endpoint: str, deadline: float | None = None) -> Plan[bool]:
+        """Ask Replicate to cancel: True when the prediction reads canceled afterwards."""
+        from vtrix.errors import TemporaryFailure
+        from vtrix.http.answer import decode
+
+        what = f"cancel of task {task_id}"
+        url = self._base() + REPLICATE_CANCEL_PATH.format(task=quote(task_id, safe=""))
+        headers = {**self.http.headers(auth=True), "Content-Type": "application/json"}
+        until = deadline if deadline is not None else time.monotonic() + self.http.read_budget
+        outcome = yield Send(Request("POST", url, headers, body=b"{}"), until)
+        if isinstance(outcome, TransportError):
+            raise TemporaryFailure(f"{what} at {url} failed: {outcome.detail}")
+        if outcome.status >= 300:
+            raise self.http.error_for(outcome, what)
+        state = self.parse_task(decode(outcome, what), task_id, what=what)
+        return state.status == CANCELED
+
+
+def outputs_in(output: Any, what: str, raw: Any) -> list[str]:
+    """The file URLs of an output, in order: one URL, a list or an iterator's list of them,
+    or objects holding them (``{"file": …, "text": …}``). Text outputs hold none."""
+    urls: list[str] = []
+
+    def walk(node: Any, depth: int) -> None:
+        if depth > 12:
+            return
+        if isinstance(node, str) and node.startswith(("https://", "http://")):
+            urls.append(url_of(node, what, raw))
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value, depth + 1)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, depth + 1)
+
+    walk(output, 0)
+    return list(dict.fromkeys(urls))
+
+
+def _kind_of(row: dict[str, Any]) -> str:
+    from vtrix.wire.replicate.dialect import modality
+
+    version = row.get("latest_version")
+    doc = version.get("openapi_schema") if isinstance(version, dict) else None
+    comps = doc.get("components", {}).get("schemas", {}) if isinstance(doc, dict) else {}
+    output = comps.get("Output") if isinstance(comps, dict) else None
+    return modality(output, f"{row.get('name')} {row.get('description')}") if output else "unknown"
+
+
+def _same_origin(url: str, base: str) -> bool:
+    a, b = urlsplit(url), urlsplit(base)
+    return (a.scheme, a.netloc.lower()) == (b.scheme, b.netloc.lower())
+
+
+Adapter = ReplicateProvider
