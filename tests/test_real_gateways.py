@@ -14,8 +14,8 @@ from hostile import Reply, modellix_task, vtrix_task
 from vtrix.errors import BadAnswer
 from vtrix.spec.normalise import ModelSpec
 from vtrix.store.config import Settings
-from vtrix.wire.base import ProgressScale
 from vtrix.wire.modellix.adapter import ModellixProvider
+from vtrix.wire.progress import ProgressScale
 from vtrix.wire.vtrix.adapter import VtrixProvider
 from vtrix.wire.vtrix.dialect import normalise_vtrix
 

@@ -154,6 +154,7 @@ class AsyncClient(ClientBase):
         quote: Quote | None = None,
         accounts: tuple[Account, ...] = (),
         deadline: float | None = None,
+        hold: float = 0.0,
     ) -> AsyncTask:
         """Send a prepared submit once (see :meth:`vtrix.Client.submit_prepared`)."""
         from vtrix.engine.money import charge_for
@@ -179,6 +180,7 @@ class AsyncClient(ClientBase):
             deadline=deadline,
             quote=quote,
             charge=charge,
+            hold=hold,
         )
         done = await self.drive(self.session.provider(prepared.spec.provider).http, flow)
         return AsyncTask(self, done.state, **handle_fields(done))
@@ -209,7 +211,9 @@ class AsyncClient(ClientBase):
         **kwargs: Any,
     ) -> Result:
         """Submit and wait; the :class:`Result`, or TaskFailed, WaitTimeout …"""
-        task = await self.submit(model_id, params, idempotency_key=idempotency_key, **kwargs)
+        resolved = await self.resolve(model_id, live=True)
+        prepared = await self.prepare(model_id, {**(params or {}), **kwargs}, resolved=resolved)
+        task = await self.submit_prepared(prepared, idempotency_key=idempotency_key, hold=timeout)
         return await task.wait(timeout=timeout, on_progress=on_progress)
 
     async def get_task(self, task_id: str, provider: str | None = None) -> AsyncTask:

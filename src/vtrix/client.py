@@ -128,9 +128,11 @@ class Client(ClientBase):
         allow_unpriced: bool = False,
         quote: Quote | None = None,
         accounts: tuple[Account, ...] = (),
+        hold: float = 0.0,
     ) -> Task:
         """Send a prepared submit once; returns at once with a :class:`Task`. ``deadline``
-        (a ``time.monotonic()`` time) bounds the submit, else its own 60 s do.
+        (a ``time.monotonic()`` time) bounds the submit, else its own 60 s do; ``hold``: how
+        long the caller will wait for the task (a gateway that can may answer it finished).
 
         The ledger holds the submit before it goes out and its task id as soon as it is
         known; ``on_created`` runs once the id is safe there (even if Ctrl-C comes). A key
@@ -167,6 +169,7 @@ class Client(ClientBase):
             deadline=deadline,
             quote=quote,
             charge=charge,
+            hold=hold,
         )
         done = self.session.provider(prepared.spec.provider).http.run(flow)
         task: Task = Task.submitted(self.session, done)
@@ -198,7 +201,9 @@ class Client(ClientBase):
         **kwargs: Any,
     ) -> Result:
         """Submit and wait; returns the :class:`Result` or raises (TaskFailed, WaitTimeout…)."""
-        task = self.submit(model_id, params, idempotency_key=idempotency_key, **kwargs)
+        resolved = self.resolve(model_id, live=True)
+        prepared = self.prepare(model_id, {**(params or {}), **kwargs}, resolved=resolved)
+        task = self.submit_prepared(prepared, idempotency_key=idempotency_key, hold=timeout)
         return task.wait(timeout=timeout, on_progress=on_progress)
 
     def quote(self, model_id: str, params: dict[str, Any] | None = None, /, **kwargs: Any) -> Quote:

@@ -195,6 +195,7 @@ def _submit_and_wait(
         deadline=opts.deadline,
         max_cost=max_cost,
         allow_unpriced=opts.allow_unpriced,
+        hold=remaining(opts.deadline, opts.timeout) if opts.wait else 0.0,
     )
     io.note(sending=False, task=task.result())
     if not opts.wait:

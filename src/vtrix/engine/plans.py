@@ -154,10 +154,12 @@ def submit_flow(
     deadline: float | None = None,
     quote: Quote | None = None,
     charge: Charge | None = None,
+    hold: float = 0.0,
 ) -> Plan[Submitted]:
     """Upload local files, then send a prepared submit once (see the module docstring).
     ``quote``: what it is expected to cost (kept in the ledger); ``charge``: the accounts
-    it is charged to, checked and charged as its row is written (:mod:`.money`)."""
+    it is charged to, checked and charged as its row is written (:mod:`.money`); ``hold``:
+    how long the caller will wait for the task (a gateway may answer it finished)."""
     _require_key(session, prepared.spec.provider)
     # What the key is bound to: the model and the parameters as given (local files by
     # path: an upload's URL differs each time).
@@ -195,7 +197,7 @@ def submit_flow(
             return done
     try:
         state = yield from session.provider(spec.provider).submit_plan(
-            prepared.request, spec.id, key, deadline
+            prepared.request, spec.id, key, deadline, hold=hold
         )
     except BaseException as exc:
         yield from _submit_failed(session, key, exc)

@@ -33,7 +33,8 @@ from vtrix.base.constants import LAST_POLL_AHEAD, MISSING_POLLS, MISSING_STRETCH
 from vtrix.base.record import field, record
 from vtrix.errors import NotFound, TemporaryFailure, WaitTimeout
 from vtrix.http import Plan, Sleep
-from vtrix.wire.base import ProgressScale, Provider, TaskState, bad_answer
+from vtrix.wire.base import Provider, TaskState, bad_answer
+from vtrix.wire.progress import ProgressScale
 
 
 @record

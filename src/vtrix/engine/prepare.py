@@ -57,7 +57,8 @@ class Prepared:
     spec: ModelSpec
     request: PreparedRequest
     checked: bool
-    params: dict[str, Any] = field(default_factory=dict)  # the model's parameters, as sent
+    # The model's parameters, as sent (a secret among them is never shown: not in repr).
+    params: dict[str, Any] = field(default_factory=dict, repr=False)
     unlisted: tuple[str, ...] = ()  # keys sent that an open schema does not list
     uploads: tuple[Upload, ...] = ()  # local files, uploaded when the submit is sent
 

@@ -144,7 +144,7 @@ class Tools:
             "quote": q.to_dict(),
             "model": prepared.model_id,
             "checked": prepared.checked,
-            "request": {"method": request.method, "url": request.url, "body": request.body},
+            "request": {"method": request.method, "url": request.url, "body": request.shown_body()},
             "unlisted": list(prepared.unlisted),
             "note": "nothing was sent",
         }

@@ -237,6 +237,8 @@ def _help(
         parts.append(f"[{sizes}]")
     if uploads and is_media_input(wire.rsplit(".", 1)[-1], schema):
         parts.append("(a URL, or @FILE to upload a local file)")
+    if schema.get("writeOnly") is True:
+        parts.append("(secret: never shown or logged)")
     if renamed:
         parts.append(
             f"(model parameter '{clean_text(wire)}', renamed because {renamed} is taken; "

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import abc
 import json
-import math
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -71,15 +70,24 @@ class PreparedRequest:
 
     method: str
     url: str
-    body: dict[str, Any]
+    body: dict[str, Any] = field(repr=False)
     provider: str = "vtrix"
+    secrets: tuple[str, ...] = ()  # parameters whose values are never shown (``writeOnly``)
 
     @property
     def path(self) -> str:
         return urlsplit(self.url).path or "/"
 
+    def shown_body(self) -> dict[str, Any]:
+        """The body as it may be shown: each secret parameter's value as ``***``."""
+        hide = set(self.secrets)
+        return {
+            k: (masked(v, hide) if isinstance(v, dict) else "***" if k in hide else v)
+            for k, v in self.body.items()
+        }
+
     def body_json(self) -> str:
-        return json.dumps(self.body, indent=2, ensure_ascii=False)
+        return json.dumps(self.shown_body(), indent=2, ensure_ascii=False)
 
     def display_headers(self, with_key: bool) -> dict[str, str]:
         """The headers as ``--debug`` shows them: the key is never shown."""
@@ -111,6 +119,11 @@ class CatalogEntry:
         return not search or search.lower() in f"{self.id} {self.summary}".lower()
 
 
+def masked(node: dict[str, Any], hide: set[str]) -> dict[str, Any]:
+    """``node`` with the values of the keys in ``hide`` shown as ``***`` (one level)."""
+    return {k: "***" if k in hide else v for k, v in node.items()}
+
+
 def bad_answer(what: str, reason: str, raw: Any) -> BadAnswer:
     """A BadAnswer for ``raw`` (kept in a file, named in the message)."""
     from vtrix.base.answers import keep
@@ -138,40 +151,6 @@ def url_of(value: Any, what: str, raw: Any) -> str:
             what, f"a result URL is not a URL (got {clean_line(repr(value), 80)})", raw
         )
     return value
-
-
-def progress_of(value: Any) -> int | float | None:
-    """A progress value as served (a finite number in 0..100), its scale not yet decided."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return value if math.isfinite(value) and 0 <= value <= 100 else None
-
-
-class ProgressScale:
-    """Reads a task's progress on the scale its gateway uses, decided from the values seen (the
-    gateway's documentation reads 0–100, the official vtrix client a 0–1 fraction): a value above 1
-    means percent, a non-integer in (0, 1) a fraction. Until one decides, 0 is 0 % and a float 1.0
-    is a whole fraction (100 %); an integer 1 is 1 %."""
-
-    def __init__(self) -> None:
-        self.fraction: bool | None = None
-
-    def percent(self, value: int | float | None) -> float | None:
-        if value is None:
-            return None
-        if self.fraction is None:
-            if value > 1:
-                self.fraction = False
-            elif 0 < value < 1:
-                self.fraction = True
-        if self.fraction or (self.fraction is None and isinstance(value, float) and value == 1):
-            return min(float(value) * 100.0, 100.0)
-        return float(value)
-
-
-def percent_of(value: Any) -> float | None:
-    """One progress value read alone (see :class:`ProgressScale`)."""
-    return ProgressScale().percent(progress_of(value))
 
 
 def text_of(value: Any) -> str | None:
@@ -362,9 +341,10 @@ class Provider(abc.ABC):
         return ""
 
     def prepare_submit(self, spec: ModelSpec, params: dict[str, Any]) -> PreparedRequest:
-        return PreparedRequest(
-            "POST", self.submit_url(spec), self.submit_body(spec, params), self.name
-        )
+        props = spec.schema.get("properties") or {}
+        secret = tuple(n for n, p in props.items() if isinstance(p, dict) and p.get("writeOnly"))
+        body = self.submit_body(spec, params)
+        return PreparedRequest("POST", self.submit_url(spec), body, self.name, secret)
 
     def submit_plan(
         self,
@@ -372,6 +352,7 @@ class Provider(abc.ABC):
         model_id: str,
         idempotency_key: str,
         deadline: float | None = None,
+        hold: float = 0.0,  # how long the caller would wait for the task within the submit
     ) -> Plan[TaskState]:
         raw = yield from self.http.submit_plan(
             request.url,

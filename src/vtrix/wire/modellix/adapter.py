@@ -24,12 +24,11 @@ from vtrix.wire.base import (
     bad_answer,
     dict_of,
     list_of,
-    percent_of,
-    progress_of,
     task_id_of,
     text_of,
     url_of,
 )
+from vtrix.wire.progress import percent_of, progress_of
 
 if TYPE_CHECKING:
     from vtrix.spec.normalise import ModelSpec

@@ -4,9 +4,10 @@ by a pinned version (``POST /v1/predictions`` with ``version``), polled at
 ``canceled``) and cancelled by ``POST …/cancel``; a model's schema from its model or version
 object; the catalog paged by ``next`` links.
 
-A run that will wait asks the gateway to hold the submit (``Prefer: wait=N``, N within the
-command's deadline and the submit's own timeout): a quick model then answers finished in the
-submit itself. Outputs are deleted about an hour after a prediction ends: results are saved
+A run that will wait asks the gateway to hold the submit (``Prefer: wait=N``: N at most 10 s,
+within the command's deadline): a quick model then answers finished in the submit itself,
+and a slow one's id is still known (and kept in the ledger) within seconds. Outputs are
+deleted about an hour after a prediction ends: results are saved
 when they arrive, and a later ``task get`` says when they are gone. No answer carries money
 (``metrics.predict_time`` is kept): quotes come from prices you set, or learned.
 """
@@ -54,7 +55,7 @@ STATUS = {
     "aborted": FAILED,
 }
 OUTPUT_LIFETIME = 3600.0  # Replicate deletes a prediction's inputs and outputs after ~1 hour
-MAX_HOLD = 60  # the longest Prefer: wait Replicate honours
+MAX_HOLD = 10  # Replicate holds up to 60 s; a quick model's run needs far less
 _PAGES = 10  # the public catalog is vast: the first pages, then search narrows it
 
 
@@ -69,34 +70,41 @@ class ReplicateProvider(Provider):
 
     def catalog(self, *, type: str | None = None, search: str | None = None) -> list[CatalogEntry]:
         """The public models, a few pages (``next`` links, followed only on the same host)."""
-        from vtrix.spec.normalise import summary_line
-
         base = self._base()
         url: str | None = base + REPLICATE_CATALOG_PATH
         out: list[CatalogEntry] = []
         for _ in range(_PAGES):
             if url is None:
                 break
-            page = dict_of(self.http.get_json(url, what="Replicate catalog"), "answer", "", {})
-            for row in list_of(page.get("results"), "results", "Replicate catalog", page):
-                owner, name = (
-                    row.get(k) if isinstance(row, dict) else None for k in ("owner", "name")
-                )
-                if not isinstance(owner, str) or not isinstance(name, str):
-                    continue
-                text = text_of(row.get("description")) or f"{owner}/{name} on Replicate"
-                out.append(
-                    CatalogEntry(
-                        id=f"{REPLICATE.name}:{owner}/{name}",
-                        provider=REPLICATE.name,
-                        type=_kind_of(row),
-                        name=f"{owner}/{name}",
-                        summary=summary_line(text),
-                    )
-                )
-            nxt = page.get("next")
-            url = nxt if isinstance(nxt, str) and _same_origin(nxt, base) else None
+            entries, url = self.catalog_page(url)
+            out += entries
         return [e for e in out if e.matches(type, search)]
+
+    def catalog_page(self, url: str) -> tuple[list[CatalogEntry], str | None]:
+        """One page of the model list: its models, and the next page's URL (None at the end,
+        or when it points off Replicate's host: the token would go with it)."""
+        from vtrix.spec.normalise import summary_line
+
+        what = "Replicate catalog"
+        page = dict_of(self.http.get_json(url, what=what), "answer", what, {})
+        out = []
+        for row in list_of(page.get("results"), "results", what, page):
+            row = row if isinstance(row, dict) else {}
+            owner, name = row.get("owner"), row.get("name")
+            if not isinstance(owner, str) or not isinstance(name, str):
+                continue
+            text = text_of(row.get("description")) or f"{owner}/{name} on Replicate"
+            out.append(
+                CatalogEntry(
+                    id=f"{REPLICATE.name}:{owner}/{name}",
+                    provider=REPLICATE.name,
+                    type=_kind_of(row),
+                    name=f"{owner}/{name}",
+                    summary=summary_line(text),
+                )
+            )
+        nxt = page.get("next")
+        return out, nxt if isinstance(nxt, str) and _same_origin(nxt, self._base()) else None
 
     def spec_url(self, model_id: str) -> str:
         from vtrix.wire.replicate.dialect import parse_id
@@ -130,13 +138,14 @@ class ReplicateProvider(Provider):
         model_id: str,
         idempotency_key: str,
         deadline: float | None = None,
+        hold: float = 0.0,
     ) -> Plan[TaskState]:
-        """One create. With a deadline (a run that waits), the gateway is asked to hold the
-        answer while the model runs, up to what the deadline and the submit's timeout leave."""
-        hold = 0
-        if deadline is not None:
-            hold = int(min(MAX_HOLD, deadline - time.monotonic() - 5, SUBMIT_TIMEOUT - 10))
-        extra = {"Prefer": f"wait={hold}"} if hold >= 1 else None
+        """One create. For a caller that will wait (``hold``), the gateway is asked to hold
+        the answer while the model runs: at most ``MAX_HOLD`` s (the id of a slow task is
+        known soon, safe in the ledger), within the deadline and the submit's timeout."""
+        left = deadline - time.monotonic() - 5 if deadline is not None else MAX_HOLD
+        seconds = int(min(MAX_HOLD, hold, left, SUBMIT_TIMEOUT - 10))
+        extra = {"Prefer": f"wait={seconds}"} if seconds >= 1 else None
         raw = yield from self.http.submit_plan(
             request.url,
             request.body,
