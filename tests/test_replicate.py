@@ -453,7 +453,7 @@ def test_a_replicate_model_end_to_end_through_the_cli(
     assert help_.code == 0 and help_.out.index("--prompt") < help_.out.index("--style")
     assert "1<=x<=50" in help_.out and "secret" in help_.out
     bad = vtrix("run", PAINTER, "--prompt", "x", "--style", "crayon", env=env)
-    assert bad.code == 2 and "style" in bad.err and not sb.stats().get("replicate.submit")
+    assert bad.code == 2 and "style" in bad.err and not sb.stats()["routes"].get("replicate.submit")
     out = home / "out"
     ran = vtrix(
         "run", PAINTER, "--prompt", "a lighthouse", "--save", str(out), "-o", "json", env=env

@@ -76,15 +76,18 @@ def _lowered(
 ) -> dict[str, Any]:
     """The request schema in the document's order, its conditions dropped (each named)."""
     out = {k: v for k, v in schema.items() if k not in _CONDITIONS and not k.startswith("x-")}
-    for word in _CONDITIONS:
-        if word in schema:
-            named = sorted(_fields_in(schema[word]))
+    rules = [("if", ("if", "then", "else"))] + [(w, (w,)) for w in _CONDITIONS[3:]]
+    for head, words in rules:
+        if head in schema:
+            named = sorted({n for w in words for n in _fields_in(schema.get(w))})
             which = ", ".join(named) if named else "the input"
+            rule = "/".join(w for w in words if w in schema)
             warn(
                 warnings,
                 source,
-                f"{jpath}.{word}",
-                f"a conditional rule on {which} is not checked here (the gateway checks it)",
+                f"{jpath}.{head}",
+                f"a conditional rule ({rule}) on {which} is not checked here (the gateway "
+                "checks it)",
             )
     props = {
         name: _plain(sub) for name, sub in schema["properties"].items() if isinstance(name, str)
