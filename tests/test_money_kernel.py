@@ -47,6 +47,13 @@ from vtrix.http import MockTransport, Request, Response
 PRICE = Decimal("0.30")
 MODEL = "kirin_v3_i2v"
 PARAMS = {"image_url": "https://example.com/a.jpg"}
+# A second gateway in the same runs: WaveSpeed quotes PRICE from its own price route and
+# reports no cost (so it cannot overcharge visibly: only these behaviours apply to it).
+WAVESPEED = "wavespeed:acme/clip-i2v"
+WAVESPEED_PARAMS = {"image": "https://example.com/a.png", "prompt": "a wave"}
+WAVESPEED_BEHAVIOURS = ("ok", "lost", "refused", "killed")
+CATALOG = Path(__file__).parent / "fixtures" / "wavespeed" / "catalog.json"
+INPUTS = {MODEL: PARAMS, WAVESPEED: WAVESPEED_PARAMS}
 SEEN: Counter[str] = Counter()  # what the examples reached (a cap refusal, a task …)
 BEHAVIOURS = ("ok", "ok", "ok", "lost", "refused", "overcharge", "zero", "absurd", "killed")
 
@@ -87,6 +94,8 @@ class SimGateway:
         )
 
     def handle(self, request: Request) -> Response:
+        if "/api/v3/" in request.url:
+            return self._wavespeed(request)
         if request.method == "POST":
             return self._submit(request)
         task_id = request.url.rstrip("/").rsplit("/", 1)[-1]
@@ -104,7 +113,23 @@ class SimGateway:
         }
         return _json(200, body)
 
-    def _submit(self, request: Request) -> Response:
+    def _wavespeed(self, request: Request) -> Response:
+        """WaveSpeed's routes: its catalog, its price route, a submit, a result."""
+        if request.url.endswith("/api/v3/model/price"):
+            return _json(200, {"code": 200, "data": {"price": f"{PRICE:f}"}})
+        if "/api/v3/models" in request.url:
+            return _json(200, json.loads(CATALOG.read_text("utf-8")))
+        if request.method == "POST":
+            return self._submit(request, wavespeed=True)
+        task_id = request.url.rsplit("/predictions/", 1)[1].split("/", 1)[0]
+        with self.lock:
+            known = task_id in self.tasks
+        if not known:
+            return _json(404, {"code": 404, "message": "no such task", "data": None})
+        done = {"id": task_id, "status": "completed", "outputs": ["https://cdn.example/w.mp4"]}
+        return _json(200, {"code": 200, "message": "success", "data": done})
+
+    def _submit(self, request: Request, wavespeed: bool = False) -> Response:
         key = dict(request.headers)["Idempotency-Key"]
         with self.lock:
             self.posts[key] += 1
@@ -118,6 +143,8 @@ class SimGateway:
             self.by_key[key] = task_id
         if how == "lost":
             return _json(500, {"message": "internal error"})
+        if wavespeed and how != "killed":
+            return _json(200, {"code": 200, "data": {"id": task_id, "status": "created"}})
         if how == "killed":
             pid = self.pids.get(key)
             if pid is None:
@@ -187,7 +214,8 @@ def _client(cls: Any, gw: SimGateway, ledger_url: str, **caps: Any) -> Any:
     from vtrix.store.config import Settings
     from vtrix.store.ledger import Ledger
 
-    settings = Settings.resolve(api_key="sim-key", base_url="http://127.0.0.1:9", env={})
+    env = {"WAVESPEED_API_KEY": "sim-key"}
+    settings = Settings.resolve(api_key="sim-key", base_url="http://127.0.0.1:9", env=env)
     return cls(
         settings=settings, ledger=Ledger(ledger_url), transport=MockTransport(gw.handle), **caps
     )
@@ -232,10 +260,10 @@ class MoneyModel(RuleBasedStateMachine):
         self.gw.plan.update(zip(keys, how, strict=True))
         return keys
 
-    def _submit(self, client: Any, key: str) -> None:
+    def _submit(self, client: Any, key: str, model: str = MODEL) -> None:
         from vtrix.errors import VtrixError
 
-        prepared = client.prepare(MODEL, dict(PARAMS))
+        prepared = client.prepare(model, dict(INPUTS[model]))
         try:
             client.submit_prepared(prepared, idempotency_key=key)
             SEEN["sent"] += 1
@@ -276,6 +304,23 @@ class MoneyModel(RuleBasedStateMachine):
         jobs = [(self.a, k) for k in keys[:half]] + [(self.b, k) for k in keys[half:]]
         with ThreadPoolExecutor(len(jobs)) as pool:
             list(pool.map(lambda j: self._submit(*j), jobs))
+
+    @rule(
+        vtrix=st.lists(st.sampled_from(BEHAVIOURS), min_size=1, max_size=4),
+        wavespeed=st.lists(st.sampled_from(WAVESPEED_BEHAVIOURS), min_size=1, max_size=4),
+    )
+    def two_gateways_at_once(self, vtrix: list[str], wavespeed: list[str]) -> None:
+        """A mixed run: vtrix and WaveSpeed submits at once, from both machines, against one
+        team budget (WaveSpeed's quotes come from its price route)."""
+        keys = self._keys(vtrix + wavespeed)
+        self._before(keys)
+        models = [MODEL] * len(vtrix) + [WAVESPEED] * len(wavespeed)
+        clients = [self.a if i % 2 else self.b for i in range(len(keys))]
+        for client, key in zip(clients, keys, strict=True):
+            (self.keys_a if client is self.a else self.keys_b).add(key)
+        SEEN["mixed"] += 1
+        with ThreadPoolExecutor(len(keys)) as pool:
+            list(pool.map(self._submit, clients, keys, models))
 
     @rule(how=st.lists(st.sampled_from(BEHAVIOURS), min_size=2, max_size=8))
     def asyncio_tasks_gather(self, how: list[str]) -> None:
@@ -336,7 +381,7 @@ class MoneyModel(RuleBasedStateMachine):
         ledger = self.a.ledger
         for row in ledger.recent(10_000, everything=True):
             if row.task_id:
-                self.a.get_task(row.task_id, "vtrix")
+                self.a.get_task(row.task_id, row.provider)
         if any(self.gw.plan[self.gw.tasks[t]["key"]] == "overcharge" for t in self._seen()):
             self.reported_high = True
 
@@ -433,7 +478,7 @@ def _run(machine: type[MoneyModel], examples: int) -> None:
     )
     # The examples reached what they are about: caps that refused, unknown outcomes, tasks.
     assert SEEN["budget_reached"] and SEEN["outcome_unknown"] and SEEN["sent"], SEEN
-    assert SEEN["processes"], SEEN
+    assert SEEN["processes"] and SEEN["mixed"], SEEN
     report = os.environ.get("VTRIX_MONEY_REPORT")
     if report:  # `make bench` runs this longer and reports what it covered
         with open(report, "a", encoding="utf-8") as fh:
