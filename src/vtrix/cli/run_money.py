@@ -85,7 +85,11 @@ def run_prices_set(opts: PriceOptions, client: Client, io: IO) -> None:
         raise UsageError(f"{opts.amount!r} is not an amount (say 0.05)")
     model = registry.canonical(opts.model_id)
     if registry.lookup(model) is None:
-        raise UnknownModel(opts.model_id, registry.suggest(opts.model_id))
+        from vtrix.base.gateways import GATEWAYS, provider_for_id
+
+        if not GATEWAYS[provider_for_id(model)].prefixed_ids:
+            raise UnknownModel(opts.model_id, registry.suggest(opts.model_id))
+        model = client.resolve(model, live=True).spec.id  # a gateway whose catalog is live
     set_price(model, value, opts.per)
     io.emit(f"{model}: {value:f} per {opts.per}")
 
