@@ -129,11 +129,11 @@ def test_reads_survive_injected_5xx(vtrix, sandbox):
 def test_profiles_select_keys(vtrix, sandbox):
     vtrix("auth", "login", "--with-token", "--profile", "work", input="sk-work-key-123456789\n")
     status = vtrix("--profile", "work", "auth", "status").out
-    assert "Profile:  work" in status and "from profile 'work'" in status
+    assert "Profile:   work" in status and "from profile 'work'" in status
     r = vtrix("--profile", "work", *RUN, "--no-wait", env=env_for(sandbox, key=None))
     assert r.code == 0, r.err
     env_profile = vtrix("auth", "status", env={"VTRIX_PROFILE": "work"}).out
-    assert "Profile:  work" in env_profile
+    assert "Profile:   work" in env_profile
     assert vtrix("--profile", "nope", *RUN, env=env_for(sandbox, key=None)).code == 2
     assert "Removed profile 'work'" in vtrix("auth", "logout", "--profile", "work").out
 

@@ -304,7 +304,7 @@ def settings_of(run: Callable[..., Any]) -> Command:
             settings_of(run_auth_status),
             None,
             gateway(),
-            "vtrix:    ",
+            "vtrix:     sk-",
             None,
             0,
             id="auth status: each gateway's key, masked",

@@ -191,7 +191,7 @@ def test_auth_status_lists_profiles_and_an_unknown_profile_is_named(vtrix):
         == 0
     )
     status = vtrix("auth", "status").out
-    assert "Profiles: work" in status
+    assert "Profiles:  work" in status
     r = vtrix("--profile", "nope", "auth", "status")
     assert r.code == 2 and "no profile named 'nope' (profiles: work)" in r.err
 

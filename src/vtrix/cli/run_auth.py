@@ -91,17 +91,19 @@ def run_auth_status(settings: Settings, io: IO) -> None:
     from vtrix.store.config import read_config
 
     profiles = sorted(read_config()["profiles"])
+    w = max(len(n) for n in (*PROVIDERS, "Profiles")) + 2
     lines = [
-        f"Profile:  {settings.profile}",
-        f"Config:   {config_path()}",
-        f"Profiles: {', '.join(profiles) if profiles else 'none (vtrix auth login creates one)'}",
+        f"{'Profile:':<{w}}{settings.profile}",
+        f"{'Config:':<{w}}{config_path()}",
+        f"{'Profiles:':<{w}}"
+        + (", ".join(profiles) if profiles else "none (vtrix auth login creates one)"),
     ]
     for name in PROVIDERS:
         key = settings.key_for(name)
         if key is None:
-            lines.append(f"{name + ':':<9} not logged in")
+            lines.append(f"{name + ':':<{w}}not logged in")
         else:
-            lines.append(f"{name + ':':<9} {key.masked()} (from {settings.key_source.get(name)})")
+            lines.append(f"{name + ':':<{w}}{key.masked()} (from {settings.key_source.get(name)})")
     io.emit("\n".join(lines))
 
 
