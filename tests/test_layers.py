@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import CANARY, env_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +46,8 @@ def test_sdk_use_never_imports_the_cli(sandbox, home):
 CODEGEN_PROBE = """
 import json, sys
 from pathlib import Path
+
+import pytest
 from codegen.generate import generate_tree
 import codegen.fetch, codegen.report, codegen.seed
 generate_tree(Path("specs"), update_lock=False)
@@ -431,14 +434,16 @@ def gateway_mentions(source: str, name: str) -> list[str]:
     return found
 
 
-def test_the_newest_gateway_is_named_only_in_its_folder_the_table_and_the_sandbox():
-    """fal came in as a folder (``wire/fal/``), a row of the table and the sandbox's dialect:
-    the engine, the store, the clients and the front ends never name it."""
+@pytest.mark.parametrize("name", ["fal", "replicate", "wavespeed"])
+def test_a_newer_gateway_is_named_only_in_its_folder_the_table_and_the_sandbox(name):
+    """fal, Replicate and WaveSpeed came in as folders (``wire/<name>/``), rows of the table
+    and the sandbox's dialects: the engine, the store, the clients and the front ends never
+    name them."""
     for path in sorted(SRC.rglob("*.py")):
         rel = path.relative_to(SRC).as_posix()
         if rel.startswith(GATEWAY_HOMES) or rel.startswith("models/"):
             continue
-        assert gateway_mentions(path.read_text(encoding="utf-8"), "fal") == [], rel
+        assert gateway_mentions(path.read_text(encoding="utf-8"), name) == [], rel
 
 
 def test_the_gateway_check_catches_a_planted_mention():

@@ -157,12 +157,10 @@ def submit_flow(
     hold: float = 0.0,
 ) -> Plan[Submitted]:
     """Upload local files, then send a prepared submit once (see the module docstring).
-    ``quote``: what it is expected to cost (kept in the ledger); ``charge``: the accounts
-    it is charged to, checked and charged as its row is written (:mod:`.money`); ``hold``:
-    how long the caller will wait for the task (a gateway may answer it finished)."""
+    ``quote``: its expected cost (kept in the ledger); ``charge``: the accounts it is charged
+    to, checked as its row is written (:mod:`.money`); ``hold``: how long the caller waits."""
     _require_key(session, prepared.spec.provider)
-    # What the key is bound to: the model and the parameters as given (local files by
-    # path: an upload's URL differs each time).
+    # What the key is bound to: the parameters as given (a local file by path, not its URL).
     params_digest = digest(prepared.spec.provider, prepared.model_id, prepared.params)
     prepared = yield from upload_flow(session, prepared)
     spec = prepared.spec

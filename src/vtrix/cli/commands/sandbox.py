@@ -153,7 +153,8 @@ def sandbox(
     url_ttl: float,
     **modes: Any,  # one per MODES entry (a choice among its values); one key list per gateway
 ) -> None:
-    """Start a local gateway that speaks the vtrix, Modellix and fal protocols.
+    """Start a local gateway that speaks the vtrix, Modellix, fal, Replicate and WaveSpeed
+    protocols.
 
     The first line on stdout is its base URL; point vtrix at it with
     VTRIX_BASE_URL and MODELLIX_BASE_URL (or --base-url). Ctrl-C stops it.
