@@ -158,3 +158,18 @@ def test_a_named_budget_holds_for_cli_and_mcp_at_once_across_gateways(
     listed = json.loads(vtrix("budget", "list", "-o", "json", env=env).out)
     team = next(b for b in listed if b["name"] == "team")
     assert Decimal(team["left"]) >= 0
+
+
+def test_doctor_checks_each_gateway_that_has_a_key(
+    five: tuple[Any, dict[str, str]], vtrix: Any
+) -> None:
+    _, env = five
+    r = vtrix("doctor", env=env)
+    assert r.code == 0, r.out + r.err
+    for label in ("vtrix", "Modellix", "fal", "Replicate", "WaveSpeed"):
+        section = r.out.split(f"\n{label}:\n", 1)[1].split("\n\n", 1)[0]
+        assert "key:        accepted" in section, (label, section)
+    assert "balance:    100.0" in r.out.split("\nWaveSpeed:\n", 1)[1]  # its balance route
+    without = vtrix("doctor", env={**env, "REPLICATE_API_TOKEN": ""})
+    assert "REPLICATE_API_TOKEN" in without.out.split("\nReplicate:\n", 1)[1].split("\n\n")[0]
+    assert all(k not in r.out + r.err for k in env.values() if "key" in k)

@@ -394,6 +394,15 @@ def test_a_failed_and_a_removed_prediction_read_as_the_gateway_says(
     state = prov.http.run(prov.task_plan(PID))
     assert state.status == SUCCEEDED and state.urls == []
     assert state.expires_at is not None and state.expires_at < time.time()
+    import io
+
+    from vtrix.cli.io import IO
+    from vtrix.cli.run_task import TaskOptions, run_task_get
+
+    out = io.StringIO()
+    client = replicate_client(monkeypatch, replicate_api(removed))
+    run_task_get(TaskOptions((PID,), provider="replicate"), client, IO(out, io.StringIO()))
+    assert "Expired: 2020-01-01 01:00:00 UTC (the gateway deleted them)" in out.getvalue()
 
 
 def test_cancel_posts_to_the_prediction_and_the_ledger_keeps_it(

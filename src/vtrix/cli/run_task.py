@@ -149,12 +149,11 @@ def show(t: Task, output: str, io: IO) -> None:
             text += f"\nProgress: {state.progress:.0f}%"
         if state.error:
             text += f"\nError:   {state.error}"
-        if state.expires_at is not None and state.urls:
+        gone = state.expires_at is not None and state.expires_at <= time.time()
+        if state.expires_at is not None and (state.urls or (gone and state.done)):
             when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(state.expires_at))
-            gone = state.expires_at <= time.time()
-            text += f"\n{'Expired:' if gone else 'Expires:'} {when}" + (
-                " (the result URLs no longer work)" if gone else ""
-            )
+            why = "the result URLs no longer work" if state.urls else "the gateway deleted them"
+            text += f"\n{'Expired:' if gone else 'Expires:'} {when}" + (f" ({why})" if gone else "")
         io.emit(text)
 
 
