@@ -9,6 +9,7 @@ them skip, saying so, when it is not)."""
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import shutil
@@ -36,6 +37,7 @@ CASSETTES = ROOT.parent / "shared" / "fixtures" / "gateways" / "replicate" / "ca
 PAINTER = "replicate:acme/painter"
 VERSION = "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa"
 TOKEN = "r8_test-token-7f3a9c"
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where built: 10 MB to read
 PID = "q1w2e3r4t5y6u7i8o9p0a1s2d3"
 
 
@@ -102,10 +104,11 @@ def cassettes() -> list[Path]:
     return sorted(CASSETTES.glob("*.yaml"))
 
 
+@functools.cache
 def exchanges(path: Path) -> list[tuple[str, str, int, bytes]]:
     """(method, URL, status, body) of each recorded exchange, in either layout the recorders
     wrote (httpx-style ``content``/``status_code``, or vcrpy's ``body.string``/``status``)."""
-    data = yaml.safe_load(path.read_text("utf-8"))
+    data = yaml.load(path.read_text("utf-8"), Loader=LOADER)
     out = []
     for item in data["interactions"]:
         req, resp = item["request"], item["response"]
