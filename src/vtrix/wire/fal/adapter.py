@@ -9,7 +9,6 @@ configured fal hosts. No answer carries money: quotes come from prices you set, 
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
@@ -24,7 +23,7 @@ from vtrix.base.gateways import (
     split_id,
 )
 from vtrix.errors import RequestRejected, UsageError
-from vtrix.http import Plan, Request, Send, TransportError
+from vtrix.http import Plan
 from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, UNKNOWN
 from vtrix.wire.base import (
     CatalogEntry,
@@ -188,14 +187,11 @@ class FalProvider(Provider):
 
     def cancel_plan(self, task_id: str, endpoint: str, deadline: float | None = None) -> Plan[bool]:
         """Ask the queue to cancel: True when it says so (a finished request cannot be)."""
-        url = self._route(task_id, endpoint, FAL_CANCEL_PATH)
-        headers = {**self.http.headers(auth=True), "Content-Type": "application/json"}
-        until = deadline if deadline is not None else time.monotonic() + self.http.read_budget
-        outcome = yield Send(Request("PUT", url, headers, body=b"{}"), until)
-        if isinstance(outcome, TransportError):
-            from vtrix.errors import TemporaryFailure
+        from vtrix.http.once import once_plan
 
-            raise TemporaryFailure(f"cancel of task {task_id} at {url} failed: {outcome.detail}")
+        url = self._route(task_id, endpoint, FAL_CANCEL_PATH)
+        what = f"cancel of task {task_id}"
+        outcome = yield from once_plan(self.http, "PUT", url, {}, what=what, deadline=deadline)
         if outcome.status >= 300 and outcome.status != 400:
             raise self.http.error_for(outcome, f"cancel of task {task_id}")
         from vtrix.http.answer import decode

@@ -28,7 +28,7 @@ from vtrix.base.gateways import (
     REPLICATE_PREDICTIONS_PATH,
     REPLICATE_VERSION_PATH,
 )
-from vtrix.http import Plan, Request, Send, TransportError
+from vtrix.http import Plan
 from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, UNKNOWN, parse_iso
 from vtrix.wire.base import (
     CatalogEntry,
@@ -205,16 +205,12 @@ class ReplicateProvider(Provider):
 
     def cancel_plan(self, task_id: str, endpoint: str, deadline: float | None = None) -> Plan[bool]:
         """Ask Replicate to cancel: True when the prediction reads canceled afterwards."""
-        from vtrix.errors import TemporaryFailure
         from vtrix.http.answer import decode
+        from vtrix.http.once import once_plan
 
         what = f"cancel of task {task_id}"
         url = self._base() + REPLICATE_CANCEL_PATH.format(task=quote(task_id, safe=""))
-        headers = {**self.http.headers(auth=True), "Content-Type": "application/json"}
-        until = deadline if deadline is not None else time.monotonic() + self.http.read_budget
-        outcome = yield Send(Request("POST", url, headers, body=b"{}"), until)
-        if isinstance(outcome, TransportError):
-            raise TemporaryFailure(f"{what} at {url} failed: {outcome.detail}")
+        outcome = yield from once_plan(self.http, "POST", url, {}, what=what, deadline=deadline)
         if outcome.status >= 300:
             raise self.http.error_for(outcome, what)
         state = self.parse_task(decode(outcome, what), task_id, what=what)

@@ -9,8 +9,6 @@ protocol has no cancel.
 
 from __future__ import annotations
 
-import json
-import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -23,7 +21,6 @@ from vtrix.base.gateways import (
     WAVESPEED_RESULT_PATH,
 )
 from vtrix.errors import RequestRejected
-from vtrix.http import Plan, Request, Send, TransportError
 from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, UNKNOWN, parse_iso
 from vtrix.wire.base import (
     CatalogEntry,
@@ -198,19 +195,12 @@ class WaveSpeedProvider(Provider):
         return True
 
     def _post(self, path: str, body: dict[str, Any], what: str) -> Any:
-        """A POST that creates nothing (a price): read like a GET, its answer decoded."""
-        return self.http.run(self._post_plan(self._base() + path, body, what))
-
-    def _post_plan(self, url: str, body: dict[str, Any], what: str) -> Plan[Any]:
-        from vtrix.errors import TemporaryFailure
+        """A POST that creates nothing (a price): sent once, its answer decoded."""
         from vtrix.http.answer import decode
+        from vtrix.http.once import once_plan
 
-        headers = {**self.http.headers(auth=True), "Content-Type": "application/json"}
-        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        until = time.monotonic() + self.http.read_budget
-        outcome = yield Send(Request("POST", url, headers, body=data), until)
-        if isinstance(outcome, TransportError):
-            raise TemporaryFailure(f"{what} at {url} failed: {outcome.detail}")
+        plan = once_plan(self.http, "POST", self._base() + path, body, what=what)
+        outcome = self.http.run(plan)
         if outcome.status >= 300:
             raise self.http.error_for(outcome, what)
         return decode(outcome, what)
