@@ -25,4 +25,10 @@ def test_generated_files_match_the_golden_record():
     assert sorted(files) == sorted(expected)
     for path, text in files.items():
         assert text == expected[path], f"{path} differs from the golden record"
-    assert set(lock) == {"kirin_v2_6_i2v", "spark_dance_v2_0", "bytedance/seedream-4.5-t2i"}
+    assert set(lock) == {
+        "kirin_v2_6_i2v",
+        "spark_dance_v2_0",
+        "bytedance/seedream-4.5-t2i",
+        "replicate:acme/painter",  # a Cog schema: its secret input typed as a plain string
+        "wavespeed:acme/clip-i2v",  # a catalog row: its conditional rule left to the gateway
+    }
