@@ -74,7 +74,7 @@ def test_a_cog_schema_is_lowered_into_the_checked_subset() -> None:
         (PAINTER, lambda m: m["latest_version"]["openapi_schema"]["components"].clear(), "Input"),
         ("replicate:acme/other", lambda m: None, "it describes acme/painter"),
         ("replicate:acme/..x", lambda m: None, "not a safe identifier"),
-        ("replicate:acme", lambda m: None, "<owner>/<name>"),
+        ("replicate:acme", lambda m: None, "expected <owner>/<name>"),
         (
             PAINTER,
             lambda m: m["latest_version"]["openapi_schema"]["components"]["schemas"]["Input"][
@@ -430,6 +430,19 @@ def test_the_token_goes_to_replicates_host_only(
     prov = ReplicateProvider(Settings(keys={"replicate": Secret(TOKEN)}), transport)
     assert [e.id for e in prov.catalog()] == [PAINTER]
     assert [r.url for r in transport.requests] == ["https://api.replicate.com/v1/models"]
+
+
+@pytest.mark.parametrize(
+    "bad", ["replicate:acme", "replicate:a/../b", "replicate:a/b:not a version"]
+)
+def test_an_id_that_cannot_be_replicates_is_refused_with_nothing_sent(
+    vtrix: Any, home: Path, bad: str
+) -> None:
+    env = {"REPLICATE_API_TOKEN": TOKEN, "VTRIX_BASE_URL": "http://127.0.0.1:9"}
+    for args in (("run", bad, "--help"), ("models", "spec", bad), ("run", bad, "--param", "x=1")):
+        r = vtrix(*args, env=env)
+        assert r.code == 2 and "is not a Replicate model id" in r.err, (args, r.err)
+        assert "Traceback" not in r.err and "nothing was sent" in r.err
 
 
 def test_no_token_sends_nothing(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -222,6 +222,26 @@ def test_the_balance_and_the_key_check_use_the_balance_route() -> None:
     assert refused.check_key() is False
 
 
+@pytest.mark.parametrize("bad", ["wavespeed:a b", "wavespeed:acme/../x"])
+def test_an_id_that_cannot_be_wavespeeds_is_refused_with_nothing_sent(
+    vtrix: Any, home: Path, bad: str
+) -> None:
+    env = {"WAVESPEED_API_KEY": KEY, "VTRIX_BASE_URL": "http://127.0.0.1:9"}
+    for args in (("run", bad, "--help"), ("models", "spec", bad), ("quote", bad)):
+        r = vtrix(*args, env=env)
+        assert r.code == 2 and "is not a WaveSpeed model id" in r.err, (args, r.err)
+        assert "Traceback" not in r.err
+
+
+def test_a_model_its_catalog_lacks_is_unknown(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vtrix.errors import UnknownModel
+
+    client = wavespeed_client(monkeypatch, wavespeed_api())
+    with pytest.raises(UnknownModel) as caught:
+        client.submit("wavespeed:acme/nothing", prompt="x")
+    assert caught.value.exit_code == 2 and "wavespeed:acme/nothing" in caught.value.message
+
+
 def test_cancel_is_refused_with_nothing_sent(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     running = {"id": TID, "status": "processing", "outputs": []}
     client = wavespeed_client(monkeypatch, wavespeed_api(running))

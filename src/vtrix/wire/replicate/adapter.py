@@ -107,9 +107,7 @@ class ReplicateProvider(Provider):
         return out, nxt if isinstance(nxt, str) and _same_origin(nxt, self._base()) else None
 
     def spec_url(self, model_id: str) -> str:
-        from vtrix.wire.replicate.dialect import parse_id
-
-        model, version = parse_id(model_id)
+        model, version = model_parts(model_id)
         if version:
             return self._base() + REPLICATE_VERSION_PATH.format(model=model, version=version)
         return self._base() + REPLICATE_MODEL_PATH.format(model=model)
@@ -215,6 +213,22 @@ class ReplicateProvider(Provider):
             raise self.http.error_for(outcome, what)
         state = self.parse_task(decode(outcome, what), task_id, what=what)
         return state.status == CANCELED
+
+
+def model_parts(model_id: str) -> tuple[str, str]:
+    """(``owner/name``, version or "") of a Replicate id; one that cannot be is refused
+    (exit 2) with nothing sent."""
+    from vtrix.errors import UsageError
+    from vtrix.spec.clean import SpecError
+    from vtrix.wire.replicate.dialect import parse_id
+
+    try:
+        return parse_id(model_id)
+    except SpecError as exc:
+        raise UsageError(
+            f"{model_id!r} is not a Replicate model id: {exc.reason}; nothing was sent",
+            hint="Name it replicate:<owner>/<name>, or replicate:<owner>/<name>:<version>.",
+        ) from None
 
 
 def outputs_in(output: Any, what: str, raw: Any) -> list[str]:

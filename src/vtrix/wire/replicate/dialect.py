@@ -30,7 +30,7 @@ def parse_id(model_id: str, source: str = "Replicate model id") -> tuple[str, st
     model, _, version = bare.partition(":")
     parts = model.split("/")
     if len(parts) != 2:
-        raise SpecError(source, "$.id", f"{model_id!r} is not replicate:<owner>/<name>[:<version>]")
+        raise SpecError(source, "$.id", "expected <owner>/<name>, and a version after ':' if any")
     for part in parts:
         check_model_id(part, source)
     if version and not _VERSION.match(version):

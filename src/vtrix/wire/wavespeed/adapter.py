@@ -103,9 +103,7 @@ class WaveSpeedProvider(Provider):
 
     def spec_url(self, model_id: str) -> str:
         """The catalog (a model's spec is its row), the model named in the query."""
-        from vtrix.wire.wavespeed.dialect import check_id
-
-        bare = quote(check_id(model_id), safe="/")
+        bare = quote(bare_id(model_id), safe="/")
         return f"{self._base()}{WAVESPEED_CATALOG_PATH}?model_id={bare}"
 
     def spec_body(self, body: Any, url: str, what: str) -> dict[str, Any]:
@@ -114,7 +112,9 @@ class WaveSpeedProvider(Provider):
         for row in list_of(data, "data", what, body):
             if isinstance(row, dict) and row.get("model_id") == wanted:
                 return row
-        raise bad_answer(what, f"the catalog has no row for {wanted!r}", body)
+        from vtrix.errors import UnknownModel
+
+        raise UnknownModel(f"{WAVESPEED.name}:{wanted}")  # not in WaveSpeed's catalog
 
     def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec:
         from vtrix.wire.wavespeed.dialect import normalise
@@ -168,10 +168,9 @@ class WaveSpeedProvider(Provider):
         """The gateway's own quote of a task (its list price or the discounted one, the
         higher: a cap is never kept on a discount that might not apply)."""
         from vtrix.base.amounts import amount
-        from vtrix.wire.wavespeed.dialect import check_id
 
         what = f"price of {model_id}"
-        body = {"model_id": check_id(model_id), "inputs": params}
+        body = {"model_id": bare_id(model_id), "inputs": params}
         data = dict_of(unwrap(self._post(WAVESPEED_PRICE_PATH, body, what), what), "data", what, {})
         found = [amount(data.get(k)) for k in ("price", "discounted_price", "unit_price")]
         known = [a for a in found if a is not None and a >= 0]
@@ -204,6 +203,22 @@ class WaveSpeedProvider(Provider):
         if outcome.status >= 300:
             raise self.http.error_for(outcome, what)
         return decode(outcome, what)
+
+
+def bare_id(model_id: str) -> str:
+    """The id WaveSpeed knows (``wavespeed:`` off); one that cannot be is refused (exit 2)
+    with nothing sent."""
+    from vtrix.errors import UsageError
+    from vtrix.spec.clean import SpecError
+    from vtrix.wire.wavespeed.dialect import check_id
+
+    try:
+        return check_id(model_id)
+    except SpecError as exc:
+        raise UsageError(
+            f"{model_id!r} is not a WaveSpeed model id: {exc.reason}; nothing was sent",
+            hint="WaveSpeed ids are wavespeed:<vendor>/<model>, as its catalog lists them.",
+        ) from None
 
 
 Adapter = WaveSpeedProvider
