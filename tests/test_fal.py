@@ -411,7 +411,7 @@ acme_sketch_v1.run(prompt="a lighthouse", image_size="huge")
 
 
 def test_models_pin_writes_typed_modules_that_mypy_and_pyright_check(
-    vtrix: Any, fal_sandbox: Any, tmp_path: Path
+    vtrix: Any, fal_sandbox: Any, tmp_path: Path, mypy_cache: str
 ) -> None:
     import subprocess
     import sys
@@ -433,7 +433,7 @@ def test_models_pin_writes_typed_modules_that_mypy_and_pyright_check(
     if not pyright.exists():
         pytest.skip(f"SKIPPED LOUDLY: {pyright} is not installed (make install)")
     for checker in (
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental"],
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", mypy_cache],
         [str(pyright), "--pythonpath", sys.executable],
     ):  # one run each over both files: the right call passes, the wrong one is flagged
         proc = subprocess.run(

@@ -295,7 +295,7 @@ def test_an_upload_over_a_slow_uplink_is_not_cut_at_the_connect_bound(
     server.listen(1)
     port = server.getsockname()[1]
 
-    def slow_reader() -> None:  # about 1.6 MB/s: an uplink slower than the bytes to move
+    def slow_reader() -> None:  # about 8 MB/s: the 8 MB take a second, 5x the connect bound
         conn, _ = server.accept()
         with conn:
             head = b""
@@ -310,7 +310,7 @@ def test_an_upload_over_a_slow_uplink_is_not_cut_at_the_connect_bound(
             got = len(rest)
             while got < length:
                 got += len(conn.recv(16384))
-                time.sleep(0.01)
+                time.sleep(0.002)
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
 
     threading.Thread(target=slow_reader, daemon=True).start()

@@ -16,6 +16,7 @@ from pathlib import Path
 from conftest import CANARY, env_for
 from forked import run_all
 from hostile import Reply, vtrix_task
+from virtual_time import CLOCK
 
 RUN = ["run", "kirin_v3_i2v", "--param", "image_url=https://example.com/a.jpg"]
 SUBMIT = "/model/v1/generation"
@@ -220,7 +221,7 @@ def test_task_get_without_any_key_says_so(vtrix):
 def test_task_list_refresh_updates_statuses(vtrix, sandbox):
     r = vtrix(*RUN, "--no-wait", env=env_for(sandbox))
     task_id = r.out.strip()
-    time.sleep(0.8)
+    CLOCK.sleep(0.8)
     rows = listed(vtrix, "--refresh", env=env_for(sandbox))
     row = next(x for x in rows if x["id"] == task_id)
     assert row["status"] == "succeeded" and row["urls"]

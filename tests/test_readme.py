@@ -101,11 +101,11 @@ def python_files(tmp: Path) -> list[Path]:
     return paths
 
 
-def test_the_readme_python_passes_mypy_strict(tmp_path: Path) -> None:
+def test_the_readme_python_passes_mypy_strict(tmp_path: Path, mypy_cache: str) -> None:
     files = python_files(tmp_path)
     assert len(files) >= 3
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *map(str, files)],
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", mypy_cache, *map(str, files)],
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -8,11 +8,11 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 from conftest import CANARY
+from virtual_time import CLOCK
 
 AUTH = {"Authorization": f"Bearer {CANARY}"}
 BROKE = {"Authorization": "Bearer sk-broke-key-0001"}
@@ -199,7 +199,7 @@ def test_modellix_task_fields_follow_the_docs(sandbox):
     pending = requests.get(f"{base}/api/v1/tasks/{task['task_id']}", headers=AUTH).json()["data"]
     assert pending["status"] in ("pending", "processing")
     assert "duration" not in pending and "result" not in pending
-    time.sleep(0.8)
+    CLOCK.sleep(0.8)
     done = requests.get(f"{base}/api/v1/tasks/{task['task_id']}", headers=AUTH).json()["data"]
     assert done["model_id"] == "seedream-4.5-t2i"
     assert isinstance(done["duration"], int) and done["duration"] == 600

@@ -9,6 +9,7 @@ import time
 
 import requests
 from conftest import CANARY
+from virtual_time import CLOCK
 
 from vtrix.sandbox.media import ffmpeg_exe
 
@@ -64,7 +65,7 @@ def test_vtrix_submit_both_body_forms_and_task_lifecycle(sandbox):
     for task in (a, b):
         assert task["id"].startswith("task_") and task["status"] == "in_progress"
         assert 0 <= task["progress"] < 100
-    time.sleep(0.8)
+    CLOCK.sleep(0.8)
     done = requests.get(f"{url}/task/{a['id']}", headers=AUTH).json()
     assert done["status"] == "completed" and done["progress"] == 100
     content = done["output"][0]["content"][0]
@@ -136,7 +137,7 @@ def test_modellix_task_lifecycle_and_media(sandbox):
     ).json()["data"]["task_id"]
     first = requests.get(f"{base}/api/v1/tasks/{tid}", headers=AUTH).json()["data"]
     assert first["status"] in ("pending", "processing")
-    time.sleep(0.8)
+    CLOCK.sleep(0.8)
     data = requests.get(f"{base}/api/v1/tasks/{tid}", headers=AUTH).json()["data"]
     assert data["status"] == "success" and data["result_expires_at"] > time.time() * 1000
     res = data["result"]["resources"][0]
@@ -155,7 +156,7 @@ def test_video_is_a_real_mp4_and_deterministic(sandbox):
         ).json()["id"]
         for _ in range(2)
     ]
-    time.sleep(1.0)
+    CLOCK.sleep(1.0)
     blobs = []
     for tid in ids:
         task = requests.get(f"{url}/task/{tid}", headers=AUTH).json()
@@ -174,7 +175,7 @@ def test_expired_result_url(sandbox):
     tid = requests.post(url, json={"model": "spark_dance_v2_0", "params": {}}, headers=AUTH).json()[
         "id"
     ]
-    time.sleep(0.8)
+    CLOCK.sleep(0.8)
     assert requests.get(f"{sandbox.url}/files/{tid}/output.mp4?expires=1").status_code == 410
 
 
@@ -231,7 +232,7 @@ def test_audio_is_a_real_wav_and_slow_fault_delays(sandbox):
         headers=AUTH,
     ).json()["data"]["task_id"]
     assert time.monotonic() - t0 >= 0.4
-    time.sleep(0.8)
+    CLOCK.sleep(0.8)
     data = requests.get(f"{sandbox.url}/api/v1/tasks/{tid}", headers=AUTH).json()["data"]
     blob = requests.get(data["result"]["resources"][0]["url"]).content
     with wave.open(io.BytesIO(blob)) as w:

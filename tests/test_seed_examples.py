@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CANARY, SEEDS, env_for
+from virtual_time import CLOCK
 
 from vtrix import __version__
 
@@ -186,9 +187,7 @@ def test_modellix_invoke_inline_body_then_task_get(vtrix, sandbox):
     assert r.code == 0, r.err
     task_id = r.out.strip()
     assert re.fullmatch(r"task-[0-9a-f]+", task_id)
-    import time
-
-    time.sleep(0.8)
+    CLOCK.sleep(0.8)
     g = vtrix("task", "get", task_id, "--output", "json", env=env)
     assert g.code == 0, g.err
     body = json.loads(g.out)  # vtrix's task shape, the gateway's answer under "raw"

@@ -166,7 +166,7 @@ def test_seed_dry_run_and_example_against_the_installed_sandbox(installed, tmp_p
         sandbox.wait(timeout=10)
 
 
-def test_mypy_strict_rejects_misuse_of_typed_functions(installed, tmp_path):
+def test_mypy_strict_rejects_misuse_of_typed_functions(installed, tmp_path, mypy_cache):
     snippet = tmp_path / "snippet.py"
     snippet.write_text(MISUSE)
     proc = subprocess.run(
@@ -175,7 +175,8 @@ def test_mypy_strict_rejects_misuse_of_typed_functions(installed, tmp_path):
             "-m",
             "mypy",
             "--strict",
-            "--no-incremental",
+            "--cache-dir",
+            mypy_cache,
             "--python-executable",
             str(installed / "bin" / "python"),
             str(snippet),

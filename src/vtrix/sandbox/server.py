@@ -110,9 +110,12 @@ class RunningSandbox:
             time.sleep(0.01)
         return self
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
+        """Stop serving; ``wait``: until the server's thread has ended (it notices within a
+        tenth of a second), else return at once and let it end on its own."""
         self.server.should_exit = True
-        self.thread.join(timeout=5)
+        if wait:
+            self.thread.join(timeout=5)
         self.state.pool.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> RunningSandbox:
