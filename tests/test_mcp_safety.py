@@ -56,7 +56,9 @@ def _with_stderr(params: StdioServerParameters, errlog: Any, steps: Any) -> Any:
     return anyio.run(run)
 
 
-def test_no_root_from_home_keeps_a_private_photo_private(home: Path, sandbox: Any) -> None:
+def test_no_root_from_home_keeps_a_private_photo_private(
+    home: Path, sandbox: Any, vtrix: Any
+) -> None:
     photo = home / "passport.png"
     photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
     env = _env(sandbox, home)
@@ -69,25 +71,11 @@ def test_no_root_from_home_keeps_a_private_photo_private(home: Path, sandbox: An
     by_path, climbing = call(_server(env, cwd=home), steps)
     assert by_path.is_error and climbing.is_error
     assert "outside the server's root" in by_path.structured_content["error"]["message"]
-    for broad in (str(home), "/"):
-        r = subprocess.run(
-            [sys.executable, "-m", "vtrix", "mcp", "--root", broad],
-            env=env,
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=60,
-        )
-        assert r.returncode == 2 and "--allow-broad-root" in r.stderr, r.stderr
-    missing = subprocess.run(
-        [sys.executable, "-m", "vtrix", "mcp", "--root", str(home / "nope")],
-        env=env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-    )
-    assert missing.returncode == 2 and not (home / "nope").exists()
+    for broad in (str(home), "/"):  # refused before a server starts: asked in-process
+        r = vtrix("mcp", "--root", broad, env=env)
+        assert r.code == 2 and "--allow-broad-root" in r.err, r.err
+    missing = vtrix("mcp", "--root", str(home / "nope"), env=env)
+    assert missing.code == 2 and not (home / "nope").exists()
 
 
 def test_malformed_calls_are_tool_errors_naming_the_field(

@@ -13,8 +13,11 @@ from hypothesis import strategies as st
 from vtrix.errors import VtrixError
 from vtrix.http import MockTransport, Response
 from vtrix.store.config import Settings
+from vtrix.wire.fal.adapter import FalProvider
 from vtrix.wire.modellix.adapter import ModellixProvider
+from vtrix.wire.replicate.adapter import ReplicateProvider
 from vtrix.wire.vtrix.adapter import VtrixProvider
+from vtrix.wire.wavespeed.adapter import WaveSpeedProvider
 
 JSON = st.recursive(
     st.none()
@@ -47,6 +50,13 @@ KEYS = st.sampled_from(
         "model_id",
         "created_at",
         "message",
+        "request_id",
+        "queue_position",
+        "error_type",
+        "outputs",
+        "completed_at",
+        "data_removed",
+        "metrics",
     ]
 )
 # Answers shaped like the real ones (the documented keys), with arbitrary values in them.
@@ -55,9 +65,12 @@ SHAPED = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=6),
     max_leaves=30,
 )
-PROVIDERS = [VtrixProvider(Settings()), ModellixProvider(Settings())]
+PROVIDERS = [
+    cls(Settings())
+    for cls in (VtrixProvider, ModellixProvider, FalProvider, ReplicateProvider, WaveSpeedProvider)
+]
 SETTINGS = settings(
-    max_examples=120,  # per provider and parser: 480 answers in all
+    max_examples=50,  # per provider and parser: 500 answers in all
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
