@@ -98,11 +98,11 @@ def test_an_interrupted_generation_leaves_the_previous_output(tmp_path):
     from bench.synthetic import write_specs
 
     specs = tmp_path / "specs"
-    write_specs(specs, 400)
+    write_specs(specs, 300)
     out = tmp_path / "out"
     assert codegen("generate", "--specs", str(specs), "--root", str(out)).returncode == 0
     before = tree(out)
-    for path in sorted((specs / "modellix").glob("*/*.json"))[:200]:
+    for path in sorted((specs / "modellix").glob("*/*.json"))[:150]:
         data = json.loads(path.read_text())
         data["post"]["description"] = "changed"
         path.write_text(json.dumps(data))
