@@ -83,7 +83,7 @@ def created(sb: Any) -> list[dict[str, Any]]:
 
 
 def test_a_batch_over_five_gateways_keeps_its_budget_through_a_kill_and_a_rerun(
-    five: tuple[Any, dict[str, str]], cli: Any, tmp_path: Path, vtrix: Any
+    five: tuple[Any, dict[str, str]], tmp_path: Path, vtrix: Any
 ) -> None:
     sb, env = five
     models = [KIRIN, MODELLIX, FAL, REPLICATE, WAVESPEED]
@@ -111,7 +111,7 @@ def test_a_batch_over_five_gateways_keeps_its_budget_through_a_kill_and_a_rerun(
     # One line at a time, in order: the lines the budget covers are then the same each run
     # (the first five, one a gateway, and the next kirin line).
     rerun = ("--budget", "1.20", "--resubmit-unknown", "--concurrency", "1")
-    again = cli("batch", str(src), *rerun, env=env, timeout=120)
+    again = vtrix("batch", str(src), *rerun, env=env)  # in-process: the fake clock's pace
     assert again.code == 4, again.out + again.err  # the budget stopped what it does not cover
     tasks = created(sb)
     per_line = Counter(json.dumps([t["model"], t["params"]], sort_keys=True) for t in tasks)

@@ -37,6 +37,9 @@ def write_batch(path: Path, n: int) -> None:
     )
 
 
+WORKER = ("--worker", "-y", "-o", "json", "--lease", "2", "--timeout", "120")
+
+
 def worker(src: Path, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
@@ -70,7 +73,7 @@ LINES = 100  # enough for two workers to die mid-batch (the money kernel's test 
 
 
 def test_killed_workers_never_pay_twice_and_lose_no_line(
-    home: Path, make_sandbox: Any, pg_url: str, tmp_path: Path
+    home: Path, make_sandbox: Any, pg_url: str, tmp_path: Path, vtrix: Any
 ) -> None:
     # The sandbox honours idempotency keys, as --resubmit-unknown needs of a gateway.
     sb = make_sandbox(task_seconds=0.5, faults=Faults(honour_idempotency=True))
@@ -86,40 +89,30 @@ def test_killed_workers_never_pay_twice_and_lose_no_line(
     outs = [w.communicate(timeout=180) for w in workers[2:]]
     for w, (_, err) in zip(workers[2:], outs, strict=True):
         assert w.returncode in (0, 3), err  # 3: a killed worker's in-flight submit is unknown
-    last = worker(src, env, "--concurrency", "20", "--resubmit-unknown")
-    _out, err = last.communicate(timeout=180)
-    assert last.returncode == 0, err
-    assert f"the batch: {LINES} succeeded" in err
+    # The last worker, and the looks after, in-process (the killed and the surviving workers
+    # were real processes): the same ledger, the fake clock's pace.
+    mine = {**env_for(sb), "VTRIX_LEDGER_URL": pg_url}
+    last = vtrix("batch", str(src), *WORKER, "--concurrency", "20", "--resubmit-unknown", env=mine)
+    assert last.code == 0, last.err
+    assert f"the batch: {LINES} succeeded" in last.err
 
     stats = sb.stats()
     per_key = tasks_per_key(stats)
     assert len(per_key) == LINES and set(per_key.values()) == {1}  # each line paid once
     assert stats["tasks_created"] == LINES
 
-    got = subprocess.run(
-        [sys.executable, "-m", "vtrix", "batch", "results", str(src)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-    assert got.returncode == 0, got.stderr
-    lines = [json.loads(x) for x in got.stdout.splitlines()]
+    got = vtrix("batch", "results", str(src), env=mine)
+    assert got.code == 0, got.err
+    lines = [json.loads(x) for x in got.out.splitlines()]
     assert [x["line"] for x in lines] == list(range(1, LINES + 1))
     assert all(x["outcome"] == "succeeded" and x["status"] == "succeeded" for x in lines)
     assert all(x["urls"] and x["id"] for x in lines)
     ids = [x["id"] for x in lines]
     assert len(set(ids)) == LINES and set(ids) == set(stats["tasks"])
 
-    status = subprocess.run(
-        [sys.executable, "-m", "vtrix", "batch", "status", str(src)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-    assert status.returncode == 0 and f"{LINES} succeeded" in status.stdout
-    assert status.stdout.count("worker ") >= 2  # the share of each worker that finished lines
+    status = vtrix("batch", "status", str(src), env=mine)
+    assert status.code == 0 and f"{LINES} succeeded" in status.out
+    assert status.out.count("worker ") >= 2  # the share of each worker that finished lines
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
