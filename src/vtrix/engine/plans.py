@@ -36,7 +36,8 @@ from vtrix.http.plan import NotStarted
 from vtrix.store.entry import NOT_SENT, REJECTED, Entry, digest, submitter
 from vtrix.store.entry import UNKNOWN as UNKNOWN_SUBMIT
 from vtrix.task import SubmittedBy
-from vtrix.wire.base import TaskState, url_of
+from vtrix.wire.base import TaskState
+from vtrix.wire.reading import url_of
 
 if TYPE_CHECKING:
     from vtrix.engine.prepare import Prepared
@@ -114,7 +115,7 @@ def uploaded_url(answer: Any, what: str) -> str:
     """The URL an upload route returned, fit to go into a paid submit: https, or http on
     loopback (a ``file:`` or ``javascript:`` URL is the gateway's error, never sent on)."""
     from vtrix.http.network import is_loopback_host
-    from vtrix.wire.base import bad_answer
+    from vtrix.wire.reading import bad_answer
 
     url = url_of(answer.get("url") if isinstance(answer, dict) else None, what, answer)
     parts = urlsplit(url)

@@ -33,8 +33,9 @@ from vtrix.base.constants import LAST_POLL_AHEAD, MISSING_POLLS, MISSING_STRETCH
 from vtrix.base.record import field, record
 from vtrix.errors import NotFound, TemporaryFailure, WaitTimeout
 from vtrix.http import Plan, Sleep
-from vtrix.wire.base import Provider, TaskState, bad_answer
+from vtrix.wire.base import Provider, TaskState
 from vtrix.wire.progress import ProgressScale
+from vtrix.wire.reading import bad_answer
 
 
 @record

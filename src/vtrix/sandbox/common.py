@@ -240,6 +240,20 @@ def start_task(
     return task
 
 
+def submit_fault(
+    request: Request, provider: str, too_many: str, failed: str = "please retry later"
+) -> Response | None:
+    """The answer an injected submit fault gives once the task was made (``--submit-500``,
+    ``--submit-429``: refused, though it exists), in ``provider``'s envelope; else None."""
+    faults = sandbox_of(request).state.faults_for(f"{provider}.submit")
+    error = ERRORS.get(provider, modellix_error)
+    if faults.submit_500:
+        return error(500, failed)
+    if faults.submit_429:
+        return error(429, too_many, {"Retry-After": "1"})
+    return None
+
+
 def check_params(catalog: Catalog, model: str, params: Any, *, drift: bool = False) -> list[str]:
     if not isinstance(params, dict):
         return ["the parameters must be a JSON object"]

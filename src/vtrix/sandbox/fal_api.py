@@ -28,6 +28,7 @@ from vtrix.sandbox.common import (
     result_url,
     sandbox_of,
     start_task,
+    submit_fault,
 )
 from vtrix.sandbox.state import SandboxTask
 
@@ -177,9 +178,5 @@ async def submit(request: Request, endpoint: str) -> Any:
     if problems:
         return fal_error(422, "; ".join(problems))
     task = start_task(request, "fal", model, kind, params)
-    faults = sb.state.faults_for("fal.submit")
-    if faults.submit_500:
-        return fal_error(500, "please retry later")
-    if faults.submit_429:
-        return fal_error(429, "too many requests", {"Retry-After": "1"})
-    return JSONResponse({"request_id": task.id, **_urls(request, endpoint, task)})
+    fault = submit_fault(request, "fal", "too many requests")
+    return fault or JSONResponse({"request_id": task.id, **_urls(request, endpoint, task)})

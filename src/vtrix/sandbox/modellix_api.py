@@ -41,6 +41,7 @@ from vtrix.sandbox.common import (
     sandbox_of,
     start_task,
     status_word,
+    submit_fault,
 )
 from vtrix.sandbox.state import SandboxTask
 
@@ -204,12 +205,8 @@ async def submit(request: Request, vendor: str, model: str) -> Any:
     if problems:
         return modellix_error(400, "Invalid Parameter: " + "; ".join(problems))
     found = start_task(request, "modellix", slug, kind, params)
-    faults = sb.state.faults_for("modellix.submit")
-    if faults.submit_500:
-        return modellix_error(500, "please retry later")
-    if faults.submit_429:  # refused, though the task was made
-        return modellix_error(429, "concurrency limit reached", {"Retry-After": "1"})
-    return modellix_ok(
+    fault = submit_fault(request, "modellix", "concurrency limit reached")
+    return fault or modellix_ok(
         {
             "status": "pending",
             "task_id": found.id,

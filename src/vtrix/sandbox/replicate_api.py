@@ -36,6 +36,7 @@ from vtrix.sandbox.common import (
     result_url,
     sandbox_of,
     start_task,
+    submit_fault,
 )
 from vtrix.sandbox.state import SandboxTask
 
@@ -157,12 +158,10 @@ async def _create(request: Request, model_id: str) -> Any:
     problems = check_params(sb.catalog, unversioned, params)
     if problems:
         return replicate_error(422, "; ".join(problems), title="Input validation failed")
-    faults = sb.state.faults_for("replicate.submit")
-    if faults.submit_500:
-        return replicate_error(500, "please retry later")
-    if faults.submit_429:
-        return replicate_error(429, "Request was throttled.", {"Retry-After": "1"})
     task = start_task(request, "replicate", model_id, kind, params or {})
+    fault = submit_fault(request, "replicate", "Request was throttled.")
+    if fault is not None:
+        return fault
     hold = _WAIT.match(request.headers.get("prefer", ""))
     headers = {}
     if hold:

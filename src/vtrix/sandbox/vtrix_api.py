@@ -26,6 +26,7 @@ from vtrix.sandbox.common import (
     sandbox_of,
     start_task,
     status_word,
+    submit_fault,
     vtrix_error,
     vtrix_models_error,
     vtrix_ok,
@@ -163,11 +164,8 @@ async def submit(request: Request) -> Any:
         import asyncio
 
         await asyncio.sleep(faults.answer_after)
-    if faults.submit_500:
-        return vtrix_error(500, "internal error")
-    if faults.submit_429:  # refused, though the task was made
-        return vtrix_error(429, "Too Many Requests: concurrency limit", {"Retry-After": "1"})
-    return JSONResponse(task_body(request, task))
+    fault = submit_fault(request, "vtrix", "Too Many Requests: concurrency limit", "internal error")
+    return fault or JSONResponse(task_body(request, task))
 
 
 @router.get(VTRIX_TASK_PATH.format(task="{task_id}"))

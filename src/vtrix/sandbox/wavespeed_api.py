@@ -31,6 +31,7 @@ from vtrix.sandbox.common import (
     result_url,
     sandbox_of,
     start_task,
+    submit_fault,
     wavespeed_error,
 )
 from vtrix.sandbox.pricing import money, price
@@ -132,12 +133,10 @@ async def submit(request: Request, model: str) -> Any:
     problems = check_params(sb.catalog, model_id, params)
     if problems:
         return wavespeed_error(400, "; ".join(problems))
-    faults = sb.state.faults_for("wavespeed.submit")
-    if faults.submit_500:
-        return wavespeed_error(500, "please retry later")
-    if faults.submit_429:
-        return wavespeed_error(429, "too many requests", {"Retry-After": "1"})
     task = start_task(request, "wavespeed", model_id, kind, params)
+    fault = submit_fault(request, "wavespeed", "too many requests")
+    if fault is not None:
+        return fault
     if params.get("enable_sync_mode") is True:
         until = time.monotonic() + SYNC_HOLD
         while time.monotonic() < until and task.progress(time.monotonic()) < 100:

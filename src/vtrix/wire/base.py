@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import abc
 import json
-import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -19,12 +18,10 @@ from vtrix.errors import ApiError, BadAnswer, RequestRejected, SubmitOutcomeUnkn
 from vtrix.http import USER_AGENT, Http, Plan, RequestsTransport, Transport
 from vtrix.store.config import Settings
 from vtrix.task import FINAL
+from vtrix.wire.reading import URL_TEXT, bad_answer
 
 if TYPE_CHECKING:  # the normaliser loads when a spec is read, not for a task lookup
     from vtrix.spec.normalise import ModelSpec
-
-_TASK_ID = re.compile(r"^[\x21-\x7e]{1,256}\Z")
-_URL = re.compile(r"^[\x21-\x7e]{1,8192}\Z")
 
 
 @record
@@ -122,61 +119,6 @@ class CatalogEntry:
 def masked(node: dict[str, Any], hide: set[str]) -> dict[str, Any]:
     """``node`` with the values of the keys in ``hide`` shown as ``***`` (one level)."""
     return {k: "***" if k in hide else v for k, v in node.items()}
-
-
-def bad_answer(what: str, reason: str, raw: Any) -> BadAnswer:
-    """A BadAnswer for ``raw`` (kept in a file, named in the message)."""
-    from vtrix.base.answers import keep
-
-    path = keep(what, raw)
-    saved = f"; the answer was saved to {path}" if path else ""
-    return BadAnswer(
-        f"{what}: the gateway's answer is not usable: {reason}{saved}",
-        hint="This is the gateway's fault, not yours; report it with that file.",
-    )
-
-
-def task_id_of(value: Any, what: str, raw: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not _TASK_ID.match(value):
-        shown = clean_line(repr(value), 80)
-        raise bad_answer(what, f"no usable task id (got {shown})", raw)
-    return value
-
-
-def url_of(value: Any, what: str, raw: Any) -> str:
-    if not isinstance(value, str) or not _URL.match(value):
-        raise bad_answer(
-            what, f"a result URL is not a URL (got {clean_line(repr(value), 80)})", raw
-        )
-    return value
-
-
-def text_of(value: Any) -> str | None:
-    """Free text from an answer (an error, a status) for people: cleaned, capped."""
-    if value is None or value == "":
-        return None
-    try:
-        if isinstance(value, dict):
-            value = value.get("error_message") or value.get("message") or json.dumps(value)
-        return clean_line(value if isinstance(value, str) else json.dumps(value, default=str), 500)
-    except (RecursionError, ValueError):
-        return "(a value nested too deeply to show)"
-
-
-def list_of(value: Any, name: str, what: str, raw: Any) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise bad_answer(what, f"'{name}' is not a list", raw)
-    return value
-
-
-def dict_of(value: Any, name: str, what: str, raw: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise bad_answer(what, f"'{name}' is not an object", raw)
-    return value
 
 
 class Provider(abc.ABC):
@@ -307,7 +249,7 @@ class Provider(abc.ABC):
         base, explicit, _default = self.gateway_base()
         parts = urlsplit(spec.endpoint)
         path = self.submit_path(parts.path or "/")
-        if not path.startswith("/") or ".." in path or not _URL.match(path):
+        if not path.startswith("/") or ".." in path or not URL_TEXT.match(path):
             raise bad_answer(
                 f"spec of {spec.id}",
                 f"endpoint {clean_line(spec.endpoint, 200)!r} is not a URL path",
@@ -360,8 +302,14 @@ class Provider(abc.ABC):
             idempotency_key=idempotency_key,
             what=f"submit of {model_id}",
             deadline=deadline,
+            extra=self.submit_headers(hold, deadline),
         )
         return self.read_submit(raw, model_id, idempotency_key)
+
+    def submit_headers(self, hold: float, deadline: float | None) -> dict[str, str] | None:
+        """Headers of this gateway's own on a submit (None: none), given how long the caller
+        would wait for the task within it."""
+        return None
 
     def read_submit(self, raw: Any, model_id: str, idempotency_key: str) -> TaskState:
         """A submit's 2xx answer read: one this adapter cannot read leaves the outcome

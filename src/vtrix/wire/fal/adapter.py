@@ -25,17 +25,8 @@ from vtrix.base.gateways import (
 from vtrix.errors import RequestRejected, UsageError
 from vtrix.http import Plan
 from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, UNKNOWN
-from vtrix.wire.base import (
-    CatalogEntry,
-    Provider,
-    TaskState,
-    bad_answer,
-    dict_of,
-    list_of,
-    task_id_of,
-    text_of,
-    url_of,
-)
+from vtrix.wire.base import CatalogEntry, Provider, TaskState
+from vtrix.wire.reading import bad_answer, dict_of, list_of, task_id_of, text_of, url_of
 
 if TYPE_CHECKING:
     from vtrix.spec.normalise import ModelSpec

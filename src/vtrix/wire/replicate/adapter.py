@@ -30,21 +30,11 @@ from vtrix.base.gateways import (
 )
 from vtrix.http import Plan
 from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, UNKNOWN, parse_iso
-from vtrix.wire.base import (
-    CatalogEntry,
-    Provider,
-    TaskState,
-    bad_answer,
-    dict_of,
-    list_of,
-    task_id_of,
-    text_of,
-    url_of,
-)
+from vtrix.wire.base import CatalogEntry, Provider, TaskState
+from vtrix.wire.reading import bad_answer, dict_of, list_of, task_id_of, text_of, url_of
 
 if TYPE_CHECKING:
     from vtrix.spec.normalise import ModelSpec
-    from vtrix.wire.base import PreparedRequest
 
 STATUS = {
     "starting": QUEUED,
@@ -130,29 +120,13 @@ class ReplicateProvider(Provider):
         _, _, version = spec.id.removeprefix(f"{REPLICATE.name}:").partition(":")
         return {"input": dict(params), **({"version": version} if version else {})}
 
-    def submit_plan(
-        self,
-        request: PreparedRequest,
-        model_id: str,
-        idempotency_key: str,
-        deadline: float | None = None,
-        hold: float = 0.0,
-    ) -> Plan[TaskState]:
-        """One create. For a caller that will wait (``hold``), the gateway is asked to hold
-        the answer while the model runs: at most ``MAX_HOLD`` s (the id of a slow task is
-        known soon, safe in the ledger), within the deadline and the submit's timeout."""
+    def submit_headers(self, hold: float, deadline: float | None) -> dict[str, str] | None:
+        """For a caller that will wait (``hold``), ask Replicate to hold the create while the
+        model runs: at most ``MAX_HOLD`` s (the id of a slow task is known soon, safe in the
+        ledger), within the deadline and the submit's own timeout."""
         left = deadline - time.monotonic() - 5 if deadline is not None else MAX_HOLD
         seconds = int(min(MAX_HOLD, hold, left, SUBMIT_TIMEOUT - 10))
-        extra = {"Prefer": f"wait={seconds}"} if seconds >= 1 else None
-        raw = yield from self.http.submit_plan(
-            request.url,
-            request.body,
-            idempotency_key=idempotency_key,
-            what=f"submit of {model_id}",
-            deadline=deadline,
-            extra=extra,
-        )
-        return self.read_submit(raw, model_id, idempotency_key)
+        return {"Prefer": f"wait={seconds}"} if seconds >= 1 else None
 
     def parse_submit(self, raw: Any, model_id: str) -> TaskState:
         state = self.parse_task(raw, None, what=f"submit of {model_id}")
