@@ -240,6 +240,46 @@ def start_task(
     return task
 
 
+def find_task(
+    request: Request, provider: str, task_id: str, route: str, missing: str = ""
+) -> SandboxTask | Response:
+    """A task of ``provider`` that a request with its key may see (a lagging store hides a
+    new one: ``visible_after``), or the answer saying why not, in its envelope."""
+    _, denied = authorize(request, provider)
+    if denied:
+        return denied
+    task = sandbox_of(request).state.tasks.get(task_id)
+    if task is None or task.provider != provider or hidden(request, task, route):
+        error = ERRORS.get(provider, modellix_error)
+        return error(404, missing or f"task {task_id} not found")
+    return task
+
+
+async def accept_submit(
+    request: Request, provider: str, model_id: str, known: bool, bad: int = 400
+) -> tuple[dict[str, Any], str] | Response:
+    """A paid submit's checks, answered in ``provider``'s envelope: the key (402 when spent),
+    the model (``known``: the gateway serves it; else 404), a JSON body, its parameters
+    against the spec (refused with ``bad``); (the parameters, the result kind) when it may
+    go on."""
+    _, denied = authorize(request, provider, paid=True)
+    if denied:
+        return denied
+    error = ERRORS.get(provider, modellix_error)
+    sb = sandbox_of(request)
+    kind = sb.catalog.kind(model_id) if known else None
+    if kind is None:
+        return error(404, f"no model {model_id!r}")
+    try:
+        params = await request.json()
+    except (ValueError, RecursionError):
+        return error(bad, "the body is not valid JSON")
+    problems = check_params(sb.catalog, model_id, params)
+    if problems:
+        return error(bad, "; ".join(problems))
+    return params, kind
+
+
 def submit_fault(
     request: Request, provider: str, too_many: str, failed: str = "please retry later"
 ) -> Response | None:

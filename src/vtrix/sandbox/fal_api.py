@@ -18,10 +18,10 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from vtrix.base.gateways import FAL_CATALOG_PATH, FAL_SCHEMA_PATH
 from vtrix.sandbox.common import (
+    accept_submit,
     authorize,
     base_url,
     cacheable,
-    check_params,
     fal_error,
     hidden,
     produce,
@@ -162,21 +162,12 @@ def cancel(request: Request, endpoint: str, request_id: str) -> Any:
 
 @router.post("/{endpoint:falpath}")
 async def submit(request: Request, endpoint: str) -> Any:
-    _, denied = authorize(request, "fal", paid=True)
-    if denied:
-        return denied
-    sb = sandbox_of(request)
     model = f"fal:{endpoint}"
-    kind = sb.catalog.kind(model) if endpoint in sb.catalog.fal_docs else None
-    if kind is None:
-        return fal_error(404, f"no endpoint {endpoint!r}")
-    try:
-        params = await request.json()
-    except (ValueError, RecursionError):
-        return fal_error(422, "the body is not valid JSON")
-    problems = check_params(sb.catalog, model, params)
-    if problems:
-        return fal_error(422, "; ".join(problems))
+    known = endpoint in sandbox_of(request).catalog.fal_docs
+    accepted = await accept_submit(request, "fal", model, known, bad=422)
+    if isinstance(accepted, Response):
+        return accepted
+    params, kind = accepted
     task = start_task(request, "fal", model, kind, params)
     fault = submit_fault(request, "fal", "too many requests")
     return fault or JSONResponse({"request_id": task.id, **_urls(request, endpoint, task)})

@@ -33,7 +33,7 @@ from vtrix.sandbox.common import (
     base_url,
     cacheable,
     check_params,
-    hidden,
+    find_task,
     modellix_error,
     modellix_ok,
     produce,
@@ -110,12 +110,11 @@ def task_body(request: Request, task: SandboxTask) -> Response:
 
 @router.get(MODELLIX_TASK_PATH + "{task_id}")
 def task(request: Request, task_id: str) -> Any:
-    _, denied = authorize(request, "modellix")
-    if denied:
-        return denied
-    found = sandbox_of(request).state.tasks.get(task_id)
-    if found is None or found.provider != "modellix" or hidden(request, found, "modellix.task"):
-        return modellix_error(404, f"task {task_id} does not exist")
+    found = find_task(
+        request, "modellix", task_id, "modellix.task", f"task {task_id} does not exist"
+    )
+    if isinstance(found, Response):
+        return found
     return task_body(request, found)
 
 

@@ -31,7 +31,7 @@ from vtrix.sandbox.common import (
     authorize,
     base_url,
     check_params,
-    hidden,
+    find_task,
     replicate_error,
     result_url,
     sandbox_of,
@@ -194,13 +194,7 @@ async def create_by_version(request: Request) -> Any:
 
 
 def _find(request: Request, prediction_id: str) -> SandboxTask | Response:
-    _, denied = authorize(request, "replicate")
-    if denied:
-        return denied
-    task = sandbox_of(request).state.tasks.get(prediction_id)
-    if task is None or task.provider != "replicate" or hidden(request, task, "replicate.get"):
-        return replicate_error(404, "Not found.")
-    return task
+    return find_task(request, "replicate", prediction_id, "replicate.get", "Not found.")
 
 
 @router.get(REPLICATE_PREDICTIONS_PATH + "/{prediction_id}")

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from vtrix.base.gateways import (
     VTRIX_CATALOG_PATH,
@@ -20,7 +20,7 @@ from vtrix.sandbox.common import (
     base_url,
     cacheable,
     check_params,
-    hidden,
+    find_task,
     produce,
     result_url,
     sandbox_of,
@@ -170,10 +170,5 @@ async def submit(request: Request) -> Any:
 
 @router.get(VTRIX_TASK_PATH.format(task="{task_id}"))
 def task(request: Request, task_id: str) -> Any:
-    _, denied = authorize(request, "vtrix")
-    if denied:
-        return denied
-    found = sandbox_of(request).state.tasks.get(task_id)
-    if found is None or found.provider != "vtrix" or hidden(request, found, "vtrix.task"):
-        return vtrix_error(404, f"task {task_id} not found")
-    return JSONResponse(task_body(request, found))
+    found = find_task(request, "vtrix", task_id, "vtrix.task")
+    return found if isinstance(found, Response) else JSONResponse(task_body(request, found))

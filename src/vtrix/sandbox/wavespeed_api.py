@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from vtrix.base.gateways import (
     WAVESPEED_BALANCE_PATH,
@@ -24,10 +24,10 @@ from vtrix.base.gateways import (
     WAVESPEED_SUBMIT_PATH,
 )
 from vtrix.sandbox.common import (
+    accept_submit,
     authorize,
     base_url,
-    check_params,
-    hidden,
+    find_task,
     result_url,
     sandbox_of,
     start_task,
@@ -107,32 +107,18 @@ def _task(request: Request, task: SandboxTask) -> dict[str, Any]:
 
 @router.get(WAVESPEED_RESULT_PATH.format(task="{task_id}"))
 def result(request: Request, task_id: str) -> Any:
-    _, denied = authorize(request, "wavespeed")
-    if denied:
-        return denied
-    task = sandbox_of(request).state.tasks.get(task_id)
-    if task is None or task.provider != "wavespeed" or hidden(request, task, "wavespeed.result"):
-        return wavespeed_error(404, "task not found")
-    return ok(_task(request, task))
+    task = find_task(request, "wavespeed", task_id, "wavespeed.result", "task not found")
+    return task if isinstance(task, Response) else ok(_task(request, task))
 
 
 @router.post(WAVESPEED_SUBMIT_PATH.format(model="{model:path}"))
 async def submit(request: Request, model: str) -> Any:
-    _, denied = authorize(request, "wavespeed", paid=True)
-    if denied:
-        return denied
-    sb = sandbox_of(request)
     model_id = f"wavespeed:{model}"
-    kind = sb.catalog.kind(model_id) if model in sb.catalog.wavespeed_rows else None
-    if kind is None:
-        return wavespeed_error(404, f"model {model!r} not found")
-    try:
-        params = await request.json()
-    except (ValueError, RecursionError):
-        return wavespeed_error(400, "the body is not valid JSON")
-    problems = check_params(sb.catalog, model_id, params)
-    if problems:
-        return wavespeed_error(400, "; ".join(problems))
+    known = model in sandbox_of(request).catalog.wavespeed_rows
+    accepted = await accept_submit(request, "wavespeed", model_id, known)
+    if isinstance(accepted, Response):
+        return accepted
+    params, kind = accepted
     task = start_task(request, "wavespeed", model_id, kind, params)
     fault = submit_fault(request, "wavespeed", "too many requests")
     if fault is not None:

@@ -202,8 +202,15 @@ class Provider(abc.ABC):
             raise BadAnswer(f"spec of {model_id}: 304 Not Modified to a plain request")
         return raw
 
-    @abc.abstractmethod
-    def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec: ...
+    def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec:
+        """A spec as served in the one form, read by the gateway folder's dialect."""
+        from importlib import import_module
+
+        source = f"{GATEWAYS[self.name].label} spec of {model_id}"
+        spec: ModelSpec = import_module(f"vtrix.wire.{self.name}.dialect").normalise(
+            model_id, raw, None, source
+        )
+        return spec
 
     def fetch_spec(self, model_id: str) -> tuple[dict[str, Any], ModelSpec]:
         """A model's spec from the gateway: (as served, normalised), in one request."""
@@ -223,9 +230,12 @@ class Provider(abc.ABC):
 
     # ---------------------------------------------------------------- submits
 
-    @abc.abstractmethod
     def gateway_base(self) -> tuple[str, bool, str]:
-        """(base URL submits and polls go to, whether the user set it, the default base)."""
+        """(base URL submits and polls go to, whether the user set it, the default base):
+        the first of the gateway's hosts in the table."""
+        first = GATEWAYS[self.name].urls[0]
+        explicit = f"{self.name}.{first.name}" in self.settings.explicit_urls
+        return self.settings.url(self.name, first.name), explicit, first.default
 
     @abc.abstractmethod
     def submit_body(self, spec: ModelSpec, params: dict[str, Any]) -> dict[str, Any]: ...

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from vtrix.base.gateways import (
-    DEFAULT_FAL_QUEUE_URL,
     FAL,
     FAL_CANCEL_PATH,
     FAL_CATALOG_PATH,
@@ -26,7 +25,15 @@ from vtrix.errors import RequestRejected, UsageError
 from vtrix.http import Plan
 from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, UNKNOWN
 from vtrix.wire.base import CatalogEntry, Provider, TaskState
-from vtrix.wire.reading import bad_answer, dict_of, list_of, task_id_of, text_of, url_of
+from vtrix.wire.reading import (
+    bad_answer,
+    dict_of,
+    list_of,
+    status_in,
+    task_of,
+    text_of,
+    urls_in,
+)
 
 if TYPE_CHECKING:
     from vtrix.spec.normalise import ModelSpec
@@ -94,10 +101,6 @@ class FalProvider(Provider):
 
     # ---------------------------------------------------------------- submits
 
-    def gateway_base(self) -> tuple[str, bool, str]:
-        s = self.settings
-        return s.url(FAL.name, "queue"), "fal.queue" in s.explicit_urls, DEFAULT_FAL_QUEUE_URL
-
     def submit_body(self, spec: ModelSpec, params: dict[str, Any]) -> dict[str, Any]:
         return dict(params)  # the input object is the whole body
 
@@ -140,11 +143,9 @@ class FalProvider(Provider):
     def parse_task(self, raw: Any, task_id: str | None, what: str = "") -> TaskState:
         what = what or f"status of task {task_id}"
         body = dict_of(raw, "answer", what, raw)
-        tid = task_id_of(body.get("request_id"), what, raw)
-        if task_id is not None and tid != task_id:
-            raise bad_answer(what, f"it is about request {tid!r}, not {task_id!r}", raw)
+        tid = task_of(body.get("request_id"), task_id, what, raw)
         remote = body.get("status")
-        status = STATUS.get(remote, UNKNOWN) if isinstance(remote, str) else UNKNOWN
+        status = status_in(STATUS, remote)
         error = text_of(body.get("error"))
         if error and status in (SUCCEEDED, UNKNOWN):
             cancelled = "cancel" in str(body.get("error_type") or "").lower()
@@ -213,24 +214,13 @@ def _endpoint_path(endpoint: str, task_id: str) -> str:
 def files_in(result: Any, what: str) -> list[str]:
     """The URLs of a result's file objects (``{"url": …, "content_type": …}``) wherever the
     output puts them: ``images[]``, ``video``, ``audio_file``…, in the order they come."""
-    urls: list[str] = []
 
-    def walk(node: Any, depth: int) -> None:
-        if depth > 12:
-            return
-        if isinstance(node, dict):
-            url = node.get("url")
-            if isinstance(url, str) and ("content_type" in node or "file_name" in node or depth):
-                urls.append(url_of(url, what, result))
-                return
-            for value in node.values():
-                walk(value, depth + 1)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value, depth + 1)
+    def file_url(node: Any, depth: int) -> Any:
+        url = node.get("url") if isinstance(node, dict) else None
+        file = "content_type" in node or "file_name" in node if url else False
+        return url if isinstance(url, str) and (file or depth) else None
 
-    walk(result, 0)
-    return list(dict.fromkeys(urls))
+    return urls_in(result, what, result, file_url)
 
 
 Adapter = FalProvider

@@ -16,10 +16,10 @@ from vtrix.base.gateways import (
     MODELLIX_UPLOAD_PATH,
 )
 from vtrix.errors import ApiError
-from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, UNKNOWN
+from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED
 from vtrix.wire.base import CatalogEntry, Provider, TaskState
 from vtrix.wire.progress import percent_of, progress_of
-from vtrix.wire.reading import bad_answer, dict_of, list_of, task_id_of, text_of, url_of
+from vtrix.wire.reading import bad_answer, dict_of, list_of, status_in, task_of, text_of, url_of
 
 if TYPE_CHECKING:
     from vtrix.spec.normalise import ModelSpec
@@ -140,11 +140,9 @@ class ModellixProvider(Provider):
     def parse_task(self, raw: Any, task_id: str | None, what: str = "") -> TaskState:
         what = what or f"status of task {task_id}"
         data = dict_of(unwrap(raw, what), "data", what, raw)
-        tid = task_id_of(data.get("task_id"), what, raw)
-        if task_id is not None and tid != task_id:
-            raise bad_answer(what, f"it is about task {tid!r}, not {task_id!r}", raw)
+        tid = task_of(data.get("task_id"), task_id, what, raw)
         remote = data.get("status")
-        status = STATUS.get(remote.lower(), UNKNOWN) if isinstance(remote, str) else UNKNOWN
+        status = status_in(STATUS, remote, fold=True)
         result = data.get("result")
         result = {} if result is None else dict_of(result, "result", what, raw)
         resources, where = result.get("resources"), "result.resources"

@@ -29,9 +29,9 @@ from vtrix.base.gateways import (
     REPLICATE_VERSION_PATH,
 )
 from vtrix.http import Plan
-from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, UNKNOWN, parse_iso
+from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, parse_iso
 from vtrix.wire.base import CatalogEntry, Provider, TaskState
-from vtrix.wire.reading import bad_answer, dict_of, list_of, task_id_of, text_of, url_of
+from vtrix.wire.reading import dict_of, list_of, outcome_of, task_of, text_of, urls_in
 
 if TYPE_CHECKING:
     from vtrix.spec.normalise import ModelSpec
@@ -54,7 +54,7 @@ class ReplicateProvider(Provider):
     name = REPLICATE.name
 
     def _base(self) -> str:
-        return self.settings.url(REPLICATE.name, "api").rstrip("/")
+        return self.gateway_base()[0].rstrip("/")
 
     # ------------------------------------------------------------------ specs
 
@@ -105,16 +105,7 @@ class ReplicateProvider(Provider):
     def spec_body(self, body: Any, url: str, what: str) -> dict[str, Any]:
         return dict_of(body, "answer", what, body)
 
-    def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec:
-        from vtrix.wire.replicate.dialect import normalise
-
-        return normalise(model_id, raw, None, f"Replicate spec of {model_id}")
-
     # ---------------------------------------------------------------- submits
-
-    def gateway_base(self) -> tuple[str, bool, str]:
-        explicit = "replicate.api" in self.settings.explicit_urls
-        return self._base(), explicit, REPLICATE.urls[0].default
 
     def submit_body(self, spec: ModelSpec, params: dict[str, Any]) -> dict[str, Any]:
         _, _, version = spec.id.removeprefix(f"{REPLICATE.name}:").partition(":")
@@ -139,14 +130,9 @@ class ReplicateProvider(Provider):
     def parse_task(self, raw: Any, task_id: str | None, what: str = "") -> TaskState:
         what = what or f"status of task {task_id}"
         body = dict_of(raw, "answer", what, raw)
-        tid = task_id_of(body.get("id"), what, raw)
-        if task_id is not None and tid != task_id:
-            raise bad_answer(what, f"it is about prediction {tid!r}, not {task_id!r}", raw)
+        tid = task_of(body.get("id"), task_id, what, raw)
         remote = body.get("status")
-        status = STATUS.get(remote, UNKNOWN) if isinstance(remote, str) else UNKNOWN
-        error = text_of(body.get("error"))
-        if status == SUCCEEDED and error:
-            status = FAILED
+        status, error = outcome_of(STATUS, remote, body.get("error"))
         urls = outputs_in(body.get("output"), what, raw) if status == SUCCEEDED else []
         ended = parse_iso(body.get("completed_at"))
         started = parse_iso(body.get("created_at"))
@@ -208,22 +194,11 @@ def model_parts(model_id: str) -> tuple[str, str]:
 def outputs_in(output: Any, what: str, raw: Any) -> list[str]:
     """The file URLs of an output, in order: one URL, a list or an iterator's list of them,
     or objects holding them (``{"file": …, "text": …}``). Text outputs hold none."""
-    urls: list[str] = []
 
-    def walk(node: Any, depth: int) -> None:
-        if depth > 12:
-            return
-        if isinstance(node, str) and node.startswith(("https://", "http://")):
-            urls.append(url_of(node, what, raw))
-        elif isinstance(node, dict):
-            for value in node.values():
-                walk(value, depth + 1)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value, depth + 1)
+    def link(node: Any, depth: int) -> Any:
+        return node if isinstance(node, str) and node.startswith(("https://", "http://")) else None
 
-    walk(output, 0)
-    return list(dict.fromkeys(urls))
+    return urls_in(output, what, raw, link)
 
 
 def _kind_of(row: dict[str, Any]) -> str:

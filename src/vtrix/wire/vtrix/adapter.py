@@ -13,10 +13,10 @@ from vtrix.base.gateways import (
     VTRIX_TASK_PATH,
 )
 from vtrix.errors import ApiError, NotFound, RequestRejected
-from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, UNKNOWN
+from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED
 from vtrix.wire.base import CatalogEntry, Provider, TaskState
 from vtrix.wire.progress import percent_of, progress_of
-from vtrix.wire.reading import bad_answer, dict_of, list_of, task_id_of, text_of, url_of
+from vtrix.wire.reading import bad_answer, dict_of, list_of, status_in, task_of, text_of, url_of
 
 if TYPE_CHECKING:
     from vtrix.spec.normalise import ModelSpec
@@ -173,11 +173,9 @@ class VtrixProvider(Provider):
         if isinstance(body, dict) and "id" not in body and isinstance(body.get("data"), dict):
             body = body["data"]
         body = dict_of(body, "answer", what, raw)
-        tid = task_id_of(body.get("id"), what, raw)
-        if task_id is not None and tid != task_id:
-            raise bad_answer(what, f"it is about task {tid!r}, not {task_id!r}", raw)
+        tid = task_of(body.get("id"), task_id, what, raw)
         remote = body.get("status")
-        status = STATUS.get(remote.lower(), UNKNOWN) if isinstance(remote, str) else UNKNOWN
+        status = status_in(STATUS, remote, fold=True)
         urls = []
         for group in list_of(body.get("output"), "output", what, raw):
             group = dict_of(group, "output[]", what, raw)

@@ -21,9 +21,9 @@ from vtrix.base.gateways import (
     WAVESPEED_RESULT_PATH,
 )
 from vtrix.errors import RequestRejected
-from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, UNKNOWN, parse_iso
+from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, parse_iso
 from vtrix.wire.base import CatalogEntry, Provider, TaskState
-from vtrix.wire.reading import bad_answer, dict_of, list_of, task_id_of, text_of, url_of
+from vtrix.wire.reading import bad_answer, dict_of, list_of, outcome_of, task_of, text_of, url_of
 
 if TYPE_CHECKING:
     from vtrix.spec.normalise import ModelSpec
@@ -61,7 +61,7 @@ class WaveSpeedProvider(Provider):
     name = WAVESPEED.name
 
     def _base(self) -> str:
-        return self.settings.url(WAVESPEED.name, "api").rstrip("/")
+        return self.gateway_base()[0].rstrip("/")
 
     # ------------------------------------------------------------------ specs
 
@@ -107,16 +107,7 @@ class WaveSpeedProvider(Provider):
 
         raise UnknownModel(f"{WAVESPEED.name}:{wanted}")  # not in WaveSpeed's catalog
 
-    def normalise_spec(self, model_id: str, raw: dict[str, Any]) -> ModelSpec:
-        from vtrix.wire.wavespeed.dialect import normalise
-
-        return normalise(model_id, raw, None, f"WaveSpeed spec of {model_id}")
-
     # ---------------------------------------------------------------- submits
-
-    def gateway_base(self) -> tuple[str, bool, str]:
-        explicit = "wavespeed.api" in self.settings.explicit_urls
-        return self._base(), explicit, WAVESPEED.urls[0].default
 
     def submit_body(self, spec: ModelSpec, params: dict[str, Any]) -> dict[str, Any]:
         return dict(params)  # the input object is the whole body
@@ -132,14 +123,9 @@ class WaveSpeedProvider(Provider):
     def parse_task(self, raw: Any, task_id: str | None, what: str = "") -> TaskState:
         what = what or f"status of task {task_id}"
         data = dict_of(unwrap(raw, what), "data", what, raw)
-        tid = task_id_of(data.get("id"), what, raw)
-        if task_id is not None and tid != task_id:
-            raise bad_answer(what, f"it is about task {tid!r}, not {task_id!r}", raw)
+        tid = task_of(data.get("id"), task_id, what, raw)
         remote = data.get("status")
-        status = STATUS.get(remote, UNKNOWN) if isinstance(remote, str) else UNKNOWN
-        error = text_of(data.get("error"))
-        if status == SUCCEEDED and error:
-            status = FAILED
+        status, error = outcome_of(STATUS, remote, data.get("error"))
         outputs = list_of(data.get("outputs"), "outputs", what, raw) if status == SUCCEEDED else []
         created = parse_iso(data.get("created_at"))
         return TaskState(
