@@ -198,8 +198,8 @@ def test_a_port_in_use_is_named(home: Path, sandbox: Any) -> None:
     assert "Traceback" not in r.stderr
 
 
-def test_a_token_on_the_command_line_is_refused(cli: Any) -> None:
-    r = cli("mcp", "--http", "--token", "s3cret-token")
+def test_a_token_on_the_command_line_is_refused(vtrix: Any) -> None:
+    r = vtrix("mcp", "--http", "--token", "s3cret-token")  # refused before anything starts
     assert r.code == 2 and "VTRIX_MCP_TOKEN" in r.err
 
 
