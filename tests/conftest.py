@@ -25,6 +25,19 @@ from vtrix.sandbox.state import Faults, SandboxConfig
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "tests" / "fixtures" / "seeds"  # copies of the two seed pages
 CANARY = "sk-canary-7f3e9d2c1b0a4e5f"
+# Real third-party data (the gateways' own schemas and recorded sessions) is kept beside the
+# repository, never in it: the only tests that read outside the repository read it through
+# gateway_data(), and skip, saying so, when it is absent.
+GATEWAY_FIXTURES = ROOT.parent / "shared" / "fixtures" / "gateways"
+
+
+def gateway_data(*parts: str) -> Path:
+    """A path among the third-party gateway fixtures; the calling test skips loudly when the
+    data is not there (a clone of the repository alone)."""
+    path = GATEWAY_FIXTURES.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"SKIPPED LOUDLY: the third-party gateway data is not at {path}")
+    return path
 
 
 @dataclass

@@ -3,8 +3,8 @@ on the mock transport, its key kept to its own hosts, cancel where it exists (an
 nothing sent where it does not), and the CLI end to end against the sandbox speaking fal.
 
 The core cases use two small fal-dialect documents written for these tests
-(``tests/fixtures/fal``); the real documents fal serves are read from ``../shared`` when it is
-there (the tests that need them skip, saying so, when it is not)."""
+(``tests/fixtures/fal``); the real documents fal serves are read through
+``conftest.gateway_data`` (the tests that need them skip, saying so, when they are absent)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CANARY, ROOT
+from conftest import CANARY, ROOT, gateway_data
 from test_run_model import reply
 
 from vtrix.errors import UsageError
@@ -26,8 +26,6 @@ from vtrix.spec.clean import SpecError
 from vtrix.wire.fal.dialect import normalise_fal
 
 OURS = ROOT / "tests" / "fixtures" / "fal"
-SHARED = ROOT.parent / "shared" / "fixtures" / "gateways"
-REAL = SHARED / "fal" / "openapi"
 SKETCH = "fal:acme/sketch/v1"
 MOTION = "fal:acme/motion/image-to-video"
 FAL_KEY = "fal-key-5e1d0c2b7a"
@@ -39,9 +37,7 @@ def ours(name: str) -> dict[str, Any]:
 
 
 def real_documents() -> list[Path]:
-    if not REAL.is_dir():
-        pytest.skip(f"SKIPPED LOUDLY: the real fal documents are not at {REAL}")
-    return sorted(REAL.glob("*.json"))
+    return sorted(gateway_data("fal", "openapi").glob("*.json"))
 
 
 # ------------------------------------------------------------------ the dialect
@@ -364,7 +360,11 @@ def test_every_real_fal_document_works_end_to_end_in_the_sandbox(
     value of one of its enums refused with nothing sent, a run saved to a file, and the task
     found again from its id alone."""
     docs = real_documents()
-    sb = make_sandbox(specs_dir=str(SHARED), task_seconds=0.1)
+    folder = home / "specs" / "fal"  # fal's documents alone: nothing else to read at start
+    folder.mkdir(parents=True)
+    for path in docs:
+        shutil.copy(path, folder / path.name)
+    sb = make_sandbox(specs_dir=str(folder.parent), task_seconds=0.1)
     env = fal_env(sb)
     for path in docs:
         doc = json.loads(path.read_text(encoding="utf-8"))

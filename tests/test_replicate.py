@@ -4,8 +4,8 @@ the recorded sessions of Replicate's own client replayed through the adapter, an
 to end against the sandbox speaking Replicate.
 
 The core cases use a model object written for these tests (``tests/fixtures/replicate``); the
-real schemas and recordings are read from ``../shared`` when it is there (the tests that need
-them skip, saying so, when it is not)."""
+real schemas and recordings are read through ``conftest.gateway_data`` (the tests that need
+them skip, saying so, when they are absent)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, gateway_data
 from test_run_model import reply
 
 from vtrix.base.secrets import Secret
@@ -33,7 +33,6 @@ from vtrix.wire.replicate.adapter import STATUS, ReplicateProvider
 from vtrix.wire.replicate.dialect import normalise
 
 OURS = ROOT / "tests" / "fixtures" / "replicate"
-CASSETTES = ROOT.parent / "shared" / "fixtures" / "gateways" / "replicate" / "cassettes"
 PAINTER = "replicate:acme/painter"
 VERSION = "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa"
 TOKEN = "r8_test-token-7f3a9c"
@@ -99,9 +98,7 @@ def test_a_model_that_cannot_be_used_is_refused_naming_it(
 
 
 def cassettes() -> list[Path]:
-    if not CASSETTES.is_dir():
-        pytest.skip(f"SKIPPED LOUDLY: Replicate's recorded sessions are not at {CASSETTES}")
-    return sorted(CASSETTES.glob("*.yaml"))
+    return sorted(gateway_data("replicate", "cassettes").glob("*.yaml"))
 
 
 @functools.cache

@@ -4,8 +4,8 @@
 cancel), and the CLI end to end against the sandbox speaking WaveSpeed.
 
 The core cases use a catalog written for these tests (``tests/fixtures/wavespeed``); the real
-catalog rows are read from ``../shared`` when it is there (the test that needs them skips,
-saying so, when it is not)."""
+catalog rows are read through ``conftest.gateway_data`` (the test that needs them skips,
+saying so, when they are absent)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, gateway_data
 from test_run_model import reply
 
 from vtrix.base.secrets import Secret
@@ -29,7 +29,6 @@ from vtrix.wire.wavespeed.adapter import WaveSpeedProvider
 from vtrix.wire.wavespeed.dialect import normalise
 
 OURS = ROOT / "tests" / "fixtures" / "wavespeed"
-REAL = ROOT.parent / "shared" / "fixtures" / "gateways" / "wavespeed" / "catalog"
 CLIP = "wavespeed:acme/clip-i2v"
 KEY = "ws-key-4d2c9e1f0a"
 TID = "b1f0c2d3-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
@@ -89,9 +88,7 @@ def test_a_row_that_cannot_be_used_is_refused_naming_it(
 def test_every_real_catalog_row_normalises_or_is_refused_by_name(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    path = REAL / "video-models.json"
-    if not path.is_file():
-        pytest.skip(f"SKIPPED LOUDLY: WaveSpeed's real catalog rows are not at {path}")
+    path = gateway_data("wavespeed", "catalog", "video-models.json")
     rows = json.loads(path.read_text("utf-8"))
     ok, refused, warned = 0, [], 0
     for data in rows:
