@@ -197,6 +197,7 @@ def check_exchange(prov: ReplicateProvider, method: str, uri: str, status: int, 
     if method == "GET" and parts[:2] == ["v1", "predictions"] and len(parts) == 3:
         state = prov.http.run(prov.task_plan(parts[2]))
         assert state.status == STATUS[said["status"]]
+        assert state.model == (f"replicate:{said['model']}" if said.get("model") else "")
         if said["status"] == "succeeded":
             assert said["output"] and state.urls  # every recorded success holds files
             assert state.expires_at is not None

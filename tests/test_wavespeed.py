@@ -208,6 +208,23 @@ def test_a_quote_comes_from_the_price_route_and_keeps_a_cap(
     assert not [r for r in sent(client) if r.url.endswith("/acme/clip-i2v")]
 
 
+def test_a_price_answered_without_the_envelope_is_read_too(home: Path) -> None:
+    """The notes on WaveSpeed's price route name its fields, not whether the envelope wraps
+    them: the bare object is read as well as the enveloped one."""
+
+    def bare(request: Request) -> Response:
+        if request.url.endswith("/model/price"):
+            return reply(200, {"price": "0.25", "currency": "USD"})
+        return wavespeed_api()(request)
+
+    prov = WaveSpeedProvider(Settings(keys={"wavespeed": Secret(KEY)}), MockTransport(bare))
+    assert prov.price(CLIP, {"prompt": "x"}) == Decimal("0.25")
+    enveloped = WaveSpeedProvider(
+        Settings(keys={"wavespeed": Secret(KEY)}), MockTransport(wavespeed_api())
+    )
+    assert enveloped.price(CLIP, {"prompt": "x"}) == Decimal("0.5")
+
+
 def test_the_balance_and_the_key_check_use_the_balance_route() -> None:
     transport = MockTransport(wavespeed_api())
     prov = WaveSpeedProvider(Settings(keys={"wavespeed": Secret(KEY)}), transport)
@@ -277,7 +294,11 @@ def test_a_wavespeed_model_end_to_end_through_the_cli(
     )
     quoted = vtrix("quote", CLIP, "--param", "image=https://e.com/a.png", "-o", "json", env=env)
     assert quoted.code == 0 and json.loads(quoted.out)["source"] == "gateway"
-    assert sb.stats()["routes"]["wavespeed.price"] >= 1
+    asked = sb.stats()["routes"]["wavespeed.price"]
+    assert asked >= 1
+    dry = vtrix("--dry-run", "run", CLIP, *args, env=env)  # sends the inputs nowhere
+    assert dry.code == 0 and "price route" in dry.err
+    assert sb.stats()["routes"]["wavespeed.price"] == asked
     out = home / "out"
     ran = vtrix("run", CLIP, *args, "--save", str(out), "-o", "json", env=env)
     assert ran.code == 0, ran.err

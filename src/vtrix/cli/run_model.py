@@ -159,7 +159,8 @@ def print_dry_run(
 def _quote(client: Client, prepared: Prepared) -> Any:
     from vtrix.engine.pricing import quote
 
-    return quote(client.session, prepared.model_id, prepared.params, prepared.spec.schema)
+    spec = prepared.spec  # a dry run sends the parameters nowhere, a price route included
+    return quote(client.session, prepared.model_id, prepared.params, spec.schema, ask_gateway=False)
 
 
 def _submit_and_wait(

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from vtrix.base.amounts import amount
+from vtrix.base.gateways import provider_for_id
 from vtrix.base.record import record
 from vtrix.base.text import count
 
@@ -101,19 +102,20 @@ def quote(
     model: str,
     params: dict[str, Any],
     schema: dict[str, Any] | None = None,
+    *,
+    ask_gateway: bool = True,
 ) -> Quote:
-    """The expected cost of a task of ``model`` with ``params`` (see the module docstring)."""
+    """The expected cost of a task of ``model`` with ``params`` (see the module docstring).
+    ``ask_gateway`` False (a dry run): a gateway's price route is not sent the parameters."""
     schema = schema if schema is not None else _schema_of(model)
     relevant_params = price_params(schema, params)
     key = json.dumps(relevant_params, sort_keys=True)
     relevant = ", ".join(f"{k}={v}" for k, v in relevant_params.items()) or "no price parameters"
     mine = _user_price(model, schema, relevant_params)
-    theirs = _gateway_price(session, model, params)
+    prov = session.provider(provider_for_id(model))
+    theirs = _gateway_price(session, model, params) if ask_gateway and prov.prices else None
     if theirs is not None:
-        mine_amount = mine.amount if mine is not None else None
-        if mine_amount is not None and theirs.amount is not None and mine_amount > theirs.amount:
-            return Quote(mine_amount, "prices", 0, f"{mine.basis if mine else ''} ({theirs.basis})")
-        return theirs
+        return _higher(mine, theirs)
     ledger = session.ledger
     costs = (ledger.costs(model, key) or []) if ledger is not None else []
     # A cost of 0 is a fact about that task, never a price on its own.
@@ -128,7 +130,10 @@ def quote(
         return Quote(best, "ledger", n, basis)
     if mine is not None:
         return mine
-    return Quote(None, "unknown", 0, f"no charged task of {model} with {relevant}, no price set")
+    basis = f"no charged task of {model} with {relevant}, no price set"
+    if prov.prices and not ask_gateway:
+        basis += "; a dry run does not ask the gateway's price route (`vtrix quote` does)"
+    return Quote(None, "unknown", 0, basis)
 
 
 def quote_of(session: Session, model_id: str, params: dict[str, Any]) -> Quote:
@@ -147,10 +152,19 @@ def quote_of(session: Session, model_id: str, params: dict[str, Any]) -> Quote:
     return quote(session, prepared.model_id, prepared.params, prepared.spec.schema)
 
 
+def _higher(mine: Quote | None, theirs: Quote) -> Quote:
+    """The gateway's quote, unless the price the user set is higher (then that, saying so)."""
+    if mine is None or mine.amount is None or theirs.amount is None:
+        return theirs
+    if mine.amount > theirs.amount:
+        return Quote(mine.amount, "prices", 0, f"{mine.basis} ({theirs.basis})")
+    return theirs
+
+
 def _gateway_price(session: Session, model: str, params: dict[str, Any]) -> Quote | None:
     """The gateway's own quote, where its protocol has a price route (WaveSpeed's); None
     when it has none or cannot give one now (the other sources decide)."""
-    from vtrix.base.gateways import GATEWAYS, provider_for_id
+    from vtrix.base.gateways import GATEWAYS
     from vtrix.errors import VtrixError
 
     provider = provider_for_id(model)

@@ -64,12 +64,19 @@ class Catalog:
 
         for endpoint, doc in self.fal_docs.items():
             self.normalised[f"fal:{endpoint}"] = normalise_fal(doc, source=f"fal/{endpoint}")
-        for name, model in self.replicate_models.items():
-            spec = adapters.normalise("replicate", name, model, None, f"replicate/{name}")
-            self.normalised[spec.id] = spec
-        for name, row in self.wavespeed_rows.items():
-            spec = adapters.normalise("wavespeed", name, row, None, f"wavespeed/{name}")
-            self.normalised[spec.id] = spec
+        from vtrix.spec.clean import SpecError
+
+        for gateway, found in (
+            ("replicate", self.replicate_models),
+            ("wavespeed", self.wavespeed_rows),
+        ):
+            for name, raw in list(found.items()):
+                try:  # one that cannot be used is not served (as its gateway would refuse it)
+                    spec = adapters.normalise(gateway, name, raw, None, f"{gateway}/{name}")
+                except SpecError:
+                    del found[name]
+                    continue
+                self.normalised[spec.id] = spec
         self.drifted: dict[str, dict[str, Any]] = {}
         self.drifted_normalised: dict[str, ModelSpec] = {}
         base = snap.vtrix_specs.get(DRIFT_MODEL)
@@ -230,37 +237,24 @@ def _json_files(folder: Path) -> list[tuple[Path, Any]]:
 
 def replicate_models(folder: Path) -> dict[str, dict[str, Any]]:
     """Every Replicate model object under ``folder`` (any layout of ``.json`` files), by
-    ``owner/name``; a file that is not one with a schema is passed over."""
-    from vtrix.spec.clean import SpecError
-    from vtrix.wire.replicate.dialect import normalise
-
-    models: dict[str, dict[str, Any]] = {}
-    for path, model in _json_files(folder):
-        if not isinstance(model, dict):
-            continue
-        name = f"{model.get('owner')}/{model.get('name')}"
-        try:
-            normalise(name, model, None, str(path))
-        except SpecError:
-            continue
-        models[name] = model
-    return models
+    ``owner/name``; other JSON files are passed over (the catalog reads each model once)."""
+    return {
+        f"{model['owner']}/{model['name']}": model
+        for _, model in _json_files(folder)
+        if isinstance(model, dict)
+        and isinstance(model.get("owner"), str)
+        and isinstance(model.get("name"), str)
+    }
 
 
 def wavespeed_rows(folder: Path) -> dict[str, dict[str, Any]]:
     """Every WaveSpeed catalog row under ``folder``: files holding a JSON array of rows, or
     the enveloped answer (``{"code": 200, "data": [...]}``), by ``model_id``; a row that
-    cannot be read is passed over."""
-    from vtrix.spec.clean import SpecError
-    from vtrix.wire.wavespeed.dialect import normalise
-
+    is not one is passed over (the catalog reads each model once)."""
     rows: dict[str, dict[str, Any]] = {}
-    for path, data in _json_files(folder):
+    for _, data in _json_files(folder):
         data = data.get("data") if isinstance(data, dict) else data
         for row in data if isinstance(data, list) else []:
-            try:
-                normalise(str(row.get("model_id")), row, None, str(path))
-            except (SpecError, AttributeError):
-                continue
-            rows[row["model_id"]] = row
+            if isinstance(row, dict) and isinstance(row.get("model_id"), str):
+                rows[row["model_id"]] = row
     return rows

@@ -127,6 +127,7 @@ class Provider(abc.ABC):
     name: str
     upload_path: str | None = None  # the route local files are uploaded to, if there is one
     spec_key = False  # whether its specs are served only with the key
+    prices = False  # whether its protocol quotes a task's price itself (``price``)
 
     def __init__(
         self,

@@ -18,7 +18,6 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from vtrix.base.constants import SUBMIT_TIMEOUT
 from vtrix.base.gateways import (
     REPLICATE,
     REPLICATE_ACCOUNT_PATH,
@@ -108,7 +107,7 @@ class ReplicateProvider(Provider):
     # ---------------------------------------------------------------- submits
 
     def submit_body(self, spec: ModelSpec, params: dict[str, Any]) -> dict[str, Any]:
-        _, _, version = spec.id.removeprefix(f"{REPLICATE.name}:").partition(":")
+        version = model_parts(spec.id)[1]
         return {"input": dict(params), **({"version": version} if version else {})}
 
     def submit_headers(self, hold: float, deadline: float | None) -> dict[str, str] | None:
@@ -116,7 +115,7 @@ class ReplicateProvider(Provider):
         model runs: at most ``MAX_HOLD`` s (the id of a slow task is known soon, safe in the
         ledger), within the deadline and the submit's own timeout."""
         left = deadline - time.monotonic() - 5 if deadline is not None else MAX_HOLD
-        seconds = int(min(MAX_HOLD, hold, left, SUBMIT_TIMEOUT - 10))
+        seconds = int(min(MAX_HOLD, hold, left, self.http.submit_timeout - 10))
         return {"Prefer": f"wait={seconds}"} if seconds >= 1 else None
 
     def parse_submit(self, raw: Any, model_id: str) -> TaskState:
@@ -141,7 +140,7 @@ class ReplicateProvider(Provider):
             provider=REPLICATE.name,
             status=status,
             remote_status=text_of(remote) or "",
-            model=text_of(body.get("model")) or "",
+            model=f"{REPLICATE.name}:{model}" if (model := text_of(body.get("model"))) else "",
             urls=urls,
             error=error,
             created_at=started.timestamp() if started else None,

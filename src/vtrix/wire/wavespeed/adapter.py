@@ -58,6 +58,7 @@ def unwrap(body: Any, what: str) -> Any:
 
 class WaveSpeedProvider(Provider):
     spec_key = True  # a model's schema is read with the key
+    prices = True  # POST /api/v3/model/price
     name = WAVESPEED.name
 
     def _base(self) -> str:
@@ -65,8 +66,8 @@ class WaveSpeedProvider(Provider):
 
     # ------------------------------------------------------------------ specs
 
-    def rows(self, url: str | None = None) -> list[Any]:
-        url = url or self._base() + WAVESPEED_CATALOG_PATH
+    def rows(self) -> list[Any]:
+        url = self._base() + WAVESPEED_CATALOG_PATH
         data = unwrap(self.http.get_json(url, what="WaveSpeed catalog"), "WaveSpeed catalog")
         return list_of(data, "data", "WaveSpeed catalog", data)
 
@@ -148,7 +149,9 @@ class WaveSpeedProvider(Provider):
 
         what = f"price of {model_id}"
         body = {"model_id": bare_id(model_id), "inputs": params}
-        data = dict_of(unwrap(self._post(WAVESPEED_PRICE_PATH, body, what), what), "data", what, {})
+        answer = self._post(WAVESPEED_PRICE_PATH, body, what)
+        bare = isinstance(answer, dict) and "code" not in answer  # the price object alone
+        data = dict_of(answer if bare else unwrap(answer, what), "data", what, answer)
         found = [amount(data.get(k)) for k in ("price", "discounted_price", "unit_price")]
         known = [a for a in found if a is not None and a >= 0]
         if not known:
