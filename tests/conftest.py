@@ -40,6 +40,31 @@ def gateway_data(*parts: str) -> Path:
     return path
 
 
+def codegen_run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m codegen ARGS`` in this process, as a finished process would report it (its
+    retries on the fake clock), with ``env`` added to the environment for the call. A
+    generation renders here (``--jobs 1``): forking a test worker is not what is under test."""
+    import contextlib
+    import io
+
+    from codegen.__main__ import main
+
+    if args[0] == "generate" and "--jobs" not in args:
+        args = (*args, "--jobs", "1")
+    out, err = io.StringIO(), io.StringIO()
+    saved = dict(os.environ)
+    os.environ.update(env or {})
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return subprocess.CompletedProcess(["codegen", *args], code, out.getvalue(), err.getvalue())
+
+
 @dataclass
 class Sandbox:
     running: RunningSandbox
@@ -132,9 +157,15 @@ def sandbox(shared_sandbox: Sandbox) -> Sandbox:
 
 @pytest.fixture(scope="session")
 def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """One mypy cache per test worker: a later run reuses what the first one analysed (the
-    standard library, pydantic, vtrix) instead of reading it all again."""
-    return str(tmp_path_factory.mktemp("mypy-cache"))
+    """One mypy cache for the whole run, shared by its test workers: a later run reuses what an
+    earlier one analysed (vtrix itself, mostly). mypy writes each cache file whole (a temporary
+    file renamed over it), and runs at once write the same analysis, so sharing is safe."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's directory, above each worker's own
+    cache = base / "mypy-cache"
+    cache.mkdir(exist_ok=True)
+    return str(cache)
 
 
 @pytest.fixture

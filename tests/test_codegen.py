@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import codegen_run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -152,12 +153,7 @@ def test_check_lists_stale_files(tmp_path):
     victim = tmp_path / MODELS_DIR / "kirin_v3_i2v.py"
     victim.write_text(victim.read_text() + "\n# hand edit\n")
     (tmp_path / MODELS_DIR / "stray.py").write_text("x = 1\n")
-    r = subprocess.run(
-        [sys.executable, "-m", "codegen", "check", "--root", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    r = codegen_run("check", "--root", str(tmp_path))
     assert r.returncode == 1
     assert f"stale:   {MODELS_DIR}/kirin_v3_i2v.py" in r.stderr
     assert f"extra:   {MODELS_DIR}/stray.py" in r.stderr
@@ -317,16 +313,9 @@ def test_generate_extends_the_lock_and_check_refuses_an_unlocked_model(tmp_path)
     (specs / "modellix" / "a" / "b-c.json").write_text(dumps(spec))
     (specs / "module-names.json").write_text(json.dumps({"x/a-b-c": "a_b_c"}))
     args = ["--specs", str(specs), "--root", str(tmp_path / "out")]
-    r = subprocess.run(
-        [sys.executable, "-m", "codegen", "check", *args], cwd=ROOT, capture_output=True, text=True
-    )
+    r = codegen_run("check", *args)
     assert r.returncode == 1 and "no module name locked for ['a/b-c']" in r.stderr
-    subprocess.run(
-        [sys.executable, "-m", "codegen", "generate", *args],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
+    assert codegen_run("generate", *args).returncode == 0
     lock = json.loads((specs / "module-names.json").read_text())
     assert lock == {"a/b-c": "a_b_c_2", "x/a-b-c": "a_b_c"}
     assert (tmp_path / "out" / MODELS_DIR / "a_b_c_2.py").exists()
@@ -441,12 +430,7 @@ def test_broken_children_tree_stops_generation_and_leaves_output_untouched(tmp_p
     out = tmp_path / "out"
     (out / MODELS_DIR).mkdir(parents=True)
     (out / MODELS_DIR / "keep.txt").write_text("untouched")
-    r = subprocess.run(
-        [sys.executable, "-m", "codegen", "generate", "--specs", str(specs), "--root", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    r = codegen_run("generate", "--specs", str(specs), "--root", str(out))
     assert r.returncode == 1
     assert "bad.json: $.parameters[0].children[0].path: broken children tree" in r.stderr
     assert tree(out) == {f"{MODELS_DIR}/keep.txt": "untouched"}
@@ -555,12 +539,7 @@ def test_unparsable_spec_file_names_the_file_and_position(tmp_path):
     (specs / "modellix" / "x").mkdir(parents=True)
     (specs / "modellix" / "x" / "y.json").write_text('{"post": {,}}')
     out = tmp_path / "out"
-    r = subprocess.run(
-        [sys.executable, "-m", "codegen", "generate", "--specs", str(specs), "--root", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    r = codegen_run("generate", "--specs", str(specs), "--root", str(out))
     assert r.returncode == 1
     assert "y.json: line 1 column 11: not valid JSON" in r.stderr
     assert not out.exists()

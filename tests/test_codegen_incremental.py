@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import codegen_run as codegen
 
 from codegen.generate import OUTPUT_DIRS
 from codegen.specfiles import read_tree
@@ -24,7 +25,7 @@ def tree(root: Path) -> dict[str, str]:
     return {f"{d}/{p}": t for d in OUTPUT_DIRS for p, t in read_tree(root / d).items()}
 
 
-def codegen(*args: str) -> subprocess.CompletedProcess[str]:
+def codegen_process(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "codegen", *args], cwd=ROOT, capture_output=True, text=True
     )
@@ -52,7 +53,8 @@ def test_incremental_is_byte_identical_to_full(tmp_path):
     specs = tmp_path / "specs"
     shutil.copytree(ROOT / "specs", specs)
     inc = tmp_path / "inc"
-    first = codegen("generate", "--specs", str(specs), "--root", str(inc), "--jobs", "2")
+    # A process of its own: its two render workers are forked from it.
+    first = codegen_process("generate", "--specs", str(specs), "--root", str(inc), "--jobs", "2")
     assert first.returncode == 0, first.stderr
     assert "94 rendered, 0 unchanged" in first.stdout
     edit_one_spec(specs)
@@ -95,17 +97,13 @@ def test_a_failed_generation_leaves_the_previous_output(tmp_path):
 
 
 def test_an_interrupted_generation_leaves_the_previous_output(tmp_path):
+    """Ctrl-C while the models are being rendered: the output is the one it was before."""
     from bench.synthetic import write_specs
 
-    specs = tmp_path / "specs"
-    write_specs(specs, 300)
-    out = tmp_path / "out"
-    assert codegen("generate", "--specs", str(specs), "--root", str(out)).returncode == 0
+    specs, out = tmp_path / "specs", tmp_path / "out"
+    generated(tmp_path / "snapshot", out)  # the previous output: the snapshot's
+    write_specs(specs, 300)  # a catalog of 300 other models: rendered for seconds
     before = tree(out)
-    for path in sorted((specs / "modellix").glob("*/*.json"))[:150]:
-        data = json.loads(path.read_text())
-        data["post"]["description"] = "changed"
-        path.write_text(json.dumps(data))
     proc = subprocess.Popen(
         [sys.executable, "-m", "codegen", "generate", "--specs", str(specs), "--root", str(out)],
         cwd=ROOT,
@@ -113,10 +111,10 @@ def test_an_interrupted_generation_leaves_the_previous_output(tmp_path):
         stderr=subprocess.PIPE,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 30
-    while not list(out.glob("src/vtrix/.models-new-*")) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(0.5)
+    deadline = time.monotonic() + 60
+    # Interrupted once the first of the 300 modules is rendered in the stage, before the rest.
+    while not list(out.glob("src/vtrix/.models-new-*/*synth*.py")) and time.monotonic() < deadline:
+        time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGINT)
     proc.communicate(timeout=60)
     assert proc.returncode != 0
@@ -199,21 +197,20 @@ def _tree_digests(root: Path) -> dict[str, str]:
 def test_check_lists_exactly_the_files_generate_changes(tmp_path, edit, at_least):
     specs, out = tmp_path / "specs", tmp_path / "out"
     generated(specs, out)
-    gen = [sys.executable, "-m", "codegen", "generate", "--specs", str(specs), "--root", str(out)]
+    where = ("--specs", str(specs), "--root", str(out))
     path = specs / "vtrix" / "kirin_v3_i2v.json"
     data = json.loads(path.read_text())
     edit(data)
     path.write_text(json.dumps(data, indent=2))
     before = _tree_digests(out)
-    check = [sys.executable, "-m", "codegen", "check", "--specs", str(specs), "--root", str(out)]
-    r = subprocess.run(check, cwd=ROOT, capture_output=True, text=True)
+    r = codegen("check", *where)
     assert r.returncode == 1, r.stderr
     listed = {
         line.split("stale:", 1)[1].strip() for line in r.stderr.splitlines() if "stale:" in line
     }
-    subprocess.run(gen, check=True, cwd=ROOT, capture_output=True)
+    assert codegen("generate", *where).returncode == 0
     after = _tree_digests(out)
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
     assert listed == changed and len(changed) >= at_least, (listed, changed)
-    r = subprocess.run(check, cwd=ROOT, capture_output=True, text=True)
+    r = codegen("check", *where)
     assert r.returncode == 0 and "up to date" in r.stdout

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CANARY, ROOT, gateway_data
+from conftest import CANARY, ROOT, codegen_run, gateway_data
 from test_run_model import reply
 
 from vtrix.errors import UsageError
@@ -462,9 +462,6 @@ def test_codegen_fetches_chosen_fal_endpoints_and_generates_them(
 ) -> None:
     """A maintainer's `codegen fetch --fal ENDPOINT` writes that document into specs/fal/
     (the rest of the snapshot as it was), and `generate` makes it a typed module."""
-    import subprocess
-    import sys
-
     from codegen.fetch import fetch_fal
 
     specs = tmp_path / "maintainer" / "specs"
@@ -477,12 +474,7 @@ def test_codegen_fetches_chosen_fal_endpoints_and_generates_them(
     assert sorted(set(after) - set(before)) == [Path("fal/acme__sketch__v1.json")]
     assert fetch_fal(specs, ["acme/no-such/thing"]) == 1  # reported, nothing written
     root = tmp_path / "out"
-    proc = subprocess.run(
-        [sys.executable, "-m", "codegen", "generate", "--specs", str(specs), "--root", str(root)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    proc = codegen_run("generate", "--specs", str(specs), "--root", str(root))
     assert proc.returncode == 0, proc.stderr
     module = (root / "src" / "vtrix" / "models" / "fal_acme_sketch_v1.py").read_text()
     assert 'MODEL_ID = "fal:acme/sketch/v1"' in module and "class Params" in module

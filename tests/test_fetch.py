@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import codegen_run
 
 from codegen.generate import OUTPUT_DIRS
 from codegen.report import compare, format_report
@@ -26,24 +24,7 @@ def _own_dirs(home: Path) -> None:
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """``python -m codegen ARGS`` in this process (its retries on the fake clock), with
-    ``env`` added to the environment for the call."""
-    from codegen.__main__ import main
-
-    if args[0] == "generate":  # rendered here: no worker forked from a process with threads
-        args = [*args, "--jobs", "1"]
-    out, err = io.StringIO(), io.StringIO()
-    saved = dict(os.environ)
-    os.environ.update(env)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(args)
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+    return codegen_run(*args, env=env)
 
 
 def mirror(gw) -> None:

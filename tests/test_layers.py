@@ -50,7 +50,8 @@ from pathlib import Path
 import pytest
 from codegen.generate import generate_tree
 import codegen.fetch, codegen.report, codegen.seed
-generate_tree(Path("specs"), update_lock=False)
+# The golden record: a model of every gateway's dialect, rendered in this one process.
+generate_tree(Path("tests/golden/specs"), update_lock=False)
 print(json.dumps(sorted(m for m in sys.modules if m in ("click", "vtrix.cli")
     or m.startswith(("click.", "vtrix.cli.")))))
 """

@@ -1,6 +1,7 @@
-"""`vtrix mcp` safe by default, driven as agents run it: a real server process and the official
-MCP client SDK over stdio, as a host starts it (in HOME, no --root, no environment of yours),
-and the way a prompt-injected agent would steer it."""
+"""`vtrix mcp` safe by default, driven as agents run it: the official MCP client SDK over
+stdio to a real server process where how a host starts it matters (in HOME, no --root, no
+environment of yours), in memory where only the calls do; and the way a prompt-injected
+agent would steer it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from conftest import CANARY, env_for
 from mcp import StdioServerParameters
-from test_mcp import call
+from test_mcp import call, in_memory
 
 KIRIN = {"image_url": "https://example.com/a.jpg", "duration": 3}
 
@@ -79,10 +80,8 @@ def test_no_root_from_home_keeps_a_private_photo_private(
 
 
 def test_malformed_calls_are_tool_errors_naming_the_field(
-    home: Path, sandbox: Any, tmp_path: Path
+    home: Path, sandbox: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    env = _env(sandbox, home)
-    log = tmp_path / "server-stderr.txt"
     bad = [
         ("get_task", {"task_id": 12345}, "task_id"),
         ("list_tasks", {"limit": "abc"}, "limit"),
@@ -103,8 +102,7 @@ def test_malformed_calls_are_tool_errors_naming_the_field(
         )
         return out, fixed
 
-    with log.open("w") as errlog:
-        out, fixed = _with_stderr(_server(env, "--root", str(_work(tmp_path))), errlog, steps)
+    out, fixed = call(in_memory(sandbox, _work(tmp_path))[1], steps)
     for (name, _, field), result in zip(bad, out, strict=True):
         assert result.is_error, name
         error = result.structured_content["error"]
@@ -114,7 +112,7 @@ def test_malformed_calls_are_tool_errors_naming_the_field(
     assert "did you mean 'failed'" in json.dumps(out[6].structured_content)
     assert "upload_file" in json.dumps(out[7].structured_content)
     assert not fixed.is_error and fixed.structured_content["ok"] is True
-    assert "Traceback" not in log.read_text()
+    assert "Traceback" not in capsys.readouterr().err
     assert sandbox.stats()["tasks_created"] == 0
 
 
@@ -122,7 +120,6 @@ def test_a_typed_tool_called_twice_with_one_key_submits_once(
     home: Path, make_sandbox: Any, tmp_path: Path
 ) -> None:
     sb = make_sandbox(task_seconds=0)
-    env = _env(sb, home)
     args = {**KIRIN, "_idempotency_key": "agent-retry-1", "_wait_seconds": 10}
 
     async def steps(c: Any) -> Any:
@@ -132,9 +129,7 @@ def test_a_typed_tool_called_twice_with_one_key_submits_once(
         again = await c.call_tool("kirin_v3_i2v", args)
         return tool, first, again
 
-    tool, first, again = call(
-        _server(env, "--root", str(_work(tmp_path)), "--typed", "kirin_*"), steps
-    )
+    tool, first, again = call(in_memory(sb, _work(tmp_path), typed=["kirin_*"])[1], steps)
     assert "_idempotency_key" in tool.input_schema["properties"]
     assert tool.output_schema["properties"]["status"]["enum"]
     assert not first.is_error and first.structured_content["status"] == "succeeded"
@@ -164,7 +159,6 @@ def test_a_long_hold_answers_within_the_slice(
     from vtrix.store.limits import SharedLimits, key_id
 
     sb = make_sandbox(task_seconds=0)
-    env = _env(sb, home)
     ledger = Ledger()
     ledger.check()  # opened: the hold is written now
     SharedLimits(ledger, key_id("vtrix", CANARY), None).hold(60)  # another process's 429
@@ -172,7 +166,7 @@ def test_a_long_hold_answers_within_the_slice(
     async def steps(c: Any) -> Any:
         return await c.call_tool("submit_task", {"model": "kirin_v3_i2v", "params": KIRIN})
 
-    result = call(_server(env, "--root", str(_work(tmp_path))), steps)
+    result = call(in_memory(sb, _work(tmp_path))[1], steps)
     assert result.is_error
     error = result.structured_content["error"]
     assert error["code"] == "not_sent" and "call again" in error["hint"].lower()
@@ -180,22 +174,19 @@ def test_a_long_hold_answers_within_the_slice(
     assert not [t for t in ledger.recent(10, everything=True) if t.model == "kirin_v3_i2v"]
 
 
-def test_a_port_in_use_is_named(home: Path, sandbox: Any) -> None:
+def test_a_port_in_use_is_named(home: Path, sandbox: Any, vtrix: Any) -> None:
     import socket
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
         port = busy.getsockname()[1]
-        r = subprocess.run(
-            [sys.executable, "-m", "vtrix", "mcp", "--http", "--port", str(port)],
-            env={**_env(sandbox, home), "VTRIX_MCP_TOKEN": "t"},
-            capture_output=True,
-            text=True,
-            timeout=60,
+        # refused before a server starts: asked in-process
+        r = vtrix(
+            "mcp", "--http", "--port", str(port), env={**env_for(sandbox), "VTRIX_MCP_TOKEN": "t"}
         )
-    assert r.returncode == 75 and f"127.0.0.1:{port}" in r.stderr
-    assert "Traceback" not in r.stderr
+    assert r.code == 75 and f"127.0.0.1:{port}" in r.err
+    assert "Traceback" not in r.err
 
 
 def test_a_token_on_the_command_line_is_refused(vtrix: Any) -> None:

@@ -42,22 +42,7 @@ WORKER = ("--worker", "-y", "-o", "json", "--lease", "2", "--timeout", "120")
 
 def worker(src: Path, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vtrix",
-            "batch",
-            str(src),
-            "--worker",
-            "-y",
-            "-o",
-            "json",
-            "--lease",
-            "2",
-            "--timeout",
-            "120",
-            *extra,
-        ],
+        [sys.executable, "-m", "vtrix", "batch", str(src), *WORKER, *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -117,14 +102,20 @@ def test_killed_workers_never_pay_twice_and_lose_no_line(
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_two_workers_split_a_batch_between_them(
-    home: Path, make_sandbox: Any, request: pytest.FixtureRequest, tmp_path: Path, backend: str
+    home: Path,
+    make_sandbox: Any,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    backend: str,
+    vtrix: Any,
 ) -> None:
     sb = make_sandbox(task_seconds=0.3)
     src = tmp_path / "jobs.jsonl"
     write_batch(src, 24)  # more than one worker's --concurrency: both take part
-    env = {**os.environ, **env_for(sb)}
+    mine = env_for(sb)
     if backend == "postgresql":
-        env["VTRIX_LEDGER_URL"] = request.getfixturevalue("pg_url")
+        mine["VTRIX_LEDGER_URL"] = request.getfixturevalue("pg_url")
+    env = {**os.environ, **mine}
     pair = [worker(src, env, "--concurrency", "10") for _ in range(2)]
     outs = [w.communicate(timeout=120) for w in pair]
     assert [w.returncode for w in pair] == [0, 0], outs
@@ -132,9 +123,8 @@ def test_two_workers_split_a_batch_between_them(
     assert sorted(ran[0] + ran[1]) == list(range(1, 25))  # every line by exactly one worker
     assert ran[0] and ran[1]  # both took part
     assert sb.stats()["tasks_created"] == 24
-    again = worker(src, env)  # a worker after the batch is done sends nothing
-    out, err = again.communicate(timeout=60)
-    assert again.returncode == 0 and out == "", err
+    again = vtrix("batch", str(src), *WORKER, env=mine)  # after the batch is done: sends nothing
+    assert again.code == 0 and again.out == "", again.err
     assert sb.stats()["tasks_created"] == 24
 
 
@@ -167,8 +157,9 @@ def test_workers_together_keep_the_keys_running_task_limit(
 
 
 def test_a_line_a_dead_worker_was_sending_is_left_unknown_until_asked(
-    home: Path, make_sandbox: Any, pg_url: str, tmp_path: Path
+    home: Path, make_sandbox: Any, pg_url: str, tmp_path: Path, vtrix: Any
 ) -> None:
+    """The dead worker is its rows in the ledger; the workers after it run in this process."""
     from vtrix.batch.input import batch_id, line_keys, parse
     from vtrix.store import claims
     from vtrix.store.ledger import Ledger
@@ -186,16 +177,14 @@ def test_a_line_a_dead_worker_was_sending_is_left_unknown_until_asked(
     taken = claims.claim(book, bid, "dead-host:1", lease=0.05)
     assert taken is not None and taken.line == 1
     time.sleep(0.1)
-    env = {**os.environ, **env_for(sb), "VTRIX_LEDGER_URL": pg_url}
-    first = worker(src, env)
-    out, err = first.communicate(timeout=60)
-    assert first.returncode == 3 and "the batch: 2 succeeded, 1 unknown" in err, err
-    lines = {json.loads(x)["line"]: json.loads(x) for x in out.splitlines()}
+    env = {**env_for(sb), "VTRIX_LEDGER_URL": pg_url}
+    first = vtrix("batch", str(src), *WORKER, env=env)
+    assert first.code == 3 and "the batch: 2 succeeded, 1 unknown" in first.err, first.err
+    lines = {json.loads(x)["line"]: json.loads(x) for x in first.out.splitlines()}
     assert lines[1]["outcome"] == "unknown" and lines[1]["id"] is None
     assert lines[1]["error"]["code"] == "outcome_unknown"
     assert sb.stats()["tasks_created"] == 2  # the unknown line was not sent again
-    again = worker(src, env, "--resubmit-unknown")
-    out, err = again.communicate(timeout=60)
-    assert again.returncode == 0 and "the batch: 3 succeeded" in err, err
-    assert [json.loads(x)["line"] for x in out.splitlines()] == [1]  # only that line
+    again = vtrix("batch", str(src), *WORKER, "--resubmit-unknown", env=env)
+    assert again.code == 0 and "the batch: 3 succeeded" in again.err, again.err
+    assert [json.loads(x)["line"] for x in again.out.splitlines()] == [1]  # only that line
     assert sb.stats()["tasks_created"] == 3
