@@ -65,14 +65,6 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(
         ROOT / "src", src / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__")
     )
-    dist = tmp / "dist"
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run(
-        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(src)],
-        check=True,
-        capture_output=True,
-    )
-    wheel = next(dist.glob("vtrix-*.whl"))
     venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     py = venv / "bin" / "python"
@@ -82,13 +74,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True,
         text=True,
     ).stdout.strip()
-    # Third-party packages from the dev venv; vtrix is not found there (its editable finder
-    # is a .pth hook of the dev venv, which a path added this way does not run).
+    # Third-party packages (pip and setuptools among them) from the dev venv; vtrix is not
+    # found there (its editable finder is a .pth hook of the dev venv, which a path added this
+    # way does not run).
     Path(site, "_dev_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # pip builds the wheel from the copy and installs it, in the venv's own interpreter.
+    pip = [str(py), "-m", "pip", "--disable-pip-version-check", "-q", "install", "--no-deps"]
     subprocess.run(
-        [*pip, "--python", str(py), "install", "--no-deps", "--no-index", str(wheel)],
-        check=True,
-        capture_output=True,
+        [*pip, "--no-build-isolation", "--no-index", str(src)], check=True, capture_output=True
     )
     return venv
 
