@@ -338,12 +338,28 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+# Modules whose tests run many processes or wait on real time for seconds. They run first:
+# a worker that ends on one of them would finish alone, while the other had nothing left to
+# take from it (pytest-xdist's workers steal the tail of each other's queues).
+LONG_FIRST = (
+    "test_workers.py",
+    "test_paid_path.py",
+    "test_money_kernel.py",
+    "test_wheel.py",
+    "test_readme.py",
+    "test_mcp.py",
+    "test_teams.py",
+    "test_codegen_incremental.py",
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         names = getattr(item, "fixturenames", ())
         params = getattr(getattr(item, "callspec", None), "params", {})
         if "pg_url" in names or "pg_server" in names or "postgresql" in params.values():
             item.add_marker("postgres")
+    items.sort(key=lambda item: item.path.name not in LONG_FIRST)  # stable: order kept within
 
 
 _PG_COUNTS: dict[str, int] = {}
