@@ -364,7 +364,10 @@ def _render_all(todo: list[Job], stage: Path, jobs: int | None) -> Iterator[Rend
         return
     import multiprocessing
 
-    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    fork = os.name == "posix"
+    if fork:
+        _preload_generator()
+    context = multiprocessing.get_context("fork" if fork else "spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         futures = [pool.submit(render_chunk, chunk, str(stage)) for chunk in chunks]
         try:
@@ -374,6 +377,20 @@ def _render_all(todo: list[Job], stage: Path, jobs: int | None) -> Iterator[Rend
             for f in futures:
                 f.cancel()
             raise
+
+
+def _preload_generator() -> None:
+    """Import the generator's parser and model modules (they are imported on its first call)
+    once here, before the workers are forked, not once in each worker: about 0.4 s of CPU
+    each. Only a saving: a module that moved is left to the workers."""
+    import importlib
+
+    for name in (
+        "datamodel_code_generator.parser.jsonschema",
+        "datamodel_code_generator.model.pydantic_v2",
+    ):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
 
 
 def _write_globals(inputs: Inputs, new: mf.Manifest, stage: Path) -> None:

@@ -27,12 +27,12 @@ def generate_command(specs: Path, root: Path, jobs: int | None = None) -> int:
         f"{outcome.rendered} rendered, {outcome.reused} unchanged, {outcome.removed} removed"
     )
     # What this generation changed for callers, breaking changes first (fetch's report).
-    changes = outcome.changes
-    print(
-        format_report(changes, limit=200).replace(
-            "specs/ already matches the gateways", ("the generated code already matched specs/")
-        )
-    )
+    if outcome.changes:
+        print(format_report(outcome.changes, limit=200))
+    elif outcome.rendered or outcome.removed:
+        print("No parameter or model changed for callers (the files were rendered again).")
+    else:
+        print("No changes: the generated code already matched specs/.")
     return 0
 
 
