@@ -97,20 +97,20 @@ def test_a_libpq_keyword_string_is_a_team_ledger_never_a_file(
 
 
 def test_settings_and_paths_of_the_wrong_kind_get_a_message(
-    cli: Any, sandbox: Any, tmp_path: Path, home: Path
+    vtrix: Any, sandbox: Any, tmp_path: Path, home: Path
 ) -> None:
     env = env_for(sandbox)
     fifo = tmp_path / "ca.fifo"
     os.mkfifo(fifo)
     for bundle in ("/nonexistent/ca.pem", str(fifo)):
-        r = cli("task", "get", "task_1", env={**env, "REQUESTS_CA_BUNDLE": bundle}, timeout=30)
+        r = vtrix("task", "get", "task_1", env={**env, "REQUESTS_CA_BUNDLE": bundle})
         assert r.code == 2 and "REQUESTS_CA_BUNDLE" in r.err and "Traceback" not in r.err
-    skill = cli("skill", "--install", "/proc/nope")
+    skill = vtrix("skill", "--install", "/proc/nope")
     assert skill.code == 2 and "Traceback" not in skill.err
     data = tmp_path / "data"
     data.mkdir()
     (data / "ledger.sqlite3").symlink_to(tmp_path / "nowhere" / "ledger")
-    dangling = cli("task", "list", env={**env, "VTRIX_DATA_DIR": str(data)})
+    dangling = vtrix("task", "list", env={**env, "VTRIX_DATA_DIR": str(data)})
     assert dangling.code == 2 and "does not exist" in dangling.err
     assert "Traceback" not in dangling.err
     (home / "config").mkdir(exist_ok=True)
@@ -121,7 +121,7 @@ def test_settings_and_paths_of_the_wrong_kind_get_a_message(
         ["prices", "list"],
         ["run", "kirin_v3_i2v", "--image-url", "https://e.com/a.jpg", "--max-cost", "1"],
     ):
-        r = cli(*args, env=env)
+        r = vtrix(*args, env=env)
         assert "Traceback" not in r.err and r.code in (0, 4), (args, r.err)
 
 

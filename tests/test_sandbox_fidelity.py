@@ -214,25 +214,20 @@ def test_injected_503_says_service_unavailable_and_faults_refuse_unknown_keys(sa
     assert bad.status_code == 400 and "unknown fault fail_rate" in bad.json()["message"]
 
 
-def test_a_port_in_use_is_a_clear_error(home):
+def test_a_port_in_use_is_a_clear_error(vtrix):
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))
     taken.listen(1)
     port = taken.getsockname()[1]
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "vtrix", "sandbox", "--port", str(port)],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        r = vtrix("sandbox", "--port", str(port))  # refused before it serves: in-process
     finally:
         taken.close()
-    assert proc.returncode == 2
-    assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr and "Traceback" not in proc.stderr
+    assert r.code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in r.err and "Traceback" not in r.err
 
 
-def test_every_interface_prints_a_url_vtrix_accepts(home):
+def test_every_interface_prints_a_url_vtrix_accepts(vtrix):
     import signal
 
     # Reachable by others: its routes need a key.
@@ -246,13 +241,8 @@ def test_every_interface_prints_a_url_vtrix_accepts(home):
     try:
         url = proc.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:")
-        r = subprocess.run(
-            [sys.executable, "-m", "vtrix", "models", "spec", "kirin_v3_i2v"],
-            capture_output=True,
-            text=True,
-            env={**__import__("os").environ, "VTRIX_BASE_URL": url},
-        )
-        assert r.returncode == 0 and "live spec is not reachable" not in r.stderr
+        r = vtrix("models", "spec", "kirin_v3_i2v", env={"VTRIX_BASE_URL": url})
+        assert r.code == 0 and "live spec is not reachable" not in r.err
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
