@@ -67,7 +67,7 @@ def test_1_an_edited_batch_submits_only_lines_never_submitted(vtrix: Any, sandbo
 def test_1_three_batch_processes_on_one_file_never_double_pay(
     make_sandbox: Any, tmp_path: Path, home: Path
 ) -> None:
-    sb = make_sandbox(task_seconds=1.0)
+    sb = make_sandbox(task_seconds=0.3)
     # Slow submits keep lines "submitting" long enough for the three to meet on them.
     sb.faults(vtrix_submit={"slow": 0.5})
     src = _write(tmp_path / "in.jsonl", _lines(30))
