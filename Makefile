@@ -35,8 +35,11 @@ typecheck: $(STAMP)
 check-generated: $(STAMP)
 	$(PY) -m codegen check
 
+# The suite starts hundreds of Python processes: with bytecode caching off (an environment
+# may set PYTHONDONTWRITEBYTECODE) each would compile vtrix, and pytest each test module's
+# rewritten asserts, from source again. The caches go in __pycache__/ (ignored by git).
 test: lint typecheck check-generated
-	$(PY) -m pytest -n 2 --dist worksteal
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n 2 --dist worksteal
 
 specs: $(STAMP)
 	$(PY) -m codegen fetch
