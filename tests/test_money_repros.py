@@ -128,7 +128,7 @@ def test_a_named_budget_holds_across_processes(vtrix: Any, cli: Any, make_sandbo
 
 
 def test_three_mcp_servers_share_a_named_budget(
-    vtrix: Any, home: Path, make_sandbox: Any, cli: Any
+    vtrix: Any, home: Path, make_sandbox: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from test_mcp import call
 
@@ -137,8 +137,8 @@ def test_three_mcp_servers_share_a_named_budget(
     from vtrix.mcp.tools import Tools
 
     sb = make_sandbox(task_seconds=0)
-    env = env_for(sb)
-    os.environ.update(env)
+    for name, value in env_for(sb).items():
+        monkeypatch.setenv(name, value)
     assert vtrix("prices", "set", "kirin_v3_i2v", "0.30").code == 0
     assert vtrix("budget", "set", "chats", "0.50").code == 0
     outcomes = []
@@ -158,12 +158,13 @@ def test_three_mcp_servers_share_a_named_budget(
 
 
 def test_twenty_mcp_calls_at_once_stay_within_max_spend(
-    vtrix: Any, home: Path, make_sandbox: Any, cli: Any
+    vtrix: Any, home: Path, make_sandbox: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from test_mcp import call, in_memory
 
     sb = make_sandbox(task_seconds=0)
-    os.environ.update(env_for(sb))
+    for name, value in env_for(sb).items():
+        monkeypatch.setenv(name, value)
     assert vtrix("prices", "set", "kirin_v3_i2v", "0.30").code == 0
     _, server = in_memory(sb, home, max_spend="0.60")
 
