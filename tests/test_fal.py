@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import urllib.error
+import urllib.request
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -134,15 +136,17 @@ RID = "4c1e9a2e-8f2b-4a55-9d0e-3f3a2c1b0a99"
 
 
 def fal_queue(*, result: Response | None = None, cancel: Response | None = None) -> Any:
-    """fal's queue for the sketch endpoint: submit, a COMPLETED status, the result."""
-    base = "/acme/sketch/v1"
+    """fal's queue for the sketch endpoint: submit, a COMPLETED status, the result. The submit
+    goes to the endpoint (``/acme/sketch/v1``); the request's routes are under its app
+    (``/acme/sketch``), as fal documents and its answers' URLs show."""
+    endpoint, base = "/acme/sketch/v1", "/acme/sketch"
     spec = json.dumps(ours("acme__sketch__v1.json")).encode()
 
     def handle(request: Request) -> Response:
         path = "/" + request.url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0]
         if path.startswith("/api/openapi/queue/openapi.json"):
             return Response(200, {"content-type": "application/json"}, spec, "")
-        if request.method == "POST" and path == base:
+        if request.method == "POST" and path == endpoint:
             return reply(200, {"request_id": RID, "status_url": f"{base}/requests/{RID}/status"})
         if path == f"{base}/requests/{RID}/status":
             return reply(200, {"request_id": RID, "status": "COMPLETED"})
@@ -173,9 +177,37 @@ def test_a_run_submits_to_the_queue_and_reads_the_result_files(
     assert submit.url == "https://queue.fal.run/acme/sketch/v1"
     assert json.loads(submit.body) == {"prompt": "a lighthouse"}
     assert submit.headers["Authorization"] == f"Key {FAL_KEY}"
+    # the request's routes are under the app, without the endpoint's subpath (/v1)
+    polled = {r.url.split("?", 1)[0] for r in sent if r.method == "GET" and "/requests/" in r.url}
+    base = f"https://queue.fal.run/acme/sketch/requests/{RID}"
+    assert polled == {f"{base}/status", base}
     # the id alone finds it again: the ledger kept its endpoint
     again = client.get_task(RID)
     assert again.status == "succeeded" and again.model == SKETCH
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "app"),
+    [
+        ("/fal-ai/flux/dev", "/fal-ai/flux"),
+        ("/fal-ai/fast-sdxl", "/fal-ai/fast-sdxl"),
+        ("/fal-ai/kling-video/v1/standard/text-to-video", "/fal-ai/kling-video"),
+        ("/fal-ai/flux-pro/v1.1-ultra/", "/fal-ai/flux-pro"),
+        ("/workflows/acme/pipeline/run", "/workflows/acme/pipeline"),
+        ("/comfy/acme/graph", "/comfy/acme/graph"),
+    ],
+)
+def test_a_requests_routes_are_under_its_app_not_its_endpoint(endpoint: str, app: str) -> None:
+    """fal: the subpath goes with the submit only; status, result and cancel are under the
+    app (owner/alias, after a namespace), where the submit answer's URLs point."""
+    from vtrix.base.gateways import fal_app_path
+    from vtrix.wire.fal.adapter import FalProvider
+
+    assert fal_app_path(endpoint) == app
+    provider = FalProvider.__new__(FalProvider)
+    assert provider.task_path("r-1", f"https://queue.fal.run{endpoint}") == (
+        f"{app}/requests/r-1/status"
+    )
 
 
 def test_a_failed_run_reads_as_failed_with_fals_words(
@@ -323,6 +355,18 @@ def test_a_fal_model_end_to_end_through_the_cli(vtrix: Any, fal_sandbox: Any, ho
     got = vtrix("task", "get", task["id"], "-o", "json", env=env)
     assert got.code == 0 and json.loads(got.out)["status"] == "succeeded"
     assert FAL_KEY not in ran.out + ran.err + got.out + got.err
+    # The sandbox keeps a request under its app alone, as fal does: not under the endpoint.
+    head = {"Authorization": f"Key {FAL_KEY}"}
+    for path, code in (
+        (f"/acme/sketch/v1/requests/{task['id']}/status", 404),
+        (f"/acme/sketch/requests/{task['id']}/status", 200),
+    ):
+        req = urllib.request.Request(fal_sandbox.url + path, headers=head)
+        try:
+            with urllib.request.urlopen(req) as resp:
+                assert code == resp.status == 200 and json.load(resp)["status"] == "COMPLETED"
+        except urllib.error.HTTPError as exc:
+            assert exc.code == code == 404
 
 
 def test_task_cancel_cancels_a_running_fal_task_and_refuses_on_vtrix(

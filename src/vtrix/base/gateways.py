@@ -193,9 +193,10 @@ MODELLIX_KEY_CHECK_PATH = "/api/v1/apikey/validate"  # GET: is this key accepted
 MODELLIX_BALANCE_PATH = "/api/v1/team/balance"  # GET: the team's balance
 FAL_CATALOG_PATH = "/v1/models"  # GET on the API host, cursor-paged; needs a key
 FAL_SCHEMA_PATH = "/api/openapi/queue/openapi.json"  # GET ?endpoint_id=…; no key
-FAL_STATUS_PATH = "/requests/{task}/status"  # after the endpoint's path: GET
-FAL_RESULT_PATH = "/requests/{task}"  # after the endpoint's path: GET
-FAL_CANCEL_PATH = "/requests/{task}/cancel"  # after the endpoint's path: PUT
+FAL_STATUS_PATH = "/requests/{task}/status"  # after the app's path (fal_app_path): GET
+FAL_RESULT_PATH = "/requests/{task}"  # after the app's path: GET
+FAL_CANCEL_PATH = "/requests/{task}/cancel"  # after the app's path: PUT
+FAL_NAMESPACES = ("workflows", "comfy")  # a first segment that is not an app's owner
 REPLICATE_MODEL_PATH = "/v1/models/{model}"  # GET: a model and its latest version's schema
 REPLICATE_VERSION_PATH = "/v1/models/{model}/versions/{version}"  # GET: one version
 REPLICATE_CATALOG_PATH = "/v1/models"  # GET, paged by a "next" URL; needs a key
@@ -253,6 +254,16 @@ def provider_for_task(task_id: str) -> str | None:
 # Older Modellix schemas name a submit route ending in /async; the official client (0.0.7)
 # posts without it, and Modellix's own example app refuses it.
 MODELLIX_LEGACY_SUFFIX = "/async"
+
+
+def fal_app_path(endpoint_path: str) -> str:
+    """The path of the fal app an endpoint belongs to (``/fal-ai/flux`` for
+    ``/fal-ai/flux/dev``): a request is submitted to its endpoint, with the subpath, but its
+    status, result and cancel routes are under the app alone, as the submit answer's URLs
+    show (a namespace such as ``workflows/`` stays in front of the owner)."""
+    parts = [p for p in endpoint_path.split("/") if p]
+    keep = 3 if parts and parts[0] in FAL_NAMESPACES else 2
+    return "/" + "/".join(parts[:keep])
 
 
 def modellix_submit_path(slug: str) -> str:

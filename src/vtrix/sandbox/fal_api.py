@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.convertors import Convertor, register_url_convertor
 
-from vtrix.base.gateways import FAL_CATALOG_PATH, FAL_SCHEMA_PATH
+from vtrix.base.gateways import FAL_CATALOG_PATH, FAL_SCHEMA_PATH, fal_app_path
 from vtrix.sandbox.common import (
     accept_submit,
     authorize,
@@ -89,29 +89,36 @@ def catalog(request: Request, cursor: str = "", limit: int = PAGE) -> Any:
     return JSONResponse({"models": rows, "has_more": more, "next_cursor": next_cursor})
 
 
-def _find(request: Request, endpoint: str, request_id: str) -> SandboxTask | Response:
-    """The request of this endpoint (only under its own endpoint, as fal keeps them)."""
+def _find(request: Request, app: str, request_id: str) -> SandboxTask | Response:
+    """The request of an endpoint of this app: under the app's path only, as fal keeps them
+    (``/fal-ai/flux/requests/…`` for a submit to ``/fal-ai/flux/dev``; not under the
+    endpoint's own path)."""
     _, denied = authorize(request, "fal")
     if denied:
         return denied
     task = sandbox_of(request).state.tasks.get(request_id)
-    if task is None or task.model != f"fal:{endpoint}" or hidden(request, task, "fal.status"):
+    if (
+        task is None
+        or not task.model.startswith("fal:")
+        or fal_app_path(task.model[4:]) != f"/{app}"
+        or hidden(request, task, "fal.status")
+    ):
         return fal_error(404, f"request {request_id} not found")
     return task
 
 
-def _urls(request: Request, endpoint: str, task: SandboxTask) -> dict[str, str]:
-    head = f"{base_url(request)}/{endpoint}/requests/{task.id}"
+def _urls(request: Request, task: SandboxTask) -> dict[str, str]:
+    head = f"{base_url(request)}{fal_app_path(task.model[4:])}/requests/{task.id}"
     return {"response_url": head, "status_url": f"{head}/status", "cancel_url": f"{head}/cancel"}
 
 
-@router.get("/{endpoint:falpath}/requests/{request_id}/status")
-def status(request: Request, endpoint: str, request_id: str) -> Any:
-    task = _find(request, endpoint, request_id)
+@router.get("/{app:falpath}/requests/{request_id}/status")
+def status(request: Request, app: str, request_id: str) -> Any:
+    task = _find(request, app, request_id)
     if isinstance(task, Response):
         return task
     progress = task.progress(time.monotonic())
-    body: dict[str, Any] = {"request_id": task.id, **_urls(request, endpoint, task)}
+    body: dict[str, Any] = {"request_id": task.id, **_urls(request, task)}
     if task.canceled:
         body.update(status="COMPLETED", error="cancelled", error_type="request_cancelled")
     elif progress >= 100:
@@ -125,9 +132,9 @@ def status(request: Request, endpoint: str, request_id: str) -> Any:
     return JSONResponse(body)
 
 
-@router.get("/{endpoint:falpath}/requests/{request_id}")
-def result(request: Request, endpoint: str, request_id: str) -> Any:
-    task = _find(request, endpoint, request_id)
+@router.get("/{app:falpath}/requests/{request_id}")
+def result(request: Request, app: str, request_id: str) -> Any:
+    task = _find(request, app, request_id)
     if isinstance(task, Response):
         return task
     if task.canceled:
@@ -149,9 +156,9 @@ def result(request: Request, endpoint: str, request_id: str) -> Any:
     return JSONResponse({task.kind: file})
 
 
-@router.put("/{endpoint:falpath}/requests/{request_id}/cancel")
-def cancel(request: Request, endpoint: str, request_id: str) -> Any:
-    task = _find(request, endpoint, request_id)
+@router.put("/{app:falpath}/requests/{request_id}/cancel")
+def cancel(request: Request, app: str, request_id: str) -> Any:
+    task = _find(request, app, request_id)
     if isinstance(task, Response):
         return task
     if task.canceled or task.progress(time.monotonic()) >= 100:
@@ -170,4 +177,4 @@ async def submit(request: Request, endpoint: str) -> Any:
     params, kind = accepted
     task = start_task(request, "fal", model, kind, params)
     fault = submit_fault(request, "fal", "too many requests")
-    return fault or JSONResponse({"request_id": task.id, **_urls(request, endpoint, task)})
+    return fault or JSONResponse({"request_id": task.id, **_urls(request, task)})

@@ -2,9 +2,11 @@
 OpenAPI document per endpoint for its parameters.
 
 A fal request id is only usable with its endpoint: the ledger keeps the submit's URL (the
-queue host and the endpoint's path) as the task's endpoint, and every later route is that
-path plus ``/requests/<id>…``. The key goes as ``Authorization: Key …`` and only to the
-configured fal hosts. No answer carries money: quotes come from prices you set, or learned.
+queue host and the endpoint's path) as the task's endpoint. Every later route is under the
+endpoint's app (``/fal-ai/flux`` for ``/fal-ai/flux/dev``: the subpath goes with the submit
+only) plus ``/requests/<id>…``, where the submit answer's own URLs point. The key goes as
+``Authorization: Key …`` and only to the configured fal hosts. No answer carries money:
+quotes come from prices you set, or learned.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from vtrix.base.gateways import (
     FAL_RESULT_PATH,
     FAL_SCHEMA_PATH,
     FAL_STATUS_PATH,
+    fal_app_path,
     split_id,
 )
 from vtrix.errors import RequestRejected, UsageError
@@ -199,8 +202,8 @@ class FalProvider(Provider):
 
 
 def _endpoint_path(endpoint: str, task_id: str) -> str:
-    """The endpoint's path of a fal task (``/fal-ai/flux/dev``): without it the request id
-    cannot be asked about."""
+    """The path of a fal task's app (``/fal-ai/flux`` for a submit to ``/fal-ai/flux/dev``):
+    without its endpoint the request id cannot be asked about."""
     path = urlsplit(endpoint).path.rstrip("/") if endpoint else ""
     if not path or path == "/":
         raise UsageError(
@@ -208,7 +211,7 @@ def _endpoint_path(endpoint: str, task_id: str) -> str:
             "holds none for it; nothing was sent",
             hint="Look it up on the machine that submitted it (or one sharing its ledger).",
         )
-    return path
+    return fal_app_path(path)
 
 
 def files_in(result: Any, what: str) -> list[str]:
