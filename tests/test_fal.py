@@ -197,17 +197,20 @@ def test_a_run_submits_to_the_queue_and_reads_the_result_files(
         ("/comfy/acme/graph", "/comfy/acme/graph"),
     ],
 )
-def test_a_requests_routes_are_under_its_app_not_its_endpoint(endpoint: str, app: str) -> None:
+def test_a_requests_routes_are_under_its_app_not_its_endpoint(
+    endpoint: str, app: str, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """fal: the subpath goes with the submit only; status, result and cancel are under the
-    app (owner/alias, after a namespace), where the submit answer's URLs point."""
+    app (owner/alias, after a namespace), where the submit answer's URLs point; below a
+    proxy's own path too."""
     from vtrix.base.gateways import fal_app_path
-    from vtrix.wire.fal.adapter import FalProvider
 
     assert fal_app_path(endpoint) == app
-    provider = FalProvider.__new__(FalProvider)
-    assert provider.task_path("r-1", f"https://queue.fal.run{endpoint}") == (
-        f"{app}/requests/r-1/status"
-    )
+    for queue in ("https://queue.fal.run", "https://proxy.example/fal"):
+        if queue != "https://queue.fal.run":
+            monkeypatch.setenv("FAL_QUEUE_URL", queue)
+        provider = fal_client(home, monkeypatch, fal_queue()).session.provider("fal")
+        assert provider.task_url("r-1", queue + endpoint) == f"{queue}{app}/requests/r-1/status"
 
 
 def test_a_failed_run_reads_as_failed_with_fals_words(

@@ -118,7 +118,8 @@ class FalProvider(Provider):
         return state
 
     def task_path(self, task_id: str, endpoint: str) -> str:
-        return _endpoint_path(endpoint, task_id) + FAL_STATUS_PATH.format(task=task_id)
+        prefix = urlsplit(self.settings.url(FAL.name, "queue")).path.rstrip("/")
+        return _app_path(endpoint, task_id, prefix) + FAL_STATUS_PATH.format(task=task_id)
 
     def task_plan(
         self, task_id: str, endpoint: str = "", deadline: float | None = None
@@ -201,10 +202,13 @@ class FalProvider(Provider):
         return head + route.format(task=rest.split("/", 1)[0])  # the id as task_url quoted it
 
 
-def _endpoint_path(endpoint: str, task_id: str) -> str:
-    """The path of a fal task's app (``/fal-ai/flux`` for a submit to ``/fal-ai/flux/dev``):
-    without its endpoint the request id cannot be asked about."""
+def _app_path(endpoint: str, task_id: str, prefix: str = "") -> str:
+    """The path of a fal task's app (``/fal-ai/flux`` for a submit to ``/fal-ai/flux/dev``),
+    below the queue URL's own path (``prefix``: a proxy's ``/fal``, say; the task's URL is
+    that URL plus this path): without its endpoint the request id cannot be asked about."""
     path = urlsplit(endpoint).path.rstrip("/") if endpoint else ""
+    if prefix and path.startswith(prefix + "/"):
+        path = path[len(prefix) :]
     if not path or path == "/":
         raise UsageError(
             f"fal task {task_id} can only be looked up with its endpoint, and the ledger "
