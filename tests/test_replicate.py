@@ -14,6 +14,7 @@ import gzip
 import json
 import shutil
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +192,15 @@ def check_exchange(prov: ReplicateProvider, method: str, uri: str, status: int, 
         state = prov.http.run(prov.submit_plan(request, "replicate:x/y", "k"))  # type: ignore[arg-type]
         assert state.id == said["id"] and state.status == STATUS[said["status"]]
         return "create"
+    if method == "POST" and path == "v1/files":  # a local file uploaded for an input
+        import tempfile
+
+        with tempfile.NamedTemporaryFile(suffix=".txt") as fh:
+            answer = prov.upload(fh.name, "text/plain")
+        sent = prov.http.transport.requests[-1]  # type: ignore[attr-defined]
+        assert sent.files and list(sent.files) == ["content"]  # Replicate's field name
+        assert answer["url"] == said["urls"]["get"]
+        return "upload"
     if method == "POST" and parts[-1] == "cancel" and parts[1] == "predictions":
         assert prov.http.run(prov.cancel_plan(parts[2], "")) == (said["status"] == "canceled")
         return "cancel"
@@ -278,7 +288,8 @@ def test_every_recorded_session_replays_through_the_adapter(
     with capsys.disabled():
         print(f"\nReplicate replay: {len(paths)} sessions, {sum(kinds.values())} exchanges {kinds}")
     assert len(paths) == 33 and sum(kinds.values()) == 226
-    for kind in ("create", "poll", "cancel", "model", "version", "catalog page", "error 401"):
+    kinds_seen = ("create", "poll", "cancel", "model", "version", "catalog page", "upload")
+    for kind in (*kinds_seen, "error 401"):
         assert kinds.get(kind), kind
 
 
@@ -490,3 +501,54 @@ def test_a_replicate_model_end_to_end_through_the_cli(
     cancel = vtrix("task", "cancel", json.loads(queued.out)["id"], env=env)
     assert cancel.code == 0 and "canceled" in cancel.out
     assert TOKEN not in ran.out + ran.err + got.out + got.err + cancel.out + cancel.err
+
+
+def test_a_local_file_goes_to_replicates_files_api_and_its_url_into_the_input(
+    vtrix: Any, replicate_sandbox: Any, tmp_path: Path
+) -> None:
+    """``--image @cat.png``: uploaded first (``POST /v1/files``, field ``content``, with the
+    token), then the prediction's input names the file's ``urls.get``; a dry run says what
+    it would upload and uploads nothing."""
+    sb = replicate_sandbox
+    env = {"VTRIX_BASE_URL": sb.url, "REPLICATE_API_TOKEN": TOKEN}
+    cat = tmp_path / "cat.png"
+    cat.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    dry = vtrix("--dry-run", "run", PAINTER, "--prompt", "x", "--image", f"@{cat}", env=env)
+    assert dry.code == 0 and f"would upload {cat} (image/png" in dry.out and "/v1/files" in dry.out
+    assert not sb.stats()["routes"].get("replicate.submit")
+    ran = vtrix("run", PAINTER, "--prompt", "x", "--image", f"@{cat}", "-o", "json", env=env)
+    assert ran.code == 0, ran.err
+    sent = json.loads(ran.out)["raw"]["input"]["image"]
+    assert sent.startswith(f"{sb.url}/v1/files/")
+    req = urllib.request.Request(sent, headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(req) as resp:
+        kept = json.load(resp)
+    assert kept["name"] == "cat.png" and kept["size"] == 72 and kept["content_type"] == "image/png"
+
+
+def test_mcp_upload_file_uses_the_gateway_it_has_a_key_for(
+    replicate_sandbox: Any, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With only a Replicate token, ``upload_file`` uploads to Replicate (not to Modellix,
+    the first gateway with an upload route, whose key it lacks)."""
+    from test_mcp import call
+
+    from vtrix.aio import AsyncClient
+    from vtrix.mcp.server import build_server
+    from vtrix.mcp.tools import Tools
+
+    for name in ("VTRIX_API_KEY", "MODELLIX_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("REPLICATE_API_TOKEN", TOKEN)
+    monkeypatch.setenv("REPLICATE_BASE_URL", replicate_sandbox.url)
+    work = home / "work"
+    work.mkdir()
+    (work / "cat.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    server = build_server(Tools(AsyncClient(), root=work), None)
+
+    async def steps(c: Any) -> Any:
+        return await c.call_tool("upload_file", {"path": "cat.png"})
+
+    result = call(server, steps)
+    assert not result.is_error, result.structured_content
+    assert result.structured_content["url"].startswith(f"{replicate_sandbox.url}/v1/files/")

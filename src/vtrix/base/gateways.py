@@ -135,7 +135,7 @@ REPLICATE = Gateway(
     "Replicate",
     "REPLICATE_API_TOKEN",
     "",
-    False,
+    True,
     True,
     "replicate.com",
     rate_per_minute=600,
@@ -204,6 +204,7 @@ REPLICATE_MODEL_PREDICTIONS_PATH = "/v1/models/{model}/predictions"  # POST by m
 REPLICATE_PREDICTIONS_PATH = "/v1/predictions"  # POST with a version; + /<id>: GET
 REPLICATE_CANCEL_PATH = "/v1/predictions/{task}/cancel"  # POST
 REPLICATE_ACCOUNT_PATH = "/v1/account"  # GET: whose token this is
+REPLICATE_FILES_PATH = "/v1/files"  # POST a file (multipart field "content"): its URL
 WAVESPEED_CATALOG_PATH = "/api/v3/models"  # GET, one page; needs a key
 WAVESPEED_SUBMIT_PATH = "/api/v3/{model}"  # POST the input object
 WAVESPEED_RESULT_PATH = "/api/v3/predictions/{task}/result"  # GET

@@ -363,11 +363,13 @@ class Http:
                 )
             raise self.error_for(outcome, what)
 
-    def post_file(self, url: str, name: str, fileobj: Any, content_type: str) -> Any:
-        """Multipart upload of one file (field ``file``); sent once, not paid."""
+    def post_file(
+        self, url: str, name: str, fileobj: Any, content_type: str, field: str = "file"
+    ) -> Any:
+        """Multipart upload of one file (in the form field ``field``); sent once, not paid."""
         headers = self.headers(auth=True)
         _log_request("POST", url, headers)
-        request = Request("POST", url, headers, files={"file": (name, fileobj, content_type)})
+        request = Request("POST", url, headers, files={field: (name, fileobj, content_type)})
         from vtrix.http.transport import body_size, upload_seconds
 
         # The whole upload's bound scales with its bytes (a slow uplink is not a failure).

@@ -301,7 +301,8 @@ class Tools:
         return False, {"path": str(local), "url": prepared_url}
 
     def _upload(self, local: Any) -> str:
-        """Upload one checked local file through the gateway that has an upload route."""
+        """Upload one checked local file through a gateway with an upload route: the first
+        the server has a key for (else the first, whose missing key is then named)."""
         from vtrix.base.gateways import GATEWAYS
         from vtrix.engine.plans import uploaded_url
         from vtrix.errors import Problem, ValidationFailed
@@ -310,7 +311,9 @@ class Tools:
         checked = inspect_file(local, "path")
         if isinstance(checked, Problem):
             raise ValidationFailed("upload_file", [checked])
-        name = next(g.name for g in GATEWAYS.values() if g.has_upload)
+        able = [g.name for g in GATEWAYS.values() if g.has_upload]
+        keyed = [n for n in able if self.client.settings.key_for(n) is not None]
+        name = (keyed or able)[0]
         upload = getattr(self.client.provider(name), "upload", None)
         assert upload is not None
         answer = upload(str(local.path), checked[0])

@@ -9,9 +9,7 @@ route, on the public schema host, is open. Task answers follow the public docs' 
 
 from __future__ import annotations
 
-import re
 import time
-import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -43,6 +41,7 @@ from vtrix.sandbox.common import (
     status_word,
     submit_fault,
 )
+from vtrix.sandbox.files import receive_upload
 from vtrix.sandbox.state import SandboxTask
 
 SLUG_ROUTE = MODELLIX_SUBMIT_PATH.format(model="{vendor}/{model}")
@@ -124,41 +123,16 @@ async def upload(request: Request) -> Any:
     _, denied = authorize(request, "modellix")
     if denied:
         return denied
-    state = sandbox_of(request).state
-    cap = state.config.max_upload
-    length = request.headers.get("content-length", "")
-    too_big = modellix_error(413, f"Payload Too Large: files are at most {cap} bytes")
-    if length.isdigit() and int(length) > cap + 64 * 1024:  # refused before reading a byte
-        return too_big
-    try:
-        # Starlette spools file parts to disk past 1 MB: an upload is never held in memory.
-        form = await request.form(max_part_size=64 * 1024)
-    except Exception:  # a body that is not multipart at all
-        return modellix_error(400, "the body must be multipart/form-data with a file field")
-    file = form.get("file")
-    if file is None or isinstance(file, str):
-        return modellix_error(400, "multipart field 'file' is missing")
-    if (file.size or 0) > cap:
-        await file.close()
-        return too_big
-    file_id = "file-" + uuid.uuid4().hex[:12]
-    name = re.sub(r"[^A-Za-z0-9._-]", "_", file.filename or "upload")
-    ctype = file.content_type or "application/octet-stream"
-    path = state.upload_dir / file_id
-    with open(path, "wb") as out:
-        while chunk := await file.read(1024 * 1024):
-            out.write(chunk)
-    size = path.stat().st_size
-    await file.close()
-    with state.lock:
-        state.files[file_id] = (path, name, ctype)
+    got = await receive_upload(request, "file", modellix_error)
+    if isinstance(got, Response):
+        return got
     return modellix_ok(
         {
-            "file_id": file_id,
-            "type": ctype.split("/")[0],
-            "filename": name,
-            "url": f"{base_url(request)}/uploads/{file_id}/{name}",
-            "size": size,
+            "file_id": got.file_id,
+            "type": got.ctype.split("/")[0],
+            "filename": got.name,
+            "url": got.url,
+            "size": got.size,
             "created_at": int(time.time()),
         }
     )

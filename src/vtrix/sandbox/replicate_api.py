@@ -1,6 +1,7 @@
 """The Replicate protocol: model and version objects (their Cog schemas), the paged model
 list, predictions created by model or by version (``Prefer: wait[=n]`` held while the task
-runs, ``Preference-Applied`` said), polled, and cancelled; ``/v1/account`` for key checks.
+runs, ``Preference-Applied`` said), polled, and cancelled; files uploaded for inputs
+(``/v1/files``); ``/v1/account`` for key checks.
 
 Auth: ``Authorization: Bearer …``. Errors are ``{"title", "detail", "status"}``. Outputs:
 an image model's a list of URLs, others one URL; ``metrics.predict_time`` when it ends. The
@@ -21,6 +22,7 @@ from vtrix.base.gateways import (
     REPLICATE_ACCOUNT_PATH,
     REPLICATE_CANCEL_PATH,
     REPLICATE_CATALOG_PATH,
+    REPLICATE_FILES_PATH,
     REPLICATE_MODEL_PATH,
     REPLICATE_MODEL_PREDICTIONS_PATH,
     REPLICATE_PREDICTIONS_PATH,
@@ -38,6 +40,7 @@ from vtrix.sandbox.common import (
     start_task,
     submit_fault,
 )
+from vtrix.sandbox.files import receive_upload
 from vtrix.sandbox.state import SandboxTask
 
 router = APIRouter()
@@ -76,6 +79,46 @@ def account(request: Request) -> Any:
     if denied:
         return denied
     return JSONResponse({"type": "user", "username": "sandbox", "name": "vtrix sandbox"})
+
+
+def _file_object(request: Request, file_id: str) -> dict[str, Any] | None:
+    item = sandbox_of(request).state.files.get(file_id)
+    if item is None:
+        return None
+    path, name, ctype = item
+    made = path.stat().st_mtime
+    return {
+        "id": file_id,
+        "name": name,
+        "content_type": ctype,
+        "size": path.stat().st_size,
+        "metadata": {},
+        "created_at": _iso(made),
+        "expires_at": _iso(made + 86400),
+        "urls": {"get": f"{base_url(request)}{REPLICATE_FILES_PATH}/{file_id}"},
+    }
+
+
+@router.post(REPLICATE_FILES_PATH)
+async def create_file(request: Request) -> Any:
+    """A file for a model's input (multipart field ``content``): its object, ``urls.get``
+    the URL a prediction's input may name."""
+    _, denied = authorize(request, "replicate")
+    if denied:
+        return denied
+    got = await receive_upload(request, "content", replicate_error)
+    if isinstance(got, Response):
+        return got
+    return JSONResponse(_file_object(request, got.file_id), status_code=201)
+
+
+@router.get(REPLICATE_FILES_PATH + "/{file_id}")
+def get_file(request: Request, file_id: str) -> Any:
+    _, denied = authorize(request, "replicate")
+    if denied:
+        return denied
+    found = _file_object(request, file_id)
+    return JSONResponse(found) if found else replicate_error(404, "Not found")
 
 
 @router.get(REPLICATE_MODEL_PATH.format(model=_OWNER_NAME))

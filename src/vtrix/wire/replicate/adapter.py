@@ -23,6 +23,7 @@ from vtrix.base.gateways import (
     REPLICATE_ACCOUNT_PATH,
     REPLICATE_CANCEL_PATH,
     REPLICATE_CATALOG_PATH,
+    REPLICATE_FILES_PATH,
     REPLICATE_MODEL_PATH,
     REPLICATE_PREDICTIONS_PATH,
     REPLICATE_VERSION_PATH,
@@ -30,7 +31,15 @@ from vtrix.base.gateways import (
 from vtrix.http import Plan
 from vtrix.task import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, parse_iso
 from vtrix.wire.base import CatalogEntry, Provider, TaskState
-from vtrix.wire.reading import dict_of, list_of, outcome_of, task_of, text_of, urls_in
+from vtrix.wire.reading import (
+    dict_of,
+    list_of,
+    outcome_of,
+    task_of,
+    text_of,
+    url_of,
+    urls_in,
+)
 
 if TYPE_CHECKING:
     from vtrix.spec.normalise import ModelSpec
@@ -51,6 +60,7 @@ _PAGES = 10  # the public catalog is vast: the first pages, then search narrows 
 class ReplicateProvider(Provider):
     spec_key = True  # a model's schema is read with the key
     name = REPLICATE.name
+    upload_path = REPLICATE_FILES_PATH
 
     def _base(self) -> str:
         return self.gateway_base()[0].rstrip("/")
@@ -147,6 +157,19 @@ class ReplicateProvider(Provider):
             expires_at=ended.timestamp() + OUTPUT_LIFETIME if ended else None,
             raw=body,
         )
+
+    def upload(self, path: str, content_type: str) -> dict[str, Any]:
+        """A local file into Replicate's files API (``POST /v1/files``, field ``content``); its
+        ``urls.get`` (a URL of Replicate's own, for its models' inputs) as ``url``."""
+        what = f"upload of {path}"
+        url = self._base() + REPLICATE_FILES_PATH
+        with open(path, "rb") as fh:
+            body = self.http.post_file(
+                url, path.rsplit("/", 1)[-1], fh, content_type, field="content"
+            )
+        answer = dict_of(body, "answer", what, body)
+        urls = dict_of(answer.get("urls"), "urls", what, body)
+        return {"url": url_of(urls.get("get"), what, body), "id": answer.get("id")}
 
     def check_key(self) -> bool | None:
         """One look at the account the token belongs to: 401 says it is refused."""

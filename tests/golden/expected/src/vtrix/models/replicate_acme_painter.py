@@ -10,6 +10,7 @@ Paints a picture from a prompt.
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -62,7 +63,7 @@ def submit(
     prompt: str,
     style: Literal["ink", "pencil", "charcoal"] | None = None,
     steps: int | None = None,
-    image: str | None = None,
+    image: str | PathLike[str] | None = None,
     seed: int | None = None,
     hf_token: str | None = None,
     idempotency_key: str | None = None,
@@ -88,7 +89,7 @@ def run(
     prompt: str,
     style: Literal["ink", "pencil", "charcoal"] | None = None,
     steps: int | None = None,
-    image: str | None = None,
+    image: str | PathLike[str] | None = None,
     seed: int | None = None,
     hf_token: str | None = None,
     timeout: float = 600,
@@ -117,7 +118,7 @@ async def asubmit(
     prompt: str,
     style: Literal["ink", "pencil", "charcoal"] | None = None,
     steps: int | None = None,
-    image: str | None = None,
+    image: str | PathLike[str] | None = None,
     seed: int | None = None,
     hf_token: str | None = None,
     idempotency_key: str | None = None,
@@ -134,7 +135,7 @@ async def arun(
     prompt: str,
     style: Literal["ink", "pencil", "charcoal"] | None = None,
     steps: int | None = None,
-    image: str | None = None,
+    image: str | PathLike[str] | None = None,
     seed: int | None = None,
     hf_token: str | None = None,
     timeout: float = 600,
