@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from vtrix.base.record import record
-from vtrix.sandbox.common import base_url, produce, sandbox_of
+from vtrix.sandbox.common import authorize, base_url, produce, sandbox_of
 
 router = APIRouter()
 
@@ -49,11 +49,15 @@ class Received:
 
 
 async def receive_upload(
-    request: Request, field: str, error: Callable[[int, str], Response]
+    request: Request, provider: str, field: str, error: Callable[[int, str], Response]
 ) -> Received | Response:
-    """Keep the file of a multipart upload's ``field`` (the gateway's answer in its own
-    ``error`` shape when the body is not one, or too big: refused before a byte is read when
-    its length says so). Starlette spools file parts to disk past 1 MB: never in memory."""
+    """Keep the file of a multipart upload's ``field``: the key first (a request without one
+    never gets a 422), then the body (the gateway's answer in its own ``error`` shape when it
+    is not multipart, or too big: refused before a byte is read when its length says so).
+    Starlette spools file parts to disk past 1 MB: an upload is never held in memory."""
+    _, denied = authorize(request, provider)
+    if denied:
+        return denied
     state = sandbox_of(request).state
     cap = state.config.max_upload
     length = request.headers.get("content-length", "")

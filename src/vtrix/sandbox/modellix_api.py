@@ -119,11 +119,7 @@ def task(request: Request, task_id: str) -> Any:
 
 @router.post(MODELLIX_UPLOAD_PATH)
 async def upload(request: Request) -> Any:
-    """Auth first, then the multipart body (so a request without a key never gets a 422)."""
-    _, denied = authorize(request, "modellix")
-    if denied:
-        return denied
-    got = await receive_upload(request, "file", modellix_error)
+    got = await receive_upload(request, "modellix", "file", modellix_error)
     if isinstance(got, Response):
         return got
     return modellix_ok(

@@ -103,10 +103,7 @@ def _file_object(request: Request, file_id: str) -> dict[str, Any] | None:
 async def create_file(request: Request) -> Any:
     """A file for a model's input (multipart field ``content``): its object, ``urls.get``
     the URL a prediction's input may name."""
-    _, denied = authorize(request, "replicate")
-    if denied:
-        return denied
-    got = await receive_upload(request, "content", replicate_error)
+    got = await receive_upload(request, "replicate", "content", replicate_error)
     if isinstance(got, Response):
         return got
     return JSONResponse(_file_object(request, got.file_id), status_code=201)
